@@ -1,0 +1,47 @@
+# make demo  — set everything up and run the monthly job on the embedded default
+# make test  — set everything up and run the whole suite (SQLite and PostgreSQL)
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+
+.PHONY: demo test setup system-packages python-packages assets bench lint clean
+
+demo: setup
+	$(PY) scripts/demo.py
+
+# Unit and integration tests run on both cores; the end-to-end tests (browsers,
+# LibreOffice, real service processes) run one at a time.
+test: setup system-packages
+	$(PY) -m pytest -n 2 --ignore=tests/e2e $(PYTEST_ARGS)
+	$(PY) -m pytest tests/e2e $(PYTEST_ARGS)
+
+setup: python-packages assets
+
+python-packages: $(VENV)/.installed
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+assets: node_modules/.installed
+node_modules/.installed: package.json
+	npm install --no-audit --no-fund --silent
+	touch $@
+
+system-packages:
+	scripts/install-system-packages.sh
+
+bench: setup
+	$(PY) bench/rotation.py
+	$(PY) bench/documents.py
+	$(PY) bench/helpline.py
+
+lint: setup
+	$(PY) -m ruff check .
+	$(PY) -m mypy codeservice mailer scheduler
+
+clean:
+	rm -rf $(VENV) node_modules var .pytest_cache

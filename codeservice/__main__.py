@@ -1,0 +1,3 @@
+from codeservice.cli import main
+
+main()

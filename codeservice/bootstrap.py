@@ -1,0 +1,113 @@
+"""The composition root: the one place that builds engines, keys and services.
+
+The CLI, the web app and the scheduler all start from ``bootstrap()``. Nothing here
+runs at import time; every part is built on first use, so a command that needs no
+database never opens one.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from codeservice.config import Settings, load_settings
+from codeservice.domain.calendar import Calendar, CalendarPolicy
+from codeservice.errors import ConfigurationError
+from codeservice.storage.db import make_engine
+from codeservice.storage.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from codeservice.crypto.keyring import Keyring
+    from mailer.config import SmtpConfig
+    from mailer.sealer import Sealer
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Container:
+    def __init__(self, settings: Settings, clock: Clock = utc_now) -> None:
+        self.settings = settings
+        self.clock = clock
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    @cached_property
+    def engine(self) -> Engine:
+        return make_engine(self.settings.database_url)
+
+    @cached_property
+    def session_factory(self) -> sessionmaker[Session]:
+        return sessionmaker(self.engine, expire_on_commit=False)
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.session_factory)
+
+    @cached_property
+    def keyring(self) -> Keyring:
+        from codeservice.crypto.keyring import Keyring
+
+        return Keyring.load(self.settings.master_key_file)
+
+    @cached_property
+    def smtp_config(self) -> SmtpConfig:
+        """How the mail dispatcher reaches the SMTP server and paces the outbox."""
+        from mailer.config import InvalidSetting, SmtpConfig
+
+        s = self.settings
+        try:
+            return SmtpConfig(
+                host=s.smtp_host,
+                port=s.smtp_port,
+                mail_from=s.mail_from,
+                starttls=s.smtp_starttls,
+                username=s.smtp_username,
+                password=s.smtp_password,
+                timeout_seconds=s.smtp_timeout_seconds,
+                connections=s.smtp_connections,
+                claim_seconds=s.mail_claim_seconds,
+                max_attempts=s.mail_max_attempts,
+            )
+        except InvalidSetting as exc:
+            raise ConfigurationError(f"CODESERVICE_{exc.setting.upper()}: {exc}") from None
+
+    @property
+    def mail_sealer(self) -> Sealer:
+        """What seals outbox message bodies at rest: the keyring."""
+        return self.keyring
+
+    @cached_property
+    def calendar(self) -> Calendar:
+        return Calendar(
+            CalendarPolicy(
+                tz=self.settings.tz,
+                issue_time=self.settings.issue_time,
+                holiday_moves_issue_day=self.settings.holiday_moves_issue_day,
+            )
+        )
+
+    def close(self) -> None:
+        if "engine" in self.__dict__:
+            self.engine.dispose()
+
+
+def configure_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+def bootstrap(environ: Mapping[str, str] | None = None, clock: Clock = utc_now) -> Container:
+    return Container(load_settings(environ), clock=clock)

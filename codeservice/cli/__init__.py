@@ -1,0 +1,69 @@
+"""The ``codeservice`` command. Each area of the service has its own module."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+import typer
+from typer.core import TyperGroup
+
+from codeservice.cli import (
+    audit,
+    codes,
+    cycles,
+    distribution,
+    incidents,
+    keys,
+    mail,
+    providers,
+    reissue,
+    serve,
+    setup,
+    tokens,
+    users,
+    web,
+)
+from codeservice.cli.common import console_error
+from codeservice.errors import CodeserviceError
+
+
+class _Group(TyperGroup):
+    """Turns our own errors into a message and an exit code — never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except CodeserviceError as exc:
+            console_error(str(exc))
+            for problem in getattr(exc, "problems", []):
+                console_error(problem, prefix="")
+            raise typer.Exit(exc.exit_code) from None
+
+
+app = typer.Typer(
+    name="codeservice",
+    cls=_Group,
+    help="Secure monthly distribution of Provider Direct access codes.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+setup.register(app)
+cycles.register(app)
+distribution.register(app)
+reissue.register(app)
+web.register(app)
+serve.register(app)
+app.add_typer(providers.app, name="providers", cls=_Group)
+app.add_typer(keys.app, name="keys", cls=_Group)
+app.add_typer(audit.app, name="audit", cls=_Group)
+app.add_typer(mail.app, name="mail", cls=_Group)
+app.add_typer(incidents.app, name="incidents", cls=_Group)
+app.add_typer(users.app, name="users", cls=_Group)
+app.add_typer(tokens.app, name="tokens", cls=_Group)
+app.add_typer(codes.app, name="codes", cls=_Group)
+
+
+def main() -> None:
+    app()

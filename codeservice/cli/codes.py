@@ -1,0 +1,76 @@
+"""``codeservice codes export CYCLE``: the monthly access code list for the helpline."""
+
+from __future__ import annotations
+
+import getpass
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from codeservice.cli.common import container, stdout
+from codeservice.errors import InputError
+
+app = typer.Typer(no_args_is_help=True, help="Access codes: the list for the helpline.")
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser() or "cli"
+    except (KeyError, OSError):  # no login name (a container without a passwd entry)
+        return "cli"
+
+
+@app.command("export")
+def export(
+    cycle: Annotated[str, typer.Argument(help="The cycle, e.g. 2027-04.")],
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", help="Where to write the Word document (default: the standard name here)."
+        ),
+    ] = None,
+) -> None:
+    """Write the cycle's codes into a password-protected Word document for the helpline.
+
+    The unlock code is printed once, here; it is kept nowhere. Send it to the helpline
+    separately from the file. The export is audited.
+    """
+    from codeservice.documents.code_list import code_list_filename
+    from codeservice.domain.calendar import Cycle
+    from codeservice.services.export import export_code_list
+
+    target = Cycle.parse(cycle)
+    path = out or Path(code_list_filename(str(target)))
+    if path.exists():
+        raise InputError(f"{path} already exists; remove it or choose another --out")
+    if not path.parent.is_dir():
+        raise InputError(f"the folder {path.parent} does not exist")
+    user = _os_user()
+    result = export_code_list(
+        container(), target, actor=f"cli:{user}", exported_by=user, source="cli"
+    )
+    _write_private(path, result.document)
+    stdout.print(
+        f"Wrote {path}: {result.codes} access codes for cycle {result.cycle}, "
+        "password protected (only you can read the file).",
+        highlight=False,
+    )
+    stdout.print(f"Unlock code (shown once): {result.unlock_code}", highlight=False)
+    stdout.print(
+        "Give the unlock code to the helpline separately from the file, by phone.",
+        highlight=False,
+    )
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """Create the file readable by its owner only; never overwrite one."""
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise InputError(f"{path} already exists; remove it or choose another --out") from None
+    except OSError as exc:
+        raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(data)

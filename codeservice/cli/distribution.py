@@ -1,0 +1,169 @@
+"""``codeservice rotate`` and ``codeservice status``."""
+
+from __future__ import annotations
+
+import getpass
+from datetime import datetime
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from codeservice.cli.common import container, print_json, stdout
+from codeservice.domain.calendar import Cycle
+from codeservice.domain.wording import cycle_label
+
+
+def register(app: typer.Typer) -> None:
+    app.command("rotate")(rotate)
+    app.command("status")(status)
+
+
+def rotate(
+    cycle: str = typer.Argument(..., help="The cycle to issue, e.g. 2027-04."),
+    force: bool = typer.Option(False, "--force", help="Issue a cycle more than one ahead."),
+    workers: int = typer.Option(0, help="Processes for document work (0: one per core)."),
+) -> None:
+    """Issue a cycle's codes: a document and email 1 for every SPoC of every active prime provider."""
+    from codeservice.services.rotation import rotate as run_rotation
+
+    app = container()
+    target = Cycle.parse(cycle)
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=stdout,
+        transient=False,
+    ) as progress:
+        task = progress.add_task(f"Issuing {target}", total=None)
+        report = run_rotation(
+            app,
+            target,
+            actor=f"cli:{getpass.getuser()}",
+            source="cli",
+            force=force,
+            workers=workers or None,
+            on_total=lambda total: progress.update(task, total=total),
+            on_done=lambda _ref: progress.advance(task),
+        )
+    stdout.print(
+        f"Cycle {report.cycle} ({cycle_label(report.cycle)}): {report.providers} active prime providers, "
+        f"{report.issued} codes issued now, {report.already_done} already issued, "
+        f"{report.emails_queued} emails queued.",
+        highlight=False,
+    )
+    for ref in report.without_spocs:
+        stdout.print(f"[yellow]warning:[/] {ref} has no active SPoC; nobody was sent its code.")
+    if report.issued:
+        stdout.print("Send them with: codeservice mail send", highlight=False)
+
+
+def status(
+    cycle: str | None = typer.Argument(
+        None, help="The cycle, e.g. 2027-04. Without it: the scheduler's next runs."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Per provider the code's state; per SPoC email 1, acknowledgement, email 2, failures.
+
+    Without a cycle: who runs the scheduler, its next runs, its last runs, the outbox.
+    """
+    from codeservice.services.status import ProviderStatus, cycle_status
+
+    if cycle is None:
+        _schedule_status(as_json)
+        return
+    app = container()
+    result = cycle_status(app, Cycle.parse(cycle))
+    if as_json:
+        print_json(result.to_json())
+        return
+    tz = app.settings.tz
+
+    def when(value: object) -> str:
+        return "" if value is None else f"{value.astimezone(tz):%d %b %H:%M}"  # type: ignore[attr-defined]
+
+    def code_text(provider: ProviderStatus) -> str:
+        text = provider.code_state
+        if provider.document_ref:
+            text += f"\n{provider.document_ref}"
+        if provider.replaced_by:
+            text += f"\nreplaced by {provider.replaced_by}"
+        if provider.replaces:
+            text += f"\nreplaces {provider.replaces}"
+        return text
+
+    title = f"Cycle {result.cycle} ({cycle_label(result.cycle)})"
+    if result.reissues:
+        title += f" — {result.reissues} code(s) reissued"
+    table = Table(title=title)
+    for column in ("provider", "code", "SPoC", "email 1 sent", "acknowledged", "email 2 sent", "problem"):
+        table.add_column(column)
+    for provider in result.providers:
+        if not provider.spocs:
+            table.add_row(f"{provider.ref} {provider.name}", code_text(provider), "", "", "", "", "")
+        for index, spoc in enumerate(provider.spocs):
+            table.add_row(
+                f"{provider.ref} {provider.name}" if index == 0 else "",
+                code_text(provider) if index == 0 else "",
+                spoc.email,
+                when(spoc.document_sent_at) or (spoc.document_state or ""),
+                when(spoc.acknowledged_at),
+                when(spoc.unlock_sent_at),
+                spoc.delivery_error or "",
+            )
+    stdout.print(table)
+
+
+def _schedule_status(as_json: bool) -> None:
+    from codeservice.cli.serve import service_container
+    from scheduler.status import schedule_status
+
+    app = service_container()
+    result = schedule_status(app)
+    if as_json:
+        print_json(result.to_json())
+        return
+    tz = app.settings.tz
+
+    def when(value: datetime) -> str:
+        return f"{value.astimezone(tz):%a %d %b %Y %H:%M %Z}"
+
+    leader = result.leader
+    if leader is None:
+        stdout.print("Scheduler: no process has ever held the scheduler lease.", highlight=False)
+    elif result.leader_live:
+        stdout.print(
+            f"Scheduler: run by {leader.holder} since {when(leader.acquired_at)} "
+            f"(lease renewed {when(leader.renewed_at)}).",
+            highlight=False,
+        )
+    else:
+        stdout.print(
+            f"[yellow]Scheduler: no process holds the lease[/] (last held by {leader.holder} "
+            f"until {when(leader.expires_at)}); start `codeservice serve` or "
+            "`codeservice scheduler`.",
+            highlight=False,
+        )
+    table = Table(title="Next runs")
+    for column in ("when", "job", "cycle"):
+        table.add_column(column)
+    for occurrence in result.due:
+        overdue = f"overdue since {when(occurrence.due_at)}"
+        table.add_row(overdue, occurrence.describe(), str(occurrence.cycle))
+    for occurrence in result.upcoming:
+        table.add_row(when(occurrence.due_at), occurrence.describe(), str(occurrence.cycle))
+    stdout.print(table)
+    if result.recent:
+        runs = Table(title="Last runs")
+        for column in ("started", "job", "outcome", "what it did"):
+            runs.add_column(column, overflow="fold")
+        for run in result.recent:
+            outcome = str(run["outcome"]) + (" (caught up)" if run["caught_up"] else "")
+            started = datetime.fromisoformat(str(run["started_at"]))
+            runs.add_row(when(started), f"{run['job']} {run['key']}", outcome, str(run["detail"]))
+        stdout.print(runs)
+    backlog = ", ".join(f"{count} {state}" for state, count in result.outbox.items())
+    stdout.print(f"Outbox: {backlog}.", highlight=False)

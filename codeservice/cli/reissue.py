@@ -1,0 +1,104 @@
+"""``codeservice reissue REF``: replace a provider's codes at once (§53)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+from zoneinfo import ZoneInfo
+
+import typer
+
+from codeservice.cli.common import container, stdout
+from codeservice.domain.wording import moment_text
+
+if TYPE_CHECKING:
+    from codeservice.services.reissue import ReissueReport
+
+
+def register(app: typer.Typer) -> None:
+    app.command("reissue")(reissue)
+
+
+def reissue(
+    provider: Annotated[str, typer.Argument(help="The prime provider's ref.")],
+    incident: Annotated[
+        str | None,
+        typer.Option("--incident", help="The report that calls for it, e.g. INC-2027-0042."),
+    ] = None,
+    reason: Annotated[
+        str | None,
+        typer.Option("--reason", help="Why (recorded; required without --incident)."),
+    ] = None,
+) -> None:
+    """Revoke every code of the provider that has not ended and send replacements now.
+
+    With --incident the report is decided "reissue" (if it was not already). Running it
+    again, or after it was interrupted, never replaces a code twice.
+    """
+    from codeservice.cli.incidents import cli_actor
+    from codeservice.errors import InputError
+    from codeservice.services.incident_triage import decide_report
+    from codeservice.services.incidents import get_report
+    from codeservice.services.reissue import reissue_provider
+
+    app_ = container()
+    actor = cli_actor()
+    if incident is None:
+        if not reason:
+            raise InputError("give --incident REFERENCE, or --reason TEXT without a report")
+        report = reissue_provider(app_, provider, reason=reason, actor=actor, source="cli")
+    else:
+        view = get_report(app_, incident)
+        if view.provider_ref.casefold() != provider.strip().casefold():
+            raise InputError(
+                f"{view.reference} is about {view.provider_ref} ({view.provider_name}), "
+                f"not {provider}"
+            )
+        decision = decide_report(
+            app_,
+            incident,
+            decision="reissue",
+            reason=reason or f"Code reissued with `codeservice reissue {view.provider_ref}`",
+            actor=actor,
+            source="cli",
+        )
+        assert decision.reissue is not None
+        report = decision.reissue
+    print_reissue(report, app_.settings.tz)
+
+
+def print_reissue(report: ReissueReport, tz: ZoneInfo) -> None:
+    about = f"{report.provider_name} ({report.provider_ref})"
+    if report.covered_by is not None:
+        stdout.print(
+            f"Reissue #{report.reissue_id} for {about}: nothing left to do, reissue "
+            f"#{report.covered_by} already replaced its codes after it was asked for.",
+            highlight=False,
+        )
+        return
+    if report.already_done:
+        stdout.print(
+            f"Reissue #{report.reissue_id} for {about} was already completed"
+            + (f" on {moment_text(report.completed_at, tz)}" if report.completed_at else "")
+            + "; nothing was changed.",
+            highlight=False,
+        )
+    else:
+        stdout.print(
+            f"Reissue #{report.reissue_id} for {about}: {len(report.replaced)} code(s) revoked "
+            f"and replaced, {report.emails_queued} email(s) queued.",
+            highlight=False,
+        )
+    for replaced in report.replaced:
+        stdout.print(
+            f"  {replaced.cycle}: {replaced.revoked_document_ref} revoked, replaced by "
+            f"{replaced.new_document_ref} ({replaced.new_state}, in use from "
+            f"{moment_text(replaced.active_from, tz)})",
+            highlight=False,
+        )
+    if not report.already_done and report.replaced and report.spocs == 0:
+        stdout.print(
+            f"[yellow]warning:[/] {report.provider_ref} has no active SPoC; nobody was sent "
+            "the new code."
+        )
+    if not report.already_done and report.emails_queued:
+        stdout.print("Send them with: codeservice mail send", highlight=False)

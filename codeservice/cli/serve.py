@@ -1,0 +1,260 @@
+"""``codeservice serve``, ``worker`` and ``scheduler``: the long-running processes.
+
+``serve`` runs the web app, the scheduler and the mail worker in one process (the
+embedded default). Several processes may share one PostgreSQL database: only the one
+holding the scheduler lease runs scheduled jobs, and mail workers split the outbox by
+claiming messages. SIGTERM (or Ctrl-C) stops each part cleanly: the web server stops
+accepting and finishes its requests, the mail worker finishes the messages in hand
+and hands the rest back, the scheduler finishes the job in progress and releases its
+lease; then the process exits 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from codeservice.bootstrap import Container, configure_logging, utc_now
+from codeservice.config import load_settings
+from codeservice.errors import CodeserviceError, ConfigurationError
+
+if TYPE_CHECKING:
+    import uvicorn
+
+log = logging.getLogger("codeservice.serve")
+
+MAIL_RESTART_SECONDS = 30.0
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)
+    app.command("worker")(worker)
+    app.command("scheduler")(scheduler)
+
+
+def service_container() -> Container:
+    """The container for a long-running process, with the test-only clock shift applied."""
+    settings = load_settings()
+    configure_logging(settings)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    offset = timedelta(seconds=settings.clock_offset_seconds)
+    if not offset:
+        return Container(settings)
+    log.warning(
+        "the service clock is shifted by %+d seconds (CODESERVICE_CLOCK_OFFSET_SECONDS): "
+        "for tests and demonstrations only",
+        settings.clock_offset_seconds,
+    )
+    return Container(settings, clock=lambda: utc_now() + offset)
+
+
+# --- commands -------------------------------------------------------------------------
+
+Host = Annotated[str, typer.Option(help="Address to listen on.")]
+Port = Annotated[int, typer.Option(help="Port to listen on.")]
+Forwarded = Annotated[
+    str | None,
+    typer.Option(
+        help="Trust X-Forwarded-For/-Proto from these proxy addresses (comma-separated). "
+        "Off by default: only set it behind a reverse proxy you run."
+    ),
+]
+
+
+def serve(
+    host: Host = "127.0.0.1",
+    port: Port = 8000,
+    forwarded_allow_ips: Forwarded = None,
+    with_scheduler: Annotated[
+        bool,
+        typer.Option("--scheduler/--no-scheduler", help="Take part in running scheduled jobs."),
+    ] = True,
+    with_worker: Annotated[
+        bool, typer.Option("--worker/--no-worker", help="Send the mail outbox.")
+    ] = True,
+) -> None:
+    """Run the web app, the scheduler and the mail worker until SIGTERM or Ctrl-C."""
+    web = WebOptions(host, port, forwarded_allow_ips)
+    _run(Parts(web=web, mail=with_worker, schedule=with_scheduler))
+
+
+def worker() -> None:
+    """Send the mail outbox until SIGTERM or Ctrl-C (alongside any number of others)."""
+    _run(Parts(web=None, mail=True, schedule=False))
+
+
+def scheduler() -> None:
+    """Run scheduled jobs when this process holds the scheduler lease, until SIGTERM."""
+    _run(Parts(web=None, mail=False, schedule=True))
+
+
+# --- the process ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WebOptions:
+    host: str
+    port: int
+    forwarded_allow_ips: str | None
+
+
+@dataclass(frozen=True)
+class Parts:
+    web: WebOptions | None
+    mail: bool
+    schedule: bool
+
+
+def _run(parts: Parts) -> None:
+    container = service_container()
+    try:
+        asyncio.run(run_process(container, parts))
+    finally:
+        container.close()
+
+
+def _listen(options: WebOptions) -> socket.socket:
+    try:
+        sock = socket.create_server((options.host, options.port), reuse_port=False)
+    except OSError as exc:
+        raise ConfigurationError(
+            f"cannot listen on {options.host}:{options.port}: {exc.strerror}"
+        ) from None
+    sock.set_inheritable(True)
+    return sock
+
+
+async def run_process(container: Container, parts: Parts) -> None:
+    import uvicorn
+
+    from codeservice.web import create_app
+    from mailer.dispatcher import default_worker_id
+    from scheduler.runner import SchedulerService
+
+    # Built here, in one thread, before the parts' threads share them; a missing key
+    # file or a bad SMTP setting stops the start with a message, not a failing loop.
+    _ = container.session_factory, container.keyring
+    if parts.mail:
+        _ = container.smtp_config
+    holder = default_worker_id()
+    stop = asyncio.Event()
+    service = SchedulerService(container, holder=holder) if parts.schedule else None
+    mail_state = {"value": "off"}
+    server: uvicorn.Server | None = None
+    sock: socket.socket | None = None
+    if parts.web is not None:
+        sock = _listen(parts.web)
+        app = create_app(container)
+        app.state.scheduler_state = (lambda: service.state) if service else (lambda: "off")
+        app.state.mail_worker_state = lambda: mail_state["value"]
+        server = _server(
+            uvicorn.Config(
+                app,
+                proxy_headers=parts.web.forwarded_allow_ips is not None,
+                forwarded_allow_ips=parts.web.forwarded_allow_ips,
+                # Uvicorn's access log prints full paths, and link tokens are in paths:
+                # the app logs requests itself with tokens redacted.
+                access_log=False,
+                log_config=None,
+                server_header=False,
+                lifespan="off",
+            )
+        )
+
+    def shut_down() -> None:
+        if not stop.is_set():
+            log.info("stopping: finishing the work in hand")
+        stop.set()
+        if server is not None:
+            server.should_exit = True
+
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, shut_down)
+
+    tasks: list[asyncio.Task[None]] = []
+    if server is not None and sock is not None:
+        tasks.append(asyncio.create_task(server.serve(sockets=[sock]), name="web"))
+        host, port = sock.getsockname()[:2]
+        log.info("web app on http://%s:%s (/healthz, /readyz)", host, port)
+    if parts.mail:
+        tasks.append(
+            asyncio.create_task(_mail_worker(container, holder, stop, mail_state), name="mail")
+        )
+    if service is not None:
+        service.start()
+    log.info("codeservice %s running", holder)
+
+    waiting = asyncio.create_task(stop.wait())
+    await asyncio.wait([waiting, *tasks], return_when=asyncio.FIRST_COMPLETED)
+    ended = [t for t in tasks if t.done()] if not stop.is_set() else []
+    shut_down()  # on a signal, or because one part ended by itself: stop the others too
+    outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+    if service is not None:
+        await asyncio.to_thread(service.stop)
+    if sock is not None:
+        sock.close()
+    log.info("codeservice %s stopped", holder)
+    if ended:
+        problems = [repr(o) for o in outcomes if isinstance(o, BaseException)]
+        raise CodeserviceError(
+            f"the {ended[0].get_name()} part stopped by itself"
+            + (f": {problems[0]}" if problems else "")
+            + "; see the log above"
+        )
+
+
+def _server(config: uvicorn.Config) -> uvicorn.Server:
+    """uvicorn's server, with the signals left to this process (all parts stop together)."""
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            yield
+
+    return Server(config)
+
+
+async def _mail_worker(
+    container: Container, holder: str, stop: asyncio.Event, state: dict[str, str]
+) -> None:
+    """The dispatcher, started again after a failure (the database or SMTP server gone)."""
+    from codeservice.services.mail_events import audit_mail_outcomes
+    from mailer import dispatcher
+    from mailer.smtp import SmtpConfigurationError
+
+    while not stop.is_set():
+        state["value"] = "running"
+        try:
+            await dispatcher.run(
+                container.session_factory,
+                container.smtp_config,
+                container.mail_sealer,
+                worker_id=holder,
+                stop=stop,
+                clock=container.now,
+                on_outcome=audit_mail_outcomes(container),
+            )
+        except SmtpConfigurationError as exc:
+            log.error("mail worker: %s; check the CODESERVICE_SMTP_* settings", exc)
+        except ConfigurationError as exc:
+            log.error("mail worker: %s", exc)
+        except Exception:
+            log.exception("mail worker failed")
+        if stop.is_set():
+            break
+        state["value"] = "restarting"
+        log.info("mail worker starts again in %.0f seconds", MAIL_RESTART_SECONDS)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=MAIL_RESTART_SECONDS)
+    state["value"] = "off"

@@ -1,0 +1,20 @@
+"""``codeservice init``: create the database and the keys; safe to run again."""
+
+from __future__ import annotations
+
+import typer
+
+from codeservice.cli.common import container, stdout
+
+
+def register(app: typer.Typer) -> None:
+    app.command("init")(init)
+
+
+def init() -> None:
+    """Create the data folder, the keys and the database schema. Changes nothing when run again."""
+    from codeservice.services.setup import initialise
+
+    report = initialise(container())
+    for line in report:
+        stdout.print(line, highlight=False)

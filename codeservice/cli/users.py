@@ -1,0 +1,153 @@
+"""``codeservice users ...``: staff accounts for the web app."""
+
+from __future__ import annotations
+
+import getpass
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from codeservice.cli.common import container, print_json, stdout
+from codeservice.domain.accounts import Role
+from codeservice.errors import InputError
+
+app = typer.Typer(
+    no_args_is_help=True,
+    help="Staff accounts for the web app: add, list, disable, reset passwords, unlock.",
+)
+
+PasswordFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--password-file",
+        help="Read the password from this file (its first line) instead of asking for it.",
+        dir_okay=False,
+    ),
+]
+
+
+def cli_actor() -> str:
+    """How the audit trail names the person at the terminal."""
+    try:
+        return f"cli:{getpass.getuser() or 'unknown'}"
+    except (KeyError, OSError):  # no login name (a container without a passwd entry)
+        return "cli:unknown"
+
+
+def read_password(password_file: Path | None) -> str:
+    """From ``--password-file``, or asked for twice without echo."""
+    if password_file is not None:
+        try:
+            text = password_file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"cannot read the password file {password_file}: {exc}") from None
+        lines = text.splitlines()
+        if not lines or not lines[0]:
+            raise InputError(f"the password file {password_file} is empty")
+        return lines[0]
+    password = typer.prompt("Password", hide_input=True)
+    again = typer.prompt("Repeat the password", hide_input=True)
+    if password != again:
+        raise InputError("the two passwords do not match; nothing was changed")
+    return str(password)
+
+
+@app.command("add")
+def add(
+    name: Annotated[str, typer.Argument(help="The username, e.g. ann.lee.")],
+    role: Annotated[Role, typer.Option("--role", help="What the account may do.")],
+    password_file: PasswordFile = None,
+    display_name: Annotated[
+        str | None, typer.Option("--display-name", help="The person's name, shown in pages.")
+    ] = None,
+) -> None:
+    """Add a staff account (at least 12 characters; common passwords are refused)."""
+    from codeservice.services.accounts import add_user
+
+    password = read_password(password_file)
+    view = add_user(
+        container(), name, role=role, password=password, display_name=display_name,
+        actor=cli_actor(),
+    )
+    stdout.print(f"Added staff account {view.name} ({view.role}).", highlight=False)
+
+
+@app.command("list")
+def list_(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Every staff account, with its role and state (never a password hash)."""
+    from codeservice.services.accounts import list_users
+
+    built = container()
+    views = list_users(built)
+    if as_json:
+        print_json([view.as_dict() for view in views])
+        return
+    if not views:
+        stdout.print("No staff accounts. Add one with: codeservice users add", highlight=False)
+        return
+    tz = built.settings.tz
+    now = built.now()
+    table = Table()
+    for column in ("Username", "Name", "Role", "State", "Last signed in"):
+        table.add_column(column)
+    for view in views:
+        if not view.active:
+            state = "disabled"
+        elif view.locked_until is not None and view.locked_until > now:
+            state = f"locked until {view.locked_until.astimezone(tz):%Y-%m-%d %H:%M}"
+        else:
+            state = "active"
+        last = view.last_sign_in_at
+        table.add_row(
+            Text(view.name),
+            Text(view.display_name or ""),
+            view.role,
+            state,
+            f"{last.astimezone(tz):%Y-%m-%d %H:%M}" if last else "never",
+        )
+    stdout.print(table)
+
+
+@app.command("disable")
+def disable(name: Annotated[str, typer.Argument(help="The username.")]) -> None:
+    """Stop an account signing in; its open sessions end at once."""
+    from codeservice.services.accounts import disable_user
+
+    disable_user(container(), name, actor=cli_actor())
+    stdout.print(f"Disabled {name.strip().lower()}; its sessions have ended.", highlight=False)
+
+
+@app.command("enable")
+def enable(name: Annotated[str, typer.Argument(help="The username.")]) -> None:
+    """Let a disabled account sign in again."""
+    from codeservice.services.accounts import enable_user
+
+    enable_user(container(), name, actor=cli_actor())
+    stdout.print(f"Enabled {name.strip().lower()}.", highlight=False)
+
+
+@app.command("reset-password")
+def reset(
+    name: Annotated[str, typer.Argument(help="The username.")],
+    password_file: PasswordFile = None,
+) -> None:
+    """Set a new password; ends the account's sessions and clears a sign-in lock."""
+    from codeservice.services.accounts import reset_password
+
+    password = read_password(password_file)
+    reset_password(container(), name, password, actor=cli_actor())
+    stdout.print(f"New password set for {name.strip().lower()}.", highlight=False)
+
+
+@app.command("unlock")
+def unlock(name: Annotated[str, typer.Argument(help="The username.")]) -> None:
+    """Lift a lock put on after too many wrong passwords."""
+    from codeservice.services.accounts import unlock_user
+
+    was_locked = unlock_user(container(), name, actor=cli_actor())
+    username = name.strip().lower()
+    message = f"Unlocked {username}." if was_locked else f"{username} was not locked."
+    stdout.print(message, highlight=False)

@@ -1,0 +1,233 @@
+"""Settings: defaults from ``config/codeservice.toml``, overridden by the environment.
+
+``CODESERVICE_<NAME>`` overrides a setting; for secrets ``CODESERVICE_<NAME>_FILE``
+names a file holding the value. A bad value stops start-up with a message naming the
+setting, so an operator knows exactly which line of the unit file to fix.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from datetime import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from codeservice.errors import ConfigurationError
+
+PREFIX = "CODESERVICE_"
+DEFAULTS_FILE = Path(__file__).resolve().parent.parent / "config" / "codeservice.toml"
+SECRETS = frozenset({"smtp_password", "session_secret"})
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    database_url: str
+    base_url: str
+    timezone: str
+    log_level: str
+    holiday_moves_issue_day: bool
+    issue_time: time
+    code_excluded_characters: str
+    master_key_file: Path
+    smtp_host: str
+    smtp_port: int
+    smtp_starttls: bool
+    smtp_username: str
+    smtp_password: str
+    smtp_timeout_seconds: float
+    smtp_connections: int
+    mail_from: str
+    bmt_mailbox: str
+    security_mailbox: str
+    mail_claim_seconds: int
+    mail_max_attempts: int
+    ack_token_days: int
+    challenge_minutes: int
+    helpline_fail_limit: int
+    exposure_limit: int
+    session_secret: str
+    session_idle_minutes: int
+    session_max_hours: int
+    sign_in_lock_attempts: int
+    sign_in_lock_minutes: int
+    sign_in_delay_max_ms: int
+    reminder_time: time
+    reminder_limit: int
+    escalation_time: time
+    summary_delay_minutes: int
+    scheduler_lease_seconds: int
+    clock_offset_seconds: int
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.home / "keys"
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.home / "mail"
+
+    def __repr__(self) -> str:  # never print a secret
+        shown = {
+            f.name: ("***" if f.name in SECRETS and getattr(self, f.name) else getattr(self, f.name))
+            for f in fields(self)
+        }
+        return f"Settings({shown})"
+
+
+def _as_bool(name: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigurationError(f"{PREFIX}{name.upper()}: expected true or false, got {value!r}")
+
+
+def _as_int(name: str, value: Any, minimum: int = 0) -> int:
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise ConfigurationError(
+            f"{PREFIX}{name.upper()}: expected a whole number, got {value!r}"
+        ) from None
+    if number < minimum:
+        raise ConfigurationError(f"{PREFIX}{name.upper()}: must be at least {minimum}, got {number}")
+    return number
+
+
+def _as_time(name: str, value: Any) -> time:
+    try:
+        return time.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ConfigurationError(f"{PREFIX}{name.upper()}: expected HH:MM, got {value!r}") from None
+
+
+def _raw_values(environ: Mapping[str, str], defaults_file: Path) -> dict[str, Any]:
+    try:
+        values: dict[str, Any] = tomllib.loads(defaults_file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigurationError(f"the default settings file {defaults_file} is missing") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigurationError(f"{defaults_file}: {exc}") from None
+    known = {f.name for f in fields(Settings)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ConfigurationError(f"{defaults_file}: unknown setting {unknown[0]!r}")
+    for name in known:
+        env_name = PREFIX + name.upper()
+        if env_name in environ:
+            values[name] = environ[env_name]
+        if name in SECRETS and environ.get(env_name + "_FILE"):
+            path = Path(environ[env_name + "_FILE"])
+            try:
+                values[name] = path.read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise ConfigurationError(
+                    f"{env_name}_FILE: cannot read {path}: {exc.strerror}"
+                ) from None
+    return values
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read the settings; raise ``ConfigurationError`` naming the first bad one."""
+    env = os.environ if environ is None else environ
+    defaults_file = Path(env.get(PREFIX + "CONFIG", "") or DEFAULTS_FILE)
+    raw = _raw_values(env, defaults_file)
+
+    home = Path(str(raw["home"]) or "./var").expanduser()
+    database_url = str(raw["database_url"]).strip() or f"sqlite:///{home / 'codeservice.db'}"
+    if not database_url.startswith(("sqlite:", "postgresql")):
+        raise ConfigurationError(
+            f"{PREFIX}DATABASE_URL: expected a sqlite:/// or postgresql+psycopg:// URL, "
+            f"got {database_url.split(':', 1)[0]!r}"
+        )
+    if database_url.startswith("postgresql://") or database_url.startswith("postgres://"):
+        database_url = "postgresql+psycopg://" + database_url.split("://", 1)[1]
+
+    base_url = str(raw["base_url"]).strip().rstrip("/")
+    parts = urlsplit(base_url)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise ConfigurationError(
+            f"{PREFIX}BASE_URL: expected an http:// or https:// address, got {base_url!r}"
+        )
+
+    timezone = str(raw["timezone"]).strip()
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigurationError(f"{PREFIX}TIMEZONE: unknown time zone {timezone!r}") from None
+
+    log_level = str(raw["log_level"]).strip().upper()
+    if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        raise ConfigurationError(f"{PREFIX}LOG_LEVEL: expected DEBUG, INFO, WARNING or ERROR")
+
+    excluded = str(raw["code_excluded_characters"])
+    master_key_file = str(raw["master_key_file"]).strip()
+    smtp_port = _as_int("smtp_port", raw["smtp_port"], minimum=1)
+    if smtp_port > 65535:
+        raise ConfigurationError(f"{PREFIX}SMTP_PORT: must be at most 65535, got {smtp_port}")
+    for mailbox in ("bmt_mailbox", "security_mailbox"):
+        if "@" not in str(raw[mailbox]):
+            raise ConfigurationError(f"{PREFIX}{mailbox.upper()}: expected an email address")
+
+    exposure_limit = _as_int("exposure_limit", raw["exposure_limit"], minimum=1)
+    if exposure_limit > 8:
+        raise ConfigurationError(
+            f"{PREFIX}EXPOSURE_LIMIT: a code has 8 positions; expected 1 to 8, got {exposure_limit}"
+        )
+
+    return Settings(
+        home=home,
+        database_url=database_url,
+        base_url=base_url,
+        timezone=timezone,
+        log_level=log_level,
+        holiday_moves_issue_day=_as_bool("holiday_moves_issue_day", raw["holiday_moves_issue_day"]),
+        issue_time=_as_time("issue_time", raw["issue_time"]),
+        code_excluded_characters=excluded,
+        master_key_file=Path(master_key_file) if master_key_file else home / "keys" / "keyring.json",
+        smtp_host=str(raw["smtp_host"]).strip(),
+        smtp_port=smtp_port,
+        smtp_starttls=_as_bool("smtp_starttls", raw["smtp_starttls"]),
+        smtp_username=str(raw["smtp_username"]),
+        smtp_password=str(raw["smtp_password"]),
+        smtp_timeout_seconds=float(_as_int("smtp_timeout_seconds", raw["smtp_timeout_seconds"], 1)),
+        smtp_connections=_as_int("smtp_connections", raw["smtp_connections"], minimum=1),
+        mail_from=str(raw["mail_from"]),
+        bmt_mailbox=str(raw["bmt_mailbox"]),
+        security_mailbox=str(raw["security_mailbox"]),
+        mail_claim_seconds=_as_int("mail_claim_seconds", raw["mail_claim_seconds"], minimum=10),
+        mail_max_attempts=_as_int("mail_max_attempts", raw["mail_max_attempts"], minimum=1),
+        ack_token_days=_as_int("ack_token_days", raw["ack_token_days"], minimum=1),
+        challenge_minutes=_as_int("challenge_minutes", raw["challenge_minutes"], minimum=1),
+        helpline_fail_limit=_as_int("helpline_fail_limit", raw["helpline_fail_limit"], minimum=1),
+        exposure_limit=exposure_limit,
+        session_secret=str(raw["session_secret"]),
+        session_idle_minutes=_as_int("session_idle_minutes", raw["session_idle_minutes"], 1),
+        session_max_hours=_as_int("session_max_hours", raw["session_max_hours"], minimum=1),
+        sign_in_lock_attempts=_as_int("sign_in_lock_attempts", raw["sign_in_lock_attempts"], 1),
+        sign_in_lock_minutes=_as_int("sign_in_lock_minutes", raw["sign_in_lock_minutes"], 1),
+        sign_in_delay_max_ms=_as_int("sign_in_delay_max_ms", raw["sign_in_delay_max_ms"]),
+        reminder_time=_as_time("reminder_time", raw["reminder_time"]),
+        reminder_limit=_as_int("reminder_limit", raw["reminder_limit"]),
+        escalation_time=_as_time("escalation_time", raw["escalation_time"]),
+        summary_delay_minutes=_as_int("summary_delay_minutes", raw["summary_delay_minutes"]),
+        scheduler_lease_seconds=_as_int(
+            "scheduler_lease_seconds", raw["scheduler_lease_seconds"], minimum=6
+        ),
+        clock_offset_seconds=_as_int(
+            "clock_offset_seconds", raw["clock_offset_seconds"], minimum=-(10**10)
+        ),
+    )

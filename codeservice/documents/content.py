@@ -1,0 +1,93 @@
+"""What goes into one provider's access-code document, and how its facts are written."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from codeservice.domain.wording import cycle_label, day_text, moment_text
+
+# The document is read by providers across the UK: dates are always UK local time,
+# whatever zone the caller's datetimes are in.
+UK_TIME = ZoneInfo("Europe/London")
+
+_CYCLE = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+_FILENAME_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
+
+
+@dataclass(frozen=True)
+class DocumentContent:
+    provider_name: str
+    provider_ref: str
+    prime_name: str | None  # None: this provider is itself the prime provider
+    cycle: str  # "2027-04"
+    active_from: datetime
+    active_until: datetime
+    issued_at: datetime
+    access_code: str
+    document_ref: str
+    reissue_reason: str | None = None  # a short general reason, shown on a reissue only
+
+    def __post_init__(self) -> None:
+        if not _CYCLE.fullmatch(self.cycle):
+            raise ValueError(f"cycle must look like 2027-04, got {self.cycle!r}")
+        for name in ("active_from", "active_until", "issued_at"):
+            moment: datetime = getattr(self, name)
+            if moment.tzinfo is None or moment.utcoffset() is None:
+                raise ValueError(f"{name} must be an aware datetime")
+        if self.active_until <= self.active_from:
+            raise ValueError("active_until must be after active_from")
+        if not self.access_code:
+            raise ValueError("the access code is empty")
+        if self.reissue_reason is not None and not 0 < len(self.reissue_reason.strip()) <= 200:
+            # The document must stay on one page: a reason is a sentence, not a report.
+            raise ValueError("a reissue reason must be 1 to 200 characters")
+
+    @property
+    def is_reissue(self) -> bool:
+        return self.reissue_reason is not None
+
+    @property
+    def cycle_label(self) -> str:
+        """'April 2027'."""
+        return cycle_label(self.cycle)
+
+    @property
+    def cycle_text(self) -> str:
+        """'April 2027 (cycle 2027-04)'."""
+        return f"{cycle_label(self.cycle)} (cycle {self.cycle})"
+
+    @property
+    def active_from_text(self) -> str:
+        """'Monday 5 April 2027 at 00:00'."""
+        return moment_text(self.active_from, UK_TIME)
+
+    @property
+    def active_until_text(self) -> str:
+        return moment_text(self.active_until, UK_TIME)
+
+    @property
+    def issued_text(self) -> str:
+        """'Issued Wednesday 31 March 2027', with ' · reissue' on a reissue."""
+        text = f"Issued {day_text(self.issued_at, UK_TIME)}"
+        return f"{text} · reissue" if self.is_reissue else text
+
+    @property
+    def prime_text(self) -> str:
+        if self.prime_name is None:
+            return f"{self.provider_name} is the prime provider"
+        return self.prime_name
+
+    @property
+    def title(self) -> str:
+        """The document's title property: names provider and cycle, never the code."""
+        return f"Provider Direct access code: {self.provider_name}, {cycle_label(self.cycle)}"
+
+
+def document_filename(provider_ref: str, cycle: str) -> str:
+    """'provider-direct-access-code-PRV001-2027-04.docx' (safe as an email attachment name)."""
+    ref = _FILENAME_UNSAFE.sub("-", provider_ref).strip("-") or "provider"
+    cycle_part = _FILENAME_UNSAFE.sub("-", cycle).strip("-")
+    return f"provider-direct-access-code-{ref}-{cycle_part}.docx"

@@ -1,0 +1,383 @@
+"""Annex B potential security incidents (§48–53), as pure rules.
+
+A proforma names the prime provider, optionally a subcontractor, the date of the
+change of circumstances, one of the §48 reasons and a description. "Do not include
+personal details about any member of staff": free text holding an e-mail address, a
+UK phone number or a National Insurance number is refused, and the refusal names the
+KIND found — never the value, which must not reach a log or an error message either.
+
+Triage (§51–52): ``received`` → ``assessed`` → ``reissue`` or ``no-change``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+
+from codeservice.errors import Conflict, InputError
+
+MAX_DETAILS = 2000
+MAX_SUBCONTRACTOR = 255
+MAX_DECISION_REASON = 2000
+PERSONAL_DETAILS_WARNING = "Do not include personal details about any member of staff"
+
+
+class ReasonCategory(StrEnum):
+    """The §48 instances when DWP must be told of a change of circumstances."""
+
+    LEFT_WITHOUT_NOTICE = "left-without-notice"
+    DISMISSED = "dismissed"
+    SUSPECTED_FRAUD = "suspected-fraud"
+    SUBCONTRACTOR_ENDED = "subcontractor-ended"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return _REASON_LABELS[self]
+
+
+_REASON_LABELS = {
+    ReasonCategory.LEFT_WITHOUT_NOTICE: (
+        "A member of staff left without giving notice, or was subject to pending "
+        "disciplinary procedures"
+    ),
+    ReasonCategory.DISMISSED: "A member of staff was dismissed",
+    ReasonCategory.SUSPECTED_FRAUD: "There is reason to suspect fraudulent activity",
+    ReasonCategory.SUBCONTRACTOR_ENDED: (
+        "A subcontractor went into liquidation, ceased trading or ended its relationship "
+        "with you"
+    ),
+    ReasonCategory.OTHER: "Another situation where there is the potential for a security breach",
+}
+
+
+def parse_reason(value: str) -> ReasonCategory:
+    try:
+        return ReasonCategory(value.strip().lower())
+    except ValueError:
+        choices = ", ".join(reason.value for reason in ReasonCategory)
+        raise InputError(f"unknown reason {value!r}: choose one of {choices}") from None
+
+
+# --- triage -----------------------------------------------------------------------------
+
+
+class TriageState(StrEnum):
+    RECEIVED = "received"
+    ASSESSED = "assessed"
+    REISSUE = "reissue"
+    NO_CHANGE = "no-change"
+
+    @property
+    def label(self) -> str:
+        return _STATE_LABELS[self]
+
+    @property
+    def is_decided(self) -> bool:
+        return self in DECISIONS
+
+
+_STATE_LABELS = {
+    TriageState.RECEIVED: "Received",
+    TriageState.ASSESSED: "Assessed",
+    TriageState.REISSUE: "Code reissued",
+    TriageState.NO_CHANGE: "No change needed",
+}
+
+DECISIONS = frozenset({TriageState.REISSUE, TriageState.NO_CHANGE})
+TRANSITIONS: dict[TriageState, frozenset[TriageState]] = {
+    TriageState.RECEIVED: frozenset({TriageState.ASSESSED}),
+    TriageState.ASSESSED: DECISIONS,
+    TriageState.REISSUE: frozenset(),
+    TriageState.NO_CHANGE: frozenset(),
+}
+
+
+class TriageConflict(Conflict):
+    """The step asked for does not follow from the report's state."""
+
+
+def parse_decision(value: str) -> TriageState:
+    text = value.strip().lower().replace("_", "-").replace(" ", "-")
+    if text in {"reissue", "no-change"}:
+        return TriageState(text)
+    raise InputError(f"unknown decision {value!r}: choose reissue or no-change")
+
+
+def check_transition(reference: str, current: TriageState, wanted: TriageState) -> None:
+    if wanted not in TRANSITIONS[current]:
+        if current.is_decided:
+            raise TriageConflict(
+                f"report {reference} was already decided ({current.label.lower()}); "
+                "a decision is final"
+            )
+        raise TriageConflict(
+            f"report {reference} is {current.label.lower()}; it cannot become "
+            f"{wanted.label.lower()} from there"
+        )
+
+
+def steps_to(current: TriageState, decision: TriageState) -> list[TriageState]:
+    """The states a report passes through to reach ``decision``: a report still
+    ``received`` is assessed first, so that the trail always shows both steps."""
+    if decision not in DECISIONS:
+        raise ValueError("a decision is reissue or no-change")
+    return [TriageState.ASSESSED, decision] if current is TriageState.RECEIVED else [decision]
+
+
+def check_decision_reason(reason: str) -> str:
+    text = reason.strip()
+    if not text:
+        raise InputError("give the reason for the decision (§52: each case on its own merit)")
+    if len(text) > MAX_DECISION_REASON:
+        raise InputError(f"the reason must be {MAX_DECISION_REASON} characters or fewer")
+    kinds = find_personal_details(text)
+    if kinds:
+        raise InputError(personal_details_message(kinds))
+    return text
+
+
+def waiting_time(received_at: datetime, decided_at: datetime | None, now: datetime) -> timedelta:
+    """How long a report has waited for a decision (or waited, once decided)."""
+    return max((decided_at or now) - received_at, timedelta(0))
+
+
+def waiting_text(waited: timedelta) -> str:
+    """'3 days 2 hours', '2 hours 5 minutes', '4 minutes', 'under a minute'."""
+    minutes = int(waited.total_seconds() // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+
+    def unit(count: int, name: str) -> str:
+        return f"{count} {name}{'' if count == 1 else 's'}"
+
+    if days:
+        return unit(days, "day") + (f" {unit(hours, 'hour')}" if hours else "")
+    if hours:
+        return unit(hours, "hour") + (f" {unit(minutes, 'minute')}" if minutes else "")
+    return unit(minutes, "minute") if minutes else "under a minute"
+
+
+# --- personal details -------------------------------------------------------------------
+
+
+class PersonalDetail(StrEnum):
+    EMAIL = "email address"
+    PHONE = "phone number"
+    NATIONAL_INSURANCE = "National Insurance number"
+
+
+_EMAIL = re.compile(r"[\w.%+'-]+\s?@\s?[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}\b")
+
+# HMRC's format: two prefix letters, six digits, a suffix A–D (often left off), written
+# with or without spaces. The first letter is never D, F, I, Q, U or V; the second never
+# D, F, I, O, Q, U or V; BG, GB, KN, NK, NT, TN and ZZ are never allocated. QQ breaks
+# those rules but is the prefix HMRC prints on specimen numbers ("QQ 12 34 56 C"): it is
+# refused too, since whoever types one is typing a National Insurance number.
+_NINO = re.compile(
+    r"(?<![A-Za-z0-9])([A-Za-z])\s?([A-Za-z])[\s-]?(\d{2})[\s-]?(\d{2})[\s-]?(\d{2})"
+    r"(?:[\s-]?([A-Da-d]))?(?![A-Za-z0-9])"
+)
+_NINO_FIRST_NEVER = frozenset("DFIQUV")
+_NINO_SECOND_NEVER = frozenset("DFIOQUV")
+_NINO_PREFIX_NEVER = frozenset({"BG", "GB", "KN", "NK", "NT", "TN", "ZZ"})
+_NINO_SPECIMEN = "QQ"
+
+# Digit groups ("+44", "020", "7946", "0958"), joined when only separators lie between.
+_DIGIT_GROUP = re.compile(r"\+?\d+")
+_PHONE_SEPARATORS = re.compile(r"^[\s().-]{0,3}$")
+_UK_AREA_START = frozenset("1235789")  # 01, 02, 03, 05, 07, 08, 09
+
+
+def find_personal_details(text: str) -> list[PersonalDetail]:
+    """The kinds of personal detail ``text`` holds, in a fixed order, each once."""
+    found: list[PersonalDetail] = []
+    if _EMAIL.search(text):
+        found.append(PersonalDetail.EMAIL)
+    if _has_uk_phone_number(_EMAIL.sub(" ", text)):
+        found.append(PersonalDetail.PHONE)
+    if any(_is_nino(match) for match in _NINO.finditer(text)):
+        found.append(PersonalDetail.NATIONAL_INSURANCE)
+    return found
+
+
+def personal_details_message(kinds: list[PersonalDetail]) -> str:
+    """'Do not include personal details about any member of staff: remove the
+    National Insurance number' — the kinds found, never the values."""
+    names = [f"the {kind.value}" for kind in kinds]
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return f"{PERSONAL_DETAILS_WARNING}: remove {listed}"
+
+
+def _is_nino(match: re.Match[str]) -> bool:
+    typed = match.group(1) + match.group(2)
+    if not typed.isupper() and any(not c.isalnum() for c in match.group()):
+        return False  # "on 12 04 26" is a date; lower case counts only written solid
+    prefix = typed.upper()
+    if prefix == _NINO_SPECIMEN:
+        return True
+    return not (
+        prefix[0] in _NINO_FIRST_NEVER
+        or prefix[1] in _NINO_SECOND_NEVER
+        or prefix in _NINO_PREFIX_NEVER
+    )
+
+
+def _has_uk_phone_number(text: str) -> bool:
+    chains: list[list[str]] = []
+    previous_end = -1
+    for match in _DIGIT_GROUP.finditer(text):
+        joined = (
+            chains
+            and not match.group().startswith("+")
+            and _PHONE_SEPARATORS.match(text[previous_end : match.start()])
+        )
+        if joined:
+            chains[-1].append(match.group())
+        else:
+            chains.append([match.group()])
+        previous_end = match.end()
+    for groups in chains:
+        for start in range(len(groups)):
+            digits = ""
+            for group in groups[start:]:
+                digits += group
+                if _is_uk_phone_number(digits):
+                    return True
+                if len(digits) > 16:
+                    break
+    return False
+
+
+def _is_uk_phone_number(digits: str) -> bool:
+    """A whole UK number: 0 and 9–10 digits, or +44 / 0044 and the same without the 0."""
+    for prefix in ("+44", "0044"):
+        if digits.startswith(prefix):
+            national = digits[len(prefix) :]
+            national = national[1:] if national.startswith("0") else national
+            return _national_number(national)
+    if digits.startswith("0") and not digits.startswith("00"):
+        return _national_number(digits[1:])
+    return False
+
+
+def _national_number(digits: str) -> bool:
+    return digits.isdigit() and len(digits) in (9, 10) and digits[0] in _UK_AREA_START
+
+
+# --- the proforma -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IncidentDetails:
+    """A checked proforma; ``details`` holds no e-mail address, phone or NI number."""
+
+    subcontractor: str | None
+    change_date: date
+    reason: ReasonCategory
+    details: str
+
+
+class InvalidReport(InputError):
+    """Field-level problems with a proforma: ``errors`` maps each field to its message."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(
+            "the report was not recorded: " + "; ".join(errors.values()),
+            problems=list(errors.values()),
+        )
+        self.errors = errors
+
+
+FIELD_ORDER = ("subcontractor", "change_date", "reason", "details")
+
+
+def check_report(
+    *,
+    subcontractor: str,
+    day: str,
+    month: str,
+    year: str,
+    reason: str,
+    details: str,
+    today: date,
+) -> IncidentDetails:
+    """The proforma as typed (strings, as a form sends them), checked; raises
+    ``InvalidReport`` with every problem at once."""
+    errors: dict[str, str] = {}
+    subcontractor_text = " ".join(subcontractor.split())
+    if len(subcontractor_text) > MAX_SUBCONTRACTOR:
+        errors["subcontractor"] = (
+            f"Subcontractor organisation must be {MAX_SUBCONTRACTOR} characters or fewer"
+        )
+    elif kinds := find_personal_details(subcontractor_text):
+        errors["subcontractor"] = personal_details_message(kinds)
+
+    change_date = _check_date(day, month, year, today, errors)
+
+    category: ReasonCategory | None = None
+    try:
+        category = ReasonCategory(reason.strip())
+    except ValueError:
+        errors["reason"] = "Select the reason for the report"
+
+    details_text = details.strip()
+    if not details_text:
+        errors["details"] = "Enter a description of what happened"
+    elif len(details_text) > MAX_DETAILS:
+        errors["details"] = f"Description must be {MAX_DETAILS} characters or fewer"
+    elif kinds := find_personal_details(details_text):
+        errors["details"] = personal_details_message(kinds)
+
+    if errors or change_date is None or category is None:
+        raise InvalidReport({name: errors[name] for name in FIELD_ORDER if name in errors})
+    return IncidentDetails(
+        subcontractor=subcontractor_text or None,
+        change_date=change_date,
+        reason=category,
+        details=details_text,
+    )
+
+
+def _check_date(
+    day: str, month: str, year: str, today: date, errors: dict[str, str]
+) -> date | None:
+    parts = {"day": day.strip(), "month": month.strip(), "year": year.strip()}
+    missing = [name for name, value in parts.items() if not value]
+    if len(missing) == 3:
+        errors["change_date"] = "Enter the date of the change of circumstances"
+        return None
+    if missing:
+        errors["change_date"] = (
+            f"Date of the change of circumstances must include a {' and '.join(missing)}"
+        )
+        return None
+    if not all(value.isdigit() for value in parts.values()) or len(parts["year"]) != 4:
+        errors["change_date"] = "Date of the change of circumstances must be a real date"
+        return None
+    try:
+        when = date(int(parts["year"]), int(parts["month"]), int(parts["day"]))
+    except ValueError:
+        errors["change_date"] = "Date of the change of circumstances must be a real date"
+        return None
+    if when > today:
+        errors["change_date"] = "Date of the change of circumstances must be today or in the past"
+        return None
+    return when
+
+
+def report_reference(year: int, number: int) -> str:
+    """'INC-2027-0042'."""
+    return f"INC-{year}-{number:04d}"
+
+
+_REFERENCE = re.compile(r"^INC-(\d{4})-(\d{4,})$", re.IGNORECASE)
+
+
+def parse_reference(value: str) -> str:
+    text = value.strip().upper()
+    if not _REFERENCE.match(text):
+        raise InputError(f"{value!r} is not a report reference (they look like INC-2027-0042)")
+    return text

@@ -1,0 +1,317 @@
+"""The provider register as a CSV file: decoding, parsing and every check (pure).
+
+The file is the whole register: one row per SPoC of a prime provider (an empty
+``prime_ref``) and one row per subcontractor (``prime_ref`` names its prime). Every
+problem is collected and reported as ``FILE:LINE: problem`` (LINE is the physical
+line, the header is line 1) so that an operator fixes the whole file in one pass.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+
+from codeservice.errors import InputError
+
+COLUMNS = ("ref", "name", "prime_ref", "spoc_name", "spoc_email")
+REF_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+MAX_NAME_LENGTH = 255
+MAX_EMAIL_LENGTH = 254
+
+_LOCAL_PART = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
+_DOMAIN_LABEL = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
+_TOP_LEVEL = re.compile(r"^[A-Za-z]{2,63}$")
+_BOM = b"\xef\xbb\xbf"
+
+
+@dataclass(frozen=True)
+class SpocEntry:
+    name: str
+    email: str
+    line: int
+
+
+@dataclass(frozen=True)
+class PrimeEntry:
+    ref: str
+    name: str
+    spocs: tuple[SpocEntry, ...]
+    line: int
+
+
+@dataclass(frozen=True)
+class SubcontractorEntry:
+    ref: str
+    name: str
+    prime_ref: str
+    line: int
+
+
+@dataclass(frozen=True)
+class RegisterFile:
+    primes: list[PrimeEntry]
+    subcontractors: list[SubcontractorEntry]
+
+
+def normalise_email(text: str) -> str | None:
+    """The address with its domain lower-cased, or None when it is not a usable address.
+
+    A syntax check only (nothing is looked up): one ``@``, a dot-atom local part and a
+    dotted domain of letters, digits and hyphens — what a mail server will accept.
+    """
+    if len(text) > MAX_EMAIL_LENGTH or text.count("@") != 1:
+        return None
+    local, domain = text.split("@")
+    if not 1 <= len(local) <= 64 or not _LOCAL_PART.match(local):
+        return None
+    labels = domain.split(".")
+    if len(labels) < 2 or not all(_DOMAIN_LABEL.match(label) for label in labels):
+        return None
+    if not _TOP_LEVEL.match(labels[-1]):
+        return None
+    return f"{local}@{domain.lower()}"
+
+
+def decode_register(data: bytes, filename: str) -> str:
+    """UTF-8 text (a leading BOM dropped); raises InputError naming every line that is not."""
+    body = data[len(_BOM) :] if data.startswith(_BOM) else data
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    problems = []
+    for number, line in enumerate(body.split(b"\n"), start=1):
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            problems.append(
+                f"{filename}:{number}: not UTF-8 text (byte 0x{line[exc.start]:02X} at "
+                f"position {exc.start + 1}); save the file as 'CSV UTF-8'"
+            )
+    raise InputError(f"{filename} is not UTF-8 text; nothing was imported", problems=problems)
+
+
+@dataclass
+class _Row:
+    line: int
+    ref: str
+    name: str
+    prime_ref: str
+    spoc_name: str
+    spoc_email: str
+
+
+class _Problems:
+    def __init__(self, filename: str) -> None:
+        self.filename = filename
+        self.found: list[tuple[int, str]] = []
+
+    def add(self, line: int, message: str) -> None:
+        self.found.append((line, message))
+
+    def raise_if_any(self) -> None:
+        if self.found:
+            found = sorted(self.found, key=_line)  # stable: a line's problems in found order
+            lines = [f"{self.filename}:{line}: {message}" for line, message in found]
+            count = len(lines)
+            raise InputError(
+                f"{self.filename}: {count} problem{'s' if count != 1 else ''} found; "
+                "nothing was imported",
+                problems=lines,
+            )
+
+
+def parse_register(text: str, filename: str) -> RegisterFile:
+    """The register in ``text``; raises InputError listing every problem in the file."""
+    problems = _Problems(filename)
+    rows, rejected_refs = _read_rows(text.removeprefix("\ufeff"), problems)
+    register = _check_rows(rows, rejected_refs, problems)
+    problems.raise_if_any()
+    return register
+
+
+def _read_rows(text: str, problems: _Problems) -> tuple[list[_Row], set[str]]:
+    """The data rows, and the refs of rows too malformed to read (no rows: see problems)."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = next(reader, None)
+    except csv.Error as exc:
+        problems.add(1, f"the header is not valid CSV ({exc})")
+        return [], set()
+    if header is None or not any(cell.strip() for cell in header):
+        problems.add(1, f"the file is empty: expected the header {','.join(COLUMNS)}")
+        return [], set()
+    positions = _header_positions(header, problems)
+    if positions is None:
+        return [], set()
+
+    rows: list[_Row] = []
+    rejected_refs: set[str] = set()
+    while True:
+        line = reader.line_num + 1
+        try:
+            fields = next(reader, None)
+        except csv.Error as exc:
+            problems.add(line, f"not valid CSV ({exc}); nothing after this line was read")
+            break
+        if fields is None:
+            break
+        if not any(cell.strip() for cell in fields):
+            continue  # blank lines and the empty rows spreadsheets leave at the end
+        if len(fields) != len(header):
+            problems.add(line, f"expected {len(header)} fields, found {len(fields)}")
+            if len(fields) > positions["ref"]:
+                rejected_refs.add(fields[positions["ref"]].strip())
+            continue
+        values = {column: fields[index].strip() for column, index in positions.items()}
+        rows.append(_Row(line=line, **values))
+    if not rows and not problems.found:
+        problems.add(reader.line_num + 1, "no data rows: the file holds only the header")
+    return rows, rejected_refs
+
+
+def _header_positions(header: list[str], problems: _Problems) -> dict[str, int] | None:
+    names = [cell.strip().lower() for cell in header]
+    positions: dict[str, int] = {}
+    for index, name in enumerate(names):
+        if name in positions:
+            problems.add(1, f"column {name!r} appears twice in the header")
+        elif name in COLUMNS:
+            positions[name] = index
+        else:
+            shown = name or f"(empty, column {index + 1})"
+            problems.add(1, f"unknown column {shown!r}; the columns are {', '.join(COLUMNS)}")
+    missing = [column for column in COLUMNS if column not in positions]
+    for column in missing:
+        problems.add(1, f"missing column {column!r}; the columns are {', '.join(COLUMNS)}")
+    return None if missing else positions
+
+
+def _check_fields(row: _Row, problems: _Problems) -> str | None:
+    """Checks one row on its own; returns the normalised email of a prime row."""
+    if not row.ref:
+        problems.add(row.line, "ref is empty")
+    elif not REF_PATTERN.match(row.ref):
+        problems.add(
+            row.line,
+            f"ref {row.ref!r} is not a valid reference (up to 64 letters, digits, "
+            "'.', '_' or '-', starting with a letter or digit)",
+        )
+    if not row.name:
+        problems.add(row.line, "name is empty")
+    elif len(row.name) > MAX_NAME_LENGTH:
+        problems.add(row.line, f"name is longer than {MAX_NAME_LENGTH} characters")
+
+    if row.prime_ref:
+        if not REF_PATTERN.match(row.prime_ref):
+            problems.add(row.line, f"prime_ref {row.prime_ref!r} is not a valid reference")
+        elif row.prime_ref == row.ref:
+            problems.add(row.line, f"{row.ref!r} names itself as its prime provider")
+        if row.spoc_name or row.spoc_email:
+            problems.add(
+                row.line,
+                f"subcontractor {row.ref!r} has SPoC details; SPoCs belong on the rows of "
+                "the prime provider (leave spoc_name and spoc_email empty)",
+            )
+        return None
+
+    if not row.spoc_name:
+        problems.add(row.line, f"prime provider {row.ref!r} has no spoc_name")
+    elif len(row.spoc_name) > MAX_NAME_LENGTH:
+        problems.add(row.line, f"spoc_name is longer than {MAX_NAME_LENGTH} characters")
+    if not row.spoc_email:
+        problems.add(row.line, f"prime provider {row.ref!r} has no spoc_email")
+        return None
+    email = normalise_email(row.spoc_email)
+    if email is None:
+        problems.add(
+            row.line,
+            f"spoc_email {row.spoc_email!r} is not a valid email address "
+            "(expected one name@domain.tld, no spaces)",
+        )
+    return email
+
+
+def _check_rows(rows: list[_Row], rejected_refs: set[str], problems: _Problems) -> RegisterFile:
+    first_row: dict[str, _Row] = {}  # the first row of each ref, whose name counts
+    prime_spocs: dict[str, list[SpocEntry]] = {}
+    emails_seen: dict[tuple[str, str], int] = {}
+    subcontractors: dict[str, SubcontractorEntry] = {}
+
+    for row in rows:
+        email = _check_fields(row, problems)
+        if not row.ref:
+            continue
+        earlier = first_row.setdefault(row.ref, row)
+        if earlier is not row:
+            if row.name and earlier.name and row.name != earlier.name:
+                problems.add(
+                    row.line,
+                    f"ref {row.ref!r} is named {row.name!r} here but {earlier.name!r} on "
+                    f"line {earlier.line}",
+                )
+            if bool(row.prime_ref) != bool(earlier.prime_ref):
+                problems.add(
+                    row.line,
+                    f"ref {row.ref!r} is {_role(row)} here but {_role(earlier)} on line "
+                    f"{earlier.line}",
+                )
+                continue
+            if row.prime_ref:
+                problems.add(
+                    row.line,
+                    f"subcontractor {row.ref!r} already appears on line {earlier.line} "
+                    "(a subcontractor has one row)",
+                )
+                continue
+        if row.prime_ref:
+            subcontractors[row.ref] = SubcontractorEntry(
+                ref=row.ref, name=earlier.name, prime_ref=row.prime_ref, line=row.line
+            )
+            continue
+        spocs = prime_spocs.setdefault(row.ref, [])
+        if email is None:
+            continue
+        key = (row.ref, email.casefold())
+        if key in emails_seen:
+            problems.add(
+                row.line,
+                f"spoc_email {email!r} is given twice for {row.ref!r} (first on line "
+                f"{emails_seen[key]})",
+            )
+            continue
+        emails_seen[key] = row.line
+        if row.spoc_name:
+            spocs.append(SpocEntry(name=row.spoc_name, email=email, line=row.line))
+
+    for sub in subcontractors.values():
+        if sub.prime_ref in prime_spocs or sub.prime_ref in rejected_refs:
+            continue
+        if sub.prime_ref == sub.ref or not REF_PATTERN.match(sub.prime_ref):
+            continue  # already reported on its own
+        if sub.prime_ref in subcontractors:
+            problems.add(
+                sub.line,
+                f"prime_ref {sub.prime_ref!r} names a subcontractor (line "
+                f"{subcontractors[sub.prime_ref].line}), not a prime provider",
+            )
+        else:
+            problems.add(
+                sub.line, f"prime_ref {sub.prime_ref!r} names no prime provider in this file"
+            )
+
+    primes = [
+        PrimeEntry(ref=ref, name=first_row[ref].name, spocs=tuple(spocs), line=first_row[ref].line)
+        for ref, spocs in prime_spocs.items()
+    ]
+    return RegisterFile(primes=primes, subcontractors=list(subcontractors.values()))
+
+
+def _line(problem: tuple[int, str]) -> int:
+    return problem[0]
+
+
+def _role(row: _Row) -> str:
+    return "a subcontractor" if row.prime_ref else "a prime provider"

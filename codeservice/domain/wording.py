@@ -1,0 +1,27 @@
+"""How dates and cycles are written for people (always in the service's time zone)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+MONTHS = (
+    "January February March April May June July August September October November December"
+).split()
+
+
+def cycle_label(cycle: str) -> str:
+    """'2027-04' -> 'April 2027'."""
+    year, month = cycle.split("-")
+    return f"{MONTHS[int(month) - 1]} {year}"
+
+
+def day_text(moment: datetime, tz: ZoneInfo) -> str:
+    """'Monday 5 April 2027'."""
+    local = moment.astimezone(tz)
+    return f"{local:%A} {local.day} {MONTHS[local.month - 1]} {local.year}"
+
+
+def moment_text(moment: datetime, tz: ZoneInfo) -> str:
+    """'Monday 5 April 2027 at 00:00'."""
+    return f"{day_text(moment, tz)} at {moment.astimezone(tz):%H:%M}"

@@ -1,0 +1,1 @@
+"""Use cases. Each takes the container (or what it needs from it) and is idempotent."""

@@ -1,0 +1,197 @@
+"""Staff accounts: adding them, listing them, disabling, password resets, unlocking.
+
+Passwords are hashed with Argon2id (argon2-cffi's defaults). Each change is audited
+with the person who made it; no password or hash ever reaches the audit trail.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from argon2 import PasswordHasher
+
+from codeservice.bootstrap import Container
+from codeservice.domain.accounts import Role, SignInState, check_password, normalise_username
+from codeservice.domain.audit import AuditTag
+from codeservice.errors import Conflict, NotFound
+from codeservice.services import audit
+from codeservice.storage.models import StaffUser
+from codeservice.storage.uow import UnitOfWork
+
+hasher = PasswordHasher()  # Argon2id with the library's current recommended parameters
+
+
+@dataclass(frozen=True)
+class StaffUserView:
+    """An account as the CLI lists it: never its password hash."""
+
+    name: str
+    display_name: str | None
+    role: str
+    active: bool
+    created_at: datetime
+    password_changed_at: datetime
+    last_sign_in_at: datetime | None
+    failed_attempts: int
+    locked_until: datetime | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            key: value.isoformat() if isinstance(value, datetime) else value
+            for key, value in asdict(self).items()
+        }
+
+
+def add_user(
+    container: Container,
+    name: str,
+    *,
+    role: Role,
+    password: str,
+    display_name: str | None = None,
+    actor: str,
+    source: str = "cli",
+) -> StaffUserView:
+    username = normalise_username(name)
+    display_name = (display_name or "").strip() or None
+    check_password(password, username=username, display_name=display_name)
+    password_hash = hasher.hash(password)
+    now = container.now()
+    with container.uow() as uow:
+        if uow.accounts.user_named(username) is not None:
+            raise Conflict(f"there is already a staff account named {username!r}")
+        user = StaffUser(
+            name=username,
+            display_name=display_name,
+            role=role.value,
+            password_hash=password_hash,
+            active=True,
+            created_at=now,
+            password_changed_at=now,
+            failed_attempts=0,
+            session_epoch=0,
+        )
+        uow.accounts.add_user(user)
+        audit_staff(
+            uow, container, AuditTag.STAFF_USER_CREATE, actor=actor, source=source, now=now,
+            username=username, role=role.value,
+        )
+        view = _view(user)
+        uow.commit()
+    return view
+
+
+def list_users(container: Container) -> list[StaffUserView]:
+    with container.uow() as uow:
+        return [_view(user) for user in uow.accounts.all_users()]
+
+
+def disable_user(container: Container, name: str, *, actor: str, source: str = "cli") -> None:
+    """The account can no longer sign in, and its open sessions end at once."""
+    now = container.now()
+    with container.uow() as uow:
+        user = _existing(uow, name)
+        user.active = False
+        user.session_epoch += 1
+        audit_staff(
+            uow, container, AuditTag.STAFF_USER_DISABLE, actor=actor, source=source, now=now,
+            username=user.name,
+        )
+        uow.commit()
+
+
+def enable_user(container: Container, name: str, *, actor: str, source: str = "cli") -> None:
+    now = container.now()
+    with container.uow() as uow:
+        user = _existing(uow, name)
+        user.active = True
+        audit_staff(
+            uow, container, AuditTag.STAFF_USER_ENABLE, actor=actor, source=source, now=now,
+            username=user.name,
+        )
+        uow.commit()
+
+
+def reset_password(
+    container: Container, name: str, password: str, *, actor: str, source: str = "cli"
+) -> None:
+    """Set a new password; ends the account's sessions and clears any sign-in lock."""
+    with container.uow() as uow:
+        user = _existing(uow, name)
+        username, display_name = user.name, user.display_name
+    check_password(password, username=username, display_name=display_name)
+    password_hash = hasher.hash(password)
+    now = container.now()
+    with container.uow() as uow:
+        user = _existing(uow, username)
+        user.password_hash = password_hash
+        user.password_changed_at = now
+        user.session_epoch += 1
+        user.failed_attempts, user.locked_until = 0, None
+        audit_staff(
+            uow, container, AuditTag.STAFF_USER_RESET_PASSWORD, actor=actor, source=source,
+            now=now, username=user.name,
+        )
+        uow.commit()
+
+
+def unlock_user(container: Container, name: str, *, actor: str, source: str = "cli") -> bool:
+    """Clear a sign-in lock and the failure count; False when the account was not locked."""
+    now = container.now()
+    with container.uow() as uow:
+        user = _existing(uow, name)
+        was_locked = SignInState(user.failed_attempts, user.locked_until).is_locked(now)
+        user.failed_attempts, user.locked_until = 0, None
+        audit_staff(
+            uow, container, AuditTag.STAFF_ACCOUNT_UNLOCK, actor=actor, source=source, now=now,
+            username=user.name, was_locked=was_locked,
+        )
+        uow.commit()
+    return was_locked
+
+
+def audit_staff(
+    uow: UnitOfWork,
+    container: Container,
+    action: AuditTag,
+    *,
+    actor: str,
+    source: str,
+    now: datetime,
+    **details: Any,
+) -> None:
+    audit.record(
+        uow,
+        container.keyring.audit_key,
+        actor=actor,
+        action=action,
+        source=source,
+        details=details,
+        now=now,
+    )
+
+
+def _existing(uow: UnitOfWork, name: str) -> StaffUser:
+    username = normalise_username(name)
+    user = uow.accounts.user_named(username)
+    if user is None:
+        raise NotFound(
+            f"there is no staff account named {username!r}; see `codeservice users list`"
+        )
+    return user
+
+
+def _view(user: StaffUser) -> StaffUserView:
+    return StaffUserView(
+        name=user.name,
+        display_name=user.display_name,
+        role=user.role,
+        active=user.active,
+        created_at=user.created_at,
+        password_changed_at=user.password_changed_at,
+        last_sign_in_at=user.last_sign_in_at,
+        failed_attempts=user.failed_attempts,
+        locked_until=user.locked_until,
+    )

@@ -1,0 +1,231 @@
+"""A SPoC acknowledges receipt of the access code document (§45).
+
+Loading a link changes nothing: mail scanners follow links. Only ``acknowledge`` —
+a deliberate POST — records the acknowledgement, and in the same transaction writes
+the audit record and queues email 2 (the unlock code) to that SPoC alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import CursorResult, update
+
+from codeservice.bootstrap import Container
+from codeservice.domain.audit import AuditTag
+from codeservice.domain.tokens import looks_like_token, token_digest
+from codeservice.domain.wording import cycle_label
+from codeservice.errors import CodeserviceError
+from codeservice.services import audit
+from codeservice.services.notifications import queue_unlock_email
+from codeservice.storage.models import Delivery, LinkToken
+from codeservice.storage.uow import UnitOfWork
+
+PURPOSE = "acknowledge"
+MAX_USER_AGENT = 512
+MAX_IP = 64
+
+
+class LinkProblem(CodeserviceError):
+    """An acknowledgement link that cannot be used; ``reason`` goes in the audit record."""
+
+    status_code = 410
+    reason = "unusable"
+
+    def __init__(self, message: str, *, link: LinkToken | None = None) -> None:
+        super().__init__(message)
+        self.spoc_id = None if link is None else link.spoc_id
+        self.delivery_id = None if link is None else link.delivery_id
+
+
+class LinkNotFound(LinkProblem):
+    status_code = 404
+    reason = "unknown"
+
+    def __init__(self, reason: str = "unknown") -> None:
+        super().__init__("This link is not valid")
+        self.reason = reason
+
+
+class LinkExpired(LinkProblem):
+    reason = "expired"
+
+    def __init__(self, link: LinkToken, reason: str = "expired") -> None:
+        super().__init__("This link has expired", link=link)
+        self.reason = reason
+
+
+class LinkReplaced(LinkProblem):
+    """A newer link was sent. ``replaced_reason``: "resent" or "reissued" (security)."""
+
+    def __init__(self, link: LinkToken, replaced_reason: str) -> None:
+        super().__init__("This link has been replaced", link=link)
+        self.replaced_reason = replaced_reason
+        self.reason = f"replaced:{replaced_reason}"
+
+
+@dataclass(frozen=True)
+class AcknowledgementView:
+    delivery_id: int
+    spoc_id: int
+    spoc_name: str
+    spoc_email: str
+    provider_ref: str
+    provider_name: str
+    cycle: str
+    cycle_label: str
+    active_from: datetime
+    active_until: datetime
+    document_ref: str
+    link_expires_at: datetime
+    acknowledged_at: datetime | None
+
+
+@dataclass(frozen=True)
+class AcknowledgementResult:
+    already: bool
+    view: AcknowledgementView
+
+
+def load_acknowledgement(container: Container, token: str, now: datetime) -> AcknowledgementView:
+    """What the link is for; raises a ``LinkProblem`` if it cannot be used. Writes nothing."""
+    with container.uow() as uow:
+        return _view(_usable_link(uow, token, now))
+
+
+def acknowledge(
+    container: Container, token: str, *, ip: str, user_agent: str, now: datetime
+) -> AcknowledgementResult:
+    """Record the SPoC's acknowledgement and queue their unlock email, once.
+
+    A repeat is answered with ``already=True`` and audited; a link that cannot be used
+    is audited as a rejection (never with the token) and its ``LinkProblem`` re-raised.
+    """
+    audit_key = container.keyring.audit_key
+    with container.uow() as uow:
+        try:
+            link = _usable_link(uow, token, now)
+        except LinkProblem as problem:
+            _audit(
+                uow,
+                audit_key,
+                AuditTag.SPOC_TOKEN_REJECT,
+                actor="anonymous" if problem.spoc_id is None else f"spoc:{problem.spoc_id}",
+                ip=ip,
+                details={"reason": problem.reason, "delivery_id": problem.delivery_id},
+                now=now,
+            )
+            uow.commit()
+            raise
+
+        delivery = link.delivery
+        assert delivery is not None
+        first = _record_acknowledgement(uow, delivery, ip=ip, user_agent=user_agent, now=now)
+        uow.session.refresh(delivery)
+        details = {
+            "provider_ref": delivery.access_code.provider.ref,
+            "cycle": delivery.access_code.cycle,
+            "delivery_id": delivery.id,
+        }
+        if first:
+            _audit(
+                uow,
+                audit_key,
+                AuditTag.SPOC_RECEIPT_ACKNOWLEDGE,
+                actor=f"spoc:{delivery.spoc_id}",
+                ip=ip,
+                details=details,
+                now=now,
+            )
+            queue_unlock_email(uow, container, delivery=delivery, now=now)
+        else:
+            acknowledged_at = delivery.acknowledged_at
+            assert acknowledged_at is not None
+            _audit(
+                uow,
+                audit_key,
+                AuditTag.SPOC_RECEIPT_REPEAT,
+                actor=f"spoc:{delivery.spoc_id}",
+                ip=ip,
+                details={**details, "first_acknowledged_at": acknowledged_at.isoformat()},
+                now=now,
+            )
+        view = _view(link)
+        uow.commit()
+    return AcknowledgementResult(already=not first, view=view)
+
+
+def _usable_link(uow: UnitOfWork, token: str, now: datetime) -> LinkToken:
+    if not looks_like_token(token):
+        raise LinkNotFound("malformed")
+    link = uow.deliveries.token_by_digest(token_digest(token))
+    if link is None or link.purpose != PURPOSE or link.delivery is None:
+        raise LinkNotFound()
+    if link.replaced_at is not None:
+        raise LinkReplaced(link, link.replaced_reason or "resent")
+    delivery = link.delivery
+    code = delivery.access_code
+    if code.state == "revoked":
+        raise LinkReplaced(link, "reissued")
+    if code.state == "retired" or code.active_until <= now:
+        raise LinkExpired(link, "code-retired")
+    if not (delivery.spoc.active and code.provider.active):
+        # A SPoC taken off the register (perhaps after leaving, §48) must not be able
+        # to get the unlock code with a link sent before.
+        raise LinkExpired(link, "withdrawn")
+    if link.expires_at <= now:
+        raise LinkExpired(link)
+    return link
+
+
+def _record_acknowledgement(
+    uow: UnitOfWork, delivery: Delivery, *, ip: str, user_agent: str, now: datetime
+) -> bool:
+    """True if this call acknowledged; False if it was already (even a moment ago)."""
+    result: CursorResult[Any] = uow.session.execute(  # type: ignore[assignment]
+        update(Delivery)
+        .where(Delivery.id == delivery.id, Delivery.acknowledged_at.is_(None))
+        .values(
+            acknowledged_at=now,
+            acknowledged_ip=ip[:MAX_IP],
+            acknowledged_user_agent=user_agent[:MAX_USER_AGENT],
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def _audit(
+    uow: UnitOfWork,
+    key: bytes,
+    action: AuditTag,
+    *,
+    actor: str,
+    ip: str,
+    details: dict[str, Any],
+    now: datetime,
+) -> None:
+    audit.record(uow, key, actor=actor, action=action, source=ip, details=details, now=now)
+
+
+def _view(link: LinkToken) -> AcknowledgementView:
+    delivery = link.delivery
+    assert delivery is not None
+    code = delivery.access_code
+    return AcknowledgementView(
+        delivery_id=delivery.id,
+        spoc_id=delivery.spoc_id,
+        spoc_name=delivery.spoc.name,
+        spoc_email=delivery.spoc.email,
+        provider_ref=code.provider.ref,
+        provider_name=code.provider.name,
+        cycle=code.cycle,
+        cycle_label=cycle_label(code.cycle),
+        active_from=code.active_from,
+        active_until=code.active_until,
+        document_ref=code.document_ref,
+        link_expires_at=link.expires_at,
+        acknowledged_at=delivery.acknowledged_at,
+    )

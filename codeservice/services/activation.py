@@ -1,0 +1,124 @@
+"""Activation: at 00:00 on the Monday a cycle's codes become active and the old ones retire.
+
+One transaction: the cycle's ``issued`` codes become ``active`` and every earlier code
+still ``issued`` or ``active`` becomes ``retired``, with an audit record per code and
+one for the run. Each change is a conditional update, so running it again, or late,
+changes nothing more. The helpline looks at instants, not states, so there is never a
+moment without exactly one usable code; the states follow for people and reports.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, select, update
+from sqlalchemy.orm import selectinload
+
+from codeservice.bootstrap import Container
+from codeservice.domain.audit import AuditTag
+from codeservice.domain.calendar import Cycle
+from codeservice.domain.wording import moment_text
+from codeservice.errors import Conflict
+from codeservice.services import audit
+from codeservice.storage.models import AccessCode
+from codeservice.storage.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ActivationReport:
+    cycle: str
+    activated: list[str] = field(default_factory=list)  # provider refs
+    retired: list[str] = field(default_factory=list)  # "ref cycle"
+
+
+def activate(container: Container, cycle: Cycle, *, actor: str, source: str) -> ActivationReport:
+    """Make ``cycle`` the cycle in force; refused before its ``active_from``."""
+    now = container.now()
+    dates = container.calendar.dates(cycle)
+    if now < dates.active_from:
+        when = moment_text(dates.active_from, container.settings.tz)
+        raise Conflict(f"cycle {cycle} becomes active on {when}; it cannot be activated before")
+    report = ActivationReport(cycle=str(cycle))
+    key = container.keyring.audit_key
+    with container.uow() as uow:
+        for code in _codes(uow, AccessCode.cycle == str(cycle), AccessCode.state == "issued"):
+            if _change(uow, code, "issued", "active"):
+                report.activated.append(code.provider.ref)
+                _audit(uow, key, AuditTag.CODE_ACCESS_ACTIVATE, code, actor, source, now)
+        for code in _codes(
+            uow, AccessCode.cycle < str(cycle), AccessCode.state.in_(("issued", "active"))
+        ):
+            if _change(uow, code, code.state, "retired"):
+                report.retired.append(f"{code.provider.ref} {code.cycle}")
+                _audit(uow, key, AuditTag.CODE_ACCESS_RETIRE, code, actor, source, now)
+        audit.record(
+            uow,
+            key,
+            actor=actor,
+            action=AuditTag.CYCLE_ACTIVATION_RUN,
+            source=source,
+            details={
+                "cycle": str(cycle),
+                "activated": len(report.activated),
+                "retired": len(report.retired),
+            },
+            now=now,
+        )
+        uow.commit()
+    log.info(
+        "activated cycle %s: %d codes activated, %d retired",
+        cycle,
+        len(report.activated),
+        len(report.retired),
+    )
+    return report
+
+
+def _codes(uow: UnitOfWork, *conditions: ColumnElement[bool]) -> list[AccessCode]:
+    query = (
+        select(AccessCode)
+        .where(*conditions)
+        .options(selectinload(AccessCode.provider))
+        .order_by(AccessCode.cycle, AccessCode.id)
+    )
+    return list(uow.session.scalars(query))
+
+
+def _change(uow: UnitOfWork, code: AccessCode, before: str, after: str) -> bool:
+    """A conditional update: False when someone else changed the code meanwhile."""
+    result = uow.session.execute(
+        update(AccessCode)
+        .where(AccessCode.id == code.id, AccessCode.state == before)
+        .values(state=after)
+        .execution_options(synchronize_session=False)
+    )
+    changed: bool = result.rowcount == 1  # type: ignore[attr-defined]
+    return changed
+
+
+def _audit(
+    uow: UnitOfWork,
+    key: bytes,
+    action: AuditTag,
+    code: AccessCode,
+    actor: str,
+    source: str,
+    now: datetime,
+) -> None:
+    audit.record(
+        uow,
+        key,
+        actor=actor,
+        action=action,
+        source=source,
+        details={
+            "provider": code.provider.ref,
+            "cycle": code.cycle,
+            "document_ref": code.document_ref,
+        },
+        now=now,
+    )

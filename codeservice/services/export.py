@@ -1,0 +1,137 @@
+"""Exporting a cycle's codes for the helpline, when agents cannot use the console (§22).
+
+Every code of the cycle that stands goes into one Word document, encrypted with a
+fresh unlock code that is handed back once, in memory, to the caller — who shows it to
+the person exporting and keeps it nowhere. The export is audited as a reveal: who,
+which cycle, how many codes, the file's digest; never a code or the unlock code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from codeservice.bootstrap import Container
+from codeservice.documents import encrypt_document
+from codeservice.documents.code_list import (
+    CodeListContent,
+    CodeListEntry,
+    build_code_list,
+    code_list_filename,
+)
+from codeservice.domain.audit import AuditTag
+from codeservice.domain.calendar import Cycle
+from codeservice.domain.codes import generate_unlock_code
+from codeservice.errors import Conflict
+from codeservice.services import audit
+from codeservice.services.codes import reveal_access_code
+from codeservice.storage.models import AccessCode, Provider
+
+STANDING = ("issued", "active")
+
+
+@dataclass(frozen=True)
+class CodeListExport:
+    cycle: str
+    filename: str
+    codes: int
+    document: bytes = field(repr=False)  # encrypted
+    unlock_code: str = field(repr=False)
+
+
+def export_code_list(
+    container: Container, cycle: Cycle, *, actor: str, exported_by: str, source: str
+) -> CodeListExport:
+    """The encrypted list and its unlock code; ``Conflict`` if the cycle has no codes."""
+    now = container.now()
+    dates = container.calendar.dates(cycle)
+    with container.uow() as uow:
+        codes = list(
+            uow.session.scalars(
+                select(AccessCode)
+                .where(
+                    AccessCode.cycle == str(cycle),
+                    AccessCode.state.in_(STANDING),
+                    AccessCode.active_until > now,
+                )
+                .options(selectinload(AccessCode.provider))
+            )
+        )
+        if not codes:
+            raise Conflict(
+                f"cycle {cycle} has no access code in use or waiting to be used: "
+                + ("it has ended" if dates.active_until <= now else "it has not been issued yet")
+            )
+        subcontractors = _subcontractors(uow.session.scalars(select(Provider)).all())
+        entries = tuple(
+            CodeListEntry(
+                provider_ref=code.provider.ref,
+                provider_name=code.provider.name,
+                subcontractors=tuple(subcontractors.get(code.provider_id, ())),
+                access_code=reveal_access_code(container.keyring, code),
+                active_from=code.active_from,
+                active_until=code.active_until,
+            )
+            for code in sorted(codes, key=lambda c: c.provider.ref)
+        )
+    content = CodeListContent(
+        cycle=str(cycle),
+        active_from=dates.active_from,
+        active_until=dates.active_until,
+        exported_at=now,
+        exported_by=exported_by,
+        entries=entries,
+    )
+    unlock_code = generate_unlock_code()
+    document = encrypt_document(build_code_list(content), unlock_code)
+    filename = code_list_filename(str(cycle))
+    with container.uow() as uow:
+        audit.record(
+            uow,
+            container.keyring.audit_key,
+            actor=actor,
+            action=AuditTag.CODE_LIST_EXPORT,
+            source=source,
+            details={
+                "cycle": str(cycle),
+                "reveal": "access-codes",
+                "codes": len(entries),
+                "providers": [entry.provider_ref for entry in entries],
+                "file": filename,
+                "sha256": hashlib.sha256(document).hexdigest(),
+            },
+            now=now,
+        )
+        uow.commit()
+    return CodeListExport(
+        cycle=str(cycle),
+        filename=filename,
+        codes=len(entries),
+        document=document,
+        unlock_code=unlock_code,
+    )
+
+
+def _subcontractors(providers: Sequence[Provider]) -> dict[int, list[str]]:
+    """Each prime's active subcontractors, as "Name (REF)", by ref."""
+    found: dict[int, list[str]] = {}
+    for provider in sorted(providers, key=lambda p: p.ref):
+        if provider.prime_id is not None and provider.active:
+            found.setdefault(provider.prime_id, []).append(f"{provider.name} ({provider.ref})")
+    return found
+
+
+def exportable_cycles(container: Container) -> list[tuple[Cycle, int]]:
+    """Cycles with codes in use or waiting to be used, and how many, earliest first."""
+    with container.uow() as uow:
+        rows = uow.session.execute(
+            select(AccessCode.cycle, func.count())
+            .where(AccessCode.state.in_(STANDING), AccessCode.active_until > container.now())
+            .group_by(AccessCode.cycle)
+            .order_by(AccessCode.cycle)
+        )
+        return [(Cycle.parse(cycle), int(n)) for cycle, n in rows]

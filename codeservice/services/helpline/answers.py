@@ -1,0 +1,114 @@
+"""§22–23: the caller's three characters against the code in force: pass or fail.
+
+The code is opened in memory only to compare, then dropped. Neither it nor what the
+caller said is returned, logged or audited — only positions and the result. A refused
+answer (unknown, answered, expired, locked, not three characters) is audited and
+raised, and leaves the challenge as it was.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from codeservice.bootstrap import Container
+from codeservice.domain import challenges as rules
+from codeservice.domain.audit import AuditTag
+from codeservice.domain.challenges import (
+    FAIL,
+    PASS,
+    ChallengeAnswered,
+    ChallengeExpired,
+    ChallengeNotFound,
+    Result,
+)
+from codeservice.errors import CodeserviceError
+from codeservice.services import audit
+from codeservice.services.codes import reveal_access_code
+from codeservice.services.helpline.challenges import code_for_answering, refused
+from codeservice.services.helpline.locks import SOURCE, ensure_lock, locked_error
+from codeservice.storage.models import Provider
+from codeservice.storage.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+def answer_challenge(
+    container: Container,
+    challenge_id: str,
+    characters: str,
+    *,
+    agent: str,
+    now: datetime | None = None,
+    source: str = SOURCE,
+) -> Result:
+    """Compare the caller's three characters with the code in force now; pass or fail."""
+    now = now or container.now()
+    details: dict[str, Any] = {}
+    with container.uow() as uow:
+        try:
+            result, prime = _answer(
+                uow, container, challenge_id, characters, details, agent=agent, source=source,
+                now=now,
+            )
+        except CodeserviceError as error:
+            refused(
+                uow, container, AuditTag.HELPLINE_ANSWER_REJECT, error, details, agent,
+                source, now,
+            )
+            raise
+        audit.record(
+            uow,
+            container.keyring.audit_key,
+            actor=agent,
+            action=AuditTag.HELPLINE_CHALLENGE_ANSWER,
+            source=source,
+            details=details,
+            now=now,
+        )
+        if result == FAIL:
+            ensure_lock(uow, container, prime, now=now, agent=agent, source=source)
+        uow.commit()
+    log.info("helpline challenge %s for %s: %s", challenge_id, details["prime"], result)
+    return result
+
+
+def _answer(
+    uow: UnitOfWork,
+    container: Container,
+    challenge_id: str,
+    characters: str,
+    details: dict[str, Any],
+    *,
+    agent: str,
+    source: str,
+    now: datetime,
+) -> tuple[Result, Provider]:
+    challenge = uow.helpline.get_challenge(challenge_id)
+    if challenge is None:
+        raise ChallengeNotFound("there is no such challenge; start a new one")
+    uow.helpline.lock_provider(challenge.provider_id)
+    uow.session.refresh(challenge)  # as it is now that this provider's changes are ours
+    prime = challenge.provider
+    details.update(
+        challenge=challenge.id,
+        provider=challenge.asked_for.ref,
+        prime=prime.ref,
+        positions=challenge.positions,
+    )
+    if challenge.answered_at is not None:
+        raise ChallengeAnswered("this challenge has already been answered; start a new one")
+    if now >= challenge.expires_at:
+        raise ChallengeExpired("this challenge has expired; start a new one")
+    if ensure_lock(uow, container, prime, now=now, agent=agent, source=source) is not None:
+        raise locked_error(prime, container, now)
+    given = rules.normalise_answer(characters)
+    code = code_for_answering(uow, prime, now)
+    positions = rules.parse_positions(challenge.positions)
+    matched = rules.answer_matches(reveal_access_code(container.keyring, code), positions, given)
+    result: Result = PASS if matched else FAIL
+    if not uow.helpline.record_answer(challenge.id, result=result, code_id=code.id, now=now):
+        raise ChallengeAnswered("this challenge has already been answered; start a new one")
+    details.update(result=result, document_ref=code.document_ref)
+    return result, prime

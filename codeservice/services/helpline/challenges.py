@@ -1,0 +1,264 @@
+"""§22: a challenge puts three positions of the prime provider's code to the caller.
+
+The code in force is never shown: only positions leave this module. A refusal (not
+eligible, locked, no code in force) is audited, then raised.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from random import Random
+from typing import Any, Literal, cast
+
+from sqlalchemy import select
+
+from codeservice.bootstrap import Container
+from codeservice.domain import challenges as rules
+from codeservice.domain.audit import AuditTag
+from codeservice.domain.challenges import (
+    ChallengeNotFound,
+    NoCodeInForce,
+    NotEligible,
+    PastChallenge,
+    Positions,
+    Result,
+)
+from codeservice.errors import CodeserviceError
+from codeservice.services import audit
+from codeservice.services.helpline.eligibility import organisation, resolve_ref
+from codeservice.services.helpline.locks import SOURCE, ensure_lock, locked_error
+from codeservice.storage.models import AccessCode, Challenge, Provider
+from codeservice.storage.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+ChallengeState = Literal["open", "answered", "expired"]
+
+
+@dataclass(frozen=True)
+class ChallengeView:
+    id: str
+    positions: Positions
+    expires_at: datetime
+    provider_ref: str
+    prime_ref: str
+    provider_name: str
+    prime_name: str
+    positions_reused: bool = False
+
+
+@dataclass(frozen=True)
+class ChallengeStatus:
+    """A challenge as the console shows it again: never the code, only how it stands."""
+
+    challenge: ChallengeView
+    state: ChallengeState
+    result: Result | None
+
+
+def code_in_force(uow: UnitOfWork, prime_id: int, now: datetime) -> AccessCode | None:
+    """The prime provider's code valid at ``now``: its cycle's (switching at 00:00 on the
+    activation Monday), or the replacement from the moment of a reissue."""
+    return uow.helpline.code_in_force(prime_id, now)
+
+
+def start_challenge(
+    container: Container,
+    provider_query_or_ref: str,
+    *,
+    agent: str,
+    now: datetime | None = None,
+    source: str = SOURCE,
+    rng: Random | None = None,
+) -> ChallengeView:
+    """Check the caller's organisation and pick the three positions to ask for."""
+    now = now or container.now()
+    query = provider_query_or_ref.strip()
+    with container.uow() as uow:
+        if uow.register.get_provider(query) is not None:  # an exact ref: no search
+            return _start_audited(uow, container, query, agent, source, now, rng)
+    ref = resolve_ref(container, query)
+    with container.uow() as uow:
+        return _start_audited(uow, container, ref, agent, source, now, rng)
+
+
+def _start_audited(
+    uow: UnitOfWork,
+    container: Container,
+    ref: str | None,
+    agent: str,
+    source: str,
+    now: datetime,
+    rng: Random | None,
+) -> ChallengeView:
+    """Start it and audit it, or audit the refusal and raise it."""
+    details: dict[str, Any] = {"provider": ref}
+    try:
+        view = _start(uow, container, ref, details, agent=agent, source=source, now=now, rng=rng)
+    except CodeserviceError as error:
+        refused(
+            uow, container, AuditTag.HELPLINE_CHALLENGE_REFUSE, error, details, agent, source,
+            now,
+        )
+        raise
+    audit.record(
+        uow,
+        container.keyring.audit_key,
+        actor=agent,
+        action=AuditTag.HELPLINE_CHALLENGE_CREATE,
+        source=source,
+        details=details,
+        now=now,
+    )
+    uow.commit()
+    log.info(
+        "helpline challenge %s for %s (prime %s): positions %s",
+        view.id, view.provider_ref, view.prime_ref, details["positions"],
+    )
+    return view
+
+
+def _start(
+    uow: UnitOfWork,
+    container: Container,
+    ref: str | None,
+    details: dict[str, Any],
+    *,
+    agent: str,
+    source: str,
+    now: datetime,
+    rng: Random | None,
+) -> ChallengeView:
+    asked = None if ref is None else uow.register.get_provider(ref)
+    reason = rules.ineligibility(None if asked is None else organisation(asked))
+    if asked is None or reason is not None:
+        reason = details["reason"] = reason or rules.NOT_LISTED
+        raise NotEligible(
+            "no organisation of that name or ref is on the approved provider list"
+            if asked is None
+            else f"{asked.name} ({asked.ref}) cannot use Provider Direct: {reason}",
+            reason,
+        )
+    prime = asked if asked.is_prime else asked.prime
+    assert prime is not None  # ineligibility() refuses a subcontractor without a prime
+    details["prime"] = prime.ref
+    uow.helpline.lock_provider(prime.id)
+    if ensure_lock(uow, container, prime, now=now, agent=agent, source=source) is not None:
+        raise locked_error(prime, container, now)
+    code = code_for_answering(uow, prime, now)
+    latest = uow.helpline.latest_challenge(prime.id)
+    reused = rules.positions_to_reuse(None if latest is None else past(latest), now)
+    positions = reused or rules.draw_positions(**({} if rng is None else {"rng": rng}))
+    challenge = Challenge(
+        id=secrets.token_urlsafe(16),
+        provider_id=prime.id,
+        asked_for_provider_id=asked.id,
+        access_code_id=code.id,
+        agent=agent,
+        positions=rules.format_positions(positions),
+        created_at=now,
+        expires_at=now + timedelta(minutes=container.settings.challenge_minutes),
+    )
+    uow.helpline.add_challenge(challenge)
+    details.update(
+        challenge=challenge.id,
+        positions=challenge.positions,
+        positions_reused=reused is not None,
+        document_ref=code.document_ref,
+    )
+    return _view(challenge, positions, reused=reused is not None)
+
+
+def get_challenge(
+    container: Container, challenge_id: str, now: datetime | None = None
+) -> ChallengeStatus:
+    """A challenge's positions and how it stands, for showing it again; changes nothing."""
+    now = now or container.now()
+    with container.uow() as uow:
+        challenge = uow.helpline.get_challenge(challenge_id)
+        if challenge is None:
+            raise ChallengeNotFound("there is no such challenge; start a new one")
+        positions = rules.parse_positions(challenge.positions)
+        # The challenge before this one for the same prime says whether its positions
+        # were forced by a fail (§23) rather than drawn.
+        before = uow.session.scalar(
+            select(Challenge)
+            .where(
+                Challenge.provider_id == challenge.provider_id,
+                Challenge.created_at < challenge.created_at,
+            )
+            .order_by(Challenge.created_at.desc())
+            .limit(1)
+        )
+        reused = before is not None and rules.positions_to_reuse(
+            past(before), challenge.created_at
+        ) == positions
+        state: ChallengeState = (
+            "answered" if challenge.answered_at is not None
+            else "expired" if now >= challenge.expires_at
+            else "open"
+        )
+        result = cast("Result | None", challenge.result)  # the table allows only these
+        return ChallengeStatus(_view(challenge, positions, reused=reused), state, result)
+
+
+def _view(challenge: Challenge, positions: Positions, *, reused: bool) -> ChallengeView:
+    asked: Provider = challenge.asked_for
+    prime: Provider = challenge.provider
+    return ChallengeView(
+        id=challenge.id,
+        positions=positions,
+        expires_at=challenge.expires_at,
+        provider_ref=asked.ref,
+        prime_ref=prime.ref,
+        provider_name=asked.name,
+        prime_name=prime.name,
+        positions_reused=reused,
+    )
+
+
+def code_for_answering(uow: UnitOfWork, prime: Provider, now: datetime) -> AccessCode:
+    code = code_in_force(uow, prime.id, now)
+    if code is None:
+        raise NoCodeInForce(
+            f"no access code is in force for {prime.name} ({prime.ref}), so the caller "
+            "cannot be verified; tell the Business Management Team"
+        )
+    return code
+
+
+def past(challenge: Challenge) -> PastChallenge:
+    return PastChallenge(
+        positions=rules.parse_positions(challenge.positions),
+        created_at=challenge.created_at,
+        answered_at=challenge.answered_at,
+        result=challenge.result,
+    )
+
+
+def refused(
+    uow: UnitOfWork,
+    container: Container,
+    action: AuditTag,
+    error: CodeserviceError,
+    details: dict[str, Any],
+    agent: str,
+    source: str,
+    now: datetime,
+) -> None:
+    """Keep the refusal (and a lock just made) on record for the security team."""
+    reason = getattr(error, "code", type(error).__name__)
+    audit.record(
+        uow,
+        container.keyring.audit_key,
+        actor=agent,
+        action=action,
+        source=source,
+        details={**details, "refused": reason},
+        now=now,
+    )
+    uow.commit()
+    log.info("helpline refused %s for %s: %s", action, agent, reason)

@@ -1,0 +1,184 @@
+"""A prime provider's verification locked for the day after repeated fails (§23).
+
+Making a lock writes it, an audit record and one alert to the security mailbox; only
+the security team lifts one before the day ends.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from codeservice.bootstrap import Container
+from codeservice.domain import challenges as rules
+from codeservice.domain.audit import AuditTag
+from codeservice.domain.challenges import NotLocked, ProviderNotFound, VerificationLocked
+from codeservice.domain.wording import day_text, moment_text
+from codeservice.emails import compose, render
+from codeservice.services import audit
+from codeservice.storage.models import Challenge, Provider, VerificationLock
+from codeservice.storage.uow import UnitOfWork
+from mailer import outbox
+
+log = logging.getLogger(__name__)
+
+SOURCE = "helpline"
+
+
+@dataclass(frozen=True)
+class LockView:
+    provider_ref: str
+    provider_name: str
+    day: date
+    fails: int
+    locked_at: datetime
+
+
+def locked_error(prime: Provider, container: Container, now: datetime) -> VerificationLocked:
+    day = day_text(now, container.settings.tz)
+    return VerificationLocked(
+        f"verification for {prime.name} ({prime.ref}) is locked for the rest of {day} after "
+        "repeated failed checks; the caller must call back tomorrow, or the security team "
+        "can unlock it"
+    )
+
+
+def ensure_lock(
+    uow: UnitOfWork,
+    container: Container,
+    prime: Provider,
+    *,
+    now: datetime,
+    agent: str,
+    source: str,
+) -> VerificationLock | None:
+    """Today's open lock for the prime provider, made now if its fails reached the limit."""
+    tz = container.settings.tz
+    day = rules.local_day(now, tz)
+    lock = uow.helpline.open_lock(prime.id, day)
+    if lock is not None:
+        return lock
+    day_start = rules.start_of_day(day, tz)
+    unlocked_at = uow.helpline.last_unlocked_at(prime.id, day)
+    failed = [
+        challenge
+        for challenge in uow.helpline.failed_since(prime.id, day_start)
+        if challenge.answered_at is not None
+        and rules.counts_towards_lock(
+            challenge.answered_at, day_start=day_start, unlocked_at=unlocked_at
+        )
+    ]
+    fails = len(failed)
+    if not rules.lock_due(fails, container.settings.helpline_fail_limit):
+        return None
+    number = uow.helpline.locks_on(prime.id, day) + 1
+    lock = VerificationLock(provider_id=prime.id, day=day, fails=fails, locked_at=now)
+    uow.helpline.add_lock(lock)
+    audit.record(
+        uow,
+        container.keyring.audit_key,
+        actor=agent,
+        action=AuditTag.HELPLINE_VERIFICATION_LOCK,
+        source=source,
+        details={"prime": prime.ref, "day": day.isoformat(), "fails": fails},
+        now=now,
+    )
+    _queue_lock_alert(uow, container, prime, lock, failed, number)
+    log.warning("helpline verification locked for %s after %d fails", prime.ref, fails)
+    return lock
+
+
+def _queue_lock_alert(
+    uow: UnitOfWork,
+    container: Container,
+    prime: Provider,
+    lock: VerificationLock,
+    failed: list[Challenge],
+    number: int,
+) -> int:
+    tz = container.settings.tz
+    rendered = render(
+        "helpline_locked",
+        {
+            "provider_name": prime.name,
+            "provider_ref": prime.ref,
+            "locked_at": moment_text(lock.locked_at, tz),
+            "day": day_text(lock.locked_at, tz),
+            "fails": lock.fails,
+            "attempts": [
+                {
+                    "at": moment_text(c.answered_at, tz) if c.answered_at else "",
+                    "agent": c.agent,
+                    "asked_for": f"{c.asked_for.name} ({c.asked_for.ref})",
+                }
+                for c in failed
+            ],
+        },
+    )
+    message = compose(
+        rendered,
+        sender=container.settings.mail_from,
+        to_name="Provider Direct security",
+        to_email=container.settings.security_mailbox,
+    )
+    key = f"helpline-locked:{prime.ref}:{lock.day.isoformat()}"
+    return outbox.enqueue(
+        uow.session,
+        message,
+        dedupe_key=key if number == 1 else f"{key}:{number}",
+        category="helpline-locked",
+        now=lock.locked_at,
+        sealer=container.keyring,
+    )
+
+
+def unlock_verification(
+    container: Container,
+    prime_ref: str,
+    *,
+    actor: str,
+    now: datetime | None = None,
+    source: str = SOURCE,
+) -> None:
+    """Lift today's lock (security team); fails before now no longer count towards one."""
+    now = now or container.now()
+    with container.uow() as uow:
+        provider = uow.register.get_provider(prime_ref.strip())
+        if provider is None:
+            raise ProviderNotFound(f"no provider has the ref {prime_ref.strip()!r}")
+        prime = provider if provider.is_prime or provider.prime is None else provider.prime
+        uow.helpline.lock_provider(prime.id)
+        day = rules.local_day(now, container.settings.tz)
+        lock = uow.helpline.open_lock(prime.id, day)
+        if lock is None:
+            raise NotLocked(f"verification for {prime.name} ({prime.ref}) is not locked today")
+        lock.unlocked_at = now
+        lock.unlocked_by = actor
+        audit.record(
+            uow,
+            container.keyring.audit_key,
+            actor=actor,
+            action=AuditTag.HELPLINE_VERIFICATION_UNLOCK,
+            source=source,
+            details={"prime": prime.ref, "day": day.isoformat(), "fails": lock.fails},
+            now=now,
+        )
+        uow.commit()
+    log.info("helpline verification for %s unlocked by %s", prime.ref, actor)
+
+
+def verification_locks(container: Container, now: datetime | None = None) -> list[LockView]:
+    """The providers whose verification is locked today."""
+    now = now or container.now()
+    with container.uow() as uow:
+        return [
+            LockView(
+                provider_ref=lock.provider.ref,
+                provider_name=lock.provider.name,
+                day=lock.day,
+                fails=lock.fails,
+                locked_at=lock.locked_at,
+            )
+            for lock in uow.helpline.open_locks(rules.local_day(now, container.settings.tz))
+        ]

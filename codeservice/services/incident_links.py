@@ -1,0 +1,57 @@
+"""The link in every email 1 that lets a SPoC report a potential security incident.
+
+One link per SPoC, reused from email to email while it has long enough to run, and
+usable only while the SPoC (and their provider) is on the register. Like every link
+token only its SHA-256 digest is stored; the token itself is an HMAC of the link row
+(id, SPoC, creation time) under the keyring's fingerprint key (kept outside the
+database), so the same link can be put in the next email without keeping the token.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from datetime import UTC, datetime, timedelta
+
+from codeservice.bootstrap import Container
+from codeservice.domain.tokens import token_digest
+from codeservice.storage.models import LinkToken, Spoc
+from codeservice.storage.uow import UnitOfWork
+
+PURPOSE = "report-incident"
+LIFETIME = timedelta(days=365)
+# A link with less than this left is not put in a new email: a new one is made.
+REUSE_MARGIN = timedelta(days=90)
+
+
+def report_url(container: Container, token: str) -> str:
+    return f"{container.settings.base_url}/report/{token}"
+
+
+def report_link_token(uow: UnitOfWork, container: Container, spoc: Spoc, now: datetime) -> str:
+    """The SPoC's report-incident token: their current link, or a new one (flushed)."""
+    link = uow.incidents.live_report_link(spoc.id, PURPOSE, valid_after=now + REUSE_MARGIN)
+    if link is None:
+        link = LinkToken(
+            # A placeholder until the row has the id the token is derived from.
+            digest=secrets.token_bytes(32),
+            purpose=PURPOSE,
+            spoc_id=spoc.id,
+            delivery_id=None,
+            created_at=now,
+            expires_at=now + LIFETIME,
+        )
+        uow.deliveries.add_token(link)
+        uow.session.flush()
+        link.digest = token_digest(_token_of(container, link))
+        uow.session.flush()
+    return _token_of(container, link)
+
+
+def _token_of(container: Container, link: LinkToken) -> str:
+    # The creation instant too: a database started afresh with the same keyring reuses
+    # row ids, and an old email's link must not open a new database's form.
+    created = link.created_at.astimezone(UTC).isoformat(timespec="microseconds")
+    material = f"link-token:{PURPOSE}:{link.id}:{link.spoc_id}:{created}"
+    mac = container.keyring.fingerprint(material)
+    return base64.urlsafe_b64encode(mac).rstrip(b"=").decode("ascii")

@@ -1,0 +1,404 @@
+"""Annex B reports: receiving them (from a SPoC's link, or entered by the security
+team from a proforma sent by email) and reading them. Triage is ``incident_triage``.
+
+A new report is recorded, audited and announced to the security mailbox in one
+transaction; the email names the report, never its description.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from codeservice.bootstrap import Container
+from codeservice.domain.audit import AuditTag
+from codeservice.domain.incidents import (
+    IncidentDetails,
+    ReasonCategory,
+    TriageState,
+    check_report,
+    parse_reference,
+    report_reference,
+    waiting_time,
+)
+from codeservice.domain.tokens import looks_like_token, token_digest
+from codeservice.domain.wording import moment_text
+from codeservice.emails import compose, render
+from codeservice.errors import InputError, NotFound
+from codeservice.services import audit
+from codeservice.services.acknowledgement import (
+    LinkExpired,
+    LinkNotFound,
+    LinkProblem,
+    LinkReplaced,
+)
+from codeservice.services.incident_links import PURPOSE as LINK_PURPOSE
+from codeservice.storage.models import IncidentReport, LinkToken, Provider, Spoc
+from codeservice.storage.uow import UnitOfWork
+from mailer import outbox
+
+FROM_SPOC_LINK = "spoc-link"
+FROM_SECURITY_TEAM = "security-team"
+TRIAGE_PATH = "/security/incidents"
+_ISO_DATE = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*$")
+
+
+@dataclass(frozen=True)
+class ReportForm:
+    """The proforma's fields exactly as typed, so a form can be shown again."""
+
+    subcontractor: str = ""
+    day: str = ""
+    month: str = ""
+    year: str = ""
+    reason: str = ""
+    details: str = ""
+
+
+@dataclass(frozen=True)
+class ReportLinkView:
+    spoc_id: int
+    spoc_name: str
+    provider_ref: str
+    provider_name: str
+    link_expires_at: datetime
+
+
+@dataclass(frozen=True)
+class IncidentView:
+    reference: str
+    provider_ref: str
+    provider_name: str
+    subcontractor: str | None
+    change_date: date
+    reason: ReasonCategory
+    details: str
+    source: str
+    reported_by: str
+    reported_by_label: str
+    received_at: datetime
+    state: TriageState
+    assessed_at: datetime | None
+    assessed_by: str | None
+    assessment_note: str | None
+    decided_at: datetime | None
+    decided_by: str | None
+    decision_reason: str | None
+    reissue_id: int | None
+    reissue_completed_at: datetime | None
+    codes_replaced: int
+
+    def waiting(self, now: datetime) -> timedelta:
+        return waiting_time(self.received_at, self.decided_at, now)
+
+
+# --- receiving ------------------------------------------------------------------------
+
+
+def load_report_link(container: Container, token: str, now: datetime) -> ReportLinkView:
+    """Who the link belongs to; raises ``LinkProblem`` when it cannot be used. Writes nothing."""
+    with container.uow() as uow:
+        link = _usable_link(uow, token, now)
+        return ReportLinkView(
+            spoc_id=link.spoc.id,
+            spoc_name=link.spoc.name,
+            provider_ref=link.spoc.provider.ref,
+            provider_name=link.spoc.provider.name,
+            link_expires_at=link.expires_at,
+        )
+
+
+def submit_report(
+    container: Container, token: str, form: ReportForm, *, ip: str, now: datetime
+) -> IncidentView:
+    """A SPoC's report from their link. Raises ``LinkProblem`` (audited) or
+    ``InvalidReport`` (nothing recorded: the form is shown again as typed)."""
+    with container.uow() as uow:
+        try:
+            link = _usable_link(uow, token, now)
+        except LinkProblem as problem:
+            audit.record(
+                uow,
+                container.keyring.audit_key,
+                actor="anonymous" if problem.spoc_id is None else f"spoc:{problem.spoc_id}",
+                action=AuditTag.SPOC_TOKEN_REJECT,
+                source=ip,
+                details={"reason": problem.reason, "purpose": LINK_PURPOSE},
+                now=now,
+            )
+            uow.commit()
+            raise
+        details = _checked(form, container, now)
+        spoc = link.spoc
+        report = _receive(
+            uow,
+            container,
+            provider=spoc.provider,
+            details=details,
+            source=FROM_SPOC_LINK,
+            reported_by=f"spoc:{spoc.id}",
+            audit_source=ip,
+            now=now,
+        )
+        view = incident_view(uow, report)
+        uow.commit()
+    return view
+
+
+def report_sent_by_link(
+    container: Container, token: str, reference: str, now: datetime
+) -> IncidentView:
+    """The confirmation page: the report, only to the SPoC whose link sent it."""
+    with container.uow() as uow:
+        link = _usable_link(uow, token, now)
+        report = uow.incidents.by_reference(parse_reference(reference))
+        if report is None or report.reported_by != f"spoc:{link.spoc_id}":
+            raise NotFound("there is no such report")
+        return incident_view(uow, report)
+
+
+def record_report(
+    container: Container,
+    *,
+    provider_ref: str,
+    change_date: str,
+    reason: str,
+    details: str,
+    subcontractor: str = "",
+    actor: str,
+    source: str,
+) -> IncidentView:
+    """The security team enters a proforma received by email (``--date YYYY-MM-DD``)."""
+    day, month, year = _date_parts(change_date)
+    form = ReportForm(
+        subcontractor=subcontractor, day=day, month=month, year=year, reason=reason,
+        details=details,
+    )
+    return record_report_form(container, provider_ref, form, actor=actor, source=source)
+
+
+def record_report_form(
+    container: Container, provider_ref: str, form: ReportForm, *, actor: str, source: str
+) -> IncidentView:
+    """As ``record_report``, from the fields of the security team's web form."""
+    now = container.now()
+    with container.uow() as uow:
+        provider = _prime(uow, provider_ref)
+        checked = _checked(form, container, now)
+        report = _receive(
+            uow,
+            container,
+            provider=provider,
+            details=checked,
+            source=FROM_SECURITY_TEAM,
+            reported_by=actor,
+            audit_source=source,
+            now=now,
+        )
+        view = incident_view(uow, report)
+        uow.commit()
+    return view
+
+
+def _prime(uow: UnitOfWork, provider_ref: str) -> Provider:
+    provider = uow.register.get_provider(provider_ref.strip())
+    if provider is None:
+        raise NotFound(f"no provider with ref {provider_ref!r} is on the register")
+    if provider.prime is not None:
+        raise InputError(
+            f"{provider.ref} is a subcontractor of {provider.prime.ref}: record the report "
+            f"against {provider.prime.ref} and name {provider.ref} as the subcontractor"
+        )
+    return provider
+
+
+def _date_parts(text: str) -> tuple[str, str, str]:
+    match = _ISO_DATE.match(text)
+    if match is None:
+        return ("x", "x", "x") if text.strip() else ("", "", "")
+    year, month, day = match.groups()
+    return day, month, year
+
+
+def _checked(form: ReportForm, container: Container, now: datetime) -> IncidentDetails:
+    return check_report(
+        subcontractor=form.subcontractor,
+        day=form.day,
+        month=form.month,
+        year=form.year,
+        reason=form.reason,
+        details=form.details,
+        today=now.astimezone(container.settings.tz).date(),
+    )
+
+
+def _receive(
+    uow: UnitOfWork,
+    container: Container,
+    *,
+    provider: Provider,
+    details: IncidentDetails,
+    source: str,
+    reported_by: str,
+    audit_source: str,
+    now: datetime,
+) -> IncidentReport:
+    uow.incidents.lock_references()
+    year = now.astimezone(container.settings.tz).year
+    report = IncidentReport(
+        reference=report_reference(year, uow.incidents.last_number(year) + 1),
+        provider_id=provider.id,
+        subcontractor=details.subcontractor,
+        change_date=details.change_date,
+        reason=details.reason.value,
+        details=details.details,
+        source=source,
+        reported_by=reported_by,
+        received_at=now,
+        state=TriageState.RECEIVED.value,
+    )
+    report.provider = provider
+    uow.incidents.add(report)
+    audit.record(
+        uow,
+        container.keyring.audit_key,
+        actor=reported_by,
+        action=AuditTag.INCIDENT_REPORT_RECEIVE,
+        source=audit_source,
+        details={
+            "reference": report.reference,
+            "provider": provider.ref,
+            "reason": report.reason,
+            "from": source,
+        },
+        now=now,
+    )
+    report.alert_message_id = _queue_alert(uow, container, report, now)
+    return report
+
+
+def _queue_alert(
+    uow: UnitOfWork, container: Container, report: IncidentReport, now: datetime
+) -> int:
+    """The security mailbox hears of the report at once, without its description."""
+    settings = container.settings
+    rendered = render(
+        "incident_received",
+        {
+            "reference": report.reference,
+            "provider_name": report.provider.name,
+            "provider_ref": report.provider.ref,
+            "reason_label": ReasonCategory(report.reason).label,
+            "received_at": moment_text(report.received_at, settings.tz),
+            "source_label": (
+                "a Single Point of Contact, from the link in their email"
+                if report.source == FROM_SPOC_LINK
+                else "entered by the security team from a proforma sent by email"
+            ),
+            "triage_url": f"{settings.base_url}{TRIAGE_PATH}/{report.reference}",
+        },
+    )
+    message = compose(
+        rendered,
+        sender=settings.mail_from,
+        to_name="Provider Direct security",
+        to_email=settings.security_mailbox,
+    )
+    return outbox.enqueue(
+        uow.session,
+        message,
+        dedupe_key=f"incident-received:{report.reference}",
+        category="incident-received",
+        now=now,
+        sealer=container.keyring,
+    )
+
+
+def _usable_link(uow: UnitOfWork, token: str, now: datetime) -> LinkToken:
+    if not looks_like_token(token):
+        raise LinkNotFound("malformed")
+    link = uow.deliveries.token_by_digest(token_digest(token))
+    if link is None or link.purpose != LINK_PURPOSE:
+        raise LinkNotFound()
+    if link.replaced_at is not None:
+        raise LinkReplaced(link, link.replaced_reason or "resent")
+    if not (link.spoc.active and link.spoc.provider.active):
+        # Valid only while the SPoC is: one taken off the register (perhaps the
+        # leaver §48 is about) must not be able to use a link sent before.
+        raise LinkExpired(link, "withdrawn")
+    if link.expires_at <= now:
+        raise LinkExpired(link)
+    return link
+
+
+# --- reading ----------------------------------------------------------------------------
+
+
+def list_reports(
+    container: Container, *, states: list[str] | None = None
+) -> list[IncidentView]:
+    wanted = None if not states else [TriageState(s).value for s in states]
+    with container.uow() as uow:
+        return [incident_view(uow, r) for r in uow.incidents.reports(wanted)]
+
+
+def get_report(container: Container, reference: str) -> IncidentView:
+    with container.uow() as uow:
+        return incident_view(uow, find_report(uow, reference))
+
+
+def find_report(
+    uow: UnitOfWork, reference: str, *, for_update: bool = False
+) -> IncidentReport:
+    report = uow.incidents.by_reference(parse_reference(reference), for_update=for_update)
+    if report is None:
+        raise NotFound(f"there is no incident report {reference.strip().upper()}")
+    return report
+
+
+def incident_view(uow: UnitOfWork, report: IncidentReport) -> IncidentView:
+    reissue = uow.incidents.reissue_for_incident(report.id)
+    return IncidentView(
+        reference=report.reference,
+        provider_ref=report.provider.ref,
+        provider_name=report.provider.name,
+        subcontractor=report.subcontractor,
+        change_date=report.change_date,
+        reason=ReasonCategory(report.reason),
+        details=report.details,
+        source=report.source,
+        reported_by=report.reported_by,
+        reported_by_label=_reporter(uow, report.reported_by),
+        received_at=report.received_at,
+        state=TriageState(report.state),
+        assessed_at=report.assessed_at,
+        assessed_by=report.assessed_by,
+        assessment_note=report.assessment_note,
+        decided_at=report.decided_at,
+        decided_by=report.decided_by,
+        decision_reason=report.decision_reason,
+        reissue_id=None if reissue is None else reissue.id,
+        reissue_completed_at=None if reissue is None else reissue.completed_at,
+        codes_replaced=0 if reissue is None else reissue.codes_replaced,
+    )
+
+
+def _reporter(uow: UnitOfWork, reported_by: str) -> str:
+    kind, _, ident = reported_by.partition(":")
+    if kind == "spoc" and ident.isdigit():
+        spoc = uow.session.get(Spoc, int(ident))
+        if spoc is not None:
+            return f"{spoc.name} ({spoc.email}), SPoC"
+    return reported_by
+
+
+def parse_states(values: list[str]) -> list[str]:
+    states = []
+    for value in values:
+        try:
+            states.append(TriageState(value.strip().lower()).value)
+        except ValueError:
+            choices = ", ".join(s.value for s in TriageState)
+            raise InputError(f"unknown state {value!r}: choose from {choices}") from None
+    return states

@@ -1,0 +1,35 @@
+"""The audit side of sending: every email sent, and every one that failed for good."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from codeservice.bootstrap import Container
+from codeservice.domain.audit import AuditTag
+from codeservice.services.audit import record_in_session
+from mailer.dispatcher import Outcome, OutcomeHook
+
+
+def audit_mail_outcomes(container: Container, worker: str = "mail-worker") -> OutcomeHook:
+    """An ``on_outcome`` hook for the dispatcher: it writes in the same transaction."""
+
+    def on_outcome(session: Session, outcome: Outcome) -> None:
+        if outcome.state not in {"sent", "failed"}:
+            return  # a retry is not an event anyone needs to audit; the row keeps the error
+        record_in_session(
+            session,
+            container.keyring.audit_key,
+            actor=f"system:{worker}",
+            action=AuditTag.MAIL_MESSAGE_SEND if outcome.state == "sent" else AuditTag.MAIL_MESSAGE_FAIL,
+            source="smtp",
+            details={
+                "message": outcome.entry.id,
+                "category": outcome.entry.category,
+                "recipients": list(outcome.entry.recipients),
+                "message_id": outcome.entry.message_id,
+                "answer": outcome.detail[:200],
+            },
+            now=outcome.at,
+        )
+
+    return on_outcome

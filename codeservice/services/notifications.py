@@ -1,0 +1,136 @@
+"""Queueing the two emails of a delivery. Each function only builds its context.
+
+Dedupe keys make every queueing idempotent: a step that is killed and rerun never
+puts a second copy of the same email in the outbox.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from mailer import outbox
+
+from codeservice.bootstrap import Container
+from codeservice.documents import document_filename
+from codeservice.domain.wording import cycle_label, moment_text
+from codeservice.emails import DOCX, Attachment, compose, render
+from codeservice.services.codes import reveal_unlock_code
+from codeservice.services.incident_links import report_link_token, report_url
+from codeservice.storage.models import Delivery, LinkToken
+from codeservice.storage.uow import UnitOfWork
+
+
+def ack_url(container: Container, token: str) -> str:
+    return f"{container.settings.base_url}/ack/{token}"
+
+
+def ack_token_lifetime(container: Container) -> timedelta:
+    return timedelta(days=container.settings.ack_token_days)
+
+
+def queue_document_email(
+    uow: UnitOfWork,
+    container: Container,
+    *,
+    delivery: Delivery,
+    link: LinkToken,
+    token: str,
+    encrypted_document: bytes,
+    now: datetime,
+    reissue_reason: str | None = None,
+) -> int:
+    """Email 1: the encrypted document, the SPoC's own acknowledgement link and their
+    link to report a potential security incident."""
+    code = delivery.access_code
+    provider = code.provider
+    spoc = delivery.spoc
+    tz = container.settings.tz
+    report_token = report_link_token(uow, container, spoc, now)
+    rendered = render(
+        "access_code_document",
+        {
+            "spoc_name": spoc.name,
+            "provider_name": provider.name,
+            "provider_ref": provider.ref,
+            "cycle_label": cycle_label(code.cycle),
+            "active_from": moment_text(code.active_from, tz),
+            "active_until": moment_text(code.active_until, tz),
+            "active_now": code.active_from <= now,
+            "ack_url": ack_url(container, token),
+            "ack_expires": moment_text(link.expires_at, tz),
+            "security_mailbox": container.settings.security_mailbox,
+            "report_url": report_url(container, report_token),
+            "document_ref": code.document_ref,
+            "reissue": reissue_reason is not None,
+            "reissue_reason": reissue_reason or "",
+        },
+    )
+    message = compose(
+        rendered,
+        sender=container.settings.mail_from,
+        to_name=spoc.name,
+        to_email=spoc.email,
+        attachments=[
+            Attachment(
+                filename=document_filename(provider.ref, code.cycle),
+                content=encrypted_document,
+                maintype=DOCX[0],
+                subtype=DOCX[1],
+            )
+        ],
+    )
+    message_id = outbox.enqueue(
+        uow.session,
+        message,
+        dedupe_key=f"document:delivery-{delivery.id}:link-{link.id}",
+        category="access-code-document",
+        now=now,
+        sealer=container.keyring,
+    )
+    delivery.document_message_id = message_id
+    return message_id
+
+
+def queue_unlock_email(
+    uow: UnitOfWork,
+    container: Container,
+    *,
+    delivery: Delivery,
+    now: datetime,
+    resend_of: int | None = None,
+) -> int:
+    """Email 2: the unlock code, to this SPoC alone, once per delivery.
+
+    ``resend_of`` is the outbox id of the email 2 a member of staff asked to send
+    again: one resend of each earlier email, however often the request comes.
+    """
+    code = delivery.access_code
+    provider = code.provider
+    spoc = delivery.spoc
+    rendered = render(
+        "unlock_code",
+        {
+            "spoc_name": spoc.name,
+            "provider_name": provider.name,
+            "provider_ref": provider.ref,
+            "cycle_label": cycle_label(code.cycle),
+            "document_ref": code.document_ref,
+            "unlock_code": reveal_unlock_code(container.keyring, code),
+        },
+    )
+    message = compose(
+        rendered, sender=container.settings.mail_from, to_name=spoc.name, to_email=spoc.email
+    )
+    key = f"unlock:delivery-{delivery.id}"
+    if resend_of is not None:
+        key += f":resend-of-{resend_of}"
+    message_id = outbox.enqueue(
+        uow.session,
+        message,
+        dedupe_key=key,
+        category="unlock-code",
+        now=now,
+        sealer=container.keyring,
+    )
+    delivery.unlock_message_id = message_id
+    return message_id

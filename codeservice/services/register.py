@@ -1,0 +1,258 @@
+"""The provider register: importing the CSV, listing and finding providers."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from codeservice.bootstrap import Container
+from codeservice.domain.audit import AuditTag
+from codeservice.domain.register import RegisterFile, decode_register, parse_register
+from codeservice.errors import InputError
+from codeservice.services import audit
+from codeservice.storage.models import Provider, Spoc
+from codeservice.storage.uow import UnitOfWork
+
+
+@dataclass
+class ImportSummary:
+    filename: str
+    sha256: str
+    prune: bool
+    providers_added: int = 0
+    providers_updated: int = 0
+    providers_unchanged: int = 0
+    providers_deactivated: int = 0
+    providers_not_in_file: int = 0  # active, absent from the file, left alone (no --prune)
+    spocs_added: int = 0
+    spocs_updated: int = 0
+    spocs_unchanged: int = 0
+    spocs_deactivated: int = 0
+
+    def counts(self) -> dict[str, int]:
+        return {k: v for k, v in asdict(self).items() if isinstance(v, int) and k != "prune"}
+
+
+@dataclass(frozen=True)
+class SpocView:
+    name: str
+    email: str
+    active: bool
+
+
+@dataclass(frozen=True)
+class ProviderView:
+    ref: str
+    name: str
+    prime_ref: str | None
+    active: bool
+    spocs: tuple[SpocView, ...] = ()
+    subcontractors: tuple[str, ...] = ()
+
+    @property
+    def is_prime(self) -> bool:
+        return self.prime_ref is None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ref": self.ref,
+            "name": self.name,
+            "prime_ref": self.prime_ref,
+            "active": self.active,
+            "spocs": [asdict(spoc) for spoc in self.spocs],
+            "subcontractors": list(self.subcontractors),
+        }
+
+
+def import_register_file(
+    container: Container, path: Path, *, prune: bool = False, actor: str, source: str = "cli"
+) -> ImportSummary:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+    return import_register(container, data, str(path), prune=prune, actor=actor, source=source)
+
+
+def import_register(
+    container: Container,
+    data: bytes,
+    filename: str,
+    *,
+    prune: bool = False,
+    actor: str,
+    source: str = "cli",
+) -> ImportSummary:
+    """Check the whole file, then apply it in one transaction — or change nothing.
+
+    Providers are matched by ref, SPoCs by (provider, email ignoring case). With
+    ``prune`` whatever the file does not name is deactivated, never deleted: codes,
+    deliveries and the audit trail refer to those rows.
+    """
+    register = parse_register(decode_register(data, filename), filename)
+    summary = ImportSummary(
+        filename=Path(filename).name, sha256=hashlib.sha256(data).hexdigest(), prune=prune
+    )
+    audit_key = container.keyring.audit_key
+    now = container.now()
+    with container.uow() as uow:
+        uow.register.lock_for_import()
+        _apply(uow, register, summary, now)
+        audit.record(
+            uow,
+            audit_key,
+            actor=actor,
+            action=AuditTag.REGISTER_IMPORT_APPLY,
+            source=source,
+            details={
+                "file": summary.filename,
+                "sha256": summary.sha256,
+                "prune": prune,
+                **summary.counts(),
+            },
+            now=now,
+        )
+        uow.commit()
+    return summary
+
+
+def _apply(uow: UnitOfWork, register: RegisterFile, summary: ImportSummary, now: datetime) -> None:
+    providers = {provider.ref: provider for provider in uow.register.all_providers()}
+    named: set[str] = set()
+
+    def upsert(ref: str, name: str, prime_id: int | None) -> Provider:
+        named.add(ref)
+        provider = providers.get(ref)
+        if provider is None:
+            provider = Provider(
+                ref=ref, name=name, prime_id=prime_id, active=True, created_at=now, updated_at=now
+            )
+            uow.register.add_provider(provider)
+            providers[ref] = provider
+            summary.providers_added += 1
+        elif (provider.name, provider.prime_id, provider.active) != (name, prime_id, True):
+            provider.name, provider.prime_id, provider.active = name, prime_id, True
+            provider.updated_at = now
+            summary.providers_updated += 1
+        else:
+            summary.providers_unchanged += 1
+        return provider
+
+    primes = [(entry, upsert(entry.ref, entry.name, None)) for entry in register.primes]
+    uow.register.flush()  # new primes need ids before subcontractors and SPoCs point at them
+    for sub in register.subcontractors:
+        upsert(sub.ref, sub.name, providers[sub.prime_ref].id)
+
+    spocs: dict[tuple[int, str], Spoc] = {
+        (spoc.provider_id, spoc.email.casefold()): spoc for spoc in uow.register.all_spocs()
+    }
+    kept: set[int] = set()  # ids of the SPoCs the file names
+    for entry, provider in primes:
+        for spoc_entry in entry.spocs:
+            spoc = spocs.get((provider.id, spoc_entry.email.casefold()))
+            if spoc is None:
+                uow.register.add_spoc(
+                    Spoc(
+                        provider_id=provider.id,
+                        name=spoc_entry.name,
+                        email=spoc_entry.email,
+                        active=True,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
+                summary.spocs_added += 1
+                continue
+            kept.add(spoc.id)
+            wanted = (spoc_entry.name, spoc_entry.email, True)
+            if (spoc.name, spoc.email, spoc.active) != wanted:
+                spoc.name, spoc.email, spoc.active = wanted
+                spoc.updated_at = now
+                summary.spocs_updated += 1
+            else:
+                summary.spocs_unchanged += 1
+
+    absent = [p for ref, p in providers.items() if ref not in named and p.active]
+    if not summary.prune:
+        summary.providers_not_in_file = len(absent)
+        uow.register.flush()
+        return
+    for provider in absent:
+        provider.active = False
+        provider.updated_at = now
+        summary.providers_deactivated += 1
+    for spoc in spocs.values():
+        if spoc.id not in kept and spoc.active:
+            spoc.active = False
+            spoc.updated_at = now
+            summary.spocs_deactivated += 1
+    uow.register.flush()
+
+
+def list_register(container: Container, *, include_inactive: bool = False) -> list[ProviderView]:
+    """Every prime provider followed by its subcontractors, by ref (active ones only
+    unless ``include_inactive``); each prime with its SPoCs."""
+    with container.uow() as uow:
+        return _views(uow.register.all_providers(), uow.register.all_spocs(), include_inactive)
+
+
+def _views(
+    providers: list[Provider], spocs: list[Spoc], include_inactive: bool
+) -> list[ProviderView]:
+    shown = [p for p in providers if include_inactive or p.active]
+    by_id = {p.id: p for p in providers}
+    shown_ids = {p.id for p in shown}
+    subs_of: dict[int, list[Provider]] = {}
+    for provider in shown:
+        if provider.prime_id is not None:
+            subs_of.setdefault(provider.prime_id, []).append(provider)
+    spocs_of: dict[int, list[SpocView]] = {}
+    for spoc in spocs:
+        if include_inactive or spoc.active:
+            spocs_of.setdefault(spoc.provider_id, []).append(
+                SpocView(name=spoc.name, email=spoc.email, active=spoc.active)
+            )
+
+    def view(provider: Provider) -> ProviderView:
+        prime = by_id.get(provider.prime_id) if provider.prime_id is not None else None
+        return ProviderView(
+            ref=provider.ref,
+            name=provider.name,
+            prime_ref=prime.ref if prime is not None else None,
+            active=provider.active,
+            spocs=tuple(spocs_of.get(provider.id, ())),
+            subcontractors=tuple(sorted(s.ref for s in subs_of.get(provider.id, ()))),
+        )
+
+    views: list[ProviderView] = []
+    for provider in sorted(shown, key=lambda p: p.ref):
+        if provider.prime_id is None:
+            views.append(view(provider))
+            views.extend(view(s) for s in sorted(subs_of.get(provider.id, []), key=lambda p: p.ref))
+    # Subcontractors whose prime is not shown (inactive, or itself now a subcontractor).
+    views.extend(
+        view(p)
+        for p in sorted(shown, key=lambda p: p.ref)
+        if p.prime_id is not None and (p.prime_id not in shown_ids or by_id[p.prime_id].prime_id)
+    )
+    return views
+
+
+def find_provider(
+    container: Container, query: str, *, include_inactive: bool = False
+) -> list[ProviderView]:
+    """Providers whose ref is ``query`` (exactly, listed first) or whose ref or name
+    holds it, ignoring case."""
+    needle = query.strip()
+    if not needle:
+        return []
+    folded = needle.casefold()
+    matches = [
+        view
+        for view in list_register(container, include_inactive=include_inactive)
+        if view.ref == needle or folded in view.ref.casefold() or folded in view.name.casefold()
+    ]
+    return sorted(matches, key=lambda view: (view.ref != needle, view.ref))

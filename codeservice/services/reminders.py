@@ -1,0 +1,296 @@
+"""Reminders to SPoCs who have not acknowledged, and the escalation to the BMT mailbox.
+
+A reminder goes only to a SPoC whose email 1 was sent on an earlier day, never
+acknowledged, and whose code still stands. Its dedupe key names the delivery and the
+local day, so each SPoC gets at most one a day however often this runs, and at most
+``reminder_limit`` in all. Each reminder carries a fresh acknowledgement link (the
+first one still works): tokens are kept only as digests, so the old link cannot be
+sent again.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from codeservice.bootstrap import Container
+from codeservice.domain.audit import AuditTag
+from codeservice.domain.calendar import Cycle
+from codeservice.domain.tokens import issue_token
+from codeservice.domain.wording import cycle_label, day_text, moment_text
+from codeservice.emails import compose, render
+from codeservice.services import audit
+from codeservice.services.notifications import ack_token_lifetime, ack_url
+from codeservice.services.status import ProviderStatus, cycle_status
+from codeservice.services.summary import BMT_NAME
+from codeservice.storage.models import AccessCode, Delivery, LinkToken, Provider, Spoc
+from codeservice.storage.uow import UnitOfWork
+from mailer import outbox
+from mailer.schema import outbox as outbox_table
+from mailer.schema import to_db_time
+
+log = logging.getLogger(__name__)
+
+STANDING = ("issued", "active")
+
+
+@dataclass
+class ReminderReport:
+    cycle: str
+    day: str
+    queued: int = 0
+    already: int = 0  # reminded today already
+    at_limit: int = 0
+    not_sent_yet: int = 0  # email 1 not sent (queued, failed) or sent today
+
+
+def reminder_key(delivery_id: int, day: date) -> str:
+    return f"reminder:delivery-{delivery_id}:{day.isoformat()}"
+
+
+def send_reminders(
+    container: Container, cycle: Cycle, day: date, *, actor: str, source: str
+) -> ReminderReport:
+    now = container.now()
+    tz = container.settings.tz
+    limit = container.settings.reminder_limit
+    report = ReminderReport(cycle=str(cycle), day=day.isoformat())
+    with container.uow() as uow:
+        deliveries = _unacknowledged(uow, cycle)
+        documents = {
+            e.id: e
+            for e in outbox.by_ids(uow.session, [d.document_message_id or -1 for d in deliveries])
+        }
+        counts = _reminders_so_far(
+            uow, [d.id for d in deliveries], container.calendar.dates(cycle).issue_at
+        )
+        for delivery in deliveries:
+            document = documents.get(delivery.document_message_id or -1)
+            if (
+                document is None
+                or document.sent_at is None
+                or document.sent_at.astimezone(tz).date() >= day
+            ):
+                report.not_sent_yet += 1
+                continue
+            key = reminder_key(delivery.id, day)
+            if outbox.is_queued(uow.session, key):
+                report.already += 1
+                continue
+            if counts.get(delivery.id, 0) >= limit:
+                report.at_limit += 1
+                continue
+            _queue_reminder(uow, container, delivery, key, sent_on=day_text(document.sent_at, tz))
+            audit.record(
+                uow,
+                container.keyring.audit_key,
+                actor=actor,
+                action=AuditTag.MAIL_REMINDER_QUEUE,
+                source=source,
+                details={
+                    "provider": delivery.access_code.provider.ref,
+                    "cycle": str(cycle),
+                    "delivery_id": delivery.id,
+                    "day": day.isoformat(),
+                },
+                now=now,
+            )
+            report.queued += 1
+        uow.commit()
+    return report
+
+
+def _unacknowledged(uow: UnitOfWork, cycle: Cycle) -> list[Delivery]:
+    query = (
+        select(Delivery)
+        .join(Delivery.access_code)
+        .join(Delivery.spoc)
+        .join(AccessCode.provider)
+        .where(
+            AccessCode.cycle == str(cycle),
+            AccessCode.state.in_(STANDING),
+            Delivery.acknowledged_at.is_(None),
+            Spoc.active.is_(True),
+            Provider.active.is_(True),
+        )
+        .options(selectinload(Delivery.access_code).selectinload(AccessCode.provider))
+        .options(selectinload(Delivery.spoc))
+        .order_by(Delivery.id)
+    )
+    return list(uow.session.scalars(query))
+
+
+def _reminders_so_far(uow: UnitOfWork, delivery_ids: list[int], since: datetime) -> dict[int, int]:
+    if not delivery_ids:
+        return {}
+    keys = uow.session.scalars(
+        select(outbox_table.c.dedupe_key).where(
+            outbox_table.c.category == "reminder", outbox_table.c.created_at >= to_db_time(since)
+        )
+    )
+    wanted = set(delivery_ids)
+    counts: dict[int, int] = {}
+    for dedupe_key in keys:
+        delivery_id = int(dedupe_key.split(":")[1].removeprefix("delivery-"))
+        if delivery_id in wanted:
+            counts[delivery_id] = counts.get(delivery_id, 0) + 1
+    return counts
+
+
+def _queue_reminder(
+    uow: UnitOfWork, container: Container, delivery: Delivery, key: str, *, sent_on: str
+) -> None:
+    now = container.now()
+    tz = container.settings.tz
+    code = delivery.access_code
+    provider = code.provider
+    spoc = delivery.spoc
+    token = issue_token()
+    link = LinkToken(
+        digest=token.digest,
+        purpose="acknowledge",
+        spoc=spoc,
+        delivery=delivery,
+        created_at=now,
+        expires_at=max(now, code.active_from) + ack_token_lifetime(container),
+    )
+    uow.deliveries.add_token(link)
+    uow.session.flush()
+    rendered = render(
+        "reminder",
+        {
+            "spoc_name": spoc.name,
+            "provider_name": provider.name,
+            "provider_ref": provider.ref,
+            "cycle_label": cycle_label(code.cycle),
+            "sent_on": sent_on,
+            "active_from": moment_text(code.active_from, tz),
+            "ack_url": ack_url(container, token.token),
+            "ack_expires": moment_text(link.expires_at, tz),
+            "document_ref": code.document_ref,
+            "bmt_mailbox": container.settings.bmt_mailbox,
+        },
+    )
+    message = compose(
+        rendered, sender=container.settings.mail_from, to_name=spoc.name, to_email=spoc.email
+    )
+    outbox.enqueue(
+        uow.session, message, dedupe_key=key, category="reminder", now=now, sealer=container.keyring
+    )
+
+
+# --- escalation ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Unacknowledged:
+    ref: str
+    name: str
+    problem: str
+    spocs: list[dict[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class EscalationReport:
+    cycle: str
+    providers: list[Unacknowledged]
+    queued: bool
+
+
+def unacknowledged_providers(container: Container, cycle: Cycle) -> list[Unacknowledged]:
+    """Active prime providers where no SPoC has acknowledged the code that stands."""
+    tz = container.settings.tz
+    status = cycle_status(container, cycle)
+    with container.uow() as uow:
+        active = {p.ref for p in uow.register.active_primes()}
+    found: list[Unacknowledged] = []
+    for provider in status.providers:
+        if provider.ref not in active or provider.code_state in {"revoked", "retired"}:
+            continue
+        if any(s.acknowledged_at for s in provider.spocs):
+            continue
+        found.append(
+            Unacknowledged(
+                provider.ref, provider.name, _problem(provider), _spoc_lines(provider, tz)
+            )
+        )
+    return found
+
+
+def escalate(container: Container, cycle: Cycle, *, actor: str, source: str) -> EscalationReport:
+    """One email to the BMT mailbox per cycle, if any provider has not acknowledged."""
+    now = container.now()
+    tz = container.settings.tz
+    providers = unacknowledged_providers(container, cycle)
+    if not providers:
+        return EscalationReport(str(cycle), providers, queued=False)
+    dates = container.calendar.dates(cycle)
+    key = f"escalation:{cycle}"
+    with container.uow() as uow:
+        if outbox.is_queued(uow.session, key):
+            return EscalationReport(str(cycle), providers, queued=False)
+        rendered = render(
+            "escalation",
+            {
+                "cycle": str(cycle),
+                "cycle_label": cycle_label(str(cycle)),
+                "active_from": moment_text(dates.active_from, tz),
+                "active_from_day": day_text(dates.active_from, tz),
+                "providers": providers,
+            },
+        )
+        message = compose(
+            rendered,
+            sender=container.settings.mail_from,
+            to_name=BMT_NAME,
+            to_email=container.settings.bmt_mailbox,
+        )
+        message_id = outbox.enqueue(
+            uow.session,
+            message,
+            dedupe_key=key,
+            category="escalation",
+            now=now,
+            sealer=container.keyring,
+        )
+        audit.record(
+            uow,
+            container.keyring.audit_key,
+            actor=actor,
+            action=AuditTag.MAIL_ESCALATION_QUEUE,
+            source=source,
+            details={
+                "cycle": str(cycle),
+                "message": message_id,
+                "providers": [p.ref for p in providers],
+            },
+            now=now,
+        )
+        uow.commit()
+    return EscalationReport(str(cycle), providers, queued=True)
+
+
+def _problem(provider: ProviderStatus) -> str:
+    if provider.code_state == "not-issued":
+        return "no code has been issued"
+    if not provider.spocs:
+        return "no active SPoC: nobody was sent the code"
+    return "no SPoC has acknowledged"
+
+
+def _spoc_lines(provider: ProviderStatus, tz: ZoneInfo) -> list[dict[str, str]]:
+    lines = []
+    for spoc in provider.spocs:
+        if spoc.delivery_error:
+            state = f"email 1 failed: {spoc.delivery_error[:200]}"
+        elif spoc.document_sent_at is not None:
+            state = f"email 1 sent {spoc.document_sent_at.astimezone(tz):%a %d %b %H:%M}"
+        else:
+            state = f"email 1 not sent yet ({spoc.document_state or 'not queued'})"
+        lines.append({"email": spoc.email, "state": state})
+    return lines

@@ -1,0 +1,293 @@
+"""Sending a SPoC's email 1 or email 2 again, when the BMT is asked to.
+
+Email 1 again: a new acknowledgement link (every earlier link of that delivery dies,
+marked "resent") and the same document — rebuilt from the sealed code and unlock
+code, so it opens with the unlock code the SPoC may already have. Email 2 again: only
+after the SPoC acknowledged.
+
+Each resend is conditional on what the confirmation page showed (``seen``: the
+outbox id of the email being sent again). The same form sent twice — a double
+click, a reload — finds that email already replaced and sends nothing more.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import selectinload
+
+from codeservice.bootstrap import Container
+from codeservice.documents import DocumentContent
+from codeservice.domain.audit import AuditTag
+from codeservice.domain.tokens import issue_token
+from codeservice.errors import Conflict, NotFound
+from codeservice.services import audit
+from codeservice.services.codes import reveal_access_code, reveal_unlock_code
+from codeservice.services.document_work import DocumentJob, make_document
+from codeservice.services.issuing import document_content
+from codeservice.services.notifications import (
+    ack_token_lifetime,
+    queue_document_email,
+    queue_unlock_email,
+)
+from codeservice.services.reissue import PRECAUTION_REASON, general_reason
+from codeservice.storage.models import AccessCode, Delivery, LinkToken, Reissue
+from codeservice.storage.uow import UnitOfWork
+from mailer import outbox
+
+ACKNOWLEDGE = "acknowledge"
+RESENT = "resent"
+
+
+@dataclass(frozen=True)
+class ResendTarget:
+    """One delivery as the confirmation pages show it."""
+
+    delivery_id: int
+    cycle: str
+    provider_ref: str
+    provider_name: str
+    spoc_name: str
+    spoc_email: str
+    document_ref: str
+    code_state: str
+    document_message_id: int | None
+    document_state: str | None
+    document_sent_at: datetime | None
+    acknowledged_at: datetime | None
+    unlock_message_id: int | None
+    unlock_state: str | None
+    unlock_sent_at: datetime | None
+    document_refusal: str | None  # why email 1 cannot be sent again; None: it can
+    unlock_refusal: str | None
+
+
+@dataclass(frozen=True)
+class ResendOutcome:
+    sent: bool  # False: the email shown had already been sent again; nothing was sent
+    delivery_id: int
+    spoc_email: str
+    message_id: int | None  # the email now current for this delivery
+
+
+def resend_target(container: Container, delivery_id: int) -> ResendTarget:
+    with container.uow() as uow:
+        delivery = _delivery(uow, delivery_id)
+        code = delivery.access_code
+        ids = [i for i in (delivery.document_message_id, delivery.unlock_message_id) if i]
+        messages = {entry.id: entry for entry in outbox.by_ids(uow.session, ids)}
+        document = messages.get(delivery.document_message_id or -1)
+        unlock = messages.get(delivery.unlock_message_id or -1)
+        now = container.now()
+        return ResendTarget(
+            delivery_id=delivery.id,
+            cycle=code.cycle,
+            provider_ref=code.provider.ref,
+            provider_name=code.provider.name,
+            spoc_name=delivery.spoc.name,
+            spoc_email=delivery.spoc.email,
+            document_ref=code.document_ref,
+            code_state=code.state,
+            document_message_id=delivery.document_message_id,
+            document_state=None if document is None else document.state,
+            document_sent_at=None if document is None else document.sent_at,
+            acknowledged_at=delivery.acknowledged_at,
+            unlock_message_id=delivery.unlock_message_id,
+            unlock_state=None if unlock is None else unlock.state,
+            unlock_sent_at=None if unlock is None else unlock.sent_at,
+            document_refusal=_refusal(delivery, now),
+            unlock_refusal=_refusal(delivery, now, unlock=True),
+        )
+
+
+def resend_document(
+    container: Container, delivery_id: int, *, seen: int | None, actor: str, source: str
+) -> ResendOutcome:
+    """Email 1 again with a new link, unless the email 1 ``seen`` was already replaced."""
+    with container.uow() as uow:
+        delivery = _delivery(uow, delivery_id)
+        _refuse(delivery, container.now())
+        if delivery.document_message_id != seen:
+            return _already(delivery, delivery.document_message_id)
+        content = _content(uow, container, delivery.access_code)
+        unlock_code = reveal_unlock_code(container.keyring, delivery.access_code)
+    # Building and encrypting take a tenth of a second: outside the transaction.
+    document = make_document(DocumentJob(content=content, unlock_code=unlock_code)).data
+
+    now = container.now()
+    with container.uow() as uow:
+        delivery = _delivery(uow, delivery_id, lock=True)
+        _refuse(delivery, now)
+        if delivery.document_message_id != seen:
+            return _already(delivery, delivery.document_message_id)
+        code = delivery.access_code
+        replaced = _replace_links(uow, delivery.id, now)
+        token = issue_token()
+        link = LinkToken(
+            digest=token.digest,
+            purpose=ACKNOWLEDGE,
+            spoc=delivery.spoc,
+            delivery=delivery,
+            created_at=now,
+            expires_at=max(now, code.active_from) + ack_token_lifetime(container),
+        )
+        uow.deliveries.add_token(link)
+        uow.session.flush()
+        message_id = queue_document_email(
+            uow,
+            container,
+            delivery=delivery,
+            link=link,
+            token=token.token,
+            encrypted_document=document,
+            now=now,
+            reissue_reason=content.reissue_reason,
+        )
+        audit.record(
+            uow,
+            container.keyring.audit_key,
+            actor=actor,
+            action=AuditTag.MAIL_DOCUMENT_RESEND,
+            source=source,
+            details={
+                **_about(delivery),
+                "links_replaced": replaced,
+                "resend_of": seen,
+                "message_id": message_id,
+            },
+            now=now,
+        )
+        outcome = ResendOutcome(True, delivery.id, delivery.spoc.email, message_id)
+        uow.commit()
+    return outcome
+
+
+def resend_unlock(
+    container: Container, delivery_id: int, *, seen: int | None, actor: str, source: str
+) -> ResendOutcome:
+    """Email 2 again to a SPoC who acknowledged, unless the email 2 ``seen`` was replaced."""
+    now = container.now()
+    with container.uow() as uow:
+        delivery = _delivery(uow, delivery_id, lock=True)
+        _refuse(delivery, now, unlock=True)
+        if seen is None or delivery.unlock_message_id != seen:
+            return _already(delivery, delivery.unlock_message_id)
+        message_id = queue_unlock_email(
+            uow, container, delivery=delivery, now=now, resend_of=seen
+        )
+        audit.record(
+            uow,
+            container.keyring.audit_key,
+            actor=actor,
+            action=AuditTag.MAIL_UNLOCK_RESEND,
+            source=source,
+            details={**_about(delivery), "resend_of": seen, "message_id": message_id},
+            now=now,
+        )
+        outcome = ResendOutcome(True, delivery.id, delivery.spoc.email, message_id)
+        uow.commit()
+    return outcome
+
+
+# --- helpers ------------------------------------------------------------------------
+
+
+def _delivery(uow: UnitOfWork, delivery_id: int, *, lock: bool = False) -> Delivery:
+    query = (
+        select(Delivery)
+        .where(Delivery.id == delivery_id)
+        .options(
+            selectinload(Delivery.spoc),
+            selectinload(Delivery.access_code).selectinload(AccessCode.provider),
+        )
+    )
+    if lock:
+        # PostgreSQL: a second resend of this delivery waits here, then sees the first.
+        query = query.with_for_update(of=Delivery)
+    delivery = uow.session.scalar(query)
+    if delivery is None:
+        raise NotFound("There is no such delivery: it may be from another cycle")
+    return delivery
+
+
+def _refusal(delivery: Delivery, now: datetime, *, unlock: bool = False) -> str | None:
+    code = delivery.access_code
+    if code.state == "revoked":
+        return (
+            "This code was replaced by a security reissue: the new code was sent to every "
+            "SPoC with new links"
+        )
+    if code.state not in ("issued", "active") or code.active_until <= now:
+        return "This cycle has ended: its code is no longer used"
+    if not code.provider.active:
+        return f"{code.provider.name} is no longer an active provider on the register"
+    if not delivery.spoc.active:
+        return f"{delivery.spoc.name} is no longer an active SPoC on the register"
+    if unlock and delivery.acknowledged_at is None:
+        return (
+            f"{delivery.spoc.name} has not acknowledged receipt yet: the unlock code is only "
+            "sent after they do"
+        )
+    return None
+
+
+def _refuse(delivery: Delivery, now: datetime, *, unlock: bool = False) -> None:
+    refusal = _refusal(delivery, now, unlock=unlock)
+    if refusal is not None:
+        raise Conflict(refusal)
+
+
+def _already(delivery: Delivery, current: int | None) -> ResendOutcome:
+    return ResendOutcome(False, delivery.id, delivery.spoc.email, current)
+
+
+def _replace_links(uow: UnitOfWork, delivery_id: int, now: datetime) -> int:
+    result = uow.session.execute(
+        update(LinkToken)
+        .where(
+            LinkToken.delivery_id == delivery_id,
+            LinkToken.purpose == ACKNOWLEDGE,
+            LinkToken.replaced_at.is_(None),
+        )
+        .values(replaced_at=now, replaced_reason=RESENT)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _content(uow: UnitOfWork, container: Container, code: AccessCode) -> DocumentContent:
+    """The document as first sent: same code, dates, reference and reissue notice."""
+    reason = None
+    if code.replaces_id is not None:
+        reissue = uow.session.scalar(
+            select(Reissue).where(
+                Reissue.provider_id == code.provider_id, Reissue.completed_at == code.issued_at
+            )
+        )
+        reason = PRECAUTION_REASON if reissue is None else general_reason(reissue)
+    content = document_content(
+        code.provider,
+        cycle=code.cycle,
+        active_from=code.active_from,
+        active_until=code.active_until,
+        issued_at=code.issued_at,
+        reissue_reason=reason,
+    )
+    return replace(
+        content,
+        access_code=reveal_access_code(container.keyring, code),
+        document_ref=code.document_ref,
+    )
+
+
+def _about(delivery: Delivery) -> dict[str, object]:
+    code = delivery.access_code
+    return {
+        "provider": code.provider.ref,
+        "cycle": code.cycle,
+        "document_ref": code.document_ref,
+        "delivery_id": delivery.id,
+        "spoc_id": delivery.spoc_id,
+    }

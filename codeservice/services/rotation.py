@@ -1,0 +1,220 @@
+"""Rotation: give every active prime provider its code for a cycle.
+
+Each provider is done in one transaction: the code, its deliveries and link tokens,
+email 1 to every active SPoC and the audit record commit together or not at all. A
+run killed at any point and run again skips the providers already done and finishes
+the rest, so there is never a second code, document or email for a provider and
+cycle. Document work (build + encrypt) runs in a process pool ahead of the commits.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from codeservice.bootstrap import Container
+from codeservice.documents import DocumentContent
+from codeservice.domain.audit import AuditTag
+from codeservice.domain.calendar import Cycle, CycleDates
+from codeservice.domain.codes import Alphabet
+from codeservice.errors import Conflict
+from codeservice.services import audit
+from codeservice.services.codes import CodeMaterial, draw_code_material
+from codeservice.services.document_work import (
+    DocumentJob,
+    EncryptedDocument,
+    document_pool,
+    make_document,
+)
+from codeservice.services.issuing import (
+    PreparedCode,
+    document_content,
+    issue_to_spocs,
+    with_code,
+)
+from codeservice.storage.models import Provider
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RotationReport:
+    cycle: str
+    providers: int = 0
+    issued: int = 0
+    already_done: int = 0
+    emails_queued: int = 0
+    without_spocs: list[str] = field(default_factory=list)
+    build_seconds: float = 0.0
+    encrypt_seconds: float = 0.0
+    commit_seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    provider_id: int
+    provider_ref: str
+    material: CodeMaterial = field(repr=False)
+
+
+def check_rotation_allowed(container: Container, cycle: Cycle, now: datetime, force: bool) -> None:
+    """A cycle that has ended, or one more than one ahead, needs ``--force`` (or is refused)."""
+    calendar = container.calendar
+    dates = calendar.dates(cycle)
+    if dates.active_until <= now:
+        raise Conflict(f"cycle {cycle} ended on {dates.active_until:%a %d %b %Y}; nothing to issue")
+    next_due = calendar.next_to_issue(now)
+    if cycle > next_due and not force:
+        raise Conflict(
+            f"cycle {cycle} is more than one cycle ahead (the next to issue is {next_due}, "
+            f"on {calendar.dates(next_due).issue_at:%a %d %b %Y %H:%M}); use --force to issue it now"
+        )
+
+
+def rotate(
+    container: Container,
+    cycle: Cycle,
+    *,
+    actor: str,
+    source: str,
+    force: bool = False,
+    workers: int | None = None,
+    on_total: Callable[[int], None] | None = None,
+    on_done: Callable[[str], None] | None = None,
+) -> RotationReport:
+    now = container.now()
+    check_rotation_allowed(container, cycle, now, force)
+    dates = container.calendar.dates(cycle)
+    alphabet = Alphabet.from_excluded(container.settings.code_excluded_characters)
+    report = RotationReport(cycle=str(cycle))
+
+    with container.uow() as uow:
+        primes = uow.register.active_primes()
+        pending = [p for p in primes if uow.codes.live_for(p.id, str(cycle)) is None]
+        report.providers = len(primes)
+        report.already_done = len(primes) - len(pending)
+        contents = {p.id: _content_for(p, dates) for p in pending}
+        audit.record(
+            uow,
+            container.keyring.audit_key,
+            actor=actor,
+            action=AuditTag.CYCLE_ROTATION_START,
+            source=source,
+            details={"cycle": str(cycle), "providers": len(primes), "pending": len(pending)},
+            now=now,
+        )
+        uow.commit()
+    if on_total:
+        on_total(len(pending))
+
+    with document_pool(workers) as pool:
+        futures: list[tuple[_Prepared, Future[EncryptedDocument]]] = []
+        for provider_id, template in contents.items():
+            material = draw_code_material(alphabet, template.provider_ref, str(cycle))
+            content = with_code(template, material)
+            job = DocumentJob(content=content, unlock_code=material.unlock_code)
+            prepared = _Prepared(provider_id, template.provider_ref, material)
+            futures.append((prepared, pool.submit(make_document, job)))
+        for prepared, future in _in_order(futures):
+            document = future.result()
+            report.build_seconds += document.build_seconds
+            report.encrypt_seconds += document.encrypt_seconds
+            _commit_provider(container, cycle, dates, prepared, document, actor, source, report)
+            if on_done:
+                on_done(prepared.provider_ref)
+
+    with container.uow() as uow:
+        audit.record(
+            uow,
+            container.keyring.audit_key,
+            actor=actor,
+            action=AuditTag.CYCLE_ROTATION_FINISH,
+            source=source,
+            details={
+                "cycle": str(cycle),
+                "issued": report.issued,
+                "already_done": report.already_done,
+                "emails_queued": report.emails_queued,
+            },
+            now=container.now(),
+        )
+        uow.commit()
+    return report
+
+
+def _in_order(
+    futures: list[tuple[_Prepared, Future[EncryptedDocument]]],
+) -> Iterator[tuple[_Prepared, Future[EncryptedDocument]]]:
+    # Commit in submission order: the pool keeps every core busy meanwhile, and the
+    # progress bar moves through the register alphabetically.
+    yield from futures
+
+
+def _content_for(provider: Provider, dates: CycleDates) -> DocumentContent:
+    return document_content(
+        provider,
+        cycle=str(dates.cycle),
+        active_from=dates.active_from,
+        active_until=dates.active_until,
+        issued_at=dates.issue_at,
+    )
+
+
+def _commit_provider(
+    container: Container,
+    cycle: Cycle,
+    dates: CycleDates,
+    prepared: _Prepared,
+    document: EncryptedDocument,
+    actor: str,
+    source: str,
+    report: RotationReport,
+) -> None:
+    import time
+
+    started = time.perf_counter()
+    now = container.now()
+    with container.uow() as uow:
+        provider = uow.session.get(Provider, prepared.provider_id)
+        assert provider is not None
+        if uow.codes.live_for(provider.id, str(cycle)) is not None:
+            report.already_done += 1  # another process finished it meanwhile
+            return
+        issued = issue_to_spocs(
+            uow,
+            container,
+            provider=provider,
+            cycle=str(cycle),
+            issue_at=dates.issue_at,
+            active_from=dates.active_from,
+            active_until=dates.active_until,
+            state="active" if dates.active_from <= now else "issued",
+            prepared=PreparedCode(material=prepared.material, document=document.data),
+            now=now,
+        )
+        code = issued.access_code
+        audit.record(
+            uow,
+            container.keyring.audit_key,
+            actor=actor,
+            action=AuditTag.CODE_ACCESS_ISSUE,
+            source=source,
+            details={
+                "provider": provider.ref,
+                "cycle": str(cycle),
+                "document_ref": code.document_ref,
+                "key_id": code.key_id,
+                "emails_queued": issued.emails_queued,
+            },
+            now=now,
+        )
+        uow.commit()
+    report.issued += 1
+    report.emails_queued += issued.emails_queued
+    if not issued.spocs:
+        report.without_spocs.append(provider.ref)
+        log.warning("provider %s has no active SPoC: its code for %s was not sent", provider.ref, cycle)
+    report.commit_seconds += time.perf_counter() - started

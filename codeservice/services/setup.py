@@ -1,0 +1,22 @@
+"""Initialise a service: data folder, keys, schema."""
+
+from __future__ import annotations
+
+from codeservice.bootstrap import Container
+from codeservice.crypto.keyring import Keyring
+from codeservice.storage.migrate import upgrade_to_head
+
+
+def initialise(app: Container) -> list[str]:
+    """Create what is missing and report what was done; running it again changes nothing."""
+    report: list[str] = []
+    app.settings.home.mkdir(parents=True, exist_ok=True)
+    if Keyring.create_if_missing(app.settings.master_key_file):
+        report.append(f"created keys in {app.settings.master_key_file}")
+    else:
+        report.append(f"keys already present in {app.settings.master_key_file}")
+    if upgrade_to_head(app.engine):
+        report.append("database schema created or upgraded")
+    else:
+        report.append("database schema already up to date")
+    return report

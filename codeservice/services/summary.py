@@ -1,0 +1,132 @@
+"""The BMT summary after a rotation and after an activation: where the cycle stands."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Literal
+
+
+from codeservice.bootstrap import Container
+from codeservice.domain.audit import AuditTag
+from codeservice.domain.calendar import Cycle
+from codeservice.domain.wording import cycle_label, moment_text
+from codeservice.emails import compose, render
+from codeservice.services import audit
+from codeservice.services.status import CycleStatus, cycle_status
+from mailer import outbox
+
+log = logging.getLogger(__name__)
+
+Stage = Literal["rotation", "activation"]
+BMT_NAME = "Provider Direct BMT"
+
+
+@dataclass(frozen=True)
+class Failure:
+    provider_ref: str
+    email: str
+    error: str
+
+
+@dataclass
+class CycleCounts:
+    providers: int = 0
+    codes: int = 0
+    documents: int = 0
+    documents_sent: int = 0
+    documents_waiting: int = 0
+    delivery_failures: int = 0
+    acknowledgements: int = 0
+    providers_acknowledged: int = 0
+    unlock_sent: int = 0
+    reissues: int = 0
+    not_issued: list[str] = field(default_factory=list)
+    without_spocs: list[str] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
+
+
+def count(status: CycleStatus) -> CycleCounts:
+    """Counts over the codes that stand (a revoked code's replacement counts, not it)."""
+    counts = CycleCounts(reissues=status.reissues)
+    live = [p for p in status.providers if p.code_state != "revoked"]
+    counts.providers = len({p.ref for p in live})
+    for provider in live:
+        if provider.code_state == "not-issued":
+            counts.not_issued.append(provider.ref)
+            continue
+        counts.codes += 1
+        if not provider.spocs:
+            counts.without_spocs.append(provider.ref)
+        if any(s.acknowledged_at for s in provider.spocs):
+            counts.providers_acknowledged += 1
+        for spoc in provider.spocs:
+            counts.documents += 1
+            counts.documents_sent += spoc.document_sent_at is not None
+            counts.documents_waiting += spoc.document_state in {"queued", "sending"}
+            counts.acknowledgements += spoc.acknowledged_at is not None
+            counts.unlock_sent += spoc.unlock_sent_at is not None
+            if spoc.delivery_error:
+                counts.delivery_failures += 1
+                counts.failures.append(Failure(provider.ref, spoc.email, spoc.delivery_error[:200]))
+    return counts
+
+
+def queue_summary(
+    container: Container, cycle: Cycle, *, stage: Stage, actor: str, source: str
+) -> CycleCounts:
+    """Queue the summary email to the BMT mailbox, once per cycle and stage."""
+    now = container.now()
+    tz = container.settings.tz
+    dates = container.calendar.dates(cycle)
+    counts = count(cycle_status(container, cycle))
+    rendered = render(
+        "bmt_summary",
+        {
+            "stage": stage,
+            "cycle": str(cycle),
+            "cycle_label": cycle_label(str(cycle)),
+            "issued_at": moment_text(dates.issue_at, tz),
+            "active_from": moment_text(dates.active_from, tz),
+            "counts": counts,
+        },
+    )
+    message = compose(
+        rendered,
+        sender=container.settings.mail_from,
+        to_name=BMT_NAME,
+        to_email=container.settings.bmt_mailbox,
+    )
+    key = f"summary:{stage}:{cycle}"
+    with container.uow() as uow:
+        if outbox.is_queued(uow.session, key):
+            return counts
+        message_id = outbox.enqueue(
+            uow.session,
+            message,
+            dedupe_key=key,
+            category="bmt-summary",
+            now=now,
+            sealer=container.keyring,
+        )
+        audit.record(
+            uow,
+            container.keyring.audit_key,
+            actor=actor,
+            action=AuditTag.MAIL_SUMMARY_QUEUE,
+            source=source,
+            details={
+                "cycle": str(cycle),
+                "stage": stage,
+                "message": message_id,
+                "providers": counts.providers,
+                "documents_sent": counts.documents_sent,
+                "delivery_failures": counts.delivery_failures,
+                "acknowledgements": counts.acknowledgements,
+                "reissues": counts.reissues,
+            },
+            now=now,
+        )
+        uow.commit()
+    return counts
+

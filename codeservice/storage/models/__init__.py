@@ -1,0 +1,28 @@
+"""All tables. Importing this package registers every model on ``Base.metadata``."""
+
+from codeservice.storage.models.accounts import ApiToken, StaffUser
+from codeservice.storage.models.audit import AuditRecord
+from codeservice.storage.models.codes import AccessCode
+from codeservice.storage.models.distribution import Delivery
+from codeservice.storage.models.helpline import Challenge, VerificationLock
+from codeservice.storage.models.incidents import IncidentReport, Reissue
+from codeservice.storage.models.register import Provider, Spoc
+from codeservice.storage.models.scheduler import JobRun, SchedulerLease
+from codeservice.storage.models.tokens import LinkToken
+
+__all__ = [
+    "AccessCode",
+    "ApiToken",
+    "AuditRecord",
+    "Challenge",
+    "Delivery",
+    "IncidentReport",
+    "JobRun",
+    "LinkToken",
+    "Provider",
+    "Reissue",
+    "SchedulerLease",
+    "Spoc",
+    "StaffUser",
+    "VerificationLock",
+]

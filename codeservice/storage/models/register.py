@@ -1,0 +1,47 @@
+"""The register: prime providers, their subcontractors and their SPoCs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from codeservice.storage.base import Base, UTCDateTime
+
+
+class Provider(Base):
+    __tablename__ = "providers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ref: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(255))
+    prime_id: Mapped[int | None] = mapped_column(ForeignKey("providers.id"), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    prime: Mapped[Provider | None] = relationship(remote_side=[id], back_populates="subcontractors")
+    subcontractors: Mapped[list[Provider]] = relationship(back_populates="prime")
+    spocs: Mapped[list[Spoc]] = relationship(back_populates="provider", order_by="Spoc.id")
+
+    @property
+    def is_prime(self) -> bool:
+        return self.prime_id is None
+
+
+class Spoc(Base):
+    """A Single Point of Contact at a prime provider (§16)."""
+
+    __tablename__ = "spocs"
+    __table_args__ = (UniqueConstraint("provider_id", "email"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id"), index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    email: Mapped[str] = mapped_column(String(320))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    provider: Mapped[Provider] = relationship(back_populates="spocs")

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from codeservice.storage.models import ApiToken, StaffUser
+
+
+class AccountRepository:
+    """Staff accounts and API tokens."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add_user(self, user: StaffUser) -> None:
+        self.session.add(user)
+        self.session.flush()
+
+    def user(self, user_id: int) -> StaffUser | None:
+        return self.session.get(StaffUser, user_id)
+
+    def user_named(self, name: str, *, for_update: bool = False) -> StaffUser | None:
+        """``for_update`` holds the row until commit, so concurrent sign-in failures all count.
+
+        (SQLite needs no row lock: every transaction starts with BEGIN IMMEDIATE.)
+        """
+        query = select(StaffUser).where(StaffUser.name == name)
+        if for_update:
+            query = query.with_for_update()
+        return self.session.scalar(query)
+
+    def all_users(self) -> list[StaffUser]:
+        return list(self.session.scalars(select(StaffUser).order_by(StaffUser.name)))
+
+    def add_token(self, token: ApiToken) -> None:
+        self.session.add(token)
+        self.session.flush()
+
+    def token_by_digest(self, digest: bytes) -> ApiToken | None:
+        return self.session.scalar(select(ApiToken).where(ApiToken.digest == digest))
+
+    def live_token_named(self, name: str) -> ApiToken | None:
+        query = select(ApiToken).where(ApiToken.name == name, ApiToken.revoked_at.is_(None))
+        return self.session.scalar(query)
+
+    def all_tokens(self) -> list[ApiToken]:
+        return list(self.session.scalars(select(ApiToken).order_by(ApiToken.name, ApiToken.id)))
+
+    def note_token_used(self, token_id: int, now: datetime) -> None:
+        self.session.execute(
+            update(ApiToken)
+            .where(ApiToken.id == token_id)
+            .values(last_used_at=now)
+            .execution_options(synchronize_session=False)
+        )

@@ -1,0 +1,162 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import ColumnElement, and_, func, not_, or_, select, text, update
+from sqlalchemy.orm import Session
+
+from codeservice.storage.models import AccessCode, Challenge, Provider, VerificationLock
+
+_PG_HELPLINE_LOCK = 0x68656C70  # "help": one helpline change per prime provider at a time
+
+
+def _in_force(now: datetime) -> ColumnElement[bool]:
+    """Codes whose active period holds ``now`` and that were not revoked by then.
+
+    The ``state`` column is not trusted for issued→active (the scheduler may switch it a
+    little late); a code marked revoked without a time is never in force.
+    """
+    return and_(
+        AccessCode.active_from <= now,
+        AccessCode.active_until > now,
+        or_(AccessCode.revoked_at.is_(None), AccessCode.revoked_at > now),
+        not_(and_(AccessCode.state == "revoked", AccessCode.revoked_at.is_(None))),
+    )
+
+
+class HelplineRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def lock_provider(self, provider_id: int) -> None:
+        """Serialise challenges, answers and locks of one prime provider.
+
+        SQLite needs nothing here: every transaction starts with BEGIN IMMEDIATE.
+        """
+        if self.session.get_bind().dialect.name == "postgresql":
+            self.session.execute(
+                text("SELECT pg_advisory_xact_lock(:k, :p)"),
+                {"k": _PG_HELPLINE_LOCK, "p": provider_id},
+            )
+
+    # --- codes --------------------------------------------------------------------
+
+    def code_in_force(self, provider_id: int, now: datetime) -> AccessCode | None:
+        """A replacement issued mid-cycle starts later than the code it replaced, so
+        the latest start wins should the old one not be marked revoked yet."""
+        query = (
+            select(AccessCode)
+            .where(AccessCode.provider_id == provider_id, _in_force(now))
+            .order_by(AccessCode.active_from.desc(), AccessCode.id.desc())
+            .limit(1)
+        )
+        return self.session.scalar(query)
+
+    def codes_in_force(self, now: datetime) -> list[AccessCode]:
+        """One code per provider: the one ``code_in_force`` would give."""
+        rows = self.session.scalars(
+            select(AccessCode)
+            .where(_in_force(now))
+            .order_by(AccessCode.provider_id, AccessCode.active_from.desc(), AccessCode.id.desc())
+        )
+        chosen: dict[int, AccessCode] = {}
+        for row in rows:
+            chosen.setdefault(row.provider_id, row)
+        return list(chosen.values())
+
+    # --- challenges ---------------------------------------------------------------
+
+    def add_challenge(self, challenge: Challenge) -> None:
+        self.session.add(challenge)
+        self.session.flush()
+
+    def get_challenge(self, challenge_id: str) -> Challenge | None:
+        return self.session.get(Challenge, challenge_id)
+
+    def latest_challenge(self, provider_id: int) -> Challenge | None:
+        query = (
+            select(Challenge)
+            .where(Challenge.provider_id == provider_id)
+            .order_by(Challenge.created_at.desc())
+            .limit(1)
+        )
+        return self.session.scalar(query)
+
+    def record_answer(
+        self, challenge_id: str, *, result: str, code_id: int, now: datetime
+    ) -> bool:
+        """Take the challenge's one answer; False if it was answered or expired first."""
+        outcome = self.session.execute(
+            update(Challenge)
+            .where(
+                Challenge.id == challenge_id,
+                Challenge.answered_at.is_(None),
+                Challenge.expires_at > now,
+            )
+            .values(answered_at=now, result=result, answered_code_id=code_id)
+            .execution_options(synchronize_session=False)
+        )
+        changed = int(outcome.rowcount)  # type: ignore[attr-defined]
+        return changed == 1
+
+    def failed_since(self, provider_id: int, since: datetime) -> list[Challenge]:
+        query = (
+            select(Challenge)
+            .where(
+                Challenge.provider_id == provider_id,
+                Challenge.result == "fail",
+                Challenge.answered_at >= since,
+            )
+            .order_by(Challenge.answered_at)
+        )
+        return list(self.session.scalars(query))
+
+    def answered_positions(self, code_ids: list[int]) -> dict[int, list[str]]:
+        """Positions asked in answered challenges, by the code they were checked against."""
+        found: dict[int, list[str]] = {code_id: [] for code_id in code_ids}
+        if not code_ids:
+            return found
+        query = select(Challenge.answered_code_id, Challenge.positions).where(
+            Challenge.answered_code_id.in_(code_ids), Challenge.result.is_not(None)
+        )
+        for code_id, positions in self.session.execute(query):
+            if code_id is not None:
+                found[code_id].append(positions)
+        return found
+
+    # --- locks --------------------------------------------------------------------
+
+    def open_lock(self, provider_id: int, day: date) -> VerificationLock | None:
+        query = select(VerificationLock).where(
+            VerificationLock.provider_id == provider_id,
+            VerificationLock.day == day,
+            VerificationLock.unlocked_at.is_(None),
+        )
+        return self.session.scalar(query)
+
+    def last_unlocked_at(self, provider_id: int, day: date) -> datetime | None:
+        query = select(func.max(VerificationLock.unlocked_at)).where(
+            VerificationLock.provider_id == provider_id, VerificationLock.day == day
+        )
+        return self.session.scalar(query)
+
+    def locks_on(self, provider_id: int, day: date) -> int:
+        query = (
+            select(func.count())
+            .select_from(VerificationLock)
+            .where(VerificationLock.provider_id == provider_id, VerificationLock.day == day)
+        )
+        return self.session.scalar(query) or 0
+
+    def open_locks(self, day: date) -> list[VerificationLock]:
+        query = (
+            select(VerificationLock)
+            .join(Provider, Provider.id == VerificationLock.provider_id)
+            .where(VerificationLock.day == day, VerificationLock.unlocked_at.is_(None))
+            .order_by(Provider.ref)
+        )
+        return list(self.session.scalars(query))
+
+    def add_lock(self, lock: VerificationLock) -> None:
+        self.session.add(lock)
+        self.session.flush()

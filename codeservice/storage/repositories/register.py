@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from codeservice.storage.models import Provider, Spoc
+
+_PG_REGISTER_LOCK = 0x72656769  # "regi": one register import at a time
+
+
+class RegisterRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def lock_for_import(self) -> None:
+        """Serialise imports: two at once would both insert the same new refs.
+
+        SQLite needs nothing here: every transaction starts with BEGIN IMMEDIATE.
+        """
+        if self.session.get_bind().dialect.name == "postgresql":
+            self.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_REGISTER_LOCK})
+
+    def add_provider(self, provider: Provider) -> None:
+        self.session.add(provider)
+
+    def add_spoc(self, spoc: Spoc) -> None:
+        self.session.add(spoc)
+
+    def flush(self) -> None:
+        self.session.flush()
+
+    def get_provider(self, ref: str) -> Provider | None:
+        return self.session.scalar(select(Provider).where(Provider.ref == ref))
+
+    def all_providers(self) -> list[Provider]:
+        return list(self.session.scalars(select(Provider).order_by(Provider.ref)))
+
+    def all_spocs(self) -> list[Spoc]:
+        return list(self.session.scalars(select(Spoc).order_by(Spoc.provider_id, Spoc.id)))
+
+    def active_primes(self) -> list[Provider]:
+        query = (
+            select(Provider)
+            .where(Provider.prime_id.is_(None), Provider.active.is_(True))
+            .order_by(Provider.ref)
+        )
+        return list(self.session.scalars(query))
+
+    def active_spocs(self, provider: Provider) -> list[Spoc]:
+        query = (
+            select(Spoc)
+            .where(Spoc.provider_id == provider.id, Spoc.active.is_(True))
+            .order_by(Spoc.id)
+        )
+        return list(self.session.scalars(query))

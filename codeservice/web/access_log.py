@@ -1,0 +1,76 @@
+"""The access log, written by us so that no link token ever reaches it.
+
+Uvicorn's own access log prints the full path, and acknowledgement links carry their
+token in the path; it is switched off and this middleware logs instead, with token
+paths redacted and no query string. It also turns an unhandled exception into the 500
+page, logging the traceback against the redacted path.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger("codeservice.web.access")
+error_log = logging.getLogger("codeservice.web.error")
+
+TOKEN_PATH_PREFIXES = ("/ack/", "/report/")
+_TOKEN_LIKE_SEGMENT = re.compile(r"^[A-Za-z0-9_-]{20,}$")
+
+
+def redact_path(path: str) -> str:
+    """``/ack/<token>`` -> ``/ack/…``; any other long token-like segment too."""
+    for prefix in TOKEN_PATH_PREFIXES:
+        if path.startswith(prefix):
+            return prefix + "…"
+    return "/".join("…" if _TOKEN_LIKE_SEGMENT.match(s) else s for s in path.split("/"))
+
+
+class RequestLog:
+    def __init__(self, app: ASGIApp, *, error_page: Callable[[Request], Response]) -> None:
+        self.app = app
+        self.error_page = error_page
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 0
+
+        async def send_noting_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        path = redact_path(scope.get("path", ""))
+        try:
+            await self.app(scope, receive, send_noting_status)
+        except Exception:
+            error_log.exception("unhandled error on %s %s", scope.get("method"), path)
+            if status:  # the response had begun; nothing more can be sent
+                raise
+            try:
+                page = self.error_page(Request(scope, receive))
+            except Exception:
+                error_log.exception("the error page itself failed")
+                page = PlainTextResponse("Sorry, there is a problem with the service.", 500)
+            await page(scope, receive, send_noting_status)
+        finally:
+            client = scope.get("client")
+            log.info(
+                '%s "%s %s HTTP/%s" %d %.1fms',
+                client[0] if client else "-",
+                scope.get("method"),
+                path,
+                scope.get("http_version", "1.1"),
+                status,
+                (time.perf_counter() - started) * 1000,
+            )

@@ -1,0 +1,84 @@
+"""The web app factory. Nothing is built at import time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from codeservice.bootstrap import Container
+from codeservice.web.access_log import RequestLog
+from codeservice.web.assets import (
+    ASSET_PATH,
+    GOVUK_FRONTEND_DIST,
+    STATIC_PATH,
+    govuk_assets,
+    own_static,
+)
+from codeservice.web.auth import install_auth
+from codeservice.web.csrf import Csrf
+from codeservice.web.errors import install_error_pages, server_error_page
+from codeservice.web.headers import SecurityHeaders
+from codeservice.web.routes import (
+    acknowledgement,
+    admin,
+    api_v1,
+    dashboard,
+    dashboard_actions,
+    health,
+    helpline,
+    helpline_api,
+    helpline_security,
+    incident_report,
+    incident_triage,
+    readiness,
+    sign_in,
+    staff,
+    whoami,
+)
+from codeservice.web.secrets import web_secret
+from codeservice.web.templating import Pages, make_environment
+
+
+def create_app(container: Container, *, govuk_frontend: Path = GOVUK_FRONTEND_DIST) -> FastAPI:
+    """Build the app on ``container``; raises ``ConfigurationError`` if assets are missing."""
+    settings = container.settings
+    assets = govuk_assets(govuk_frontend)
+    secret = web_secret(settings)
+    csrf = Csrf(secret, base_url=settings.base_url)
+
+    app = FastAPI(
+        title="Provider Direct access codes",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.state.container = container
+    app.state.csrf = csrf
+    app.state.pages = Pages(make_environment(), csrf)
+
+    app.mount(ASSET_PATH, assets, name="assets")
+    app.mount(STATIC_PATH, own_static(), name="static")
+    app.include_router(health.router)
+    app.include_router(readiness.router)
+    app.include_router(acknowledgement.router)
+    app.include_router(incident_report.router)
+    app.include_router(incident_triage.router)
+    app.include_router(sign_in.router)
+    app.include_router(staff.router)
+    app.include_router(admin.router)
+    app.include_router(whoami.router)
+    app.include_router(dashboard.router)
+    app.include_router(dashboard_actions.router)
+    api_v1.install(app)
+    app.include_router(helpline.router)
+    app.include_router(helpline_api.router)
+    app.include_router(helpline_security.router)
+    install_error_pages(app)
+    install_auth(app, secret, https=settings.base_url.startswith("https://"))
+
+    # Added innermost first: RequestLog sees the final status and catches any error,
+    # and SecurityHeaders wraps everything, the 500 page included.
+    app.add_middleware(RequestLog, error_page=server_error_page)
+    app.add_middleware(SecurityHeaders, https=settings.base_url.startswith("https://"))
+    return app

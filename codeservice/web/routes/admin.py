@@ -1,0 +1,79 @@
+"""``/admin/accounts``: staff accounts and API tokens, for administrators to read.
+
+Changing them stays on the command line (``codeservice users`` and ``tokens``), where
+a new password or token is never shown in a browser.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends
+from starlette.requests import Request
+from starlette.responses import Response
+
+from codeservice.domain.accounts import Principal, Role
+from codeservice.services.accounts import list_users
+from codeservice.services.api_tokens import list_tokens
+from codeservice.web.auth import require_role
+from codeservice.web.dependencies import container_of, pages_of
+from codeservice.web.navigation import ADMIN_ACCOUNTS, staff_navigation
+
+router = APIRouter()
+
+@router.get(ADMIN_ACCOUNTS)
+def accounts(
+    request: Request, principal: Annotated[Principal, Depends(require_role(Role.ADMIN))]
+) -> Response:
+    container = container_of(request)
+    tz = container.settings.tz
+    now = container.now()
+
+    def when(moment: datetime | None) -> str:
+        return _short(moment, tz) if moment else "Never"
+
+    users = [
+        [
+            {"text": user.name},
+            {"text": user.display_name or ""},
+            {"text": Role(user.role).label},
+            {"text": _state(user.active, user.locked_until, now, tz)},
+            {"text": when(user.last_sign_in_at)},
+        ]
+        for user in list_users(container)
+    ]
+    tokens = [
+        [
+            {"text": token.name},
+            {"text": Role(token.role).label},
+            {"text": token.shown},
+            {"text": _short(token.created_at, tz) + " by " + token.created_by},
+            {"text": when(token.last_used_at)},
+        ]
+        for token in list_tokens(container)
+    ]
+    return pages_of(request).render(
+        request,
+        "staff/admin_accounts.html",
+        {
+            "principal": principal,
+            "navigation": staff_navigation(principal, request.url.path),
+            "users": users,
+            "tokens": tokens,
+        },
+    )
+
+
+def _state(active: bool, locked_until: datetime | None, now: datetime, tz: ZoneInfo) -> str:
+    if not active:
+        return "Disabled"
+    if locked_until is not None and locked_until > now:
+        return f"Locked until {locked_until.astimezone(tz):%H:%M}"
+    return "Active"
+
+
+def _short(moment: datetime, tz: ZoneInfo) -> str:
+    local = moment.astimezone(tz)
+    return f"{local.day} {local:%b %Y %H:%M}"

@@ -1,0 +1,230 @@
+"""``/api/v1/challenges``: the security check for the helpline's telephony or CRM.
+
+A machine with an agent's API token starts a challenge for the caller's organisation
+and sends back the three characters the caller gave; it gets positions and a result,
+never a code character. Every error is ``{"error": {"code": ..., "message": ...}}``,
+and no error message repeats what was sent (it may be most of an answer).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Security
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from fastapi.security import HTTPBearer
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from codeservice.bootstrap import Container
+from codeservice.domain.accounts import Principal, Role
+from codeservice.errors import CodeserviceError
+from codeservice.services.helpline import answer_challenge, start_challenge
+from codeservice.web.access_log import error_log
+from codeservice.web.auth import ApiForbidden, ApiUnauthenticated, require_api_role
+from codeservice.web.dependencies import client_ip, container_of
+from codeservice.web.errors import status_for
+
+CHALLENGES = "/api/v1/challenges"
+NO_STORE = {"Cache-Control": "no-store"}
+
+# The service's error codes and the status each is sent with.
+STATUS_BY_CODE: dict[str, int] = {
+    "invalid_request": 400,
+    "unauthenticated": 401,
+    "forbidden": 403,
+    "challenge_not_found": 404,
+    "challenge_answered": 409,
+    "no_code_in_force": 409,
+    "challenge_expired": 410,
+    "not_eligible": 422,
+    "ambiguous_provider": 422,
+    "answer_malformed": 422,
+    "verification_locked": 423,
+}
+
+
+# --- bodies -----------------------------------------------------------------------------
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ChallengeRequest(_Strict):
+    provider_ref: str = Field(
+        min_length=1,
+        max_length=100,
+        description="The caller's organisation: its ref on the approved provider list "
+        "(a prime provider or a subcontractor).",
+        examples=["PRV001"],
+    )
+
+
+class ChallengeCreated(BaseModel):
+    id: str = Field(description="Send the answer to this challenge; single use.")
+    positions: list[int] = Field(
+        min_length=3,
+        max_length=3,
+        description="The positions (1-8) of the access code to ask the caller for, in order.",
+        examples=[[2, 5, 8]],
+    )
+    expires_at: datetime = Field(description="The challenge cannot be answered after this.")
+
+
+class AnswerRequest(_Strict):
+    characters: str = Field(
+        min_length=1,
+        max_length=32,
+        description="The three characters the caller gave, in the order of the positions "
+        "asked; case-sensitive. Spaces between them are ignored.",
+        examples=["xY7"],
+    )
+
+
+class AnswerResult(BaseModel):
+    result: Literal["pass", "fail"]
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(examples=["challenge_expired"])
+    message: str
+
+
+class ApiError(BaseModel):
+    error: ErrorDetail
+
+
+def _documented(*codes: str) -> dict[int | str, dict[str, Any]]:
+    by_status: dict[int, list[str]] = {}
+    for code in ("invalid_request", "unauthenticated", "forbidden", *codes):
+        by_status.setdefault(STATUS_BY_CODE[code], []).append(code)
+    return {
+        status: {"model": ApiError, "description": "Error code: " + " or ".join(names)}
+        for status, names in sorted(by_status.items())
+    }
+
+
+# --- errors as JSON ---------------------------------------------------------------------
+
+
+def api_error(
+    code: str, message: str, status: int | None = None, headers: dict[str, str] | None = None
+) -> Response:
+    body = ApiError(error=ErrorDetail(code=code, message=message))
+    return JSONResponse(
+        body.model_dump(),
+        status_code=status or STATUS_BY_CODE.get(code, 400),
+        headers={**NO_STORE, **(headers or {})},
+    )
+
+
+def _invalid_request(exc: RequestValidationError) -> str:
+    """What is wrong with the body, naming fields and rules but never a value sent."""
+    problems = []
+    for error in exc.errors():
+        if error.get("type") == "extra_forbidden":
+            problems.append("unknown fields are not allowed")
+            continue
+        where = ".".join(str(part) for part in error.get("loc", ()) if part != "body")
+        problems.append(f"{where}: {error.get('msg', 'invalid')}" if where else "invalid body")
+    return "the request body is not valid: " + "; ".join(dict.fromkeys(problems))
+
+
+class HelplineApiRoute(APIRoute):
+    """Answers every error of these routes, authentication's included, as JSON."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handle = super().get_route_handler()
+
+        async def handler(request: Request) -> Response:
+            try:
+                return await handle(request)
+            except RequestValidationError as exc:
+                return api_error("invalid_request", _invalid_request(exc))
+            except ApiUnauthenticated as exc:
+                return api_error(
+                    "unauthenticated", str(exc),
+                    headers={"WWW-Authenticate": 'Bearer realm="codeservice"'},
+                )
+            except ApiForbidden as exc:
+                return api_error("forbidden", str(exc))
+            except CodeserviceError as exc:
+                code = str(getattr(exc, "code", "error"))
+                status = STATUS_BY_CODE.get(code) or status_for(exc)
+                if status >= 500:  # written for an operator: not for the caller
+                    error_log.error("%s on %s: %s", type(exc).__name__, CHALLENGES, exc)
+                    return api_error("server_error", "the service cannot do this now", 500)
+                return api_error(code, str(exc), status)
+
+        return handler
+
+
+bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="apiToken",
+    description="An API token from `codeservice tokens create`; these need the agent role.",
+)
+router = APIRouter(
+    route_class=HelplineApiRoute,
+    tags=["Helpline security check"],
+    dependencies=[Security(bearer)],
+)
+ContainerDep = Annotated[Container, Depends(container_of)]
+AgentMachine = Annotated[Principal, Depends(require_api_role(Role.AGENT))]
+
+
+@router.post(
+    CHALLENGES,
+    status_code=201,
+    response_model=ChallengeCreated,
+    responses=_documented(
+        "not_eligible", "ambiguous_provider", "verification_locked", "no_code_in_force"
+    ),
+    summary="Start the access code security check for a caller",
+)
+def create_challenge(
+    body: ChallengeRequest,
+    request: Request,
+    response: Response,
+    container: ContainerDep,
+    principal: AgentMachine,
+) -> ChallengeCreated:
+    view = start_challenge(
+        container, body.provider_ref, agent=principal.actor, source=client_ip(request)
+    )
+    response.headers.update(NO_STORE)
+    return ChallengeCreated(id=view.id, positions=list(view.positions), expires_at=view.expires_at)
+
+
+@router.post(
+    CHALLENGES + "/{challenge_id}/answer",
+    response_model=AnswerResult,
+    responses=_documented(
+        "challenge_not_found",
+        "challenge_answered",
+        "challenge_expired",
+        "answer_malformed",
+        "verification_locked",
+        "no_code_in_force",
+    ),
+    summary="Check the three characters the caller gave: pass or fail",
+)
+def answer(
+    challenge_id: str,
+    body: AnswerRequest,
+    request: Request,
+    response: Response,
+    container: ContainerDep,
+    principal: AgentMachine,
+) -> AnswerResult:
+    result = answer_challenge(
+        container, challenge_id, body.characters, agent=principal.actor,
+        source=client_ip(request),
+    )
+    response.headers.update(NO_STORE)
+    return AnswerResult(result=result)

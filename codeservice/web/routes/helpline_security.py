@@ -1,0 +1,128 @@
+"""``/security/helpline``: the security team's view of helpline locks and code exposure.
+
+A provider's verification locks for the day after repeated failed checks (§23); the
+security team may lift the lock after looking into it, confirming on a page of its own.
+Exposure lists, for each code in force, the positions already spoken on calls: a code
+with too many is flagged, a reason to consider reissuing it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from codeservice.bootstrap import Container
+from codeservice.domain.accounts import Principal, Role
+from codeservice.domain.challenges import NotLocked, ProviderNotFound
+from codeservice.domain.codes import CODE_LENGTH
+from codeservice.domain.wording import cycle_label, moment_text
+from codeservice.services.helpline import (
+    LockView,
+    exposure_report,
+    search_providers,
+    unlock_verification,
+    verification_locks,
+)
+from codeservice.web.auth import require_role
+from codeservice.web.dependencies import client_ip, container_of, pages_of, require_csrf
+from codeservice.web.navigation import SECURITY_HELPLINE, staff_navigation
+
+router = APIRouter()
+LOCKS = SECURITY_HELPLINE + "/locks"
+ContainerDep = Annotated[Container, Depends(container_of)]
+SecurityTeam = Annotated[Principal, Depends(require_role(Role.SECURITY))]
+
+
+@router.get(SECURITY_HELPLINE)
+def overview(
+    request: Request, container: ContainerDep, principal: SecurityTeam, unlocked: str = ""
+) -> Response:
+    tz = container.settings.tz
+    locks = [
+        {"view": lock, "locked_at": moment_text(lock.locked_at, tz)}
+        for lock in verification_locks(container)
+    ]
+    views = sorted(exposure_report(container), key=lambda v: (not v.flagged, -v.count))
+    exposure = [
+        {
+            "view": view,
+            "cycle": cycle_label(view.cycle),
+            "positions": ", ".join(str(p) for p in sorted(view.positions_disclosed)) or "None",
+        }
+        for view in views
+    ]
+    return _render(
+        request, principal, "helpline/security.html",
+        {
+            "locks": locks,
+            "exposure": exposure,
+            "flagged": sum(1 for view in views if view.flagged),
+            "limit": container.settings.exposure_limit,
+            "code_length": CODE_LENGTH,
+            "unlocked": _known_name(container, unlocked) if unlocked else "",
+        },
+    )
+
+
+@router.get(LOCKS + "/{provider_ref}/unlock")
+def confirm_unlock(
+    request: Request, provider_ref: str, container: ContainerDep, principal: SecurityTeam
+) -> Response:
+    lock = _open_lock(container, provider_ref)
+    tz = container.settings.tz
+    return _render(
+        request, principal, "helpline/unlock.html",
+        {"lock": lock, "locked_at": moment_text(lock.locked_at, tz), "locks": LOCKS},
+    )
+
+
+@router.post(LOCKS + "/{provider_ref}/unlock", dependencies=[Depends(require_csrf)])
+def unlock(
+    request: Request, provider_ref: str, container: ContainerDep, principal: SecurityTeam
+) -> Response:
+    lock = _open_lock(container, provider_ref)
+    unlock_verification(
+        container, lock.provider_ref, actor=principal.actor, source=client_ip(request)
+    )
+    return RedirectResponse(
+        f"{SECURITY_HELPLINE}?unlocked={lock.provider_ref}", status_code=303
+    )
+
+
+def _open_lock(container: Container, provider_ref: str) -> LockView:
+    """Today's lock on this prime provider; 404 for an unknown ref, 409 if not locked."""
+    ref = provider_ref.strip()
+    for lock in verification_locks(container):
+        if lock.provider_ref == ref:
+            return lock
+    name = _known_name(container, ref)
+    if not name:
+        raise ProviderNotFound(f"no provider has the ref {ref!r}")
+    raise NotLocked(f"Verification for {name} ({ref}) is not locked today.")
+
+
+def _known_name(container: Container, ref: str) -> str:
+    return next((v.name for v in search_providers(container, ref) if v.ref == ref), "")
+
+
+def _render(
+    request: Request, principal: Principal, template: str, context: dict[str, Any]
+) -> Response:
+    navigation = staff_navigation(principal, request.url.path)
+    for item in navigation:
+        if item["href"] == SECURITY_HELPLINE:
+            item["current"] = request.url.path.startswith(SECURITY_HELPLINE)
+    return pages_of(request).render(
+        request,
+        template,
+        {
+            **context,
+            "principal": principal,
+            "navigation": navigation,
+            "overview": SECURITY_HELPLINE,
+            "lock_paths": LOCKS,
+        },
+    )

@@ -1,0 +1,126 @@
+"""``/report/{token}``: a SPoC reports a potential security incident (Annex B).
+
+The link comes from the SPoC's email 1. Opening it changes nothing; sending the form
+(a CSRF-protected POST) records the report, tells the security mailbox and redirects
+to a confirmation page, so that reloading never sends a report twice. A form with
+problems is shown again with every field as typed and a message per field.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from codeservice.bootstrap import Container
+from codeservice.domain.incidents import (
+    MAX_DETAILS,
+    PERSONAL_DETAILS_WARNING,
+    InvalidReport,
+    ReasonCategory,
+)
+from codeservice.services.acknowledgement import LinkProblem
+from codeservice.services.incidents import (
+    ReportForm,
+    ReportLinkView,
+    load_report_link,
+    report_sent_by_link,
+    submit_report,
+)
+from codeservice.web.dependencies import client_ip, container_of, pages_of, require_csrf
+
+router = APIRouter()
+ContainerDep = Annotated[Container, Depends(container_of)]
+# Where each field's error message links to in the error summary.
+FIELD_ANCHORS = {
+    "subcontractor": "#subcontractor",
+    "change_date": "#change-date-day",
+    "reason": "#reason",
+    "details": "#details",
+}
+
+
+@router.api_route("/report/{token}", methods=["GET", "HEAD"])
+def show(request: Request, token: str, container: ContainerDep) -> Response:
+    try:
+        link = load_report_link(container, token, container.now())
+    except LinkProblem as problem:
+        return _link_problem(request, container, problem)
+    return _form(request, container, link, ReportForm(), {})
+
+
+@router.post("/report/{token}", dependencies=[Depends(require_csrf)])
+def send(
+    request: Request,
+    token: str,
+    container: ContainerDep,
+    subcontractor: Annotated[str, Form()] = "",
+    day: Annotated[str, Form(alias="change-date-day")] = "",
+    month: Annotated[str, Form(alias="change-date-month")] = "",
+    year: Annotated[str, Form(alias="change-date-year")] = "",
+    reason: Annotated[str, Form()] = "",
+    details: Annotated[str, Form()] = "",
+) -> Response:
+    form = ReportForm(
+        subcontractor=subcontractor, day=day, month=month, year=year, reason=reason,
+        details=details,
+    )
+    now = container.now()
+    try:
+        report = submit_report(container, token, form, ip=client_ip(request), now=now)
+    except LinkProblem as problem:
+        return _link_problem(request, container, problem)
+    except InvalidReport as invalid:
+        link = load_report_link(container, token, now)
+        return _form(request, container, link, form, invalid.errors, status_code=422)
+    return RedirectResponse(f"/report/{token}/sent/{report.reference}", status_code=303)
+
+
+@router.get("/report/{token}/sent/{reference}")
+def sent(request: Request, token: str, reference: str, container: ContainerDep) -> Response:
+    try:
+        report = report_sent_by_link(container, token, reference, container.now())
+    except LinkProblem as problem:
+        return _link_problem(request, container, problem)
+    return pages_of(request).render(
+        request,
+        "incidents/report_sent.html",
+        {"report": report, "security_mailbox": container.settings.security_mailbox},
+    )
+
+
+def _form(
+    request: Request,
+    container: Container,
+    link: ReportLinkView,
+    form: ReportForm,
+    errors: dict[str, str],
+    *,
+    status_code: int = 200,
+) -> Response:
+    context: dict[str, Any] = {
+        "link": link,
+        "form": form,
+        "errors": errors,
+        "error_list": [
+            {"text": message, "href": FIELD_ANCHORS[field]} for field, message in errors.items()
+        ],
+        "reasons": [{"value": r.value, "text": r.label} for r in ReasonCategory],
+        "max_details": MAX_DETAILS,
+        "warning": PERSONAL_DETAILS_WARNING,
+        "security_mailbox": container.settings.security_mailbox,
+    }
+    return pages_of(request).render(
+        request, "incidents/report_form.html", context, status_code=status_code
+    )
+
+
+def _link_problem(request: Request, container: Container, problem: LinkProblem) -> Response:
+    return pages_of(request).render(
+        request,
+        "incidents/link_problem.html",
+        {"reason": problem.reason, "security_mailbox": container.settings.security_mailbox},
+        status_code=problem.status_code,
+    )

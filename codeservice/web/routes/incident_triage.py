@@ -1,0 +1,259 @@
+"""``/security/incidents``: the security team's triage of Annex B reports (§51–52).
+
+The list shows how long each report has waited; a report's page shows it in full with
+its steps so far, and the next step's form: assess, then decide reissue or no change
+with the reason. Deciding reissue replaces the provider's codes before the page comes
+back. Proformas received by email are entered at ``/security/incidents/new``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from codeservice.bootstrap import Container
+from codeservice.domain.accounts import Principal, Role
+from codeservice.domain.incidents import (
+    MAX_DETAILS,
+    PERSONAL_DETAILS_WARNING,
+    InvalidReport,
+    ReasonCategory,
+    TriageState,
+    waiting_text,
+)
+from codeservice.domain.wording import moment_text
+from codeservice.errors import CodeserviceError, InputError
+from codeservice.services.incident_triage import assess_report, decide_report
+from codeservice.services.incidents import (
+    IncidentView,
+    ReportForm,
+    get_report,
+    list_reports,
+    record_report_form,
+)
+from codeservice.services.register import list_register
+from codeservice.web.auth import require_role
+from codeservice.web.dependencies import client_ip, container_of, pages_of, require_csrf
+from codeservice.web.navigation import staff_navigation
+from codeservice.web.routes.incident_report import FIELD_ANCHORS
+
+router = APIRouter()
+TRIAGE = "/security/incidents"
+ContainerDep = Annotated[Container, Depends(container_of)]
+SecurityTeam = Annotated[Principal, Depends(require_role(Role.SECURITY))]
+OPEN_STATES = [TriageState.RECEIVED.value, TriageState.ASSESSED.value]
+
+
+@router.get(TRIAGE)
+def reports(
+    request: Request, container: ContainerDep, principal: SecurityTeam, show: str = "open"
+) -> Response:
+    everything = show == "all"
+    views = list_reports(container, states=None if everything else OPEN_STATES)
+    now = container.now()
+    tz = container.settings.tz
+    rows = [
+        {
+            "view": view,
+            "received": moment_text(view.received_at, tz),
+            "waited": waiting_text(view.waiting(now)),
+        }
+        for view in views
+    ]
+    return _render(
+        request, principal, "incidents/triage_list.html",
+        {"rows": rows, "everything": everything},
+    )
+
+
+@router.get(TRIAGE + "/new")
+def new_report(request: Request, container: ContainerDep, principal: SecurityTeam) -> Response:
+    return _new_form(request, container, principal, "", ReportForm(), {})
+
+
+@router.post(TRIAGE + "/new", dependencies=[Depends(require_csrf)])
+def record(
+    request: Request,
+    container: ContainerDep,
+    principal: SecurityTeam,
+    provider: Annotated[str, Form()] = "",
+    subcontractor: Annotated[str, Form()] = "",
+    day: Annotated[str, Form(alias="change-date-day")] = "",
+    month: Annotated[str, Form(alias="change-date-month")] = "",
+    year: Annotated[str, Form(alias="change-date-year")] = "",
+    reason: Annotated[str, Form()] = "",
+    details: Annotated[str, Form()] = "",
+) -> Response:
+    form = ReportForm(
+        subcontractor=subcontractor, day=day, month=month, year=year, reason=reason,
+        details=details,
+    )
+    if not provider:
+        errors = {"provider": "Select the prime provider the proforma is about"}
+        return _new_form(request, container, principal, provider, form, errors)
+    try:
+        view = record_report_form(
+            container, provider, form, actor=principal.actor, source=client_ip(request)
+        )
+    except InvalidReport as invalid:
+        return _new_form(request, container, principal, provider, form, invalid.errors)
+    return RedirectResponse(f"{TRIAGE}/{view.reference}?done=recorded", status_code=303)
+
+
+@router.get(TRIAGE + "/{reference}")
+def report(
+    request: Request,
+    reference: str,
+    container: ContainerDep,
+    principal: SecurityTeam,
+    done: str = "",
+) -> Response:
+    view = get_report(container, reference)
+    return _report_page(request, container, principal, view, done=done)
+
+
+@router.post(TRIAGE + "/{reference}/assess", dependencies=[Depends(require_csrf)])
+def assess(
+    request: Request,
+    reference: str,
+    container: ContainerDep,
+    principal: SecurityTeam,
+    note: Annotated[str, Form()] = "",
+) -> Response:
+    try:
+        view = assess_report(
+            container, reference, actor=principal.actor, source=client_ip(request), note=note
+        )
+    except InputError as error:
+        view = get_report(container, reference)
+        return _report_page(
+            request, container, principal, view, errors={"note": str(error)},
+            typed={"note": note},
+        )
+    return RedirectResponse(f"{TRIAGE}/{view.reference}?done=assessed", status_code=303)
+
+
+@router.post(TRIAGE + "/{reference}/decide", dependencies=[Depends(require_csrf)])
+def decide(
+    request: Request,
+    reference: str,
+    container: ContainerDep,
+    principal: SecurityTeam,
+    decision: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    errors: dict[str, str] = {}
+    if decision not in (TriageState.REISSUE.value, TriageState.NO_CHANGE.value):
+        errors["decision"] = "Select whether the access code must change"
+    if not reason.strip():
+        errors["decision-reason"] = "Enter the reason for the decision"
+    if not errors:
+        try:
+            result = decide_report(
+                container, reference, decision=decision, reason=reason,
+                actor=principal.actor, source=client_ip(request),
+            )
+        except InputError as error:
+            errors["decision-reason"] = _sentence(str(error))
+        except CodeserviceError as error:  # a final decision, nothing to reissue...
+            errors["decision"] = _sentence(str(error))
+        else:
+            return RedirectResponse(
+                f"{TRIAGE}/{result.view.reference}?done=decided", status_code=303
+            )
+    view = get_report(container, reference)
+    return _report_page(
+        request, container, principal, view, errors=errors,
+        typed={"decision": decision, "reason": reason},
+    )
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _report_page(
+    request: Request,
+    container: Container,
+    principal: Principal,
+    view: IncidentView,
+    *,
+    done: str = "",
+    errors: dict[str, str] | None = None,
+    typed: dict[str, str] | None = None,
+) -> Response:
+    tz = container.settings.tz
+    errors = errors or {}
+    anchors = {"note": "#note", "decision": "#decision", "decision-reason": "#decision-reason"}
+    context: dict[str, Any] = {
+        "view": view,
+        "received": moment_text(view.received_at, tz),
+        "assessed": moment_text(view.assessed_at, tz) if view.assessed_at else "",
+        "decided": moment_text(view.decided_at, tz) if view.decided_at else "",
+        "reissued": (
+            moment_text(view.reissue_completed_at, tz) if view.reissue_completed_at else ""
+        ),
+        "waited": waiting_text(view.waiting(container.now())),
+        "done": done,
+        "errors": errors,
+        "error_list": [{"text": m, "href": anchors[f]} for f, m in errors.items()],
+        "typed": typed or {},
+    }
+    status = 422 if errors else 200
+    return _render(request, principal, "incidents/triage_report.html", context, status)
+
+
+def _new_form(
+    request: Request,
+    container: Container,
+    principal: Principal,
+    provider: str,
+    form: ReportForm,
+    errors: dict[str, str],
+) -> Response:
+    primes = [p for p in list_register(container) if p.is_prime]
+    anchors = {**FIELD_ANCHORS, "provider": "#provider"}
+    order = ["provider", *FIELD_ANCHORS]
+    context: dict[str, Any] = {
+        "providers": [
+            {"value": "", "text": "Select a provider"},
+            *(
+                {"value": p.ref, "text": f"{p.name} ({p.ref})", "selected": p.ref == provider}
+                for p in primes
+            ),
+        ],
+        "form": form,
+        "errors": errors,
+        "error_list": [
+            {"text": errors[f], "href": anchors[f]} for f in order if f in errors
+        ],
+        "reasons": [{"value": r.value, "text": r.label} for r in ReasonCategory],
+        "max_details": MAX_DETAILS,
+        "warning": PERSONAL_DETAILS_WARNING,
+    }
+    status = 422 if errors else 200
+    return _render(request, principal, "incidents/triage_new.html", context, status)
+
+
+def _render(
+    request: Request,
+    principal: Principal,
+    template: str,
+    context: dict[str, Any],
+    status_code: int = 200,
+) -> Response:
+    navigation = staff_navigation(principal, request.url.path)
+    if not any(item["href"] == TRIAGE for item in navigation):
+        navigation.insert(
+            1, {"text": "Incident reports", "href": TRIAGE,
+                "current": request.url.path.startswith(TRIAGE)},
+        )
+    return pages_of(request).render(
+        request,
+        template,
+        {**context, "principal": principal, "navigation": navigation, "triage": TRIAGE},
+        status_code=status_code,
+    )

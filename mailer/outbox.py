@@ -1,0 +1,348 @@
+"""The outbox: queueing finished messages, claiming them, and recording how sending went.
+
+Every function works inside the caller's transaction and never commits. Claims follow
+the rule of a database used as a queue: a row is taken with a conditional UPDATE that
+repeats the condition it was selected under, and is kept only when exactly one row
+changed — so two workers never both own a message.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import random
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime, getaddresses, make_msgid, parseaddr
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from mailer.backoff import retry_delay
+from mailer.entry import OutboxEntry, entry_from_row
+from mailer.schema import FAILED, QUEUED, SENDING, SENT, STATES, outbox, to_db_time
+from mailer.sealer import Sealer
+
+_MAX_TEXT = 2000
+
+
+def seal_context(dedupe_key: str) -> bytes:
+    return b"mailer/outbox/" + dedupe_key.encode("utf-8")
+
+
+def envelope_recipients(message: EmailMessage) -> list[str]:
+    """The bare addresses of To, Cc and Bcc, each once, in order."""
+    headers = [str(v) for name in ("To", "Cc", "Bcc") for v in message.get_all(name, [])]
+    seen: dict[str, None] = {}
+    for _name, address in getaddresses(headers):
+        if "@" in address:
+            seen.setdefault(address, None)
+    return list(seen)
+
+
+def enqueue(
+    session: Session,
+    message: EmailMessage,
+    *,
+    dedupe_key: str,
+    category: str,
+    now: datetime,
+    sealer: Sealer,
+    due_at: datetime | None = None,
+    msgid_domain: str | None = None,
+) -> int:
+    """Queue ``message`` once per ``dedupe_key`` and return the outbox id.
+
+    Queueing a key that is already in the outbox returns the existing id and changes
+    nothing, so a caller that crashed and reran never sends an email twice. The
+    Message-ID (and Date) are fixed here, on ``message`` itself, so a resend after a
+    crash carries the same Message-ID and receiving systems can drop the duplicate.
+    Bcc is taken off the headers and kept only in the envelope.
+    """
+    if not dedupe_key or len(dedupe_key) > 200:
+        raise ValueError("a dedupe key of 1 to 200 characters is required")
+    existing = _id_for_key(session, dedupe_key)
+    if existing is not None:
+        return existing
+    recipients = envelope_recipients(message)
+    if not recipients:
+        raise ValueError("the message has no recipient address in To, Cc or Bcc")
+    del message["Bcc"]
+    if message["Message-ID"] is None:
+        message["Message-ID"] = make_msgid(domain=msgid_domain or _sender_domain(message))
+    if message["Date"] is None:
+        message["Date"] = format_datetime(to_db_time(now))
+    sealed = sealer.seal(message.as_bytes(), context=seal_context(dedupe_key))
+    at = to_db_time(now)
+    values: dict[str, Any] = {
+        "dedupe_key": dedupe_key,
+        "category": category,
+        "recipients": ", ".join(recipients),
+        "subject": str(message["Subject"] or "")[:500],
+        "sealed_message": sealed,
+        "state": QUEUED,
+        "attempts": 0,
+        "created_at": at,
+        "due_at": to_db_time(due_at) if due_at is not None else at,
+        "message_id": str(message["Message-ID"]).strip(),
+    }
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(outbox)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(outbox.c.id)
+    )
+    new_id = session.execute(statement).scalar_one_or_none()
+    if new_id is None:  # another transaction queued the same key a moment before us
+        new_id = _id_for_key(session, dedupe_key)
+    assert new_id is not None
+    return int(new_id)
+
+
+def open_message(entry: OutboxEntry, sealer: Sealer) -> EmailMessage:
+    if entry.sealed_message is None:
+        raise ValueError(f"outbox message {entry.id} has no stored body (it was sent)")
+    data = sealer.open(entry.sealed_message, context=seal_context(entry.dedupe_key))
+    message = email.message_from_bytes(data, policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
+    return message
+
+
+def _due(now: datetime) -> ColumnElement[bool]:
+    return or_(
+        and_(outbox.c.state == QUEUED, outbox.c.due_at <= now),
+        and_(outbox.c.state == SENDING, outbox.c.claim_expires_at < now),
+    )
+
+
+def claim_due(
+    session: Session, *, worker_id: str, now: datetime, claim_seconds: int, limit: int
+) -> list[OutboxEntry]:
+    """Take up to ``limit`` due messages for ``worker_id`` until the claim expires.
+
+    Due: queued with ``due_at`` reached, or ``sending`` under a claim that expired
+    (its worker died). Each claim counts as an attempt.
+    """
+    at = to_db_time(now)
+    candidates = (
+        session.execute(
+            select(outbox.c.id)
+            .where(_due(at))
+            .order_by(outbox.c.due_at, outbox.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)  # PostgreSQL only; SQLite locks the file
+        )
+        .scalars()
+        .all()
+    )
+    claimed: list[int] = []
+    for candidate in candidates:
+        result = session.execute(
+            update(outbox)
+            .where(outbox.c.id == candidate, _due(at))
+            .values(
+                state=SENDING,
+                claimed_by=worker_id,
+                claim_expires_at=at + timedelta(seconds=claim_seconds),
+                attempts=outbox.c.attempts + 1,
+            )
+        )
+        if result.rowcount == 1:  # type: ignore[attr-defined]
+            claimed.append(candidate)
+    return by_ids(session, claimed)
+
+
+def _held_by(entry_id: int, worker_id: str) -> ColumnElement[bool]:
+    return and_(
+        outbox.c.id == entry_id, outbox.c.state == SENDING, outbox.c.claimed_by == worker_id
+    )
+
+
+def _change(session: Session, condition: ColumnElement[bool], **values: Any) -> int:
+    result = session.execute(update(outbox).where(condition).values(**values))
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def mark_sent(
+    session: Session, entry_id: int, worker_id: str, *, smtp_response: str, now: datetime
+) -> bool:
+    """Record delivery and drop the body (nothing left to protect). False: claim lost."""
+    changed = _change(
+        session,
+        _held_by(entry_id, worker_id),
+        state=SENT,
+        sent_at=to_db_time(now),
+        smtp_response=smtp_response[:_MAX_TEXT],
+        sealed_message=None,
+        claim_expires_at=None,
+    )
+    return changed == 1
+
+
+def mark_retry(
+    session: Session,
+    entry_id: int,
+    worker_id: str,
+    *,
+    error: str,
+    now: datetime,
+    rng: random.Random,
+    max_attempts: int,
+) -> str | None:
+    """Put a temporary failure back with a backoff; return the new state (None: claim lost).
+
+    After ``max_attempts`` attempts the message is failed for good.
+    """
+    attempts = session.execute(
+        select(outbox.c.attempts).where(_held_by(entry_id, worker_id))
+    ).scalar_one_or_none()
+    if attempts is None:
+        return None
+    if attempts >= max_attempts:
+        error = f"{error} (gave up after {attempts} attempts)"
+        changed = _change(
+            session,
+            _held_by(entry_id, worker_id),
+            state=FAILED,
+            last_error=error[:_MAX_TEXT],
+            claim_expires_at=None,
+        )
+        return FAILED if changed else None
+    changed = _change(
+        session,
+        _held_by(entry_id, worker_id),
+        state=QUEUED,
+        due_at=to_db_time(now) + retry_delay(attempts, rng),
+        last_error=error[:_MAX_TEXT],
+        claim_expires_at=None,
+    )
+    return QUEUED if changed else None
+
+
+def mark_failed(
+    session: Session, entry_id: int, worker_id: str, *, error: str, now: datetime
+) -> bool:
+    """A permanent failure; the body is kept so an operator can retry after fixing it."""
+    changed = _change(
+        session,
+        _held_by(entry_id, worker_id),
+        state=FAILED,
+        last_error=error[:_MAX_TEXT],
+        claim_expires_at=None,
+    )
+    return changed == 1
+
+
+def release(session: Session, entry_ids: Iterable[int], worker_id: str) -> int:
+    """Hand back claims that were never attempted (shutdown); the attempt is not counted."""
+    ids = list(entry_ids)
+    if not ids:
+        return 0
+    return _change(
+        session,
+        and_(
+            outbox.c.id.in_(ids), outbox.c.state == SENDING, outbox.c.claimed_by == worker_id
+        ),
+        state=QUEUED,
+        attempts=outbox.c.attempts - 1,
+        claim_expires_at=None,
+    )
+
+
+def retry_failed(session: Session, entry_ids: Iterable[int], now: datetime) -> list[int]:
+    """Queue failed messages again, due now, with a fresh count; return the ids requeued."""
+    ids = list(entry_ids)
+    if not ids:
+        return []
+    condition = and_(
+        outbox.c.id.in_(ids), outbox.c.state == FAILED, outbox.c.sealed_message.is_not(None)
+    )
+    requeued = sorted(session.execute(select(outbox.c.id).where(condition)).scalars())
+    if requeued:
+        _change(
+            session,
+            and_(outbox.c.id.in_(requeued), outbox.c.state == FAILED),
+            state=QUEUED,
+            due_at=to_db_time(now),
+            attempts=0,
+        )
+    return requeued
+
+
+def reseal_all(session: Session, reseal: Callable[[bytes, bytes], bytes]) -> int:
+    """Re-encrypt every stored body with ``reseal(sealed, context)``; return how many."""
+    ids = session.execute(
+        select(outbox.c.id).where(outbox.c.sealed_message.is_not(None)).order_by(outbox.c.id)
+    ).scalars()
+    count = 0
+    for entry_id in list(ids):
+        row = session.execute(
+            select(outbox.c.dedupe_key, outbox.c.sealed_message).where(outbox.c.id == entry_id)
+        ).one_or_none()
+        if row is None or row.sealed_message is None:
+            continue
+        new = reseal(row.sealed_message, seal_context(row.dedupe_key))
+        count += _change(
+            session,
+            and_(outbox.c.id == entry_id, outbox.c.sealed_message.is_not(None)),
+            sealed_message=new,
+        )
+    return count
+
+
+# --- reading, for status pages --------------------------------------------------------
+
+
+def get(session: Session, entry_id: int) -> OutboxEntry | None:
+    row = session.execute(select(outbox).where(outbox.c.id == entry_id)).one_or_none()
+    return None if row is None else entry_from_row(row)
+
+
+def is_queued(session: Session, dedupe_key: str) -> bool:
+    """Whether a message with this dedupe key was ever queued (whatever became of it)."""
+    found = session.execute(select(outbox.c.id).where(outbox.c.dedupe_key == dedupe_key)).first()
+    return found is not None
+
+
+def by_ids(session: Session, entry_ids: Iterable[int]) -> list[OutboxEntry]:
+    ids = list(entry_ids)
+    if not ids:
+        return []
+    rows = session.execute(select(outbox).where(outbox.c.id.in_(ids)).order_by(outbox.c.id))
+    return [entry_from_row(row) for row in rows]
+
+
+def entries(session: Session, *, state: str | None = None, limit: int = 500) -> list[OutboxEntry]:
+    """The newest ``limit`` entries (optionally in one state), oldest first."""
+    query = select(outbox).order_by(outbox.c.id.desc()).limit(limit)
+    if state is not None:
+        query = query.where(outbox.c.state == state)
+    return sorted((entry_from_row(row) for row in session.execute(query)), key=lambda e: e.id)
+
+
+def backlog(session: Session, now: datetime) -> dict[str, int]:
+    """How many messages are in each state, plus ``due``: how many a worker would take now."""
+    counts = dict.fromkeys(STATES, 0)
+    rows = session.execute(select(outbox.c.state, func.count()).group_by(outbox.c.state))
+    for state, count in rows:
+        counts[state] = int(count)
+    due = session.execute(select(func.count()).where(_due(to_db_time(now)))).scalar_one()
+    counts["due"] = int(due)
+    return counts
+
+
+def _id_for_key(session: Session, dedupe_key: str) -> int | None:
+    found = session.execute(
+        select(outbox.c.id).where(outbox.c.dedupe_key == dedupe_key)
+    ).scalar_one_or_none()
+    return None if found is None else int(found)
+
+
+def _sender_domain(message: EmailMessage) -> str:
+    address = parseaddr(str(message["From"] or ""))[1]
+    return address.rpartition("@")[2] or "localhost"

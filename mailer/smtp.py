@@ -1,0 +1,175 @@
+"""Talking to the SMTP server: one reusable connection per lane, and what errors mean."""
+
+from __future__ import annotations
+
+import logging
+import ssl
+import time
+from collections.abc import Sequence
+from email.message import EmailMessage
+from enum import StrEnum
+
+import aiosmtplib
+from aiosmtplib import (
+    SMTPAuthenticationError,
+    SMTPConnectResponseError,
+    SMTPException,
+    SMTPHeloError,
+    SMTPNotSupported,
+    SMTPRecipientsRefused,
+    SMTPResponse,
+    SMTPResponseException,
+)
+
+from mailer.config import SmtpConfig
+
+log = logging.getLogger(__name__)
+
+_IDLE_CHECK_SECONDS = 5.0
+
+
+class Verdict(StrEnum):
+    TEMPORARY = "temporary"  # try again later, with backoff
+    PERMANENT = "permanent"  # this message will never go as it is
+
+
+class SmtpConfigurationError(Exception):
+    """The server refuses us as configured (bad login, no STARTTLS, untrusted
+    certificate): no message can go until an operator changes a setting."""
+
+
+class SmtpUnavailable(ConnectionError):
+    """The server could not be reached or would not start a session (temporary)."""
+
+
+def classify(exc: BaseException) -> Verdict:
+    """5xx answers about a message are permanent; everything else is worth a retry.
+
+    Answers that refuse the whole session (a 5xx greeting or EHLO) are not about the
+    message, so they stay temporary: the message may go once the server is fixed.
+    """
+    if isinstance(exc, SMTPRecipientsRefused):
+        codes = [refusal.code for refusal in exc.recipients]
+        permanent = bool(codes) and all(500 <= code < 600 for code in codes)
+        return Verdict.PERMANENT if permanent else Verdict.TEMPORARY
+    if isinstance(exc, SMTPConnectResponseError | SMTPHeloError):
+        return Verdict.TEMPORARY
+    if isinstance(exc, SMTPResponseException):
+        return Verdict.PERMANENT if 500 <= exc.code < 600 else Verdict.TEMPORARY
+    if isinstance(exc, SMTPNotSupported | ValueError):
+        return Verdict.PERMANENT  # e.g. a non-ASCII address the server cannot take
+    return Verdict.TEMPORARY
+
+
+def smtp_code(exc: BaseException) -> int | None:
+    if isinstance(exc, SMTPRecipientsRefused):
+        return max((refusal.code for refusal in exc.recipients), default=None)
+    if isinstance(exc, SMTPResponseException):
+        return exc.code
+    return None
+
+
+def describe(exc: BaseException) -> str:
+    """The error as an operator should see it (stored; may name a recipient)."""
+    if isinstance(exc, SMTPRecipientsRefused):
+        return "; ".join(f"{r.code} {r.message} ({r.recipient})" for r in exc.recipients)
+    if isinstance(exc, SMTPResponseException):
+        return f"{exc.code} {exc.message}"
+    if isinstance(exc, SmtpUnavailable):
+        return str(exc)
+    text = str(exc) or "no detail"
+    return f"{type(exc).__name__}: {text}"
+
+
+class Lane:
+    """One SMTP connection, reused message after message; reconnects when it drops."""
+
+    def __init__(self, config: SmtpConfig) -> None:
+        self._config = config
+        self._smtp: aiosmtplib.SMTP | None = None
+        self._last_used = 0.0
+
+    async def send(
+        self, message: EmailMessage, recipients: Sequence[str]
+    ) -> tuple[dict[str, SMTPResponse], str]:
+        """Send one message; return refused recipients and the server's answer."""
+        smtp = await self._connection()
+        try:
+            result = await smtp.send_message(
+                message, sender=self._config.envelope_sender, recipients=list(recipients)
+            )
+        except SMTPResponseException as exc:
+            if exc.code == 421:  # the server is closing the session
+                self._abandon()
+            raise
+        except SMTPRecipientsRefused:
+            raise
+        except BaseException:
+            self._abandon()  # state unknown (dropped mid-message, timeout): start afresh
+            raise
+        self._last_used = time.monotonic()
+        return result
+
+    async def close(self) -> None:
+        smtp, self._smtp = self._smtp, None
+        if smtp is None or not smtp.is_connected:
+            return
+        try:
+            await smtp.quit(timeout=self._config.timeout_seconds)
+        except (SMTPException, OSError):
+            smtp.close()
+
+    def _abandon(self) -> None:
+        smtp, self._smtp = self._smtp, None
+        if smtp is not None:
+            smtp.close()
+
+    async def _connection(self) -> aiosmtplib.SMTP:
+        smtp = self._smtp
+        if smtp is not None and smtp.is_connected:
+            if time.monotonic() - self._last_used < _IDLE_CHECK_SECONDS:
+                return smtp
+            try:  # servers drop idle sessions; find out now rather than mid-message
+                await smtp.noop()
+                return smtp
+            except (SMTPException, OSError):
+                pass
+        self._abandon()
+        config = self._config
+        smtp = aiosmtplib.SMTP(
+            hostname=config.host,
+            port=config.port,
+            timeout=config.timeout_seconds,
+            start_tls=config.starttls,
+            username=config.username or None,
+            password=config.password or None,
+        )
+        try:
+            await smtp.connect()
+        except SMTPAuthenticationError as exc:
+            if 500 <= exc.code < 600:
+                raise SmtpConfigurationError(
+                    f"the SMTP server {config.host}:{config.port} refused the login for "
+                    f"{config.username!r}: {exc.code} {exc.message}"
+                ) from None
+            raise SmtpUnavailable(describe(exc)) from exc
+        except ssl.SSLCertVerificationError as exc:
+            raise SmtpConfigurationError(
+                f"the certificate of {config.host}:{config.port} is not trusted: "
+                f"{exc.verify_message}"
+            ) from None
+        except (SMTPException, OSError) as exc:
+            if type(exc) in (SMTPException, SMTPNotSupported):  # STARTTLS or AUTH missing
+                raise SmtpConfigurationError(
+                    f"the SMTP server {config.host}:{config.port} cannot be used as "
+                    f"configured: {exc}"
+                ) from None
+            if isinstance(exc, SMTPResponseException):
+                detail = f"{config.host}:{config.port} refused the session: {describe(exc)}"
+            else:  # aiosmtplib's own text names the host, the port and the cause
+                detail = str(exc) or f"cannot reach {config.host}:{config.port}"
+            raise SmtpUnavailable(detail) from exc
+        log.debug("connected to %s:%s", config.host, config.port)
+        self._smtp = smtp
+        self._last_used = time.monotonic()
+        return smtp

@@ -1,0 +1,49 @@
+"""What a browser test watches and keeps: problems the page reports, and screenshots."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from playwright.sync_api import ConsoleMessage, Page, Response
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+
+
+@dataclass
+class BrowserProblems:
+    """Console errors, uncaught exceptions and failed requests seen by a page."""
+
+    messages: list[str] = field(default_factory=list)
+
+    def watch(self, page: Page) -> Page:
+        page.on("console", self._console)
+        page.on("pageerror", lambda error: self.messages.append(f"page error: {error}"))
+        page.on(
+            "requestfailed",
+            lambda request: self.messages.append(f"request failed: {request.url}"),
+        )
+        page.on("response", self._response)
+        return page
+
+    def _response(self, response: Response) -> None:
+        # A page may answer 404 or 410 on purpose; what it loads must not fail.
+        if response.status >= 400 and response.request.resource_type != "document":
+            self.messages.append(f"{response.status} for {response.url}")
+
+    def _console(self, message: ConsoleMessage) -> None:
+        if message.type not in {"error", "warning"}:
+            return
+        about_the_page_itself = message.page is not None and message.location.get("url") == (
+            message.page.url
+        )
+        if message.text.startswith("Failed to load resource") and about_the_page_itself:
+            return  # the page's own 404/410, which the test asserts on
+        self.messages.append(f"console {message.type}: {message.text}")
+
+
+def screenshot(page: Page, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path

@@ -1,0 +1,517 @@
+"""A potential security incident end to end: reported from email 1, decided, reissued.
+
+Real parts throughout: the database (SQLite and PostgreSQL), an aiosmtpd server, the
+web app in Chromium, the encrypted documents, the helpline check, and for the crash
+test a real ``codeservice reissue`` process killed with SIGKILL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import Engine, make_url
+
+from codeservice.bootstrap import Container
+from codeservice.documents import decrypt_document, read_access_code
+from codeservice.domain.accounts import Role
+from codeservice.domain.calendar import Cycle
+from codeservice.services.codes import reveal_access_code
+from codeservice.services.helpline import answer_challenge, start_challenge
+from codeservice.services.incident_triage import decide_report
+from codeservice.services.register import import_register_file
+from codeservice.services.reissue import INCIDENT_REASON, reissue_provider
+from codeservice.services.rotation import rotate
+from codeservice.storage.models import AccessCode, Delivery, IncidentReport, Reissue
+from mailer import dispatcher
+from mailer.capture import captured, capturing
+from mailer.schema import outbox
+from tests.conftest import Cli
+from tests.e2e.browser import BrowserProblems, screenshot
+from tests.integration.web.links import Clock
+from tests.integration.web.staff import PASSWORD, make_staff
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[2]
+REGISTER = ROOT / "config" / "providers.example.csv"
+APRIL = Cycle(2027, 4)
+DURING_APRIL = datetime(2027, 4, 14, 9, 0, tzinfo=UTC)  # Wednesday 14 April, 10:00 BST
+PRV001_SPOCS = {"priya.raman@example.org", "tom.whitaker@example.org"}
+BASE = "http://127.0.0.1:8000"
+AGENT = "agent:jo.bloggs"
+
+
+# --- mail -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def maildir(tmp_path: Path) -> Path:
+    return tmp_path / "captured"
+
+
+@pytest.fixture
+def web_container(container: Container, clock: Clock, maildir: Path) -> Iterator[Container]:
+    """The live server's container, sending to a capture server on a free port."""
+    with capturing(maildir) as server:
+        built = Container(replace(container.settings, smtp_port=server.port), clock=clock)
+        yield built
+        built.close()
+
+
+def send_mail(app: Container) -> None:
+    """Run the dispatcher once, in its own thread: Playwright's loop owns this one."""
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            asyncio.run(
+                dispatcher.run(
+                    app.session_factory, app.smtp_config, app.mail_sealer, once=True,
+                    clock=app.now,
+                )
+            )
+        except BaseException as error:  # pragma: no cover - re-raised below
+            errors.append(error)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    if errors:
+        raise errors[0]
+
+
+class Inbox:
+    def __init__(self, maildir: Path) -> None:
+        self.maildir = maildir
+        self.seen: set[str] = set()
+
+    def new(self) -> list[EmailMessage]:
+        """Messages that arrived since the last call."""
+        fresh = []
+        for raw in captured(self.maildir):
+            message = email.message_from_bytes(raw.as_bytes(), policy=email.policy.default)
+            assert isinstance(message, EmailMessage)
+            if message["Message-ID"] not in self.seen:
+                self.seen.add(message["Message-ID"])
+                fresh.append(message)
+        return fresh
+
+
+def to(message: EmailMessage) -> str:
+    return email.utils.parseaddr(str(message["To"]))[1]
+
+
+def body(message: EmailMessage) -> str:
+    part = message.get_body(preferencelist=("plain",))
+    assert part is not None
+    return str(part.get_content())
+
+
+def attachment(message: EmailMessage) -> bytes:
+    [part] = [p for p in message.walk() if p.get_content_disposition() == "attachment"]
+    data = part.get_payload(decode=True)
+    assert isinstance(data, bytes)
+    return data
+
+
+def link(message: EmailMessage, kind: str) -> str:
+    found = re.search(rf"{re.escape(BASE)}(/{kind}/[A-Za-z0-9_-]{{43}})", body(message))
+    assert found, f"no /{kind}/ link in the email"
+    return found.group(1)
+
+
+# --- the end-to-end test --------------------------------------------------------------------
+
+
+def test_a_reported_incident_is_decided_and_the_code_replaced_everywhere(
+    web_container: Container,
+    clock: Clock,
+    live_server: str,
+    browser: Browser,
+    page: Page,
+    problems: BrowserProblems,
+    maildir: Path,
+) -> None:
+    app = web_container
+    inbox = Inbox(maildir)
+    clock.now = app.calendar.dates(APRIL).issue_at + timedelta(seconds=5)
+    import_register_file(app, REGISTER, actor="bmt")
+    rotate(app, APRIL, actor="scheduler", source="test", workers=1)
+    send_mail(app)
+    first_emails = {to(m): m for m in inbox.new()}
+    email_1 = first_emails["priya.raman@example.org"]
+    old_ack = link(email_1, "ack")
+    clock.now = DURING_APRIL
+
+    # The SPoC follows the report link in email 1.
+    page.goto(live_server + link(email_1, "report"))
+    expect(page.locator("h1")).to_have_text("Report a potential security incident")
+    expect(page.locator("main")).to_contain_text("Northfield Employment Services Ltd (PRV001)")
+    page.get_by_label("Subcontractor organisation (optional)").fill("Step Forward Mentoring CIC")
+    page.get_by_label("Day").fill("12")
+    page.get_by_label("Month").fill("4")
+    page.get_by_label("Year").fill("2027")
+    page.get_by_label("A member of staff was dismissed").check()
+    description = page.get_by_label("What happened")
+    description.fill("A team leader who knew the code was dismissed. NI number QQ123456C.")
+    screenshot(page, "incident-1-form")
+    page.get_by_role("button", name="Send report").click()
+
+    # Refused, saying why — and everything typed is still there.
+    message = (
+        "Do not include personal details about any member of staff: remove the National "
+        "Insurance number"
+    )
+    expect(page.locator(".govuk-error-summary")).to_contain_text(message)
+    expect(page.locator("#details-error")).to_contain_text(message)
+    expect(page.get_by_label("Subcontractor organisation (optional)")).to_have_value(
+        "Step Forward Mentoring CIC"
+    )
+    expect(page.get_by_label("Day")).to_have_value("12")
+    expect(page.get_by_label("Year")).to_have_value("2027")
+    expect(page.get_by_label("A member of staff was dismissed")).to_be_checked()
+    expect(description).to_have_value(
+        "A team leader who knew the code was dismissed. NI number QQ123456C."
+    )
+    screenshot(page, "incident-2-refused")
+    with app.uow() as uow:
+        assert uow.session.scalar(select(func.count()).select_from(IncidentReport)) == 0
+
+    description.fill("A team leader who knew the code was dismissed on Monday.")
+    page.get_by_role("button", name="Send report").click()
+    expect(page.locator("h1")).to_have_text("Report sent")
+    expect(page.locator(".govuk-panel")).to_contain_text("INC-2027-0001")
+    screenshot(page, "incident-3-sent")
+
+    send_mail(app)
+    [alert] = inbox.new()
+    assert to(alert) == app.settings.security_mailbox
+    assert "INC-2027-0001" in alert["Subject"]
+    assert "dismissed on Monday" not in alert.as_string()
+
+    # The security team triages it in the browser: assessed, then reissue.
+    clock.now = DURING_APRIL + timedelta(minutes=20)
+    with app.uow() as uow:
+        old_code = uow.session.scalar(
+            select(AccessCode).where(AccessCode.provider.has(ref="PRV001"))
+        )
+        assert old_code is not None
+        old_plain = reveal_access_code(app.keyring, old_code)
+    make_staff(app, "sec.officer", Role.SECURITY)
+    staff = problems.watch(browser.new_context(viewport={"width": 1280, "height": 900}).new_page())
+    staff.goto(live_server + "/security/incidents")
+    staff.get_by_role("textbox", name="Username").fill("sec.officer")
+    staff.get_by_role("textbox", name="Password").fill(PASSWORD)
+    staff.get_by_role("button", name="Sign in").click()
+    expect(staff.locator("h1")).to_have_text("Incident reports")
+    row = staff.locator("#incident-reports tbody tr")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("Northfield Employment Services Ltd (PRV001)")
+    expect(row).to_contain_text("20 minutes")  # how long it has waited
+    expect(row).to_contain_text("Received")
+    screenshot(staff, "incident-4-triage-list")
+
+    staff.get_by_role("link", name="INC-2027-0001").click()
+    expect(staff.locator("#report")).to_contain_text("dismissed on Monday")
+    staff.get_by_label("What the assessment found (optional)").fill("The role held the code")
+    staff.get_by_role("button", name="Mark as assessed").click()
+    expect(staff.locator(".govuk-notification-banner")).to_contain_text("is assessed")
+    staff.get_by_role("button", name="Record the decision").click()
+    expect(staff.locator(".govuk-error-summary")).to_contain_text(
+        "Select whether the access code must change"
+    )
+    staff.get_by_label("Yes: reissue it now").check()
+    staff.get_by_label("Reason for the decision").fill("Dismissed; knew the code")
+    screenshot(staff, "incident-5-decide")
+    staff.get_by_role("button", name="Record the decision").click()
+    expect(staff.locator(".govuk-notification-banner")).to_contain_text(
+        "Decided: the access code is reissued. 1 code(s) replaced"
+    )
+    expect(staff.locator("#triage-steps")).to_contain_text("user:sec.officer")
+    screenshot(staff, "incident-6-decided")
+    staff.goto(live_server + "/security/incidents")
+    expect(staff.locator("#no-reports")).to_be_visible()
+    # Pressing the button again (a reload, another tab) reissues nothing more.
+    decision = decide_report(
+        app, "INC-2027-0001", decision="reissue", reason="Dismissed; knew the code",
+        actor="user:sec.officer", source="test",
+    )
+    assert decision.already and decision.reissue is not None and decision.reissue.already_done
+
+    # Every SPoC of the provider gets a new email 1, and nobody gets anything else.
+    send_mail(app)
+    after = inbox.new()
+    assert sorted(to(m) for m in after) == sorted(PRV001_SPOCS)
+    for replacement in after:
+        assert replacement["Subject"].startswith("Replacement Provider Direct access code")
+        assert INCIDENT_REASON in body(replacement)
+        assert "dismissed on Monday" not in replacement.as_string()
+    new_email_1 = next(m for m in after if to(m) == "priya.raman@example.org")
+    assert link(new_email_1, "report") == link(email_1, "report")  # the same report link
+
+    # The old acknowledgement link is dead.
+    page.goto(live_server + old_ack)
+    expect(page.locator("h1")).to_have_text("This link has been replaced")
+    expect(page.locator("main")).to_contain_text("replaced for security reasons")
+    screenshot(page, "incident-7-old-link-replaced")
+
+    # The new one works as usual: acknowledge, get the unlock code, open the document.
+    page.goto(live_server + link(new_email_1, "ack"))
+    page.get_by_role("button", name="Confirm receipt").click()
+    expect(page.locator("h1")).to_have_text("Receipt confirmed")
+    send_mail(app)
+    [email_2] = inbox.new()
+    assert to(email_2) == "priya.raman@example.org"
+    unlock = re.search(r"\b([a-z2-9]{4}(?:-[a-z2-9]{4}){4,})\b", body(email_2))
+    assert unlock
+    new_plain = read_access_code(decrypt_document(attachment(new_email_1), unlock.group(1)))
+    assert new_plain != old_plain
+
+    # The helpline accepts only the new code.
+    def say(code: str, positions: tuple[int, ...]) -> str:
+        return "".join(code[p - 1] for p in positions)
+
+    challenge = start_challenge(app, "PRV001", agent=AGENT, now=clock.now)
+    assert answer_challenge(
+        app, challenge.id, say(old_plain, challenge.positions), agent=AGENT, now=clock.now
+    ) == "fail"
+    challenge = start_challenge(app, "SUB101", agent=AGENT, now=clock.now)
+    assert answer_challenge(
+        app, challenge.id, say(new_plain, challenge.positions), agent=AGENT, now=clock.now
+    ) == "pass"
+    assert problems.messages == []
+
+
+def test_between_wednesday_and_monday_both_codes_are_replaced_and_the_next_still_starts_monday(
+    container: Container,
+) -> None:
+    from codeservice.services.activation import activate
+    from codeservice.services.helpline import code_in_force
+
+    clock = Clock(datetime(2027, 2, 24, 9, 0, 5, tzinfo=UTC))
+    app = Container(container.settings, clock=clock)
+    import_register_file(app, REGISTER, actor="bmt")
+    rotate(app, Cycle(2027, 3), actor="scheduler", source="test", workers=2)
+    clock.now = app.calendar.dates(Cycle(2027, 3)).active_from
+    activate(app, Cycle(2027, 3), actor="scheduler", source="test")
+    clock.now = app.calendar.dates(APRIL).issue_at + timedelta(seconds=5)
+    rotate(app, APRIL, actor="scheduler", source="test", workers=2)
+
+    clock.now = datetime(2027, 4, 2, 13, 0, tzinfo=UTC)  # Friday, between the two
+    report = reissue_provider(app, "PRV001", reason="fraud", actor="cli:sec", source="cli")
+    assert [(r.cycle, r.new_state) for r in report.replaced] == [
+        ("2027-03", "active"),
+        ("2027-04", "issued"),
+    ]
+
+    monday = app.calendar.dates(APRIL).active_from
+    clock.now = monday
+    activate(app, APRIL, actor="scheduler", source="test")
+    with app.uow() as uow:
+        prv001 = uow.register.get_provider("PRV001")
+        assert prv001 is not None
+        codes = {
+            (c.cycle, c.replaces_id is not None): c.state
+            for c in uow.session.scalars(
+                select(AccessCode).where(AccessCode.provider_id == prv001.id)
+            )
+        }
+        assert codes == {
+            ("2027-03", False): "revoked",
+            ("2027-03", True): "retired",
+            ("2027-04", False): "revoked",
+            ("2027-04", True): "active",
+        }
+        before = code_in_force(uow, prv001.id, monday - timedelta(microseconds=1))
+        at = code_in_force(uow, prv001.id, monday)
+        assert before is not None and (before.cycle, before.replaces_id is not None) == (
+            "2027-03", True,
+        )
+        assert at is not None and (at.cycle, at.replaces_id is not None) == ("2027-04", True)
+    app.close()
+
+
+# --- killed part-way ---------------------------------------------------------------------
+
+_PG_AUDIT_LOCK = 0x61756474  # codeservice.services.audit: appends are serialised on it
+
+
+def test_a_reissue_killed_part_way_and_run_again_replaces_each_code_once(
+    cli: Cli, container: Container, database_url: str
+) -> None:
+    import_register_file(container, REGISTER, actor="bmt")
+    now = container.now()
+    in_force = container.calendar.cycle_in_force(now)
+    rotate(container, in_force, actor="scheduler", source="test", workers=1)
+    rotate(container, in_force.next(), actor="scheduler", source="test", workers=1, force=True)
+    assert len(_codes(container)) == 2
+
+    engine = create_engine(database_url) if database_url.startswith("postgresql") else None
+    try:
+        killed = _kill_part_way(cli, container, database_url, engine)
+    finally:
+        if engine is not None:
+            engine.dispose()
+    assert killed, "the reissue was never caught part-way"
+
+    # Nothing of the killed reissue's transaction was committed: asked for, not done.
+    with container.uow() as uow:
+        pending = [r.id for r in uow.session.scalars(select(Reissue)) if r.completed_at is None]
+        done_before = sum(r.codes_replaced for r in uow.session.scalars(select(Reissue)))
+    assert len(pending) == 1
+    live_before = [c for c in _codes(container) if c.state != "revoked"]
+    assert len(live_before) == 2
+    assert len([c for c in _codes(container) if c.state == "revoked"]) == done_before
+
+    rerun = cli.run_process("reissue", "PRV001", "--reason", "Lost laptop")
+    assert rerun.returncode == 0, rerun.stderr
+    assert f"Reissue #{pending[0]} " in rerun.stdout
+    assert "2 code(s) revoked and replaced, 4 email(s) queued" in rerun.stdout
+
+    with container.uow() as uow:
+        assert all(r.completed_at is not None for r in uow.session.scalars(select(Reissue)))
+    codes = _codes(container)
+    revoked = [c for c in codes if c.state == "revoked"]
+    assert {c.id for c in live_before} <= {c.id for c in revoked}
+    for old in revoked:
+        assert len([c for c in codes if c.replaces_id == old.id]) == 1
+    live = [c for c in codes if c.state != "revoked"]
+    assert len(live) == 2 and all(c.replaces_id in {o.id for o in live_before} for c in live)
+    with container.uow() as uow:
+        for new in (c for c in codes if c.replaces_id is not None):
+            deliveries = list(
+                uow.session.scalars(select(Delivery).where(Delivery.access_code_id == new.id))
+            )
+            assert sorted(d.spoc.email for d in deliveries) == sorted(PRV001_SPOCS)
+            assert len({d.document_message_id for d in deliveries if d.document_message_id}) == 2
+        document_emails = uow.session.scalar(
+            select(func.count()).select_from(outbox).where(
+                outbox.c.category == "access-code-document",
+                outbox.c.recipients.in_(sorted(PRV001_SPOCS)),
+            )
+        )
+    # Email 1 per SPoC for each code ever issued to PRV001: 2 first codes + replacements.
+    assert document_emails == 2 * len(codes)
+
+
+def _codes(container: Container) -> list[AccessCode]:
+    with container.uow() as uow:
+        prv001 = uow.register.get_provider("PRV001")
+        assert prv001 is not None
+        found = list(
+            uow.session.scalars(
+                select(AccessCode).where(AccessCode.provider_id == prv001.id).order_by(
+                    AccessCode.id
+                )
+            )
+        )
+        uow.session.expunge_all()
+        return found
+
+
+def _kill_part_way(
+    cli: Cli, container: Container, database_url: str, engine: Engine | None
+) -> bool:
+    """Start ``codeservice reissue``, hold it part-way, SIGKILL it; True once caught.
+
+    PostgreSQL: the test holds the audit chain's lock, so the reissue's one transaction
+    stops at its first audit record — after revoking, replacing and queueing emails —
+    and is killed there. SQLite: once the reissue has been asked for (its row
+    committed) the test takes the write lock, so the process stops before its one
+    transaction can begin; should it have finished first, it is tried again.
+    """
+    if engine is not None:
+        with engine.connect() as holder:
+            holder.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _PG_AUDIT_LOCK})
+            process = _start(cli)
+            try:
+                _wait_for(lambda: _pg_waiting_on_audit(engine), process)
+                _kill(process)
+            finally:
+                holder.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _PG_AUDIT_LOCK})
+                holder.commit()
+        return True
+    path = make_url(database_url).database
+    assert path
+    for _ in range(3):
+        process = _start(cli)
+        _wait_for(lambda: _sqlite_reissues(path) > 0, process)
+        lock = sqlite3.connect(path, timeout=30, isolation_level=None)
+        try:
+            lock.execute("BEGIN IMMEDIATE")
+            pending = lock.execute(
+                "SELECT count(*) FROM reissues WHERE completed_at IS NULL"
+            ).fetchone()[0]
+            if pending:
+                _kill(process)
+                return True
+            process.wait(timeout=60)  # it finished first: try again
+        finally:
+            lock.execute("ROLLBACK")
+            lock.close()
+    return False
+
+
+def _start(cli: Cli) -> subprocess.Popen[str]:
+    return cli.popen(
+        "reissue", "PRV001", "--reason", "Lost laptop",
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+
+
+def _kill(process: subprocess.Popen[str]) -> None:
+    assert process.poll() is None, "the reissue process ended before it could be killed"
+    os.kill(process.pid, signal.SIGKILL)
+    assert process.wait(timeout=60) == -signal.SIGKILL
+
+
+def _wait_for(condition: object, process: subprocess.Popen[str]) -> None:
+    assert callable(condition)
+    deadline = time.monotonic() + 120
+    while not condition():
+        if process.poll() is not None:
+            raise AssertionError(f"the reissue process ended early ({process.returncode})")
+        if time.monotonic() > deadline:
+            process.kill()
+            raise AssertionError("the reissue process was never seen part-way")
+        time.sleep(0.005)
+
+
+def _sqlite_reissues(path: str) -> int:
+    connection = sqlite3.connect(path, timeout=30)
+    try:
+        return int(connection.execute("SELECT count(*) FROM reissues").fetchone()[0])
+    finally:
+        connection.close()
+
+
+def _pg_waiting_on_audit(engine: Engine) -> bool:
+    with engine.connect() as connection:
+        waiting = connection.execute(
+            text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock' AND wait_event = 'advisory'"
+            )
+        ).scalar_one()
+        revoked_meanwhile = connection.execute(
+            text("SELECT count(*) FROM access_codes WHERE state = 'revoked'")
+        ).scalar_one()
+    assert revoked_meanwhile == 0  # uncommitted work is never visible
+    return bool(waiting)

@@ -1,0 +1,156 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from codeservice.bootstrap import Container
+from codeservice.storage.models import AuditRecord, Provider, Spoc
+from tests.conftest import Cli
+
+ROOT = Path(__file__).resolve().parents[3]
+SAMPLE = ROOT / "config" / "providers.example.csv"
+HEADER = "ref,name,prime_ref,spoc_name,spoc_email\n"
+
+
+def snapshot(container: Container) -> dict[str, list[tuple[Any, ...]]]:
+    with container.uow() as uow:
+        providers = uow.session.scalars(select(Provider).order_by(Provider.id))
+        spocs = uow.session.scalars(select(Spoc).order_by(Spoc.id))
+        audit = uow.session.scalars(select(AuditRecord).order_by(AuditRecord.seq))
+        return {
+            "providers": [
+                (p.id, p.ref, p.name, p.prime_id, p.active, p.created_at, p.updated_at)
+                for p in providers
+            ],
+            "spocs": [
+                (s.id, s.provider_id, s.name, s.email, s.active, s.created_at, s.updated_at)
+                for s in spocs
+            ],
+            "audit": [(a.seq, a.action, a.hash) for a in audit],
+        }
+
+
+def test_import_the_sample_register_and_report_what_changed(cli: Cli) -> None:
+    result = cli("providers", "import", str(SAMPLE))
+
+    assert result.exit_code == 0, result.output
+    assert "Imported providers.example.csv" in result.stdout
+    assert "providers: 14 added, 0 updated, 0 unchanged, 0 deactivated" in result.stdout
+    assert "SPoCs:     15 added, 0 updated, 0 unchanged, 0 deactivated" in result.stdout
+
+    again = cli("providers", "import", str(SAMPLE))
+
+    assert again.exit_code == 0, again.output
+    assert "providers: 0 added, 0 updated, 14 unchanged, 0 deactivated" in again.stdout
+
+
+def test_import_with_prune_deactivates_what_the_file_leaves_out(cli: Cli, tmp_path: Path) -> None:
+    cli("providers", "import", str(SAMPLE))
+    lines = SAMPLE.read_text(encoding="utf-8").splitlines(keepends=True)
+    smaller = tmp_path / "smaller.csv"
+    smaller.write_text("".join(line for line in lines if "PRV008" not in line))
+
+    kept = cli("providers", "import", str(smaller))
+    pruned = cli("providers", "import", str(smaller), "--prune")
+
+    assert "2 active provider(s) are not in the file" in kept.stdout
+    assert pruned.exit_code == 0, pruned.output
+    assert "providers: 0 added, 0 updated, 12 unchanged, 2 deactivated" in pruned.stdout
+    assert "SPoCs:     0 added, 0 updated, 12 unchanged, 3 deactivated" in pruned.stdout
+    listed = json.loads(cli("providers", "list", "--json").stdout)
+    assert {"PRV008", "SUB801"}.isdisjoint(entry["ref"] for entry in listed)
+    everything = json.loads(cli("providers", "list", "--json", "--all").stdout)
+    (prv008,) = [entry for entry in everything if entry["ref"] == "PRV008"]
+    assert prv008["active"] is False
+    assert [spoc["active"] for spoc in prv008["spocs"]] == [False, False, False]
+
+
+def test_a_bad_csv_prints_every_bad_line_and_changes_nothing(
+    cli: Cli, container: Container, tmp_path: Path
+) -> None:
+    cli("providers", "import", str(SAMPLE))
+    before = snapshot(container)
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(
+        (
+            HEADER
+            + "PRV001,Northfield Employment Services Ltd,,New Person,new@example.org\n"  # 2 fine
+            + "PRV002,Harbourside Renamed,,Ann,ann@example.org\n"  # 3 fine alone
+            + "PRV002,Harbourside Skills Partnership,,Bob,bob@example\n"  # 4 name + email
+            + "SUB999,Ghost Sub,PRV404,,\n"  # 5 unknown prime
+            + "SUB998,Chatty Sub,PRV001,Cy,cy@example.org\n"  # 6 SPoC on subcontractor
+            + "PRV009,Too Few\n"  # 7 field count
+        )
+        .replace("\n", "\r\n")
+        .encode()
+    )
+
+    result = cli("providers", "import", str(bad), "--prune")
+
+    assert result.exit_code != 0
+    assert "Traceback" not in result.output
+    bad_lines = [line for line in result.stderr.splitlines() if line.startswith(f"{bad}:")]
+    assert [line.split(":")[1] for line in bad_lines] == ["4", "4", "5", "6", "7"]
+    assert f"{bad}:4: ref 'PRV002' is named 'Harbourside Skills Partnership' here" in result.stderr
+    assert "but 'Harbourside Renamed' on line 3" in result.stderr
+    assert "nothing was imported" in result.stderr
+    assert snapshot(container) == before
+
+
+def test_a_missing_file_is_reported_without_a_traceback(cli: Cli, tmp_path: Path) -> None:
+    result = cli("providers", "import", str(tmp_path / "missing.csv"))
+
+    assert result.exit_code != 0
+    assert "cannot read" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_list_json_shape(cli: Cli, tmp_path: Path) -> None:
+    register = tmp_path / "register.csv"
+    register.write_text(
+        HEADER
+        + "PRV001,Northfield Ltd,,Ann Lee,ann@example.org\n"
+        + "PRV001,Northfield Ltd,,Bob Ray,bob@example.org\n"
+        + "SUB101,Riverside Trust,PRV001,,\n"
+    )
+    cli("providers", "import", str(register))
+
+    result = cli("providers", "list", "--json")
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == [
+        {
+            "ref": "PRV001",
+            "name": "Northfield Ltd",
+            "prime_ref": None,
+            "active": True,
+            "spocs": [
+                {"name": "Ann Lee", "email": "ann@example.org", "active": True},
+                {"name": "Bob Ray", "email": "bob@example.org", "active": True},
+            ],
+            "subcontractors": ["SUB101"],
+        },
+        {
+            "ref": "SUB101",
+            "name": "Riverside Trust",
+            "prime_ref": "PRV001",
+            "active": True,
+            "spocs": [],
+            "subcontractors": [],
+        },
+    ]
+
+
+def test_list_as_a_table_and_find(cli: Cli) -> None:
+    cli("providers", "import", str(SAMPLE))
+
+    table = cli("providers", "list")
+    found = cli("providers", "find", "harbour", "--json")
+
+    assert table.exit_code == 0, table.output
+    assert "PRV001" in table.stdout and "Northfield" in table.stdout
+    assert "SUB101" in table.stdout
+    assert [entry["ref"] for entry in json.loads(found.stdout)] == ["PRV002", "SUB201"]

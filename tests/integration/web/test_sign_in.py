@@ -1,0 +1,392 @@
+"""Staff sign in, sessions and sign out through HTTP, on a clock the test sets."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from fastapi import Depends, FastAPI
+from fastapi.testclient import TestClient
+
+from codeservice.bootstrap import Container, bootstrap
+from codeservice.domain.accounts import Principal, Role
+from codeservice.services.accounts import disable_user, reset_password
+from codeservice.services.api_tokens import revoke_token
+from codeservice.web import create_app
+from codeservice.web.auth import require_api_role
+from codeservice.web.headers import CONTENT_SECURITY_POLICY
+from codeservice.web.sessions import SessionCookies
+from tests.integration.web.links import NOW, Clock, csrf_field
+from tests.integration.web.staff import (
+    PASSWORD,
+    audit_actions,
+    make_staff,
+    make_token,
+    sign_in,
+    sign_in_form,
+)
+from tests.integration.web.test_pages import _assert_no_inline_code
+
+WRONG = "not the password at all"
+GENERIC = "Enter a correct username and password"
+
+
+def _main(html: str) -> str:
+    main = html[html.index("<main") : html.index("</main>")]
+    return re.sub(r'name="csrf_token" value="[^"]+"', "", main)
+
+
+def _session_cookie(response: object) -> str:
+    headers = response.headers.get_list("set-cookie")  # type: ignore[attr-defined]
+    cookies = [h for h in headers if h.startswith("session=")]
+    assert len(cookies) == 1, headers
+    return str(cookies[0])
+
+
+def test_the_sign_in_page_is_a_govuk_form_with_csrf(client: TestClient) -> None:
+    page = client.get("/sign-in")
+
+    assert page.status_code == 200
+    html = page.text
+    assert "<h1 class=\"govuk-heading-l\">Sign in</h1>" in html
+    assert 'autocomplete="username"' in html
+    assert 'autocomplete="current-password"' in html
+    assert 'type="password"' in html
+    assert csrf_field(html)
+    _assert_no_inline_code(html)
+    assert page.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+    assert page.headers["cache-control"] == "no-store"
+    assert page.headers["referrer-policy"] == "no-referrer"
+    assert "session" not in client.cookies
+
+
+def test_a_staff_page_sends_strangers_to_sign_in_and_back(
+    web_container: Container, client: TestClient
+) -> None:
+    make_staff(web_container, "ann", Role.BMT, display_name="Ann Lee")
+
+    first = client.get("/staff?tab=1", follow_redirects=False)
+    assert first.status_code == 302
+    assert first.headers["location"] == "/sign-in?next=%2Fstaff%3Ftab%3D1"
+
+    form = client.get(first.headers["location"])
+    assert 'name="next" value="/staff?tab=1"' in form.text
+    signed_in = client.post(
+        "/sign-in",
+        data={
+            "csrf_token": csrf_field(form.text),
+            "username": "ann",
+            "password": PASSWORD,
+            "next": "/staff?tab=1",
+        },
+        follow_redirects=False,
+    )
+
+    assert signed_in.status_code == 303
+    assert signed_in.headers["location"] == "/staff?tab=1"
+    home = client.get("/staff")
+    assert home.status_code == 200
+    assert "Signed in as Ann Lee (bmt)" in home.text
+    assert home.headers["cache-control"] == "no-store"
+    _assert_no_inline_code(home.text)
+    assert audit_actions(web_container, "staff:session:")[-1][:2] == (
+        "staff:session:sign_in",
+        "user:ann",
+    )
+
+
+def test_the_session_cookie_is_http_only_strict_and_holds_no_secret(
+    web_container: Container, client: TestClient
+) -> None:
+    make_staff(web_container, "ann", Role.BMT)
+
+    cookie = _session_cookie(sign_in(client, "ann"))
+
+    assert "HttpOnly" in cookie
+    assert "samesite=strict" in cookie.lower()
+    assert "Path=/" in cookie
+    assert "Secure" not in cookie  # the base URL is http here
+    assert PASSWORD not in cookie
+
+
+def test_https_deployments_mark_the_session_cookie_secure(
+    app_env: dict[str, str], container: Container
+) -> None:
+    https = bootstrap({**app_env, "CODESERVICE_BASE_URL": "https://codes.example.gov.uk"})
+    make_staff(https, "ann", Role.BMT)
+    client = TestClient(create_app(https), base_url="https://codes.example.gov.uk")
+
+    cookie = _session_cookie(sign_in(client, "ann"))
+
+    assert "Secure" in cookie
+    https.close()
+
+
+def test_wrong_password_and_unknown_user_get_the_same_page(
+    web_container: Container, client: TestClient
+) -> None:
+    make_staff(web_container, "ann", Role.BMT)
+
+    wrong = sign_in(client, "ann", WRONG)
+    unknown = sign_in(client, "nobody", WRONG)
+
+    assert wrong.status_code == unknown.status_code == 400
+    assert _main(wrong.text).replace("ann", "nobody") == _main(unknown.text)
+    assert "There is a problem" in wrong.text
+    assert f'<a href="#username">{GENERIC}</a>' in wrong.text
+    assert "govuk-error-message" in wrong.text
+    assert "<title>Error: Sign in" in wrong.text
+    assert WRONG not in wrong.text
+    assert "session" not in client.cookies
+
+
+def test_empty_fields_get_their_own_messages(client: TestClient) -> None:
+    response = client.post(
+        "/sign-in",
+        data={"csrf_token": sign_in_form(client), "username": " ", "password": ""},
+    )
+
+    assert response.status_code == 400
+    assert '<a href="#username">Enter your username</a>' in response.text
+    assert '<a href="#password">Enter your password</a>' in response.text
+
+
+def test_sign_in_needs_the_forms_csrf_token(
+    web_container: Container, client: TestClient
+) -> None:
+    make_staff(web_container, "ann", Role.BMT)
+    client.get("/sign-in")
+
+    response = client.post("/sign-in", data={"username": "ann", "password": PASSWORD})
+
+    assert response.status_code == 400
+    assert "session" not in client.cookies
+    assert audit_actions(web_container, "staff:session:") == []
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:alert(1)",
+     "/sign-out", "staff"],
+)
+def test_only_local_pages_are_returned_to(
+    web_container: Container, client: TestClient, target: str
+) -> None:
+    make_staff(web_container, "ann", Role.BMT)
+
+    response = sign_in(client, "ann", next_path=target)
+
+    assert response.headers["location"] == "/staff"
+
+
+@pytest.fixture
+def quick_container(web_container: Container, clock: Clock) -> Iterator[Container]:
+    """Failures answered within milliseconds, so ten of them take no time."""
+    settings = dataclasses.replace(web_container.settings, sign_in_delay_max_ms=20)
+    built = Container(settings, clock=clock)
+    yield built
+    built.close()
+
+
+def test_ten_wrong_passwords_lock_the_account_for_a_time(
+    quick_container: Container, clock: Clock
+) -> None:
+    make_staff(quick_container, "ann", Role.BMT)
+    client = TestClient(create_app(quick_container), base_url="http://127.0.0.1:8000")
+
+    answers = [sign_in(client, "ann", WRONG) for _ in range(10)]
+    locked = sign_in(client, "ann", PASSWORD)  # the right password, the 11th attempt
+
+    assert [a.status_code for a in answers] == [400] * 9 + [429]
+    assert all(GENERIC in a.text for a in answers[:9])
+    assert locked.status_code == 429
+    assert "This account is locked because of too many wrong passwords" in locked.text
+    assert "Try again after Thursday 1 April 2027 at 10:45" in locked.text
+    assert "ask an administrator to unlock it" in locked.text
+    assert "session" not in client.cookies
+
+    clock.now = NOW + timedelta(minutes=15)
+    assert sign_in(client, "ann", PASSWORD).status_code == 303
+
+    trail = audit_actions(quick_container, "staff:")
+    fails = [t for t in trail if t[0] == "staff:session:sign_in_fail"]
+    assert len(fails) == 10
+    assert all(t[2]["username"] == "ann" and t[1] == "anonymous" for t in fails)
+    assert [t[0] for t in trail].count("staff:account:lock") == 1
+    assert [t[0] for t in trail][-2:] == ["staff:session:sign_in_refuse", "staff:session:sign_in"]
+    assert WRONG not in str(trail) and PASSWORD not in str(trail)
+
+
+def test_signing_out_ends_the_session_even_for_a_copied_cookie(
+    web_container: Container, client: TestClient
+) -> None:
+    make_staff(web_container, "ann", Role.BMT)
+    sign_in(client, "ann")
+    copied = client.cookies["session"]
+    page = client.get("/sign-out")
+    assert page.status_code == 200
+
+    out = client.post("/sign-out", data={"csrf_token": csrf_field(page.text)})
+
+    assert out.status_code == 200
+    assert "You have signed out" in out.text
+    assert "session" not in client.cookies
+    replay = TestClient(client.app, base_url="http://127.0.0.1:8000", cookies={"session": copied})
+    assert replay.get("/staff", follow_redirects=False).status_code == 302
+    assert audit_actions(web_container, "staff:session:sign_out")[0][1] == "user:ann"
+
+
+def test_sign_out_needs_the_forms_csrf_token(
+    web_container: Container, client: TestClient
+) -> None:
+    make_staff(web_container, "ann", Role.BMT)
+    sign_in(client, "ann")
+
+    refused = client.post("/sign-out", data={})
+
+    assert refused.status_code == 400
+    assert client.get("/staff", follow_redirects=False).status_code == 200
+
+
+def test_a_session_ends_after_thirty_idle_minutes(
+    web_container: Container, client: TestClient, clock: Clock
+) -> None:
+    make_staff(web_container, "ann", Role.BMT)
+    sign_in(client, "ann")
+
+    clock.now = NOW + timedelta(minutes=29)
+    assert client.get("/staff", follow_redirects=False).status_code == 200  # refreshes it
+    clock.now = NOW + timedelta(minutes=58)
+    assert client.get("/staff", follow_redirects=False).status_code == 200
+    clock.now = NOW + timedelta(minutes=88)
+    expired = client.get("/staff", follow_redirects=False)
+
+    assert expired.status_code == 302
+    assert "session" not in client.cookies  # the stale cookie is deleted
+
+
+def test_a_session_ends_twelve_hours_after_sign_in_however_busy(
+    web_container: Container, client: TestClient, clock: Clock
+) -> None:
+    make_staff(web_container, "ann", Role.BMT)
+    sign_in(client, "ann")
+
+    for minutes in range(20, 12 * 60, 20):
+        clock.now = NOW + timedelta(minutes=minutes)
+        assert client.get("/staff", follow_redirects=False).status_code == 200, minutes
+    clock.now = NOW + timedelta(hours=12)
+
+    assert client.get("/staff", follow_redirects=False).status_code == 302
+
+
+def test_disabling_or_a_new_password_ends_open_sessions(
+    web_container: Container, client: TestClient, app: FastAPI
+) -> None:
+    make_staff(web_container, "ann", Role.BMT)
+    make_staff(web_container, "bob", Role.BMT)
+    other = TestClient(app, base_url="http://127.0.0.1:8000")
+    sign_in(client, "ann")
+    sign_in(other, "bob")
+
+    disable_user(web_container, "ann", actor="cli:root")
+    reset_password(web_container, "bob", "amber kettle north tide 9", actor="cli:root")
+
+    assert client.get("/staff", follow_redirects=False).status_code == 302
+    assert other.get("/staff", follow_redirects=False).status_code == 302
+
+
+def test_a_cookie_made_without_the_secret_is_no_session(
+    web_container: Container, client: TestClient, app: FastAPI
+) -> None:
+    make_staff(web_container, "root.admin", Role.ADMIN)
+    sign_in(client, "root.admin")
+    genuine = client.cookies["session"]
+    decoded = app.state.session_cookies.decode(genuine)
+    assert decoded is not None
+    forger = SessionCookies(b"a guess at the secret, 32 bytes or more", https=False)
+    intruder = TestClient(
+        app, base_url="http://127.0.0.1:8000", cookies={"session": forger.encode(decoded)}
+    )
+    spliced = genuine[:-3] + ("AAA" if not genuine.endswith("AAA") else "BBB")
+    splicer = TestClient(app, base_url="http://127.0.0.1:8000", cookies={"session": spliced})
+
+    assert client.get("/admin/accounts", follow_redirects=False).status_code == 200
+    assert intruder.get("/admin/accounts", follow_redirects=False).status_code == 302
+    assert splicer.get("/admin/accounts", follow_redirects=False).status_code == 302
+
+
+def test_a_signed_in_visit_to_sign_in_goes_home(
+    web_container: Container, client: TestClient
+) -> None:
+    make_staff(web_container, "ann", Role.BMT)
+    sign_in(client, "ann")
+
+    assert client.get("/sign-in", follow_redirects=False).headers["location"] == "/staff"
+    assert client.get("/", follow_redirects=False).headers["location"] == "/staff"
+
+
+def test_machines_use_bearer_tokens_on_the_api(
+    web_container: Container, client: TestClient
+) -> None:
+    token = make_token(web_container, "crm", Role.AGENT)
+
+    me = client.get("/api/whoami", headers={"Authorization": f"Bearer {token}"})
+    missing = client.get("/api/whoami")
+    wrong_scheme = client.get("/api/whoami", headers={"Authorization": f"Basic {token}"})
+    revoke_token(web_container, "crm", actor="cli:root")
+    revoked = client.get("/api/whoami", headers={"Authorization": f"Bearer {token}"})
+
+    assert me.json() == {"kind": "token", "name": "crm", "role": "agent"}
+    assert me.headers["cache-control"] == "no-store"
+    for refused in (missing, wrong_scheme, revoked):
+        assert refused.status_code == 401
+        assert refused.headers["www-authenticate"].startswith("Bearer")
+        assert refused.json() == {"error": "a valid API token is required"}
+
+
+def test_tokens_do_not_open_pages(web_container: Container, client: TestClient) -> None:
+    token = make_token(web_container, "crm", Role.ADMIN)
+
+    page = client.get(
+        "/admin/accounts", headers={"Authorization": f"Bearer {token}"}, follow_redirects=False
+    )
+
+    assert page.status_code == 302
+
+
+def test_an_api_route_refuses_the_wrong_role_with_json(
+    web_container: Container, app: FastAPI, client: TestClient
+) -> None:
+    @app.get("/api/test-security-only")
+    def security_only(
+        principal: Principal = Depends(require_api_role(Role.SECURITY)),  # noqa: B008
+    ) -> dict[str, str]:
+        return {"name": principal.name}
+
+    agent = make_token(web_container, "crm", Role.AGENT)
+    security = make_token(web_container, "siem", Role.SECURITY)
+    headers = {"Authorization": f"Bearer {agent}"}
+
+    refused = client.get("/api/test-security-only", headers=headers)
+    allowed = client.get("/api/test-security-only", headers={"Authorization": f"Bearer {security}"})
+
+    assert refused.status_code == 403
+    assert refused.json() == {"error": "the agent role may not use this"}
+    assert allowed.json() == {"name": "siem"}
+
+
+def test_a_session_reads_the_api_but_never_changes_it(
+    web_container: Container, app: FastAPI, client: TestClient
+) -> None:
+    @app.post("/api/test-change")
+    def change(principal: Principal = Depends(require_api_role(*Role))) -> dict[str, str]:  # noqa: B008
+        return {"changed_by": principal.actor}
+
+    make_staff(web_container, "ann", Role.BMT)
+    sign_in(client, "ann")
+
+    assert client.get("/api/whoami").json() == {"kind": "user", "name": "ann", "role": "bmt"}
+    assert client.post("/api/test-change").status_code == 401

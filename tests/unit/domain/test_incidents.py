@@ -1,0 +1,277 @@
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from codeservice.domain.incidents import (
+    InvalidReport,
+    PersonalDetail,
+    ReasonCategory,
+    TriageConflict,
+    TriageState,
+    check_decision_reason,
+    check_report,
+    check_transition,
+    find_personal_details,
+    parse_decision,
+    parse_reason,
+    parse_reference,
+    personal_details_message,
+    report_reference,
+    steps_to,
+    waiting_text,
+    waiting_time,
+)
+from codeservice.errors import InputError
+
+TODAY = date(2027, 4, 1)
+EMAIL, PHONE, NINO = (
+    PersonalDetail.EMAIL,
+    PersonalDetail.PHONE,
+    PersonalDetail.NATIONAL_INSURANCE,
+)
+
+
+def _report(**changes: str) -> dict[str, str]:
+    fields = {
+        "subcontractor": "",
+        "day": "29",
+        "month": "3",
+        "year": "2027",
+        "reason": "dismissed",
+        "details": "A team leader who knew the code was dismissed on Monday.",
+    }
+    fields.update(changes)
+    return fields
+
+
+# --- personal details ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "QQ123456C",
+        "NI number QQ 12 34 56 C on file",
+        "qq123456c",
+        "AB123456C",
+        "AB 12 34 56 C",
+        "AB-12-34-56-C",
+        "JT123456",
+        "(QQ123456C)",
+    ],
+)
+def test_national_insurance_numbers_are_found(text: str) -> None:
+    assert find_personal_details(text) == [NINO]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "DA123456C",  # D is never a first letter
+        "AO123456C",  # O is never a second letter
+        "GB123456A",  # never allocated
+        "ZZ123456A",
+        "AB123456E",  # suffix beyond D: not the whole number, so no match as such
+        "left on 12 04 26",  # a date in lower case with spaces
+        "PO123456",  # a purchase order
+        "PRV001-2027-04",
+        "ABC123456C",
+    ],
+)
+def test_things_shaped_a_little_like_ni_numbers_are_not(text: str) -> None:
+    assert NINO not in find_personal_details(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "call 07700 900123",
+        "07700900123",
+        "077-009-00123",
+        "020 7946 0958",
+        "(020) 7946 0958",
+        "+44 7700 900123",
+        "+447700900123",
+        "+44 (0)20 7946 0958",
+        "0044 20 7946 0958",
+        "01632 960 001",
+        "0161 496 0000 ext 12",
+        "ring 0800 123 4567 today",
+    ],
+)
+def test_uk_phone_numbers_are_found(text: str) -> None:
+    assert find_personal_details(text) == [PHONE]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "dismissed on 29/03/2027 at 09:30",
+        "left on 29-03-2027",
+        "cycle 2027-04, document PRV001-2027-04-ABCD",
+        "about 1500 participants",
+        "12 staff, 3 sites",
+        "06 04 2027",
+        "£1,000,000 contract",
+    ],
+)
+def test_dates_and_ordinary_numbers_are_not_phone_numbers(text: str) -> None:
+    assert find_personal_details(text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["ann.lee@example.org", "Email: A.N.Other+work@dept.gov.uk.", "ann @ example.org"],
+)
+def test_email_addresses_are_found(text: str) -> None:
+    assert find_personal_details(text) == [EMAIL]
+
+
+def test_every_kind_is_named_once_in_a_fixed_order() -> None:
+    text = "QQ123456C, 07700 900123, a@b.org, again QQ654321A and x@y.com"
+    assert find_personal_details(text) == [EMAIL, PHONE, NINO]
+
+
+def test_a_phone_number_inside_an_email_address_counts_as_the_address_only() -> None:
+    assert find_personal_details("07700900123@sms.example.com") == [EMAIL]
+
+
+def test_the_message_names_the_kind_never_the_value() -> None:
+    message = personal_details_message([NINO])
+    assert message == (
+        "Do not include personal details about any member of staff: remove the National "
+        "Insurance number"
+    )
+    assert personal_details_message([EMAIL, PHONE, NINO]).endswith(
+        "remove the email address, the phone number and the National Insurance number"
+    )
+
+
+# --- the proforma -------------------------------------------------------------------
+
+
+def test_a_complete_report_is_accepted_and_tidied() -> None:
+    details = check_report(**_report(subcontractor="  Step Forward   Mentoring "), today=TODAY)
+    assert details.subcontractor == "Step Forward Mentoring"
+    assert details.change_date == date(2027, 3, 29)
+    assert details.reason is ReasonCategory.DISMISSED
+
+
+def test_a_description_with_an_ni_number_is_refused_naming_the_kind_only() -> None:
+    with pytest.raises(InvalidReport) as refused:
+        check_report(**_report(details="Dismissed. Their NI number is QQ123456C."), today=TODAY)
+    assert refused.value.errors == {
+        "details": "Do not include personal details about any member of staff: remove the "
+        "National Insurance number"
+    }
+    assert "QQ123456C" not in str(refused.value)
+
+
+def test_every_problem_is_reported_at_once_in_field_order() -> None:
+    with pytest.raises(InvalidReport) as refused:
+        check_report(
+            **_report(subcontractor="boss@example.org", day="", month="", year="", reason="",
+                      details=" "),
+            today=TODAY,
+        )
+    assert list(refused.value.errors) == ["subcontractor", "change_date", "reason", "details"]
+    assert refused.value.errors["change_date"] == "Enter the date of the change of circumstances"
+    assert refused.value.errors["reason"] == "Select the reason for the report"
+    assert refused.value.errors["details"] == "Enter a description of what happened"
+
+
+@pytest.mark.parametrize(
+    ("day", "month", "year", "message"),
+    [
+        ("29", "", "2027", "Date of the change of circumstances must include a month"),
+        ("", "", "2027", "Date of the change of circumstances must include a day and month"),
+        ("31", "2", "2027", "Date of the change of circumstances must be a real date"),
+        ("1", "4", "27", "Date of the change of circumstances must be a real date"),
+        ("a", "4", "2027", "Date of the change of circumstances must be a real date"),
+        ("2", "4", "2027", "Date of the change of circumstances must be today or in the past"),
+    ],
+)
+def test_the_date_must_be_a_real_past_date(day: str, month: str, year: str, message: str) -> None:
+    with pytest.raises(InvalidReport) as refused:
+        check_report(**_report(day=day, month=month, year=year), today=TODAY)
+    assert refused.value.errors == {"change_date": message}
+
+
+def test_today_is_accepted() -> None:
+    checked = check_report(**_report(day="1", month="4", year="2027"), today=TODAY)
+    assert checked.change_date == TODAY
+
+
+def test_an_overlong_description_is_refused() -> None:
+    with pytest.raises(InvalidReport) as refused:
+        check_report(**_report(details="x" * 2001), today=TODAY)
+    assert refused.value.errors == {"details": "Description must be 2000 characters or fewer"}
+
+
+def test_reasons_are_the_five_of_paragraph_48() -> None:
+    assert [r.value for r in ReasonCategory] == [
+        "left-without-notice",
+        "dismissed",
+        "suspected-fraud",
+        "subcontractor-ended",
+        "other",
+    ]
+    assert parse_reason(" Suspected-Fraud ") is ReasonCategory.SUSPECTED_FRAUD
+    with pytest.raises(InputError, match="choose one of left-without-notice, dismissed"):
+        parse_reason("resigned")
+
+
+# --- triage -------------------------------------------------------------------------
+
+
+def test_triage_goes_received_assessed_then_a_final_decision() -> None:
+    check_transition("INC-2027-0001", TriageState.RECEIVED, TriageState.ASSESSED)
+    check_transition("INC-2027-0001", TriageState.ASSESSED, TriageState.REISSUE)
+    check_transition("INC-2027-0001", TriageState.ASSESSED, TriageState.NO_CHANGE)
+    with pytest.raises(TriageConflict, match="cannot become code reissued"):
+        check_transition("INC-2027-0001", TriageState.RECEIVED, TriageState.REISSUE)
+    with pytest.raises(TriageConflict, match="already decided"):
+        check_transition("INC-2027-0001", TriageState.REISSUE, TriageState.NO_CHANGE)
+    with pytest.raises(TriageConflict, match="already decided"):
+        check_transition("INC-2027-0001", TriageState.NO_CHANGE, TriageState.ASSESSED)
+
+
+def test_deciding_a_received_report_passes_through_assessed() -> None:
+    assert steps_to(TriageState.RECEIVED, TriageState.REISSUE) == [
+        TriageState.ASSESSED,
+        TriageState.REISSUE,
+    ]
+    assert steps_to(TriageState.ASSESSED, TriageState.NO_CHANGE) == [TriageState.NO_CHANGE]
+    assert parse_decision("No change") is TriageState.NO_CHANGE
+    with pytest.raises(InputError):
+        parse_decision("assessed")
+
+
+def test_a_decision_needs_a_reason_without_personal_details() -> None:
+    assert check_decision_reason("  Dismissed for misconduct; code known.  ") == (
+        "Dismissed for misconduct; code known."
+    )
+    with pytest.raises(InputError, match="give the reason"):
+        check_decision_reason(" ")
+    with pytest.raises(InputError, match="remove the phone number"):
+        check_decision_reason("rang them on 07700 900123")
+
+
+def test_waiting_time_stops_at_the_decision() -> None:
+    received = datetime(2027, 4, 1, 9, 0, tzinfo=UTC)
+    now = received + timedelta(days=2, hours=3)
+    assert waiting_time(received, None, now) == timedelta(days=2, hours=3)
+    assert waiting_time(received, received + timedelta(minutes=42), now) == timedelta(minutes=42)
+    assert waiting_text(timedelta(days=2, hours=3, minutes=5)) == "2 days 3 hours"
+    assert waiting_text(timedelta(hours=1, minutes=1)) == "1 hour 1 minute"
+    assert waiting_text(timedelta(minutes=4)) == "4 minutes"
+    assert waiting_text(timedelta(seconds=40)) == "under a minute"
+
+
+def test_references_look_like_inc_year_number() -> None:
+    assert report_reference(2027, 42) == "INC-2027-0042"
+    assert parse_reference(" inc-2027-0042 ") == "INC-2027-0042"
+    with pytest.raises(InputError):
+        parse_reference("42")
