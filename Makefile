@@ -11,9 +11,9 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 demo: setup
 	$(PY) scripts/demo.py
 
-# Unit and integration tests run on both cores; the end-to-end tests (browsers,
-# LibreOffice, real service processes) run one at a time.
-test: setup system-packages
+# Lint first (a minute); then unit and integration tests run on both cores; the
+# end-to-end tests (browsers, LibreOffice, real service processes) one at a time.
+test: setup system-packages lint
 	$(PY) -m pytest -n 2 --ignore=tests/e2e $(PYTEST_ARGS)
 	$(PY) -m pytest tests/e2e $(PYTEST_ARGS)
 
@@ -41,6 +41,7 @@ bench: setup
 
 lint: setup
 	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 	$(PY) -m mypy codeservice mailer scheduler
 
 clean:

@@ -186,8 +186,10 @@ async def measure(
 ) -> list[Timings]:
     headers = {"Authorization": f"Bearer {token}"}
     refs = sorted(codes)
-    challenge, answer, pair = Timings("POST /api/v1/challenges"), Timings("POST .../answer"), (
-        Timings("challenge + answer (pair)")
+    challenge, answer, pair = (
+        Timings("POST /api/v1/challenges"),
+        Timings("POST .../answer"),
+        (Timings("challenge + answer (pair)")),
     )
     healthz = Timings("GET /healthz (floor)")
 

@@ -41,10 +41,14 @@ def write_register(path: Path, providers: int, spocs: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--providers", type=int, default=500)
     parser.add_argument("--spocs", type=int, default=2, help="SPoCs per provider")
-    parser.add_argument("--workers", type=int, default=0, help="document processes (0: one per core)")
+    parser.add_argument(
+        "--workers", type=int, default=0, help="document processes (0: one per core)"
+    )
     parser.add_argument("--database-url", default="")
     args = parser.parse_args()
 
@@ -67,8 +71,10 @@ def main() -> None:
 
     n = max(report.issued, 1)
     backend = "PostgreSQL" if args.database_url.startswith("postgresql") else "SQLite"
-    print(f"rotation of {report.issued} providers, {report.emails_queued} emails, {backend}, "
-          f"{args.workers or os.cpu_count()} document processes on {os.cpu_count()} cores")
+    print(
+        f"rotation of {report.issued} providers, {report.emails_queued} emails, {backend}, "
+        f"{args.workers or os.cpu_count()} document processes on {os.cpu_count()} cores"
+    )
     print(f"  wall time           {elapsed:8.2f} s")
     print(f"  throughput          {report.issued / elapsed:8.1f} providers/s")
     print(f"  per provider (wall) {1000 * elapsed / n:8.1f} ms")

@@ -78,7 +78,9 @@ class Settings:
 
     def __repr__(self) -> str:  # never print a secret
         shown = {
-            f.name: ("***" if f.name in SECRETS and getattr(self, f.name) else getattr(self, f.name))
+            f.name: (
+                "***" if f.name in SECRETS and getattr(self, f.name) else getattr(self, f.name)
+            )
             for f in fields(self)
         }
         return f"Settings({shown})"
@@ -103,7 +105,9 @@ def _as_int(name: str, value: Any, minimum: int = 0) -> int:
             f"{PREFIX}{name.upper()}: expected a whole number, got {value!r}"
         ) from None
     if number < minimum:
-        raise ConfigurationError(f"{PREFIX}{name.upper()}: must be at least {minimum}, got {number}")
+        raise ConfigurationError(
+            f"{PREFIX}{name.upper()}: must be at least {minimum}, got {number}"
+        )
     return number
 
 
@@ -197,7 +201,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         holiday_moves_issue_day=_as_bool("holiday_moves_issue_day", raw["holiday_moves_issue_day"]),
         issue_time=_as_time("issue_time", raw["issue_time"]),
         code_excluded_characters=excluded,
-        master_key_file=Path(master_key_file) if master_key_file else home / "keys" / "keyring.json",
+        master_key_file=Path(master_key_file)
+        if master_key_file
+        else home / "keys" / "keyring.json",
         smtp_host=str(raw["smtp_host"]).strip(),
         smtp_port=smtp_port,
         smtp_starttls=_as_bool("smtp_starttls", raw["smtp_starttls"]),

@@ -215,13 +215,20 @@ class _Dispatcher:
             if classify(exc) is Verdict.PERMANENT:
                 log.warning(
                     "outbox message %s (%s) to %s refused for good: SMTP %s",
-                    entry.id, entry.category, _domains(entry), code,
+                    entry.id,
+                    entry.category,
+                    _domains(entry),
+                    code,
                 )
                 await self.failed(entry, describe(exc))
             else:
                 log.info(
                     "outbox message %s (%s) to %s failed for now: %s (SMTP %s)",
-                    entry.id, entry.category, _domains(entry), type(exc).__name__, code,
+                    entry.id,
+                    entry.category,
+                    _domains(entry),
+                    type(exc).__name__,
+                    code,
                 )
                 await self.retry(entry, describe(exc))
             return
@@ -246,7 +253,10 @@ class _Dispatcher:
             self.summary.sent += 1
             log.info(
                 "sent outbox message %s (%s) %s to %s",
-                entry.id, entry.category, entry.message_id, _domains(entry),
+                entry.id,
+                entry.category,
+                entry.message_id,
+                _domains(entry),
             )
         else:
             self.summary.lost_claims += 1

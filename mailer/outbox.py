@@ -245,9 +245,7 @@ def release(session: Session, entry_ids: Iterable[int], worker_id: str) -> int:
         return 0
     return _change(
         session,
-        and_(
-            outbox.c.id.in_(ids), outbox.c.state == SENDING, outbox.c.claimed_by == worker_id
-        ),
+        and_(outbox.c.id.in_(ids), outbox.c.state == SENDING, outbox.c.claimed_by == worker_id),
         state=QUEUED,
         attempts=outbox.c.attempts - 1,
         claim_expires_at=None,

@@ -103,7 +103,9 @@ def main() -> None:
     cycle = next_cycle()
     server = start_capture()
     try:
-        step(f"4. Issue cycle {cycle}: a code, a password-protected document, email 1 to every SPoC")
+        step(
+            f"4. Issue cycle {cycle}: a code, a password-protected document, email 1 to every SPoC"
+        )
         run("rotate", cycle)
         step("5. Send the queued email")
         run("mail", "send", "--once")

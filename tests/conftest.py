@@ -108,9 +108,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 def app_env(tmp_path: Path, database_url: str) -> dict[str, str]:
     """Environment for a service whose home is this test's temporary folder."""
     home = tmp_path / "var"
-    env = {
-        key: value for key, value in os.environ.items() if not key.startswith("CODESERVICE_")
-    }
+    env = {key: value for key, value in os.environ.items() if not key.startswith("CODESERVICE_")}
     env.update(
         CODESERVICE_HOME=str(home),
         CODESERVICE_DATABASE_URL=database_url,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -31,7 +30,9 @@ from codeservice.errors import CodeserviceError
 class _Group(TyperGroup):
     """Turns our own errors into a message and an exit code — never a traceback."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    # ``ctx`` is a click Context; newer typer releases bring their own copy of click,
+    # so the annotation names no particular one.
+    def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except CodeserviceError as exc:

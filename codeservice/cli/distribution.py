@@ -24,7 +24,7 @@ def rotate(
     force: bool = typer.Option(False, "--force", help="Issue a cycle more than one ahead."),
     workers: int = typer.Option(0, help="Processes for document work (0: one per core)."),
 ) -> None:
-    """Issue a cycle's codes: a document and email 1 for every SPoC of every active prime provider."""
+    """Issue a cycle: a code, a document and email 1 for each SPoC of every active prime."""
     from codeservice.services.rotation import rotate as run_rotation
 
     app = container()
@@ -49,7 +49,8 @@ def rotate(
             on_done=lambda _ref: progress.advance(task),
         )
     stdout.print(
-        f"Cycle {report.cycle} ({cycle_label(report.cycle)}): {report.providers} active prime providers, "
+        f"Cycle {report.cycle} ({cycle_label(report.cycle)}): "
+        f"{report.providers} active prime providers, "
         f"{report.issued} codes issued now, {report.already_done} already issued, "
         f"{report.emails_queued} emails queued.",
         highlight=False,
@@ -99,11 +100,21 @@ def status(
     if result.reissues:
         title += f" — {result.reissues} code(s) reissued"
     table = Table(title=title)
-    for column in ("provider", "code", "SPoC", "email 1 sent", "acknowledged", "email 2 sent", "problem"):
+    for column in (
+        "provider",
+        "code",
+        "SPoC",
+        "email 1 sent",
+        "acknowledged",
+        "email 2 sent",
+        "problem",
+    ):
         table.add_column(column)
     for provider in result.providers:
         if not provider.spocs:
-            table.add_row(f"{provider.ref} {provider.name}", code_text(provider), "", "", "", "", "")
+            table.add_row(
+                f"{provider.ref} {provider.name}", code_text(provider), "", "", "", "", ""
+            )
         for index, spoc in enumerate(provider.spocs):
             table.add_row(
                 f"{provider.ref} {provider.name}" if index == 0 else "",

@@ -74,8 +74,10 @@ def record(
 def list_(
     state: Annotated[
         list[str] | None,
-        typer.Option("--state", help="Only these states (repeatable): received, assessed, "
-                     "reissue, no-change."),
+        typer.Option(
+            "--state",
+            help="Only these states (repeatable): received, assessed, reissue, no-change.",
+        ),
     ] = None,
     open_only: Annotated[
         bool, typer.Option("--open", help="Only reports not yet decided.")

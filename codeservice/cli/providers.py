@@ -1,10 +1,11 @@
-"""`codeservice providers ...`: import the register from CSV, list it, find a provider."""
+"""`codeservice providers ...`: import the register from CSV, list it, find a provider,
+and send the codes in use to SPoCs added after they were issued."""
 
 from __future__ import annotations
 
 import getpass
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -12,6 +13,10 @@ from rich.text import Text
 
 from codeservice.cli.common import container, print_json, stdout
 from codeservice.services.register import ProviderView
+
+if TYPE_CHECKING:
+    from codeservice.bootstrap import Container
+    from codeservice.services.new_spocs import NewSpoc, NewSpocsReport
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -36,7 +41,8 @@ def import_(
     """Check the whole CSV and apply it in one go; with any problem nothing changes."""
     from codeservice.services.register import import_register_file
 
-    summary = import_register_file(container(), file, prune=prune, actor=_os_user())
+    app_ = container()
+    summary = import_register_file(app_, file, prune=prune, actor=_os_user())
     stdout.print(f"Imported {summary.filename} (sha256 {summary.sha256[:12]})", highlight=False)
     stdout.print(
         f"  providers: {summary.providers_added} added, {summary.providers_updated} updated, "
@@ -52,6 +58,20 @@ def import_(
         stdout.print(
             f"  {summary.providers_not_in_file} active provider(s) are not in the file and were "
             "left as they are (--prune deactivates them)",
+            highlight=False,
+        )
+    _hint_new_spocs(app_)
+
+
+def _hint_new_spocs(app_: Container) -> None:
+    """After an import: one line if a SPoC has not had the codes already issued."""
+    from codeservice.services.new_spocs import pending_new_spocs
+
+    spocs = len({waiting.spoc_id for waiting in pending_new_spocs(app_)})
+    if spocs:
+        stdout.print(
+            f"{spocs} SPoC(s) have not had the codes in use; send them with: "
+            "codeservice providers new-spocs --send",
             highlight=False,
         )
 
@@ -117,3 +137,96 @@ def _show(views: list[ProviderView], *, as_json: bool, include_inactive: bool) -
             row.append("yes" if view.active else "no")
         table.add_row(*(Text(cell) for cell in row))  # Text: names are not rich markup
     stdout.print(table)
+
+
+@app.command("new-spocs")
+def new_spocs(
+    cycle: Annotated[
+        str | None, typer.Option("--cycle", help="Only this cycle's code, e.g. 2027-04.")
+    ] = None,
+    provider: Annotated[
+        str | None, typer.Option("--provider", help="Only this prime provider (its ref).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    send: Annotated[
+        bool, typer.Option("--send", help="Send them email 1 (the document and their link).")
+    ] = False,
+) -> None:
+    """SPoCs added after a code in use was issued, who have not had it; --send sends it.
+
+    Each gets the same document the other SPoCs got (it opens with the same unlock
+    code), their own acknowledgement link, and after acknowledging the unlock code.
+    Running it again sends nothing twice.
+    """
+    from codeservice.services.new_spocs import pending_new_spocs, send_to_new_spocs
+
+    app_ = container()
+    if not send:
+        waiting = pending_new_spocs(app_, cycle=cycle, provider_ref=provider)
+        if as_json:
+            print_json([spoc.as_dict() for spoc in waiting])
+            return
+        _show_new_spocs(waiting, cycle=cycle, provider=provider)
+        return
+    report = send_to_new_spocs(
+        app_,
+        actor=f"cli:{_os_user()}",
+        source="cli",
+        cycle=cycle,
+        provider_ref=provider,
+    )
+    if as_json:
+        print_json(report.as_dict())
+        return
+    _show_sent(report)
+
+
+def _show_new_spocs(waiting: list[NewSpoc], *, cycle: str | None, provider: str | None) -> None:
+    if not waiting:
+        stdout.print("Nobody is waiting: every active SPoC has the codes in use.", highlight=False)
+        return
+    table = Table(title="SPoCs who have not had the codes in use")
+    for column in ("Provider", "Cycle", "Document", "Code", "SPoC", "Email"):
+        table.add_column(column)
+    for spoc in waiting:
+        row = [
+            f"{spoc.provider_ref} {spoc.provider_name}",
+            spoc.cycle,
+            spoc.document_ref,
+            spoc.code_state,
+            spoc.spoc_name,
+            spoc.spoc_email,
+        ]
+        table.add_row(*(Text(cell) for cell in row))
+    stdout.print(table)
+    options = "".join(
+        f" {flag} {value}"
+        for flag, value in (("--cycle", cycle), ("--provider", provider))
+        if value
+    )
+    stdout.print(
+        f"Send them with: codeservice providers new-spocs{options} --send", highlight=False
+    )
+
+
+def _show_sent(report: NewSpocsReport) -> None:
+    if not report.sent:
+        stdout.print(
+            f"Nobody is waiting: {report.needed_nothing} SPoC(s) already had the codes in use; "
+            "nothing was sent.",
+            highlight=False,
+        )
+        return
+    stdout.print(
+        f"Email 1 queued for {len(report.sent)} SPoC(s); "
+        f"{report.needed_nothing} already had the codes in use.",
+        highlight=False,
+    )
+    for sent in report.sent:
+        stdout.print(
+            Text(
+                f"  {sent.spoc.provider_ref} {sent.spoc.cycle} {sent.spoc.document_ref}: "
+                f"{sent.spoc.spoc_name} <{sent.spoc.spoc_email}>"
+            )
+        )
+    stdout.print("Send them with: codeservice mail send", highlight=False)

@@ -69,7 +69,11 @@ def add(
 
     password = read_password(password_file)
     view = add_user(
-        container(), name, role=role, password=password, display_name=display_name,
+        container(),
+        name,
+        role=role,
+        password=password,
+        display_name=display_name,
         actor=cli_actor(),
     )
     stdout.print(f"Added staff account {view.name} ({view.role}).", highlight=False)

@@ -49,6 +49,7 @@ class AuditTag(StrEnum):
     MAIL_UNLOCK_QUEUE = "mail:unlock:queue"
     MAIL_DOCUMENT_RESEND = "mail:document:resend"
     MAIL_UNLOCK_RESEND = "mail:unlock:resend"
+    MAIL_DOCUMENT_NEW_SPOC = "mail:document:new_spoc"  # to a SPoC added after issue day
     MAIL_REMINDER_QUEUE = "mail:reminder:queue"
     MAIL_ESCALATION_QUEUE = "mail:escalation:queue"
     MAIL_SUMMARY_QUEUE = "mail:summary:queue"
@@ -95,7 +96,9 @@ class AuditEntry:
 
 
 def canonical_details(details: dict[str, Any]) -> str:
-    return json.dumps(details, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return json.dumps(
+        details, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+    )
 
 
 def chain_hash(

@@ -46,8 +46,7 @@ _REASON_LABELS = {
     ReasonCategory.DISMISSED: "A member of staff was dismissed",
     ReasonCategory.SUSPECTED_FRAUD: "There is reason to suspect fraudulent activity",
     ReasonCategory.SUBCONTRACTOR_ENDED: (
-        "A subcontractor went into liquidation, ceased trading or ended its relationship "
-        "with you"
+        "A subcontractor went into liquidation, ceased trading or ended its relationship with you"
     ),
     ReasonCategory.OTHER: "Another situation where there is the potential for a security breach",
 }

@@ -5,9 +5,20 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-MONTHS = (
-    "January February March April May June July August September October November December"
-).split()
+MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 
 
 def cycle_label(cycle: str) -> str:
@@ -25,3 +36,12 @@ def day_text(moment: datetime, tz: ZoneInfo) -> str:
 def moment_text(moment: datetime, tz: ZoneInfo) -> str:
     """'Monday 5 April 2027 at 00:00'."""
     return f"{day_text(moment, tz)} at {moment.astimezone(tz):%H:%M}"
+
+
+# What SPoCs are told about a reissue: general terms only, never what was reported.
+INCIDENT_REASON = "We have replaced your code after a report of a potential security incident."
+PRECAUTION_REASON = "We have replaced your code as a security precaution."
+
+
+def reissue_reason(*, after_incident: bool) -> str:
+    return INCIDENT_REASON if after_incident else PRECAUTION_REASON

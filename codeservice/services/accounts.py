@@ -75,8 +75,14 @@ def add_user(
         )
         uow.accounts.add_user(user)
         audit_staff(
-            uow, container, AuditTag.STAFF_USER_CREATE, actor=actor, source=source, now=now,
-            username=username, role=role.value,
+            uow,
+            container,
+            AuditTag.STAFF_USER_CREATE,
+            actor=actor,
+            source=source,
+            now=now,
+            username=username,
+            role=role.value,
         )
         view = _view(user)
         uow.commit()
@@ -96,7 +102,12 @@ def disable_user(container: Container, name: str, *, actor: str, source: str = "
         user.active = False
         user.session_epoch += 1
         audit_staff(
-            uow, container, AuditTag.STAFF_USER_DISABLE, actor=actor, source=source, now=now,
+            uow,
+            container,
+            AuditTag.STAFF_USER_DISABLE,
+            actor=actor,
+            source=source,
+            now=now,
             username=user.name,
         )
         uow.commit()
@@ -108,7 +119,12 @@ def enable_user(container: Container, name: str, *, actor: str, source: str = "c
         user = _existing(uow, name)
         user.active = True
         audit_staff(
-            uow, container, AuditTag.STAFF_USER_ENABLE, actor=actor, source=source, now=now,
+            uow,
+            container,
+            AuditTag.STAFF_USER_ENABLE,
+            actor=actor,
+            source=source,
+            now=now,
             username=user.name,
         )
         uow.commit()
@@ -131,8 +147,13 @@ def reset_password(
         user.session_epoch += 1
         user.failed_attempts, user.locked_until = 0, None
         audit_staff(
-            uow, container, AuditTag.STAFF_USER_RESET_PASSWORD, actor=actor, source=source,
-            now=now, username=user.name,
+            uow,
+            container,
+            AuditTag.STAFF_USER_RESET_PASSWORD,
+            actor=actor,
+            source=source,
+            now=now,
+            username=user.name,
         )
         uow.commit()
 
@@ -145,8 +166,14 @@ def unlock_user(container: Container, name: str, *, actor: str, source: str = "c
         was_locked = SignInState(user.failed_attempts, user.locked_until).is_locked(now)
         user.failed_attempts, user.locked_until = 0, None
         audit_staff(
-            uow, container, AuditTag.STAFF_ACCOUNT_UNLOCK, actor=actor, source=source, now=now,
-            username=user.name, was_locked=was_locked,
+            uow,
+            container,
+            AuditTag.STAFF_ACCOUNT_UNLOCK,
+            actor=actor,
+            source=source,
+            now=now,
+            username=user.name,
+            was_locked=was_locked,
         )
         uow.commit()
     return was_locked

@@ -76,8 +76,15 @@ def create_token(
         )
         uow.accounts.add_token(row)
         audit_staff(
-            uow, container, AuditTag.API_TOKEN_CREATE, actor=actor, source=source, now=now,
-            token=token_name, role=role.value, prefix=prefix,
+            uow,
+            container,
+            AuditTag.API_TOKEN_CREATE,
+            actor=actor,
+            source=source,
+            now=now,
+            token=token_name,
+            role=role.value,
+            prefix=prefix,
         )
         view = _view(row)
         uow.commit()
@@ -101,8 +108,14 @@ def revoke_token(container: Container, name: str, *, actor: str, source: str = "
             )
         row.revoked_at = now
         audit_staff(
-            uow, container, AuditTag.API_TOKEN_REVOKE, actor=actor, source=source, now=now,
-            token=row.name, prefix=row.prefix,
+            uow,
+            container,
+            AuditTag.API_TOKEN_REVOKE,
+            actor=actor,
+            source=source,
+            now=now,
+            token=row.name,
+            prefix=row.prefix,
         )
         uow.commit()
 

@@ -87,7 +87,9 @@ class ChainProblem:
         return f"audit record #{self.seq} (id {self.record_id}): {self.reason}"
 
 
-def verify_chain(uow: UnitOfWork, chain_key: bytes, batch: int = 2000) -> tuple[int, ChainProblem | None]:
+def verify_chain(
+    uow: UnitOfWork, chain_key: bytes, batch: int = 2000
+) -> tuple[int, ChainProblem | None]:
     """Recompute the chain in order; return how many records were checked and the first problem."""
     prev_hash = GENESIS
     expected_seq = 1
@@ -95,7 +97,10 @@ def verify_chain(uow: UnitOfWork, chain_key: bytes, batch: int = 2000) -> tuple[
     while True:
         rows = list(
             uow.session.scalars(
-                select(AuditRecord).where(AuditRecord.seq >= expected_seq).order_by(AuditRecord.seq).limit(batch)
+                select(AuditRecord)
+                .where(AuditRecord.seq >= expected_seq)
+                .order_by(AuditRecord.seq)
+                .limit(batch)
             )
         )
         if not rows:
@@ -107,7 +112,9 @@ def verify_chain(uow: UnitOfWork, chain_key: bytes, batch: int = 2000) -> tuple[
                 )
             if row.prev_hash != prev_hash:
                 return checked, ChainProblem(
-                    row.seq, row.id, "does not follow the record before it (one was deleted, edited or reordered)"
+                    row.seq,
+                    row.id,
+                    "does not follow the record before it (one was deleted, edited or reordered)",
                 )
             recomputed = chain_hash(
                 chain_key,
@@ -120,7 +127,9 @@ def verify_chain(uow: UnitOfWork, chain_key: bytes, batch: int = 2000) -> tuple[
                 prev_hash=row.prev_hash,
             )
             if not hmac.compare_digest(recomputed, row.hash):
-                return checked, ChainProblem(row.seq, row.id, "its content was changed after it was written")
+                return checked, ChainProblem(
+                    row.seq, row.id, "its content was changed after it was written"
+                )
             prev_hash = row.hash
             expected_seq += 1
             checked += 1

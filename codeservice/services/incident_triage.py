@@ -39,7 +39,6 @@ class Decision:
     reissue: ReissueReport | None
 
 
-
 def assess_report(
     container: Container, reference: str, *, actor: str, source: str, note: str = ""
 ) -> IncidentView:
@@ -86,18 +85,28 @@ def decide_report(
                 if step is TriageState.ASSESSED:
                     _assess(uow, container, report, actor=actor, source=source, note="", now=now)
                 else:
-                    _decide(uow, container, report, step, actor=actor, source=source,
-                            reason=text, now=now)
+                    _decide(
+                        uow,
+                        container,
+                        report,
+                        step,
+                        actor=actor,
+                        source=source,
+                        reason=text,
+                        now=now,
+                    )
             if wanted is TriageState.REISSUE:
                 request_reissue(
-                    uow, provider=report.provider, reason=text, requested_by=actor, now=now,
+                    uow,
+                    provider=report.provider,
+                    reason=text,
+                    requested_by=actor,
+                    now=now,
                     incident=report,
                 )
             uow.commit()
         pending = (
-            uow.incidents.reissue_for_incident(report.id)
-            if wanted is TriageState.REISSUE
-            else None
+            uow.incidents.reissue_for_incident(report.id) if wanted is TriageState.REISSUE else None
         )
         pending_id = None if pending is None else pending.id
     outcome = (

@@ -172,7 +172,11 @@ def record_report(
     """The security team enters a proforma received by email (``--date YYYY-MM-DD``)."""
     day, month, year = _date_parts(change_date)
     form = ReportForm(
-        subcontractor=subcontractor, day=day, month=month, year=year, reason=reason,
+        subcontractor=subcontractor,
+        day=day,
+        month=month,
+        year=year,
+        reason=reason,
         details=details,
     )
     return record_report_form(container, provider_ref, form, actor=actor, source=source)
@@ -335,9 +339,7 @@ def _usable_link(uow: UnitOfWork, token: str, now: datetime) -> LinkToken:
 # --- reading ----------------------------------------------------------------------------
 
 
-def list_reports(
-    container: Container, *, states: list[str] | None = None
-) -> list[IncidentView]:
+def list_reports(container: Container, *, states: list[str] | None = None) -> list[IncidentView]:
     wanted = None if not states else [TriageState(s).value for s in states]
     with container.uow() as uow:
         return [incident_view(uow, r) for r in uow.incidents.reports(wanted)]
@@ -348,9 +350,7 @@ def get_report(container: Container, reference: str) -> IncidentView:
         return incident_view(uow, find_report(uow, reference))
 
 
-def find_report(
-    uow: UnitOfWork, reference: str, *, for_update: bool = False
-) -> IncidentReport:
+def find_report(uow: UnitOfWork, reference: str, *, for_update: bool = False) -> IncidentReport:
     report = uow.incidents.by_reference(parse_reference(reference), for_update=for_update)
     if report is None:
         raise NotFound(f"there is no incident report {reference.strip().upper()}")

@@ -3,6 +3,8 @@
 Inside the caller's transaction: the sealed code, one delivery and acknowledgement
 link per active SPoC, and email 1 to each — so that they commit together or not at
 all. The document is built and encrypted before (CPU work stays out of transactions).
+A SPoC added after issue day gets the same delivery and email later, through
+``deliver_to_spoc`` and the document rebuilt by ``rebuilt_content``.
 """
 
 from __future__ import annotations
@@ -10,13 +12,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from sqlalchemy import select
+
 from codeservice.bootstrap import Container
 from codeservice.documents import DocumentContent
 from codeservice.domain.codes import Alphabet
-from codeservice.domain.tokens import issue_token
-from codeservice.services.codes import CodeMaterial, issue_access_code
-from codeservice.services.notifications import ack_token_lifetime, queue_document_email
-from codeservice.storage.models import AccessCode, Delivery, LinkToken, Provider
+from codeservice.domain.wording import reissue_reason
+from codeservice.services.codes import CodeMaterial, issue_access_code, reveal_access_code
+from codeservice.services.notifications import new_ack_link, queue_document_email
+from codeservice.storage.models import AccessCode, Delivery, Provider, Reissue, Spoc
 from codeservice.storage.uow import UnitOfWork
 
 
@@ -98,27 +102,65 @@ def issue_to_spocs(
     code = issued.access_code
     spocs = uow.register.active_spocs(provider)
     for spoc in spocs:
-        delivery = Delivery(access_code=code, spoc=spoc, created_at=now)
-        uow.deliveries.add(delivery)
-        token = issue_token()
-        link = LinkToken(
-            digest=token.digest,
-            purpose="acknowledge",
-            spoc=spoc,
-            delivery=delivery,
-            created_at=now,
-            expires_at=max(now, active_from) + ack_token_lifetime(container),
-        )
-        uow.deliveries.add_token(link)
-        uow.session.flush()
-        queue_document_email(
-            uow,
-            container,
-            delivery=delivery,
-            link=link,
-            token=token.token,
-            encrypted_document=prepared.document,
-            now=now,
-            reissue_reason=reissue_reason,
-        )
+        deliver_to_spoc(uow, container, code, spoc, prepared.document, now, reissue_reason)
     return IssuedToSpocs(access_code=code, spocs=len(spocs), emails_queued=len(spocs))
+
+
+def deliver_to_spoc(
+    uow: UnitOfWork,
+    container: Container,
+    code: AccessCode,
+    spoc: Spoc,
+    document: bytes,
+    now: datetime,
+    reissue_reason: str | None = None,
+) -> Delivery:
+    """One SPoC's delivery, acknowledgement link and email 1 (flushed, not committed).
+
+    The rotation and the reissue call it for every SPoC at issue time, ``new_spocs``
+    for a SPoC added later: the same rows and the same email whoever asks.
+    """
+    delivery = Delivery(access_code=code, spoc=spoc, created_at=now)
+    uow.deliveries.add(delivery)
+    link, token = new_ack_link(uow, container, delivery, now)
+    queue_document_email(
+        uow,
+        container,
+        delivery=delivery,
+        link=link,
+        token=token,
+        encrypted_document=document,
+        now=now,
+        reissue_reason=reissue_reason,
+    )
+    return delivery
+
+
+def rebuilt_content(uow: UnitOfWork, container: Container, code: AccessCode) -> DocumentContent:
+    """The document as first sent: same code, dates, reference and reissue notice.
+
+    A code that replaced another carries the reissue notice in general terms, looked
+    up from the reissue completed when it was issued.
+    """
+    reason = None
+    if code.replaces_id is not None:
+        reissue = uow.session.scalar(
+            select(Reissue).where(
+                Reissue.provider_id == code.provider_id, Reissue.completed_at == code.issued_at
+            )
+        )
+        from_incident = reissue is not None and reissue.incident_id is not None
+        reason = reissue_reason(after_incident=from_incident)
+    content = document_content(
+        code.provider,
+        cycle=code.cycle,
+        active_from=code.active_from,
+        active_until=code.active_until,
+        issued_at=code.issued_at,
+        reissue_reason=reason,
+    )
+    return replace(
+        content,
+        access_code=reveal_access_code(container.keyring, code),
+        document_ref=code.document_ref,
+    )

@@ -177,4 +177,3 @@ def _message_key_counts(new_uow: Callable[[], UnitOfWork]) -> Counter[str]:
             except SealError:
                 counts["(damaged)"] += 1
     return counts
-

@@ -20,7 +20,9 @@ def audit_mail_outcomes(container: Container, worker: str = "mail-worker") -> Ou
             session,
             container.keyring.audit_key,
             actor=f"system:{worker}",
-            action=AuditTag.MAIL_MESSAGE_SEND if outcome.state == "sent" else AuditTag.MAIL_MESSAGE_FAIL,
+            action=AuditTag.MAIL_MESSAGE_SEND
+            if outcome.state == "sent"
+            else AuditTag.MAIL_MESSAGE_FAIL,
             source="smtp",
             details={
                 "message": outcome.entry.id,

@@ -8,16 +8,18 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from mailer import outbox
-
 from codeservice.bootstrap import Container
 from codeservice.documents import document_filename
+from codeservice.domain.tokens import issue_token
 from codeservice.domain.wording import cycle_label, moment_text
 from codeservice.emails import DOCX, Attachment, compose, render
 from codeservice.services.codes import reveal_unlock_code
 from codeservice.services.incident_links import report_link_token, report_url
 from codeservice.storage.models import Delivery, LinkToken
 from codeservice.storage.uow import UnitOfWork
+from mailer import outbox
+
+ACKNOWLEDGE = "acknowledge"  # the purpose of the links in email 1 and reminders
 
 
 def ack_url(container: Container, token: str) -> str:
@@ -26,6 +28,28 @@ def ack_url(container: Container, token: str) -> str:
 
 def ack_token_lifetime(container: Container) -> timedelta:
     return timedelta(days=container.settings.ack_token_days)
+
+
+def new_ack_link(
+    uow: UnitOfWork, container: Container, delivery: Delivery, now: datetime
+) -> tuple[LinkToken, str]:
+    """A fresh acknowledgement link for ``delivery`` (flushed): its row and the token to send.
+
+    Only the token's digest is stored. The link lives ``ack_token_days`` from the later
+    of now and the code's first day in force.
+    """
+    token = issue_token()
+    link = LinkToken(
+        digest=token.digest,
+        purpose=ACKNOWLEDGE,
+        spoc=delivery.spoc,
+        delivery=delivery,
+        created_at=now,
+        expires_at=max(now, delivery.access_code.active_from) + ack_token_lifetime(container),
+    )
+    uow.deliveries.add_token(link)
+    uow.session.flush()
+    return link, token.token
 
 
 def queue_document_email(

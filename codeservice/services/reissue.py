@@ -22,6 +22,7 @@ from codeservice.bootstrap import Container
 from codeservice.domain.audit import AuditTag
 from codeservice.domain.codes import Alphabet
 from codeservice.domain.incidents import check_decision_reason
+from codeservice.domain.wording import reissue_reason
 from codeservice.errors import Conflict, NotFound
 from codeservice.services import audit
 from codeservice.services.codes import draw_code_material
@@ -32,9 +33,6 @@ from codeservice.storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
-# What SPoCs are told: general terms only, never what was reported.
-INCIDENT_REASON = "We have replaced your code after a report of a potential security incident."
-PRECAUTION_REASON = "We have replaced your code as a security precaution."
 MAX_ATTEMPTS = 3
 
 
@@ -80,7 +78,7 @@ class _Plan:
 
 
 def general_reason(reissue: Reissue) -> str:
-    return INCIDENT_REASON if reissue.incident_id is not None else PRECAUTION_REASON
+    return reissue_reason(after_incident=reissue.incident_id is not None)
 
 
 def prime_for_reissue(uow: UnitOfWork, provider_ref: str) -> Provider:
@@ -328,7 +326,10 @@ def _commit(
         reissue.codes_replaced = len(codes)
         log.info(
             "reissue %s for %s: %d codes revoked and replaced, %d links replaced",
-            reissue.id, provider.ref, len(codes), links,
+            reissue.id,
+            provider.ref,
+            len(codes),
+            links,
         )
         return _finish(uow, container, reissue, report, actor=actor, source=source, at=at)
 

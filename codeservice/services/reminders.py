@@ -21,14 +21,13 @@ from sqlalchemy.orm import selectinload
 from codeservice.bootstrap import Container
 from codeservice.domain.audit import AuditTag
 from codeservice.domain.calendar import Cycle
-from codeservice.domain.tokens import issue_token
 from codeservice.domain.wording import cycle_label, day_text, moment_text
 from codeservice.emails import compose, render
 from codeservice.services import audit
-from codeservice.services.notifications import ack_token_lifetime, ack_url
+from codeservice.services.notifications import ack_url, new_ack_link
 from codeservice.services.status import ProviderStatus, cycle_status
 from codeservice.services.summary import BMT_NAME
-from codeservice.storage.models import AccessCode, Delivery, LinkToken, Provider, Spoc
+from codeservice.storage.models import AccessCode, Delivery, Provider, Spoc
 from codeservice.storage.uow import UnitOfWork
 from mailer import outbox
 from mailer.schema import outbox as outbox_table
@@ -150,17 +149,7 @@ def _queue_reminder(
     code = delivery.access_code
     provider = code.provider
     spoc = delivery.spoc
-    token = issue_token()
-    link = LinkToken(
-        digest=token.digest,
-        purpose="acknowledge",
-        spoc=spoc,
-        delivery=delivery,
-        created_at=now,
-        expires_at=max(now, code.active_from) + ack_token_lifetime(container),
-    )
-    uow.deliveries.add_token(link)
-    uow.session.flush()
+    link, token = new_ack_link(uow, container, delivery, now)
     rendered = render(
         "reminder",
         {
@@ -170,7 +159,7 @@ def _queue_reminder(
             "cycle_label": cycle_label(code.cycle),
             "sent_on": sent_on,
             "active_from": moment_text(code.active_from, tz),
-            "ack_url": ack_url(container, token.token),
+            "ack_url": ack_url(container, token),
             "ack_expires": moment_text(link.expires_at, tz),
             "document_ref": code.document_ref,
             "bmt_mailbox": container.settings.bmt_mailbox,

@@ -12,32 +12,29 @@ click, a reload — finds that email already replaced and sends nothing more.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
 from codeservice.bootstrap import Container
-from codeservice.documents import DocumentContent
 from codeservice.domain.audit import AuditTag
-from codeservice.domain.tokens import issue_token
 from codeservice.errors import Conflict, NotFound
 from codeservice.services import audit
-from codeservice.services.codes import reveal_access_code, reveal_unlock_code
+from codeservice.services.codes import reveal_unlock_code
 from codeservice.services.document_work import DocumentJob, make_document
-from codeservice.services.issuing import document_content
+from codeservice.services.issuing import rebuilt_content
 from codeservice.services.notifications import (
-    ack_token_lifetime,
+    ACKNOWLEDGE,
+    new_ack_link,
     queue_document_email,
     queue_unlock_email,
 )
-from codeservice.services.reissue import PRECAUTION_REASON, general_reason
-from codeservice.storage.models import AccessCode, Delivery, LinkToken, Reissue
+from codeservice.storage.models import AccessCode, Delivery, LinkToken
 from codeservice.storage.uow import UnitOfWork
 from mailer import outbox
 
-ACKNOWLEDGE = "acknowledge"
 RESENT = "resent"
 
 
@@ -111,7 +108,7 @@ def resend_document(
         _refuse(delivery, container.now())
         if delivery.document_message_id != seen:
             return _already(delivery, delivery.document_message_id)
-        content = _content(uow, container, delivery.access_code)
+        content = rebuilt_content(uow, container, delivery.access_code)
         unlock_code = reveal_unlock_code(container.keyring, delivery.access_code)
     # Building and encrypting take a tenth of a second: outside the transaction.
     document = make_document(DocumentJob(content=content, unlock_code=unlock_code)).data
@@ -122,25 +119,14 @@ def resend_document(
         _refuse(delivery, now)
         if delivery.document_message_id != seen:
             return _already(delivery, delivery.document_message_id)
-        code = delivery.access_code
         replaced = _replace_links(uow, delivery.id, now)
-        token = issue_token()
-        link = LinkToken(
-            digest=token.digest,
-            purpose=ACKNOWLEDGE,
-            spoc=delivery.spoc,
-            delivery=delivery,
-            created_at=now,
-            expires_at=max(now, code.active_from) + ack_token_lifetime(container),
-        )
-        uow.deliveries.add_token(link)
-        uow.session.flush()
+        link, token = new_ack_link(uow, container, delivery, now)
         message_id = queue_document_email(
             uow,
             container,
             delivery=delivery,
             link=link,
-            token=token.token,
+            token=token,
             encrypted_document=document,
             now=now,
             reissue_reason=content.reissue_reason,
@@ -174,9 +160,7 @@ def resend_unlock(
         _refuse(delivery, now, unlock=True)
         if seen is None or delivery.unlock_message_id != seen:
             return _already(delivery, delivery.unlock_message_id)
-        message_id = queue_unlock_email(
-            uow, container, delivery=delivery, now=now, resend_of=seen
-        )
+        message_id = queue_unlock_email(uow, container, delivery=delivery, now=now, resend_of=seen)
         audit.record(
             uow,
             container.keyring.audit_key,
@@ -255,31 +239,6 @@ def _replace_links(uow: UnitOfWork, delivery_id: int, now: datetime) -> int:
         .execution_options(synchronize_session=False)
     )
     return int(getattr(result, "rowcount", 0) or 0)
-
-
-def _content(uow: UnitOfWork, container: Container, code: AccessCode) -> DocumentContent:
-    """The document as first sent: same code, dates, reference and reissue notice."""
-    reason = None
-    if code.replaces_id is not None:
-        reissue = uow.session.scalar(
-            select(Reissue).where(
-                Reissue.provider_id == code.provider_id, Reissue.completed_at == code.issued_at
-            )
-        )
-        reason = PRECAUTION_REASON if reissue is None else general_reason(reissue)
-    content = document_content(
-        code.provider,
-        cycle=code.cycle,
-        active_from=code.active_from,
-        active_until=code.active_until,
-        issued_at=code.issued_at,
-        reissue_reason=reason,
-    )
-    return replace(
-        content,
-        access_code=reveal_access_code(container.keyring, code),
-        document_ref=code.document_ref,
-    )
 
 
 def _about(delivery: Delivery) -> dict[str, object]:

@@ -70,7 +70,8 @@ def check_rotation_allowed(container: Container, cycle: Cycle, now: datetime, fo
     if cycle > next_due and not force:
         raise Conflict(
             f"cycle {cycle} is more than one cycle ahead (the next to issue is {next_due}, "
-            f"on {calendar.dates(next_due).issue_at:%a %d %b %Y %H:%M}); use --force to issue it now"
+            f"on {calendar.dates(next_due).issue_at:%a %d %b %Y %H:%M}); "
+            "use --force to issue it now"
         )
 
 
@@ -216,5 +217,7 @@ def _commit_provider(
     report.emails_queued += issued.emails_queued
     if not issued.spocs:
         report.without_spocs.append(provider.ref)
-        log.warning("provider %s has no active SPoC: its code for %s was not sent", provider.ref, cycle)
+        log.warning(
+            "provider %s has no active SPoC: its code for %s was not sent", provider.ref, cycle
+        )
     report.commit_seconds += time.perf_counter() - started

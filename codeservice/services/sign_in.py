@@ -111,8 +111,14 @@ def sign_in(container: Container, username: str, password: str, *, ip: str) -> S
         user.last_sign_in_at = now
         principal = _principal(user)
         audit_staff(
-            uow, container, AuditTag.STAFF_SESSION_SIGN_IN, actor=principal.actor, source=ip,
-            now=now, username=user.name, role=user.role,
+            uow,
+            container,
+            AuditTag.STAFF_SESSION_SIGN_IN,
+            actor=principal.actor,
+            source=ip,
+            now=now,
+            username=user.name,
+            role=user.role,
         )
         signed_in = SignedIn(user.id, user.session_epoch, principal)
         uow.commit()
@@ -129,8 +135,14 @@ def _refuse(
     delay: timedelta,
 ) -> NoReturn:
     audit_staff(
-        uow, container, AuditTag.STAFF_SESSION_SIGN_IN_FAIL, actor="anonymous", source=ip,
-        now=now, username=tried, reason=reason,
+        uow,
+        container,
+        AuditTag.STAFF_SESSION_SIGN_IN_FAIL,
+        actor="anonymous",
+        source=ip,
+        now=now,
+        username=tried,
+        reason=reason,
     )
     uow.commit()
     raise SignInRefused(delay)
@@ -142,8 +154,15 @@ def _still_locked(
     """The password is not looked at while the account is locked, right or wrong."""
     assert user.locked_until is not None
     audit_staff(
-        uow, container, AuditTag.STAFF_SESSION_SIGN_IN_REFUSE, actor="anonymous", source=ip,
-        now=now, username=user.name, reason="locked", locked_until=user.locked_until.isoformat(),
+        uow,
+        container,
+        AuditTag.STAFF_SESSION_SIGN_IN_REFUSE,
+        actor="anonymous",
+        source=ip,
+        now=now,
+        username=user.name,
+        reason="locked",
+        locked_until=user.locked_until.isoformat(),
     )
     uow.commit()
     raise AccountLocked(user.locked_until)
@@ -162,13 +181,26 @@ def _wrong_password(
     user.failed_attempts, user.locked_until = new.failed_attempts, new.locked_until
     delay = failure_delay(new.failed_attempts, policy)
     audit_staff(
-        uow, container, AuditTag.STAFF_SESSION_SIGN_IN_FAIL, actor="anonymous", source=ip,
-        now=now, username=user.name, reason="wrong_password", failed_attempts=new.failed_attempts,
+        uow,
+        container,
+        AuditTag.STAFF_SESSION_SIGN_IN_FAIL,
+        actor="anonymous",
+        source=ip,
+        now=now,
+        username=user.name,
+        reason="wrong_password",
+        failed_attempts=new.failed_attempts,
     )
     if new.locked_until is not None:
         audit_staff(
-            uow, container, AuditTag.STAFF_ACCOUNT_LOCK, actor="system", source=ip, now=now,
-            username=user.name, failed_attempts=new.failed_attempts,
+            uow,
+            container,
+            AuditTag.STAFF_ACCOUNT_LOCK,
+            actor="system",
+            source=ip,
+            now=now,
+            username=user.name,
+            failed_attempts=new.failed_attempts,
             locked_until=new.locked_until.isoformat(),
         )
     uow.commit()
@@ -186,8 +218,13 @@ def sign_out(container: Container, user_id: int, session_epoch: int, *, ip: str)
             return  # already ended
         user.session_epoch += 1
         audit_staff(
-            uow, container, AuditTag.STAFF_SESSION_SIGN_OUT, actor=f"user:{user.name}",
-            source=ip, now=now, username=user.name,
+            uow,
+            container,
+            AuditTag.STAFF_SESSION_SIGN_OUT,
+            actor=f"user:{user.name}",
+            source=ip,
+            now=now,
+            username=user.name,
         )
         uow.commit()
 

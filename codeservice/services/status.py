@@ -6,12 +6,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-
-from mailer import outbox
-
 from codeservice.bootstrap import Container
 from codeservice.domain.calendar import Cycle
 from codeservice.storage.models import AccessCode, Delivery, Provider
+from mailer import outbox
 
 
 @dataclass
@@ -62,8 +60,7 @@ class CycleStatus:
                     "replaced_by": p.replaced_by,
                     "replaces": p.replaces,
                     "spocs": [
-                        {key: iso(value) for key, value in asdict(spoc).items()}
-                        for spoc in p.spocs
+                        {key: iso(value) for key, value in asdict(spoc).items()} for spoc in p.spocs
                     ],
                 }
                 for p in self.providers
@@ -112,7 +109,9 @@ def cycle_status(container: Container, cycle: Cycle) -> CycleStatus:
                     document = messages.get(delivery.document_message_id or -1)
                     unlock = messages.get(delivery.unlock_message_id or -1)
                     errors = [
-                        m.last_error for m in (document, unlock) if m is not None and m.state == "failed"
+                        m.last_error
+                        for m in (document, unlock)
+                        if m is not None and m.state == "failed"
                     ]
                     entry.spocs.append(
                         SpocStatus(

@@ -6,7 +6,6 @@ import logging
 from dataclasses import dataclass, field
 from typing import Literal
 
-
 from codeservice.bootstrap import Container
 from codeservice.domain.audit import AuditTag
 from codeservice.domain.calendar import Cycle
@@ -129,4 +128,3 @@ def queue_summary(
         )
         uow.commit()
     return counts
-

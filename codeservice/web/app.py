@@ -31,6 +31,7 @@ from codeservice.web.routes import (
     helpline_security,
     incident_report,
     incident_triage,
+    new_spocs,
     readiness,
     sign_in,
     staff,
@@ -70,6 +71,7 @@ def create_app(container: Container, *, govuk_frontend: Path = GOVUK_FRONTEND_DI
     app.include_router(whoami.router)
     app.include_router(dashboard.router)
     app.include_router(dashboard_actions.router)
+    app.include_router(new_spocs.router)
     api_v1.install(app)
     app.include_router(helpline.router)
     app.include_router(helpline_api.router)

@@ -138,9 +138,13 @@ async def _not_permitted(request: Request, exc: Exception) -> Response:
 async def _api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiUnauthenticated | ApiForbidden)
     headers = {"Cache-Control": "no-store"}
+    code = "forbidden"
     if isinstance(exc, ApiUnauthenticated):
         headers["WWW-Authenticate"] = 'Bearer realm="codeservice"'
-    return JSONResponse({"error": str(exc)}, status_code=exc.status_code, headers=headers)
+        code = "unauthenticated"
+    # The same shape as every other API error: {"error": {"code", "message"}}.
+    body = {"error": {"code": code, "message": str(exc)}}
+    return JSONResponse(body, status_code=exc.status_code, headers=headers)
 
 
 def install_auth(app: FastAPI, secret: bytes, *, https: bool) -> None:

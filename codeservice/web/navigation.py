@@ -1,7 +1,8 @@
 """Where each role lands after signing in, and the staff pages' navigation bar.
 
-The places to extend as the BMT dashboard, the security pages and the helpline
-console arrive.
+Each role lands on the page it works from: the BMT on its dashboard, the security
+team on the incident reports, agents on the helpline console, admins on accounts.
+"Your account" (``/staff``) shows who is signed in.
 """
 
 from __future__ import annotations
@@ -16,10 +17,22 @@ BMT_DASHBOARD = "/bmt"
 BMT_REGISTER = "/bmt/register"
 SIGN_OUT = "/sign-out"
 HELPLINE_CONSOLE = "/helpline"
+SECURITY_INCIDENTS = "/security/incidents"
 SECURITY_HELPLINE = "/security/helpline"
 LANDING_PAGES: dict[Role, str] = {
-    **{role: STAFF_HOME for role in Role},
+    Role.BMT: BMT_DASHBOARD,
+    Role.SECURITY: SECURITY_INCIDENTS,
     Role.AGENT: HELPLINE_CONSOLE,
+    Role.ADMIN: ADMIN_ACCOUNTS,
+}
+SECTIONS: dict[Role, tuple[tuple[str, str], ...]] = {
+    Role.BMT: (("Dashboard", BMT_DASHBOARD), ("Register", BMT_REGISTER)),
+    Role.SECURITY: (
+        ("Incident reports", SECURITY_INCIDENTS),
+        ("Helpline locks", SECURITY_HELPLINE),
+    ),
+    Role.AGENT: (("Helpline console", HELPLINE_CONSOLE),),
+    Role.ADMIN: (("Accounts and tokens", ADMIN_ACCOUNTS),),
 }
 
 
@@ -28,16 +41,22 @@ def landing_page(principal: Principal) -> str:
 
 
 def staff_navigation(principal: Principal, current_path: str) -> list[dict[str, Any]]:
-    """The items of the service navigation bar for this member of staff."""
-    items: list[dict[str, Any]] = [{"text": "Home", "href": landing_page(principal)}]
-    if principal.role is Role.BMT:
-        items.append({"text": "Dashboard", "href": BMT_DASHBOARD})
-        items.append({"text": "Register", "href": BMT_REGISTER})
-    if principal.role is Role.ADMIN:
-        items.append({"text": "Accounts and tokens", "href": ADMIN_ACCOUNTS})
-    if principal.role is Role.SECURITY:
-        items.append({"text": "Helpline locks", "href": SECURITY_HELPLINE})
+    """The items of the service navigation bar for this member of staff.
+
+    An item is current on its own page and on the pages under it, unless a more
+    specific item (the register, under the dashboard) claims the page.
+    """
+    items: list[dict[str, Any]] = [
+        {"text": text, "href": href} for text, href in SECTIONS.get(principal.role, ())
+    ]
+    items.append({"text": "Your account", "href": STAFF_HOME})
     items.append({"text": "Sign out", "href": SIGN_OUT})
+    matching = [item["href"] for item in items if _within(current_path, item["href"])]
+    current = max(matching, key=len, default=None)
     for item in items:
-        item["current"] = item["href"] == current_path
+        item["current"] = item["href"] == current
     return items
+
+
+def _within(path: str, href: str) -> bool:
+    return path == href or path.startswith(href.rstrip("/") + "/")

@@ -21,6 +21,7 @@ from codeservice.documents.code_list import read_code_list
 from codeservice.domain.accounts import Role
 from codeservice.domain.calendar import Cycle
 from codeservice.services.dashboard import cycle_board
+from codeservice.services.register import import_register
 from tests.e2e.browser import BrowserProblems, screenshot
 from tests.e2e.test_acknowledgement import _looks_like_govuk
 from tests.integration.web.links import Clock, outbox_rows
@@ -28,6 +29,7 @@ from tests.integration.web.staff import PASSWORD, audit_actions, make_staff
 from tests.support.dashboard import (
     APRIL,
     ISSUE_DAY,
+    REGISTER,
     Mailbox,
     acknowledge_as,
     import_example_register,
@@ -43,6 +45,7 @@ BEFORE_APRIL = datetime(2027, 3, 30, 9, 15, tzinfo=UTC)  # Tue 30 Mar, 10:15 BST
 THURSDAY = datetime(2027, 4, 1, 14, 0, tzinfo=UTC)  # Thu 1 Apr, 15:00 BST
 FAILING = "fiona.macleod@example.org"
 TOM = "tom.whitaker@example.org"
+NADIA = "nadia.khan@example.org"
 SPOCS = [
     "priya.raman@example.org", TOM, "a.okafor@example.com", "g.lloyd@example.com",
     "m.price@example.com", "daniel.hughes@example.net", "sofia.marini@example.org",
@@ -155,6 +158,26 @@ def test_the_bmt_issues_april_and_follows_it_to_a_resend_and_an_export(
         row for row in outbox_rows(web_container) if row[1:] == (TOM, "access-code-document")
     ]
     assert len(documents_to_tom) == 3  # March's, April's, and April's sent again once
+
+    # Northfield names a new SPoC: the register is imported and she is sent April's code.
+    line = f"PRV001,Northfield Employment Services Ltd,,Nadia Khan,{NADIA}\n"
+    data = REGISTER.read_bytes() + line.encode()
+    import_register(web_container, data, "register.csv", actor="test", source="test")
+    page.goto(live_server + "/bmt/cycles/2027-04")
+    panel = page.locator("#new-spocs-panel")
+    expect(panel).to_contain_text(f"Nadia Khan ({NADIA}), Northfield Employment Services Ltd")
+    screenshot(page, "bmt-11-new-spoc")
+    panel.get_by_role("button", name="Send them this cycle's document").click()
+    expect(page.locator("h1")).to_have_text("Send this cycle's document to 1 new SPoC?")
+    screenshot(page, "bmt-12-confirm-new-spoc")
+    page.get_by_role("button", name="Send them this cycle's document").dblclick()
+    banner = page.locator(".govuk-notification-banner--success")
+    expect(banner).to_contain_text("This cycle's document is on its way to 1 new SPoC")
+    expect(page.locator("#new-spocs-panel")).to_have_count(0)
+    documents_to_nadia = [
+        row for row in outbox_rows(web_container) if row[1:] == (NADIA, "access-code-document")
+    ]
+    assert len(documents_to_nadia) == 1
 
     # The register, searched: who gets the codes.
     page.get_by_role("link", name="Register").click()

@@ -181,7 +181,9 @@ def test_the_security_team_sees_a_lock_and_the_exposure(
     for _ in range(3):
         view = start_challenge(web_container, "PRV002", agent="user:jo.bloggs")
         answer_challenge(
-            web_container, view.id, wrong(world.code("PRV002"), view.positions),
+            web_container,
+            view.id,
+            wrong(world.code("PRV002"), view.positions),
             agent="user:jo.bloggs",
         )
     make_staff(web_container, "sam.patel", Role.SECURITY, display_name="Sam Patel")

@@ -32,11 +32,12 @@ from codeservice.bootstrap import Container
 from codeservice.documents import decrypt_document, read_access_code
 from codeservice.domain.accounts import Role
 from codeservice.domain.calendar import Cycle
+from codeservice.domain.wording import INCIDENT_REASON
 from codeservice.services.codes import reveal_access_code
 from codeservice.services.helpline import answer_challenge, start_challenge
 from codeservice.services.incident_triage import decide_report
 from codeservice.services.register import import_register_file
-from codeservice.services.reissue import INCIDENT_REASON, reissue_provider
+from codeservice.services.reissue import reissue_provider
 from codeservice.services.rotation import rotate
 from codeservice.storage.models import AccessCode, Delivery, IncidentReport, Reissue
 from mailer import dispatcher
@@ -83,7 +84,10 @@ def send_mail(app: Container) -> None:
         try:
             asyncio.run(
                 dispatcher.run(
-                    app.session_factory, app.smtp_config, app.mail_sealer, once=True,
+                    app.session_factory,
+                    app.smtp_config,
+                    app.mail_sealer,
+                    once=True,
                     clock=app.now,
                 )
             )
@@ -250,8 +254,12 @@ def test_a_reported_incident_is_decided_and_the_code_replaced_everywhere(
     expect(staff.locator("#no-reports")).to_be_visible()
     # Pressing the button again (a reload, another tab) reissues nothing more.
     decision = decide_report(
-        app, "INC-2027-0001", decision="reissue", reason="Dismissed; knew the code",
-        actor="user:sec.officer", source="test",
+        app,
+        "INC-2027-0001",
+        decision="reissue",
+        reason="Dismissed; knew the code",
+        actor="user:sec.officer",
+        source="test",
     )
     assert decision.already and decision.reissue is not None and decision.reissue.already_done
 
@@ -289,13 +297,19 @@ def test_a_reported_incident_is_decided_and_the_code_replaced_everywhere(
         return "".join(code[p - 1] for p in positions)
 
     challenge = start_challenge(app, "PRV001", agent=AGENT, now=clock.now)
-    assert answer_challenge(
-        app, challenge.id, say(old_plain, challenge.positions), agent=AGENT, now=clock.now
-    ) == "fail"
+    assert (
+        answer_challenge(
+            app, challenge.id, say(old_plain, challenge.positions), agent=AGENT, now=clock.now
+        )
+        == "fail"
+    )
     challenge = start_challenge(app, "SUB101", agent=AGENT, now=clock.now)
-    assert answer_challenge(
-        app, challenge.id, say(new_plain, challenge.positions), agent=AGENT, now=clock.now
-    ) == "pass"
+    assert (
+        answer_challenge(
+            app, challenge.id, say(new_plain, challenge.positions), agent=AGENT, now=clock.now
+        )
+        == "pass"
+    )
     assert problems.messages == []
 
 
@@ -342,7 +356,8 @@ def test_between_wednesday_and_monday_both_codes_are_replaced_and_the_next_still
         before = code_in_force(uow, prv001.id, monday - timedelta(microseconds=1))
         at = code_in_force(uow, prv001.id, monday)
         assert before is not None and (before.cycle, before.replaces_id is not None) == (
-            "2027-03", True,
+            "2027-03",
+            True,
         )
         assert at is not None and (at.cycle, at.replaces_id is not None) == ("2027-04", True)
     app.close()
@@ -402,7 +417,9 @@ def test_a_reissue_killed_part_way_and_run_again_replaces_each_code_once(
             assert sorted(d.spoc.email for d in deliveries) == sorted(PRV001_SPOCS)
             assert len({d.document_message_id for d in deliveries if d.document_message_id}) == 2
         document_emails = uow.session.scalar(
-            select(func.count()).select_from(outbox).where(
+            select(func.count())
+            .select_from(outbox)
+            .where(
                 outbox.c.category == "access-code-document",
                 outbox.c.recipients.in_(sorted(PRV001_SPOCS)),
             )
@@ -417,9 +434,9 @@ def _codes(container: Container) -> list[AccessCode]:
         assert prv001 is not None
         found = list(
             uow.session.scalars(
-                select(AccessCode).where(AccessCode.provider_id == prv001.id).order_by(
-                    AccessCode.id
-                )
+                select(AccessCode)
+                .where(AccessCode.provider_id == prv001.id)
+                .order_by(AccessCode.id)
             )
         )
         uow.session.expunge_all()
@@ -471,8 +488,12 @@ def _kill_part_way(
 
 def _start(cli: Cli) -> subprocess.Popen[str]:
     return cli.popen(
-        "reissue", "PRV001", "--reason", "Lost laptop",
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        "reissue",
+        "PRV001",
+        "--reason",
+        "Lost laptop",
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
 
 

@@ -100,7 +100,9 @@ def test_the_monthly_distribution_end_to_end(mail_app) -> None:
     assert summary.sent == len(spoc_emails) == report.emails_queued
     with app.uow() as uow:
         sends = uow.session.scalar(
-            select(func.count()).select_from(AuditRecord).where(AuditRecord.action == "mail:message:send")
+            select(func.count())
+            .select_from(AuditRecord)
+            .where(AuditRecord.action == "mail:message:send")
         )
     assert sends == summary.sent
 
@@ -113,16 +115,22 @@ def test_the_monthly_distribution_end_to_end(mail_app) -> None:
     attachment = _attachments(first)[0]
     assert olefile.isOleFile(io.BytesIO(attachment))
     parameters = encryption_parameters(attachment)
-    assert (parameters.cipher, parameters.key_bits, parameters.hash_algorithm, parameters.spin_count) == (
-        "AES", 256, "SHA512", 100000
-    )
+    assert (
+        parameters.cipher,
+        parameters.key_bits,
+        parameters.hash_algorithm,
+        parameters.spin_count,
+    ) == ("AES", 256, "SHA512", 100000)
     with pytest.raises(DocumentPasswordError):
         decrypt_document(attachment, "not-the-unlock-code")
 
     # No email 1 holds the access code or the unlock code.
     with app.uow() as uow:
         for code in uow.session.scalars(select(AccessCode)):
-            plain, unlock = reveal_access_code(app.keyring, code), reveal_unlock_code(app.keyring, code)
+            plain, unlock = (
+                reveal_access_code(app.keyring, code),
+                reveal_unlock_code(app.keyring, code),
+            )
             for message in messages:
                 raw = message.as_string()
                 assert plain not in raw and unlock not in raw
@@ -135,7 +143,9 @@ def test_the_monthly_distribution_end_to_end(mail_app) -> None:
     def counts() -> tuple[int, int]:
         with app.uow() as uow:
             acknowledged = uow.session.scalar(
-                select(func.count()).select_from(Delivery).where(Delivery.acknowledged_at.is_not(None))
+                select(func.count())
+                .select_from(Delivery)
+                .where(Delivery.acknowledged_at.is_not(None))
             )
             queued = uow.session.scalar(select(func.count()).select_from(outbox))
         return acknowledged, queued
@@ -147,14 +157,16 @@ def test_the_monthly_distribution_end_to_end(mail_app) -> None:
     confirmed = client.post(path, data={"csrf_token": csrf_field(page.text)})
     assert confirmed.status_code == 200
     assert counts() == (before[0] + 1, before[1] + 1)
-    again = client.post(path, data={"csrf_token": csrf_field(page.text)})  # the page left open in two tabs
+    again = client.post(
+        path, data={"csrf_token": csrf_field(page.text)}
+    )  # the page left open in two tabs
     assert "already" in again.text.lower()
     assert counts() == (before[0] + 1, before[1] + 1)
 
     assert _send_all(app).sent == 1
-    unlock_messages = [
-        email.message_from_bytes(m.as_bytes()) for m in captured(maildir)
-    ][len(messages):]
+    unlock_messages = [email.message_from_bytes(m.as_bytes()) for m in captured(maildir)][
+        len(messages) :
+    ]
     assert [email.utils.parseaddr(m["To"])[1] for m in unlock_messages] == [spoc_email]
     email2 = unlock_messages[0]
     assert not _attachments(email2)  # no document with the unlock code

@@ -44,8 +44,12 @@ def test_a_killed_rotation_rerun_gives_one_code_and_one_email_per_spoc(
     cycle = str(container.calendar.next_to_issue(container.now()).next())
 
     process = cli.popen(
-        "rotate", cycle, "--force",
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        "rotate",
+        cycle,
+        "--force",
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     deadline = time.monotonic() + 120
     while _codes(container, cycle) < 3:

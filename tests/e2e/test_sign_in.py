@@ -59,7 +59,7 @@ def test_staff_sign_in_with_the_keyboard(
     page.keyboard.press("Enter")
 
     expect(page).to_have_url(live_server + "/staff")
-    expect(page.locator("h1")).to_have_text("Staff home")
+    expect(page.locator("h1")).to_have_text("Your account")
     expect(page.locator("main")).to_contain_text("Signed in as Ann Lee (bmt)")
     expect(page.locator(".govuk-service-navigation")).to_contain_text("Sign out")
     _looks_like_govuk(page)
@@ -96,8 +96,11 @@ def test_a_locked_account_is_told_when_to_try_again(
         assert user is not None
         user_id = user.id
     change(
-        web_container, StaffUser, user_id,
-        failed_attempts=10, locked_until=NOW + timedelta(minutes=15),
+        web_container,
+        StaffUser,
+        user_id,
+        failed_attempts=10,
+        locked_until=NOW + timedelta(minutes=15),
     )
 
     page.goto(live_server + "/sign-in")
@@ -137,7 +140,7 @@ def test_only_an_administrator_sees_accounts_and_tokens(
     other.get_by_role("textbox", name="Username").fill("ann.lee")
     other.get_by_role("textbox", name="Password").fill(PASSWORD)
     other.get_by_role("button", name="Sign in").click()
-    expect(other.locator("h1")).to_have_text("Staff home")
+    expect(other).to_have_url(live_server + "/bmt")  # the BMT lands on its dashboard
     response = other.goto(live_server + "/admin/accounts")
 
     assert response is not None and response.status == 403

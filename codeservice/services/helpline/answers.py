@@ -49,13 +49,25 @@ def answer_challenge(
     with container.uow() as uow:
         try:
             result, prime = _answer(
-                uow, container, challenge_id, characters, details, agent=agent, source=source,
+                uow,
+                container,
+                challenge_id,
+                characters,
+                details,
+                agent=agent,
+                source=source,
                 now=now,
             )
         except CodeserviceError as error:
             refused(
-                uow, container, AuditTag.HELPLINE_ANSWER_REJECT, error, details, agent,
-                source, now,
+                uow,
+                container,
+                AuditTag.HELPLINE_ANSWER_REJECT,
+                error,
+                details,
+                agent,
+                source,
+                now,
             )
             raise
         audit.record(

@@ -100,7 +100,13 @@ def _start_audited(
         view = _start(uow, container, ref, details, agent=agent, source=source, now=now, rng=rng)
     except CodeserviceError as error:
         refused(
-            uow, container, AuditTag.HELPLINE_CHALLENGE_REFUSE, error, details, agent, source,
+            uow,
+            container,
+            AuditTag.HELPLINE_CHALLENGE_REFUSE,
+            error,
+            details,
+            agent,
+            source,
             now,
         )
         raise
@@ -116,7 +122,10 @@ def _start_audited(
     uow.commit()
     log.info(
         "helpline challenge %s for %s (prime %s): positions %s",
-        view.id, view.provider_ref, view.prime_ref, details["positions"],
+        view.id,
+        view.provider_ref,
+        view.prime_ref,
+        details["positions"],
     )
     return view
 
@@ -193,12 +202,15 @@ def get_challenge(
             .order_by(Challenge.created_at.desc())
             .limit(1)
         )
-        reused = before is not None and rules.positions_to_reuse(
-            past(before), challenge.created_at
-        ) == positions
+        reused = (
+            before is not None
+            and rules.positions_to_reuse(past(before), challenge.created_at) == positions
+        )
         state: ChallengeState = (
-            "answered" if challenge.answered_at is not None
-            else "expired" if now >= challenge.expires_at
+            "answered"
+            if challenge.answered_at is not None
+            else "expired"
+            if now >= challenge.expires_at
             else "open"
         )
         result = cast("Result | None", challenge.result)  # the table allows only these

@@ -40,9 +40,7 @@ class Challenge(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
-    answered_code_id: Mapped[int | None] = mapped_column(
-        ForeignKey("access_codes.id"), index=True
-    )
+    answered_code_id: Mapped[int | None] = mapped_column(ForeignKey("access_codes.id"), index=True)
     result: Mapped[str | None] = mapped_column(String(8))
 
     provider: Mapped[Provider] = relationship(foreign_keys=[provider_id])

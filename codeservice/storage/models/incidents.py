@@ -57,9 +57,7 @@ class Reissue(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id"), index=True)
-    incident_id: Mapped[int | None] = mapped_column(
-        ForeignKey("incident_reports.id"), unique=True
-    )
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incident_reports.id"), unique=True)
     reason: Mapped[str] = mapped_column(Text)
     requested_by: Mapped[str] = mapped_column(String(255))
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime)

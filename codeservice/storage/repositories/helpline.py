@@ -82,9 +82,7 @@ class HelplineRepository:
         )
         return self.session.scalar(query)
 
-    def record_answer(
-        self, challenge_id: str, *, result: str, code_id: int, now: datetime
-    ) -> bool:
+    def record_answer(self, challenge_id: str, *, result: str, code_id: int, now: datetime) -> bool:
         """Take the challenge's one answer; False if it was answered or expired first."""
         outcome = self.session.execute(
             update(Challenge)

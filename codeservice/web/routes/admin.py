@@ -23,6 +23,7 @@ from codeservice.web.navigation import ADMIN_ACCOUNTS, staff_navigation
 
 router = APIRouter()
 
+
 @router.get(ADMIN_ACCOUNTS)
 def accounts(
     request: Request, principal: Annotated[Principal, Depends(require_role(Role.ADMIN))]

@@ -221,4 +221,3 @@ def install(app: FastAPI) -> None:
     app.include_router(schema_router)
     app.add_exception_handler(ApiProblem, _problem_response)
     app.openapi = lambda: openapi_document(app)  # type: ignore[method-assign]
-

@@ -19,6 +19,7 @@ from codeservice.bootstrap import Container
 from codeservice.domain.calendar import Cycle
 from codeservice.errors import Conflict
 from codeservice.services.dashboard import CycleBoard, Phase, ProviderRow, SpocRow, cycle_board
+from codeservice.services.new_spocs import pending_new_spocs
 from codeservice.services.register import find_provider, list_register
 from codeservice.services.rotation import check_rotation_allowed
 from codeservice.web.bmt_pages import (
@@ -99,6 +100,7 @@ def cycle_page(
     q: Annotated[str, Query(max_length=200)] = "",
     done: str = "",
     delivery: int | None = None,
+    sent: Annotated[int, Query(ge=0)] = 0,
 ) -> Response:
     target, _ = parse_cycle(request, cycle)
     panel = cycle_panel(container, request, target, "")
@@ -117,6 +119,9 @@ def cycle_page(
             "q": q,
             "done": done,
             "done_to": _spoc(panel.board, delivery),
+            "sent": sent,
+            # SPoCs added since this cycle's code was issued, who have not had it.
+            "new_spocs": pending_new_spocs(container, cycle=str(target)),
             "filter_counts": {
                 "all": len(panel.board.providers),
                 "waiting": panel.board.counts.not_acknowledged,

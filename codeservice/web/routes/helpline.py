@@ -103,7 +103,10 @@ def answer(
             return _challenge_page(request, container, principal, status, errors=errors)
     try:
         result = answer_challenge(
-            container, challenge_id, "".join(given), agent=principal.actor,
+            container,
+            challenge_id,
+            "".join(given),
+            agent=principal.actor,
             source=client_ip(request),
         )
     except ChallengeExpired:
@@ -112,15 +115,13 @@ def answer(
         status = get_challenge(container, challenge_id)
         return _stopped(request, container, principal, "answered", status=status)
     except VerificationLocked:
-        return _stopped(
-            request, container, principal, "locked", name=status.challenge.prime_name
-        )
+        return _stopped(request, container, principal, "locked", name=status.challenge.prime_name)
     except NoCodeInForce:
-        return _stopped(
-            request, container, principal, "no-code", name=status.challenge.prime_name
-        )
+        return _stopped(request, container, principal, "no-code", name=status.challenge.prime_name)
     return _render(
-        request, principal, "helpline/result.html",
+        request,
+        principal,
+        "helpline/result.html",
         {"result": result, "challenge": status.challenge},
     )
 
@@ -149,7 +150,9 @@ def _search_page(
         for view in results
     ]
     return _render(
-        request, principal, "helpline/search.html",
+        request,
+        principal,
+        "helpline/search.html",
         {"query": query, "rows": rows, "error": error, "searched": bool(query)},
         status_code=422 if error else 200,
     )
@@ -167,7 +170,9 @@ def _challenge_page(
     view = status.challenge
     expires = view.expires_at.astimezone(container.settings.tz)
     return _render(
-        request, principal, "helpline/challenge.html",
+        request,
+        principal,
+        "helpline/challenge.html",
         {
             "challenge": view,
             "positions_text": _positions_text(view.positions),

@@ -148,7 +148,8 @@ class HelplineApiRoute(APIRoute):
                 return api_error("invalid_request", _invalid_request(exc))
             except ApiUnauthenticated as exc:
                 return api_error(
-                    "unauthenticated", str(exc),
+                    "unauthenticated",
+                    str(exc),
                     headers={"WWW-Authenticate": 'Bearer realm="codeservice"'},
                 )
             except ApiForbidden as exc:
@@ -223,7 +224,10 @@ def answer(
     principal: AgentMachine,
 ) -> AnswerResult:
     result = answer_challenge(
-        container, challenge_id, body.characters, agent=principal.actor,
+        container,
+        challenge_id,
+        body.characters,
+        agent=principal.actor,
         source=client_ip(request),
     )
     response.headers.update(NO_STORE)

@@ -55,7 +55,9 @@ def overview(
         for view in views
     ]
     return _render(
-        request, principal, "helpline/security.html",
+        request,
+        principal,
+        "helpline/security.html",
         {
             "locks": locks,
             "exposure": exposure,
@@ -74,7 +76,9 @@ def confirm_unlock(
     lock = _open_lock(container, provider_ref)
     tz = container.settings.tz
     return _render(
-        request, principal, "helpline/unlock.html",
+        request,
+        principal,
+        "helpline/unlock.html",
         {"lock": lock, "locked_at": moment_text(lock.locked_at, tz), "locks": LOCKS},
     )
 
@@ -87,9 +91,7 @@ def unlock(
     unlock_verification(
         container, lock.provider_ref, actor=principal.actor, source=client_ip(request)
     )
-    return RedirectResponse(
-        f"{SECURITY_HELPLINE}?unlocked={lock.provider_ref}", status_code=303
-    )
+    return RedirectResponse(f"{SECURITY_HELPLINE}?unlocked={lock.provider_ref}", status_code=303)
 
 
 def _open_lock(container: Container, provider_ref: str) -> LockView:
@@ -112,9 +114,6 @@ def _render(
     request: Request, principal: Principal, template: str, context: dict[str, Any]
 ) -> Response:
     navigation = staff_navigation(principal, request.url.path)
-    for item in navigation:
-        if item["href"] == SECURITY_HELPLINE:
-            item["current"] = request.url.path.startswith(SECURITY_HELPLINE)
     return pages_of(request).render(
         request,
         template,

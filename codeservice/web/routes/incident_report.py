@@ -64,7 +64,11 @@ def send(
     details: Annotated[str, Form()] = "",
 ) -> Response:
     form = ReportForm(
-        subcontractor=subcontractor, day=day, month=month, year=year, reason=reason,
+        subcontractor=subcontractor,
+        day=day,
+        month=month,
+        year=year,
+        reason=reason,
         details=details,
     )
     now = container.now()

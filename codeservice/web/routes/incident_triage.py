@@ -37,11 +37,11 @@ from codeservice.services.incidents import (
 from codeservice.services.register import list_register
 from codeservice.web.auth import require_role
 from codeservice.web.dependencies import client_ip, container_of, pages_of, require_csrf
-from codeservice.web.navigation import staff_navigation
+from codeservice.web.navigation import SECURITY_INCIDENTS, staff_navigation
 from codeservice.web.routes.incident_report import FIELD_ANCHORS
 
 router = APIRouter()
-TRIAGE = "/security/incidents"
+TRIAGE = SECURITY_INCIDENTS
 ContainerDep = Annotated[Container, Depends(container_of)]
 SecurityTeam = Annotated[Principal, Depends(require_role(Role.SECURITY))]
 OPEN_STATES = [TriageState.RECEIVED.value, TriageState.ASSESSED.value]
@@ -64,7 +64,9 @@ def reports(
         for view in views
     ]
     return _render(
-        request, principal, "incidents/triage_list.html",
+        request,
+        principal,
+        "incidents/triage_list.html",
         {"rows": rows, "everything": everything},
     )
 
@@ -88,7 +90,11 @@ def record(
     details: Annotated[str, Form()] = "",
 ) -> Response:
     form = ReportForm(
-        subcontractor=subcontractor, day=day, month=month, year=year, reason=reason,
+        subcontractor=subcontractor,
+        day=day,
+        month=month,
+        year=year,
+        reason=reason,
         details=details,
     )
     if not provider:
@@ -130,7 +136,11 @@ def assess(
     except InputError as error:
         view = get_report(container, reference)
         return _report_page(
-            request, container, principal, view, errors={"note": str(error)},
+            request,
+            container,
+            principal,
+            view,
+            errors={"note": str(error)},
             typed={"note": note},
         )
     return RedirectResponse(f"{TRIAGE}/{view.reference}?done=assessed", status_code=303)
@@ -153,8 +163,12 @@ def decide(
     if not errors:
         try:
             result = decide_report(
-                container, reference, decision=decision, reason=reason,
-                actor=principal.actor, source=client_ip(request),
+                container,
+                reference,
+                decision=decision,
+                reason=reason,
+                actor=principal.actor,
+                source=client_ip(request),
             )
         except InputError as error:
             errors["decision-reason"] = _sentence(str(error))
@@ -166,7 +180,11 @@ def decide(
             )
     view = get_report(container, reference)
     return _report_page(
-        request, container, principal, view, errors=errors,
+        request,
+        container,
+        principal,
+        view,
+        errors=errors,
         typed={"decision": decision, "reason": reason},
     )
 
@@ -227,9 +245,7 @@ def _new_form(
         ],
         "form": form,
         "errors": errors,
-        "error_list": [
-            {"text": errors[f], "href": anchors[f]} for f in order if f in errors
-        ],
+        "error_list": [{"text": errors[f], "href": anchors[f]} for f in order if f in errors],
         "reasons": [{"value": r.value, "text": r.label} for r in ReasonCategory],
         "max_details": MAX_DETAILS,
         "warning": PERSONAL_DETAILS_WARNING,
@@ -246,11 +262,6 @@ def _render(
     status_code: int = 200,
 ) -> Response:
     navigation = staff_navigation(principal, request.url.path)
-    if not any(item["href"] == TRIAGE for item in navigation):
-        navigation.insert(
-            1, {"text": "Incident reports", "href": TRIAGE,
-                "current": request.url.path.startswith(TRIAGE)},
-        )
     return pages_of(request).render(
         request,
         template,

@@ -29,9 +29,7 @@ _MAX_FIELD = 1024  # longer than any username or password the service accepts
 
 
 @router.get("/sign-in")
-def sign_in_page(
-    request: Request, next_path: Annotated[str, Query(alias="next")] = ""
-) -> Response:
+def sign_in_page(request: Request, next_path: Annotated[str, Query(alias="next")] = "") -> Response:
     principal = current_principal(request)
     if principal is not None:
         return RedirectResponse(safe_next(next_path) or landing_page(principal), status_code=302)

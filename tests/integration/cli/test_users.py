@@ -34,7 +34,13 @@ def _password_file(tmp_path: Path, password: str) -> str:
 
 def test_add_asks_for_the_password_twice_without_echo(cli: Cli, container: Container) -> None:
     result = cli(
-        "users", "add", "Ann.Lee", "--role", "bmt", "--display-name", "Ann Lee",
+        "users",
+        "add",
+        "Ann.Lee",
+        "--role",
+        "bmt",
+        "--display-name",
+        "Ann Lee",
         input=_typed(PASSWORD),
     )
 
@@ -74,14 +80,24 @@ def test_mismatched_or_weak_passwords_are_refused_with_the_reason(
 
 def test_add_reads_a_password_file_and_refuses_a_bad_role(cli: Cli, tmp_path: Path) -> None:
     added = cli(
-        "users", "add", "sam", "--role", "security",
-        "--password-file", _password_file(tmp_path, PASSWORD),
+        "users",
+        "add",
+        "sam",
+        "--role",
+        "security",
+        "--password-file",
+        _password_file(tmp_path, PASSWORD),
     )
     bad_role = cli("users", "add", "kim", "--role", "root", "--password-file", str(tmp_path))
     missing = cli("users", "add", "kim", "--role", "agent", "--password-file", "/no/such/file")
     taken = cli(
-        "users", "add", "SAM", "--role", "bmt",
-        "--password-file", _password_file(tmp_path, PASSWORD),
+        "users",
+        "add",
+        "SAM",
+        "--role",
+        "bmt",
+        "--password-file",
+        _password_file(tmp_path, PASSWORD),
     )
 
     assert added.exit_code == 0, added.output

@@ -179,9 +179,7 @@ def raw_server(handler: HangUpServer) -> Iterator[int]:
 
     def serve() -> None:
         asyncio.set_event_loop(loop)
-        server = loop.run_until_complete(
-            asyncio.start_server(handler.client, "127.0.0.1", 0)
-        )
+        server = loop.run_until_complete(asyncio.start_server(handler.client, "127.0.0.1", 0))
         holder["server"] = server
         holder["port"] = server.sockets[0].getsockname()[1]
         started.set()

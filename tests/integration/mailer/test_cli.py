@@ -52,9 +52,7 @@ def test_send_once_delivers_the_outbox(cli: Cli, container: Container) -> None:
     assert {_state(container, i) for i in ids} == {"sent"}
 
 
-def test_send_once_with_no_server_leaves_the_message_queued(
-    cli: Cli, container: Container
-) -> None:
+def test_send_once_with_no_server_leaves_the_message_queued(cli: Cli, container: Container) -> None:
     entry_id = _queue(container, "k")
     cli.env["CODESERVICE_SMTP_PORT"] = str(free_port())
     result = cli("mail", "send", "--once")
@@ -91,11 +89,10 @@ def test_retry_queues_a_failed_message_again(cli: Cli, container: Container) -> 
     failed_id = _queue(container, "failed")
     queued_id = _queue(container, "queued")
     with container.uow() as uow:
-        outbox.claim_due(
-            uow.session, worker_id="w", now=container.now(), claim_seconds=60, limit=1
+        outbox.claim_due(uow.session, worker_id="w", now=container.now(), claim_seconds=60, limit=1)
+        outbox.mark_failed(
+            uow.session, failed_id, "w", error="550 user unknown", now=container.now()
         )
-        outbox.mark_failed(uow.session, failed_id, "w", error="550 user unknown",
-                           now=container.now())
         uow.commit()
     refused = cli("mail", "retry", str(failed_id), str(queued_id))
     assert refused.exit_code == 75 and f"not failed: {queued_id}" in refused.output

@@ -81,8 +81,9 @@ def test_connections_are_reused_for_several_messages(
         queue(sessions, sealer, clock(), f"k{n}")
     with smtp_server(counting) as server:
         summary = asyncio.run(
-            dispatcher.run(sessions, config_for(server.port, connections=3), sealer,
-                           once=True, clock=clock)
+            dispatcher.run(
+                sessions, config_for(server.port, connections=3), sealer, once=True, clock=clock
+            )
         )
     assert summary.sent == 12 and len(counting.received) == 12
     assert 1 <= len(sessions_seen) <= 3
@@ -263,13 +264,20 @@ def test_each_outcome_is_reported_in_the_same_transaction(
 
     asyncio.run(
         dispatcher.run(
-            sessions, config_for(server_port), sealer, once=True, clock=clock,
+            sessions,
+            config_for(server_port),
+            sealer,
+            once=True,
+            clock=clock,
             on_outcome=on_outcome,
         )
     )
     [outcome] = seen
     assert (outcome.entry.id, outcome.entry.category, outcome.state, outcome.at) == (
-        entry_id, "unlock-code", "sent", clock(),
+        entry_id,
+        "unlock-code",
+        "sent",
+        clock(),
     )
     assert outcome.detail == "2.0.0 Ok: queued as TEST1"
 
@@ -289,5 +297,6 @@ def test_a_message_that_cannot_be_opened_fails_without_being_sent(
     assert summary == DispatchSummary(failed=1) and recorder.received == []
     found = entry(sessions, entry_id)
     assert (found.state, found.last_error) == (
-        "failed", "cannot open the stored message: InvalidTag",
+        "failed",
+        "cannot open the stored message: InvalidTag",
     )

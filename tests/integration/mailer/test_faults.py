@@ -211,7 +211,8 @@ def test_a_mix_of_good_and_bad_recipients_loses_nothing(
 def _only(user: str, password: str) -> Any:
     def authenticator(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> Any:
         ok = isinstance(data, LoginPassword) and (data.login, data.password) == (
-            user.encode(), password.encode()
+            user.encode(),
+            password.encode(),
         )
         return AuthResult(success=ok, handled=False)
 

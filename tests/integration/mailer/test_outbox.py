@@ -49,7 +49,11 @@ def test_the_same_dedupe_key_is_queued_once(
     again = queue(sessions, sealer, clock(), "unlock:delivery-7", body="different")
     with sessions.begin() as session:  # twice inside one transaction, too
         third = outbox.enqueue(
-            session, message(), dedupe_key="unlock:delivery-7", category="x", now=clock(),
+            session,
+            message(),
+            dedupe_key="unlock:delivery-7",
+            category="x",
+            now=clock(),
             sealer=sealer,
         )
         assert third == first
@@ -62,9 +66,7 @@ def test_enqueue_does_not_commit_the_callers_transaction(
     sessions: Sessions, sealer: AesGcmSealer, clock: ManualClock
 ) -> None:
     with sessions() as session:
-        outbox.enqueue(
-            session, message(), dedupe_key="k", category="c", now=clock(), sealer=sealer
-        )
+        outbox.enqueue(session, message(), dedupe_key="k", category="c", now=clock(), sealer=sealer)
         session.rollback()
     with sessions() as session:
         assert outbox.backlog(session, clock())["queued"] == 0
@@ -77,9 +79,7 @@ def test_the_stored_body_is_sealed(
     entry_id = queue(sessions, sealer, clock(), body=f"Your unlock code is {marker}")
     with sessions() as session:
         row = session.execute(select(outbox_table).where(outbox_table.c.id == entry_id)).one()
-    stored = b"".join(
-        value if isinstance(value, bytes) else str(value).encode() for value in row
-    )
+    stored = b"".join(value if isinstance(value, bytes) else str(value).encode() for value in row)
     assert marker.encode() not in stored
     assert b"unlock code is" not in stored
     assert marker in outbox.open_message(entry(sessions, entry_id), sealer).get_content()
@@ -107,17 +107,26 @@ def test_due_times_in_any_zone_compare_as_instants(
     london = ZoneInfo("Europe/London")
     # 10:00 BST is 09:00 UTC: due at 09:30 UTC, although "10:00" > "09:30" as wall time.
     queue(
-        sessions, sealer, datetime(2027, 6, 1, 8, 0, tzinfo=UTC), "k",
+        sessions,
+        sealer,
+        datetime(2027, 6, 1, 8, 0, tzinfo=UTC),
+        "k",
         due_at=datetime(2027, 6, 1, 10, 0, tzinfo=london),
     )
     with sessions.begin() as session:
         early = outbox.claim_due(
-            session, worker_id="w", now=datetime(2027, 6, 1, 8, 59, tzinfo=UTC),
-            claim_seconds=60, limit=10,
+            session,
+            worker_id="w",
+            now=datetime(2027, 6, 1, 8, 59, tzinfo=UTC),
+            claim_seconds=60,
+            limit=10,
         )
         on_time = outbox.claim_due(
-            session, worker_id="w", now=datetime(2027, 6, 1, 9, 30, tzinfo=UTC),
-            claim_seconds=60, limit=10,
+            session,
+            worker_id="w",
+            now=datetime(2027, 6, 1, 9, 30, tzinfo=UTC),
+            claim_seconds=60,
+            limit=10,
         )
     assert early == []
     assert [e.dedupe_key for e in on_time] == ["k"]
@@ -135,25 +144,27 @@ def test_a_claimed_message_is_not_claimed_again_until_its_claim_expires(
 ) -> None:
     entry_id = queue(sessions, sealer, clock())
     with sessions.begin() as session:
-        first = outbox.claim_due(
-            session, worker_id="a", now=clock(), claim_seconds=300, limit=10
-        )
+        first = outbox.claim_due(session, worker_id="a", now=clock(), claim_seconds=300, limit=10)
     with sessions.begin() as session:
         second = outbox.claim_due(
-            session, worker_id="b", now=clock() + timedelta(seconds=299), claim_seconds=300,
+            session,
+            worker_id="b",
+            now=clock() + timedelta(seconds=299),
+            claim_seconds=300,
             limit=10,
         )
     with sessions.begin() as session:
         third = outbox.claim_due(
-            session, worker_id="c", now=clock() + timedelta(seconds=301), claim_seconds=300,
+            session,
+            worker_id="c",
+            now=clock() + timedelta(seconds=301),
+            claim_seconds=300,
             limit=10,
         )
     assert [e.id for e in first] == [entry_id] and second == []
     assert [(e.id, e.claimed_by, e.attempts) for e in third] == [(entry_id, "c", 2)]
     with sessions.begin() as session:  # the first worker lost it: its marks change nothing
-        assert not outbox.mark_sent(
-            session, entry_id, "a", smtp_response="250 OK", now=clock()
-        )
+        assert not outbox.mark_sent(session, entry_id, "a", smtp_response="250 OK", now=clock())
         assert outbox.mark_sent(session, entry_id, "c", smtp_response="250 OK", now=clock())
 
 
@@ -168,10 +179,15 @@ def test_sent_drops_the_body_and_failed_keeps_it(
         assert outbox.mark_failed(session, failed_id, "w", error="550 no such user", now=clock())
     sent, failed = entry(sessions, sent_id), entry(sessions, failed_id)
     assert (sent.state, sent.sent_at, sent.smtp_response, sent.has_body) == (
-        "sent", clock(), "250 queued", False,
+        "sent",
+        clock(),
+        "250 queued",
+        False,
     )
     assert (failed.state, failed.last_error, failed.has_body) == (
-        "failed", "550 no such user", True,
+        "failed",
+        "550 no such user",
+        True,
     )
     with pytest.raises(ValueError, match="no stored body"):
         outbox.open_message(sent, sealer)
@@ -260,7 +276,11 @@ def test_status_helpers(sessions: Sessions, sealer: AesGcmSealer, clock: ManualC
     later_id = queue(sessions, sealer, clock(), "later", due_at=clock() + timedelta(hours=1))
     with sessions() as session:
         assert outbox.backlog(session, clock()) == {
-            "queued": 2, "sending": 0, "sent": 0, "failed": 0, "due": 1,
+            "queued": 2,
+            "sending": 0,
+            "sent": 0,
+            "failed": 0,
+            "due": 1,
         }
         assert [e.id for e in outbox.by_ids(session, [later_id, now_id])] == [now_id, later_id]
         assert outbox.by_ids(session, []) == []

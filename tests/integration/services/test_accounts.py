@@ -74,7 +74,11 @@ def _audit(service: Container) -> list[tuple[str, str, str, dict[str, object]]]:
 
 def test_a_new_account_keeps_an_argon2id_hash_and_is_audited(service: Container) -> None:
     add_user(
-        service, "Ann.Lee", role=Role.SECURITY, password=PASSWORD, display_name=" Ann Lee ",
+        service,
+        "Ann.Lee",
+        role=Role.SECURITY,
+        password=PASSWORD,
+        display_name=" Ann Lee ",
         actor="cli:root",
     )
 
@@ -82,7 +86,10 @@ def test_a_new_account_keeps_an_argon2id_hash_and_is_audited(service: Container)
     assert user.password_hash.startswith("$argon2id$")
     assert PASSWORD not in user.password_hash
     assert (user.role, user.display_name, user.active, user.created_at) == (
-        "security", "Ann Lee", True, NOW,
+        "security",
+        "Ann Lee",
+        True,
+        NOW,
     )
     assert _audit(service) == [
         ("staff:user:create", "cli:root", "cli", {"username": "ann.lee", "role": "security"})
@@ -111,7 +118,10 @@ def test_signing_in_is_audited_and_noted(service: Container) -> None:
     assert signed_in.principal.role is Role.BMT
     assert _user(service).last_sign_in_at == NOW
     assert _audit(service)[-1] == (
-        "staff:session:sign_in", "user:ann", "192.0.2.7", {"username": "ann", "role": "bmt"},
+        "staff:session:sign_in",
+        "user:ann",
+        "192.0.2.7",
+        {"username": "ann", "role": "bmt"},
     )
 
 
@@ -127,17 +137,23 @@ def test_a_wrong_password_and_an_unknown_name_are_refused_alike(service: Contain
     assert _user(service).failed_attempts == 1
     failures = [a for a in _audit(service) if a[0] == "staff:session:sign_in_fail"]
     assert failures == [
-        ("staff:session:sign_in_fail", "anonymous", "192.0.2.7",
-         {"username": "ann", "reason": "wrong_password", "failed_attempts": 1}),
-        ("staff:session:sign_in_fail", "anonymous", "192.0.2.7",
-         {"username": "nobody", "reason": "unknown_user"}),
+        (
+            "staff:session:sign_in_fail",
+            "anonymous",
+            "192.0.2.7",
+            {"username": "ann", "reason": "wrong_password", "failed_attempts": 1},
+        ),
+        (
+            "staff:session:sign_in_fail",
+            "anonymous",
+            "192.0.2.7",
+            {"username": "nobody", "reason": "unknown_user"},
+        ),
     ]
     assert "not the password" not in json.dumps(_audit(service))
 
 
-def test_ten_wrong_passwords_lock_until_the_time_runs_out(
-    service: Container, clock: Clock
-) -> None:
+def test_ten_wrong_passwords_lock_until_the_time_runs_out(service: Container, clock: Clock) -> None:
     _add(service)
     for _ in range(9):
         with pytest.raises(SignInRefused):

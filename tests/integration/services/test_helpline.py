@@ -109,9 +109,7 @@ def chars(code: str, positions: Positions) -> str:
 def wrong(code: str, positions: Positions) -> str:
     """The right characters but the first, changed to another character."""
     first = code[positions[0] - 1]
-    changed = (
-        first.swapcase() if first.isalpha() else "2" if first == "9" else str(int(first) + 1)
-    )
+    changed = first.swapcase() if first.isalpha() else "2" if first == "9" else str(int(first) + 1)
     return changed + chars(code, positions)[1:]
 
 
@@ -250,7 +248,12 @@ def test_challenges_and_answers_are_audited_without_characters(world: World) -> 
     assert answered["positions"] == positions
     assert answered["result"] == "pass"
     assert set(answered) == {
-        "challenge", "provider", "prime", "positions", "result", "document_ref"
+        "challenge",
+        "provider",
+        "prime",
+        "positions",
+        "result",
+        "document_ref",
     }
 
 

@@ -82,8 +82,9 @@ def record(world: World, **changes: str) -> str:
 def test_every_email_1_carries_the_spocs_own_report_link_reused_while_valid(world: World) -> None:
     links: dict[str, set[str]] = {}
     for entry in world.emails():
-        found = re.search(r"http://127\.0\.0\.1:8000/report/([A-Za-z0-9_-]{43})",
-                          text_of(world.message(entry)))
+        found = re.search(
+            r"http://127\.0\.0\.1:8000/report/([A-Za-z0-9_-]{43})", text_of(world.message(entry))
+        )
         assert found, "email 1 has no report link"
         links.setdefault(entry.recipients[0], set()).add(found.group(1))
     assert set(links) == {"ann.lee@example.org", "bob.roe@example.org", "cat@example.com"}
@@ -99,9 +100,9 @@ def test_every_email_1_carries_the_spocs_own_report_link_reused_while_valid(worl
         assert found and links[entry.recipients[0]] == {found.group(1)}
     with world.container.uow() as uow:
         count = uow.session.scalar(
-            select(func.count()).select_from(LinkToken).where(
-                LinkToken.purpose == "report-incident"
-            )
+            select(func.count())
+            .select_from(LinkToken)
+            .where(LinkToken.purpose == "report-incident")
         )
     assert count == 3
 
@@ -232,8 +233,12 @@ def test_triage_assess_then_no_change_with_every_step_audited(world: World) -> N
     assert (assessed.state, assessed.assessment_note) == (TriageState.ASSESSED, "Checked")
     world.clock.now += timedelta(minutes=30)
     decision = decide_report(
-        world.container, reference, decision="no-change",
-        reason="Left for a new job; no reason to doubt them", actor=ACTOR, source="cli",
+        world.container,
+        reference,
+        decision="no-change",
+        reason="Left for a new job; no reason to doubt them",
+        actor=ACTOR,
+        source="cli",
     )
     assert decision.view.state is TriageState.NO_CHANGE and decision.reissue is None
     assert decision.view.waiting(world.clock.now + timedelta(days=9)) == timedelta(
@@ -245,14 +250,22 @@ def test_triage_assess_then_no_change_with_every_step_audited(world: World) -> N
     assert len(world.codes()) == 1
 
     again = decide_report(
-        world.container, reference, decision="no-change", reason="again", actor=ACTOR,
+        world.container,
+        reference,
+        decision="no-change",
+        reason="again",
+        actor=ACTOR,
         source="cli",
     )
     assert again.already
     with pytest.raises(TriageConflict, match="a decision is final"):
         decide_report(
-            world.container, reference, decision="reissue", reason="changed my mind",
-            actor=ACTOR, source="cli",
+            world.container,
+            reference,
+            decision="reissue",
+            reason="changed my mind",
+            actor=ACTOR,
+            source="cli",
         )
     with pytest.raises(TriageConflict):
         assess_report(world.container, reference, actor=ACTOR, source="cli")
@@ -262,16 +275,24 @@ def test_deciding_reissue_twice_reissues_once(world: World) -> None:
     reference = record(world)
     before = len(world.emails())
     first = decide_report(
-        world.container, reference, decision="reissue", reason="Dismissed; code known",
-        actor=ACTOR, source="cli",
+        world.container,
+        reference,
+        decision="reissue",
+        reason="Dismissed; code known",
+        actor=ACTOR,
+        source="cli",
     )
     assert first.view.state is TriageState.REISSUE
     assert first.view.assessed_at == first.view.decided_at  # assessed in the same step
     assert first.reissue is not None and len(first.reissue.replaced) == 1
     assert first.view.codes_replaced == 1 and first.view.reissue_completed_at is not None
     second = decide_report(
-        world.container, reference, decision="reissue", reason="Dismissed; code known",
-        actor=ACTOR, source="cli",
+        world.container,
+        reference,
+        decision="reissue",
+        reason="Dismissed; code known",
+        actor=ACTOR,
+        source="cli",
     )
     assert second.already and second.reissue is not None and second.reissue.already_done
     assert len(world.codes()) == 2
@@ -288,8 +309,9 @@ def test_the_list_shows_open_reports_oldest_first(world: World) -> None:
     first = record(world)
     world.clock.now += timedelta(minutes=5)
     second = record(world)
-    decide_report(world.container, first, decision="no-change", reason="fine", actor=ACTOR,
-                  source="cli")
+    decide_report(
+        world.container, first, decision="no-change", reason="fine", actor=ACTOR, source="cli"
+    )
     assert [v.reference for v in list_reports(world.container)] == [first, second]
     open_ = list_reports(world.container, states=["received", "assessed"])
     assert [v.reference for v in open_] == [second]
@@ -306,16 +328,29 @@ def live(cli: Cli, container: Container) -> Cli:
     from tests.integration.services.test_reissue import REGISTER
 
     import_register(container, REGISTER.encode(), "register.csv", actor="tester")
-    rotate(container, container.calendar.cycle_in_force(container.now()), actor="t", source="t",
-           workers=1)
+    rotate(
+        container,
+        container.calendar.cycle_in_force(container.now()),
+        actor="t",
+        source="t",
+        workers=1,
+    )
     return cli
 
 
 def test_the_cli_records_lists_shows_and_decides(live: Cli, container: Container) -> None:
     today = container.now().astimezone(container.settings.tz).date().isoformat()
     recorded = live(
-        "incidents", "record", "--provider", "PRV001", "--date", today, "--reason", "dismissed",
-        "--details", "A team leader who knew the code was dismissed.",
+        "incidents",
+        "record",
+        "--provider",
+        "PRV001",
+        "--date",
+        today,
+        "--reason",
+        "dismissed",
+        "--details",
+        "A team leader who knew the code was dismissed.",
     )
     assert recorded.exit_code == 0, recorded.output
     reference = re.search(r"INC-\d{4}-\d{4}", recorded.output).group(0)  # type: ignore[union-attr]
@@ -323,7 +358,9 @@ def test_the_cli_records_lists_shows_and_decides(live: Cli, container: Container
     listed = live("incidents", "list", "--json")
     [entry] = json.loads(listed.output)
     assert (entry["reference"], entry["state"], entry["waited"]) == (
-        reference, "received", "under a minute",
+        reference,
+        "received",
+        "under a minute",
     )
     shown = live("incidents", "show", reference)
     assert "A team leader who knew the code was dismissed." in shown.output
@@ -339,18 +376,32 @@ def test_the_cli_records_lists_shows_and_decides(live: Cli, container: Container
     assert again.exit_code == 0, again.output
     assert "was already completed" in again.output
     with container.uow() as uow:
-        assert uow.session.scalar(select(func.count()).select_from(AccessCode).where(
-            AccessCode.state == "revoked")) == 1
+        assert (
+            uow.session.scalar(
+                select(func.count()).select_from(AccessCode).where(AccessCode.state == "revoked")
+            )
+            == 1
+        )
 
 
 def test_the_cli_refuses_personal_details_without_echoing_them(live: Cli) -> None:
     result = live(
-        "incidents", "record", "--provider", "PRV001", "--date", "2026-01-05",
-        "--reason", "other", "--details", "Their NI number is QQ123456C",
+        "incidents",
+        "record",
+        "--provider",
+        "PRV001",
+        "--date",
+        "2026-01-05",
+        "--reason",
+        "other",
+        "--details",
+        "Their NI number is QQ123456C",
     )
     assert result.exit_code == InputError.exit_code
-    assert "Do not include personal details about any member of staff: remove the National " \
+    assert (
+        "Do not include personal details about any member of staff: remove the National "
         "Insurance number" in result.output
+    )
     assert "QQ123456C" not in result.output
 
 

@@ -101,9 +101,7 @@ def test_rotate_is_audited_without_key_material(cli: Cli, container: Container) 
     with container.uow() as uow:
         records = list(
             uow.session.scalars(
-                select(AuditRecord.details).where(
-                    AuditRecord.action == AuditTag.SYSTEM_KEYS_ROTATE
-                )
+                select(AuditRecord.details).where(AuditRecord.action == AuditTag.SYSTEM_KEYS_ROTATE)
             )
         )
     assert len(records) == 1
@@ -196,9 +194,7 @@ def test_status_counts_values_per_key(cli: Cli, container: Container) -> None:
     assert second_key in table.stdout
 
 
-def test_status_warns_about_a_key_missing_from_the_keyring(
-    cli: Cli, container: Container
-) -> None:
+def test_status_warns_about_a_key_missing_from_the_keyring(cli: Cli, container: Container) -> None:
     issue_for_all(container, add_providers(container, 2))
     with container.engine.begin() as connection:
         connection.execute(AccessCode.__table__.update().values(key_id="k9-lost"))

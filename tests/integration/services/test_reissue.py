@@ -14,13 +14,12 @@ from sqlalchemy import select
 from codeservice.bootstrap import Container
 from codeservice.domain.audit import AuditTag
 from codeservice.domain.calendar import Cycle
+from codeservice.domain.wording import INCIDENT_REASON, PRECAUTION_REASON
 from codeservice.errors import Conflict, InputError, NotFound
 from codeservice.services.codes import reveal_access_code, reveal_unlock_code
 from codeservice.services.helpline import code_in_force
 from codeservice.services.register import import_register
 from codeservice.services.reissue import (
-    INCIDENT_REASON,
-    PRECAUTION_REASON,
     complete_reissue,
     reissue_provider,
     reissues_between,
@@ -182,8 +181,12 @@ def test_a_reissue_replaces_the_code_in_force_at_once(world: World) -> None:
 
     revoke = world.audit(AuditTag.CODE_ACCESS_REVOKE)
     assert revoke == [
-        {"provider": "PRV001", "cycle": "2027-04", "reissue": report.reissue_id,
-         "document_ref": old.document_ref}
+        {
+            "provider": "PRV001",
+            "cycle": "2027-04",
+            "reissue": report.reissue_id,
+            "document_ref": old.document_ref,
+        }
     ]
     [summary] = world.audit(AuditTag.CODE_ACCESS_REISSUE)
     assert summary["codes_replaced"] == 1 and summary["reason"] == "Team leader dismissed"
@@ -283,8 +286,11 @@ def test_a_reissue_asked_for_before_another_completed_is_covered_by_it(world: Wo
         # An incident-less second request would take up the first; a separate row
         # stands for a report's own reissue decided meanwhile.
         second = Reissue(
-            provider_id=provider.id, reason="second", requested_by=ACTOR,
-            requested_at=world.clock.now, codes_replaced=0,
+            provider_id=provider.id,
+            reason="second",
+            requested_by=ACTOR,
+            requested_at=world.clock.now,
+            codes_replaced=0,
         )
         uow.incidents.add_reissue(second)
         second_id = second.id

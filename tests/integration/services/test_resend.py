@@ -138,9 +138,7 @@ def test_the_same_confirmation_sent_twice_sends_once(month: Container, mailbox: 
     assert len(audit_actions(month, "mail:document:resend")) == 1
 
 
-def test_two_confirmations_at_the_same_moment_send_once(
-    month: Container, mailbox: Mailbox
-) -> None:
+def test_two_confirmations_at_the_same_moment_send_once(month: Container, mailbox: Mailbox) -> None:
     delivery_id = _delivery_id(month, PRIYA)
     seen = resend_target(month, delivery_id).document_message_id
     start = threading.Barrier(2)
@@ -148,9 +146,7 @@ def test_two_confirmations_at_the_same_moment_send_once(
 
     def click() -> None:
         start.wait()
-        outcomes.append(
-            resend_document(month, delivery_id, seen=seen, actor=ACTOR, source="test")
-        )
+        outcomes.append(resend_document(month, delivery_id, seen=seen, actor=ACTOR, source="test"))
 
     clicks = [threading.Thread(target=click) for _ in range(2)]
     for thread in clicks:
@@ -215,7 +211,6 @@ def test_nothing_is_resent_for_a_revoked_code(
 def test_a_resent_replacement_still_says_it_is_a_reissue(
     month: Container, mailbox: Mailbox
 ) -> None:
-
 
     reissue_provider(month, "PRV001", reason="A test precaution.", actor="test", source="test")
     work_outbox(month, mailbox)

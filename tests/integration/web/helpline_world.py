@@ -96,9 +96,7 @@ def wrong_case(code: str, positions: Positions | list[int]) -> str | None:
 def wrong(code: str, positions: Positions | list[int]) -> str:
     """The right characters but the first, changed to another character."""
     first = code[positions[0] - 1]
-    changed = (
-        first.swapcase() if first.isalpha() else "2" if first == "9" else str(int(first) + 1)
-    )
+    changed = first.swapcase() if first.isalpha() else "2" if first == "9" else str(int(first) + 1)
     return changed + chars(code, positions)[1:]
 
 

@@ -67,7 +67,10 @@ def test_the_dashboard_has_the_cycle_in_force_and_the_next(
     assert (counts["acknowledged"], counts["unlock_sent"]) == (1, 1)
     first = april["acknowledgements_by_day"][0]
     assert first == {
-        "day": "2027-03-31", "acknowledgements": 1, "cumulative": 1, "activation": False
+        "day": "2027-03-31",
+        "acknowledgements": 1,
+        "cumulative": 1,
+        "activation": False,
     }
 
 
@@ -157,9 +160,7 @@ def test_another_role_is_refused_with_403(client: TestClient, web_container: Con
     }
 
 
-def test_a_signed_in_bmt_browser_can_read_it(
-    client: TestClient, web_container: Container
-) -> None:
+def test_a_signed_in_bmt_browser_can_read_it(client: TestClient, web_container: Container) -> None:
     signed_in_client(client, web_container, Role.BMT)
 
     assert client.get("/api/v1/dashboard").status_code == 200

@@ -212,9 +212,7 @@ def test_the_export_shows_the_unlock_code_once_and_hands_the_file_over_once(
     form = bmt.get("/bmt/export")
     assert 'value="2027-04" checked' in form.text
 
-    ready = bmt.post(
-        "/bmt/export", data={"csrf_token": csrf_field(form.text), "cycle": "2027-04"}
-    )
+    ready = bmt.post("/bmt/export", data={"csrf_token": csrf_field(form.text), "cycle": "2027-04"})
 
     assert ready.status_code == 200 and ready.headers["cache-control"] == "no-store"
     unlock_code = re.search(r'id="unlock-code">([^<]+)<', ready.text)[1]  # type: ignore[index]
@@ -223,9 +221,9 @@ def test_the_export_shows_the_unlock_code_once_and_hands_the_file_over_once(
     file = bmt.post("/bmt/export/download", data=download)
     assert file.status_code == 200
     assert file.headers["cache-control"] == "no-store"
-    assert 'filename="provider-direct-code-list-2027-04.docx"' in file.headers[
-        "content-disposition"
-    ]
+    assert (
+        'filename="provider-direct-code-list-2027-04.docx"' in file.headers["content-disposition"]
+    )
     assert len(read_code_list(decrypt_document(file.content, unlock_code))) == 8
     assert bmt.post("/bmt/export/download", data=download).status_code == 410
     ((_, actor, details),) = audit_actions(web_container, "code:list:export")

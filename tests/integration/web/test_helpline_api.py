@@ -135,9 +135,7 @@ def test_each_refusal_has_its_code_and_status(
 ) -> None:
     assert error_of(api.post(CHALLENGES, {"provider_ref": "PRV003"})) == (422, "not_eligible")
     assert error_of(api.post(CHALLENGES, {"provider_ref": "NOPE99"})) == (422, "not_eligible")
-    assert error_of(api.post(CHALLENGES, {"provider_ref": "PRV00"})) == (
-        422, "ambiguous_provider"
-    )
+    assert error_of(api.post(CHALLENGES, {"provider_ref": "PRV00"})) == (422, "ambiguous_provider")
     assert error_of(api.post(CHALLENGES, {"provider_ref": "PRV004"})) == (409, "no_code_in_force")
     assert error_of(api.answer("x" * 22, "abc")) == (404, "challenge_not_found")
 
@@ -157,7 +155,8 @@ def test_each_refusal_has_its_code_and_status(
             "result": "fail"
         }
     assert error_of(api.post(CHALLENGES, {"provider_ref": "PRV001"})) == (
-        423, "verification_locked"
+        423,
+        "verification_locked",
     )
 
 
@@ -197,7 +196,8 @@ def test_a_token_is_needed_and_it_must_be_an_agents(
 
     bmt = {"Authorization": "Bearer " + make_token(web_container, "dashboard", Role.BMT)}
     assert error_of(api.post(CHALLENGES, {"provider_ref": "PRV001"}, headers=bmt)) == (
-        403, "forbidden"
+        403,
+        "forbidden",
     )
     started = api.start()
     refused = api.post(f"{CHALLENGES}/{started['id']}/answer", {"characters": "abc"}, headers=bmt)
@@ -243,7 +243,15 @@ def test_the_openapi_document_describes_bodies_and_errors(app: FastAPI) -> None:
 
     assert set(start["responses"]) == {"201", "400", "401", "403", "409", "422", "423"}
     assert set(answer["responses"]) == {
-        "200", "400", "401", "403", "404", "409", "410", "422", "423"
+        "200",
+        "400",
+        "401",
+        "403",
+        "404",
+        "409",
+        "410",
+        "422",
+        "423",
     }
     assert "verification_locked" in answer["responses"]["423"]["description"]
     components = schema["components"]["schemas"]

@@ -67,9 +67,7 @@ def positions_of(html: str) -> list[int]:
     return [int(p) for p in re.findall(r">(\d)<", match.group(1))]
 
 
-def answer(
-    client: TestClient, world: HelplineWorld, path: str, characters: str, page: str
-) -> str:
+def answer(client: TestClient, world: HelplineWorld, path: str, characters: str, page: str) -> str:
     world.given.append(characters)
     fields = {f"character-{i}": c for i, c in enumerate(characters, start=1)}
     response = client.post(path + "/answer", data={"csrf_token": csrf_field(page), **fields})
@@ -141,8 +139,11 @@ def test_a_check_passes_without_the_code_ever_on_a_page(
     assert len(inputs) == 3
     for number, (input_html, position) in enumerate(zip(inputs, positions, strict=True), 1):
         for attribute in (
-            f'id="character-{number}"', 'maxlength="1"', 'autocomplete="off"',
-            'spellcheck="false"', 'autocapitalize="off"',
+            f'id="character-{number}"',
+            'maxlength="1"',
+            'autocomplete="off"',
+            'spellcheck="false"',
+            'autocapitalize="off"',
         ):
             assert attribute in input_html
         assert "value=" not in input_html
@@ -209,8 +210,12 @@ def test_a_missing_character_is_asked_for_and_nothing_typed_comes_back(
     assert all("value=" not in i for i in re.findall(r"<input[^>]*app-character[^>]*>", form))
     too_many = agent.post(
         path + "/answer",
-        data={"csrf_token": csrf_field(form), "character-1": "ab", "character-2": "c",
-              "character-3": "d"},
+        data={
+            "csrf_token": csrf_field(form),
+            "character-1": "ab",
+            "character-2": "c",
+            "character-3": "d",
+        },
     )
     assert too_many.status_code == 422
     assert f"Enter only one character for character {positions[0]}" in too_many.text
@@ -262,9 +267,7 @@ def test_an_expired_check_offers_a_new_one_with_the_same_positions(
     assert "Same positions as the failed check" in again
 
 
-def test_three_fails_lock_the_provider_for_the_day(
-    agent: TestClient, world: HelplineWorld
-) -> None:
+def test_three_fails_lock_the_provider_for_the_day(agent: TestClient, world: HelplineWorld) -> None:
     for _ in range(3):
         path = start(agent, world, "SUB101")
         page = agent.get(path).text
@@ -286,9 +289,7 @@ def test_three_fails_lock_the_provider_for_the_day(
     ]
 
 
-def test_a_check_opened_before_the_lock_is_refused(
-    agent: TestClient, world: HelplineWorld
-) -> None:
+def test_a_check_opened_before_the_lock_is_refused(agent: TestClient, world: HelplineWorld) -> None:
     waiting = start(agent, world)
     waiting_page = agent.get(waiting).text
     for _ in range(3):

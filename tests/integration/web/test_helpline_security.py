@@ -47,7 +47,9 @@ def check(
     world: HelplineWorld, ref: str, *, right: bool, positions: Positions | None = None
 ) -> None:
     view = start_challenge(
-        world.container, ref, agent="user:agent.user",
+        world.container,
+        ref,
+        agent="user:agent.user",
         rng=None if positions is None else drawing(positions),
     )
     code = world.code("PRV001" if ref == "SUB101" else ref)
@@ -87,9 +89,7 @@ def test_the_security_team_unlocks_a_locked_provider_after_confirming(
     assert_no_secret_in([before, page, confirm.text, done.text], world, baseline=[before])
 
 
-def test_unlocking_what_is_not_locked_says_so(
-    security: TestClient, world: HelplineWorld
-) -> None:
+def test_unlocking_what_is_not_locked_says_so(security: TestClient, world: HelplineWorld) -> None:
     confirm = security.get(UNLOCK)
     assert confirm.status_code == 409
     assert "Verification for Northfield Employment Ltd (PRV001) is not locked today." in (

@@ -74,8 +74,13 @@ def test_the_form_shows_the_provider_and_the_annex_b_fields(
     assert "Report a potential security incident" in text
     assert "Northfield Ltd (PRV001)" in text and "Ann Lee" in text
     assert "Do not include personal details about any member of staff" in text
-    for name in ("subcontractor", "change-date-day", "change-date-month", "change-date-year",
-                 "details"):
+    for name in (
+        "subcontractor",
+        "change-date-day",
+        "change-date-month",
+        "change-date-year",
+        "details",
+    ):
         assert f'name="{name}"' in text
     assert text.count('name="reason"') == 5
     assert "A member of staff was dismissed" in text
@@ -99,7 +104,10 @@ def test_sending_the_form_records_the_report_and_shows_its_reference(
 
     [report] = reports(web_container)
     assert (report.reference, report.state, report.reported_by, report.subcontractor) == (
-        "INC-2027-0001", "received", f"spoc:{spoc_id}", "Step Forward Mentoring",
+        "INC-2027-0001",
+        "received",
+        f"spoc:{spoc_id}",
+        "Step Forward Mentoring",
     )
     assert report.details == VALID["details"]
     assert [row[1:] for row in outbox_rows(web_container)] == [
@@ -116,8 +124,9 @@ def test_personal_details_are_refused_saying_why_and_everything_typed_is_kept(
 ) -> None:
     path, _ = report_path(web_container)
     typed = "Dismissed on Monday. NI number QQ123456C, knew the code."
-    response = send(client, path, details=typed, subcontractor="Riverside Trust",
-                    reason="suspected-fraud")
+    response = send(
+        client, path, details=typed, subcontractor="Riverside Trust", reason="suspected-fraud"
+    )
     assert response.status_code == 422
     text = response.text
     message = (
@@ -142,8 +151,9 @@ def test_missing_answers_are_each_named_and_linked(
 ) -> None:
     path, _ = report_path(web_container)
     response = send(
-        client, path, **{"change-date-day": "31", "change-date-month": "2", "reason": "",
-                         "details": ""},
+        client,
+        path,
+        **{"change-date-day": "31", "change-date-month": "2", "reason": "", "details": ""},
     )
     assert response.status_code == 422
     text = response.text
@@ -167,9 +177,7 @@ def test_a_form_without_its_csrf_token_is_refused(
     assert reports(web_container) == []
 
 
-def test_a_link_that_cannot_be_used_says_why(
-    web_container: Container, client: TestClient
-) -> None:
+def test_a_link_that_cannot_be_used_says_why(web_container: Container, client: TestClient) -> None:
     assert client.get("/report/" + "A" * 43).status_code == 404
     assert "This link is not valid" in client.get("/report/nonsense").text
 

@@ -22,8 +22,13 @@ TRIAGE = "/security/incidents"
 def a_report(container: Container, details: str = "Team leader dismissed; knew the code.") -> str:
     make_ack_link(container)  # PRV001 with a SPoC and April's code, issued
     return record_report(
-        container, provider_ref="PRV001", change_date="2027-03-29", reason="dismissed",
-        details=details, actor="cli:sec", source="cli",
+        container,
+        provider_ref="PRV001",
+        change_date="2027-03-29",
+        reason="dismissed",
+        details=details,
+        actor="cli:sec",
+        source="cli",
     ).reference
 
 
@@ -116,8 +121,11 @@ def test_a_final_decision_cannot_be_changed_from_the_page(
     page = client.get("/staff")  # the decided report has no form left: any page's token
     again = client.post(
         f"{path}/decide",
-        data={"decision": "reissue", "reason": "Changed my mind",
-              "csrf_token": csrf_field(page.text)},
+        data={
+            "decision": "reissue",
+            "reason": "Changed my mind",
+            "csrf_token": csrf_field(page.text),
+        },
     )
     assert again.status_code == 422
     assert "a decision is final" in again.text

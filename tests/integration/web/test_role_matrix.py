@@ -125,8 +125,11 @@ EXPECTED: dict[tuple[str, str], Expect] = {
         Role.BMT, ok=404, path=UNKNOWN_DELIVERY + "/resend-unlock"
     ),
     ("GET", "/bmt/cycles/{cycle}/rotation"): page(Role.BMT, path=BMT_CYCLE + "/rotation"),
-    ("POST", "/bmt/cycles/{cycle}/rotation"): page(
-        Role.BMT, ok=409, path=BMT_CYCLE + "/rotation"
+    ("POST", "/bmt/cycles/{cycle}/rotation"): page(Role.BMT, ok=409, path=BMT_CYCLE + "/rotation"),
+    # SPoCs added since the cycle's code was issued: nobody waiting, so nothing is sent.
+    ("GET", "/bmt/cycles/{cycle}/new-spocs"): page(Role.BMT, path=BMT_CYCLE + "/new-spocs"),
+    ("POST", "/bmt/cycles/{cycle}/new-spocs"): page(
+        Role.BMT, ok=303, path=BMT_CYCLE + "/new-spocs"
     ),
     ("GET", "/bmt/export"): page(Role.BMT),
     ("POST", "/bmt/export"): page(Role.BMT, ok=422),

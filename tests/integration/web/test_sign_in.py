@@ -51,7 +51,7 @@ def test_the_sign_in_page_is_a_govuk_form_with_csrf(client: TestClient) -> None:
 
     assert page.status_code == 200
     html = page.text
-    assert "<h1 class=\"govuk-heading-l\">Sign in</h1>" in html
+    assert '<h1 class="govuk-heading-l">Sign in</h1>' in html
     assert 'autocomplete="username"' in html
     assert 'autocomplete="current-password"' in html
     assert 'type="password"' in html
@@ -154,9 +154,7 @@ def test_empty_fields_get_their_own_messages(client: TestClient) -> None:
     assert '<a href="#password">Enter your password</a>' in response.text
 
 
-def test_sign_in_needs_the_forms_csrf_token(
-    web_container: Container, client: TestClient
-) -> None:
+def test_sign_in_needs_the_forms_csrf_token(web_container: Container, client: TestClient) -> None:
     make_staff(web_container, "ann", Role.BMT)
     client.get("/sign-in")
 
@@ -169,8 +167,14 @@ def test_sign_in_needs_the_forms_csrf_token(
 
 @pytest.mark.parametrize(
     "target",
-    ["https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:alert(1)",
-     "/sign-out", "staff"],
+    [
+        "https://evil.example/",
+        "//evil.example/",
+        "/\\evil.example",
+        "javascript:alert(1)",
+        "/sign-out",
+        "staff",
+    ],
 )
 def test_only_local_pages_are_returned_to(
     web_container: Container, client: TestClient, target: str
@@ -179,7 +183,7 @@ def test_only_local_pages_are_returned_to(
 
     response = sign_in(client, "ann", next_path=target)
 
-    assert response.headers["location"] == "/staff"
+    assert response.headers["location"] == "/bmt"
 
 
 @pytest.fixture
@@ -239,9 +243,7 @@ def test_signing_out_ends_the_session_even_for_a_copied_cookie(
     assert audit_actions(web_container, "staff:session:sign_out")[0][1] == "user:ann"
 
 
-def test_sign_out_needs_the_forms_csrf_token(
-    web_container: Container, client: TestClient
-) -> None:
+def test_sign_out_needs_the_forms_csrf_token(web_container: Container, client: TestClient) -> None:
     make_staff(web_container, "ann", Role.BMT)
     sign_in(client, "ann")
 
@@ -324,8 +326,8 @@ def test_a_signed_in_visit_to_sign_in_goes_home(
     make_staff(web_container, "ann", Role.BMT)
     sign_in(client, "ann")
 
-    assert client.get("/sign-in", follow_redirects=False).headers["location"] == "/staff"
-    assert client.get("/", follow_redirects=False).headers["location"] == "/staff"
+    assert client.get("/sign-in", follow_redirects=False).headers["location"] == "/bmt"
+    assert client.get("/", follow_redirects=False).headers["location"] == "/bmt"
 
 
 def test_machines_use_bearer_tokens_on_the_api(
@@ -344,7 +346,9 @@ def test_machines_use_bearer_tokens_on_the_api(
     for refused in (missing, wrong_scheme, revoked):
         assert refused.status_code == 401
         assert refused.headers["www-authenticate"].startswith("Bearer")
-        assert refused.json() == {"error": "a valid API token is required"}
+        assert refused.json() == {
+            "error": {"code": "unauthenticated", "message": "a valid API token is required"}
+        }
 
 
 def test_tokens_do_not_open_pages(web_container: Container, client: TestClient) -> None:
@@ -374,7 +378,9 @@ def test_an_api_route_refuses_the_wrong_role_with_json(
     allowed = client.get("/api/test-security-only", headers={"Authorization": f"Bearer {security}"})
 
     assert refused.status_code == 403
-    assert refused.json() == {"error": "the agent role may not use this"}
+    assert refused.json() == {
+        "error": {"code": "forbidden", "message": "the agent role may not use this"}
+    }
     assert allowed.json() == {"name": "siem"}
 
 

@@ -135,9 +135,7 @@ def test_a_session_ends_after_idle_time_and_at_the_longest() -> None:
 def test_a_session_from_the_future_is_not_current() -> None:
     policy = SessionPolicy(idle=timedelta(minutes=30), longest=timedelta(hours=12))
 
-    assert not policy.is_current(
-        started_at=NOW, last_seen_at=NOW + timedelta(hours=1), now=NOW
-    )
+    assert not policy.is_current(started_at=NOW, last_seen_at=NOW + timedelta(hours=1), now=NOW)
 
 
 def test_the_audit_names_people_and_machines_apart() -> None:

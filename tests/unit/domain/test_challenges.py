@@ -38,16 +38,21 @@ NOW = datetime(2027, 4, 14, 10, 0, tzinfo=UTC)
 
 
 def test_positions_are_uniform_over_the_56_sets() -> None:
-    rng = secrets.SystemRandom()
+    """Drawn as the service draws them, from the system's random source.
+
+    A uniform sampler fails a test at p = 0.001 once in a thousand runs, so a failure
+    is drawn again once: a real bias fails both, a fair sampler fails both once in a
+    million runs.
+    """
     sets = list(combinations(range(1, 9), 3))
     assert len(sets) == 56
-    draws = 56_000
 
-    counts = Counter(draw_positions(rng) for _ in range(draws))
+    def p_value() -> float:
+        counts = Counter(draw_positions() for _ in range(56_000))
+        assert set(counts) == set(sets)
+        return float(chisquare([counts[s] for s in sets]).pvalue)
 
-    assert set(counts) == set(sets)
-    observed = [counts[s] for s in sets]
-    assert chisquare(observed).pvalue > 0.001
+    assert p_value() > 0.001 or p_value() > 0.001
 
 
 def test_positions_are_three_distinct_in_order() -> None:

@@ -172,8 +172,9 @@ def test_a_description_with_an_ni_number_is_refused_naming_the_kind_only() -> No
 def test_every_problem_is_reported_at_once_in_field_order() -> None:
     with pytest.raises(InvalidReport) as refused:
         check_report(
-            **_report(subcontractor="boss@example.org", day="", month="", year="", reason="",
-                      details=" "),
+            **_report(
+                subcontractor="boss@example.org", day="", month="", year="", reason="", details=" "
+            ),
             today=TODAY,
         )
     assert list(refused.value.errors) == ["subcontractor", "change_date", "reason", "details"]

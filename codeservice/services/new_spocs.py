@@ -1,0 +1,276 @@
+"""SPoCs added after issue day get the codes in use.
+
+A rotation or a reissue sends email 1 to the SPoCs active at that moment. A SPoC the
+BMT adds later — typically the replacement of one who left mid-month — has no
+delivery for the codes already issued, so nothing would ever reach them. Here they
+get what the others got: the same document (rebuilt from the sealed code and unlock
+code, so the same unlock code opens it), their own acknowledgement link, and after
+acknowledging the same email 2.
+
+Each code is sent in one transaction under a lock on its provider (the lock a
+reissue takes too), rechecking who still has no delivery; the unique (code, SPoC)
+delivery is the last guard. Two runs at once send one email each SPoC; a run killed
+midway and run again sends the rest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, select
+from sqlalchemy.exc import IntegrityError
+
+from codeservice.bootstrap import Container
+from codeservice.domain.audit import AuditTag
+from codeservice.domain.calendar import Cycle
+from codeservice.errors import Conflict, NotFound
+from codeservice.services import audit
+from codeservice.services.codes import reveal_unlock_code
+from codeservice.services.document_work import DocumentJob, make_document
+from codeservice.services.issuing import deliver_to_spoc, rebuilt_content
+from codeservice.storage.models import AccessCode, Delivery, Provider, Spoc
+from codeservice.storage.uow import UnitOfWork
+
+LIVE = ("issued", "active")
+
+
+@dataclass(frozen=True)
+class NewSpoc:
+    """One active SPoC without the delivery of a code in use: who, and which code."""
+
+    provider_ref: str
+    provider_name: str
+    cycle: str
+    document_ref: str
+    code_state: str  # "issued", or "active" once the Monday's activation job has run
+    spoc_id: int
+    spoc_name: str
+    spoc_email: str
+    code_id: int = field(repr=False)
+
+    def as_dict(self) -> dict[str, Any]:
+        found = asdict(self)
+        del found["code_id"]
+        return found
+
+
+@dataclass(frozen=True)
+class SentToSpoc:
+    spoc: NewSpoc
+    delivery_id: int
+    message_id: int
+
+
+@dataclass
+class NewSpocsReport:
+    """What a send did: ``sent`` now, and how many active SPoCs needed nothing."""
+
+    sent: list[SentToSpoc] = field(default_factory=list)
+    needed_nothing: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "sent": [
+                {**s.spoc.as_dict(), "delivery_id": s.delivery_id, "message_id": s.message_id}
+                for s in self.sent
+            ],
+            "needed_nothing": self.needed_nothing,
+        }
+
+
+@dataclass(frozen=True)
+class _Pair:
+    """An active SPoC of a live code's provider, and whether they have its delivery."""
+
+    code: AccessCode
+    spoc: Spoc
+    delivered: bool
+
+
+def pending_new_spocs(
+    container: Container, *, cycle: str | None = None, provider_ref: str | None = None
+) -> list[NewSpoc]:
+    """Every active SPoC of an active prime provider without the code in use (or next)."""
+    with container.uow() as uow:
+        pairs = _pairs(uow, container.now(), *_scope(uow, cycle, provider_ref))
+        return [_view(p) for p in pairs if not p.delivered]
+
+
+def send_to_new_spocs(
+    container: Container,
+    *,
+    actor: str,
+    source: str,
+    cycle: str | None = None,
+    provider_ref: str | None = None,
+    only: Collection[tuple[int, int]] | None = None,
+) -> NewSpocsReport:
+    """Email 1 to every SPoC ``pending_new_spocs`` lists; the others need nothing.
+
+    ``only`` — the (code id, SPoC id) pairs a confirmation page showed — keeps the send
+    to what the person confirmed: a SPoC added since the page was shown waits for the
+    next confirmation.
+    """
+    report = NewSpocsReport()
+    chosen = None if only is None else frozenset(only)
+    with container.uow() as uow:
+        scope = _scope(uow, cycle, provider_ref)
+        pairs = _pairs(uow, container.now(), *scope)
+        waiting = sorted({p.code.id for p in pairs if _to_send(p, chosen)})
+        report.needed_nothing = sum(1 for p in pairs if p.code.id not in waiting)
+    for code_id in waiting:
+        _send_code(container, code_id, report, chosen, actor=actor, source=source)
+    return report
+
+
+def _to_send(pair: _Pair, chosen: frozenset[tuple[int, int]] | None) -> bool:
+    return not pair.delivered and (chosen is None or (pair.code.id, pair.spoc.id) in chosen)
+
+
+def _send_code(
+    container: Container,
+    code_id: int,
+    report: NewSpocsReport,
+    chosen: frozenset[tuple[int, int]] | None,
+    *,
+    actor: str,
+    source: str,
+) -> None:
+    with container.uow() as uow:
+        code = uow.session.get(AccessCode, code_id)
+        assert code is not None
+        content = rebuilt_content(uow, container, code)
+        unlock_code = reveal_unlock_code(container.keyring, code)
+    # Building and encrypting take a tenth of a second: outside the transaction.
+    document = make_document(DocumentJob(content=content, unlock_code=unlock_code)).data
+
+    now = container.now()
+    with container.uow() as uow:
+        code = uow.session.get(AccessCode, code_id)
+        assert code is not None
+        # The lock a reissue takes: the code cannot be replaced while we send it, and a
+        # second run waits here, then finds the deliveries this one made.
+        uow.incidents.lock_provider(code.provider_id)
+        uow.session.refresh(code)
+        pairs = _pairs(uow, now, code_id=code_id)
+        waiting = [p for p in pairs if _to_send(p, chosen)]
+        try:
+            sent = [
+                _deliver(
+                    uow, container, code, pair, document, content.reissue_reason, now, actor, source
+                )
+                for pair in waiting
+            ]
+            uow.commit()
+        except IntegrityError:  # another run made one of these deliveries first
+            uow.rollback()
+            report.needed_nothing += len(pairs)
+            return
+    report.sent.extend(sent)
+    report.needed_nothing += len(pairs) - len(waiting)
+
+
+def _deliver(
+    uow: UnitOfWork,
+    container: Container,
+    code: AccessCode,
+    pair: _Pair,
+    document: bytes,
+    reissue_reason: str | None,
+    now: datetime,
+    actor: str,
+    source: str,
+) -> SentToSpoc:
+    delivery = deliver_to_spoc(uow, container, code, pair.spoc, document, now, reissue_reason)
+    assert delivery.document_message_id is not None
+    audit.record(
+        uow,
+        container.keyring.audit_key,
+        actor=actor,
+        action=AuditTag.MAIL_DOCUMENT_NEW_SPOC,
+        source=source,
+        details={
+            "provider": code.provider.ref,
+            "cycle": code.cycle,
+            "document_ref": code.document_ref,
+            "delivery_id": delivery.id,
+            "spoc_id": pair.spoc.id,
+            "message_id": delivery.document_message_id,
+        },
+        now=now,
+    )
+    return SentToSpoc(_view(pair), delivery.id, delivery.document_message_id)
+
+
+def _scope(
+    uow: UnitOfWork, cycle: str | None, provider_ref: str | None
+) -> tuple[str | None, int | None]:
+    """The filters, checked: a cycle's text, a prime provider's id."""
+    cycle_text = None if cycle is None else str(Cycle.parse(cycle))
+    if provider_ref is None:
+        return cycle_text, None
+    provider = uow.register.get_provider(provider_ref.strip())
+    if provider is None:
+        raise NotFound(f"no provider with ref {provider_ref!r} is on the register")
+    if provider.prime is not None:
+        raise Conflict(
+            f"{provider.ref} is a subcontractor of {provider.prime.ref}; access codes and "
+            f"SPoCs belong to prime providers: use --provider {provider.prime.ref}"
+        )
+    if not provider.active:
+        raise Conflict(f"{provider.name} ({provider.ref}) is no longer an active provider")
+    return cycle_text, provider.id
+
+
+def _pairs(
+    uow: UnitOfWork,
+    now: datetime,
+    cycle: str | None = None,
+    provider_id: int | None = None,
+    *,
+    code_id: int | None = None,
+) -> list[_Pair]:
+    """Live codes of active primes × their active SPoCs, with any delivery between them."""
+    query = (
+        select(AccessCode, Spoc, Delivery.id)
+        .join(Provider, Provider.id == AccessCode.provider_id)
+        .join(Spoc, and_(Spoc.provider_id == Provider.id, Spoc.active.is_(True)))
+        .outerjoin(
+            Delivery, and_(Delivery.access_code_id == AccessCode.id, Delivery.spoc_id == Spoc.id)
+        )
+        .where(
+            AccessCode.state.in_(LIVE),
+            AccessCode.active_until > now,
+            Provider.active.is_(True),
+            Provider.prime_id.is_(None),
+        )
+        .order_by(Provider.ref, AccessCode.cycle, Spoc.id)
+    )
+    if cycle is not None:
+        query = query.where(AccessCode.cycle == cycle)
+    if provider_id is not None:
+        query = query.where(Provider.id == provider_id)
+    if code_id is not None:
+        query = query.where(AccessCode.id == code_id)
+    rows = uow.session.execute(query).all()
+    return [
+        _Pair(code, spoc, delivered=delivery_id is not None) for code, spoc, delivery_id in rows
+    ]
+
+
+def _view(pair: _Pair) -> NewSpoc:
+    code, spoc = pair.code, pair.spoc
+    return NewSpoc(
+        provider_ref=code.provider.ref,
+        provider_name=code.provider.name,
+        cycle=code.cycle,
+        document_ref=code.document_ref,
+        code_state=code.state,
+        spoc_id=spoc.id,
+        spoc_name=spoc.name,
+        spoc_email=spoc.email,
+        code_id=code.id,
+    )
