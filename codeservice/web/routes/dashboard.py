@@ -50,6 +50,7 @@ class CyclePanel:
     chart: BarChart | None
     rotation_refused: str | None  # why no rotation can run from here; None: it can
     rotation_running: bool
+    new_spocs: int  # SPoCs added since the cycle's code was issued who have not had it
 
 
 def cycle_panel(container: Container, request: Request, cycle: Cycle, heading: str) -> CyclePanel:
@@ -63,6 +64,7 @@ def cycle_panel(container: Container, request: Request, cycle: Cycle, heading: s
         chart=acknowledgement_chart(board.acknowledgements, today) if board.issued else None,
         rotation_refused=rotation_refusal(container, board),
         rotation_running=run is not None and run.running,
+        new_spocs=len(pending_new_spocs(container, cycle=str(cycle))) if board.issued else 0,
     )
 
 

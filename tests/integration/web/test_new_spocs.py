@@ -74,6 +74,15 @@ def test_the_cycle_page_shows_who_has_not_had_the_document(
     assert 'id="new-spocs-panel"' not in bmt.get("/bmt/cycles/2027-05").text
 
 
+def test_the_dashboard_says_who_is_waiting(bmt: TestClient, april: Container) -> None:
+    home = bmt.get("/bmt").text
+
+    warning = _text(home.split('id="cycle-2027-04-new-spocs"')[1].split("</div>")[0])
+    assert "1 SPoC added since the issue day has not had this cycle's code." in warning
+    assert f'href="{NEW_SPOCS}"' in home
+    assert 'id="cycle-2027-03-new-spocs"' not in home
+
+
 def test_the_confirmation_page_changes_nothing(bmt: TestClient, april: Container) -> None:
     before = snapshot(april)
 
