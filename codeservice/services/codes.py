@@ -164,10 +164,14 @@ def _stored_if_unused(
     return row
 
 
+class SecondLiveCode(Conflict):
+    """The provider already has a code for the cycle that has not been revoked."""
+
+
 def _refuse_second_live_code(uow: UnitOfWork, provider: Provider, cycle: str) -> None:
     live = uow.codes.live_for(provider.id, cycle)
     if live is not None:
-        raise Conflict(
+        raise SecondLiveCode(
             f"provider {provider.ref} already has a {live.state} access code for cycle {cycle} "
             f"(document {live.document_ref}); revoke it before issuing another"
         )

@@ -22,7 +22,7 @@ from codeservice.domain.calendar import Cycle, CycleDates
 from codeservice.domain.codes import Alphabet
 from codeservice.errors import Conflict
 from codeservice.services import audit
-from codeservice.services.codes import CodeMaterial, draw_code_material
+from codeservice.services.codes import CodeMaterial, SecondLiveCode, draw_code_material
 from codeservice.services.document_work import (
     DocumentJob,
     EncryptedDocument,
@@ -184,18 +184,24 @@ def _commit_provider(
         if uow.codes.live_for(provider.id, str(cycle)) is not None:
             report.already_done += 1  # another process finished it meanwhile
             return
-        issued = issue_to_spocs(
-            uow,
-            container,
-            provider=provider,
-            cycle=str(cycle),
-            issue_at=dates.issue_at,
-            active_from=dates.active_from,
-            active_until=dates.active_until,
-            state="active" if dates.active_from <= now else "issued",
-            prepared=PreparedCode(material=prepared.material, document=document.data),
-            now=now,
-        )
+        try:
+            issued = issue_to_spocs(
+                uow,
+                container,
+                provider=provider,
+                cycle=str(cycle),
+                issue_at=dates.issue_at,
+                active_from=dates.active_from,
+                active_until=dates.active_until,
+                state="active" if dates.active_from <= now else "issued",
+                prepared=PreparedCode(material=prepared.material, document=document.data),
+                now=now,
+            )
+        except SecondLiveCode:
+            # Another rotation of this cycle (the scheduler's, or one started by hand)
+            # committed this provider's code between our check and our insert.
+            report.already_done += 1
+            return
         code = issued.access_code
         audit.record(
             uow,
