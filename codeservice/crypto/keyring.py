@@ -67,6 +67,17 @@ def code_context(provider_ref: str, cycle: str, purpose: str) -> bytes:
     return f"codeservice/v1/{purpose}/{provider_ref}/{cycle}".encode()
 
 
+def download_context(ticket_digest: bytes) -> bytes:
+    """The context that binds a file waiting for its one download to its ticket's digest.
+
+    Its own kind ("download" is not a code purpose), so a sealed code can never be
+    opened as a download or the other way round.
+    """
+    if len(ticket_digest) != 32:
+        raise ValueError("a download's context needs the 32-byte digest of its ticket")
+    return f"codeservice/v1/download/{ticket_digest.hex()}".encode()
+
+
 @dataclass(frozen=True)
 class _Envelope:
     key_id: str
@@ -107,10 +118,7 @@ def key_id_of(sealed: bytes) -> str:
 def _header(key_id: str, context: bytes) -> bytes:
     raw_id = key_id.encode("ascii")
     return (
-        bytes([ENVELOPE_VERSION, len(raw_id)])
-        + raw_id
-        + len(context).to_bytes(2, "big")
-        + context
+        bytes([ENVELOPE_VERSION, len(raw_id)]) + raw_id + len(context).to_bytes(2, "big") + context
     )
 
 

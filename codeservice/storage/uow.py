@@ -10,6 +10,7 @@ from codeservice.storage.repositories.accounts import AccountRepository
 from codeservice.storage.repositories.audit import AuditRepository
 from codeservice.storage.repositories.codes import AccessCodeRepository
 from codeservice.storage.repositories.distribution import DeliveryRepository
+from codeservice.storage.repositories.downloads import DownloadRepository
 from codeservice.storage.repositories.helpline import HelplineRepository
 from codeservice.storage.repositories.incidents import IncidentRepository
 from codeservice.storage.repositories.register import RegisterRepository
@@ -32,6 +33,7 @@ class UnitOfWork:
         self.accounts = AccountRepository(self.session)
         self.helpline = HelplineRepository(self.session)
         self.incidents = IncidentRepository(self.session)
+        self.downloads = DownloadRepository(self.session)
         return self
 
     def __exit__(

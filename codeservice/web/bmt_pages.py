@@ -17,7 +17,6 @@ from codeservice.errors import InputError, NotFound
 from codeservice.web.auth import require_role
 from codeservice.web.dependencies import container_of, pages_of
 from codeservice.web.navigation import staff_navigation
-from codeservice.web.one_time_downloads import OneTimeDownloads
 from codeservice.web.rotation_runs import RotationRuns
 
 BMT_HOME = "/bmt"
@@ -88,12 +87,3 @@ def rotation_runs(request: Request) -> RotationRuns:
             runs = request.app.state.rotation_runs = RotationRuns()
         assert isinstance(runs, RotationRuns)
         return runs
-
-
-def downloads(request: Request) -> OneTimeDownloads:
-    with _state_lock:
-        waiting = getattr(request.app.state, "one_time_downloads", None)
-        if waiting is None:
-            waiting = request.app.state.one_time_downloads = OneTimeDownloads()
-        assert isinstance(waiting, OneTimeDownloads)
-        return waiting

@@ -4,6 +4,7 @@ from codeservice.storage.models.accounts import ApiToken, StaffUser
 from codeservice.storage.models.audit import AuditRecord
 from codeservice.storage.models.codes import AccessCode
 from codeservice.storage.models.distribution import Delivery
+from codeservice.storage.models.downloads import OneTimeDownload
 from codeservice.storage.models.helpline import Challenge, VerificationLock
 from codeservice.storage.models.incidents import IncidentReport, Reissue
 from codeservice.storage.models.register import Provider, Spoc
@@ -19,6 +20,7 @@ __all__ = [
     "IncidentReport",
     "JobRun",
     "LinkToken",
+    "OneTimeDownload",
     "Provider",
     "Reissue",
     "SchedulerLease",

@@ -5,7 +5,8 @@
   offers to replace, so the same form sent twice sends once.
 * Run the rotation: it starts in a thread and the page follows its progress.
 * Export the cycle's codes for the helpline: the unlock code is on the answer to the
-  POST, once; the file is taken once, by that person, with a second POST.
+  POST, once; the file is taken once, by that person, with a second POST — which may
+  reach another web process, so the file waits in the database (services.downloads).
 """
 
 from __future__ import annotations
@@ -21,9 +22,9 @@ from codeservice.documents import DOCX_MEDIA_TYPE
 from codeservice.domain.accounts import Principal
 from codeservice.domain.audit import AuditTag
 from codeservice.domain.calendar import Cycle
-from codeservice.domain.tokens import looks_like_token
 from codeservice.errors import Conflict, NotFound
 from codeservice.services import audit
+from codeservice.services.downloads import hold_download, take_download
 from codeservice.services.export import export_code_list, exportable_cycles
 from codeservice.services.resend import (
     ResendTarget,
@@ -35,7 +36,6 @@ from codeservice.web.bmt_pages import (
     BMT_EXPORT,
     BmtTeam,
     cycle_path,
-    downloads,
     parse_cycle,
     render,
     rotation_runs,
@@ -141,9 +141,7 @@ def _resend(
             source=client_ip(request),
         )
     except Conflict as refused:
-        return _confirm(
-            request, principal, target, which, error=str(refused), status_code=409
-        )
+        return _confirm(request, principal, target, which, error=str(refused), status_code=409)
     done = which if outcome.sent else f"already-{which}"
     return RedirectResponse(
         f"{cycle_path(cycle)}?done={done}&delivery={delivery_id}", status_code=303
@@ -154,9 +152,7 @@ def _resend(
 
 
 @router.get(ROTATION)
-def rotation(
-    request: Request, cycle: str, container: ContainerDep, principal: BmtTeam
-) -> Response:
+def rotation(request: Request, cycle: str, container: ContainerDep, principal: BmtTeam) -> Response:
     target, _ = parse_cycle(request, cycle)
     return _rotation_page(request, container, principal, target)
 
@@ -287,12 +283,12 @@ def export(
         return _export_form(
             request, container, principal, chosen=cycle, error=str(refused), status_code=409
         )
-    ticket = downloads(request).put(
+    ticket = hold_download(
+        container,
         owner=principal.actor,
         filename=result.filename,
         media_type=DOCX_MEDIA_TYPE,
         content=result.document,
-        now=container.now(),
     )
     return render(
         request,
@@ -309,9 +305,7 @@ def export_download(
     principal: BmtTeam,
     ticket: Annotated[str, Form()] = "",
 ) -> Response:
-    download = None
-    if looks_like_token(ticket):
-        download = downloads(request).take(ticket, owner=principal.actor, now=container.now())
+    download = take_download(container, ticket, owner=principal.actor)
     if download is None:
         return error_page(
             request,
