@@ -85,7 +85,7 @@ def list_(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Reports, oldest first, with how long each has waited for a decision."""
-    from codeservice.services.incidents import list_reports, parse_states
+    from codeservice.services.incident_views import list_reports, parse_states
 
     app_ = container()
     states = parse_states(state or [])
@@ -127,7 +127,7 @@ def show(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """One report in full, with its triage so far."""
-    from codeservice.services.incidents import get_report
+    from codeservice.services.incident_views import get_report
 
     app_ = container()
     view = get_report(app_, reference)

@@ -11,7 +11,7 @@ from codeservice.cli.common import container, stdout
 from codeservice.domain.wording import moment_text
 
 if TYPE_CHECKING:
-    from codeservice.services.reissue import ReissueReport
+    from codeservice.services.reissue_views import ReissueReport
 
 
 def register(app: typer.Typer) -> None:
@@ -37,7 +37,7 @@ def reissue(
     from codeservice.cli.incidents import cli_actor
     from codeservice.errors import InputError
     from codeservice.services.incident_triage import decide_report
-    from codeservice.services.incidents import get_report
+    from codeservice.services.incident_views import get_report
     from codeservice.services.reissue import reissue_provider
 
     app_ = container()

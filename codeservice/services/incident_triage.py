@@ -21,13 +21,14 @@ from codeservice.domain.incidents import (
     waiting_time,
 )
 from codeservice.services import audit
-from codeservice.services.incidents import IncidentView, find_report, get_report, incident_view
-from codeservice.services.reissue import (
-    ReissueReport,
-    complete_reissue,
-    prime_for_reissue,
-    request_reissue,
+from codeservice.services.incident_views import (
+    IncidentView,
+    find_report,
+    get_report,
+    incident_view,
 )
+from codeservice.services.reissue import complete_reissue, prime_for_reissue, request_reissue
+from codeservice.services.reissue_views import ReissueReport
 from codeservice.storage.models import IncidentReport
 from codeservice.storage.uow import UnitOfWork
 

@@ -1,5 +1,6 @@
-"""Annex B reports: receiving them (from a SPoC's link, or entered by the security
-team from a proforma sent by email) and reading them. Triage is ``incident_triage``.
+"""Annex B reports: receiving them, from a SPoC's link or entered by the security team
+from a proforma sent by email. Reading them is ``incident_views``; triage is
+``incident_triage``.
 
 A new report is recorded, audited and announced to the security mailbox in one
 transaction; the email names the report, never its description.
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime
 
 from codeservice.bootstrap import Container
 from codeservice.domain.audit import AuditTag
@@ -20,7 +21,6 @@ from codeservice.domain.incidents import (
     check_report,
     parse_reference,
     report_reference,
-    waiting_time,
 )
 from codeservice.domain.tokens import looks_like_token, token_digest
 from codeservice.domain.wording import moment_text
@@ -34,7 +34,8 @@ from codeservice.services.acknowledgement import (
     LinkReplaced,
 )
 from codeservice.services.incident_links import PURPOSE as LINK_PURPOSE
-from codeservice.storage.models import IncidentReport, LinkToken, Provider, Spoc
+from codeservice.services.incident_views import IncidentView, incident_view
+from codeservice.storage.models import IncidentReport, LinkToken, Provider
 from codeservice.storage.uow import UnitOfWork
 from mailer import outbox
 
@@ -63,37 +64,6 @@ class ReportLinkView:
     provider_ref: str
     provider_name: str
     link_expires_at: datetime
-
-
-@dataclass(frozen=True)
-class IncidentView:
-    reference: str
-    provider_ref: str
-    provider_name: str
-    subcontractor: str | None
-    change_date: date
-    reason: ReasonCategory
-    details: str
-    source: str
-    reported_by: str
-    reported_by_label: str
-    received_at: datetime
-    state: TriageState
-    assessed_at: datetime | None
-    assessed_by: str | None
-    assessment_note: str | None
-    decided_at: datetime | None
-    decided_by: str | None
-    decision_reason: str | None
-    reissue_id: int | None
-    reissue_completed_at: datetime | None
-    codes_replaced: int
-
-    def waiting(self, now: datetime) -> timedelta:
-        return waiting_time(self.received_at, self.decided_at, now)
-
-
-# --- receiving ------------------------------------------------------------------------
 
 
 def load_report_link(container: Container, token: str, now: datetime) -> ReportLinkView:
@@ -334,71 +304,3 @@ def _usable_link(uow: UnitOfWork, token: str, now: datetime) -> LinkToken:
     if link.expires_at <= now:
         raise LinkExpired(link)
     return link
-
-
-# --- reading ----------------------------------------------------------------------------
-
-
-def list_reports(container: Container, *, states: list[str] | None = None) -> list[IncidentView]:
-    wanted = None if not states else [TriageState(s).value for s in states]
-    with container.uow() as uow:
-        return [incident_view(uow, r) for r in uow.incidents.reports(wanted)]
-
-
-def get_report(container: Container, reference: str) -> IncidentView:
-    with container.uow() as uow:
-        return incident_view(uow, find_report(uow, reference))
-
-
-def find_report(uow: UnitOfWork, reference: str, *, for_update: bool = False) -> IncidentReport:
-    report = uow.incidents.by_reference(parse_reference(reference), for_update=for_update)
-    if report is None:
-        raise NotFound(f"there is no incident report {reference.strip().upper()}")
-    return report
-
-
-def incident_view(uow: UnitOfWork, report: IncidentReport) -> IncidentView:
-    reissue = uow.incidents.reissue_for_incident(report.id)
-    return IncidentView(
-        reference=report.reference,
-        provider_ref=report.provider.ref,
-        provider_name=report.provider.name,
-        subcontractor=report.subcontractor,
-        change_date=report.change_date,
-        reason=ReasonCategory(report.reason),
-        details=report.details,
-        source=report.source,
-        reported_by=report.reported_by,
-        reported_by_label=_reporter(uow, report.reported_by),
-        received_at=report.received_at,
-        state=TriageState(report.state),
-        assessed_at=report.assessed_at,
-        assessed_by=report.assessed_by,
-        assessment_note=report.assessment_note,
-        decided_at=report.decided_at,
-        decided_by=report.decided_by,
-        decision_reason=report.decision_reason,
-        reissue_id=None if reissue is None else reissue.id,
-        reissue_completed_at=None if reissue is None else reissue.completed_at,
-        codes_replaced=0 if reissue is None else reissue.codes_replaced,
-    )
-
-
-def _reporter(uow: UnitOfWork, reported_by: str) -> str:
-    kind, _, ident = reported_by.partition(":")
-    if kind == "spoc" and ident.isdigit():
-        spoc = uow.session.get(Spoc, int(ident))
-        if spoc is not None:
-            return f"{spoc.name} ({spoc.email}), SPoC"
-    return reported_by
-
-
-def parse_states(values: list[str]) -> list[str]:
-    states = []
-    for value in values:
-        try:
-            states.append(TriageState(value.strip().lower()).value)
-        except ValueError:
-            choices = ", ".join(s.value for s in TriageState)
-            raise InputError(f"unknown state {value!r}: choose from {choices}") from None
-    return states

@@ -15,12 +15,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from codeservice.bootstrap import Container
-from codeservice.domain.incidents import (
-    MAX_DETAILS,
-    PERSONAL_DETAILS_WARNING,
-    InvalidReport,
-    ReasonCategory,
-)
+from codeservice.domain.incidents import MAX_DETAILS, InvalidReport, ReasonCategory
+from codeservice.domain.personal_details import PERSONAL_DETAILS_WARNING
 from codeservice.services.acknowledgement import LinkProblem
 from codeservice.services.incidents import (
     ReportForm,

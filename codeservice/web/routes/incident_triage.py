@@ -18,22 +18,17 @@ from codeservice.bootstrap import Container
 from codeservice.domain.accounts import Principal, Role
 from codeservice.domain.incidents import (
     MAX_DETAILS,
-    PERSONAL_DETAILS_WARNING,
     InvalidReport,
     ReasonCategory,
     TriageState,
     waiting_text,
 )
+from codeservice.domain.personal_details import PERSONAL_DETAILS_WARNING
 from codeservice.domain.wording import moment_text
 from codeservice.errors import CodeserviceError, InputError
 from codeservice.services.incident_triage import assess_report, decide_report
-from codeservice.services.incidents import (
-    IncidentView,
-    ReportForm,
-    get_report,
-    list_reports,
-    record_report_form,
-)
+from codeservice.services.incident_views import IncidentView, get_report, list_reports
+from codeservice.services.incidents import ReportForm, record_report_form
 from codeservice.services.register import list_register
 from codeservice.web.auth import require_role
 from codeservice.web.dependencies import client_ip, container_of, pages_of, require_csrf

@@ -17,10 +17,9 @@ from codeservice.errors import InputError, NotFound
 from codeservice.services.acknowledgement import LinkExpired, LinkNotFound
 from codeservice.services.incident_links import report_link_token
 from codeservice.services.incident_triage import assess_report, decide_report
+from codeservice.services.incident_views import get_report, list_reports
 from codeservice.services.incidents import (
     ReportForm,
-    get_report,
-    list_reports,
     load_report_link,
     record_report,
     report_sent_by_link,

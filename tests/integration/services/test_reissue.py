@@ -19,12 +19,8 @@ from codeservice.errors import Conflict, InputError, NotFound
 from codeservice.services.codes import reveal_access_code, reveal_unlock_code
 from codeservice.services.helpline import code_in_force
 from codeservice.services.register import import_register
-from codeservice.services.reissue import (
-    complete_reissue,
-    reissue_provider,
-    reissues_between,
-    request_reissue,
-)
+from codeservice.services.reissue import complete_reissue, reissue_provider, request_reissue
+from codeservice.services.reissue_views import reissues_between
 from codeservice.services.rotation import rotate
 from codeservice.services.status import cycle_status
 from codeservice.storage.models import AccessCode, AuditRecord, Delivery, LinkToken, Reissue

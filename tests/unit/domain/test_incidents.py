@@ -6,22 +6,24 @@ import pytest
 
 from codeservice.domain.incidents import (
     InvalidReport,
-    PersonalDetail,
     ReasonCategory,
     TriageConflict,
     TriageState,
     check_decision_reason,
     check_report,
     check_transition,
-    find_personal_details,
     parse_decision,
     parse_reason,
     parse_reference,
-    personal_details_message,
     report_reference,
     steps_to,
     waiting_text,
     waiting_time,
+)
+from codeservice.domain.personal_details import (
+    PersonalDetail,
+    find_personal_details,
+    personal_details_message,
 )
 from codeservice.errors import InputError
 
