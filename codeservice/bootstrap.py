@@ -54,6 +54,16 @@ class Container:
         return UnitOfWork(self.session_factory)
 
     @cached_property
+    def read_session_factory(self) -> sessionmaker[Session]:
+        from codeservice.storage.db import reading
+
+        return sessionmaker(reading(self.engine), expire_on_commit=False)
+
+    def read_uow(self) -> UnitOfWork:
+        """A unit of work that only reads: on SQLite it does not wait for writers."""
+        return UnitOfWork(self.read_session_factory)
+
+    @cached_property
     def keyring(self) -> Keyring:
         from codeservice.crypto.keyring import Keyring
 

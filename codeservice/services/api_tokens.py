@@ -125,13 +125,16 @@ def token_principal(container: Container, presented: str) -> Principal | None:
     if not _TOKEN_SHAPE.match(presented):
         return None
     now = container.now()
-    with container.uow() as uow:
+    with container.read_uow() as uow:
         row = uow.accounts.token_by_digest(token_digest(presented))
         if row is None or row.revoked_at is not None:
             return None
         principal = Principal(kind="token", name=row.name, role=Role(row.role))
-        if row.last_used_at is None or now - row.last_used_at >= _NOTE_USE_EVERY:
-            uow.accounts.note_token_used(row.id, now)
+        note_use = row.last_used_at is None or now - row.last_used_at >= _NOTE_USE_EVERY
+        token_id = row.id
+    if note_use:  # now and then, in a transaction of its own that may write
+        with container.uow() as uow:
+            uow.accounts.note_token_used(token_id, now)
             uow.commit()
     return principal
 

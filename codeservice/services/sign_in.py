@@ -231,7 +231,7 @@ def sign_out(container: Container, user_id: int, session_epoch: int, *, ip: str)
 
 def session_principal(container: Container, user_id: int, session_epoch: int) -> Principal | None:
     """Who a session belongs to, or None if the account or the session has ended."""
-    with container.uow() as uow:
+    with container.read_uow() as uow:
         user = uow.accounts.user(user_id)
         if user is None or not user.active or user.session_epoch != session_epoch:
             return None

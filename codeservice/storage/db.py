@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import os
+import threading
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
+
+BUSY_SECONDS = 30
+_HOLDS_WRITE_LOCK = "codeservice_holds_write_lock"
+# One lock per SQLite file for this process's writers (see ``_tune_sqlite``).
+_write_locks: dict[str, threading.Lock] = {}
+_write_locks_guard = threading.Lock()
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -20,16 +29,22 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
             url,
-            connect_args={"timeout": 30, "check_same_thread": False},
+            connect_args={"timeout": BUSY_SECONDS, "check_same_thread": False},
             poolclass=NullPool,
             **kwargs,
         )
-        _tune_sqlite(engine)
+        _tune_sqlite(engine, _write_lock(database or ":memory:"))
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
-def _tune_sqlite(engine: Engine) -> None:
+def _write_lock(database: str) -> threading.Lock:
+    key = database if database == ":memory:" else os.path.realpath(database)
+    with _write_locks_guard:
+        return _write_locks.setdefault(key, threading.Lock())
+
+
+def _tune_sqlite(engine: Engine, write_lock: threading.Lock) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # pysqlite's own transaction handling delays BEGIN; we issue BEGIN IMMEDIATE
@@ -44,7 +59,49 @@ def _tune_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A reader (see ``reading``) takes no lock: in WAL mode it reads a snapshot
+        # while one writer works, instead of queueing behind every other writer.
+        if connection.get_execution_options().get(READ_ONLY, False):
+            connection.exec_driver_sql("BEGIN")
+            return
+        # This process's writers queue on a lock of ours first: the one released hands
+        # over at once, where SQLite's busy handler would have the others sleep and
+        # poll (up to 100 ms a time), which made the slowest requests take seconds.
+        # Other processes still meet at SQLite's own lock.
+        if not write_lock.acquire(timeout=BUSY_SECONDS):
+            raise OperationalError("BEGIN IMMEDIATE", None, Exception("database is locked"))
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            write_lock.release()
+            raise
+        connection.info[_HOLDS_WRITE_LOCK] = True
+
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def _on_end(connection: Any) -> None:
+        if connection.info.pop(_HOLDS_WRITE_LOCK, False):
+            write_lock.release()
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        # A connection dropped without its transaction ending (a session never
+        # closed, collected as garbage) comes back here: its lock must not stay held.
+        if record is not None and record.info.pop(_HOLDS_WRITE_LOCK, False):
+            write_lock.release()
+
+
+READ_ONLY = "codeservice_read_only"
+
+
+def reading(engine: Engine) -> Engine:
+    """The same engine for transactions that only read.
+
+    On SQLite they begin with a plain ``BEGIN`` (a snapshot, no write lock); such a
+    transaction must not write — under contention SQLite would refuse to upgrade it.
+    PostgreSQL transactions are the same either way.
+    """
+    return engine.execution_options(**{READ_ONLY: True})
 
 
 def is_postgresql(engine: Engine) -> bool:

@@ -1,0 +1,96 @@
+"""SQLite's writers queue on a lock of this process; readers do not queue at all."""
+
+from __future__ import annotations
+
+import gc
+import threading
+import time
+from pathlib import Path
+
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from codeservice.storage import db
+
+
+def _engine(tmp_path: Path) -> Engine:
+    engine = db.make_engine(f"sqlite:///{tmp_path}/locking.db")
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT UNIQUE)")
+    return engine
+
+
+def _insert(session: Session, value: str) -> None:
+    session.execute(text("INSERT INTO t (v) VALUES (:v)"), {"v": value})
+
+
+def test_a_reader_does_not_wait_for_a_writer(tmp_path: Path) -> None:
+    engine = _engine(tmp_path)
+    writers, readers = sessionmaker(engine), sessionmaker(db.reading(engine))
+
+    with writers() as writer:
+        _insert(writer, "a")  # holds the write lock until it commits
+        started = time.perf_counter()
+        with readers() as reader:
+            seen = reader.execute(text("SELECT count(*) FROM t")).scalar()
+        waited = time.perf_counter() - started
+        writer.commit()
+
+    assert seen == 0  # the snapshot before the writer's commit
+    assert waited < 5  # it did not queue behind the writer (30 s would be the limit)
+
+
+def test_writers_take_turns_and_all_commit(tmp_path: Path) -> None:
+    engine = _engine(tmp_path)
+    writers = sessionmaker(engine)
+    failures: list[BaseException] = []
+
+    def write(n: int) -> None:
+        try:
+            for i in range(20):
+                with writers() as session:
+                    _insert(session, f"{n}-{i}")
+                    session.commit()
+        except BaseException as exc:  # reported below, not lost in the thread
+            failures.append(exc)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    assert failures == []
+    with writers() as session:
+        assert session.execute(text("SELECT count(*) FROM t")).scalar() == 160
+
+
+def test_the_lock_is_let_go_however_a_transaction_ends(tmp_path: Path) -> None:
+    engine = _engine(tmp_path)
+    writers = sessionmaker(engine)
+    lock = db._write_lock(str(tmp_path / "locking.db"))
+
+    with writers() as session:  # committed
+        _insert(session, "a")
+        session.commit()
+    assert not lock.locked()
+
+    session = writers()  # closed without committing
+    _insert(session, "b")
+    assert lock.locked()
+    session.close()
+    assert not lock.locked()
+
+    with writers() as session:  # a failed statement, then a rollback
+        try:
+            _insert(session, "a")
+        except Exception:  # the duplicate
+            session.rollback()
+    assert not lock.locked()
+
+    def forgotten() -> None:  # never closed: collected as garbage
+        _insert(writers(), "c")
+
+    forgotten()
+    gc.collect()
+    assert not lock.locked()
