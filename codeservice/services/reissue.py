@@ -19,6 +19,8 @@ reissue did is ``reissue_views``.
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime
 
 from codeservice.bootstrap import Container
@@ -92,14 +94,60 @@ def request_reissue(
     return reissue
 
 
+@dataclass(frozen=True)
+class CodeToReplace:
+    """A code a reissue would revoke, as a confirmation page shows it."""
+
+    cycle: str
+    document_ref: str
+    state: str
+    active_from: datetime
+    active_until: datetime
+
+
+def codes_to_replace(
+    container: Container, provider_ref: str
+) -> tuple[str, str, list[CodeToReplace]]:
+    """The prime provider's ref and name, and what reissuing it now would replace."""
+    with container.read_uow() as uow:
+        provider = prime_for_reissue(uow, provider_ref)
+        codes = [
+            CodeToReplace(c.cycle, c.document_ref, c.state, c.active_from, c.active_until)
+            for c in uow.incidents.codes_not_ended(provider.id, container.now())
+        ]
+        return provider.ref, provider.name, codes
+
+
+class CodesChanged(Conflict):
+    """The provider's codes are no longer those the person confirming saw."""
+
+
 def reissue_provider(
-    container: Container, provider_ref: str, *, reason: str, actor: str, source: str
+    container: Container,
+    provider_ref: str,
+    *,
+    reason: str,
+    actor: str,
+    source: str,
+    shown: Collection[str] | None = None,
 ) -> ReissueReport:
-    """``codeservice reissue REF --reason TEXT``: a reissue not tied to a report."""
+    """``codeservice reissue REF --reason TEXT``: a reissue not tied to a report.
+
+    ``shown`` — the document references of the codes a confirmation page listed —
+    makes it conditional: if they have been replaced since, nothing more is done
+    (``CodesChanged``), so a form sent twice reissues once.
+    """
     text = check_decision_reason(reason)
     with container.uow() as uow:
         provider = prime_for_reissue(uow, provider_ref)
         uow.incidents.lock_provider(provider.id)
+        if shown is not None:
+            current = uow.incidents.codes_not_ended(provider.id, container.now())
+            if {code.document_ref for code in current} != set(shown):
+                raise CodesChanged(
+                    f"The codes of {provider.name} ({provider.ref}) have changed since the "
+                    "page was shown: they have been replaced already"
+                )
         reissue = request_reissue(
             uow, provider=provider, reason=text, requested_by=actor, now=container.now()
         )

@@ -210,4 +210,17 @@ def test_the_security_team_sees_a_lock_and_the_exposure(
         "Verification for Harbourside Skills is unlocked"
     )
     expect(page.locator("#no-locks")).to_be_visible()
+
+    # Harbourside's callers failed three times: the team reissues its code from here.
+    page.get_by_role("link", name="Reissue the code of Harbourside Skills").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("h1")).to_have_text("Reissue the code of Harbourside Skills?")
+    _tab_to(page, "reason")
+    page.keyboard.type("Three failed checks on one morning; replacing it as a precaution.")
+    screenshot(page, "helpline-9-reissue")
+    _tab_to(page, "reissue")
+    page.keyboard.press("Enter")
+    expect(page.locator(".govuk-notification-banner")).to_contain_text(
+        "The code of Harbourside Skills is reissued", timeout=30_000
+    )
     assert problems.messages == []

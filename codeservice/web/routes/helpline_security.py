@@ -3,14 +3,15 @@
 A provider's verification locks for the day after repeated failed checks (§23); the
 security team may lift the lock after looking into it, confirming on a page of its own.
 Exposure lists, for each code in force, the positions already spoken on calls: a code
-with too many is flagged, a reason to consider reissuing it.
+with too many is flagged, a reason to consider reissuing it — which the team can do
+from here, with a reason and a confirmation, as ``codeservice reissue REF --reason``.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Form
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -19,6 +20,7 @@ from codeservice.domain.accounts import Principal, Role
 from codeservice.domain.challenges import NotLocked, ProviderNotFound
 from codeservice.domain.codes import CODE_LENGTH
 from codeservice.domain.wording import cycle_label, moment_text
+from codeservice.errors import InputError
 from codeservice.services.helpline import (
     LockView,
     exposure_report,
@@ -26,19 +28,26 @@ from codeservice.services.helpline import (
     unlock_verification,
     verification_locks,
 )
+from codeservice.services.reissue import CodesChanged, codes_to_replace, reissue_provider
 from codeservice.web.auth import require_role
 from codeservice.web.dependencies import client_ip, container_of, pages_of, require_csrf
 from codeservice.web.navigation import SECURITY_HELPLINE, staff_navigation
 
 router = APIRouter()
 LOCKS = SECURITY_HELPLINE + "/locks"
+REISSUE = SECURITY_HELPLINE + "/reissue/{provider_ref}"
 ContainerDep = Annotated[Container, Depends(container_of)]
 SecurityTeam = Annotated[Principal, Depends(require_role(Role.SECURITY))]
 
 
 @router.get(SECURITY_HELPLINE)
 def overview(
-    request: Request, container: ContainerDep, principal: SecurityTeam, unlocked: str = ""
+    request: Request,
+    container: ContainerDep,
+    principal: SecurityTeam,
+    unlocked: str = "",
+    reissued: str = "",
+    already: str = "",
 ) -> Response:
     tz = container.settings.tz
     locks = [
@@ -65,8 +74,90 @@ def overview(
             "limit": container.settings.exposure_limit,
             "code_length": CODE_LENGTH,
             "unlocked": _known_name(container, unlocked) if unlocked else "",
+            "reissued": _known_name(container, reissued) if reissued else "",
+            "already": _known_name(container, already) if already else "",
         },
     )
+
+
+@router.get(REISSUE)
+def confirm_reissue(
+    request: Request, provider_ref: str, container: ContainerDep, principal: SecurityTeam
+) -> Response:
+    return _reissue_page(request, container, principal, provider_ref)
+
+
+@router.post(REISSUE, dependencies=[Depends(require_csrf)])
+def reissue(
+    request: Request,
+    provider_ref: str,
+    container: ContainerDep,
+    principal: SecurityTeam,
+    reason: Annotated[str, Form(max_length=5000)] = "",
+    shown: Annotated[list[str], Form()] = [],  # noqa: B006 (FastAPI copies defaults)
+) -> Response:
+    ref, _, _ = codes_to_replace(container, provider_ref)  # 404 / 409 before anything else
+    try:
+        reissue_provider(
+            container,
+            ref,
+            reason=reason,
+            actor=principal.actor,
+            source=client_ip(request),
+            shown=shown[:10],
+        )
+    except CodesChanged:
+        return RedirectResponse(f"{SECURITY_HELPLINE}?already={ref}", status_code=303)
+    except InputError as problem:
+        message = str(problem) if reason.strip() else "Enter why the code is being reissued"
+        return _reissue_page(
+            request,
+            container,
+            principal,
+            ref,
+            reason=reason,
+            error=message[:1].upper() + message[1:],
+        )
+    return RedirectResponse(f"{SECURITY_HELPLINE}?reissued={ref}", status_code=303)
+
+
+def _reissue_page(
+    request: Request,
+    container: Container,
+    principal: Principal,
+    provider_ref: str,
+    *,
+    reason: str = "",
+    error: str | None = None,
+) -> Response:
+    ref, name, codes = codes_to_replace(container, provider_ref)
+    tz = container.settings.tz
+    rows = [
+        {
+            "code": code,
+            "in_force": code.active_from <= container.now(),
+            "cycle": cycle_label(code.cycle),
+            "from": moment_text(code.active_from, tz),
+            "until": moment_text(code.active_until, tz),
+        }
+        for code in codes
+    ]
+    response = _render(
+        request,
+        principal,
+        "helpline/reissue.html",
+        {
+            "provider_ref": ref,
+            "provider_name": name,
+            "rows": rows,
+            "reason": reason,
+            "error": error,
+            "action": REISSUE.format(provider_ref=ref),
+        },
+    )
+    if error is not None:
+        response.status_code = 422
+    return response
 
 
 @router.get(LOCKS + "/{provider_ref}/unlock")
@@ -123,5 +214,6 @@ def _render(
             "navigation": navigation,
             "overview": SECURITY_HELPLINE,
             "lock_paths": LOCKS,
+            "reissue_paths": SECURITY_HELPLINE + "/reissue",
         },
     )

@@ -102,6 +102,12 @@ EXPECTED: dict[tuple[str, str], Expect] = {
     ("POST", "/security/helpline/locks/{provider_ref}/unlock"): page(
         Role.SECURITY, ok=404, path="/security/helpline/locks/NOPE999/unlock"
     ),
+    ("GET", "/security/helpline/reissue/{provider_ref}"): page(
+        Role.SECURITY, ok=404, path="/security/helpline/reissue/NOPE999"
+    ),
+    ("POST", "/security/helpline/reissue/{provider_ref}"): page(
+        Role.SECURITY, ok=404, path="/security/helpline/reissue/NOPE999"
+    ),
     ("POST", "/api/v1/challenges"): Expect(dict.fromkeys(IDENTITIES, 401), kind="api"),
     ("POST", "/api/v1/challenges/{challenge_id}/answer"): Expect(
         dict.fromkeys(IDENTITIES, 401), path="/api/v1/challenges/unknown/answer", kind="api"
