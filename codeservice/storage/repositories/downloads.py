@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from codeservice.storage.models import OneTimeDownload
@@ -52,9 +52,6 @@ class DownloadRepository:
             )
         )
         return int(outcome.rowcount)  # type: ignore[attr-defined]
-
-    def count(self) -> int:
-        return self.session.scalar(select(func.count()).select_from(OneTimeDownload)) or 0
 
     def take(self, digest: bytes, *, owner: str, now: datetime) -> TakenRow | None:
         """Delete the owner's unexpired row and return it; None if there was none.

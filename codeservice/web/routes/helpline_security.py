@@ -96,7 +96,7 @@ def reissue(
     reason: Annotated[str, Form(max_length=5000)] = "",
     shown: Annotated[list[str], Form()] = [],  # noqa: B006 (FastAPI copies defaults)
 ) -> Response:
-    ref, _, _ = codes_to_replace(container, provider_ref)  # 404 / 409 before anything else
+    ref = provider_ref.strip()
     try:
         reissue_provider(
             container,

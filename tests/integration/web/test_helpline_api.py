@@ -11,31 +11,17 @@ from fastapi.testclient import TestClient
 from codeservice.bootstrap import Container
 from codeservice.domain.accounts import Role
 from tests.integration.web.helpline_world import (
-    DURING_APRIL,
     HelplineWorld,
     assert_no_secret_in,
     audit_and_log_texts,
     audit_details,
     chars,
-    make_world,
     wrong,
 )
 from tests.integration.web.links import Clock
 from tests.integration.web.staff import make_staff, make_token, sign_in
 
 CHALLENGES = "/api/v1/challenges"
-
-
-@pytest.fixture
-def world(web_container: Container, clock: Clock) -> HelplineWorld:
-    clock.now = DURING_APRIL
-    world = make_world(web_container)
-
-    def tick() -> None:
-        clock.now += timedelta(seconds=1)
-
-    world.tick = tick
-    return world
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from fastapi.testclient import TestClient
 
 from codeservice.bootstrap import Container
@@ -15,32 +14,17 @@ from codeservice.services.helpline import (
 )
 from tests.integration.services.test_helpline import drawing
 from tests.integration.web.helpline_world import (
-    DURING_APRIL,
     HelplineWorld,
     assert_no_secret_in,
     audit_details,
     chars,
-    make_world,
     wrong,
 )
-from tests.integration.web.links import Clock, csrf_field
+from tests.integration.web.links import csrf_field
 from tests.integration.web.staff import make_staff, sign_in
 
 PAGE = "/security/helpline"
 UNLOCK = PAGE + "/locks/PRV001/unlock"
-
-
-@pytest.fixture
-def world(web_container: Container, clock: Clock) -> HelplineWorld:
-    clock.now = DURING_APRIL
-    return make_world(web_container)
-
-
-@pytest.fixture
-def security(client: TestClient, web_container: Container, world: HelplineWorld) -> TestClient:
-    make_staff(web_container, "security.user", Role.SECURITY)
-    assert sign_in(client, "security.user").status_code == 303
-    return client
 
 
 def check(

@@ -15,27 +15,13 @@ from tests.integration.web.helpline_world import (
     DURING_APRIL,
     HelplineWorld,
     audit_details,
-    make_world,
 )
-from tests.integration.web.links import Clock, csrf_field, outbox_rows
+from tests.integration.web.links import csrf_field, outbox_rows
 from tests.integration.web.staff import make_staff, sign_in
 
 PAGE = "/security/helpline"
 REISSUE = PAGE + "/reissue/PRV001"
 REASON = "Seven of its eight characters have been spoken on calls this month."
-
-
-@pytest.fixture
-def world(web_container: Container, clock: Clock) -> HelplineWorld:
-    clock.now = DURING_APRIL
-    return make_world(web_container)
-
-
-@pytest.fixture
-def security(client: TestClient, web_container: Container, world: HelplineWorld) -> TestClient:
-    make_staff(web_container, "security.user", Role.SECURITY)
-    assert sign_in(client, "security.user").status_code == 303
-    return client
 
 
 def _form(page: str, reason: str = REASON) -> dict[str, object]:
