@@ -1,0 +1,72 @@
+"""Text that people type or import, checked before it is kept (pure).
+
+Everything the service keeps may later go into a Word document (XML 1.0), an email
+header or a CSV file. A character that one of them cannot carry is refused where it
+comes in — at the import line or the form field — rather than found at 09:00 on issue
+day, half-way through a rotation.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+# Bidirectional embeddings, overrides and isolates: they reorder what is shown, so a
+# name holding one can read as another ("Trojan Source", CVE-2021-42574).
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# What ends a line for str.splitlines() and for some email header parsers.
+_LINE_BREAKS = frozenset("\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
+_MULTILINE_ALLOWED = frozenset("\n\r\t")
+
+
+def _noncharacter(code: int) -> bool:
+    return 0xFDD0 <= code <= 0xFDEF or (code & 0xFFFE) == 0xFFFE
+
+
+def describe(character: str) -> str:
+    """``U+0007 (BELL)``: a character named so that a person can find it."""
+    name = unicodedata.name(character, "")
+    return f"U+{ord(character):04X} ({name})" if name else f"U+{ord(character):04X}"
+
+
+def unusable_character(text: str, *, multiline: bool = False) -> str | None:
+    """Why ``text`` cannot be kept, naming its first bad character; None when it can.
+
+    Refused everywhere: control characters, surrogates, Unicode non-characters and
+    bidirectional controls. A single-line value (a name, an address, a subject) also
+    refuses every line break, so that it cannot add a header to an email.
+    """
+    for position, character in enumerate(text, start=1):
+        if multiline and character in _MULTILINE_ALLOWED:
+            continue
+        category = unicodedata.category(character)
+        if character in _LINE_BREAKS or category in ("Zl", "Zp"):
+            problem = "a line break"
+        elif category == "Cc":
+            problem = "a control character"
+        elif category == "Cs":
+            problem = "an unpaired surrogate"
+        elif _noncharacter(ord(character)):
+            problem = "a Unicode non-character"
+        elif character in _BIDI_CONTROLS:
+            problem = "a bidirectional control character"
+        else:
+            continue
+        return f"contains {problem}, {describe(character)}, at character {position}"
+    return None
+
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def looks_like_formula(text: str) -> bool:
+    """Would a spreadsheet run this cell as a formula (CSV injection, CWE-1236)?"""
+    return text.startswith(FORMULA_PREFIXES)
+
+
+def spreadsheet_safe(text: str) -> str:
+    """A cell value a spreadsheet shows as text: a formula-like value gets a leading ``'``.
+
+    OWASP's advice for CSV injection; the apostrophe is what a spreadsheet itself uses
+    to mark a cell as text.
+    """
+    return f"'{text}" if looks_like_formula(text) else text

@@ -1,0 +1,83 @@
+"""What may be kept: text that XML, an email header and a CSV cell can all carry."""
+
+from __future__ import annotations
+
+from email.headerregistry import Address
+from email.message import EmailMessage
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from lxml import etree
+
+from codeservice.domain.text import (
+    looks_like_formula,
+    spreadsheet_safe,
+    unusable_character,
+)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Acme\x07 Ltd",
+        "Acme\x00",
+        "A\nB",
+        "A\rB",
+        "A\u2028B",
+        "A\x85B",
+        "A\u202eB",
+        "A\ufffe",
+        "\ud800",
+    ],
+)
+def test_single_line_values_refuse_controls_and_line_breaks(text: str) -> None:
+    problem = unusable_character(text)
+    assert problem is not None
+    assert "U+" in problem and "at character" in problem
+
+
+def test_the_problem_names_the_character_and_where_it_is() -> None:
+    assert unusable_character("Acme\x07 Ltd") == (
+        "contains a control character, U+0007, at character 5"
+    )
+    assert unusable_character("ab\u202ec") == (
+        "contains a bidirectional control character, "
+        "U+202E (RIGHT-TO-LEFT OVERRIDE), at character 3"
+    )
+
+
+def test_multiline_values_keep_their_line_breaks_and_tabs() -> None:
+    assert unusable_character("first\r\nsecond\tthird", multiline=True) is None
+    assert unusable_character("first\x0bsecond", multiline=True) is not None
+
+
+@pytest.mark.parametrize("text", ["Ærø Sørensen & Co", "O'Brien-Łukasz", "株式会社", "ℌ𝔢𝔩𝔭 👋"])
+def test_ordinary_text_in_any_script_is_kept(text: str) -> None:
+    assert unusable_character(text) is None
+
+
+@given(st.text())
+def test_whatever_is_accepted_goes_into_xml(text: str) -> None:
+    if unusable_character(text, multiline=True) is None:
+        etree.Element("t").text = text  # lxml raises on anything XML 1.0 cannot carry
+
+
+@given(st.text())
+def test_whatever_single_line_is_accepted_goes_into_an_email_header(text: str) -> None:
+    if unusable_character(text) is None:
+        message = EmailMessage()
+        message["Subject"] = text
+        message["To"] = Address(display_name=text, addr_spec="spoc@example.org")
+        rendered = message.as_string()
+        assert rendered.count("\nTo:") == 1 and rendered.count("Subject:") == 1
+
+
+@pytest.mark.parametrize("text", ["=SUM(A1)", "+1", "-2", "@cmd", "\tx", "\rx"])
+def test_formula_like_cells_are_neutralised(text: str) -> None:
+    assert looks_like_formula(text)
+    assert spreadsheet_safe(text) == "'" + text
+
+
+def test_plain_cells_are_left_alone() -> None:
+    assert spreadsheet_safe("Acme Ltd") == "Acme Ltd"
