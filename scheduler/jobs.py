@@ -70,6 +70,8 @@ def issue(container: Container, occurrence: Occurrence, context: JobContext) -> 
     )
     if report.without_spocs:
         line += f"; without an active SPoC: {', '.join(report.without_spocs)}"
+    if report.failed:  # recorded, mailed to the BMT, retried by the next rotate
+        line += f"; not issued: {', '.join(f.provider_ref for f in report.failed)}"
     return line
 
 

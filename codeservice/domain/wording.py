@@ -45,3 +45,8 @@ PRECAUTION_REASON = "We have replaced your code as a security precaution."
 
 def reissue_reason(*, after_incident: bool) -> str:
     return INCIDENT_REASON if after_incident else PRECAUTION_REASON
+
+
+def plural(count: int, singular: str, plural_form: str | None = None) -> str:
+    """``1 code``, ``2 codes``, ``0 codes``: a count with its noun agreeing."""
+    return f"{count} {singular if count == 1 else plural_form or singular + 's'}"

@@ -28,6 +28,12 @@ class Failure:
     error: str
 
 
+@dataclass(frozen=True)
+class IssueProblem:
+    provider_ref: str
+    reason: str
+
+
 @dataclass
 class CycleCounts:
     providers: int = 0
@@ -41,6 +47,7 @@ class CycleCounts:
     unlock_sent: int = 0
     reissues: int = 0
     not_issued: list[str] = field(default_factory=list)
+    issue_failures: list[IssueProblem] = field(default_factory=list)  # of not_issued
     without_spocs: list[str] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
 
@@ -53,6 +60,8 @@ def count(status: CycleStatus) -> CycleCounts:
     for provider in live:
         if provider.code_state == "not-issued":
             counts.not_issued.append(provider.ref)
+            if provider.issue_error:
+                counts.issue_failures.append(IssueProblem(provider.ref, provider.issue_error))
             continue
         counts.codes += 1
         if not provider.spocs:
@@ -121,6 +130,7 @@ def queue_summary(
                 "providers": counts.providers,
                 "documents_sent": counts.documents_sent,
                 "delivery_failures": counts.delivery_failures,
+                "not_issued": len(counts.not_issued),
                 "acknowledgements": counts.acknowledgements,
                 "reissues": counts.reissues,
             },
