@@ -283,12 +283,13 @@ def test_the_cycle_page_counts_providers_not_codes_after_a_reissue(
 
 
 def test_the_cycle_page_shows_a_provider_the_rotation_could_not_issue(
-    bmt: TestClient, web_container: Container, clock: Clock
+    bmt: TestClient, app: FastAPI, web_container: Container, clock: Clock
 ) -> None:
     from sqlalchemy import select
 
     from codeservice.storage.models import Provider
 
+    app.state.rotation_runs = runs = RotationRuns(workers=1)
     clock.now = ISSUE_DAY
     import_example_register(web_container)
     with web_container.uow() as uow:
@@ -296,9 +297,15 @@ def test_the_cycle_page_shows_a_provider_the_rotation_could_not_issue(
         assert provider is not None
         provider.name = "Midlands\x07 Pathways"
         uow.commit()
-    assert [f.provider_ref for f in issue(web_container).failed] == ["PRV006"]
+    runs.start(web_container, APRIL, actor="user:bmt.user", source="web")
+    run = runs.wait(APRIL, timeout=120)
+    assert run is not None and run.report is not None and run.error is None
     clock.now = NOW
 
+    done = _text(bmt.get(CYCLE + "/rotation").text)
+    assert "7 issued now, 0 already had theirs" in done
+    assert "1 provider was not issued (the BMT mailbox has been told)" in done
+    assert "PRV006: its name contains a control character, U+0007" in done
     page = bmt.get(CYCLE)
     assert page.status_code == 200
     text = _text(page.text)
