@@ -88,13 +88,16 @@ def queue_summary(
     tz = container.settings.tz
     dates = container.calendar.dates(cycle)
     counts = count(cycle_status(container, cycle))
+    with container.uow() as uow:  # when the codes really went out (early, or late)
+        first = [c.issued_at for c in uow.codes.for_cycle(str(cycle)) if c.replaces_id is None]
+    issued_at = min(first, default=dates.issue_at)
     rendered = render(
         "bmt_summary",
         {
             "stage": stage,
             "cycle": str(cycle),
             "cycle_label": cycle_label(str(cycle)),
-            "issued_at": moment_text(dates.issue_at, tz),
+            "issued_at": moment_text(issued_at, tz),
             "active_from": moment_text(dates.active_from, tz),
             "counts": counts,
         },

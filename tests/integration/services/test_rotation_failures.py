@@ -4,6 +4,9 @@ issued, and the next run issues it once the register is corrected."""
 
 from __future__ import annotations
 
+import io
+import re
+import zipfile
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -12,6 +15,8 @@ import pytest
 from sqlalchemy import select
 
 from codeservice.bootstrap import Container
+from codeservice.documents import decrypt_document
+from codeservice.services.codes import reveal_unlock_code
 from codeservice.services.dashboard import cycle_board
 from codeservice.services.status import cycle_status
 from codeservice.services.summary import count, queue_summary
@@ -126,8 +131,31 @@ def test_the_document_says_when_the_code_was_really_issued(container: Container)
         from codeservice.services.rotation import rotate
 
         rotate(built, APRIL, actor="test", source="test", force=True, workers=1)
+        queue_summary(built, APRIL, stage="rotation", actor="test", source="test")
         with built.uow() as uow:
             issued = {code.issued_at for code in uow.session.scalars(select(AccessCode))}
+            query = select(outbox_table.c.id).where(outbox_table.c.category == "bmt-summary")
+            (entry,) = outbox.by_ids(uow.session, list(uow.session.scalars(query)))
+            summary = outbox.open_message(entry, built.keyring).get_body(("plain",))
+            assert summary is not None
+            text = " ".join(summary.get_content().split())
+            code = uow.session.scalars(select(AccessCode)).first()
+            assert code is not None
+            query = select(outbox_table.c.id).where(
+                outbox_table.c.category == "access-code-document"
+            )
+            email_1 = outbox.open_message(
+                outbox.by_ids(uow.session, list(uow.session.scalars(query)))[0], built.keyring
+            )
+            plain = decrypt_document(
+                next(email_1.iter_attachments()).get_content(),
+                reveal_unlock_code(built.keyring, code),
+            )
     finally:
         built.close()
-    assert issued == {early}
+    assert issued == {early}  # what the document's "Issued ..." line is made from
+    assert "were issued on Friday 5 March 2027 at 10:00" in text
+    with zipfile.ZipFile(io.BytesIO(plain)) as package:  # body, headers and footers
+        xml = "".join(package.read(n).decode() for n in package.namelist() if "word/" in n)
+    words = re.sub(r"<[^>]+>", "", xml)
+    assert "Issued Friday 5 March 2027" in words and "Issued Wednesday 31 March" not in words
