@@ -63,6 +63,8 @@ class Settings:
     summary_delay_minutes: int
     scheduler_lease_seconds: int
     clock_offset_seconds: int
+    register_max_bytes: int = 5_000_000  # a register import reads at most this much
+    register_max_lines: int = 50_000
 
     @property
     def tz(self) -> ZoneInfo:
@@ -236,4 +238,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         clock_offset_seconds=_as_int(
             "clock_offset_seconds", raw["clock_offset_seconds"], minimum=-(10**10)
         ),
+        register_max_bytes=_as_int("register_max_bytes", raw["register_max_bytes"], minimum=1),
+        register_max_lines=_as_int("register_max_lines", raw["register_max_lines"], minimum=2),
     )

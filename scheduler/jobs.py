@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from codeservice.bootstrap import Container
-from codeservice.domain.wording import moment_text
+from codeservice.domain.wording import moment_text, plural
 from codeservice.errors import CodeserviceError
 from codeservice.services import activation, reminders, rotation, summary
 from scheduler import ledger
@@ -65,11 +65,14 @@ def issue(container: Container, occurrence: Occurrence, context: JobContext) -> 
         workers=context.rotation_workers,
     )
     line = (
-        f"issued cycle {report.cycle}: {report.providers} providers, {report.issued} codes issued "
-        f"now ({report.already_done} already), {report.emails_queued} emails queued"
+        f"issued cycle {report.cycle}: {plural(report.providers, 'provider')}, "
+        f"{plural(report.issued, 'code')} issued now ({report.already_done} already), "
+        f"{plural(report.emails_queued, 'email')} queued"
     )
     if report.without_spocs:
         line += f"; without an active SPoC: {', '.join(report.without_spocs)}"
+    if report.failed:  # recorded, mailed to the BMT, retried by the next rotate
+        line += f"; not issued: {', '.join(f.provider_ref for f in report.failed)}"
     return line
 
 

@@ -8,10 +8,11 @@ from datetime import datetime
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
-from codeservice.cli.common import container, print_json, stdout
+from codeservice.cli.common import console_error, container, print_json, stdout
 from codeservice.domain.calendar import Cycle
-from codeservice.domain.wording import cycle_label
+from codeservice.domain.wording import cycle_label, plural
 
 
 def register(app: typer.Typer) -> None:
@@ -25,10 +26,13 @@ def rotate(
     workers: int = typer.Option(0, help="Processes for document work (0: one per core)."),
 ) -> None:
     """Issue a cycle: a code, a document and email 1 for each SPoC of every active prime."""
+    from codeservice.services.rotation import check_rotation_allowed
     from codeservice.services.rotation import rotate as run_rotation
 
     app = container()
     target = Cycle.parse(cycle)
+    # Refuse before drawing anything: a refused cycle shows no progress bar.
+    check_rotation_allowed(app, target, app.now(), force)
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -41,7 +45,7 @@ def rotate(
         report = run_rotation(
             app,
             target,
-            actor=f"cli:{getpass.getuser()}",
+            actor=f"cli:{_os_user()}",
             source="cli",
             force=force,
             workers=workers or None,
@@ -50,15 +54,33 @@ def rotate(
         )
     stdout.print(
         f"Cycle {report.cycle} ({cycle_label(report.cycle)}): "
-        f"{report.providers} active prime providers, "
-        f"{report.issued} codes issued now, {report.already_done} already issued, "
-        f"{report.emails_queued} emails queued.",
+        f"{plural(report.providers, 'active prime provider')}, "
+        f"{plural(report.issued, 'code')} issued now, {report.already_done} already issued, "
+        f"{plural(report.emails_queued, 'email')} queued.",
         highlight=False,
     )
     for ref in report.without_spocs:
-        stdout.print(f"[yellow]warning:[/] {ref} has no active SPoC; nobody was sent its code.")
+        stdout.print(
+            Text(f"warning: {ref} has no active SPoC; nobody was sent its code.", style="yellow")
+        )
     if report.issued:
         stdout.print("Send them with: codeservice mail send", highlight=False)
+    if report.failed:
+        for failed in report.failed:
+            console_error(f"{failed.provider_ref} was not issued: {failed.reason}")
+        console_error(
+            f"{plural(len(report.failed), 'provider')} not issued (the BMT mailbox was told); "
+            f"correct the register and run `codeservice rotate {report.cycle}` again: "
+            "providers already issued are left alone"
+        )
+        raise typer.Exit(1)
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser() or "cli"
+    except (KeyError, OSError):  # no login name (a container without a passwd entry)
+        return "cli"
 
 
 def status(
@@ -98,7 +120,7 @@ def status(
 
     title = f"Cycle {result.cycle} ({cycle_label(result.cycle)})"
     if result.reissues:
-        title += f" — {result.reissues} code(s) reissued"
+        title += f" — {plural(result.reissues, 'code')} reissued"
     table = Table(title=title)
     for column in (
         "provider",
@@ -113,7 +135,13 @@ def status(
     for provider in result.providers:
         if not provider.spocs:
             table.add_row(
-                f"{provider.ref} {provider.name}", code_text(provider), "", "", "", "", ""
+                Text(f"{provider.ref} {provider.name}"),
+                code_text(provider),
+                "",
+                "",
+                "",
+                "",
+                Text(f"not issued: {provider.issue_error}" if provider.issue_error else ""),
             )
         for index, spoc in enumerate(provider.spocs):
             table.add_row(
@@ -126,6 +154,12 @@ def status(
                 spoc.delivery_error or "",
             )
     stdout.print(table)
+    failed = [p.ref for p in result.providers if p.issue_error]
+    if failed:
+        console_error(
+            f"{plural(len(failed), 'provider')} could not be issued: {', '.join(failed)}; "
+            f"correct the register and run `codeservice rotate {result.cycle}` again"
+        )
 
 
 def _schedule_status(as_json: bool) -> None:

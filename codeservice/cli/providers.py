@@ -11,7 +11,8 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from codeservice.cli.common import container, print_json, stdout
+from codeservice.cli.common import console_error, container, print_json, stdout
+from codeservice.domain.wording import plural
 from codeservice.services.register import ProviderView
 
 if TYPE_CHECKING:
@@ -43,7 +44,9 @@ def import_(
 
     app_ = container()
     summary = import_register_file(app_, file, prune=prune, actor=_os_user())
-    stdout.print(f"Imported {summary.filename} (sha256 {summary.sha256[:12]})", highlight=False)
+    stdout.print(
+        f"Imported {summary.filename} (sha256 {summary.sha256[:12]})", highlight=False, markup=False
+    )
     stdout.print(
         f"  providers: {summary.providers_added} added, {summary.providers_updated} updated, "
         f"{summary.providers_unchanged} unchanged, {summary.providers_deactivated} deactivated",
@@ -55,11 +58,15 @@ def import_(
         highlight=False,
     )
     if summary.providers_not_in_file:
+        absent = summary.providers_not_in_file
         stdout.print(
-            f"  {summary.providers_not_in_file} active provider(s) are not in the file and were "
-            "left as they are (--prune deactivates them)",
+            f"  {plural(absent, 'active provider')} {'is' if absent == 1 else 'are'} not in "
+            f"the file and {'was' if absent == 1 else 'were'} left as "
+            f"{'it is' if absent == 1 else 'they are'} (--prune deactivates them)",
             highlight=False,
         )
+    for warning in summary.warnings:
+        console_error(warning, prefix="warning: ")
     _hint_new_spocs(app_)
 
 
@@ -70,7 +77,8 @@ def _hint_new_spocs(app_: Container) -> None:
     spocs = len({waiting.spoc_id for waiting in pending_new_spocs(app_)})
     if spocs:
         stdout.print(
-            f"{spocs} SPoC(s) have not had the codes in use; send them with: "
+            f"{plural(spocs, 'SPoC')} {'has' if spocs == 1 else 'have'} not had the codes in "
+            "use; send them with: "
             "codeservice providers new-spocs --send",
             highlight=False,
         )
@@ -212,13 +220,14 @@ def _show_new_spocs(waiting: list[NewSpoc], *, cycle: str | None, provider: str 
 def _show_sent(report: NewSpocsReport) -> None:
     if not report.sent:
         stdout.print(
-            f"Nobody is waiting: {report.needed_nothing} SPoC(s) already had the codes in use; "
+            f"Nobody is waiting: {plural(report.needed_nothing, 'SPoC')} already had the codes "
+            "in use; "
             "nothing was sent.",
             highlight=False,
         )
         return
     stdout.print(
-        f"Email 1 queued for {len(report.sent)} SPoC(s); "
+        f"Email 1 queued for {plural(len(report.sent), 'SPoC')}; "
         f"{report.needed_nothing} already had the codes in use.",
         highlight=False,
     )

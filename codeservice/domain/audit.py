@@ -39,6 +39,7 @@ class AuditTag(StrEnum):
     CYCLE_ROTATION_REQUEST = "cycle:rotation:request"
     CYCLE_ACTIVATION_RUN = "cycle:activation:run"
     CODE_ACCESS_ISSUE = "code:access:issue"
+    CODE_ACCESS_ISSUE_FAIL = "code:access:issue_fail"  # one provider; the rotation goes on
     CODE_ACCESS_ACTIVATE = "code:access:activate"
     CODE_ACCESS_RETIRE = "code:access:retire"
     CODE_ACCESS_REVOKE = "code:access:revoke"

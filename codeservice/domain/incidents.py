@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from codeservice.domain.personal_details import find_personal_details, personal_details_message
+from codeservice.domain.text import unusable_character
 from codeservice.errors import Conflict, InputError
 
 MAX_DETAILS = 2000
@@ -124,12 +125,16 @@ def steps_to(current: TriageState, decision: TriageState) -> list[TriageState]:
     return [TriageState.ASSESSED, decision] if current is TriageState.RECEIVED else [decision]
 
 
-def check_decision_reason(reason: str) -> str:
+def check_decision_reason(reason: str, *, label: str = "the reason") -> str:
+    """A decision's (or a reissue's, or an assessment's) reason, checked; ``label``
+    names the field or option in the message."""
     text = reason.strip()
     if not text:
         raise InputError("give the reason for the decision (§52: each case on its own merit)")
     if len(text) > MAX_DECISION_REASON:
-        raise InputError(f"the reason must be {MAX_DECISION_REASON} characters or fewer")
+        raise InputError(f"{label} must be {MAX_DECISION_REASON} characters or fewer")
+    if problem := unusable_character(text, multiline=True):
+        raise InputError(f"{label} {problem}")
     kinds = find_personal_details(text)
     if kinds:
         raise InputError(personal_details_message(kinds))
@@ -202,6 +207,8 @@ def check_report(
         errors["subcontractor"] = (
             f"Subcontractor organisation must be {MAX_SUBCONTRACTOR} characters or fewer"
         )
+    elif problem := unusable_character(subcontractor_text):
+        errors["subcontractor"] = f"Subcontractor organisation {problem}"
     elif kinds := find_personal_details(subcontractor_text):
         errors["subcontractor"] = personal_details_message(kinds)
 
@@ -218,6 +225,8 @@ def check_report(
         errors["details"] = "Enter a description of what happened"
     elif len(details_text) > MAX_DETAILS:
         errors["details"] = f"Description must be {MAX_DETAILS} characters or fewer"
+    elif problem := unusable_character(details_text, multiline=True):
+        errors["details"] = f"Description {problem}"
     elif kinds := find_personal_details(details_text):
         errors["details"] = personal_details_message(kinds)
 

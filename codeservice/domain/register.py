@@ -11,9 +11,27 @@ from __future__ import annotations
 import csv
 import io
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from codeservice.domain.register_input import (
+    RegisterLimits,
+    check_limits,
+    check_size,
+    decode_register,
+    listed,
+)
+from codeservice.domain.text import looks_like_formula, unusable_character
 from codeservice.errors import InputError
+
+__all__ = [
+    "RegisterFile",
+    "RegisterLimits",
+    "check_limits",
+    "check_size",
+    "decode_register",
+    "normalise_email",
+    "parse_register",
+]
 
 COLUMNS = ("ref", "name", "prime_ref", "spoc_name", "spoc_email")
 REF_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -23,7 +41,6 @@ MAX_EMAIL_LENGTH = 254
 _LOCAL_PART = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
 _DOMAIN_LABEL = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
 _TOP_LEVEL = re.compile(r"^[A-Za-z]{2,63}$")
-_BOM = b"\xef\xbb\xbf"
 
 
 @dataclass(frozen=True)
@@ -53,6 +70,8 @@ class SubcontractorEntry:
 class RegisterFile:
     primes: list[PrimeEntry]
     subcontractors: list[SubcontractorEntry]
+    # Not refused, but worth a look: e.g. a name a spreadsheet would run as a formula.
+    warnings: list[str] = field(default_factory=list)
 
 
 def normalise_email(text: str) -> str | None:
@@ -74,25 +93,6 @@ def normalise_email(text: str) -> str | None:
     return f"{local}@{domain.lower()}"
 
 
-def decode_register(data: bytes, filename: str) -> str:
-    """UTF-8 text (a leading BOM dropped); raises InputError naming every line that is not."""
-    body = data[len(_BOM) :] if data.startswith(_BOM) else data
-    try:
-        return body.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    problems = []
-    for number, line in enumerate(body.split(b"\n"), start=1):
-        try:
-            line.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            problems.append(
-                f"{filename}:{number}: not UTF-8 text (byte 0x{line[exc.start]:02X} at "
-                f"position {exc.start + 1}); save the file as 'CSV UTF-8'"
-            )
-    raise InputError(f"{filename} is not UTF-8 text; nothing was imported", problems=problems)
-
-
 @dataclass
 class _Row:
     line: int
@@ -107,9 +107,17 @@ class _Problems:
     def __init__(self, filename: str) -> None:
         self.filename = filename
         self.found: list[tuple[int, str]] = []
+        self.warnings: list[tuple[int, str]] = []
 
     def add(self, line: int, message: str) -> None:
         self.found.append((line, message))
+
+    def warn(self, line: int, message: str) -> None:
+        self.warnings.append((line, message))
+
+    def warning_lines(self) -> list[str]:
+        found = sorted(self.warnings, key=_line)
+        return listed([f"{self.filename}:{line}: {message}" for line, message in found])
 
     def raise_if_any(self) -> None:
         if self.found:
@@ -119,7 +127,7 @@ class _Problems:
             raise InputError(
                 f"{self.filename}: {count} problem{'s' if count != 1 else ''} found; "
                 "nothing was imported",
-                problems=lines,
+                problems=listed(lines),
             )
 
 
@@ -129,7 +137,7 @@ def parse_register(text: str, filename: str) -> RegisterFile:
     rows, rejected_refs = _read_rows(text.removeprefix("\ufeff"), problems)
     register = _check_rows(rows, rejected_refs, problems)
     problems.raise_if_any()
-    return register
+    return RegisterFile(register.primes, register.subcontractors, problems.warning_lines())
 
 
 def _read_rows(text: str, problems: _Problems) -> tuple[list[_Row], set[str]]:
@@ -189,8 +197,30 @@ def _header_positions(header: list[str], problems: _Problems) -> dict[str, int] 
     return None if missing else positions
 
 
+def _unusable_fields(row: _Row, problems: _Problems) -> set[str]:
+    """Fields holding a character no document, email header or CSV cell can carry."""
+    bad: set[str] = set()
+    for column in COLUMNS:
+        problem = unusable_character(getattr(row, column))
+        if problem is not None:
+            problems.add(row.line, f"{column} {problem}")
+            bad.add(column)
+    for column in ("name", "spoc_name"):
+        if column not in bad and looks_like_formula(getattr(row, column)):
+            problems.warn(
+                row.line,
+                f"{column} starts with {getattr(row, column)[0]!r}: a spreadsheet would run "
+                "it as a formula (it is imported as it is, and written to CSV files "
+                "with a leading ')",
+            )
+    return bad
+
+
 def _check_fields(row: _Row, problems: _Problems) -> str | None:
     """Checks one row on its own; returns the normalised email of a prime row."""
+    bad = _unusable_fields(row, problems)
+    if bad:
+        return None  # the other checks would only repeat it in other words
     if not row.ref:
         problems.add(row.line, "ref is empty")
     elif not REF_PATTERN.match(row.ref):

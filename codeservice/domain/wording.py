@@ -38,6 +38,19 @@ def moment_text(moment: datetime, tz: ZoneInfo) -> str:
     return f"{day_text(moment, tz)} at {moment.astimezone(tz):%H:%M}"
 
 
+def noun(count: int, singular: str, plural: str | None = None) -> str:
+    """The word for ``count`` things: 'code' for 1, 'codes' otherwise (0 included).
+    ``plural`` for the words that do not just take an s ('SPoC has' / 'SPoCs have')."""
+    if count == 1:
+        return singular
+    return plural if plural is not None else singular + "s"
+
+
+def plural(count: int, singular: str, plural: str | None = None) -> str:
+    """'1 unlock code', '2 unlock codes', '0 unlock codes': never a bracketed s."""
+    return f"{count} {noun(count, singular, plural)}"
+
+
 # What SPoCs are told about a reissue: general terms only, never what was reported.
 INCIDENT_REASON = "We have replaced your code after a report of a potential security incident."
 PRECAUTION_REASON = "We have replaced your code as a security precaution."

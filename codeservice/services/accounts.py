@@ -15,12 +15,15 @@ from argon2 import PasswordHasher
 from codeservice.bootstrap import Container
 from codeservice.domain.accounts import Role, SignInState, check_password, normalise_username
 from codeservice.domain.audit import AuditTag
-from codeservice.errors import Conflict, NotFound
+from codeservice.domain.text import unusable_character
+from codeservice.errors import Conflict, InputError, NotFound
 from codeservice.services import audit
 from codeservice.storage.models import StaffUser
 from codeservice.storage.uow import UnitOfWork
 
 hasher = PasswordHasher()  # Argon2id with the library's current recommended parameters
+
+MAX_DISPLAY_NAME = 255  # the column's size
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,10 @@ def add_user(
 ) -> StaffUserView:
     username = normalise_username(name)
     display_name = (display_name or "").strip() or None
+    if display_name and len(display_name) > MAX_DISPLAY_NAME:
+        raise InputError(f"the display name must be {MAX_DISPLAY_NAME} characters or fewer")
+    if display_name and (problem := unusable_character(display_name)):
+        raise InputError(f"the display name {problem}")
     check_password(password, username=username, display_name=display_name)
     password_hash = hasher.hash(password)
     now = container.now()

@@ -140,6 +140,7 @@ class ProviderRow:
     replaced_by: str | None = None  # a revoked code: its replacement's document ref
     replaces: str | None = None  # a replacement: the revoked code's document ref
     spocs: tuple[SpocRow, ...] = ()
+    issue_error: str | None = None  # not-issued: why the last rotation could not issue it
 
     @property
     def standing(self) -> bool:
@@ -155,6 +156,7 @@ class BoardCounts:
     providers: int = 0
     codes_issued: int = 0
     not_issued: int = 0
+    issue_failed: int = 0  # of not_issued: the rotation tried and failed
     without_spocs: int = 0
     spocs: int = 0
     documents_sent: int = 0
@@ -228,6 +230,7 @@ def count(providers: list[ProviderRow]) -> BoardCounts:
         providers=len({p.ref for p in counted}),
         codes_issued=len(issued),
         not_issued=len(counted) - len(issued),
+        issue_failed=sum(1 for p in counted if p.issue_error),
         without_spocs=sum(1 for p in issued if not p.spocs),
         spocs=len(spocs),
         documents_sent=sum(1 for s in spocs if s.document_sent_at is not None),
@@ -275,6 +278,7 @@ def _rows(container: Container, cycle: Cycle) -> list[ProviderRow]:
         messages = {entry.id: entry for entry in outbox.by_ids(session, ids)}
         resends = _resends(session, [d.id for d in deliveries])
         primes = uow.register.active_primes()
+        failures = uow.codes.failures_for_cycle(str(cycle))
 
         refs = {code.id: code.document_ref for code in codes}
         replaced_by = {code.replaces_id: code.document_ref for code in codes if code.replaces_id}
@@ -294,7 +298,15 @@ def _rows(container: Container, cycle: Cycle) -> list[ProviderRow]:
         for provider in sorted(shown.values(), key=lambda p: p.ref):
             provider_codes = by_provider.get(provider.id, [])
             if not provider_codes:
-                rows.append(ProviderRow(provider.ref, provider.name, "not-issued"))
+                failure = failures.get(provider.id)
+                rows.append(
+                    ProviderRow(
+                        provider.ref,
+                        provider.name,
+                        "not-issued",
+                        issue_error=None if failure is None else failure.reason,
+                    )
+                )
             for code in provider_codes:
                 rows.append(
                     ProviderRow(

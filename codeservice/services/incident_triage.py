@@ -175,4 +175,4 @@ def _decide(
 
 def _checked_note(note: str) -> str:
     text = note.strip()
-    return check_decision_reason(text) if text else ""
+    return check_decision_reason(text, label="the note") if text else ""

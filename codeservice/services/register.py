@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass
+import os
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from codeservice.bootstrap import Container
 from codeservice.domain.audit import AuditTag
-from codeservice.domain.register import RegisterFile, decode_register, parse_register
+from codeservice.domain.register import (
+    RegisterFile,
+    RegisterLimits,
+    check_limits,
+    check_size,
+    decode_register,
+    parse_register,
+)
 from codeservice.errors import InputError
 from codeservice.services import audit
 from codeservice.storage.models import Provider, Spoc
@@ -31,6 +39,7 @@ class ImportSummary:
     spocs_updated: int = 0
     spocs_unchanged: int = 0
     spocs_deactivated: int = 0
+    warnings: list[str] = field(default_factory=list)  # imported, but worth a look
 
     def counts(self) -> dict[str, int]:
         return {k: v for k, v in asdict(self).items() if isinstance(v, int) and k != "prune"}
@@ -67,11 +76,21 @@ class ProviderView:
         }
 
 
+def register_limits(container: Container) -> RegisterLimits:
+    settings = container.settings
+    return RegisterLimits(settings.register_max_bytes, settings.register_max_lines)
+
+
 def import_register_file(
     container: Container, path: Path, *, prune: bool = False, actor: str, source: str = "cli"
 ) -> ImportSummary:
+    limits = register_limits(container)
     try:
-        data = path.read_bytes()
+        with path.open("rb") as file:
+            # The size first: a huge file is refused before a byte of it is read, and
+            # one whose size is not known in advance (a pipe) is read no further.
+            check_size(os.fstat(file.fileno()).st_size, str(path), limits)
+            data = file.read(limits.max_bytes + 1)
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
     return import_register(container, data, str(path), prune=prune, actor=actor, source=source)
@@ -92,9 +111,13 @@ def import_register(
     ``prune`` whatever the file does not name is deactivated, never deleted: codes,
     deliveries and the audit trail refer to those rows.
     """
+    check_limits(data, filename, register_limits(container))
     register = parse_register(decode_register(data, filename), filename)
     summary = ImportSummary(
-        filename=Path(filename).name, sha256=hashlib.sha256(data).hexdigest(), prune=prune
+        filename=Path(filename).name,
+        sha256=hashlib.sha256(data).hexdigest(),
+        prune=prune,
+        warnings=register.warnings,
     )
     audit_key = container.keyring.audit_key
     now = container.now()
@@ -112,6 +135,7 @@ def import_register(
                 "sha256": summary.sha256,
                 "prune": prune,
                 **summary.counts(),
+                "warnings": len(summary.warnings),
             },
             now=now,
         )

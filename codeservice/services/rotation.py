@@ -29,6 +29,7 @@ from codeservice.services.document_work import (
     document_pool,
     make_document,
 )
+from codeservice.services.issue_failures import FailedIssue, record_failure
 from codeservice.services.issuing import (
     PreparedCode,
     document_content,
@@ -48,6 +49,7 @@ class RotationReport:
     already_done: int = 0
     emails_queued: int = 0
     without_spocs: list[str] = field(default_factory=list)
+    failed: list[FailedIssue] = field(default_factory=list)  # retried by the next run
     build_seconds: float = 0.0
     encrypt_seconds: float = 0.0
     commit_seconds: float = 0.0
@@ -97,7 +99,9 @@ def rotate(
         pending = [p for p in primes if uow.codes.live_for(p.id, str(cycle)) is None]
         report.providers = len(primes)
         report.already_done = len(primes) - len(pending)
-        contents = {p.id: _content_for(p, dates) for p in pending}
+        # The document says when the code was really issued: early with --force, or
+        # late after a failure, is not the scheduled Wednesday.
+        contents = {p.id: _content_for(p, dates, now) for p in pending}
         audit.record(
             uow,
             container.keyring.audit_key,
@@ -120,10 +124,24 @@ def rotate(
             prepared = _Prepared(provider_id, template.provider_ref, material)
             futures.append((prepared, pool.submit(make_document, job)))
         for prepared, future in _in_order(futures):
-            document = future.result()
-            report.build_seconds += document.build_seconds
-            report.encrypt_seconds += document.encrypt_seconds
-            _commit_provider(container, cycle, dates, prepared, document, actor, source, report)
+            try:
+                document = future.result()
+                report.build_seconds += document.build_seconds
+                report.encrypt_seconds += document.encrypt_seconds
+                _commit_provider(
+                    container, cycle, dates, prepared, document, actor, source, report, now
+                )
+            except Exception as error:  # one provider's failure never stops the others
+                report.failed.append(
+                    record_failure(
+                        container,
+                        str(cycle),
+                        prepared.provider_id,
+                        error,
+                        actor=actor,
+                        source=source,
+                    )
+                )
             if on_done:
                 on_done(prepared.provider_ref)
 
@@ -139,6 +157,7 @@ def rotate(
                 "issued": report.issued,
                 "already_done": report.already_done,
                 "emails_queued": report.emails_queued,
+                "failed": [failed.provider_ref for failed in report.failed],
             },
             now=container.now(),
         )
@@ -154,13 +173,13 @@ def _in_order(
     yield from futures
 
 
-def _content_for(provider: Provider, dates: CycleDates) -> DocumentContent:
+def _content_for(provider: Provider, dates: CycleDates, issued_at: datetime) -> DocumentContent:
     return document_content(
         provider,
         cycle=str(dates.cycle),
         active_from=dates.active_from,
         active_until=dates.active_until,
-        issued_at=dates.issue_at,
+        issued_at=issued_at,
     )
 
 
@@ -173,6 +192,7 @@ def _commit_provider(
     actor: str,
     source: str,
     report: RotationReport,
+    issued_at: datetime,
 ) -> None:
     import time
 
@@ -190,7 +210,7 @@ def _commit_provider(
                 container,
                 provider=provider,
                 cycle=str(cycle),
-                issue_at=dates.issue_at,
+                issue_at=issued_at,
                 active_from=dates.active_from,
                 active_until=dates.active_until,
                 state="active" if dates.active_from <= now else "issued",
@@ -218,6 +238,7 @@ def _commit_provider(
             },
             now=now,
         )
+        uow.codes.clear_failure(provider.id, str(cycle))
         uow.commit()
     report.issued += 1
     report.emails_queued += issued.emails_queued

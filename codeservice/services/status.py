@@ -32,6 +32,7 @@ class ProviderStatus:
     replaced_by: str | None = None  # a revoked code: its replacement's document ref
     replaces: str | None = None  # a replacement: the revoked code's document ref
     spocs: list[SpocStatus] = field(default_factory=list)
+    issue_error: str | None = None  # not-issued: why the last rotation could not issue it
 
 
 @dataclass
@@ -59,6 +60,7 @@ class CycleStatus:
                     "document_ref": p.document_ref,
                     "replaced_by": p.replaced_by,
                     "replaces": p.replaces,
+                    "issue_error": p.issue_error,
                     "spocs": [
                         {key: iso(value) for key, value in asdict(spoc).items()} for spoc in p.spocs
                     ],
@@ -78,6 +80,7 @@ def cycle_status(container: Container, cycle: Cycle) -> CycleStatus:
         ]
         messages = {row.id: row for row in outbox.by_ids(session, message_ids)}
         primes = uow.register.active_primes()
+        failures = uow.codes.failures_for_cycle(str(cycle))
 
         refs = {code.id: code.document_ref for code in codes}
         replacements = {code.replaces_id: code.document_ref for code in codes if code.replaces_id}
@@ -94,7 +97,15 @@ def cycle_status(container: Container, cycle: Cycle) -> CycleStatus:
         for provider in sorted(shown, key=lambda p: p.ref):
             provider_codes = by_provider.get(provider.id, [])
             if not provider_codes:
-                result.append(ProviderStatus(provider.ref, provider.name, "not-issued"))
+                failure = failures.get(provider.id)
+                result.append(
+                    ProviderStatus(
+                        provider.ref,
+                        provider.name,
+                        "not-issued",
+                        issue_error=None if failure is None else failure.reason,
+                    )
+                )
                 continue
             for code in provider_codes:
                 entry = ProviderStatus(

@@ -28,6 +28,12 @@ class Failure:
     error: str
 
 
+@dataclass(frozen=True)
+class IssueProblem:
+    provider_ref: str
+    reason: str
+
+
 @dataclass
 class CycleCounts:
     providers: int = 0
@@ -41,6 +47,7 @@ class CycleCounts:
     unlock_sent: int = 0
     reissues: int = 0
     not_issued: list[str] = field(default_factory=list)
+    issue_failures: list[IssueProblem] = field(default_factory=list)  # of not_issued
     without_spocs: list[str] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
 
@@ -53,6 +60,8 @@ def count(status: CycleStatus) -> CycleCounts:
     for provider in live:
         if provider.code_state == "not-issued":
             counts.not_issued.append(provider.ref)
+            if provider.issue_error:
+                counts.issue_failures.append(IssueProblem(provider.ref, provider.issue_error))
             continue
         counts.codes += 1
         if not provider.spocs:
@@ -79,13 +88,16 @@ def queue_summary(
     tz = container.settings.tz
     dates = container.calendar.dates(cycle)
     counts = count(cycle_status(container, cycle))
+    with container.uow() as uow:  # when the codes really went out (early, or late)
+        first = [c.issued_at for c in uow.codes.for_cycle(str(cycle)) if c.replaces_id is None]
+    issued_at = min(first, default=dates.issue_at)
     rendered = render(
         "bmt_summary",
         {
             "stage": stage,
             "cycle": str(cycle),
             "cycle_label": cycle_label(str(cycle)),
-            "issued_at": moment_text(dates.issue_at, tz),
+            "issued_at": moment_text(issued_at, tz),
             "active_from": moment_text(dates.active_from, tz),
             "counts": counts,
         },
@@ -121,6 +133,7 @@ def queue_summary(
                 "providers": counts.providers,
                 "documents_sent": counts.documents_sent,
                 "delivery_failures": counts.delivery_failures,
+                "not_issued": len(counts.not_issued),
                 "acknowledgements": counts.acknowledgements,
                 "reissues": counts.reissues,
             },

@@ -47,6 +47,9 @@ class Counts(BaseModel):
     providers: int = Field(ge=0, description="Prime providers (active, or with a code).")
     codes_issued: int = Field(ge=0)
     not_issued: int = Field(ge=0, description="Active prime providers without a code yet.")
+    issue_failed: int = Field(
+        ge=0, description="Of not_issued: those the last rotation tried and could not issue."
+    )
     without_spocs: int = Field(ge=0, description="Codes with no active SPoC to send them to.")
     spocs: int = Field(ge=0, description="Deliveries: one per SPoC per code.")
     documents_sent: int = Field(ge=0)
@@ -101,6 +104,9 @@ class ProviderInCycle(BaseModel):
     document_ref: str | None
     replaced_by: str | None = Field(description="A revoked code: its replacement's reference.")
     replaces: str | None = Field(description="A replacement: the revoked code's reference.")
+    issue_error: str | None = Field(
+        default=None, description="Not issued: why the last rotation could not issue it."
+    )
     spocs: list[Spoc]
 
 
@@ -207,6 +213,7 @@ def _provider(row: ProviderRow) -> ProviderInCycle:
         document_ref=row.document_ref,
         replaced_by=row.replaced_by,
         replaces=row.replaces,
+        issue_error=row.issue_error,
         spocs=[_spoc(spoc) for spoc in row.spocs],
     )
 

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from codeservice.bootstrap import Container
+from codeservice.domain.wording import plural
 from codeservice.storage.models import AccessCode, Delivery, Spoc
 from mailer.schema import outbox
 
@@ -63,7 +64,7 @@ def test_a_killed_rotation_rerun_gives_one_code_and_one_email_per_spoc(
 
     rerun = cli.run_process("rotate", cycle, "--force")
     assert rerun.returncode == 0, rerun.stderr
-    assert f"{PROVIDERS - done_before_rerun} codes issued now" in rerun.stdout
+    assert f"{plural(PROVIDERS - done_before_rerun, 'code')} issued now" in rerun.stdout
 
     with container.uow() as uow:
         session = uow.session

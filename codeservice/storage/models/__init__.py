@@ -7,6 +7,7 @@ from codeservice.storage.models.distribution import Delivery
 from codeservice.storage.models.downloads import OneTimeDownload
 from codeservice.storage.models.helpline import Challenge, VerificationLock
 from codeservice.storage.models.incidents import IncidentReport, Reissue
+from codeservice.storage.models.issue_failures import IssueFailure
 from codeservice.storage.models.register import Provider, Spoc
 from codeservice.storage.models.scheduler import JobRun, SchedulerLease
 from codeservice.storage.models.tokens import LinkToken
@@ -18,6 +19,7 @@ __all__ = [
     "Challenge",
     "Delivery",
     "IncidentReport",
+    "IssueFailure",
     "JobRun",
     "LinkToken",
     "OneTimeDownload",

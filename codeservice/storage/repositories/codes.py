@@ -1,9 +1,12 @@
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from datetime import datetime
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from codeservice.storage.models import AccessCode
+from codeservice.storage.models import AccessCode, IssueFailure
 
 
 class AccessCodeRepository:
@@ -57,3 +60,48 @@ class AccessCodeRepository:
             .order_by(AccessCode.id)
         )
         return list(self.session.scalars(query))
+
+    # --- providers a rotation could not issue -----------------------------------------
+
+    def record_failure(
+        self, provider_id: int, cycle: str, reason: str, now: datetime
+    ) -> IssueFailure:
+        """Note (or count again) a failed issue of this provider's code for this cycle."""
+        for _ in range(2):  # a concurrent rotation may insert the row between the two
+            row = self.session.scalar(
+                select(IssueFailure).where(
+                    IssueFailure.provider_id == provider_id, IssueFailure.cycle == cycle
+                )
+            )
+            if row is not None:
+                row.reason, row.last_failed_at = reason, now
+                row.attempts += 1
+                self.session.flush()
+                return row
+            row = IssueFailure(
+                provider_id=provider_id,
+                cycle=cycle,
+                reason=reason,
+                attempts=1,
+                first_failed_at=now,
+                last_failed_at=now,
+            )
+            try:
+                with self.session.begin_nested():
+                    self.session.add(row)
+            except IntegrityError:
+                continue
+            return row
+        raise RuntimeError("could not record the failed issue")  # pragma: no cover
+
+    def clear_failure(self, provider_id: int, cycle: str) -> None:
+        self.session.execute(
+            delete(IssueFailure).where(
+                IssueFailure.provider_id == provider_id, IssueFailure.cycle == cycle
+            )
+        )
+
+    def failures_for_cycle(self, cycle: str) -> dict[int, IssueFailure]:
+        """The providers whose code for ``cycle`` could not be issued, by provider id."""
+        query = select(IssueFailure).where(IssueFailure.cycle == cycle)
+        return {row.provider_id: row for row in self.session.scalars(query)}

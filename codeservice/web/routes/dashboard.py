@@ -125,7 +125,7 @@ def cycle_page(
             # SPoCs added since this cycle's code was issued, who have not had it.
             "new_spocs": pending_new_spocs(container, cycle=str(target)),
             "filter_counts": {
-                "all": len(panel.board.providers),
+                "all": len({p.ref for p in panel.board.providers}),  # providers, not codes
                 "waiting": panel.board.counts.not_acknowledged,
                 "failing": panel.board.counts.failing + panel.board.counts.retrying,
             },

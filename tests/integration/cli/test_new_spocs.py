@@ -17,10 +17,7 @@ from tests.integration.web.links import outbox_rows
 ROOT = Path(__file__).resolve().parents[3]
 SAMPLE = ROOT / "config" / "providers.example.csv"
 NADIA = "nadia.khan@example.org"
-HINT = (
-    "1 SPoC(s) have not had the codes in use; "
-    "send them with: codeservice providers new-spocs --send"
-)
+HINT = "1 SPoC has not had the codes in use; send them with: codeservice providers new-spocs --send"
 
 
 @pytest.fixture
@@ -88,10 +85,10 @@ def test_send_queues_email_1_once(april: Cli, container: Container, tmp_path: Pa
     as_json = json.loads(april("providers", "new-spocs", "--send", "--json").stdout)
 
     assert sent.exit_code == 0, sent.output
-    assert "Email 1 queued for 1 SPoC(s); 15 already had the codes in use." in sent.stdout
+    assert "Email 1 queued for 1 SPoC; 15 already had the codes in use." in sent.stdout
     assert NADIA in sent.stdout and "codeservice mail send" in sent.stdout
     assert again.exit_code == 0, again.output
-    assert "Nobody is waiting: 16 SPoC(s) already had the codes in use" in again.stdout
+    assert "Nobody is waiting: 16 SPoCs already had the codes in use" in again.stdout
     assert as_json == {"sent": [], "needed_nothing": 16}
     assert "Nobody is waiting" in april("providers", "new-spocs").stdout
     to_nadia = [kind for _, to, kind in outbox_rows(container) if to == NADIA]

@@ -56,7 +56,7 @@ def test_import_with_prune_deactivates_what_the_file_leaves_out(cli: Cli, tmp_pa
     kept = cli("providers", "import", str(smaller))
     pruned = cli("providers", "import", str(smaller), "--prune")
 
-    assert "2 active provider(s) are not in the file" in kept.stdout
+    assert "2 active providers are not in the file" in kept.stdout
     assert pruned.exit_code == 0, pruned.output
     assert "providers: 0 added, 0 updated, 12 unchanged, 2 deactivated" in pruned.stdout
     assert "SPoCs:     0 added, 0 updated, 12 unchanged, 3 deactivated" in pruned.stdout
@@ -154,3 +154,62 @@ def test_list_as_a_table_and_find(cli: Cli) -> None:
     assert "PRV001" in table.stdout and "Northfield" in table.stdout
     assert "SUB101" in table.stdout
     assert [entry["ref"] for entry in json.loads(found.stdout)] == ["PRV002", "SUB201"]
+
+
+def test_a_control_character_is_refused_naming_file_line_and_field(
+    cli: Cli, container: Container, tmp_path: Path
+) -> None:
+    register = tmp_path / "bell.csv"
+    register.write_text(
+        HEADER
+        + "PRV001,North\x07field,,Ann Lee,ann@example.org\n"
+        + "PRV002,Harbour,,Bo\x1bb,bob@example.org\n",
+        encoding="utf-8",
+    )
+    before = snapshot(container)
+
+    result = cli("providers", "import", str(register))
+
+    assert result.exit_code == 65
+    assert f"{register}:2: name contains a control character, U+0007" in result.stderr
+    assert f"{register}:3: spoc_name contains a control character, U+001B" in result.stderr
+    assert "Traceback" not in result.output
+    assert snapshot(container) == before
+
+
+def test_a_formula_like_name_is_imported_with_a_warning(cli: Cli, tmp_path: Path) -> None:
+    register = tmp_path / "formula.csv"
+    register.write_text(HEADER + "PRV001,=HYPERLINK(1),,Ann Lee,ann@example.org\n")
+
+    result = cli("providers", "import", str(register))
+
+    assert result.exit_code == 0, result.output
+    assert f"warning: {register}:2: name starts with '='" in result.stderr
+    assert "providers: 1 added" in result.stdout
+
+
+def test_a_register_over_the_size_limit_is_refused_before_it_is_read(
+    cli: Cli, container: Container, tmp_path: Path
+) -> None:
+    huge = tmp_path / "huge.csv"
+    with huge.open("wb") as file:  # sparse: 60 MB that cost no disk
+        file.write(HEADER.encode())
+        file.truncate(60_000_000)
+    before = snapshot(container)
+
+    result = cli("providers", "import", str(huge))
+
+    assert result.exit_code == 65
+    assert f"{huge} is 60.0 MB; a register import takes at most 5.0 MB" in result.stderr
+    assert snapshot(container) == before
+
+
+def test_the_line_limit_is_a_setting(cli: Cli, tmp_path: Path) -> None:
+    cli.env["CODESERVICE_REGISTER_MAX_LINES"] = "10"
+    register = tmp_path / "long.csv"
+    register.write_text(SAMPLE.read_text(encoding="utf-8"))
+
+    result = cli("providers", "import", str(register))
+
+    assert result.exit_code == 65
+    assert "has 22 lines; a register import takes at most 10" in result.stderr

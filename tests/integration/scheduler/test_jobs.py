@@ -127,3 +127,25 @@ def test_the_rotation_summary_counts_what_happened(app: Container, clock: Clock)
         ).all()
     assert keys == ["summary:rotation:2027-04"]
     assert ledger.finished_runs(app)[("rotation-summary", "2027-04")] == clock.now
+
+
+def test_one_provider_that_cannot_be_issued_does_not_fail_the_issue_job(
+    app: Container, clock: Clock
+) -> None:
+    from codeservice.storage.models import Provider
+
+    with app.uow() as uow:
+        first = uow.session.scalars(select(Provider).order_by(Provider.ref)).first()
+        assert first is not None
+        ref, first.name = first.ref, "Broken\x0b name"
+        uow.commit()
+    clock.now = ISSUE
+    result = run_occurrence(app, schedule_for(app).issue(APRIL), CONTEXT)
+
+    assert result is not None and result.outcome == "done"
+    assert "1 code issued now (0 already)" in result.detail
+    assert f"; not issued: {ref}" in result.detail
+    assert count(app, AccessCode) == 1
+    with app.uow() as uow:
+        categories = list(uow.session.scalars(select(outbox.c.category)))
+    assert "bmt-issue-failure" in categories

@@ -269,3 +269,45 @@ def test_the_bmt_finds_the_dashboard_in_the_navigation(bmt: TestClient) -> None:
     home = bmt.get("/staff").text
 
     assert 'href="/bmt"' in home and 'href="/bmt/register"' in home
+
+
+def test_the_cycle_page_counts_providers_not_codes_after_a_reissue(
+    bmt: TestClient, mailbox: Mailbox, web_container: Container
+) -> None:
+    from codeservice.services.reissue import reissue_provider
+
+    reissue_provider(web_container, "PRV001", reason="A test precaution.", actor="t", source="t")
+    page = _text(bmt.get(CYCLE).text)
+    assert "All providers (8)" in page
+    assert len(re.findall(r"Northfield Employment Services Ltd", page)) == 2  # both codes shown
+
+
+def test_the_cycle_page_shows_a_provider_the_rotation_could_not_issue(
+    bmt: TestClient, app: FastAPI, web_container: Container, clock: Clock
+) -> None:
+    from sqlalchemy import select
+
+    from codeservice.storage.models import Provider
+
+    app.state.rotation_runs = runs = RotationRuns(workers=1)
+    clock.now = ISSUE_DAY
+    import_example_register(web_container)
+    with web_container.uow() as uow:
+        provider = uow.session.scalar(select(Provider).where(Provider.ref == "PRV006"))
+        assert provider is not None
+        provider.name = "Midlands\x07 Pathways"
+        uow.commit()
+    runs.start(web_container, APRIL, actor="user:bmt.user", source="web")
+    run = runs.wait(APRIL, timeout=120)
+    assert run is not None and run.report is not None and run.error is None
+    clock.now = NOW
+
+    done = _text(bmt.get(CYCLE + "/rotation").text)
+    assert "7 issued now, 0 already had theirs" in done
+    assert "1 provider was not issued (the BMT mailbox has been told)" in done
+    assert "PRV006: its name contains a control character, U+0007" in done
+    page = bmt.get(CYCLE)
+    assert page.status_code == 200
+    text = _text(page.text)
+    assert "The rotation could not issue this code: its name contains a control character" in (text)
+    assert "The rotation could not issue 1 of them" in text

@@ -89,7 +89,12 @@ def test_a_quoted_name_may_hold_a_comma_and_line_numbers_stay_physical() -> None
     text = HEADER + '"PRV001","Coast, County\nand Sea Ltd",,Ann,ann@example.org\n'
     text += "PRV002,,,B,b@x.org\n"
 
-    assert only_problem(text) == "reg.csv:4: name is empty"
+    # A line break inside a quoted name is refused (no email header can carry it),
+    # and the next row's line number is still its physical line.
+    assert problems_of(text) == [
+        "reg.csv:2: name contains a line break, U+000A, at character 14",
+        "reg.csv:4: name is empty",
+    ]
 
 
 def test_the_sample_register_parses() -> None:
