@@ -55,6 +55,7 @@ class AuditTag(StrEnum):
     MAIL_SUMMARY_QUEUE = "mail:summary:queue"
     MAIL_MESSAGE_SEND = "mail:message:send"
     MAIL_MESSAGE_FAIL = "mail:message:fail"
+    MAIL_MESSAGE_CANCEL = "mail:message:cancel"  # unsent mail of a revoked code
     SPOC_RECEIPT_ACKNOWLEDGE = "spoc:receipt:acknowledge"
     SPOC_RECEIPT_REPEAT = "spoc:receipt:repeat"
     SPOC_TOKEN_REJECT = "spoc:token:reject"
