@@ -26,6 +26,7 @@ class AuditTag(StrEnum):
     SYSTEM_DATABASE_INIT = "system:database:init"
     SYSTEM_KEYS_CREATE = "system:keys:create"
     SYSTEM_KEYS_ROTATE = "system:keys:rotate"
+    SYSTEM_AUDIT_ANCHOR = "system:audit:anchor"  # an operator anchored the trail
     SYSTEM_SCHEDULER_LEAD = "system:scheduler:lead"
     SYSTEM_SCHEDULER_CATCH_UP = "system:scheduler:catch_up"
     REGISTER_IMPORT_APPLY = "register:import:apply"
