@@ -80,13 +80,13 @@ def test_a_reissue_before_sending_means_the_spocs_get_only_the_new_document(
     )
     dispatch(world, port)
 
-    assert report.emails_cancelled == 2
     [new] = [c for c in world.codes() if c.state != "revoked"]
     for spoc in (ANN, BOB):
         [document] = received_by(received, spoc)
         assert new.document_ref in text_of(document)
         assert old.document_ref not in text_of(document)
     assert len(received_by(received, CAT)) == 1  # another provider's email is untouched
+    assert report.emails_cancelled == 2
     [cancel] = world.audit("mail:message:cancel")
     assert cancel["cancelled"] == 2
     assert cancel["by_category"] == {"access-code-document": 2}
@@ -118,16 +118,13 @@ def test_a_reissue_cancels_an_unsent_unlock_email_and_reminders_of_the_old_code(
     world.clock.now = BETWEEN + timedelta(minutes=1)
     dispatch(world, port)
 
-    assert report.emails_cancelled == 2  # Ann's unlock code and Bob's reminder
-    [cancel] = world.audit("mail:message:cancel")
-    assert cancel["by_category"] == {"unlock-code": 1, "reminder": 1}
-    assert [m["Subject"] for m in received_by(received, ANN)] == [
-        m["Subject"] for m in received_by(received, BOB)
-    ]
     for spoc in (ANN, BOB):  # each gets only the replacement document
         [document] = received_by(received, spoc)
         assert "REPLACEMENT" in text_of(document)
     assert len(received_by(received, CAT)) == 1  # Cat's reminder still goes
+    assert report.emails_cancelled == 2  # Ann's unlock code and Bob's reminder
+    [cancel] = world.audit("mail:message:cancel")
+    assert cancel["by_category"] == {"unlock-code": 1, "reminder": 1}
 
 
 def test_later_jobs_queue_nothing_more_for_the_revoked_code(
