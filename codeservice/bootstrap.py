@@ -48,7 +48,11 @@ class Container:
 
     @cached_property
     def session_factory(self) -> sessionmaker[Session]:
-        return sessionmaker(self.engine, expire_on_commit=False)
+        from codeservice.crypto.anchor_file import SESSION_INFO_KEY, AnchorFile
+
+        # Sessions that append to the audit trail move its anchor (services.audit_anchor).
+        anchor = AnchorFile(self.settings.audit_anchor_file)
+        return sessionmaker(self.engine, expire_on_commit=False, info={SESSION_INFO_KEY: anchor})
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.session_factory)

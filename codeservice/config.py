@@ -35,6 +35,7 @@ class Settings:
     issue_time: time
     code_excluded_characters: str
     master_key_file: Path
+    audit_anchor_file: Path
     smtp_host: str
     smtp_port: int
     smtp_starttls: bool
@@ -181,6 +182,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
 
     excluded = str(raw["code_excluded_characters"])
     master_key_file = str(raw["master_key_file"]).strip()
+    key_file = Path(master_key_file) if master_key_file else home / "keys" / "keyring.json"
+    anchor_setting = str(raw.get("audit_anchor_file", "")).strip()
+    anchor_file = Path(anchor_setting) if anchor_setting else key_file.parent / "audit-anchor.json"
     smtp_port = _as_int("smtp_port", raw["smtp_port"], minimum=1)
     if smtp_port > 65535:
         raise ConfigurationError(f"{PREFIX}SMTP_PORT: must be at most 65535, got {smtp_port}")
@@ -203,9 +207,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         holiday_moves_issue_day=_as_bool("holiday_moves_issue_day", raw["holiday_moves_issue_day"]),
         issue_time=_as_time("issue_time", raw["issue_time"]),
         code_excluded_characters=excluded,
-        master_key_file=Path(master_key_file)
-        if master_key_file
-        else home / "keys" / "keyring.json",
+        master_key_file=key_file,
+        audit_anchor_file=Path(anchor_file)
+        if anchor_file
+        else key_file.parent / "audit-anchor.json",
         smtp_host=str(raw["smtp_host"]).strip(),
         smtp_port=smtp_port,
         smtp_starttls=_as_bool("smtp_starttls", raw["smtp_starttls"]),

@@ -5,7 +5,8 @@ it; if the process dies between the server's acceptance and that mark, the claim
 expires after ``claim_seconds`` and another worker sends the message again, with the
 same Message-ID (so receiving systems can recognise the copy). That window — from the
 end of DATA to the commit of ``mark_sent`` — is the only way a message goes twice;
-no message is ever lost.
+no message is ever lost. Just before sending, the claim is checked again, so a
+message cancelled after it was claimed (its code revoked meanwhile) is not sent.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from typing import TypeVar
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from mailer import outbox
+from mailer import outbox, outbox_cancel
 from mailer.config import SmtpConfig
 from mailer.entry import OutboxEntry
 from mailer.schema import FAILED, QUEUED, SENT
@@ -58,6 +59,7 @@ class DispatchSummary:
     failed: int = 0
     released: int = 0  # claimed but handed back unsent at shutdown
     lost_claims: int = 0  # another worker took the message over while we sent it
+    withdrawn: int = 0  # cancelled (or taken over) after it was claimed: not sent
 
 
 def default_worker_id() -> str:
@@ -196,6 +198,13 @@ class _Dispatcher:
         if entry.claim_expires_at is not None and entry.claim_expires_at <= self.clock():
             # Another worker may own it by now; sending could make a second copy.
             log.warning("claim on outbox message %s expired before sending", entry.id)
+            return
+        if not await self.db(
+            lambda session: outbox_cancel.still_claimed(session, entry.id, self.worker_id)
+        ):
+            # Cancelled since the claim (say, its code was revoked): it must not go.
+            self.summary.withdrawn += 1
+            log.info("outbox message %s was withdrawn before sending; not sent", entry.id)
             return
         try:
             message = outbox.open_message(entry, self.sealer)

@@ -28,9 +28,12 @@ QUEUED = "queued"
 SENDING = "sending"
 SENT = "sent"
 FAILED = "failed"
-STATES = (QUEUED, SENDING, SENT, FAILED)
+CANCELLED = "cancelled"
+STATES = (QUEUED, SENDING, SENT, FAILED, CANCELLED)
+UNSENT = (QUEUED, SENDING, FAILED)  # what a cancellation can still stop
 
 # States: queued -> sending -> sent | failed (permanent), or back to queued to retry.
+# Any state but sent -> cancelled (the sender no longer wants it; the body is dropped).
 # A claim that expires while `sending` (a worker died) makes the row due again.
 # `recipients` is a comma-separated list of bare addresses (the SMTP envelope).
 outbox = Table(

@@ -10,7 +10,10 @@ from rich.table import Table
 from codeservice.cli.common import container, print_json, stdout
 from codeservice.errors import CodeserviceError
 
-app = typer.Typer(no_args_is_help=True, help="The audit trail: verify the chain, list records.")
+app = typer.Typer(
+    no_args_is_help=True,
+    help="The audit trail: verify the chain and its anchor, anchor it, list records.",
+)
 
 
 class AuditChainBroken(CodeserviceError):
@@ -19,15 +22,54 @@ class AuditChainBroken(CodeserviceError):
 
 @app.command("verify")
 def verify() -> None:
-    """Recompute the hash chain; exit non-zero naming the first bad record."""
-    from codeservice.services.audit import verify_chain
+    """Check the hash chain, its anchor outside the database, and that every code, reissue
+    and staff account has its audit records; exit non-zero on any problem."""
+    from codeservice.services.audit_verify import verify_trail
 
     built = container()
-    with built.uow() as uow:
-        checked, problem = verify_chain(uow, built.keyring.audit_key)
-    if problem is not None:
-        raise AuditChainBroken(f"{problem}; {checked} records before it are intact")
-    stdout.print(f"audit trail intact: {checked} records verified", highlight=False)
+    report = verify_trail(built)
+    say = stdout.print
+    if report.chain_problem is None:
+        records = "record" if report.records == 1 else "records"
+        say(f"hash chain: intact, {report.records} {records} verified", highlight=False)
+    else:
+        say(f"hash chain: BROKEN at {report.chain_problem}", highlight=False)
+        say(f"  {report.records} records before it are intact", highlight=False)
+    if report.anchor is not None:
+        label = "FAILED" if report.anchor.failed else "ok"
+        say(f"anchor: {label}: {report.anchor.message}", highlight=False)
+    checked = ", ".join(f"{count} {what}" for what, count in report.cross_checked.items())
+    if report.unaudited:
+        say(f"cross-check: FAILED ({checked} checked)", highlight=False)
+        for line in report.unaudited:
+            say(f"  {line}", highlight=False)
+    else:
+        say(f"cross-check: ok, each has its audit records ({checked})", highlight=False)
+    problems = report.problems
+    if problems:
+        kinds = len({p.split(":", 1)[0] for p in problems})
+        raise AuditChainBroken(
+            f"audit verify failed: {kinds} of 3 checks found problems (see above); "
+            "docs/security.md says what each means"
+        )
+    stdout.print("audit trail intact", highlight=False)
+
+
+@app.command("anchor")
+def anchor() -> None:
+    """Anchor a trail that has no anchor yet (one kept from before anchors existed)."""
+    from codeservice.cli.incidents import cli_actor
+    from codeservice.services.audit_verify import anchor_trail
+
+    built = container()
+    finding = anchor_trail(built, actor=cli_actor(), source="cli")
+    if finding.failed:
+        raise AuditChainBroken(f"the anchor was not written: {finding.message}")
+    stdout.print(
+        f"anchor: {finding.message} ({built.settings.audit_anchor_file}); back it up with "
+        "the keyring",
+        highlight=False,
+    )
 
 
 @app.command("list")

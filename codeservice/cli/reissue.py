@@ -88,6 +88,7 @@ def print_reissue(report: ReissueReport, tz: ZoneInfo) -> None:
             f"and replaced, {report.emails_queued} email(s) queued.",
             highlight=False,
         )
+    stdout.print(_cancelled_line(report), highlight=False)
     for replaced in report.replaced:
         stdout.print(
             f"  {replaced.cycle}: {replaced.revoked_document_ref} revoked, replaced by "
@@ -102,3 +103,13 @@ def print_reissue(report: ReissueReport, tz: ZoneInfo) -> None:
         )
     if not report.already_done and report.emails_queued:
         stdout.print("Send them with: codeservice mail send", highlight=False)
+
+
+def _cancelled_line(report: ReissueReport) -> str:
+    count = report.emails_cancelled
+    emails = "email" if count == 1 else "emails"
+    was = "was" if count == 1 else "were"
+    return (
+        f"{count} unsent {emails} of the revoked code {was} cancelled "
+        "(documents, unlock codes and reminders that will now never go)."
+    )

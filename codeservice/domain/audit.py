@@ -26,6 +26,7 @@ class AuditTag(StrEnum):
     SYSTEM_DATABASE_INIT = "system:database:init"
     SYSTEM_KEYS_CREATE = "system:keys:create"
     SYSTEM_KEYS_ROTATE = "system:keys:rotate"
+    SYSTEM_AUDIT_ANCHOR = "system:audit:anchor"  # an operator anchored the trail
     SYSTEM_SCHEDULER_LEAD = "system:scheduler:lead"
     SYSTEM_SCHEDULER_CATCH_UP = "system:scheduler:catch_up"
     REGISTER_IMPORT_APPLY = "register:import:apply"
@@ -56,6 +57,7 @@ class AuditTag(StrEnum):
     MAIL_SUMMARY_QUEUE = "mail:summary:queue"
     MAIL_MESSAGE_SEND = "mail:message:send"
     MAIL_MESSAGE_FAIL = "mail:message:fail"
+    MAIL_MESSAGE_CANCEL = "mail:message:cancel"  # unsent mail of a revoked code
     SPOC_RECEIPT_ACKNOWLEDGE = "spoc:receipt:acknowledge"
     SPOC_RECEIPT_REPEAT = "spoc:receipt:repeat"
     SPOC_TOKEN_REJECT = "spoc:token:reject"

@@ -106,7 +106,7 @@ def acknowledge(
     audit_key = container.keyring.audit_key
     with container.uow() as uow:
         try:
-            link = _usable_link(uow, token, now)
+            link = _usable_link_locked(uow, token, now)
         except LinkProblem as problem:
             _audit(
                 uow,
@@ -178,6 +178,21 @@ def _usable_link(uow: UnitOfWork, token: str, now: datetime) -> LinkToken:
     if link.expires_at <= now:
         raise LinkExpired(link)
     return link
+
+
+def _usable_link_locked(uow: UnitOfWork, token: str, now: datetime) -> LinkToken:
+    """``_usable_link`` checked again under the provider's lock, as a reissue takes it.
+
+    A reissue then commits either before (this link is refused as replaced) or after
+    (and cancels the email 2 queued here): email 2 is never queued for a revoked code.
+    """
+    link = _usable_link(uow, token, now)
+    assert link.delivery is not None
+    code = link.delivery.access_code
+    uow.incidents.lock_provider(code.provider_id)
+    uow.session.refresh(code)
+    uow.session.refresh(link)
+    return _usable_link(uow, token, now)
 
 
 def _record_acknowledgement(

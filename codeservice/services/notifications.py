@@ -7,19 +7,41 @@ puts a second copy of the same email in the outbox.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from codeservice.bootstrap import Container
 from codeservice.documents import document_filename
 from codeservice.domain.tokens import issue_token
 from codeservice.domain.wording import cycle_label, moment_text
 from codeservice.emails import DOCX, Attachment, compose, render
+from codeservice.errors import Conflict
 from codeservice.services.codes import reveal_unlock_code
 from codeservice.services.incident_links import report_link_token, report_url
 from codeservice.storage.models import Delivery, LinkToken
 from codeservice.storage.uow import UnitOfWork
-from mailer import outbox
+from mailer import outbox, outbox_cancel
 
 ACKNOWLEDGE = "acknowledge"  # the purpose of the links in email 1 and reminders
+
+
+def _document_tag(delivery_id: int) -> str:
+    return f"document:delivery-{delivery_id}:"
+
+
+def _unlock_key(delivery_id: int) -> str:
+    return f"unlock:delivery-{delivery_id}"
+
+
+def reminder_tag(delivery_id: int) -> str:
+    return f"reminder:delivery-{delivery_id}:"
+
+
+def _refuse_revoked(delivery: Delivery) -> None:
+    code = delivery.access_code
+    if code.state == "revoked":
+        raise Conflict(
+            f"{code.document_ref} was revoked by a security reissue: no email of it is sent"
+        )
 
 
 def ack_url(container: Container, token: str) -> str:
@@ -65,6 +87,7 @@ def queue_document_email(
 ) -> int:
     """Email 1: the encrypted document, the SPoC's own acknowledgement link and their
     link to report a potential security incident."""
+    _refuse_revoked(delivery)
     code = delivery.access_code
     provider = code.provider
     spoc = delivery.spoc
@@ -106,7 +129,7 @@ def queue_document_email(
     message_id = outbox.enqueue(
         uow.session,
         message,
-        dedupe_key=f"document:delivery-{delivery.id}:link-{link.id}",
+        dedupe_key=f"{_document_tag(delivery.id)}link-{link.id}",
         category="access-code-document",
         now=now,
         sealer=container.keyring,
@@ -128,6 +151,7 @@ def queue_unlock_email(
     ``resend_of`` is the outbox id of the email 2 a member of staff asked to send
     again: one resend of each earlier email, however often the request comes.
     """
+    _refuse_revoked(delivery)
     code = delivery.access_code
     provider = code.provider
     spoc = delivery.spoc
@@ -145,7 +169,7 @@ def queue_unlock_email(
     message = compose(
         rendered, sender=container.settings.mail_from, to_name=spoc.name, to_email=spoc.email
     )
-    key = f"unlock:delivery-{delivery.id}"
+    key = _unlock_key(delivery.id)
     if resend_of is not None:
         key += f":resend-of-{resend_of}"
     message_id = outbox.enqueue(
@@ -158,3 +182,41 @@ def queue_unlock_email(
     )
     delivery.unlock_message_id = message_id
     return message_id
+
+
+REVOKED_REASON = "its access code was revoked by a security reissue"
+
+
+def _delivery_mail(deliveries: list[Delivery]) -> dict[str, list[Any]]:
+    """Every email of these deliveries: email 1 (and its resends), email 2, reminders."""
+    return {
+        "ids": [i for d in deliveries for i in (d.document_message_id, d.unlock_message_id) if i],
+        "dedupe_keys": [_unlock_key(d.id) for d in deliveries],
+        "key_prefixes": [
+            tag
+            for d in deliveries
+            for tag in (_document_tag(d.id), f"{_unlock_key(d.id)}:", reminder_tag(d.id))
+        ],
+    }
+
+
+def cancel_mail_of_codes(uow: UnitOfWork, code_ids: list[int], *, now: datetime) -> dict[str, int]:
+    """Cancel every unsent email of these (revoked) codes; how many, by category."""
+    deliveries = uow.deliveries.for_codes(code_ids)
+    if not deliveries:
+        return {}
+    cancelled = outbox_cancel.cancel(
+        uow.session, **_delivery_mail(deliveries), reason=REVOKED_REASON, now=now
+    )
+    counts: dict[str, int] = {}
+    for entry in cancelled:
+        counts[entry.category] = counts.get(entry.category, 0) + 1
+    return counts
+
+
+def cancelled_mail_of_codes(uow: UnitOfWork, code_ids: list[int]) -> int:
+    """How many emails of these codes stand cancelled (for a reissue reported again)."""
+    deliveries = uow.deliveries.for_codes(code_ids)
+    if not deliveries:
+        return 0
+    return outbox_cancel.count_cancelled(uow.session, **_delivery_mail(deliveries))

@@ -4,8 +4,9 @@ Under a lock on the provider: a reissue completed meanwhile by another process i
 reported; one whose codes were already replaced by another reissue completed since it
 was asked for is marked covered; if the codes not ended are no longer those planned it
 gives up (``None``) so that the caller plans again. Otherwise every code is revoked, its
-links replaced and a replacement issued, each step audited and the reissue marked
-complete, all in one commit.
+links replaced, its unsent emails (email 1, email 2, reminders) cancelled and a
+replacement issued, each step audited and the reissue marked complete, all in one
+commit.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from codeservice.domain.audit import AuditTag
 from codeservice.domain.wording import reissue_reason
 from codeservice.services import audit
 from codeservice.services.issuing import PreparedCode, issue_to_spocs
+from codeservice.services.notifications import cancel_mail_of_codes
 from codeservice.services.reissue_views import ReissueReport, ReplacedCode, completed_report
-from codeservice.storage.models import Reissue
+from codeservice.storage.models import AccessCode, Reissue
 from codeservice.storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -90,6 +92,7 @@ def commit_reissue(
             code.revoked_at = at
         uow.session.flush()  # frees each cycle for its replacement
         links = uow.incidents.replace_links([c.id for c in codes], at)
+        _cancel_revoked_mail(uow, container, codes, reissue, report, actor=actor, source=source)
         reason = general_reason(reissue)
         for code, code_plan in zip(codes, plan.codes, strict=True):
             issued = issue_to_spocs(
@@ -147,13 +150,47 @@ def commit_reissue(
             )
         reissue.codes_replaced = len(codes)
         log.info(
-            "reissue %s for %s: %d codes revoked and replaced, %d links replaced",
+            "reissue %s for %s: %d codes revoked and replaced, %d links replaced, "
+            "%d unsent emails cancelled",
             reissue.id,
             provider.ref,
             len(codes),
             links,
+            report.emails_cancelled,
         )
         return _finish(uow, container, reissue, report, actor=actor, source=source, at=at)
+
+
+def _cancel_revoked_mail(
+    uow: UnitOfWork,
+    container: Container,
+    codes: list[AccessCode],
+    reissue: Reissue,
+    report: ReissueReport,
+    *,
+    actor: str,
+    source: str,
+) -> None:
+    """Email 1, email 2 and reminders of the revoked codes not sent yet never go."""
+    by_category = cancel_mail_of_codes(uow, [c.id for c in codes], now=container.now())
+    report.emails_cancelled = sum(by_category.values())
+    if not by_category:
+        return
+    audit.record(
+        uow,
+        container.keyring.audit_key,
+        actor=actor,
+        action=AuditTag.MAIL_MESSAGE_CANCEL,
+        source=source,
+        details={
+            "provider": report.provider_ref,
+            "reissue": reissue.id,
+            "revoked": [c.document_ref for c in codes],
+            "cancelled": report.emails_cancelled,
+            "by_category": by_category,
+        },
+        now=container.now(),
+    )
 
 
 def _finish(
@@ -185,6 +222,7 @@ def _finish(
             "replaced": [r.revoked_document_ref for r in report.replaced],
             "covered_by": report.covered_by,
             "emails_queued": report.emails_queued,
+            "emails_cancelled": report.emails_cancelled,
         },
         now=container.now(),
     )

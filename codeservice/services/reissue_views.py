@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from codeservice.bootstrap import Container
+from codeservice.services.notifications import cancelled_mail_of_codes
 from codeservice.storage.models import AccessCode, Reissue
 from codeservice.storage.uow import UnitOfWork
 
@@ -37,6 +38,7 @@ class ReissueReport:
     replaced: list[ReplacedCode] = field(default_factory=list)
     spocs: int = 0
     emails_queued: int = 0
+    emails_cancelled: int = 0  # unsent emails of the revoked codes, stopped
     completed_at: datetime | None = None
 
 
@@ -52,10 +54,12 @@ def completed_report(uow: UnitOfWork, reissue: Reissue) -> ReissueReport:
         completed_at=reissue.completed_at,
     )
     if reissue.completed_at is not None and reissue.covered_by_id is None:
-        for old in uow.incidents.revoked_at(provider.id, reissue.completed_at):
+        revoked = uow.incidents.revoked_at(provider.id, reissue.completed_at)
+        for old in revoked:
             new = uow.incidents.replacement_of(old.id)
             if new is not None:
                 report.replaced.append(_replaced(old, new))
+        report.emails_cancelled = cancelled_mail_of_codes(uow, [old.id for old in revoked])
     return report
 
 

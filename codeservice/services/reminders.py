@@ -24,7 +24,7 @@ from codeservice.domain.calendar import Cycle
 from codeservice.domain.wording import cycle_label, day_text, moment_text
 from codeservice.emails import compose, render
 from codeservice.services import audit
-from codeservice.services.notifications import ack_url, new_ack_link
+from codeservice.services.notifications import ack_url, new_ack_link, reminder_tag
 from codeservice.services.status import ProviderStatus, cycle_status
 from codeservice.services.summary import BMT_NAME
 from codeservice.storage.models import AccessCode, Delivery, Provider, Spoc
@@ -49,7 +49,7 @@ class ReminderReport:
 
 
 def reminder_key(delivery_id: int, day: date) -> str:
-    return f"reminder:delivery-{delivery_id}:{day.isoformat()}"
+    return f"{reminder_tag(delivery_id)}{day.isoformat()}"
 
 
 def send_reminders(
@@ -69,6 +69,8 @@ def send_reminders(
             uow, [d.id for d in deliveries], container.calendar.dates(cycle).issue_at
         )
         for delivery in deliveries:
+            if not _still_standing(uow, delivery):
+                continue  # revoked by a reissue since it was read: its mail is cancelled
             document = documents.get(delivery.document_message_id or -1)
             if (
                 document is None
@@ -102,6 +104,14 @@ def send_reminders(
             report.queued += 1
         uow.commit()
     return report
+
+
+def _still_standing(uow: UnitOfWork, delivery: Delivery) -> bool:
+    """Under the provider's lock, as a reissue takes it: no reminder for a revoked code."""
+    code = delivery.access_code
+    uow.incidents.lock_provider(code.provider_id)
+    uow.session.refresh(code)
+    return code.state in STANDING
 
 
 def _unacknowledged(uow: UnitOfWork, cycle: Cycle) -> list[Delivery]:

@@ -29,3 +29,10 @@ class DeliveryRepository:
             .order_by(Delivery.id)
         )
         return list(self.session.scalars(query))
+
+    def for_codes(self, code_ids: list[int]) -> list[Delivery]:
+        """Every delivery of these access codes."""
+        if not code_ids:
+            return []
+        query = select(Delivery).where(Delivery.access_code_id.in_(code_ids)).order_by(Delivery.id)
+        return list(self.session.scalars(query))

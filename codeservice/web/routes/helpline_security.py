@@ -47,6 +47,7 @@ def overview(
     principal: SecurityTeam,
     unlocked: str = "",
     reissued: str = "",
+    cancelled: int = 0,
     already: str = "",
 ) -> Response:
     tz = container.settings.tz
@@ -75,6 +76,7 @@ def overview(
             "code_length": CODE_LENGTH,
             "unlocked": _known_name(container, unlocked) if unlocked else "",
             "reissued": _known_name(container, reissued) if reissued else "",
+            "cancelled": max(cancelled, 0),
             "already": _known_name(container, already) if already else "",
         },
     )
@@ -98,7 +100,7 @@ def reissue(
 ) -> Response:
     ref = provider_ref.strip()
     try:
-        reissue_provider(
+        report = reissue_provider(
             container,
             ref,
             reason=reason,
@@ -118,7 +120,10 @@ def reissue(
             reason=reason,
             error=message[:1].upper() + message[1:],
         )
-    return RedirectResponse(f"{SECURITY_HELPLINE}?reissued={ref}", status_code=303)
+    return RedirectResponse(
+        f"{SECURITY_HELPLINE}?reissued={ref}&cancelled={report.emails_cancelled}",
+        status_code=303,
+    )
 
 
 def _reissue_page(

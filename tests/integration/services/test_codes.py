@@ -10,8 +10,10 @@ from sqlalchemy.exc import IntegrityError
 
 from codeservice.bootstrap import Container
 from codeservice.crypto.keyring import SealError
+from codeservice.domain.audit import AuditTag
 from codeservice.domain.codes import Alphabet, is_valid_access_code, is_valid_unlock_code
 from codeservice.errors import Conflict
+from codeservice.services import audit
 from codeservice.services.codes import (
     CodeMaterial,
     IssuedCode,
@@ -87,6 +89,16 @@ def issue_for_all(container: Container, refs: list[str]) -> dict[str, IssuedCode
                 active_until=ACTIVE_UNTIL,
                 now=ISSUE_AT,
                 alphabet=ALPHABET,
+            )
+            # Audited as the rotation does, so `audit verify` finds every code accounted for.
+            audit.record(
+                uow,
+                container.keyring.audit_key,
+                actor="test",
+                action=AuditTag.CODE_ACCESS_ISSUE,
+                source="test",
+                details={"provider": ref, "document_ref": issued[ref].access_code.document_ref},
+                now=ISSUE_AT,
             )
         uow.commit()
     return issued

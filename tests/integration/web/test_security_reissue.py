@@ -67,7 +67,7 @@ def test_reissuing_replaces_the_code_once(security: TestClient, world: HelplineW
     first = security.post(REISSUE, data=_form(page), follow_redirects=False)
     again = security.post(REISSUE, data=_form(page), follow_redirects=False)
 
-    assert first.headers["location"] == f"{PAGE}?reissued=PRV001"
+    assert first.headers["location"] == f"{PAGE}?reissued=PRV001&cancelled=0"
     assert again.headers["location"] == f"{PAGE}?already=PRV001"
     assert _document_ref(world) != old_ref and world.code() != old_code
     documents = [
@@ -76,6 +76,7 @@ def test_reissuing_replaces_the_code_once(security: TestClient, world: HelplineW
     assert documents == ["ann.lee@example.org"]  # PRV001's one SPoC, once
     done = security.get(first.headers["location"]).text
     assert "The code of Northfield Employment Ltd is reissued" in done
+    assert "0 unsent emails of the old code were cancelled." in done
     assert (
         "had already been replaced: nothing more was done"
         in security.get(again.headers["location"]).text

@@ -1,0 +1,86 @@
+"""The file that holds the audit anchor, beside the keyring (I/O only; the rules are in
+``codeservice.domain.audit_anchor``).
+
+Writes are atomic (a synced temporary file renamed over the old one, then the folder
+synced) and go through ``compare_and_write``: under an exclusive lock on a lock file,
+read what is there, let the caller decide, write. Several processes appending to the
+trail at once therefore never move the anchor backwards.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from codeservice.errors import ConfigurationError
+
+SESSION_INFO_KEY = "codeservice.audit_anchor"  # where a database session finds the file
+
+
+class AnchorFileError(ConfigurationError):
+    """The anchor file cannot be read or written."""
+
+
+class AnchorFile:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __repr__(self) -> str:
+        return f"AnchorFile({str(self.path)!r})"
+
+    def read(self) -> str | None:
+        """The file's text, or None if there is no file."""
+        try:
+            return self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = getattr(exc, "strerror", None) or type(exc).__name__
+            raise AnchorFileError(f"cannot read the audit anchor {self.path}: {reason}") from None
+
+    def compare_and_write(self, decide: Callable[[str | None], str | None]) -> bool:
+        """Under the lock: ``decide(current text)`` gives the new text, or None to keep it."""
+        with self._locked():
+            new = decide(self.read())
+            if new is None:
+                return False
+            self._write_atomically(new.encode("utf-8"))
+            return True
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        folder = self.path.parent
+        if not folder.exists():
+            folder.mkdir(parents=True, exist_ok=True)
+            os.chmod(folder, 0o700)
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        fd = os.open(lock_path, os.O_WRONLY | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+    def _write_atomically(self, data: bytes) -> None:
+        folder = self.path.parent
+        fd, temporary = tempfile.mkstemp(dir=folder, prefix=f".{self.path.name}.", suffix=".tmp")
+        try:
+            os.fchmod(fd, 0o600)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temporary, self.path)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary)
+        directory = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
