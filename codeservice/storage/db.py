@@ -11,6 +11,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
+from codeservice.errors import ConfigurationError
+
 BUSY_SECONDS = 30
 _HOLDS_WRITE_LOCK = "codeservice_holds_write_lock"
 # One lock per SQLite file for this process's writers (see ``_tune_sqlite``).
@@ -36,6 +38,44 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         _tune_sqlite(engine, _write_lock(database or ":memory:"))
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+class NotInitialised(ConfigurationError):
+    """The database has not been set up (or not for this version): ``codeservice init``."""
+
+
+def sqlite_file(url: str) -> str | None:
+    """The file a SQLite URL names; None for PostgreSQL and in-memory databases."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return parsed.database
+
+
+def require_database(url: str) -> None:
+    """Refuse, before anything is created, a SQLite database that is not there yet."""
+    path = sqlite_file(url)
+    if path is not None and not os.path.exists(path):
+        raise NotInitialised(
+            f"there is no database at {path}: run `codeservice init` first "
+            "(or set CODESERVICE_DATABASE_URL / CODESERVICE_HOME to the service's own)"
+        )
+
+
+def require_schema(engine: Engine) -> None:
+    """Refuse a database whose schema is missing (empty, never initialised) or not the
+    one this version of codeservice uses."""
+    from codeservice.storage.migrate import current_revision, head_revision
+
+    current = current_revision(engine)
+    if current is None:
+        where = sqlite_file(str(engine.url)) or engine.url.render_as_string(hide_password=True)
+        raise NotInitialised(f"the database {where} is empty: run `codeservice init` first")
+    if current != head_revision():
+        raise NotInitialised(
+            "the database schema is not the one this version of codeservice uses: "
+            "run `codeservice init` to bring it up to date"
+        )
 
 
 def _write_lock(database: str) -> threading.Lock:
