@@ -73,10 +73,10 @@ def unexpected_error(exc: Exception) -> tuple[str, int]:
 
 
 def _unreachable(exc: Exception) -> bool:
-    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import DBAPIError
 
     text = str(getattr(exc, "orig", "")).lower()
-    return isinstance(exc, OperationalError) and any(
+    return isinstance(exc, DBAPIError) and any(
         words in text
         for words in (
             "connect",

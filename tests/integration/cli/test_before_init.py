@@ -165,9 +165,11 @@ def test_a_database_out_of_reach_gets_a_message_not_a_traceback(tmp_path: Path) 
 
 def test_a_file_that_is_not_a_database_gets_a_message_not_a_traceback(tmp_path: Path) -> None:
     home = tmp_path / "var"
-    home.mkdir()
+    home.mkdir(mode=0o700)
     (home / "codeservice.db").write_bytes(b"this is not a database at all, just text" * 100)
+    (home / "codeservice.db").chmod(0o600)
     result = Cli(_environment(home), tmp_path).run_process("users", "list", timeout=60)
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
-    assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith("error: cannot open the database (file is not a database)")
+    assert result.stderr.count("\n") == 1, result.stderr
