@@ -44,9 +44,11 @@ class _Group(TyperGroup):
         try:
             return super().invoke(ctx)
         except CodeserviceError as exc:
-            console_error(str(exc))
+            message = str(exc)
+            console_error(message)
             for problem in getattr(exc, "problems", []):
-                console_error(problem, prefix="")
+                if problem not in message:  # each problem once, never repeated
+                    console_error(problem, prefix="")
             raise typer.Exit(exc.exit_code) from None
         except Exception as exc:
             if _belongs_to_click(exc):
