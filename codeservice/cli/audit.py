@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from codeservice.cli.common import container, print_json, stdout
+from codeservice.domain.wording import noun, plural
 from codeservice.errors import CodeserviceError
 
 app = typer.Typer(no_args_is_help=True, help="The audit trail: verify the chain, list records.")
@@ -26,8 +27,9 @@ def verify() -> None:
     with built.uow() as uow:
         checked, problem = verify_chain(uow, built.keyring.audit_key)
     if problem is not None:
-        raise AuditChainBroken(f"{problem}; {checked} records before it are intact")
-    stdout.print(f"audit trail intact: {checked} records verified", highlight=False)
+        intact = noun(checked, "record before it is", "records before it are")
+        raise AuditChainBroken(f"{problem}; {checked} {intact} intact")
+    stdout.print(f"audit trail intact: {plural(checked, 'record')} verified", highlight=False)
 
 
 @app.command("list")

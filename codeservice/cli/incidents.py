@@ -11,7 +11,7 @@ from rich.text import Text
 
 from codeservice.cli.common import container, print_json, stdout
 from codeservice.domain.incidents import InvalidReport, ReasonCategory, waiting_text
-from codeservice.domain.wording import moment_text
+from codeservice.domain.wording import moment_text, plural
 from codeservice.errors import InputError
 
 app = typer.Typer(
@@ -163,16 +163,17 @@ def show(
         ("Waited", data["waited"]),
     ]
     if view.assessed_at:
-        lines.append(("Assessed", f"{moment_text(view.assessed_at, tz)} by {view.assessed_by}"))
+        assessed = moment_text(view.assessed_at, tz)
+        lines.append(("Assessed", f"{assessed} by {view.assessed_by_label}"))
     if view.assessment_note:
         lines.append(("Assessment note", view.assessment_note))
     if view.decided_at:
-        lines.append(("Decided", f"{moment_text(view.decided_at, tz)} by {view.decided_by}"))
+        lines.append(("Decided", f"{moment_text(view.decided_at, tz)} by {view.decided_by_label}"))
         lines.append(("Reason for decision", view.decision_reason or ""))
     if view.reissue_id is not None:
         done = (
             f"completed {moment_text(view.reissue_completed_at, tz)}, "
-            f"{view.codes_replaced} code(s) replaced"
+            f"{plural(view.codes_replaced, 'code')} replaced"
             if view.reissue_completed_at
             else "NOT COMPLETED: finish it with `codeservice reissue "
             f"{view.provider_ref} --incident {view.reference}`"
