@@ -60,8 +60,8 @@ COMMANDS: list[tuple[str, ...]] = [
     ("tokens", "revoke", "crm"),
     ("codes", "export", "2027-04"),
 ]
-# What needs no database, and the long-running processes (their shared start-up is
-# checked below through ``worker``).
+# What needs no database, and the long-running processes (checked below as real
+# processes: they must refuse at once rather than start and fail later).
 NOT_HERE = {"init", "cycles", "mail capture", "web", "serve", "scheduler", "worker"}
 
 
@@ -145,7 +145,9 @@ def test_every_command_says_to_run_init_first_and_creates_nothing(
 
 def test_a_real_process_prints_one_line_not_a_traceback(uninitialised: tuple[Cli, Path]) -> None:
     cli, home = uninitialised
-    for args in [("providers", "list"), ("status",), ("rotate", "2027-04", "--force"), ("worker",)]:
+    starts = [("providers", "list"), ("status",), ("rotate", "2027-04", "--force")]
+    long_running = [("worker",), ("scheduler",), ("serve", "--port", "0"), ("web", "--port", "0")]
+    for args in starts + long_running:
         result = cli.run_process(*args, timeout=60)
         assert result.returncode == 78, (args, result.stderr)
         assert "Traceback" not in result.stderr, args
