@@ -77,10 +77,9 @@ def written_ninos(draw: st.DrawFn) -> str:
     digits = draw(st.text(string.digits, min_size=6, max_size=6))
     suffix = draw(st.sampled_from("ABCD"))
     characters = _random_case(draw, prefix + digits + suffix)
-    parts = list(characters)
-    if draw(st.booleans()):  # the usual grouping: AB 12 34 56 C
-        parts = [characters[0:2], characters[2:4], characters[4:6], characters[6:8], suffix]
-        parts[-1] = characters[8]
+    parts = list(characters)  # a separator may go between any two characters...
+    if draw(st.booleans()):  # ...or only where people usually put one: AB 12 34 56 C
+        parts = [characters[0:2], characters[2:4], characters[4:6], characters[6:8], characters[8]]
     return _maybe_full_width(draw, _spread(draw, parts, SEPARATORS))
 
 
