@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from codeservice.config import Settings, load_settings
 from codeservice.domain.calendar import Calendar, CalendarPolicy
 from codeservice.errors import ConfigurationError
-from codeservice.storage.db import make_engine
+from codeservice.storage.db import make_engine, require_database, require_schema
 from codeservice.storage.uow import UnitOfWork
 
 if TYPE_CHECKING:
@@ -35,16 +35,32 @@ def utc_now() -> datetime:
 
 
 class Container:
-    def __init__(self, settings: Settings, clock: Clock = utc_now) -> None:
+    """``check_schema``: refuse to work on a database that ``codeservice init`` has not
+    set up, without creating anything (for commands; ``init`` itself and tests that
+    migrate their own databases leave it off)."""
+
+    def __init__(
+        self, settings: Settings, clock: Clock = utc_now, *, check_schema: bool = False
+    ) -> None:
         self.settings = settings
         self.clock = clock
+        self.check_schema = check_schema
 
     def now(self) -> datetime:
         return self.clock()
 
     @cached_property
     def engine(self) -> Engine:
-        return make_engine(self.settings.database_url)
+        if not self.check_schema:
+            return make_engine(self.settings.database_url)
+        require_database(self.settings.database_url)
+        engine = make_engine(self.settings.database_url)
+        try:
+            require_schema(engine)
+        except BaseException:
+            engine.dispose()
+            raise
+        return engine
 
     @cached_property
     def session_factory(self) -> sessionmaker[Session]:
@@ -123,5 +139,7 @@ def configure_logging(settings: Settings) -> None:
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
-def bootstrap(environ: Mapping[str, str] | None = None, clock: Clock = utc_now) -> Container:
-    return Container(load_settings(environ), clock=clock)
+def bootstrap(
+    environ: Mapping[str, str] | None = None, clock: Clock = utc_now, *, check_schema: bool = False
+) -> Container:
+    return Container(load_settings(environ), clock=clock, check_schema=check_schema)

@@ -34,7 +34,9 @@ class MaildirHandler:
         envelope_lines += [f"Delivered-To: {rcpt}" for rcpt in envelope.rcpt_tos]
         data = ("\r\n".join(envelope_lines) + "\r\n").encode("ascii", "replace") + content
         key = mailbox.Maildir(self.maildir, create=True).add(mailbox.MaildirMessage(data))
-        log.info("captured message %s for %d recipient(s)", key, len(envelope.rcpt_tos))
+        count = len(envelope.rcpt_tos)
+        recipients = "recipient" if count == 1 else "recipients"
+        log.info("captured message %s for %d %s", key, count, recipients)
         return "250 Message accepted for delivery"
 
 

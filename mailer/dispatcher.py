@@ -192,7 +192,9 @@ class _Dispatcher:
     async def release(self, ids: list[int]) -> None:
         count = await self.db(lambda session: outbox.release(session, ids, self.worker_id))
         self.summary.released += count
-        log.info("handed %d claimed message(s) back to the queue", count)
+        log.info(
+            "handed %d claimed %s back to the queue", count, "message" if count == 1 else "messages"
+        )
 
     async def deliver_one(self, lane: Lane, entry: OutboxEntry) -> None:
         if entry.claim_expires_at is not None and entry.claim_expires_at <= self.clock():

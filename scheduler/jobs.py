@@ -79,7 +79,7 @@ def issue(container: Container, occurrence: Occurrence, context: JobContext) -> 
 def activate(container: Container, occurrence: Occurrence, context: JobContext) -> str:
     report = activation.activate(container, occurrence.cycle, actor=context.actor, source=SOURCE)
     return (
-        f"activated cycle {report.cycle}: {len(report.activated)} codes activated, "
+        f"activated cycle {report.cycle}: {plural(len(report.activated), 'code')} activated, "
         f"{len(report.retired)} retired"
     )
 
@@ -120,9 +120,11 @@ def _summary(
         container, occurrence.cycle, stage=stage, actor=context.actor, source=SOURCE
     )
     return (
-        f"{stage} summary for cycle {occurrence.cycle} queued: {counts.providers} providers, "
-        f"{counts.documents_sent} of {counts.documents} documents sent, "
-        f"{counts.delivery_failures} delivery failures, {counts.acknowledgements} acknowledgements"
+        f"{stage} summary for cycle {occurrence.cycle} queued: "
+        f"{plural(counts.providers, 'provider')}, "
+        f"{counts.documents_sent} of {plural(counts.documents, 'document')} sent, "
+        f"{plural(counts.delivery_failures, 'delivery failure')}, "
+        f"{plural(counts.acknowledgements, 'acknowledgement')}"
     )
 
 

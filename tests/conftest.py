@@ -91,6 +91,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         path = tmp_path / "codeservice.db"
         shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        path.chmod(0o600)  # as the service makes it (a looser file is tightened, with a warning)
         return f"sqlite:///{path}"
     url: str = request.getfixturevalue("postgres_url")
     engine = make_engine(url)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import typer
@@ -23,12 +24,19 @@ from codeservice.cli import (
     users,
     web,
 )
-from codeservice.cli.common import console_error
+from codeservice.cli.common import console_error, unexpected_error
 from codeservice.errors import CodeserviceError
+
+log = logging.getLogger("codeservice.cli")
 
 
 class _Group(TyperGroup):
-    """Turns our own errors into a message and an exit code — never a traceback."""
+    """Turns errors into a message and an exit code — never a traceback.
+
+    Our own errors say what to do; anything else (a database out of reach, a file
+    this user may not open, a fault of ours) gets a one-line message saying what to
+    do, and the traceback goes to the log at DEBUG level only.
+    """
 
     # ``ctx`` is a click Context; newer typer releases bring their own copy of click,
     # so the annotation names no particular one.
@@ -36,10 +44,25 @@ class _Group(TyperGroup):
         try:
             return super().invoke(ctx)
         except CodeserviceError as exc:
-            console_error(str(exc))
+            message = str(exc)
+            console_error(message)
             for problem in getattr(exc, "problems", []):
-                console_error(problem, prefix="")
+                if problem not in message:  # each problem once, never repeated
+                    console_error(problem, prefix="")
             raise typer.Exit(exc.exit_code) from None
+        except Exception as exc:
+            if _belongs_to_click(exc):
+                raise
+            log.debug("command %s failed", ctx.info_name, exc_info=True)
+            message, exit_code = unexpected_error(exc)
+            console_error(message)
+            raise typer.Exit(exit_code) from None
+
+
+def _belongs_to_click(exc: Exception) -> bool:
+    """Exit, Abort and usage errors: click prints and exits for those itself."""
+    module = type(exc).__module__
+    return module.startswith(("click", "typer"))
 
 
 app = typer.Typer(

@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from codeservice.cli.common import container, print_json, stdout
+from codeservice.domain.wording import noun, plural
 from codeservice.errors import CodeserviceError
 
 app = typer.Typer(
@@ -30,11 +31,11 @@ def verify() -> None:
     report = verify_trail(built)
     say = stdout.print
     if report.chain_problem is None:
-        records = "record" if report.records == 1 else "records"
-        say(f"hash chain: intact, {report.records} {records} verified", highlight=False)
+        say(f"hash chain: intact, {plural(report.records, 'record')} verified", highlight=False)
     else:
         say(f"hash chain: BROKEN at {report.chain_problem}", highlight=False)
-        say(f"  {report.records} records before it are intact", highlight=False)
+        intact = noun(report.records, "record before it is", "records before it are")
+        say(f"  {report.records} {intact} intact", highlight=False)
     if report.anchor is not None:
         label = "FAILED" if report.anchor.failed else "ok"
         say(f"anchor: {label}: {report.anchor.message}", highlight=False)

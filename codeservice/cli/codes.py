@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from codeservice.cli.common import container, stdout
+from codeservice.domain.wording import plural
 from codeservice.errors import InputError
 
 app = typer.Typer(no_args_is_help=True, help="Access codes: the list for the helpline.")
@@ -53,7 +54,7 @@ def export(
     )
     _write_private(path, result.document)
     stdout.print(
-        f"Wrote {path}: {result.codes} access codes for cycle {result.cycle}, "
+        f"Wrote {path}: {plural(result.codes, 'access code')} for cycle {result.cycle}, "
         "password protected (only you can read the file).",
         highlight=False,
     )

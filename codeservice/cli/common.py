@@ -15,8 +15,11 @@ stdout = Console(width=None if sys.stdout.isatty() else 160)
 stderr = Console(stderr=True)
 
 
-def container() -> Container:
-    built = bootstrap()
+def container(*, initialising: bool = False) -> Container:
+    """The container for one command. Every command but ``init`` refuses a database
+    that ``codeservice init`` has not set up — and creates nothing — when it first
+    touches it; commands that never touch it (``cycles``) work before ``init``."""
+    built = bootstrap(check_schema=not initialising)
     configure_logging(built.settings)
     return built
 
@@ -28,3 +31,59 @@ def console_error(message: str, prefix: str = "error: ") -> None:
 
 def print_json(value: Any) -> None:
     sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+EX_SOFTWARE = 70
+EX_UNAVAILABLE = 69
+EX_NOPERM = 77
+EX_IOERR = 74
+_DETAILS = "run again with CODESERVICE_LOG_LEVEL=DEBUG to log the details"
+
+
+def unexpected_error(exc: Exception) -> tuple[str, int]:
+    """What to tell the person at the terminal about an error that is not one of ours,
+    and the exit code: one line, never a traceback, never a value from the database
+    (SQL parameters stay out of the message)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    if _unreachable(exc):
+        reason = str(getattr(exc, "orig", "")).strip().splitlines()[0]
+        return (
+            f"cannot open the database ({reason}): check CODESERVICE_DATABASE_URL, that the "
+            "database server is running and that this user may open the database",
+            EX_UNAVAILABLE,
+        )
+    if isinstance(exc, SQLAlchemyError):
+        kind = type(getattr(exc, "orig", None) or exc).__name__
+        return (
+            f"the database refused the command ({kind}); if codeservice was just upgraded, "
+            f"run `codeservice init`; otherwise {_DETAILS}",
+            EX_SOFTWARE,
+        )
+    if isinstance(exc, PermissionError):
+        return (
+            f"permission denied: {exc.filename or 'a file'}; run the command as the service's "
+            "user, or give that user access",
+            EX_NOPERM,
+        )
+    if isinstance(exc, OSError):
+        where = f": {exc.filename}" if exc.filename else ""
+        return f"{exc.strerror or type(exc).__name__}{where}", EX_IOERR
+    return f"the command failed unexpectedly ({type(exc).__name__}); {_DETAILS}", EX_SOFTWARE
+
+
+def _unreachable(exc: Exception) -> bool:
+    from sqlalchemy.exc import DBAPIError
+
+    text = str(getattr(exc, "orig", "")).lower()
+    return isinstance(exc, DBAPIError) and any(
+        words in text
+        for words in (
+            "connect",
+            "unable to open",
+            "could not",
+            "no such host",
+            "password",
+            "not a database",
+        )
+    )

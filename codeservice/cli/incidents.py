@@ -10,14 +10,22 @@ from rich.table import Table
 from rich.text import Text
 
 from codeservice.cli.common import container, print_json, stdout
-from codeservice.domain.incidents import ReasonCategory, waiting_text
-from codeservice.domain.wording import moment_text
+from codeservice.domain.incidents import InvalidReport, ReasonCategory, waiting_text
+from codeservice.domain.wording import moment_text, plural
+from codeservice.errors import InputError
 
 app = typer.Typer(
     no_args_is_help=True,
     help="Potential security incident reports (Annex B) and their triage.",
 )
 SOURCE = "cli"
+# The option that carries each field of the proforma, to name it in an error.
+_OPTIONS = {
+    "subcontractor": "--subcontractor",
+    "change_date": "--date",
+    "reason": "--reason",
+    "details": "--details",
+}
 
 
 def cli_actor() -> str:
@@ -50,16 +58,22 @@ def record(
     from codeservice.services.incidents import record_report
 
     app_ = container()
-    view = record_report(
-        app_,
-        provider_ref=provider,
-        change_date=date,
-        reason=reason,
-        details=details,
-        subcontractor=subcontractor,
-        actor=cli_actor(),
-        source=SOURCE,
-    )
+    try:
+        view = record_report(
+            app_,
+            provider_ref=provider,
+            change_date=date,
+            reason=reason,
+            details=details,
+            subcontractor=subcontractor,
+            actor=cli_actor(),
+            source=SOURCE,
+        )
+    except InvalidReport as invalid:
+        problems = [f"{_OPTIONS.get(name, name)}: {text}" for name, text in invalid.errors.items()]
+        raise InputError(
+            "the report was not recorded; nothing was changed", problems=problems
+        ) from None
     if as_json:
         print_json(_as_json(view, app_.now()))
         return
@@ -149,16 +163,17 @@ def show(
         ("Waited", data["waited"]),
     ]
     if view.assessed_at:
-        lines.append(("Assessed", f"{moment_text(view.assessed_at, tz)} by {view.assessed_by}"))
+        assessed = moment_text(view.assessed_at, tz)
+        lines.append(("Assessed", f"{assessed} by {view.assessed_by_label}"))
     if view.assessment_note:
         lines.append(("Assessment note", view.assessment_note))
     if view.decided_at:
-        lines.append(("Decided", f"{moment_text(view.decided_at, tz)} by {view.decided_by}"))
+        lines.append(("Decided", f"{moment_text(view.decided_at, tz)} by {view.decided_by_label}"))
         lines.append(("Reason for decision", view.decision_reason or ""))
     if view.reissue_id is not None:
         done = (
             f"completed {moment_text(view.reissue_completed_at, tz)}, "
-            f"{view.codes_replaced} code(s) replaced"
+            f"{plural(view.codes_replaced, 'code')} replaced"
             if view.reissue_completed_at
             else "NOT COMPLETED: finish it with `codeservice reissue "
             f"{view.provider_ref} --incident {view.reference}`"

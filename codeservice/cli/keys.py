@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 
 from codeservice.cli.common import console_error, container, print_json, stderr, stdout
+from codeservice.domain.wording import plural
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -90,7 +91,8 @@ def rotate(
             f"New current key {report.key_id} (was {report.previous_key_id}).", highlight=False
         )
     stdout.print(
-        f"  re-sealed {report.access_codes} access code(s) and {report.messages} message(s)",
+        f"  re-sealed {plural(report.access_codes, 'access code')} and "
+        f"{plural(report.messages, 'message')}",
         highlight=False,
     )
 
@@ -112,7 +114,7 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] 
             }
         )
     else:
-        table = Table(title=f"Keyring: {len(report.key_ids)} key(s)")
+        table = Table(title=f"Keyring: {plural(len(report.key_ids), 'key')}")
         table.add_column("key id")
         table.add_column("current")
         table.add_column("access codes", justify="right")

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import typer
 
 from codeservice.cli.common import container, stdout
-from codeservice.domain.wording import moment_text
+from codeservice.domain.wording import moment_text, plural
 
 if TYPE_CHECKING:
     from codeservice.services.reissue_views import ReissueReport
@@ -84,8 +84,8 @@ def print_reissue(report: ReissueReport, tz: ZoneInfo) -> None:
         )
     else:
         stdout.print(
-            f"Reissue #{report.reissue_id} for {about}: {len(report.replaced)} code(s) revoked "
-            f"and replaced, {report.emails_queued} email(s) queued.",
+            f"Reissue #{report.reissue_id} for {about}: {plural(len(report.replaced), 'code')} "
+            f"revoked and replaced, {plural(report.emails_queued, 'email')} queued.",
             highlight=False,
         )
     stdout.print(_cancelled_line(report), highlight=False)

@@ -48,13 +48,13 @@ def service_container() -> Container:
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     offset = timedelta(seconds=settings.clock_offset_seconds)
     if not offset:
-        return Container(settings)
+        return Container(settings, check_schema=True)
     log.warning(
         "the service clock is shifted by %+d seconds (CODESERVICE_CLOCK_OFFSET_SECONDS): "
         "for tests and demonstrations only",
         settings.clock_offset_seconds,
     )
-    return Container(settings, clock=lambda: utc_now() + offset)
+    return Container(settings, clock=lambda: utc_now() + offset, check_schema=True)
 
 
 # --- commands -------------------------------------------------------------------------

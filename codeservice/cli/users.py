@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -38,7 +39,9 @@ def cli_actor() -> str:
 
 
 def read_password(password_file: Path | None) -> str:
-    """From ``--password-file``, or asked for twice without echo."""
+    """From ``--password-file``; asked for twice without echo at a terminal; otherwise
+    read from standard input (its first line, and the second must match if given) —
+    without the warning getpass prints when it has no terminal to hide the typing."""
     if password_file is not None:
         try:
             text = password_file.read_text(encoding="utf-8")
@@ -48,11 +51,26 @@ def read_password(password_file: Path | None) -> str:
         if not lines or not lines[0]:
             raise InputError(f"the password file {password_file} is empty")
         return lines[0]
+    if not sys.stdin.isatty():
+        return _password_from_stdin()
     password = typer.prompt("Password", hide_input=True)
     again = typer.prompt("Repeat the password", hide_input=True)
     if password != again:
         raise InputError("the two passwords do not match; nothing was changed")
     return str(password)
+
+
+def _password_from_stdin() -> str:
+    password = sys.stdin.readline().rstrip("\r\n")
+    again = sys.stdin.readline()
+    if not password:
+        raise InputError(
+            "no password given: standard input is not a terminal, so the password is read "
+            "from it (one line); pipe it in, or use --password-file FILE"
+        )
+    if again and again.rstrip("\r\n") != password:
+        raise InputError("the two passwords do not match; nothing was changed")
+    return password
 
 
 @app.command("add")

@@ -29,7 +29,9 @@ def web(
 
     from codeservice.web import create_app
 
-    app = create_app(container())
+    built = container()
+    _ = built.engine  # refuse at once, not on the first request, before `codeservice init`
+    app = create_app(built)
     uvicorn.run(
         app,
         host=host,

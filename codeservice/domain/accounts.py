@@ -57,12 +57,13 @@ def parse_role(value: str) -> Role:
         raise InputError(f"unknown role {value!r}: choose one of {choices}") from None
 
 
-def normalise_username(value: str) -> str:
-    """Usernames are lower case, so "Ann.Lee" and "ann.lee" are one account."""
+def normalise_username(value: str, *, what: str = "username") -> str:
+    """Usernames are lower case, so "Ann.Lee" and "ann.lee" are one account. API token
+    names follow the same rules; ``what`` names the kind in the message."""
     name = value.strip().lower()
     if not _USERNAME_SHAPE.match(name):
         raise InputError(
-            f"{value!r} is not a usable username: use 2 to 64 characters, starting with a "
+            f"{value!r} is not a usable {what}: use 2 to 64 characters, starting with a "
             "letter, made of letters, digits, dots, hyphens and underscores"
         )
     return name

@@ -15,6 +15,8 @@ import json
 from dataclasses import dataclass
 from enum import StrEnum
 
+from codeservice.domain.wording import plural
+
 ANCHOR_FORMAT = "codeservice-audit-anchor/1"
 _ANCHOR_DOMAIN = b"codeservice/v1/audit-anchor\x00"
 
@@ -157,7 +159,7 @@ def judge_anchor(
             return AnchorFinding(AnchorVerdict.NOTHING_YET, "no audit records yet, no anchor yet")
         return AnchorFinding(
             AnchorVerdict.MISSING,
-            f"the audit anchor file is missing, but the trail holds {head.seq} records: "
+            f"the audit anchor file is missing, but the trail holds {plural(head.seq, 'record')}: "
             "restore the anchor from backup (a trail cut back cannot be told from a whole "
             "one without it), or, for a trail kept from before anchors, run "
             "`codeservice audit anchor`",
@@ -171,7 +173,7 @@ def judge_anchor(
     if head is None:
         return AnchorFinding(
             AnchorVerdict.EMPTIED,
-            f"the audit trail is empty, but the anchor vouches for {anchor.seq} records: "
+            f"the audit trail is empty, but the anchor vouches for {plural(anchor.seq, 'record')}: "
             "the trail was emptied",
         )
     if head.seq < anchor.seq:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -49,6 +50,29 @@ def noun(count: int, singular: str, plural: str | None = None) -> str:
 def plural(count: int, singular: str, plural: str | None = None) -> str:
     """'1 unlock code', '2 unlock codes', '0 unlock codes': never a bracketed s."""
     return f"{count} {noun(count, singular, plural)}"
+
+
+def actor_text(actor: str, names: Mapping[str, str] | None = None) -> str:
+    """Who did something, as a person reads it, from the audit trail's actor id.
+
+    ``names`` holds what only the database knows (a member of staff's display name, a
+    SPoC's name), keyed by actor id; the rest is worded from the id itself:
+    'user:sam.sec' -> 'Sam Sec' (or 'sam.sec' without a display name), 'cli:root' ->
+    'root (command line)', 'token:crm' -> 'API token crm', 'system:scheduler' -> 'the
+    service (scheduler)'.
+    """
+    if names and actor in names:
+        return names[actor]
+    kind, _, ident = actor.partition(":")
+    if not ident:
+        return "the service" if kind == "system" else actor
+    return {
+        "user": ident,
+        "cli": f"{ident} (command line)",
+        "token": f"API token {ident}",
+        "system": f"the service ({ident})",
+        "spoc": "a SPoC no longer on the register",
+    }.get(kind, actor)
 
 
 # What SPoCs are told about a reissue: general terms only, never what was reported.

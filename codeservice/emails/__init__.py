@@ -15,6 +15,8 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from codeservice.domain.wording import noun, plural
+
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 _env = Environment(
@@ -25,6 +27,7 @@ _env = Environment(
     lstrip_blocks=True,
     keep_trailing_newline=True,
 )
+_env.globals.update(plural=plural, noun=noun)  # '1 failed check', '3 failed checks'
 
 
 @dataclass(frozen=True)

@@ -56,7 +56,7 @@ class CreatedToken:
 def create_token(
     container: Container, name: str, *, role: Role, actor: str, source: str = "cli"
 ) -> CreatedToken:
-    token_name = normalise_username(name)
+    token_name = normalise_username(name, what="token name")
     prefix = secrets.token_hex(4)
     token = f"{TOKEN_START}{prefix}_{secrets.token_urlsafe(32)}"
     now = container.now()
@@ -98,7 +98,7 @@ def list_tokens(container: Container, *, include_revoked: bool = False) -> list[
 
 
 def revoke_token(container: Container, name: str, *, actor: str, source: str = "cli") -> None:
-    token_name = normalise_username(name)
+    token_name = normalise_username(name, what="token name")
     now = container.now()
     with container.uow() as uow:
         row = uow.accounts.live_token_named(token_name)

@@ -7,8 +7,13 @@ content and the unlock code cross the process boundary, in memory, through a pip
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
+import select
+import signal
+import sys
+import threading
 import time
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -48,5 +53,76 @@ def document_pool(workers: int | None = None) -> Executor:
         return ThreadPoolExecutor(max_workers=1)
     # forkserver: workers do not inherit the parent's database connections or threads.
     return ProcessPoolExecutor(
-        max_workers=count, mp_context=multiprocessing.get_context("forkserver")
+        max_workers=count,
+        mp_context=multiprocessing.get_context("forkserver"),
+        initializer=die_with,
+        initargs=(os.getpid(),),
     )
+
+
+# --- workers die with the process that started them ------------------------------------
+#
+# A worker's parent is the forkserver, not the process that made the pool; and every
+# worker holds the forkserver's "someone still needs me" pipe and a write end of its
+# own job queue. So when the main process is killed (SIGKILL, the OOM killer) nothing
+# tells the workers, and they in turn keep the forkserver and the resource tracker
+# alive: orphans, for ever. Each worker therefore watches the main process itself and
+# exits the moment it is gone; the forkserver and the resource tracker then see their
+# pipes close and exit on their own.
+#
+# PR_SET_PDEATHSIG (Linux) covers the worker's own parent, the forkserver: it fires
+# when the *thread* that forked the worker ends, and in the forkserver that is its one
+# and only thread, which lives as long as the forkserver. (It is never set on the
+# forkserver itself: that is started by whichever thread first uses a pool — a web
+# request's thread, say — and would die with that thread.)
+
+_PR_SET_PDEATHSIG = 1
+WATCH_SECONDS = 0.2
+
+
+def die_with(main_pid: int) -> None:
+    """Pool initializer: end this worker as soon as ``main_pid`` (the process that made
+    the pool) or this worker's own parent (the forkserver) is gone."""
+    parent = os.getppid()
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):  # no prctl: the watcher below still works
+            pass
+    if os.getppid() != parent or not _alive(main_pid):  # gone before we could watch
+        os._exit(1)
+    threading.Thread(
+        target=_watch, args=(main_pid, parent), name="watch-parent", daemon=True
+    ).start()
+
+
+def _watch(main_pid: int, parent: int) -> None:
+    pidfd = _pidfd(main_pid)
+    while True:
+        if pidfd is not None:
+            ready, _, _ = select.select([pidfd], [], [], WATCH_SECONDS)
+            gone = bool(ready)
+        else:
+            time.sleep(WATCH_SECONDS)
+            gone = not _alive(main_pid)
+        if gone or os.getppid() != parent:
+            os._exit(1)  # no cleanup to do: the main process owns every result
+
+
+def _pidfd(pid: int) -> int | None:
+    """A descriptor that becomes readable when ``pid`` exits (Linux 5.3+), or None."""
+    try:
+        return os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

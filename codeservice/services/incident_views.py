@@ -17,7 +17,8 @@ from codeservice.domain.incidents import (
     waiting_time,
 )
 from codeservice.errors import InputError, NotFound
-from codeservice.storage.models import IncidentReport, Spoc
+from codeservice.services.actors import actor_names
+from codeservice.storage.models import IncidentReport
 from codeservice.storage.uow import UnitOfWork
 
 
@@ -32,14 +33,16 @@ class IncidentView:
     details: str
     source: str
     reported_by: str
-    reported_by_label: str
+    reported_by_label: str  # the actor ids above and below, named for people
     received_at: datetime
     state: TriageState
     assessed_at: datetime | None
     assessed_by: str | None
+    assessed_by_label: str | None
     assessment_note: str | None
     decided_at: datetime | None
     decided_by: str | None
+    decided_by_label: str | None
     decision_reason: str | None
     reissue_id: int | None
     reissue_completed_at: datetime | None
@@ -69,6 +72,7 @@ def find_report(uow: UnitOfWork, reference: str, *, for_update: bool = False) ->
 
 def incident_view(uow: UnitOfWork, report: IncidentReport) -> IncidentView:
     reissue = uow.incidents.reissue_for_incident(report.id)
+    names = actor_names(uow, [report.reported_by, report.assessed_by, report.decided_by])
     return IncidentView(
         reference=report.reference,
         provider_ref=report.provider.ref,
@@ -79,28 +83,21 @@ def incident_view(uow: UnitOfWork, report: IncidentReport) -> IncidentView:
         details=report.details,
         source=report.source,
         reported_by=report.reported_by,
-        reported_by_label=_reporter(uow, report.reported_by),
+        reported_by_label=names[report.reported_by],
         received_at=report.received_at,
         state=TriageState(report.state),
         assessed_at=report.assessed_at,
         assessed_by=report.assessed_by,
+        assessed_by_label=names.get(report.assessed_by or ""),
         assessment_note=report.assessment_note,
         decided_at=report.decided_at,
         decided_by=report.decided_by,
+        decided_by_label=names.get(report.decided_by or ""),
         decision_reason=report.decision_reason,
         reissue_id=None if reissue is None else reissue.id,
         reissue_completed_at=None if reissue is None else reissue.completed_at,
         codes_replaced=0 if reissue is None else reissue.codes_replaced,
     )
-
-
-def _reporter(uow: UnitOfWork, reported_by: str) -> str:
-    kind, _, ident = reported_by.partition(":")
-    if kind == "spoc" and ident.isdigit():
-        spoc = uow.session.get(Spoc, int(ident))
-        if spoc is not None:
-            return f"{spoc.name} ({spoc.email}), SPoC"
-    return reported_by
 
 
 def parse_states(values: list[str]) -> list[str]:

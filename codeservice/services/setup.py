@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from codeservice.bootstrap import Container
 from codeservice.crypto.keyring import Keyring
+from codeservice.storage.db import private_directory
 from codeservice.storage.migrate import upgrade_to_head
 
 
 def initialise(app: Container) -> list[str]:
     """Create what is missing and report what was done; running it again changes nothing."""
     report: list[str] = []
-    app.settings.home.mkdir(parents=True, exist_ok=True)
+    private_directory(app.settings.home)  # 0700: the database, keys and captured mail
     if Keyring.create_if_missing(app.settings.master_key_file):
         report.append(f"created keys in {app.settings.master_key_file}")
     else:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import stat
 import threading
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -11,11 +14,16 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
+from codeservice.errors import ConfigurationError
+
 BUSY_SECONDS = 30
 _HOLDS_WRITE_LOCK = "codeservice_holds_write_lock"
 # One lock per SQLite file for this process's writers (see ``_tune_sqlite``).
 _write_locks: dict[str, threading.Lock] = {}
 _write_locks_guard = threading.Lock()
+_SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
+
+log = logging.getLogger(__name__)
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -23,10 +31,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
-        if database and database != ":memory:":
-            from pathlib import Path
-
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        if database and database != ":memory:" and not database.startswith("file:"):
+            private_sqlite_file(Path(database))
         engine = create_engine(
             url,
             connect_args={"timeout": BUSY_SECONDS, "check_same_thread": False},
@@ -36,6 +42,103 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         _tune_sqlite(engine, _write_lock(database or ":memory:"))
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def private_directory(path: Path) -> None:
+    """Make ``path`` a folder only its owner can enter (0700): created so, or an
+    existing looser one tightened, with a warning. A shared sticky folder (``/tmp``)
+    is left as it is, with a warning: it is not ours to close."""
+    if not path.exists():
+        path.mkdir(parents=True, mode=0o700, exist_ok=True)
+        os.chmod(path, 0o700)
+        return
+    if path.stat().st_mode & stat.S_ISVTX:
+        log.warning(
+            "the database folder %s is shared with other users (sticky, like /tmp): "
+            "keep the database in a folder of its own",
+            path,
+        )
+        return
+    _tighten(path, "folder")
+
+
+def private_sqlite_file(path: Path) -> None:
+    """Create the SQLite database ``0600`` inside a ``0700`` folder before SQLite opens
+    it (SQLite gives its WAL and shared-memory files the database file's mode), or
+    tighten an existing looser one and its companions, with a warning."""
+    private_directory(path.parent)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        _tighten(path, "database file")
+    for suffix in _SQLITE_COMPANIONS:
+        companion = path.with_name(path.name + suffix)
+        if companion.exists():
+            _tighten(companion, "database file")
+
+
+def _tighten(path: Path, what: str) -> None:
+    """Take away group and other access from ``path``, saying so when there was any."""
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if not mode & 0o077:
+        return
+    try:
+        os.chmod(path, mode & 0o700)
+    except PermissionError:
+        log.warning(
+            "the %s %s can be opened by other users (mode %03o) and this user cannot "
+            "change that: run `chmod go= %s` as its owner",
+            what,
+            path,
+            mode,
+            path,
+        )
+        return
+    log.warning(
+        "the %s %s could be opened by other users (mode %03o): tightened to %03o",
+        what,
+        path,
+        mode,
+        mode & 0o700,
+    )
+
+
+class NotInitialised(ConfigurationError):
+    """The database has not been set up (or not for this version): ``codeservice init``."""
+
+
+def sqlite_file(url: str) -> str | None:
+    """The file a SQLite URL names; None for PostgreSQL and in-memory databases."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return parsed.database
+
+
+def require_database(url: str) -> None:
+    """Refuse, before anything is created, a SQLite database that is not there yet."""
+    path = sqlite_file(url)
+    if path is not None and not os.path.exists(path):
+        raise NotInitialised(
+            f"there is no database at {path}: run `codeservice init` first "
+            "(or set CODESERVICE_DATABASE_URL / CODESERVICE_HOME to the service's own)"
+        )
+
+
+def require_schema(engine: Engine) -> None:
+    """Refuse a database whose schema is missing (empty, never initialised) or not the
+    one this version of codeservice uses."""
+    from codeservice.storage.migrate import current_revision, head_revision
+
+    current = current_revision(engine)
+    if current is None:
+        where = sqlite_file(str(engine.url)) or engine.url.render_as_string(hide_password=True)
+        raise NotInitialised(f"the database {where} is empty: run `codeservice init` first")
+    if current != head_revision():
+        raise NotInitialised(
+            "the database schema is not the one this version of codeservice uses: "
+            "run `codeservice init` to bring it up to date"
+        )
 
 
 def _write_lock(database: str) -> threading.Lock:

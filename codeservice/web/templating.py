@@ -21,6 +21,7 @@ from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from codeservice.domain.wording import noun, plural
 from codeservice.web.assets import ASSET_PATH, STATIC_PATH
 from codeservice.web.csrf import FIELD_NAME as CSRF_FIELD
 from codeservice.web.csrf import Csrf
@@ -71,6 +72,8 @@ def make_environment() -> Environment:
         assetPath=ASSET_PATH,
         staticPath=STATIC_PATH,
         serviceName=SERVICE_NAME,
+        plural=plural,  # {{ plural(n, 'code') }}: '1 code', '2 codes'
+        noun=noun,
     )
     return environment
 

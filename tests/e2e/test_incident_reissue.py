@@ -246,7 +246,7 @@ def test_a_reported_incident_is_decided_and_the_code_replaced_everywhere(
     screenshot(staff, "incident-5-decide")
     staff.get_by_role("button", name="Record the decision").click()
     expect(staff.locator(".govuk-notification-banner")).to_contain_text(
-        "Decided: the access code is reissued. 1 code(s) replaced"
+        "Decided: the access code is reissued. 1 code replaced"
     )
     expect(staff.locator("#triage-steps")).to_contain_text("user:sec.officer")
     screenshot(staff, "incident-6-decided")
@@ -398,7 +398,7 @@ def test_a_reissue_killed_part_way_and_run_again_replaces_each_code_once(
     rerun = cli.run_process("reissue", "PRV001", "--reason", "Lost laptop")
     assert rerun.returncode == 0, rerun.stderr
     assert f"Reissue #{pending[0]} " in rerun.stdout
-    assert "2 code(s) revoked and replaced, 4 email(s) queued" in rerun.stdout
+    assert "2 codes revoked and replaced, 4 emails queued" in rerun.stdout
 
     with container.uow() as uow:
         assert all(r.completed_at is not None for r in uow.session.scalars(select(Reissue)))

@@ -17,6 +17,7 @@ from codeservice.domain.challenges import NotLocked, ProviderNotFound, Verificat
 from codeservice.domain.wording import day_text, moment_text
 from codeservice.emails import compose, render
 from codeservice.services import audit
+from codeservice.services.actors import actor_names
 from codeservice.storage.models import Challenge, Provider, VerificationLock
 from codeservice.storage.uow import UnitOfWork
 from mailer import outbox
@@ -98,6 +99,7 @@ def _queue_lock_alert(
     number: int,
 ) -> int:
     tz = container.settings.tz
+    agents = actor_names(uow, [c.agent for c in failed])
     rendered = render(
         "helpline_locked",
         {
@@ -109,7 +111,7 @@ def _queue_lock_alert(
             "attempts": [
                 {
                     "at": moment_text(c.answered_at, tz) if c.answered_at else "",
-                    "agent": c.agent,
+                    "agent": agents.get(c.agent, c.agent),
                     "asked_for": f"{c.asked_for.name} ({c.asked_for.ref})",
                 }
                 for c in failed

@@ -280,6 +280,7 @@ def test_status_helpers(sessions: Sessions, sealer: AesGcmSealer, clock: ManualC
             "sending": 0,
             "sent": 0,
             "failed": 0,
+            "cancelled": 0,
             "due": 1,
         }
         assert [e.id for e in outbox.by_ids(session, [later_id, now_id])] == [now_id, later_id]

@@ -369,7 +369,7 @@ def test_the_cli_records_lists_shows_and_decides(live: Cli, container: Container
 
     decided = live("incidents", "decide", reference, "--reissue", "--reason", "Code known")
     assert decided.exit_code == 0, decided.output
-    assert "code reissued" in decided.output and "1 code(s) revoked and replaced" in decided.output
+    assert "code reissued" in decided.output and "1 code revoked and replaced" in decided.output
 
     again = live("reissue", "PRV001", "--incident", reference)
     assert again.exit_code == 0, again.output
@@ -409,6 +409,6 @@ def test_the_cli_reissues_without_a_report_given_a_reason(live: Cli) -> None:
     assert missing.exit_code != 0 and "--reason TEXT" in missing.output
     done = live("reissue", "PRV001", "--reason", "Precaution after a lost laptop")
     assert done.exit_code == 0, done.output
-    assert "1 code(s) revoked and replaced, 2 email(s) queued" in done.output
+    assert "1 code revoked and replaced, 2 emails queued" in done.output
     wrong = live("reissue", "PRV002", "--incident", "INC-2026-0001")
     assert wrong.exit_code != 0 and "no incident report INC-2026-0001" in wrong.output

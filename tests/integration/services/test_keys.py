@@ -78,7 +78,7 @@ def test_rotate_reseals_every_code_and_message(cli: Cli, container: Container) -
     assert new_key != old_key
     assert set(keyring.key_ids) == {old_key, new_key}
     assert f"New current key {new_key}" in result.stdout
-    assert "re-sealed 30 access code(s) and 2 message(s)" in result.stdout
+    assert "re-sealed 30 access codes and 2 messages" in result.stdout
     for row in _rows(container):
         assert row.key_id == new_key
         assert keyring.key_id_of(row.sealed_code) == new_key
