@@ -30,6 +30,7 @@ COMMANDS: list[tuple[str, ...]] = [
     ("keys", "status"),
     ("audit", "verify"),
     ("audit", "list"),
+    ("audit", "anchor"),
     ("mail", "send"),
     ("mail", "list"),
     ("mail", "retry", "1"),

@@ -20,7 +20,14 @@ def test_readyz_reports_the_database_the_scheduler_and_the_outbox(
         "database": "ok",
         "scheduler": "off",  # `codeservice web` runs no scheduler
         "mail_worker": "off",
-        "outbox": {"queued": 0, "sending": 0, "sent": 0, "failed": 0, "due": 0},
+        "outbox": {
+            "queued": 0,
+            "sending": 0,
+            "sent": 0,
+            "failed": 0,
+            "cancelled": 0,
+            "due": 0,
+        },
     }
     app.state.scheduler_state = lambda: "standby"
     app.state.mail_worker_state = lambda: "running"
