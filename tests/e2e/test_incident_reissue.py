@@ -248,7 +248,7 @@ def test_a_reported_incident_is_decided_and_the_code_replaced_everywhere(
     expect(staff.locator(".govuk-notification-banner")).to_contain_text(
         "Decided: the access code is reissued. 1 code replaced"
     )
-    expect(staff.locator("#triage-steps")).to_contain_text("user:sec.officer")
+    expect(staff.locator("#triage-steps")).to_contain_text("by sec.officer")
     screenshot(staff, "incident-6-decided")
     staff.goto(live_server + "/security/incidents")
     expect(staff.locator("#no-reports")).to_be_visible()

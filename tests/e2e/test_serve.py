@@ -138,7 +138,14 @@ def test_serve_on_the_embedded_database_answers_and_stops_cleanly_on_sigterm(
         body = ready(serve.port)
         assert body is not None
         assert body["database"] == "ok" and body["mail_worker"] == "running"
-        assert body["outbox"] == {"queued": 0, "sending": 0, "sent": 0, "failed": 0, "due": 0}
+        assert body["outbox"] == {
+            "queued": 0,
+            "sending": 0,
+            "sent": 0,
+            "failed": 0,
+            "cancelled": 0,
+            "due": 0,
+        }
         assert serve.terminate() == 0
     output = serve.output()
     assert "Traceback" not in output
