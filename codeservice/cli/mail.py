@@ -69,6 +69,10 @@ def send(
         table.add_row("handed back unsent at shutdown", str(summary.released))
     if summary.lost_claims:
         table.add_row("taken over by another worker", str(summary.lost_claims))
+    if summary.withdrawn:
+        table.add_row(
+            "withdrawn before sending (cancelled, or claimed elsewhere)", str(summary.withdrawn)
+        )
     stdout.print(table)
 
 

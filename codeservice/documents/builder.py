@@ -71,6 +71,7 @@ Section = Callable[..., None]
 
 
 def build_document(content: DocumentContent) -> bytes:
+    content.check_typed_text()
     template = _template()
     document = template.blank()
     code = content.access_code

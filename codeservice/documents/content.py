@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from codeservice.documents.errors import UnusableText
+from codeservice.domain.text import unusable_character
 from codeservice.domain.wording import cycle_label, day_text, moment_text
 
 # The document is read by providers across the UK: dates are always UK local time,
@@ -15,6 +17,13 @@ UK_TIME = ZoneInfo("Europe/London")
 
 _CYCLE = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 _FILENAME_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
+# The words a document carries that came from people, and how to name each in an error.
+_TYPED_FIELDS = (
+    ("provider_name", "provider name"),
+    ("provider_ref", "provider reference"),
+    ("prime_name", "prime provider name"),
+    ("reissue_reason", "reissue reason"),
+)
 
 
 @dataclass(frozen=True)
@@ -44,6 +53,21 @@ class DocumentContent:
         if self.reissue_reason is not None and not 0 < len(self.reissue_reason.strip()) <= 200:
             # The document must stay on one page: a reason is a sentence, not a report.
             raise ValueError("a reissue reason must be 1 to 200 characters")
+
+    def check_typed_text(self) -> None:
+        """Refuse, naming provider and field, words that XML cannot carry.
+
+        Import and forms refuse such characters; this catches a value kept before they
+        did, so that it ends as a message to correct the register, not a traceback.
+        """
+        for name, label in _TYPED_FIELDS:
+            value: str | None = getattr(self, name)
+            problem = unusable_character(value) if value is not None else None
+            if problem is not None:
+                raise UnusableText(
+                    f"The {label} of provider {self.provider_ref!r} {problem}: correct it "
+                    "in the register (codeservice providers import) and try again"
+                )
 
     @property
     def is_reissue(self) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from codeservice.errors import CodeserviceError
+from codeservice.errors import CodeserviceError, InputError
 
 
 class DocumentError(CodeserviceError):
@@ -11,3 +11,10 @@ class DocumentError(CodeserviceError):
 
 class DocumentPasswordError(DocumentError):
     """The unlock code does not open the document."""
+
+
+class UnusableText(DocumentError, InputError):
+    """Words kept for a provider hold a character a Word document cannot carry."""
+
+    def __init__(self, message: str) -> None:
+        InputError.__init__(self, message)

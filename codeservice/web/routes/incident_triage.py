@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form
+from fastapi import APIRouter, Depends, Form, Query
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -111,9 +111,10 @@ def report(
     container: ContainerDep,
     principal: SecurityTeam,
     done: str = "",
+    cancelled: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> Response:
     view = get_report(container, reference)
-    return _report_page(request, container, principal, view, done=done)
+    return _report_page(request, container, principal, view, done=done, cancelled=cancelled)
 
 
 @router.post(TRIAGE + "/{reference}/assess", dependencies=[Depends(require_csrf)])
@@ -170,8 +171,10 @@ def decide(
         except CodeserviceError as error:  # a final decision, nothing to reissue...
             errors["decision"] = _sentence(str(error))
         else:
+            cancelled = result.reissue.emails_cancelled if result.reissue else 0
             return RedirectResponse(
-                f"{TRIAGE}/{result.view.reference}?done=decided", status_code=303
+                f"{TRIAGE}/{result.view.reference}?done=decided&cancelled={cancelled}",
+                status_code=303,
             )
     view = get_report(container, reference)
     return _report_page(
@@ -195,6 +198,7 @@ def _report_page(
     view: IncidentView,
     *,
     done: str = "",
+    cancelled: int = 0,
     errors: dict[str, str] | None = None,
     typed: dict[str, str] | None = None,
 ) -> Response:
@@ -211,6 +215,7 @@ def _report_page(
         ),
         "waited": waiting_text(view.waiting(container.now())),
         "done": done,
+        "cancelled": cancelled,
         "errors": errors,
         "error_list": [{"text": m, "href": anchors[f]} for f, m in errors.items()],
         "typed": typed or {},

@@ -16,8 +16,11 @@ from sqlalchemy import select
 
 from codeservice.bootstrap import Container
 from codeservice.documents import decrypt_document
+from codeservice.documents.errors import UnusableText
+from codeservice.errors import InputError
 from codeservice.services.codes import reveal_unlock_code
 from codeservice.services.dashboard import cycle_board
+from codeservice.services.reissue import reissue_provider
 from codeservice.services.status import cycle_status
 from codeservice.services.summary import count, queue_summary
 from codeservice.storage.models import AccessCode, AuditRecord, IssueFailure, Provider
@@ -159,3 +162,27 @@ def test_the_document_says_when_the_code_was_really_issued(container: Container)
         xml = "".join(package.read(n).decode() for n in package.namelist() if "word/" in n)
     words = re.sub(r"<[^>]+>", "", xml)
     assert "Issued Friday 5 March 2027" in words and "Issued Wednesday 31 March" not in words
+
+
+def test_a_reissue_for_a_name_no_document_can_carry_is_refused_cleanly(
+    month: Container,
+) -> None:
+    """The month went on without PRV003; a reissue of it names the field to correct
+    and changes nothing, instead of failing in the document library."""
+    issue(month)
+    other = "PRV001"
+    with month.uow() as uow:
+        provider = uow.register.get_provider(other)
+        assert provider is not None
+        provider.name = "Northfield\x07 Employment"
+        uow.commit()
+    before = _codes(month)
+
+    with pytest.raises(UnusableText) as refused:
+        reissue_provider(month, other, reason="Precaution", actor="cli:sec", source="test")
+
+    message = str(refused.value)
+    assert "provider name" in message and "U+0007" in message and other in message
+    assert "XML compatible" not in message
+    assert isinstance(refused.value, InputError)
+    assert _codes(month) == before

@@ -92,6 +92,12 @@ def test_assess_then_decide_reissue_from_the_report_page(
     page = client.get(decided.headers["location"])
     assert "Decided: the access code is reissued. 1 code replaced" in page.text
     assert "Record the decision" not in page.text
+    # The banner says how much mail of the old code the reissue stopped, when it did.
+    assert "cancelled" not in page.text
+    two = client.get(f"{path}?done=decided&cancelled=2").text
+    assert "2 unsent emails of the old code were cancelled." in two
+    one = client.get(f"{path}?done=decided&cancelled=1").text
+    assert "1 unsent email of the old code was cancelled." in one
     with web_container.uow() as uow:
         states = sorted(c.state for c in uow.session.scalars(select(AccessCode)))
     assert states == ["issued", "revoked"]
