@@ -189,7 +189,7 @@ def _usable_link_locked(uow: UnitOfWork, token: str, now: datetime) -> LinkToken
     link = _usable_link(uow, token, now)
     assert link.delivery is not None
     code = link.delivery.access_code
-    uow.incidents.lock_provider(code.provider_id)
+    uow.register.lock_provider(code.provider_id)
     uow.session.refresh(code)
     uow.session.refresh(link)
     return _usable_link(uow, token, now)

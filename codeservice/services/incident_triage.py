@@ -80,7 +80,7 @@ def decide_report(
                 check_transition(report.reference, current, wanted)  # raises: final
             if wanted is TriageState.REISSUE:
                 provider = prime_for_reissue(uow, report.provider.ref)
-                uow.incidents.lock_provider(provider.id)
+                uow.register.lock_provider(provider.id)
             for step in steps_to(current, wanted):
                 check_transition(report.reference, TriageState(report.state), step)
                 if step is TriageState.ASSESSED:

@@ -153,7 +153,7 @@ def _send_code(
         assert code is not None
         # The lock a reissue takes: the code cannot be replaced while we send it, and a
         # second run waits here, then finds the deliveries this one made.
-        uow.incidents.lock_provider(code.provider_id)
+        uow.register.lock_provider(code.provider_id)
         uow.session.refresh(code)
         pairs = _pairs(uow, now, code_id=code_id)
         waiting = [p for p in pairs if _to_send(p, chosen)]

@@ -140,7 +140,7 @@ def reissue_provider(
     text = check_decision_reason(reason)
     with container.uow() as uow:
         provider = prime_for_reissue(uow, provider_ref)
-        uow.incidents.lock_provider(provider.id)
+        uow.register.lock_provider(provider.id)
         if shown is not None:
             current = uow.incidents.codes_not_ended(provider.id, container.now())
             if {code.document_ref for code in current} != set(shown):

@@ -65,7 +65,7 @@ def commit_reissue(
     at = plan.at
     key = container.keyring.audit_key
     with container.uow() as uow:
-        provider = uow.incidents.lock_provider(plan.provider_id)
+        provider = uow.register.lock_provider(plan.provider_id)
         reissue = uow.incidents.get_reissue(plan.reissue_id)
         assert provider is not None and reissue is not None
         if reissue.completed_at is not None:  # another process finished it meanwhile

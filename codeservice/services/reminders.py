@@ -109,7 +109,7 @@ def send_reminders(
 def _still_standing(uow: UnitOfWork, delivery: Delivery) -> bool:
     """Under the provider's lock, as a reissue takes it: no reminder for a revoked code."""
     code = delivery.access_code
-    uow.incidents.lock_provider(code.provider_id)
+    uow.register.lock_provider(code.provider_id)
     uow.session.refresh(code)
     return code.state in STANDING
 

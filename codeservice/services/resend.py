@@ -196,7 +196,7 @@ def _delivery(uow: UnitOfWork, delivery_id: int, *, lock: bool = False) -> Deliv
     if lock:
         # The provider's lock, as a reissue takes it: a reissue commits either before
         # (the code is seen revoked and the resend refused) or after (and cancels it).
-        uow.incidents.lock_provider(delivery.access_code.provider_id)
+        uow.register.lock_provider(delivery.access_code.provider_id)
         uow.session.refresh(delivery.access_code)
     return delivery
 

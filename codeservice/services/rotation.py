@@ -199,7 +199,7 @@ def _commit_provider(
     started = time.perf_counter()
     now = container.now()
     with container.uow() as uow:
-        provider = uow.session.get(Provider, prepared.provider_id)
+        provider = uow.register.lock_provider(prepared.provider_id)
         assert provider is not None
         if uow.codes.live_for(provider.id, str(cycle)) is not None:
             report.already_done += 1  # another process finished it meanwhile

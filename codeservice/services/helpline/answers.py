@@ -100,7 +100,7 @@ def _answer(
     challenge = uow.helpline.get_challenge(challenge_id)
     if challenge is None:
         raise ChallengeNotFound("there is no such challenge; start a new one")
-    uow.helpline.lock_provider(challenge.provider_id)
+    uow.register.lock_provider(challenge.provider_id)
     uow.session.refresh(challenge)  # as it is now that this provider's changes are ours
     prime = challenge.provider
     details.update(

@@ -154,7 +154,7 @@ def _start(
     prime = asked if asked.is_prime else asked.prime
     assert prime is not None  # ineligibility() refuses a subcontractor without a prime
     details["prime"] = prime.ref
-    uow.helpline.lock_provider(prime.id)
+    uow.register.lock_provider(prime.id)
     if ensure_lock(uow, container, prime, now=now, agent=agent, source=source) is not None:
         raise locked_error(prime, container, now)
     code = code_for_answering(uow, prime, now)

@@ -150,7 +150,7 @@ def unlock_verification(
         if provider is None:
             raise ProviderNotFound(f"no provider has the ref {prime_ref.strip()!r}")
         prime = provider if provider.is_prime or provider.prime is None else provider.prime
-        uow.helpline.lock_provider(prime.id)
+        uow.register.lock_provider(prime.id)
         day = rules.local_day(now, container.settings.tz)
         lock = uow.helpline.open_lock(prime.id, day)
         if lock is None:

@@ -2,12 +2,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, and_, func, not_, or_, select, text, update
+from sqlalchemy import ColumnElement, and_, func, not_, or_, select, update
 from sqlalchemy.orm import Session
 
 from codeservice.storage.models import AccessCode, Challenge, Provider, VerificationLock
-
-_PG_HELPLINE_LOCK = 0x68656C70  # "help": one helpline change per prime provider at a time
 
 
 def _in_force(now: datetime) -> ColumnElement[bool]:
@@ -27,17 +25,6 @@ def _in_force(now: datetime) -> ColumnElement[bool]:
 class HelplineRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
-
-    def lock_provider(self, provider_id: int) -> None:
-        """Serialise challenges, answers and locks of one prime provider.
-
-        SQLite needs nothing here: every transaction starts with BEGIN IMMEDIATE.
-        """
-        if self.session.get_bind().dialect.name == "postgresql":
-            self.session.execute(
-                text("SELECT pg_advisory_xact_lock(:k, :p)"),
-                {"k": _PG_HELPLINE_LOCK, "p": provider_id},
-            )
 
     # --- codes --------------------------------------------------------------------
 

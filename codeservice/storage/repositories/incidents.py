@@ -11,7 +11,6 @@ from codeservice.storage.models import (
     Delivery,
     IncidentReport,
     LinkToken,
-    Provider,
     Reissue,
 )
 
@@ -80,11 +79,6 @@ class IncidentRepository:
         return self.session.scalar(query)
 
     # --- reissues ---------------------------------------------------------------------
-
-    def lock_provider(self, provider_id: int) -> Provider | None:
-        """The provider row, locked until commit (``FOR UPDATE`` on PostgreSQL)."""
-        query = select(Provider).where(Provider.id == provider_id).with_for_update()
-        return self.session.scalar(query)
 
     def add_reissue(self, reissue: Reissue) -> None:
         self.session.add(reissue)

@@ -20,6 +20,19 @@ class RegisterRepository:
         if self.session.get_bind().dialect.name == "postgresql":
             self.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_REGISTER_LOCK})
 
+    def lock_provider(self, provider_id: int) -> Provider | None:
+        """The provider's row, locked until commit: the one lock that every change to a
+        provider's codes takes first — rotation, activation, reissue, acknowledgement,
+        reminders, resends, new SPoCs, helpline challenges, answers and locks — so on
+        PostgreSQL any two of them for one provider run one after the other.
+
+        ``FOR NO KEY UPDATE``: it does not wait for, nor block, rows that merely refer
+        to the provider (an incident report, an audit record). SQLite needs no lock:
+        every transaction starts with BEGIN IMMEDIATE.
+        """
+        query = select(Provider).where(Provider.id == provider_id).with_for_update(key_share=True)
+        return self.session.scalar(query)
+
     def add_provider(self, provider: Provider) -> None:
         self.session.add(provider)
 
