@@ -200,15 +200,6 @@ def counts_towards_lock(
     return failed_at >= day_start and (unlocked_at is None or failed_at > unlocked_at)
 
 
-def fails_towards_lock(
-    fail_times: Iterable[datetime], *, day_start: datetime, unlocked_at: datetime | None
-) -> int:
-    return sum(
-        counts_towards_lock(moment, day_start=day_start, unlocked_at=unlocked_at)
-        for moment in fail_times
-    )
-
-
 def lock_due(fails: int, limit: int) -> bool:
     return fails >= limit
 

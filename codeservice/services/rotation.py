@@ -10,7 +10,7 @@ cycle. Document work (build + encrypt) runs in a process pool ahead of the commi
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -123,7 +123,9 @@ def rotate(
             job = DocumentJob(content=content, unlock_code=material.unlock_code)
             prepared = _Prepared(provider_id, template.provider_ref, material)
             futures.append((prepared, pool.submit(make_document, job)))
-        for prepared, future in _in_order(futures):
+        # Commit in submission order: the pool keeps every core busy meanwhile, and the
+        # progress bar moves through the register alphabetically.
+        for prepared, future in futures:
             try:
                 document = future.result()
                 report.build_seconds += document.build_seconds
@@ -163,14 +165,6 @@ def rotate(
         )
         uow.commit()
     return report
-
-
-def _in_order(
-    futures: list[tuple[_Prepared, Future[EncryptedDocument]]],
-) -> Iterator[tuple[_Prepared, Future[EncryptedDocument]]]:
-    # Commit in submission order: the pool keeps every core busy meanwhile, and the
-    # progress bar moves through the register alphabetically.
-    yield from futures
 
 
 def _content_for(provider: Provider, dates: CycleDates, issued_at: datetime) -> DocumentContent:

@@ -205,7 +205,3 @@ def reading(engine: Engine) -> Engine:
     PostgreSQL transactions are the same either way.
     """
     return engine.execution_options(**{READ_ONLY: True})
-
-
-def is_postgresql(engine: Engine) -> bool:
-    return engine.dialect.name == "postgresql"

@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import and_, func, select, text, update
+from sqlalchemy import and_, select, text, update
 from sqlalchemy.orm import Session, selectinload
 
 from codeservice.storage.models import (
@@ -160,11 +160,3 @@ class IncidentRepository:
             .execution_options(synchronize_session=False)
         )
         return int(getattr(result, "rowcount", 0) or 0)
-
-    def count_revoked_in_cycle(self, cycle: str) -> int:
-        query = (
-            select(func.count())
-            .select_from(AccessCode)
-            .where(AccessCode.cycle == cycle, AccessCode.state == "revoked")
-        )
-        return self.session.scalar(query) or 0

@@ -18,10 +18,10 @@ from codeservice.domain.challenges import (
     Organisation,
     PastChallenge,
     answer_matches,
+    counts_towards_lock,
     disclosed_positions,
     draw_positions,
     exposure_flagged,
-    fails_towards_lock,
     format_positions,
     ineligibility,
     local_day,
@@ -138,10 +138,15 @@ def test_fails_count_today_and_after_the_last_unlock() -> None:
     day_start = start_of_day(date(2027, 4, 14), LONDON)
     assert day_start == datetime(2027, 4, 13, 23, 0, tzinfo=UTC)  # BST
     fails = [day_start - timedelta(minutes=5), day_start, day_start + timedelta(hours=3)]
-    assert fails_towards_lock(fails, day_start=day_start, unlocked_at=None) == 2
-    unlocked = day_start + timedelta(hours=1)
-    assert fails_towards_lock(fails, day_start=day_start, unlocked_at=unlocked) == 1
-    assert fails_towards_lock(fails, day_start=day_start, unlocked_at=fails[2]) == 0
+
+    def counted(unlocked_at: datetime | None) -> int:
+        return sum(
+            counts_towards_lock(f, day_start=day_start, unlocked_at=unlocked_at) for f in fails
+        )
+
+    assert counted(None) == 2
+    assert counted(day_start + timedelta(hours=1)) == 1
+    assert counted(fails[2]) == 0
 
 
 def test_the_lock_falls_at_the_limit() -> None:
