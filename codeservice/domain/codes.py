@@ -17,6 +17,7 @@ import re
 import secrets
 import string
 from dataclasses import dataclass
+from enum import StrEnum
 from random import Random
 
 from codeservice.errors import InputError
@@ -38,6 +39,23 @@ _REFERENCE_PROVIDER_MAX = 32
 _CYCLE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 SYSTEM_RANDOM = secrets.SystemRandom()
+
+
+class CodeState(StrEnum):
+    """Where an access code is in its life.
+
+    Issued on the cycle's issue Wednesday; active from its Monday; retired when the
+    next cycle's code becomes active; revoked at once by a reissue (§ Annex B).
+    """
+
+    ISSUED = "issued"
+    ACTIVE = "active"
+    RETIRED = "retired"
+    REVOKED = "revoked"
+
+
+# A code that has not been retired or revoked: it is, or will be, the one in force.
+STANDING = frozenset({CodeState.ISSUED, CodeState.ACTIVE})
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from sqlalchemy import CursorResult, update
 
 from codeservice.bootstrap import Container
 from codeservice.domain.audit import AuditTag
+from codeservice.domain.codes import CodeState
 from codeservice.domain.tokens import looks_like_token, token_digest
 from codeservice.domain.wording import cycle_label
 from codeservice.errors import CodeserviceError
@@ -167,9 +168,9 @@ def _usable_link(uow: UnitOfWork, token: str, now: datetime) -> LinkToken:
         raise LinkReplaced(link, link.replaced_reason or "resent")
     delivery = link.delivery
     code = delivery.access_code
-    if code.state == "revoked":
+    if code.state is CodeState.REVOKED:
         raise LinkReplaced(link, "reissued")
-    if code.state == "retired" or code.active_until <= now:
+    if code.state is CodeState.RETIRED or code.active_until <= now:
         raise LinkExpired(link, "code-retired")
     if not (delivery.spoc.active and code.provider.active):
         # A SPoC taken off the register (perhaps after leaving, §48) must not be able

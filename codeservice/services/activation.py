@@ -19,6 +19,7 @@ from sqlalchemy.orm import selectinload
 from codeservice.bootstrap import Container
 from codeservice.domain.audit import AuditTag
 from codeservice.domain.calendar import Cycle
+from codeservice.domain.codes import STANDING, CodeState
 from codeservice.domain.wording import moment_text
 from codeservice.errors import Conflict
 from codeservice.services import audit
@@ -45,14 +46,14 @@ def activate(container: Container, cycle: Cycle, *, actor: str, source: str) -> 
     report = ActivationReport(cycle=str(cycle))
     key = container.keyring.audit_key
     with container.uow() as uow:
-        for code in _codes(uow, AccessCode.cycle == str(cycle), AccessCode.state == "issued"):
-            if _change(uow, code, "issued", "active"):
+        for code in _codes(
+            uow, AccessCode.cycle == str(cycle), AccessCode.state == CodeState.ISSUED
+        ):
+            if _change(uow, code, CodeState.ISSUED, CodeState.ACTIVE):
                 report.activated.append(code.provider.ref)
                 _audit(uow, key, AuditTag.CODE_ACCESS_ACTIVATE, code, actor, source, now)
-        for code in _codes(
-            uow, AccessCode.cycle < str(cycle), AccessCode.state.in_(("issued", "active"))
-        ):
-            if _change(uow, code, code.state, "retired"):
+        for code in _codes(uow, AccessCode.cycle < str(cycle), AccessCode.state.in_(STANDING)):
+            if _change(uow, code, code.state, CodeState.RETIRED):
                 report.retired.append(f"{code.provider.ref} {code.cycle}")
                 _audit(uow, key, AuditTag.CODE_ACCESS_RETIRE, code, actor, source, now)
         audit.record(
@@ -88,7 +89,7 @@ def _codes(uow: UnitOfWork, *conditions: ColumnElement[bool]) -> list[AccessCode
     return list(uow.session.scalars(query))
 
 
-def _change(uow: UnitOfWork, code: AccessCode, before: str, after: str) -> bool:
+def _change(uow: UnitOfWork, code: AccessCode, before: CodeState, after: CodeState) -> bool:
     """A conditional update: False when someone else changed the code meanwhile."""
     result = uow.session.execute(
         update(AccessCode)

@@ -17,8 +17,10 @@ from sqlalchemy.exc import IntegrityError
 
 from codeservice.crypto.keyring import Keyring, code_context
 from codeservice.domain.codes import (
+    STANDING,
     SYSTEM_RANDOM,
     Alphabet,
+    CodeState,
     check_cycle,
     document_ref,
     generate_access_code,
@@ -30,7 +32,6 @@ from codeservice.storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
-ISSUABLE_STATES = frozenset({"issued", "active"})
 # Among ~10^13 codes a repeat is rare; needing this many draws means something is wrong.
 MAX_ATTEMPTS = 25
 
@@ -78,7 +79,7 @@ def issue_access_code(
     now: datetime,
     alphabet: Alphabet,
     replaces: AccessCode | None = None,
-    state: str = "issued",
+    state: CodeState = CodeState.ISSUED,
     material: CodeMaterial | None = None,
     rng: Random | None = None,
 ) -> IssuedCode:
@@ -90,7 +91,7 @@ def issue_access_code(
     ``rng`` is for tests; by default the system's cryptographic source is used.
     """
     check_cycle(cycle)
-    if state not in ISSUABLE_STATES:
+    if state not in STANDING:
         raise ValueError(f"a new access code is 'issued' or 'active', not {state!r}")
     if not active_from < active_until:
         raise ValueError("active_from must come before active_until")

@@ -18,12 +18,12 @@ from sqlalchemy.orm import Session
 
 from codeservice.bootstrap import Container
 from codeservice.domain.calendar import Cycle, CycleDates
+from codeservice.domain.codes import STANDING, CodeState
 from codeservice.storage.models import AccessCode, Delivery, LinkToken, Provider
 from mailer import outbox
 from mailer.entry import OutboxEntry
 from mailer.schema import FAILED, SENT
 
-STANDING = ("issued", "active")
 RESENT = "resent"
 
 
@@ -148,7 +148,7 @@ class ProviderRow:
 
     @property
     def counted(self) -> bool:
-        return self.code_state != "revoked"
+        return self.code_state != CodeState.REVOKED
 
 
 @dataclass(frozen=True)
@@ -243,7 +243,7 @@ def count(providers: list[ProviderRow]) -> BoardCounts:
             1 for p in issued if any(s.acknowledged_at is not None for s in p.spocs)
         ),
         unlock_sent=sum(1 for s in spocs if s.unlock_sent_at is not None),
-        reissued=sum(1 for p in providers if p.code_state == "revoked" and p.replaced_by),
+        reissued=sum(1 for p in providers if p.code_state == CodeState.REVOKED and p.replaced_by),
     )
 
 

@@ -25,13 +25,11 @@ from codeservice.documents.code_list import (
 )
 from codeservice.domain.audit import AuditTag
 from codeservice.domain.calendar import Cycle
-from codeservice.domain.codes import generate_unlock_code
+from codeservice.domain.codes import STANDING, generate_unlock_code
 from codeservice.errors import Conflict
 from codeservice.services import audit
 from codeservice.services.codes import reveal_access_code
 from codeservice.storage.models import AccessCode, Provider
-
-STANDING = ("issued", "active")
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from codeservice.bootstrap import Container
 from codeservice.documents import DocumentContent
-from codeservice.domain.codes import Alphabet
+from codeservice.domain.codes import Alphabet, CodeState
 from codeservice.domain.wording import reissue_reason
 from codeservice.services.codes import CodeMaterial, issue_access_code, reveal_access_code
 from codeservice.services.notifications import new_ack_link, queue_document_email
@@ -78,7 +78,7 @@ def issue_to_spocs(
     issue_at: datetime,
     active_from: datetime,
     active_until: datetime,
-    state: str,
+    state: CodeState,
     prepared: PreparedCode,
     now: datetime,
     replaces: AccessCode | None = None,

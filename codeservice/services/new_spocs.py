@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from codeservice.bootstrap import Container
 from codeservice.domain.audit import AuditTag
 from codeservice.domain.calendar import Cycle
+from codeservice.domain.codes import STANDING, CodeState
 from codeservice.errors import Conflict, NotFound
 from codeservice.services import audit
 from codeservice.services.codes import reveal_unlock_code
@@ -33,8 +34,6 @@ from codeservice.services.document_work import DocumentJob, make_document
 from codeservice.services.issuing import deliver_to_spoc, rebuilt_content
 from codeservice.storage.models import AccessCode, Delivery, Provider, Spoc
 from codeservice.storage.uow import UnitOfWork
-
-LIVE = ("issued", "active")
 
 
 @dataclass(frozen=True)
@@ -45,7 +44,7 @@ class NewSpoc:
     provider_name: str
     cycle: str
     document_ref: str
-    code_state: str  # "issued", or "active" once the Monday's activation job has run
+    code_state: CodeState  # issued, or active once the Monday's activation job has run
     spoc_id: int
     spoc_name: str
     spoc_email: str
@@ -242,7 +241,7 @@ def _pairs(
             Delivery, and_(Delivery.access_code_id == AccessCode.id, Delivery.spoc_id == Spoc.id)
         )
         .where(
-            AccessCode.state.in_(LIVE),
+            AccessCode.state.in_(STANDING),
             AccessCode.active_until > now,
             Provider.active.is_(True),
             Provider.prime_id.is_(None),

@@ -11,6 +11,7 @@ from typing import Any
 
 from codeservice.bootstrap import Container
 from codeservice.documents import document_filename
+from codeservice.domain.codes import CodeState
 from codeservice.domain.tokens import issue_token
 from codeservice.domain.wording import cycle_label, moment_text
 from codeservice.emails import DOCX, Attachment, compose, render
@@ -38,7 +39,7 @@ def reminder_tag(delivery_id: int) -> str:
 
 def _refuse_revoked(delivery: Delivery) -> None:
     code = delivery.access_code
-    if code.state == "revoked":
+    if code.state is CodeState.REVOKED:
         raise Conflict(
             f"{code.document_ref} was revoked by a security reissue: no email of it is sent"
         )

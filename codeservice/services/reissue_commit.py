@@ -17,6 +17,7 @@ from datetime import datetime
 
 from codeservice.bootstrap import Container
 from codeservice.domain.audit import AuditTag
+from codeservice.domain.codes import CodeState
 from codeservice.domain.wording import reissue_reason
 from codeservice.services import audit
 from codeservice.services.issuing import PreparedCode, issue_to_spocs
@@ -88,7 +89,7 @@ def commit_reissue(
         if [c.id for c in codes] != [c.code_id for c in plan.codes]:
             return None
         for code in codes:
-            code.state = "revoked"
+            code.state = CodeState.REVOKED
             code.revoked_at = at
         uow.session.flush()  # frees each cycle for its replacement
         links = uow.incidents.replace_links([c.id for c in codes], at)
@@ -103,7 +104,7 @@ def commit_reissue(
                 issue_at=at,
                 active_from=code_plan.active_from,
                 active_until=code.active_until,
-                state="active" if code_plan.in_force else "issued",
+                state=CodeState.ACTIVE if code_plan.in_force else CodeState.ISSUED,
                 prepared=prepared[code.id],
                 now=at,
                 replaces=code,

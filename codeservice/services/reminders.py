@@ -21,6 +21,7 @@ from sqlalchemy.orm import selectinload
 from codeservice.bootstrap import Container
 from codeservice.domain.audit import AuditTag
 from codeservice.domain.calendar import Cycle
+from codeservice.domain.codes import STANDING, CodeState
 from codeservice.domain.wording import cycle_label, day_text, moment_text
 from codeservice.emails import compose, render
 from codeservice.services import audit
@@ -34,8 +35,6 @@ from mailer.schema import outbox as outbox_table
 from mailer.schema import to_db_time
 
 log = logging.getLogger(__name__)
-
-STANDING = ("issued", "active")
 
 
 @dataclass
@@ -209,7 +208,10 @@ def unacknowledged_providers(container: Container, cycle: Cycle) -> list[Unackno
         active = {p.ref for p in uow.register.active_primes()}
     found: list[Unacknowledged] = []
     for provider in status.providers:
-        if provider.ref not in active or provider.code_state in {"revoked", "retired"}:
+        if provider.ref not in active or provider.code_state in {
+            CodeState.REVOKED,
+            CodeState.RETIRED,
+        }:
             continue
         if any(s.acknowledged_at for s in provider.spocs):
             continue

@@ -20,6 +20,7 @@ from sqlalchemy.orm import selectinload
 
 from codeservice.bootstrap import Container
 from codeservice.domain.audit import AuditTag
+from codeservice.domain.codes import STANDING, CodeState
 from codeservice.errors import Conflict, NotFound
 from codeservice.services import audit
 from codeservice.services.codes import reveal_unlock_code
@@ -49,7 +50,7 @@ class ResendTarget:
     spoc_name: str
     spoc_email: str
     document_ref: str
-    code_state: str
+    code_state: CodeState
     document_message_id: int | None
     document_state: str | None
     document_sent_at: datetime | None
@@ -203,12 +204,12 @@ def _delivery(uow: UnitOfWork, delivery_id: int, *, lock: bool = False) -> Deliv
 
 def _refusal(delivery: Delivery, now: datetime, *, unlock: bool = False) -> str | None:
     code = delivery.access_code
-    if code.state == "revoked":
+    if code.state is CodeState.REVOKED:
         return (
             "This code was replaced by a security reissue: the new code was sent to every "
             "SPoC with new links"
         )
-    if code.state not in ("issued", "active") or code.active_until <= now:
+    if code.state not in STANDING or code.active_until <= now:
         return "This cycle has ended: its code is no longer used"
     if not code.provider.active:
         return f"{code.provider.name} is no longer an active provider on the register"

@@ -19,7 +19,7 @@ from codeservice.bootstrap import Container
 from codeservice.documents import DocumentContent
 from codeservice.domain.audit import AuditTag
 from codeservice.domain.calendar import Cycle, CycleDates
-from codeservice.domain.codes import Alphabet
+from codeservice.domain.codes import Alphabet, CodeState
 from codeservice.errors import Conflict
 from codeservice.services import audit
 from codeservice.services.codes import CodeMaterial, SecondLiveCode, draw_code_material
@@ -207,7 +207,7 @@ def _commit_provider(
                 issue_at=issued_at,
                 active_from=dates.active_from,
                 active_until=dates.active_until,
-                state="active" if dates.active_from <= now else "issued",
+                state=CodeState.ACTIVE if dates.active_from <= now else CodeState.ISSUED,
                 prepared=PreparedCode(material=prepared.material, document=document.data),
                 now=now,
             )

@@ -8,6 +8,7 @@ from typing import Any
 
 from codeservice.bootstrap import Container
 from codeservice.domain.calendar import Cycle
+from codeservice.domain.codes import CodeState
 from codeservice.storage.models import AccessCode, Delivery, Provider
 from mailer import outbox
 
@@ -43,7 +44,7 @@ class CycleStatus:
     @property
     def reissues(self) -> int:
         """Codes of this cycle revoked and replaced by a security reissue."""
-        return sum(1 for p in self.providers if p.code_state == "revoked" and p.replaced_by)
+        return sum(1 for p in self.providers if p.code_state == CodeState.REVOKED and p.replaced_by)
 
     def to_json(self) -> dict[str, Any]:
         def iso(value: Any) -> Any:

@@ -9,6 +9,7 @@ from typing import Literal
 from codeservice.bootstrap import Container
 from codeservice.domain.audit import AuditTag
 from codeservice.domain.calendar import Cycle
+from codeservice.domain.codes import CodeState
 from codeservice.domain.wording import cycle_label, moment_text
 from codeservice.emails import compose, render
 from codeservice.services import audit
@@ -55,7 +56,7 @@ class CycleCounts:
 def count(status: CycleStatus) -> CycleCounts:
     """Counts over the codes that stand (a revoked code's replacement counts, not it)."""
     counts = CycleCounts(reissues=status.reissues)
-    live = [p for p in status.providers if p.code_state != "revoked"]
+    live = [p for p in status.providers if p.code_state != CodeState.REVOKED]
     counts.providers = len({p.ref for p in live})
     for provider in live:
         if provider.code_state == "not-issued":

@@ -6,6 +6,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from codeservice.domain.codes import CodeState
 from codeservice.storage.models import AccessCode, IssueFailure
 
 
@@ -20,7 +21,7 @@ class AccessCodeRepository:
         query = select(AccessCode).where(
             AccessCode.provider_id == provider_id,
             AccessCode.cycle == cycle,
-            AccessCode.state != "revoked",
+            AccessCode.state != CodeState.REVOKED,
         )
         return self.session.scalar(query)
 

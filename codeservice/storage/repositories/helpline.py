@@ -5,6 +5,7 @@ from datetime import date, datetime
 from sqlalchemy import ColumnElement, and_, func, not_, or_, select, update
 from sqlalchemy.orm import Session
 
+from codeservice.domain.codes import CodeState
 from codeservice.storage.models import AccessCode, Challenge, Provider, VerificationLock
 
 
@@ -18,7 +19,7 @@ def _in_force(now: datetime) -> ColumnElement[bool]:
         AccessCode.active_from <= now,
         AccessCode.active_until > now,
         or_(AccessCode.revoked_at.is_(None), AccessCode.revoked_at > now),
-        not_(and_(AccessCode.state == "revoked", AccessCode.revoked_at.is_(None))),
+        not_(and_(AccessCode.state == CodeState.REVOKED, AccessCode.revoked_at.is_(None))),
     )
 
 

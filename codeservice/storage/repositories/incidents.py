@@ -6,6 +6,7 @@ from datetime import datetime
 from sqlalchemy import and_, select, text, update
 from sqlalchemy.orm import Session, selectinload
 
+from codeservice.domain.codes import STANDING
 from codeservice.storage.models import (
     AccessCode,
     Delivery,
@@ -138,7 +139,7 @@ class IncidentRepository:
             select(AccessCode)
             .where(
                 AccessCode.provider_id == provider_id,
-                AccessCode.state.in_(("issued", "active")),
+                AccessCode.state.in_(STANDING),
                 AccessCode.active_until > now,
             )
             .order_by(AccessCode.active_from, AccessCode.id)
