@@ -64,10 +64,10 @@ def prepare(env: dict[str, str], providers: int) -> tuple[str, dict[str, str]]:
     from codeservice.bootstrap import bootstrap
     from codeservice.domain.accounts import Role
     from codeservice.domain.codes import Alphabet
-    from codeservice.services.api_tokens import create_token
-    from codeservice.services.codes import issue_access_code
-    from codeservice.services.register import import_register
-    from codeservice.services.setup import initialise
+    from codeservice.services.distribution.codes import issue_access_code
+    from codeservice.services.operations.setup import initialise
+    from codeservice.services.register.providers import import_register
+    from codeservice.services.staff.api_tokens import create_token
 
     container = bootstrap(env)
     initialise(container)

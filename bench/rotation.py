@@ -22,9 +22,9 @@ from pathlib import Path
 
 from codeservice.bootstrap import bootstrap
 from codeservice.domain.calendar import Cycle
-from codeservice.services.register import import_register_file
-from codeservice.services.rotation import rotate
-from codeservice.services.setup import initialise
+from codeservice.services.distribution.rotation import rotate
+from codeservice.services.operations.setup import initialise
+from codeservice.services.register.providers import import_register_file
 
 ISSUE_TIME = datetime(2027, 3, 31, 8, 0, 5, tzinfo=UTC)  # cycle 2027-04 is due
 

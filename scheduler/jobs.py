@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from codeservice.bootstrap import Container
 from codeservice.domain.wording import moment_text, plural
 from codeservice.errors import CodeserviceError
-from codeservice.services import activation, reminders, rotation, summary
+from codeservice.services.distribution import activation, reminders, rotation, summary
 from scheduler import ledger
 from scheduler.plan import JobKind, Occurrence, Schedule, SchedulePolicy
 

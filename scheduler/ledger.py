@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from codeservice.bootstrap import Container
 from codeservice.domain.audit import AuditTag
 from codeservice.domain.wording import moment_text
-from codeservice.services import audit
+from codeservice.services.operations import audit
 from codeservice.storage.models import JobRun
 from scheduler.plan import Done, Occurrence
 

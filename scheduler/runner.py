@@ -20,7 +20,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from codeservice.bootstrap import Container
 from codeservice.domain.audit import AuditTag
-from codeservice.services import audit
+from codeservice.services.operations import audit
 from mailer.dispatcher import default_worker_id
 from scheduler import ledger
 from scheduler.jobs import JobContext, run_due, schedule_for

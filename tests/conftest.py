@@ -121,7 +121,7 @@ def app_env(tmp_path: Path, database_url: str) -> dict[str, str]:
 
 @pytest.fixture
 def container(app_env: dict[str, str]) -> Iterator[Container]:
-    from codeservice.services.setup import initialise
+    from codeservice.services.operations.setup import initialise
 
     built = bootstrap(app_env)
     initialise(built)

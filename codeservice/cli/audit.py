@@ -7,7 +7,7 @@ import json
 import typer
 from rich.table import Table
 
-from codeservice.cli.common import container, print_json, stdout
+from codeservice.cli.common import cli_actor, container, print_json, stdout
 from codeservice.domain.wording import noun, plural
 from codeservice.errors import CodeserviceError
 
@@ -25,7 +25,7 @@ class AuditChainBroken(CodeserviceError):
 def verify() -> None:
     """Check the hash chain, its anchor outside the database, and that every code, reissue
     and staff account has its audit records; exit non-zero on any problem."""
-    from codeservice.services.audit_verify import verify_trail
+    from codeservice.services.operations.audit_verify import verify_trail
 
     built = container()
     report = verify_trail(built)
@@ -59,8 +59,7 @@ def verify() -> None:
 @app.command("anchor")
 def anchor() -> None:
     """Anchor a trail that has no anchor yet (one kept from before anchors existed)."""
-    from codeservice.cli.incidents import cli_actor
-    from codeservice.services.audit_verify import anchor_trail
+    from codeservice.services.operations.audit_verify import anchor_trail
 
     built = container()
     finding = anchor_trail(built, actor=cli_actor(), source="cli")
@@ -80,7 +79,7 @@ def list_records(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """The newest audit records."""
-    from codeservice.services.audit import recent
+    from codeservice.services.operations.audit import recent
 
     built = container()
     tz = built.settings.tz

@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-import getpass
 import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from codeservice.cli.common import container, stdout
+from codeservice.cli.common import container, os_user, stdout
 from codeservice.domain.wording import plural
 from codeservice.errors import InputError
 
 app = typer.Typer(no_args_is_help=True, help="Access codes: the list for the helpline.")
-
-
-def _os_user() -> str:
-    try:
-        return getpass.getuser() or "cli"
-    except (KeyError, OSError):  # no login name (a container without a passwd entry)
-        return "cli"
 
 
 @app.command("export")
@@ -40,7 +32,7 @@ def export(
     """
     from codeservice.documents.code_list import code_list_filename
     from codeservice.domain.calendar import Cycle
-    from codeservice.services.export import export_code_list
+    from codeservice.services.helpline.export import export_code_list
 
     target = Cycle.parse(cycle)
     path = out or Path(code_list_filename(str(target)))
@@ -48,7 +40,7 @@ def export(
         raise InputError(f"{path} already exists; remove it or choose another --out")
     if not path.parent.is_dir():
         raise InputError(f"the folder {path.parent} does not exist")
-    user = _os_user()
+    user = os_user()
     result = export_code_list(
         container(), target, actor=f"cli:{user}", exported_by=user, source="cli"
     )

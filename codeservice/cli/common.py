@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 import sys
 from typing import Any
@@ -22,6 +23,19 @@ def container(*, initialising: bool = False) -> Container:
     built = bootstrap(check_schema=not initialising)
     configure_logging(built.settings)
     return built
+
+
+def os_user() -> str:
+    """Who runs the command: their login name, or "unknown" without one."""
+    try:
+        return getpass.getuser() or "unknown"
+    except (KeyError, OSError):  # no login name (a container without a passwd entry)
+        return "unknown"
+
+
+def cli_actor() -> str:
+    """The audit trail's actor for whoever runs the command: ``cli:<login name>``."""
+    return f"cli:{os_user()}"
 
 
 def console_error(message: str, prefix: str = "error: ") -> None:

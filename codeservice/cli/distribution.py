@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 from datetime import datetime
 
 import typer
@@ -10,7 +9,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from codeservice.cli.common import console_error, container, print_json, stdout
+from codeservice.cli.common import cli_actor, console_error, container, print_json, stdout
 from codeservice.domain.calendar import Cycle
 from codeservice.domain.wording import cycle_label, plural
 
@@ -26,8 +25,8 @@ def rotate(
     workers: int = typer.Option(0, help="Processes for document work (0: one per core)."),
 ) -> None:
     """Issue a cycle: a code, a document and email 1 for each SPoC of every active prime."""
-    from codeservice.services.rotation import check_rotation_allowed
-    from codeservice.services.rotation import rotate as run_rotation
+    from codeservice.services.distribution.rotation import check_rotation_allowed
+    from codeservice.services.distribution.rotation import rotate as run_rotation
 
     app = container()
     target = Cycle.parse(cycle)
@@ -45,7 +44,7 @@ def rotate(
         report = run_rotation(
             app,
             target,
-            actor=f"cli:{_os_user()}",
+            actor=cli_actor(),
             source="cli",
             force=force,
             workers=workers or None,
@@ -76,13 +75,6 @@ def rotate(
         raise typer.Exit(1)
 
 
-def _os_user() -> str:
-    try:
-        return getpass.getuser() or "cli"
-    except (KeyError, OSError):  # no login name (a container without a passwd entry)
-        return "cli"
-
-
 def status(
     cycle: str | None = typer.Argument(
         None, help="The cycle, e.g. 2027-04. Without it: the scheduler's next runs."
@@ -93,7 +85,7 @@ def status(
 
     Without a cycle: who runs the scheduler, its next runs, its last runs, the outbox.
     """
-    from codeservice.services.status import ProviderStatus, cycle_status
+    from codeservice.services.distribution.status import ProviderStatus, cycle_status
 
     if cycle is None:
         _schedule_status(as_json)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import getpass
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 from rich.text import Text
 
-from codeservice.cli.common import container, print_json, stdout
+from codeservice.cli.common import cli_actor, container, print_json, stdout
 from codeservice.domain.incidents import InvalidReport, ReasonCategory, waiting_text
 from codeservice.domain.wording import moment_text, plural
 from codeservice.errors import InputError
@@ -26,13 +25,6 @@ _OPTIONS = {
     "reason": "--reason",
     "details": "--details",
 }
-
-
-def cli_actor() -> str:
-    try:
-        return f"cli:{getpass.getuser() or 'unknown'}"
-    except (KeyError, OSError):
-        return "cli:unknown"
 
 
 REASON_HELP = "One of: " + ", ".join(r.value for r in ReasonCategory) + "."
@@ -55,7 +47,7 @@ def record(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Enter a proforma the security team received by email."""
-    from codeservice.services.incidents import record_report
+    from codeservice.services.incidents.reports import record_report
 
     app_ = container()
     try:
@@ -99,7 +91,7 @@ def list_(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Reports, oldest first, with how long each has waited for a decision."""
-    from codeservice.services.incident_views import list_reports, parse_states
+    from codeservice.services.incidents.views import list_reports, parse_states
 
     app_ = container()
     states = parse_states(state or [])
@@ -141,7 +133,7 @@ def show(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """One report in full, with its triage so far."""
-    from codeservice.services.incident_views import get_report
+    from codeservice.services.incidents.views import get_report
 
     app_ = container()
     view = get_report(app_, reference)
@@ -193,7 +185,7 @@ def assess(
     note: Annotated[str, typer.Option("--note", help="What the assessment found.")] = "",
 ) -> None:
     """Mark a received report as assessed (§51)."""
-    from codeservice.services.incident_triage import assess_report
+    from codeservice.services.incidents.triage import assess_report
 
     view = assess_report(container(), reference, actor=cli_actor(), source=SOURCE, note=note)
     stdout.print(f"{view.reference} is assessed.", highlight=False)
@@ -212,7 +204,7 @@ def decide(
 ) -> None:
     """Decide a report: --reissue (replaces the provider's codes at once) or --no-change."""
     from codeservice.errors import InputError
-    from codeservice.services.incident_triage import decide_report
+    from codeservice.services.incidents.triage import decide_report
 
     if reissue == no_change:
         raise InputError("choose exactly one of --reissue and --no-change")

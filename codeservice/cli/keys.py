@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 from types import TracebackType
 from typing import Annotated
 
@@ -10,20 +9,13 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 
-from codeservice.cli.common import console_error, container, print_json, stderr, stdout
+from codeservice.cli.common import cli_actor, console_error, container, print_json, stderr, stdout
 from codeservice.domain.wording import plural
 
 app = typer.Typer(
     no_args_is_help=True,
     help="The keys that seal access codes, unlock codes and messages at rest.",
 )
-
-
-def _os_user() -> str:
-    try:
-        return getpass.getuser() or "cli"
-    except (KeyError, OSError):  # no login name (a container without a passwd entry)
-        return "cli"
 
 
 class _Bar:
@@ -77,12 +69,17 @@ def rotate(
     Old keys stay in the keyring file, so an interrupted rotation loses nothing; run it
     again (or with --resume) to finish.
     """
-    from codeservice.services.keys import rotate_keys
+    from codeservice.services.operations.keys import rotate_keys
 
     app_ = container()
     with _Bar() as bar:
         report = rotate_keys(
-            app_, actor=_os_user(), source="cli", resume=resume, batch_size=batch_size, progress=bar
+            app_,
+            actor=cli_actor(),
+            source="cli",
+            resume=resume,
+            batch_size=batch_size,
+            progress=bar,
         )
     if resume:
         stdout.print(f"Re-sealing finished under key {report.key_id}.", highlight=False)
@@ -100,7 +97,7 @@ def rotate(
 @app.command("status")
 def status(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """The current key, the keys in the keyring file, and how many values each one seals."""
-    from codeservice.services.keys import key_status
+    from codeservice.services.operations.keys import key_status
 
     report = key_status(container())
     if as_json:

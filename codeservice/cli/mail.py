@@ -32,7 +32,7 @@ def send(
     ] = False,
 ) -> None:
     """Send queued messages over SMTP; without --once, keep going until SIGTERM or Ctrl-C."""
-    from codeservice.services.mail_events import audit_mail_outcomes
+    from codeservice.services.distribution.mail_events import audit_mail_outcomes
     from mailer import dispatcher
     from mailer.smtp import SmtpConfigurationError
 

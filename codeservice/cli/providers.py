@@ -3,7 +3,6 @@ and send the codes in use to SPoCs added after they were issued."""
 
 from __future__ import annotations
 
-import getpass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -11,25 +10,18 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from codeservice.cli.common import console_error, container, print_json, stdout
+from codeservice.cli.common import cli_actor, console_error, container, print_json, stdout
 from codeservice.domain.wording import plural
-from codeservice.services.register import ProviderView
+from codeservice.services.register.providers import ProviderView
 
 if TYPE_CHECKING:
     from codeservice.bootstrap import Container
-    from codeservice.services.new_spocs import NewSpoc, NewSpocsReport
+    from codeservice.services.distribution.new_spocs import NewSpoc, NewSpocsReport
 
 app = typer.Typer(
     no_args_is_help=True,
     help="The register of prime providers, their SPoCs and their subcontractors.",
 )
-
-
-def _os_user() -> str:
-    try:
-        return getpass.getuser() or "cli"
-    except (KeyError, OSError):  # no login name (a container without a passwd entry)
-        return "cli"
 
 
 @app.command("import")
@@ -40,10 +32,10 @@ def import_(
     ] = False,
 ) -> None:
     """Check the whole CSV and apply it in one go; with any problem nothing changes."""
-    from codeservice.services.register import import_register_file
+    from codeservice.services.register.providers import import_register_file
 
     app_ = container()
-    summary = import_register_file(app_, file, prune=prune, actor=_os_user())
+    summary = import_register_file(app_, file, prune=prune, actor=cli_actor())
     stdout.print(
         f"Imported {summary.filename} (sha256 {summary.sha256[:12]})", highlight=False, markup=False
     )
@@ -72,7 +64,7 @@ def import_(
 
 def _hint_new_spocs(app_: Container) -> None:
     """After an import: one line if a SPoC has not had the codes already issued."""
-    from codeservice.services.new_spocs import pending_new_spocs
+    from codeservice.services.distribution.new_spocs import pending_new_spocs
 
     spocs = len({waiting.spoc_id for waiting in pending_new_spocs(app_)})
     if spocs:
@@ -92,7 +84,7 @@ def list_(
     ] = False,
 ) -> None:
     """Prime providers with their SPoCs and subcontractors (active ones unless --all)."""
-    from codeservice.services.register import list_register
+    from codeservice.services.register.providers import list_register
 
     views = list_register(container(), include_inactive=include_inactive)
     _show(views, as_json=as_json, include_inactive=include_inactive)
@@ -107,7 +99,7 @@ def find(
     ] = False,
 ) -> None:
     """Find providers by ref or name."""
-    from codeservice.services.register import find_provider
+    from codeservice.services.register.providers import find_provider
 
     views = find_provider(container(), query, include_inactive=include_inactive)
     _show(views, as_json=as_json, include_inactive=include_inactive)
@@ -166,7 +158,7 @@ def new_spocs(
     code), their own acknowledgement link, and after acknowledging the unlock code.
     Running it again sends nothing twice.
     """
-    from codeservice.services.new_spocs import pending_new_spocs, send_to_new_spocs
+    from codeservice.services.distribution.new_spocs import pending_new_spocs, send_to_new_spocs
 
     app_ = container()
     if not send:
@@ -178,7 +170,7 @@ def new_spocs(
         return
     report = send_to_new_spocs(
         app_,
-        actor=f"cli:{_os_user()}",
+        actor=cli_actor(),
         source="cli",
         cycle=cycle,
         provider_ref=provider,

@@ -7,11 +7,11 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from codeservice.cli.common import container, stdout
+from codeservice.cli.common import cli_actor, container, stdout
 from codeservice.domain.wording import moment_text, plural
 
 if TYPE_CHECKING:
-    from codeservice.services.reissue_views import ReissueReport
+    from codeservice.services.incidents.reissue_views import ReissueReport
 
 
 def register(app: typer.Typer) -> None:
@@ -34,11 +34,10 @@ def reissue(
     With --incident the report is decided "reissue" (if it was not already). Running it
     again, or after it was interrupted, never replaces a code twice.
     """
-    from codeservice.cli.incidents import cli_actor
     from codeservice.errors import InputError
-    from codeservice.services.incident_triage import decide_report
-    from codeservice.services.incident_views import get_report
-    from codeservice.services.reissue import reissue_provider
+    from codeservice.services.incidents.reissue import reissue_provider
+    from codeservice.services.incidents.triage import decide_report
+    from codeservice.services.incidents.views import get_report
 
     app_ = container()
     actor = cli_actor()

@@ -229,7 +229,7 @@ async def _mail_worker(
     container: Container, holder: str, stop: asyncio.Event, state: dict[str, str]
 ) -> None:
     """The dispatcher, started again after a failure (the database or SMTP server gone)."""
-    from codeservice.services.mail_events import audit_mail_outcomes
+    from codeservice.services.distribution.mail_events import audit_mail_outcomes
     from mailer import dispatcher
     from mailer.smtp import SmtpConfigurationError
 

@@ -13,7 +13,7 @@ def register(app: typer.Typer) -> None:
 
 def init() -> None:
     """Create the data folder, the keys and the database schema. Changes nothing when run again."""
-    from codeservice.services.setup import initialise
+    from codeservice.services.operations.setup import initialise
 
     report = initialise(container(initialising=True))
     for line in report:

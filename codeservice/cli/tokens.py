@@ -9,8 +9,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from codeservice.cli.common import container, print_json, stderr, stdout
-from codeservice.cli.users import cli_actor
+from codeservice.cli.common import cli_actor, container, print_json, stderr, stdout
 from codeservice.domain.accounts import Role
 
 app = typer.Typer(
@@ -25,7 +24,7 @@ def create(
     role: Annotated[Role, typer.Option("--role", help="What the token may do.")],
 ) -> None:
     """Make a token and print it once: only its hash is kept."""
-    from codeservice.services.api_tokens import create_token
+    from codeservice.services.staff.api_tokens import create_token
 
     created = create_token(container(), name, role=role, actor=cli_actor())
     stderr.print(
@@ -42,7 +41,7 @@ def list_(
     include_revoked: Annotated[bool, typer.Option("--all", help="Include revoked tokens.")] = False,
 ) -> None:
     """Live tokens (all with --all): name, role, prefix, when made and last used."""
-    from codeservice.services.api_tokens import list_tokens
+    from codeservice.services.staff.api_tokens import list_tokens
 
     built = container()
     views = list_tokens(built, include_revoked=include_revoked)
@@ -71,7 +70,7 @@ def list_(
 @app.command("revoke")
 def revoke(name: Annotated[str, typer.Argument(help="The token's name.")]) -> None:
     """Stop a token working at once."""
-    from codeservice.services.api_tokens import revoke_token
+    from codeservice.services.staff.api_tokens import revoke_token
 
     revoke_token(container(), name, actor=cli_actor())
     stdout.print(f"Revoked the API token {name.strip().lower()}.", highlight=False)

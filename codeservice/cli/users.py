@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -11,7 +10,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from codeservice.cli.common import container, print_json, stdout
+from codeservice.cli.common import cli_actor, container, print_json, stdout
 from codeservice.domain.accounts import Role
 from codeservice.errors import InputError
 
@@ -28,14 +27,6 @@ PasswordFile = Annotated[
         dir_okay=False,
     ),
 ]
-
-
-def cli_actor() -> str:
-    """How the audit trail names the person at the terminal."""
-    try:
-        return f"cli:{getpass.getuser() or 'unknown'}"
-    except (KeyError, OSError):  # no login name (a container without a passwd entry)
-        return "cli:unknown"
 
 
 def read_password(password_file: Path | None) -> str:
@@ -83,7 +74,7 @@ def add(
     ] = None,
 ) -> None:
     """Add a staff account (at least 12 characters; common passwords are refused)."""
-    from codeservice.services.accounts import add_user
+    from codeservice.services.staff.accounts import add_user
 
     password = read_password(password_file)
     view = add_user(
@@ -100,7 +91,7 @@ def add(
 @app.command("list")
 def list_(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Every staff account, with its role and state (never a password hash)."""
-    from codeservice.services.accounts import list_users
+    from codeservice.services.staff.accounts import list_users
 
     built = container()
     views = list_users(built)
@@ -136,7 +127,7 @@ def list_(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] =
 @app.command("disable")
 def disable(name: Annotated[str, typer.Argument(help="The username.")]) -> None:
     """Stop an account signing in; its open sessions end at once."""
-    from codeservice.services.accounts import disable_user
+    from codeservice.services.staff.accounts import disable_user
 
     disable_user(container(), name, actor=cli_actor())
     stdout.print(f"Disabled {name.strip().lower()}; its sessions have ended.", highlight=False)
@@ -145,7 +136,7 @@ def disable(name: Annotated[str, typer.Argument(help="The username.")]) -> None:
 @app.command("enable")
 def enable(name: Annotated[str, typer.Argument(help="The username.")]) -> None:
     """Let a disabled account sign in again."""
-    from codeservice.services.accounts import enable_user
+    from codeservice.services.staff.accounts import enable_user
 
     enable_user(container(), name, actor=cli_actor())
     stdout.print(f"Enabled {name.strip().lower()}.", highlight=False)
@@ -157,7 +148,7 @@ def reset(
     password_file: PasswordFile = None,
 ) -> None:
     """Set a new password; ends the account's sessions and clears a sign-in lock."""
-    from codeservice.services.accounts import reset_password
+    from codeservice.services.staff.accounts import reset_password
 
     password = read_password(password_file)
     reset_password(container(), name, password, actor=cli_actor())
@@ -167,7 +158,7 @@ def reset(
 @app.command("unlock")
 def unlock(name: Annotated[str, typer.Argument(help="The username.")]) -> None:
     """Lift a lock put on after too many wrong passwords."""
-    from codeservice.services.accounts import unlock_user
+    from codeservice.services.staff.accounts import unlock_user
 
     was_locked = unlock_user(container(), name, actor=cli_actor())
     username = name.strip().lower()

@@ -1,1 +1,10 @@
-"""Use cases. Each takes the container (or what it needs from it) and is idempotent."""
+"""Use cases, one folder per capability; each is idempotent.
+
+* ``distribution`` — the monthly pipeline: issue, send, acknowledge, activate, and
+  where a cycle stands.
+* ``incidents`` — Annex B reports, their triage, and the immediate reissue.
+* ``helpline`` — checking a caller's three characters, locks, exposure, the code list.
+* ``staff`` — staff accounts, signing in, API tokens, naming actors.
+* ``register`` — the provider register.
+* ``operations`` — initialising, keys, the audit trail and its anchor, one-time files.
+"""

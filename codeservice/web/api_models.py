@@ -12,7 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from codeservice.domain.wording import cycle_label
-from codeservice.services.dashboard import (
+from codeservice.services.distribution.dashboard import (
     BoardCounts,
     CycleBoard,
     Phase,
@@ -20,7 +20,7 @@ from codeservice.services.dashboard import (
     SpocRow,
     Stage,
 )
-from codeservice.services.register import ProviderView
+from codeservice.services.register.providers import ProviderView
 
 CodeState = Literal["not-issued", "issued", "active", "retired", "revoked"]
 MessageState = Literal["queued", "sending", "sent", "failed"]

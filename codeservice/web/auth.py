@@ -21,7 +21,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from codeservice.domain.accounts import Principal, Role
 from codeservice.errors import CodeserviceError
-from codeservice.services.api_tokens import token_principal
+from codeservice.services.staff.api_tokens import token_principal
 from codeservice.web.dependencies import container_of, pages_of
 from codeservice.web.navigation import landing_page, staff_navigation
 from codeservice.web.sessions import SessionCookies, SessionCookieWriter, current_principal

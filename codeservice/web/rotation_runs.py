@@ -17,7 +17,7 @@ from datetime import datetime
 from codeservice.bootstrap import Container
 from codeservice.domain.calendar import Cycle
 from codeservice.errors import CodeserviceError
-from codeservice.services.rotation import RotationReport, rotate
+from codeservice.services.distribution.rotation import RotationReport, rotate
 
 log = logging.getLogger(__name__)
 

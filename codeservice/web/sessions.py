@@ -21,7 +21,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from codeservice.domain.accounts import Principal
-from codeservice.services.sign_in import SignedIn, session_policy, session_principal
+from codeservice.services.staff.sign_in import SignedIn, session_policy, session_principal
 from codeservice.web.dependencies import container_of
 
 COOKIE_NAME = "session"

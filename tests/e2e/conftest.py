@@ -17,7 +17,8 @@ from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 from codeservice.bootstrap import Container
 from codeservice.web import create_app
 from tests.e2e.browser import BrowserProblems
-from tests.integration.web.links import NOW, Clock
+from tests.integration.web.links import NOW
+from tests.support.clock import Clock
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

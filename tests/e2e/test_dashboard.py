@@ -20,12 +20,13 @@ from codeservice.documents import decrypt_document
 from codeservice.documents.code_list import read_code_list
 from codeservice.domain.accounts import Role
 from codeservice.domain.calendar import Cycle
-from codeservice.services.dashboard import cycle_board
-from codeservice.services.register import import_register
+from codeservice.services.distribution.dashboard import cycle_board
+from codeservice.services.register.providers import import_register
 from tests.e2e.browser import BrowserProblems, screenshot
 from tests.e2e.test_acknowledgement import _looks_like_govuk
-from tests.integration.web.links import Clock, outbox_rows
+from tests.integration.web.links import outbox_rows
 from tests.integration.web.staff import PASSWORD, audit_actions, make_staff
+from tests.support.clock import Clock
 from tests.support.dashboard import (
     APRIL,
     ISSUE_DAY,

@@ -20,8 +20,8 @@ from tests.integration.web.helpline_world import (
     make_world,
     wrong,
 )
-from tests.integration.web.links import Clock
 from tests.integration.web.staff import PASSWORD, make_staff
+from tests.support.clock import Clock
 
 pytestmark = pytest.mark.slow
 

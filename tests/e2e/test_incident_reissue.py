@@ -33,20 +33,20 @@ from codeservice.documents import decrypt_document, read_access_code
 from codeservice.domain.accounts import Role
 from codeservice.domain.calendar import Cycle
 from codeservice.domain.wording import INCIDENT_REASON
-from codeservice.services.codes import reveal_access_code
+from codeservice.services.distribution.codes import reveal_access_code
+from codeservice.services.distribution.rotation import rotate
 from codeservice.services.helpline import answer_challenge, start_challenge
-from codeservice.services.incident_triage import decide_report
-from codeservice.services.register import import_register_file
-from codeservice.services.reissue import reissue_provider
-from codeservice.services.rotation import rotate
+from codeservice.services.incidents.reissue import reissue_provider
+from codeservice.services.incidents.triage import decide_report
+from codeservice.services.register.providers import import_register_file
 from codeservice.storage.models import AccessCode, Delivery, IncidentReport, Reissue
 from mailer import dispatcher
 from mailer.capture import captured, capturing
 from mailer.schema import outbox
 from tests.conftest import Cli
 from tests.e2e.browser import BrowserProblems, screenshot
-from tests.integration.web.links import Clock
 from tests.integration.web.staff import PASSWORD, make_staff
+from tests.support.clock import Clock
 
 pytestmark = pytest.mark.slow
 
@@ -316,7 +316,7 @@ def test_a_reported_incident_is_decided_and_the_code_replaced_everywhere(
 def test_between_wednesday_and_monday_both_codes_are_replaced_and_the_next_still_starts_monday(
     container: Container,
 ) -> None:
-    from codeservice.services.activation import activate
+    from codeservice.services.distribution.activation import activate
     from codeservice.services.helpline import code_in_force
 
     clock = Clock(datetime(2027, 2, 24, 9, 0, 5, tzinfo=UTC))
@@ -365,7 +365,7 @@ def test_between_wednesday_and_monday_both_codes_are_replaced_and_the_next_still
 
 # --- killed part-way ---------------------------------------------------------------------
 
-_PG_AUDIT_LOCK = 0x61756474  # codeservice.services.audit: appends are serialised on it
+_PG_AUDIT_LOCK = 0x61756474  # codeservice.services.operations.audit: appends are serialised on it
 
 
 def test_a_reissue_killed_part_way_and_run_again_replaces_each_code_once(

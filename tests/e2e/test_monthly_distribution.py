@@ -27,10 +27,10 @@ from codeservice.documents import (
     read_access_code,
 )
 from codeservice.domain.calendar import Cycle
-from codeservice.services.codes import reveal_access_code, reveal_unlock_code
-from codeservice.services.mail_events import audit_mail_outcomes
-from codeservice.services.register import import_register_file
-from codeservice.services.rotation import rotate
+from codeservice.services.distribution.codes import reveal_access_code, reveal_unlock_code
+from codeservice.services.distribution.mail_events import audit_mail_outcomes
+from codeservice.services.distribution.rotation import rotate
+from codeservice.services.register.providers import import_register_file
 from codeservice.storage.models import AccessCode, AuditRecord, Delivery, Spoc
 from codeservice.web import create_app
 from mailer import dispatcher

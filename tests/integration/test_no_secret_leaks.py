@@ -15,8 +15,8 @@ from sqlalchemy.engine import make_url
 
 from codeservice.bootstrap import Container
 from codeservice.domain.audit import AuditTag
-from codeservice.services import audit
-from codeservice.services.codes import reveal_access_code, reveal_unlock_code
+from codeservice.services.distribution.codes import reveal_access_code, reveal_unlock_code
+from codeservice.services.operations import audit
 from codeservice.storage.models import AccessCode, AuditRecord, Provider, Spoc
 from tests.conftest import Cli
 from tests.integration.services.test_codes import add_providers, issue_for_all

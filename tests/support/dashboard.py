@@ -17,9 +17,9 @@ from random import Random
 
 from codeservice.bootstrap import Container
 from codeservice.domain.calendar import Cycle
-from codeservice.services.acknowledgement import acknowledge
-from codeservice.services.register import import_register_file
-from codeservice.services.rotation import RotationReport, rotate
+from codeservice.services.distribution.acknowledgement import acknowledge
+from codeservice.services.distribution.rotation import RotationReport, rotate
+from codeservice.services.register.providers import import_register_file
 from mailer import outbox
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,14 +30,6 @@ ISSUE_DAY = datetime(2027, 3, 31, 8, 0, tzinfo=UTC)
 PERMANENT_FAILURE = "550 5.1.1 <{}>: mailbox unavailable"
 TEMPORARY_FAILURE = "451 4.3.0 try again later"
 _ACK_LINK = re.compile(r"/ack/([A-Za-z0-9_-]{43})")
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @dataclass

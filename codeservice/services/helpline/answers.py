@@ -24,10 +24,10 @@ from codeservice.domain.challenges import (
     Result,
 )
 from codeservice.errors import CodeserviceError
-from codeservice.services import audit
-from codeservice.services.codes import reveal_access_code
+from codeservice.services.distribution.codes import reveal_access_code
 from codeservice.services.helpline.challenges import code_for_answering, refused
 from codeservice.services.helpline.locks import SOURCE, ensure_lock, locked_error
+from codeservice.services.operations import audit
 from codeservice.storage.models import Provider
 from codeservice.storage.uow import UnitOfWork
 

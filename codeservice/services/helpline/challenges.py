@@ -27,9 +27,9 @@ from codeservice.domain.challenges import (
     Result,
 )
 from codeservice.errors import CodeserviceError
-from codeservice.services import audit
 from codeservice.services.helpline.eligibility import organisation, resolve_ref
 from codeservice.services.helpline.locks import SOURCE, ensure_lock, locked_error
+from codeservice.services.operations import audit
 from codeservice.storage.models import AccessCode, Challenge, Provider
 from codeservice.storage.uow import UnitOfWork
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from codeservice.bootstrap import Container
 from codeservice.domain import challenges as rules
 from codeservice.domain.challenges import AmbiguousProvider, Organisation
-from codeservice.services.register import find_provider
+from codeservice.services.register.providers import find_provider
 from codeservice.storage.models import Provider
 
 

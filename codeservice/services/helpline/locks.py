@@ -16,8 +16,8 @@ from codeservice.domain.audit import AuditTag
 from codeservice.domain.challenges import NotLocked, ProviderNotFound, VerificationLocked
 from codeservice.domain.wording import day_text, moment_text
 from codeservice.emails import compose, render
-from codeservice.services import audit
-from codeservice.services.actors import actor_names
+from codeservice.services.operations import audit
+from codeservice.services.staff.actors import actor_names
 from codeservice.storage.models import Challenge, Provider, VerificationLock
 from codeservice.storage.uow import UnitOfWork
 from mailer import outbox

@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from codeservice.bootstrap import Container
 from codeservice.domain.wording import moment_text
-from codeservice.services.acknowledgement import (
+from codeservice.services.distribution.acknowledgement import (
     AcknowledgementView,
     LinkProblem,
     acknowledge,

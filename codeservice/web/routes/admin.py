@@ -15,8 +15,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from codeservice.domain.accounts import Principal, Role
-from codeservice.services.accounts import list_users
-from codeservice.services.api_tokens import list_tokens
+from codeservice.services.staff.accounts import list_users
+from codeservice.services.staff.api_tokens import list_tokens
 from codeservice.web.auth import require_role
 from codeservice.web.dependencies import container_of, pages_of
 from codeservice.web.navigation import ADMIN_ACCOUNTS, staff_navigation

@@ -18,10 +18,16 @@ from starlette.responses import Response
 from codeservice.bootstrap import Container
 from codeservice.domain.calendar import Cycle
 from codeservice.errors import Conflict
-from codeservice.services.dashboard import CycleBoard, Phase, ProviderRow, SpocRow, cycle_board
-from codeservice.services.new_spocs import pending_new_spocs
-from codeservice.services.register import find_provider, list_register
-from codeservice.services.rotation import check_rotation_allowed
+from codeservice.services.distribution.dashboard import (
+    CycleBoard,
+    Phase,
+    ProviderRow,
+    SpocRow,
+    cycle_board,
+)
+from codeservice.services.distribution.new_spocs import pending_new_spocs
+from codeservice.services.distribution.rotation import check_rotation_allowed
+from codeservice.services.register.providers import find_provider, list_register
 from codeservice.web.bmt_pages import (
     BMT_CYCLES,
     BMT_HOME,

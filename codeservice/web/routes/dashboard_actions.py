@@ -23,15 +23,15 @@ from codeservice.domain.accounts import Principal
 from codeservice.domain.audit import AuditTag
 from codeservice.domain.calendar import Cycle
 from codeservice.errors import Conflict, NotFound
-from codeservice.services import audit
-from codeservice.services.downloads import hold_download, take_download
-from codeservice.services.export import export_code_list, exportable_cycles
-from codeservice.services.resend import (
+from codeservice.services.distribution.resend import (
     ResendTarget,
     resend_document,
     resend_target,
     resend_unlock,
 )
+from codeservice.services.helpline.export import export_code_list, exportable_cycles
+from codeservice.services.operations import audit
+from codeservice.services.operations.downloads import hold_download, take_download
 from codeservice.web.bmt_pages import (
     BMT_EXPORT,
     BmtTeam,

@@ -28,7 +28,7 @@ from codeservice.services.helpline import (
     unlock_verification,
     verification_locks,
 )
-from codeservice.services.reissue import CodesChanged, codes_to_replace, reissue_provider
+from codeservice.services.incidents.reissue import CodesChanged, codes_to_replace, reissue_provider
 from codeservice.web.auth import require_role
 from codeservice.web.dependencies import client_ip, container_of, pages_of, require_csrf
 from codeservice.web.navigation import SECURITY_HELPLINE, staff_navigation

@@ -17,8 +17,8 @@ from starlette.responses import RedirectResponse, Response
 from codeservice.bootstrap import Container
 from codeservice.domain.incidents import MAX_DETAILS, InvalidReport, ReasonCategory
 from codeservice.domain.personal_details import PERSONAL_DETAILS_WARNING
-from codeservice.services.acknowledgement import LinkProblem
-from codeservice.services.incidents import (
+from codeservice.services.distribution.acknowledgement import LinkProblem
+from codeservice.services.incidents.reports import (
     ReportForm,
     ReportLinkView,
     load_report_link,

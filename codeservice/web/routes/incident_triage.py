@@ -26,10 +26,10 @@ from codeservice.domain.incidents import (
 from codeservice.domain.personal_details import PERSONAL_DETAILS_WARNING
 from codeservice.domain.wording import moment_text
 from codeservice.errors import CodeserviceError, InputError
-from codeservice.services.incident_triage import assess_report, decide_report
-from codeservice.services.incident_views import IncidentView, get_report, list_reports
-from codeservice.services.incidents import ReportForm, record_report_form
-from codeservice.services.register import list_register
+from codeservice.services.incidents.reports import ReportForm, record_report_form
+from codeservice.services.incidents.triage import assess_report, decide_report
+from codeservice.services.incidents.views import IncidentView, get_report, list_reports
+from codeservice.services.register.providers import list_register
 from codeservice.web.auth import require_role
 from codeservice.web.dependencies import client_ip, container_of, pages_of, require_csrf
 from codeservice.web.navigation import SECURITY_INCIDENTS, staff_navigation

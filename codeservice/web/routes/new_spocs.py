@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from codeservice.bootstrap import Container
-from codeservice.services.new_spocs import pending_new_spocs, send_to_new_spocs
+from codeservice.services.distribution.new_spocs import pending_new_spocs, send_to_new_spocs
 from codeservice.web.bmt_pages import BmtTeam, cycle_path, parse_cycle, render
 from codeservice.web.dependencies import client_ip, container_of, require_csrf
 

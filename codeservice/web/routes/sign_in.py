@@ -13,7 +13,7 @@ from starlette.responses import RedirectResponse, Response
 
 from codeservice.domain.accounts import Principal
 from codeservice.domain.wording import moment_text
-from codeservice.services.sign_in import AccountLocked, SignInRefused, sign_in, sign_out
+from codeservice.services.staff.sign_in import AccountLocked, SignInRefused, sign_in, sign_out
 from codeservice.web.auth import ALL_ROLES, require_role, safe_next
 from codeservice.web.dependencies import client_ip, container_of, pages_of, require_csrf
 from codeservice.web.navigation import landing_page, staff_navigation

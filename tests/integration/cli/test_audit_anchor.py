@@ -14,8 +14,8 @@ from sqlalchemy import text
 from codeservice.bootstrap import Container
 from codeservice.domain.audit import AuditTag
 from codeservice.domain.audit_anchor import ChainHead, anchor_text, make_anchor
-from codeservice.services import audit
-from codeservice.services.rotation import rotate
+from codeservice.services.distribution.rotation import rotate
+from codeservice.services.operations import audit
 from codeservice.storage.models import StaffUser
 from tests.conftest import Cli
 from tests.integration.services.test_reissue import APRIL, make_world

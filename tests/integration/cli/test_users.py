@@ -9,8 +9,8 @@ from pathlib import Path
 from sqlalchemy import select
 
 from codeservice.bootstrap import Container
-from codeservice.services.api_tokens import token_principal
-from codeservice.services.sign_in import session_principal, sign_in
+from codeservice.services.staff.api_tokens import token_principal
+from codeservice.services.staff.sign_in import session_principal, sign_in
 from codeservice.storage.models import AuditRecord, StaffUser
 from tests.conftest import Cli
 from tests.integration.web.staff import NEW_PASSWORD, PASSWORD

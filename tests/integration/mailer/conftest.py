@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from codeservice.storage.db import make_engine
 from mailer.capture import smtp_server
-from tests.integration.mailer.support import AesGcmSealer, ManualClock, Recorder
+from tests.integration.mailer.support import AesGcmSealer, Recorder
+from tests.support.clock import Clock
 
 
 @pytest.fixture
@@ -30,8 +31,8 @@ def sealer() -> AesGcmSealer:
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock(datetime(2027, 3, 31, 8, 0, tzinfo=UTC))
+def clock() -> Clock:
+    return Clock(datetime(2027, 3, 31, 8, 0, tzinfo=UTC))
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from email.message import EmailMessage
 from typing import Any
 
@@ -34,17 +34,6 @@ class AesGcmSealer:
 
     def open(self, sealed: bytes, *, context: bytes) -> bytes:
         return AESGCM(self.key).decrypt(sealed[:12], sealed[12:], context)
-
-
-class ManualClock:
-    def __init__(self, start: datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 def message(

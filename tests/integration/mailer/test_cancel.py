@@ -12,12 +12,12 @@ from mailer.dispatcher import DispatchSummary
 from tests.integration.mailer.support import (
     AesGcmSealer,
     Gate,
-    ManualClock,
     Recorder,
     config_for,
     entry,
     queue,
 )
+from tests.support.clock import Clock
 
 Sessions = sessionmaker[Session]
 
@@ -25,7 +25,7 @@ Sessions = sessionmaker[Session]
 def test_cancel_by_id_and_tag_stops_only_unsent_messages_and_drops_their_bodies(
     sessions: Sessions,
     sealer: AesGcmSealer,
-    clock: ManualClock,
+    clock: Clock,
     recorder: Recorder,
     server_port: int,
 ) -> None:
@@ -63,7 +63,7 @@ def test_cancel_by_id_and_tag_stops_only_unsent_messages_and_drops_their_bodies(
 
 
 def test_a_message_cancelled_after_its_claim_is_not_sent(
-    sessions: Sessions, sealer: AesGcmSealer, clock: ManualClock
+    sessions: Sessions, sealer: AesGcmSealer, clock: Clock
 ) -> None:
     first = queue(sessions, sealer, clock(), "k1", to="ann@provider.example.org")
     second = queue(sessions, sealer, clock(), "k2", to="bob@provider.example.org")

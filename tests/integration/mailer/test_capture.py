@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from mailer import dispatcher
 from mailer.capture import captured, capturing
-from tests.integration.mailer.support import AesGcmSealer, ManualClock, config_for, message, queue
+from tests.integration.mailer.support import AesGcmSealer, config_for, message, queue
+from tests.support.clock import Clock
 
 
 def test_a_message_sent_to_the_capture_server_lands_in_the_maildir(tmp_path: Path) -> None:
@@ -34,7 +35,7 @@ def test_the_dispatcher_delivers_the_outbox_into_the_capture_server(
     tmp_path: Path,
     sessions: sessionmaker[Session],
     sealer: AesGcmSealer,
-    clock: ManualClock,
+    clock: Clock,
 ) -> None:
     for n in range(3):
         queue(sessions, sealer, clock(), f"k{n}", to=f"spoc{n}@provider.example.org")

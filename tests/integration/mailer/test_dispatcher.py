@@ -15,12 +15,12 @@ from mailer.schema import outbox as outbox_table
 from tests.integration.mailer.support import (
     AesGcmSealer,
     Gate,
-    ManualClock,
     Recorder,
     config_for,
     entry,
     queue,
 )
+from tests.support.clock import Clock
 
 Sessions = sessionmaker[Session]
 
@@ -28,7 +28,7 @@ Sessions = sessionmaker[Session]
 def test_a_queued_message_is_delivered_once_and_its_body_dropped(
     sessions: Sessions,
     sealer: AesGcmSealer,
-    clock: ManualClock,
+    clock: Clock,
     recorder: Recorder,
     server_port: int,
 ) -> None:
@@ -54,7 +54,7 @@ def test_a_queued_message_is_delivered_once_and_its_body_dropped(
 def test_a_message_queued_for_later_waits_for_its_time(
     sessions: Sessions,
     sealer: AesGcmSealer,
-    clock: ManualClock,
+    clock: Clock,
     recorder: Recorder,
     server_port: int,
 ) -> None:
@@ -67,7 +67,7 @@ def test_a_message_queued_for_later_waits_for_its_time(
 
 
 def test_connections_are_reused_for_several_messages(
-    sessions: Sessions, sealer: AesGcmSealer, clock: ManualClock
+    sessions: Sessions, sealer: AesGcmSealer, clock: Clock
 ) -> None:
     sessions_seen: set[int] = set()
 
@@ -93,7 +93,7 @@ def test_two_dispatchers_never_send_a_message_twice(
     database_url: str,
     sessions: Sessions,
     sealer: AesGcmSealer,
-    clock: ManualClock,
+    clock: Clock,
     recorder: Recorder,
     server_port: int,
 ) -> None:
@@ -128,7 +128,7 @@ def test_two_dispatchers_never_send_a_message_twice(
 def test_two_dispatchers_in_one_event_loop_never_send_a_message_twice(
     sessions: Sessions,
     sealer: AesGcmSealer,
-    clock: ManualClock,
+    clock: Clock,
     recorder: Recorder,
     server_port: int,
 ) -> None:
@@ -154,7 +154,7 @@ def test_two_dispatchers_in_one_event_loop_never_send_a_message_twice(
 def test_a_dead_workers_claim_is_resent_once_it_expires(
     sessions: Sessions,
     sealer: AesGcmSealer,
-    clock: ManualClock,
+    clock: Clock,
     recorder: Recorder,
     server_port: int,
 ) -> None:
@@ -175,7 +175,7 @@ def test_a_dead_workers_claim_is_resent_once_it_expires(
 def test_rows_left_sending_with_an_expired_claim_are_resent(
     sessions: Sessions,
     sealer: AesGcmSealer,
-    clock: ManualClock,
+    clock: Clock,
     recorder: Recorder,
     server_port: int,
 ) -> None:
@@ -199,7 +199,7 @@ def test_rows_left_sending_with_an_expired_claim_are_resent(
 
 
 def test_on_stop_the_message_in_hand_is_finished_and_the_rest_handed_back(
-    sessions: Sessions, sealer: AesGcmSealer, clock: ManualClock
+    sessions: Sessions, sealer: AesGcmSealer, clock: Clock
 ) -> None:
     ids = [queue(sessions, sealer, clock(), f"k{n}") for n in range(3)]
     gate = Gate()
@@ -226,7 +226,7 @@ def test_on_stop_the_message_in_hand_is_finished_and_the_rest_handed_back(
 def test_a_running_dispatcher_picks_up_new_messages_until_stopped(
     sessions: Sessions,
     sealer: AesGcmSealer,
-    clock: ManualClock,
+    clock: Clock,
     recorder: Recorder,
     server_port: int,
 ) -> None:
@@ -251,7 +251,7 @@ def test_a_running_dispatcher_picks_up_new_messages_until_stopped(
 def test_each_outcome_is_reported_in_the_same_transaction(
     sessions: Sessions,
     sealer: AesGcmSealer,
-    clock: ManualClock,
+    clock: Clock,
     recorder: Recorder,
     server_port: int,
 ) -> None:
@@ -285,7 +285,7 @@ def test_each_outcome_is_reported_in_the_same_transaction(
 def test_a_message_that_cannot_be_opened_fails_without_being_sent(
     sessions: Sessions,
     sealer: AesGcmSealer,
-    clock: ManualClock,
+    clock: Clock,
     recorder: Recorder,
     server_port: int,
 ) -> None:

@@ -18,7 +18,6 @@ from mailer.smtp import SmtpConfigurationError
 from tests.integration.mailer.support import (
     AesGcmSealer,
     HangUpServer,
-    ManualClock,
     Recorder,
     config_for,
     entry,
@@ -26,24 +25,25 @@ from tests.integration.mailer.support import (
     queue,
     raw_server,
 )
+from tests.support.clock import Clock
 
 Sessions = sessionmaker[Session]
 
 
 def send_once(
-    sessions: Sessions, config: SmtpConfig, sealer: AesGcmSealer, clock: ManualClock
+    sessions: Sessions, config: SmtpConfig, sealer: AesGcmSealer, clock: Clock
 ) -> DispatchSummary:
     return asyncio.run(dispatcher.run(sessions, config, sealer, once=True, clock=clock))
 
 
-def assert_backed_off(sessions: Sessions, entry_id: int, clock: ManualClock, attempts: int) -> None:
+def assert_backed_off(sessions: Sessions, entry_id: int, clock: Clock, attempts: int) -> None:
     found = entry(sessions, entry_id)
     assert (found.state, found.attempts, found.has_body) == ("queued", attempts, True)
     assert clock() <= found.due_at <= clock() + timedelta(seconds=30 * 2 ** (attempts - 1))
 
 
 def test_a_refused_connection_is_retried_until_a_server_appears(
-    sessions: Sessions, sealer: AesGcmSealer, clock: ManualClock
+    sessions: Sessions, sealer: AesGcmSealer, clock: Clock
 ) -> None:
     entry_id = queue(sessions, sealer, clock())
     port = free_port()
@@ -64,7 +64,7 @@ def test_a_refused_connection_is_retried_until_a_server_appears(
 
 
 def test_a_421_answer_is_retried_then_delivered_once(
-    sessions: Sessions, sealer: AesGcmSealer, clock: ManualClock
+    sessions: Sessions, sealer: AesGcmSealer, clock: Clock
 ) -> None:
     entry_id = queue(sessions, sealer, clock())
     recorder = Recorder(refuse_rcpt="421 4.3.2 Service shutting down")
@@ -84,7 +84,7 @@ def test_a_421_answer_is_retried_then_delivered_once(
 
 
 def test_a_451_answer_to_data_is_retried_then_delivered_once(
-    sessions: Sessions, sealer: AesGcmSealer, clock: ManualClock
+    sessions: Sessions, sealer: AesGcmSealer, clock: Clock
 ) -> None:
     entry_id = queue(sessions, sealer, clock())
     recorder = Recorder(refuse_data="451 4.3.0 Mail server temporarily rejected message")
@@ -102,7 +102,7 @@ def test_a_451_answer_to_data_is_retried_then_delivered_once(
 
 
 def test_a_451_answer_to_rcpt_is_retried(
-    sessions: Sessions, sealer: AesGcmSealer, clock: ManualClock
+    sessions: Sessions, sealer: AesGcmSealer, clock: Clock
 ) -> None:
     entry_id = queue(sessions, sealer, clock())
     recorder = Recorder(refuse_rcpt="451 4.7.1 Greylisted, try again later")
@@ -117,7 +117,7 @@ def test_a_451_answer_to_rcpt_is_retried(
 
 
 def test_a_550_answer_fails_for_good_until_an_operator_retries(
-    sessions: Sessions, sealer: AesGcmSealer, clock: ManualClock
+    sessions: Sessions, sealer: AesGcmSealer, clock: Clock
 ) -> None:
     entry_id = queue(sessions, sealer, clock(), to="gone@provider.example.org")
     recorder = Recorder(refuse_rcpt="550 5.1.1 <gone@provider.example.org>: user unknown")
@@ -140,7 +140,7 @@ def test_a_550_answer_fails_for_good_until_an_operator_retries(
 
 
 def test_a_connection_dropped_mid_message_is_retried_and_delivered_once(
-    sessions: Sessions, sealer: AesGcmSealer, clock: ManualClock
+    sessions: Sessions, sealer: AesGcmSealer, clock: Clock
 ) -> None:
     entry_id = queue(sessions, sealer, clock())
     hang_up = HangUpServer()
@@ -161,7 +161,7 @@ def test_a_connection_dropped_mid_message_is_retried_and_delivered_once(
 
 
 def test_temporary_failures_give_up_after_the_last_attempt(
-    sessions: Sessions, sealer: AesGcmSealer, clock: ManualClock
+    sessions: Sessions, sealer: AesGcmSealer, clock: Clock
 ) -> None:
     entry_id = queue(sessions, sealer, clock())
     config = config_for(free_port(), max_attempts=3)
@@ -176,7 +176,7 @@ def test_temporary_failures_give_up_after_the_last_attempt(
 
 
 def test_a_mix_of_good_and_bad_recipients_loses_nothing(
-    sessions: Sessions, sealer: AesGcmSealer, clock: ManualClock
+    sessions: Sessions, sealer: AesGcmSealer, clock: Clock
 ) -> None:
     class Picky(Recorder):
         async def handle_RCPT(self, server, session, envelope, address, options):  # type: ignore[no-untyped-def]
@@ -220,7 +220,7 @@ def _only(user: str, password: str) -> Any:
 
 
 def test_the_configured_login_is_used(
-    sessions: Sessions, sealer: AesGcmSealer, clock: ManualClock
+    sessions: Sessions, sealer: AesGcmSealer, clock: Clock
 ) -> None:
     queue(sessions, sealer, clock())
     recorder = Recorder()
@@ -233,7 +233,7 @@ def test_the_configured_login_is_used(
 
 
 def test_a_refused_login_stops_the_dispatcher_and_keeps_the_message(
-    sessions: Sessions, sealer: AesGcmSealer, clock: ManualClock
+    sessions: Sessions, sealer: AesGcmSealer, clock: Clock
 ) -> None:
     entry_id = queue(sessions, sealer, clock())
     with smtp_server(
@@ -247,7 +247,7 @@ def test_a_refused_login_stops_the_dispatcher_and_keeps_the_message(
 
 
 def test_starttls_demanded_of_a_server_without_it_is_a_configuration_error(
-    sessions: Sessions, sealer: AesGcmSealer, clock: ManualClock
+    sessions: Sessions, sealer: AesGcmSealer, clock: Clock
 ) -> None:
     entry_id = queue(sessions, sealer, clock())
     with smtp_server(Recorder()) as server:

@@ -10,13 +10,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from mailer import outbox
 from mailer.schema import outbox as outbox_table
-from tests.integration.mailer.support import AesGcmSealer, ManualClock, entry, message, queue
+from tests.integration.mailer.support import AesGcmSealer, entry, message, queue
+from tests.support.clock import Clock
 
 Sessions = sessionmaker[Session]
 
 
 def test_enqueue_stores_the_envelope_and_a_fixed_message_id(
-    sessions: Sessions, sealer: AesGcmSealer, clock: ManualClock
+    sessions: Sessions, sealer: AesGcmSealer, clock: Clock
 ) -> None:
     built = message(to="Ann <ann@provider.example.org>", Cc="bob@provider.example.org")
     built["Bcc"] = "audit@bmt.example.gov.uk"
@@ -43,7 +44,7 @@ def test_enqueue_stores_the_envelope_and_a_fixed_message_id(
 
 
 def test_the_same_dedupe_key_is_queued_once(
-    sessions: Sessions, sealer: AesGcmSealer, clock: ManualClock
+    sessions: Sessions, sealer: AesGcmSealer, clock: Clock
 ) -> None:
     first = queue(sessions, sealer, clock(), "unlock:delivery-7")
     again = queue(sessions, sealer, clock(), "unlock:delivery-7", body="different")
@@ -63,7 +64,7 @@ def test_the_same_dedupe_key_is_queued_once(
 
 
 def test_enqueue_does_not_commit_the_callers_transaction(
-    sessions: Sessions, sealer: AesGcmSealer, clock: ManualClock
+    sessions: Sessions, sealer: AesGcmSealer, clock: Clock
 ) -> None:
     with sessions() as session:
         outbox.enqueue(session, message(), dedupe_key="k", category="c", now=clock(), sealer=sealer)
@@ -72,9 +73,7 @@ def test_enqueue_does_not_commit_the_callers_transaction(
         assert outbox.backlog(session, clock())["queued"] == 0
 
 
-def test_the_stored_body_is_sealed(
-    sessions: Sessions, sealer: AesGcmSealer, clock: ManualClock
-) -> None:
+def test_the_stored_body_is_sealed(sessions: Sessions, sealer: AesGcmSealer, clock: Clock) -> None:
     marker = "UNLOCK-Zq7xT4pW"
     entry_id = queue(sessions, sealer, clock(), body=f"Your unlock code is {marker}")
     with sessions() as session:
@@ -86,7 +85,7 @@ def test_the_stored_body_is_sealed(
 
 
 def test_a_body_moved_to_another_row_does_not_open(
-    sessions: Sessions, sealer: AesGcmSealer, clock: ManualClock
+    sessions: Sessions, sealer: AesGcmSealer, clock: Clock
 ) -> None:
     first = queue(sessions, sealer, clock(), "a")
     second = queue(sessions, sealer, clock(), "b")
@@ -140,7 +139,7 @@ def test_naive_times_are_refused(sessions: Sessions, sealer: AesGcmSealer) -> No
 
 
 def test_a_claimed_message_is_not_claimed_again_until_its_claim_expires(
-    sessions: Sessions, sealer: AesGcmSealer, clock: ManualClock
+    sessions: Sessions, sealer: AesGcmSealer, clock: Clock
 ) -> None:
     entry_id = queue(sessions, sealer, clock())
     with sessions.begin() as session:
@@ -169,7 +168,7 @@ def test_a_claimed_message_is_not_claimed_again_until_its_claim_expires(
 
 
 def test_sent_drops_the_body_and_failed_keeps_it(
-    sessions: Sessions, sealer: AesGcmSealer, clock: ManualClock
+    sessions: Sessions, sealer: AesGcmSealer, clock: Clock
 ) -> None:
     sent_id = queue(sessions, sealer, clock(), "sent")
     failed_id = queue(sessions, sealer, clock(), "failed")
@@ -194,7 +193,7 @@ def test_sent_drops_the_body_and_failed_keeps_it(
 
 
 def test_retry_backs_off_and_gives_up_after_the_last_attempt(
-    sessions: Sessions, sealer: AesGcmSealer, clock: ManualClock
+    sessions: Sessions, sealer: AesGcmSealer, clock: Clock
 ) -> None:
     entry_id = queue(sessions, sealer, clock())
     rng = random.Random(3)  # noqa: S311 (jitter, not secrecy)
@@ -225,7 +224,7 @@ def test_retry_backs_off_and_gives_up_after_the_last_attempt(
 
 
 def test_retry_failed_queues_a_failed_message_again(
-    sessions: Sessions, sealer: AesGcmSealer, clock: ManualClock
+    sessions: Sessions, sealer: AesGcmSealer, clock: Clock
 ) -> None:
     failed_id = queue(sessions, sealer, clock(), "f")
     queued_id = queue(sessions, sealer, clock(), "q", due_at=clock() + timedelta(days=1))
@@ -240,7 +239,7 @@ def test_retry_failed_queues_a_failed_message_again(
 
 
 def test_release_hands_claims_back_without_counting_an_attempt(
-    sessions: Sessions, sealer: AesGcmSealer, clock: ManualClock
+    sessions: Sessions, sealer: AesGcmSealer, clock: Clock
 ) -> None:
     entry_id = queue(sessions, sealer, clock())
     with sessions.begin() as session:
@@ -252,7 +251,7 @@ def test_release_hands_claims_back_without_counting_an_attempt(
 
 
 def test_reseal_all_moves_every_stored_body_to_a_new_key(
-    sessions: Sessions, sealer: AesGcmSealer, clock: ManualClock
+    sessions: Sessions, sealer: AesGcmSealer, clock: Clock
 ) -> None:
     ids = [queue(sessions, sealer, clock(), f"k{n}", body=f"body {n}") for n in range(3)]
     with sessions.begin() as session:  # a sent message has no body left to re-seal
@@ -271,7 +270,7 @@ def test_reseal_all_moves_every_stored_body_to_a_new_key(
         )
 
 
-def test_status_helpers(sessions: Sessions, sealer: AesGcmSealer, clock: ManualClock) -> None:
+def test_status_helpers(sessions: Sessions, sealer: AesGcmSealer, clock: Clock) -> None:
     now_id = queue(sessions, sealer, clock(), "now")
     later_id = queue(sessions, sealer, clock(), "later", due_at=clock() + timedelta(hours=1))
     with sessions() as session:

@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from codeservice.bootstrap import Container
-from codeservice.services.register import import_register
+from codeservice.services.register.providers import import_register
 from codeservice.storage.models import AccessCode, Delivery, Spoc
 from mailer import dispatcher
 from mailer.capture import capturing
@@ -28,14 +28,6 @@ ANN, BEN, CAT = (
     "ben.cole@northfield.example.org",
     "cat.day@harbourside.example.org",
 )
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 def load_register(container: Container) -> None:

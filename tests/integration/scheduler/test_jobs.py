@@ -16,7 +16,8 @@ from mailer.schema import outbox
 from scheduler import ledger
 from scheduler.jobs import JobContext, run_due, run_occurrence, schedule_for
 from scheduler.plan import JobKind, Occurrence
-from tests.integration.scheduler.support import Clock, load_register, mail_server, send_mail
+from tests.integration.scheduler.support import load_register, mail_server, send_mail
+from tests.support.clock import Clock
 
 APRIL = Cycle.parse("2027-04")
 ISSUE = datetime(2027, 3, 31, 8, 0, tzinfo=UTC)  # Wed 31 Mar 2027 09:00 BST

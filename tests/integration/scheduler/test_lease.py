@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 from codeservice.bootstrap import Container
 from scheduler import lease
 from scheduler.lease import Lease
-from tests.integration.scheduler.support import Clock
+from tests.support.clock import Clock
 
 T0 = datetime(2027, 3, 31, 8, 0, tzinfo=UTC)
 

@@ -14,7 +14,8 @@ from sqlalchemy import func, select
 from codeservice.bootstrap import Container
 from codeservice.storage.models import AccessCode, AuditRecord, JobRun
 from scheduler.runner import SchedulerService
-from tests.integration.scheduler.support import Clock, load_register, mail_server
+from tests.integration.scheduler.support import load_register, mail_server
+from tests.support.clock import Clock
 
 ISSUE = datetime(2027, 3, 31, 8, 0, tzinfo=UTC)  # Wed 31 Mar 2027 09:00 BST
 BEFORE = datetime(2027, 3, 20, 12, 0, tzinfo=UTC)

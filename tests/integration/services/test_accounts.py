@@ -15,7 +15,7 @@ from sqlalchemy import select
 from codeservice.bootstrap import Container
 from codeservice.domain.accounts import Role, WeakPassword
 from codeservice.errors import Conflict, NotFound
-from codeservice.services.accounts import (
+from codeservice.services.staff.accounts import (
     add_user,
     disable_user,
     enable_user,
@@ -23,13 +23,13 @@ from codeservice.services.accounts import (
     reset_password,
     unlock_user,
 )
-from codeservice.services.api_tokens import (
+from codeservice.services.staff.api_tokens import (
     create_token,
     list_tokens,
     revoke_token,
     token_principal,
 )
-from codeservice.services.sign_in import (
+from codeservice.services.staff.sign_in import (
     AccountLocked,
     SignInRefused,
     session_principal,
@@ -38,8 +38,9 @@ from codeservice.services.sign_in import (
 )
 from codeservice.storage.models import ApiToken, AuditRecord, StaffUser
 from tests.integration.test_no_secret_leaks import _assert_absent, _database_bytes
-from tests.integration.web.links import NOW, Clock
+from tests.integration.web.links import NOW
 from tests.integration.web.staff import NEW_PASSWORD, PASSWORD
+from tests.support.clock import Clock
 
 
 @pytest.fixture

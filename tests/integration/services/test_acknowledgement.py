@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 
 from codeservice.bootstrap import Container
-from codeservice.services.acknowledgement import (
+from codeservice.services.distribution.acknowledgement import (
     AcknowledgementResult,
     LinkExpired,
     LinkNotFound,

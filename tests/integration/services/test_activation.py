@@ -9,10 +9,11 @@ from sqlalchemy import select
 from codeservice.bootstrap import Container
 from codeservice.domain.calendar import Cycle
 from codeservice.errors import Conflict
-from codeservice.services.activation import activate
-from codeservice.services.rotation import rotate
+from codeservice.services.distribution.activation import activate
+from codeservice.services.distribution.rotation import rotate
 from codeservice.storage.models import AccessCode, AuditRecord
-from tests.integration.scheduler.support import Clock, load_register
+from tests.integration.scheduler.support import load_register
+from tests.support.clock import Clock
 
 APRIL, MAY = Cycle.parse("2027-04"), Cycle.parse("2027-05")
 # April: issued Wed 31 Mar 2027 09:00 BST, active Mon 5 Apr.

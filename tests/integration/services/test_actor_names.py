@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from codeservice.bootstrap import Container
 from codeservice.domain.accounts import Role
-from codeservice.services.actors import actor_names
+from codeservice.services.staff.actors import actor_names
 from codeservice.storage.models import Spoc
 from tests.integration.web.staff import make_staff
 from tests.support.dashboard import import_example_register

@@ -6,7 +6,7 @@ from sqlalchemy import text
 
 from codeservice.bootstrap import Container
 from codeservice.domain.audit import AuditTag
-from codeservice.services import audit
+from codeservice.services.operations import audit
 
 
 def _write(container: Container, count: int) -> None:

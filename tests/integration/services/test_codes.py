@@ -13,8 +13,7 @@ from codeservice.crypto.keyring import SealError
 from codeservice.domain.audit import AuditTag
 from codeservice.domain.codes import Alphabet, is_valid_access_code, is_valid_unlock_code
 from codeservice.errors import Conflict
-from codeservice.services import audit
-from codeservice.services.codes import (
+from codeservice.services.distribution.codes import (
     CodeMaterial,
     IssuedCode,
     draw_code_material,
@@ -22,6 +21,7 @@ from codeservice.services.codes import (
     reveal_access_code,
     reveal_unlock_code,
 )
+from codeservice.services.operations import audit
 from codeservice.storage.models import AccessCode, Provider
 
 CYCLE = "2027-04"

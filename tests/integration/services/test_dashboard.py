@@ -9,12 +9,12 @@ import pytest
 
 from codeservice.bootstrap import Container
 from codeservice.domain.calendar import Cycle
-from codeservice.services.dashboard import Phase, Stage, cycle_board, known_cycles
-from codeservice.services.reissue import reissue_provider
+from codeservice.services.distribution.dashboard import Phase, Stage, cycle_board, known_cycles
+from codeservice.services.incidents.reissue import reissue_provider
+from tests.support.clock import Clock
 from tests.support.dashboard import (
     APRIL,
     ISSUE_DAY,
-    Clock,
     Mailbox,
     acknowledge_as,
     import_example_register,

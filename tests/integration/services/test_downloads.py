@@ -15,7 +15,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
 from codeservice.bootstrap import Container, bootstrap
-from codeservice.services.downloads import (
+from codeservice.services.operations.downloads import (
     LIFETIME,
     MAX_PER_OWNER,
     Download,
@@ -23,7 +23,7 @@ from codeservice.services.downloads import (
     take_download,
 )
 from codeservice.storage.models import AuditRecord, OneTimeDownload
-from tests.support.dashboard import Clock
+from tests.support.clock import Clock
 
 ANN = "user:ann"
 BOB = "user:bob"

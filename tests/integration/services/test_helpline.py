@@ -29,7 +29,7 @@ from codeservice.domain.challenges import (
     draw_positions,
 )
 from codeservice.domain.codes import Alphabet
-from codeservice.services.codes import issue_access_code
+from codeservice.services.distribution.codes import issue_access_code
 from codeservice.services.helpline import (
     ChallengeView,
     answer_challenge,
@@ -40,7 +40,7 @@ from codeservice.services.helpline import (
     unlock_verification,
     verification_locks,
 )
-from codeservice.services.register import import_register
+from codeservice.services.register.providers import import_register
 from codeservice.storage.models import AccessCode, AuditRecord, Challenge, VerificationLock
 from mailer import outbox
 from mailer.entry import OutboxEntry

@@ -14,17 +14,17 @@ from codeservice.bootstrap import Container
 from codeservice.domain.audit import AuditTag
 from codeservice.domain.incidents import InvalidReport, TriageConflict, TriageState
 from codeservice.errors import InputError, NotFound
-from codeservice.services.acknowledgement import LinkExpired, LinkNotFound
-from codeservice.services.incident_links import report_link_token
-from codeservice.services.incident_triage import assess_report, decide_report
-from codeservice.services.incident_views import get_report, list_reports
-from codeservice.services.incidents import (
+from codeservice.services.distribution.acknowledgement import LinkExpired, LinkNotFound
+from codeservice.services.incidents.links import report_link_token
+from codeservice.services.incidents.reports import (
     ReportForm,
     load_report_link,
     record_report,
     report_sent_by_link,
     submit_report,
 )
+from codeservice.services.incidents.triage import assess_report, decide_report
+from codeservice.services.incidents.views import get_report, list_reports
 from codeservice.storage.models import AccessCode, IncidentReport, LinkToken, Reissue, Spoc
 from tests.conftest import Cli
 from tests.integration.services.test_reissue import (
@@ -90,7 +90,7 @@ def test_every_email_1_carries_the_spocs_own_report_link_reused_while_valid(worl
     assert len({token for tokens in links.values() for token in tokens}) == 3
 
     # A later email 1 (here, a reissue's) carries the same link.
-    from codeservice.services.reissue import reissue_provider
+    from codeservice.services.incidents.reissue import reissue_provider
 
     before = len(world.emails())
     reissue_provider(world.container, "PRV001", reason="precaution", actor=ACTOR, source="cli")
@@ -322,8 +322,8 @@ def test_the_list_shows_open_reports_oldest_first(world: World) -> None:
 @pytest.fixture
 def live(cli: Cli, container: Container) -> Cli:
     """A register and the codes of the cycle in force now (the CLI runs on the real clock)."""
-    from codeservice.services.register import import_register
-    from codeservice.services.rotation import rotate
+    from codeservice.services.distribution.rotation import rotate
+    from codeservice.services.register.providers import import_register
     from tests.integration.services.test_reissue import REGISTER
 
     import_register(container, REGISTER.encode(), "register.csv", actor="tester")

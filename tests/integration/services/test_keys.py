@@ -9,8 +9,8 @@ from sqlalchemy import select
 from codeservice.bootstrap import Container
 from codeservice.crypto.keyring import Keyring
 from codeservice.domain.audit import AuditTag
-from codeservice.services.codes import reveal_access_code, reveal_unlock_code
-from codeservice.services.keys import key_status, reseal_access_codes, rotate_keys
+from codeservice.services.distribution.codes import reveal_access_code, reveal_unlock_code
+from codeservice.services.operations.keys import key_status, reseal_access_codes, rotate_keys
 from codeservice.storage.models import AccessCode, AuditRecord
 from mailer import outbox
 from mailer.entry import entry_from_row

@@ -17,22 +17,26 @@ from codeservice.documents import read_access_code
 from codeservice.domain.calendar import Cycle
 from codeservice.domain.codes import Alphabet
 from codeservice.errors import Conflict, InputError, NotFound
-from codeservice.services.codes import issue_access_code, reveal_access_code, reveal_unlock_code
-from codeservice.services.new_spocs import (
+from codeservice.services.distribution.codes import (
+    issue_access_code,
+    reveal_access_code,
+    reveal_unlock_code,
+)
+from codeservice.services.distribution.new_spocs import (
     NewSpocsReport,
     pending_new_spocs,
     send_to_new_spocs,
 )
-from codeservice.services.register import import_register
-from codeservice.services.reissue import reissue_provider
+from codeservice.services.incidents.reissue import reissue_provider
+from codeservice.services.register.providers import import_register
 from codeservice.storage.models import AccessCode, AuditRecord, Provider, Spoc
 from tests.integration.web.links import change, outbox_rows
 from tests.integration.web.staff import audit_actions
+from tests.support.clock import Clock
 from tests.support.dashboard import (
     APRIL,
     ISSUE_DAY,
     REGISTER,
-    Clock,
     Mailbox,
     acknowledge_as,
     import_example_register,

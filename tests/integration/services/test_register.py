@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from codeservice.bootstrap import Container
 from codeservice.errors import InputError
-from codeservice.services.register import (
+from codeservice.services.register.providers import (
     ImportSummary,
     find_provider,
     import_register,

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from codeservice.bootstrap import Container
 from codeservice.errors import InputError
-from codeservice.services.register import import_register
+from codeservice.services.register.providers import import_register
 from tests.integration.services.test_register import REGISTER, run_import, snapshot
 
 FIELD = st.one_of(

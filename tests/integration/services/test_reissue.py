@@ -16,17 +16,21 @@ from codeservice.domain.audit import AuditTag
 from codeservice.domain.calendar import Cycle
 from codeservice.domain.wording import INCIDENT_REASON, PRECAUTION_REASON
 from codeservice.errors import Conflict, InputError, NotFound
-from codeservice.services.codes import reveal_access_code, reveal_unlock_code
+from codeservice.services.distribution.codes import reveal_access_code, reveal_unlock_code
+from codeservice.services.distribution.rotation import rotate
+from codeservice.services.distribution.status import cycle_status
 from codeservice.services.helpline import code_in_force
-from codeservice.services.register import import_register
-from codeservice.services.reissue import complete_reissue, reissue_provider, request_reissue
-from codeservice.services.reissue_views import reissues_between
-from codeservice.services.rotation import rotate
-from codeservice.services.status import cycle_status
+from codeservice.services.incidents.reissue import (
+    complete_reissue,
+    reissue_provider,
+    request_reissue,
+)
+from codeservice.services.incidents.reissue_views import reissues_between
+from codeservice.services.register.providers import import_register
 from codeservice.storage.models import AccessCode, AuditRecord, Delivery, LinkToken, Reissue
 from mailer import outbox
 from mailer.entry import OutboxEntry
-from tests.integration.web.links import Clock
+from tests.support.clock import Clock
 
 REGISTER = (
     "ref,name,prime_ref,spoc_name,spoc_email\n"

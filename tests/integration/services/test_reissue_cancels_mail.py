@@ -15,10 +15,10 @@ from email.message import EmailMessage
 import pytest
 
 from codeservice.bootstrap import Container
-from codeservice.services.acknowledgement import acknowledge
-from codeservice.services.mail_events import audit_mail_outcomes
-from codeservice.services.reissue import reissue_provider
-from codeservice.services.reminders import send_reminders
+from codeservice.services.distribution.acknowledgement import acknowledge
+from codeservice.services.distribution.mail_events import audit_mail_outcomes
+from codeservice.services.distribution.reminders import send_reminders
+from codeservice.services.incidents.reissue import reissue_provider
 from mailer import dispatcher
 from mailer.capture import smtp_server
 from tests.conftest import Cli

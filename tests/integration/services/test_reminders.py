@@ -13,9 +13,9 @@ from sqlalchemy import select
 
 from codeservice.bootstrap import Container
 from codeservice.domain.calendar import Cycle
-from codeservice.services.acknowledgement import acknowledge
-from codeservice.services.reminders import escalate, send_reminders
-from codeservice.services.rotation import rotate
+from codeservice.services.distribution.acknowledgement import acknowledge
+from codeservice.services.distribution.reminders import escalate, send_reminders
+from codeservice.services.distribution.rotation import rotate
 from codeservice.storage.models import AuditRecord
 from mailer.capture import captured
 from mailer.schema import outbox
@@ -23,12 +23,12 @@ from tests.integration.scheduler.support import (
     ANN,
     BEN,
     CAT,
-    Clock,
     acknowledge_directly,
     load_register,
     mail_server,
     send_mail,
 )
+from tests.support.clock import Clock
 
 APRIL = Cycle.parse("2027-04")
 ISSUE = datetime(2027, 3, 31, 8, 0, tzinfo=UTC)  # Wed 31 Mar 2027 09:00 BST

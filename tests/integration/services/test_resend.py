@@ -13,23 +13,27 @@ from docx import Document
 from codeservice.bootstrap import Container
 from codeservice.documents import decrypt_document, read_access_code
 from codeservice.errors import Conflict
-from codeservice.services.acknowledgement import LinkReplaced, acknowledge, load_acknowledgement
-from codeservice.services.codes import reveal_access_code, reveal_unlock_code
-from codeservice.services.dashboard import cycle_board
-from codeservice.services.reissue import reissue_provider
-from codeservice.services.resend import (
+from codeservice.services.distribution.acknowledgement import (
+    LinkReplaced,
+    acknowledge,
+    load_acknowledgement,
+)
+from codeservice.services.distribution.codes import reveal_access_code, reveal_unlock_code
+from codeservice.services.distribution.dashboard import cycle_board
+from codeservice.services.distribution.resend import (
     ResendOutcome,
     resend_document,
     resend_target,
     resend_unlock,
 )
+from codeservice.services.incidents.reissue import reissue_provider
 from codeservice.storage.models import AuditRecord, Delivery, Spoc
 from tests.integration.web.links import change, outbox_rows
 from tests.integration.web.staff import audit_actions
+from tests.support.clock import Clock
 from tests.support.dashboard import (
     APRIL,
     ISSUE_DAY,
-    Clock,
     Mailbox,
     acknowledge_as,
     import_example_register,

@@ -18,15 +18,16 @@ from codeservice.bootstrap import Container
 from codeservice.documents import decrypt_document
 from codeservice.documents.errors import UnusableText
 from codeservice.errors import InputError
-from codeservice.services.codes import reveal_unlock_code
-from codeservice.services.dashboard import cycle_board
-from codeservice.services.reissue import reissue_provider
-from codeservice.services.status import cycle_status
-from codeservice.services.summary import count, queue_summary
+from codeservice.services.distribution.codes import reveal_unlock_code
+from codeservice.services.distribution.dashboard import cycle_board
+from codeservice.services.distribution.status import cycle_status
+from codeservice.services.distribution.summary import count, queue_summary
+from codeservice.services.incidents.reissue import reissue_provider
 from codeservice.storage.models import AccessCode, AuditRecord, IssueFailure, Provider
 from mailer import outbox
 from mailer.schema import outbox as outbox_table
-from tests.support.dashboard import APRIL, ISSUE_DAY, Clock, import_example_register, issue
+from tests.support.clock import Clock
+from tests.support.dashboard import APRIL, ISSUE_DAY, import_example_register, issue
 
 BAD = "PRV003"
 BELL_NAME = "Pennine\x07 Routes to Work CIC"
@@ -131,7 +132,7 @@ def test_the_document_says_when_the_code_was_really_issued(container: Container)
     built = Container(container.settings, clock=Clock(early))
     try:
         import_example_register(built)
-        from codeservice.services.rotation import rotate
+        from codeservice.services.distribution.rotation import rotate
 
         rotate(built, APRIL, actor="test", source="test", force=True, workers=1)
         queue_summary(built, APRIL, stage="rotation", actor="test", source="test")

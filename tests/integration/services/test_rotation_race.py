@@ -7,10 +7,11 @@ import threading
 from collections import Counter
 
 from codeservice.bootstrap import Container
-from codeservice.services.rotation import RotationReport, rotate
+from codeservice.services.distribution.rotation import RotationReport, rotate
 from codeservice.storage.models import AccessCode
 from tests.integration.web.links import outbox_rows
-from tests.support.dashboard import APRIL, ISSUE_DAY, Clock, import_example_register
+from tests.support.clock import Clock
+from tests.support.dashboard import APRIL, ISSUE_DAY, import_example_register
 
 
 def test_two_rotations_at_once_issue_each_code_once(container: Container) -> None:

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import text
 
 from codeservice.bootstrap import bootstrap
-from codeservice.services.setup import initialise
+from codeservice.services.operations.setup import initialise
 from codeservice.storage.db import make_engine
 
 

@@ -13,8 +13,9 @@ from codeservice.bootstrap import Container
 from codeservice.domain.accounts import Role
 from codeservice.web import create_app
 from tests.integration.web.helpline_world import DURING_APRIL, HelplineWorld, make_world
-from tests.integration.web.links import NOW, Clock
+from tests.integration.web.links import NOW
 from tests.integration.web.staff import make_staff, sign_in
+from tests.support.clock import Clock
 
 
 @pytest.fixture

@@ -15,9 +15,9 @@ from codeservice.bootstrap import Container
 from codeservice.domain.calendar import Cycle
 from codeservice.domain.challenges import Positions
 from codeservice.domain.codes import Alphabet
-from codeservice.services.codes import issue_access_code, reveal_access_code
+from codeservice.services.distribution.codes import issue_access_code, reveal_access_code
 from codeservice.services.helpline import code_in_force
-from codeservice.services.register import import_register
+from codeservice.services.register.providers import import_register
 from codeservice.storage.models import AccessCode, AuditRecord
 from tests.support.echo import echoed, words
 

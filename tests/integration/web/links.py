@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from codeservice.bootstrap import Container
 from codeservice.domain.codes import Alphabet
 from codeservice.domain.tokens import issue_token
-from codeservice.services.codes import issue_access_code
+from codeservice.services.distribution.codes import issue_access_code
 from codeservice.storage.models import AccessCode, AuditRecord, Delivery, LinkToken, Provider, Spoc
 from mailer.schema import outbox
 
@@ -23,14 +23,6 @@ ISSUED = datetime(2027, 3, 31, 8, 0, tzinfo=UTC)
 ACTIVE_FROM = datetime(2027, 4, 4, 23, 0, tzinfo=UTC)
 ACTIVE_UNTIL = datetime(2027, 5, 2, 23, 0, tzinfo=UTC)
 NOW = datetime(2027, 4, 1, 9, 30, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @dataclass(frozen=True)

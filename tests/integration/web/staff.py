@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from codeservice.bootstrap import Container
 from codeservice.domain.accounts import Role
-from codeservice.services.accounts import add_user
-from codeservice.services.api_tokens import create_token
+from codeservice.services.staff.accounts import add_user
+from codeservice.services.staff.api_tokens import create_token
 from codeservice.storage.models import AuditRecord
 from tests.integration.web.links import csrf_field
 

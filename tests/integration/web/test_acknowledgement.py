@@ -11,7 +11,6 @@ from codeservice.bootstrap import Container
 from codeservice.storage.models import AccessCode, AuditRecord, Delivery, LinkToken, Spoc
 from tests.integration.web.links import (
     NOW,
-    Clock,
     change,
     csrf_field,
     make_ack_link,
@@ -19,6 +18,7 @@ from tests.integration.web.links import (
     outbox_rows,
     snapshot,
 )
+from tests.support.clock import Clock
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,11 @@ from fastapi.testclient import TestClient
 
 from codeservice.bootstrap import Container
 from codeservice.domain.accounts import Role
-from codeservice.services.codes import reveal_access_code, reveal_unlock_code
+from codeservice.services.distribution.codes import reveal_access_code, reveal_unlock_code
 from codeservice.storage.models import AccessCode
-from tests.integration.web.links import NOW, Clock
+from tests.integration.web.links import NOW
 from tests.integration.web.staff import make_token, signed_in_client
+from tests.support.clock import Clock
 from tests.support.dashboard import (
     ISSUE_DAY,
     Mailbox,

@@ -13,10 +13,11 @@ from codeservice.bootstrap import Container
 from codeservice.documents import decrypt_document
 from codeservice.documents.code_list import read_code_list
 from codeservice.domain.accounts import Role
-from codeservice.services.dashboard import cycle_board
+from codeservice.services.distribution.dashboard import cycle_board
 from codeservice.web.rotation_runs import RotationRuns
-from tests.integration.web.links import NOW, Clock, csrf_field, outbox_rows
+from tests.integration.web.links import NOW, csrf_field, outbox_rows
 from tests.integration.web.staff import audit_actions, make_staff, sign_in, signed_in_client
+from tests.support.clock import Clock
 from tests.support.dashboard import (
     APRIL,
     ISSUE_DAY,
@@ -274,7 +275,7 @@ def test_the_bmt_finds_the_dashboard_in_the_navigation(bmt: TestClient) -> None:
 def test_the_cycle_page_counts_providers_not_codes_after_a_reissue(
     bmt: TestClient, mailbox: Mailbox, web_container: Container
 ) -> None:
-    from codeservice.services.reissue import reissue_provider
+    from codeservice.services.incidents.reissue import reissue_provider
 
     reissue_provider(web_container, "PRV001", reason="A test precaution.", actor="t", source="t")
     page = _text(bmt.get(CYCLE).text)

@@ -14,8 +14,9 @@ from codeservice.documents import decrypt_document
 from codeservice.documents.code_list import read_code_list
 from codeservice.domain.accounts import Role
 from codeservice.web import create_app
-from tests.integration.web.links import NOW, Clock, csrf_field
+from tests.integration.web.links import NOW, csrf_field
 from tests.integration.web.staff import signed_in_client
+from tests.support.clock import Clock
 from tests.support.dashboard import ISSUE_DAY, import_example_register, issue
 
 BASE_URL = "http://127.0.0.1:8000"

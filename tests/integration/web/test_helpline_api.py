@@ -18,8 +18,8 @@ from tests.integration.web.helpline_world import (
     chars,
     wrong,
 )
-from tests.integration.web.links import Clock
 from tests.integration.web.staff import make_staff, make_token, sign_in
+from tests.support.clock import Clock
 
 CHALLENGES = "/api/v1/challenges"
 

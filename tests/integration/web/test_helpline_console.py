@@ -17,8 +17,9 @@ from tests.integration.web.helpline_world import (
     chars,
     wrong,
 )
-from tests.integration.web.links import Clock, csrf_field
+from tests.integration.web.links import csrf_field
 from tests.integration.web.staff import make_staff, sign_in
+from tests.support.clock import Clock
 
 AGENT = "agent.user"
 

@@ -11,10 +11,11 @@ from sqlalchemy import select
 
 from codeservice.bootstrap import Container
 from codeservice.domain.accounts import Role
-from codeservice.services.incidents import record_report
+from codeservice.services.incidents.reports import record_report
 from codeservice.storage.models import AccessCode
-from tests.integration.web.links import Clock, csrf_field, make_ack_link, outbox_rows
+from tests.integration.web.links import csrf_field, make_ack_link, outbox_rows
 from tests.integration.web.staff import audit_actions, signed_in_client
+from tests.support.clock import Clock
 
 TRIAGE = "/security/incidents"
 

@@ -6,8 +6,8 @@ from fastapi.testclient import TestClient
 
 from codeservice.bootstrap import Container
 from codeservice.domain.accounts import Role
-from codeservice.services.incident_views import get_report
-from codeservice.services.incidents import record_report
+from codeservice.services.incidents.reports import record_report
+from codeservice.services.incidents.views import get_report
 from tests.integration.web.links import make_ack_link
 from tests.integration.web.staff import make_staff, sign_in
 from tests.integration.web.test_incident_triage import TRIAGE, post_form

@@ -11,9 +11,10 @@ from fastapi.testclient import TestClient
 
 from codeservice.bootstrap import Container
 from codeservice.domain.accounts import Role
-from codeservice.services.register import import_register
-from tests.integration.web.links import NOW, Clock, csrf_field, outbox_rows, snapshot
+from codeservice.services.register.providers import import_register
+from tests.integration.web.links import NOW, csrf_field, outbox_rows, snapshot
 from tests.integration.web.staff import audit_actions, signed_in_client
+from tests.support.clock import Clock
 from tests.support.dashboard import (
     APRIL,
     ISSUE_DAY,

@@ -17,8 +17,9 @@ from schemathesis import GenerationMode
 from codeservice.bootstrap import Container
 from codeservice.domain.accounts import Role
 from codeservice.web import create_app
-from tests.integration.web.links import NOW, Clock
+from tests.integration.web.links import NOW
 from tests.integration.web.staff import make_token
+from tests.support.clock import Clock
 from tests.support.dashboard import (
     ISSUE_DAY,
     Mailbox,

@@ -13,13 +13,13 @@ from fastapi.testclient import TestClient
 
 from codeservice.bootstrap import Container, bootstrap
 from codeservice.domain.accounts import Principal, Role
-from codeservice.services.accounts import disable_user, reset_password
-from codeservice.services.api_tokens import revoke_token
+from codeservice.services.staff.accounts import disable_user, reset_password
+from codeservice.services.staff.api_tokens import revoke_token
 from codeservice.web import create_app
 from codeservice.web.auth import require_api_role
 from codeservice.web.headers import CONTENT_SECURITY_POLICY
 from codeservice.web.sessions import SessionCookies
-from tests.integration.web.links import NOW, Clock, csrf_field
+from tests.integration.web.links import NOW, csrf_field
 from tests.integration.web.staff import (
     PASSWORD,
     audit_actions,
@@ -29,6 +29,7 @@ from tests.integration.web.staff import (
     sign_in_form,
 )
 from tests.integration.web.test_pages import _assert_no_inline_code
+from tests.support.clock import Clock
 
 WRONG = "not the password at all"
 GENERIC = "Enter a correct username and password"

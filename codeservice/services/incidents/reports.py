@@ -1,6 +1,6 @@
 """Annex B reports: receiving them, from a SPoC's link or entered by the security team
-from a proforma sent by email. Reading them is ``incident_views``; triage is
-``incident_triage``.
+from a proforma sent by email. Reading them is ``views``; triage is
+``triage``.
 
 A new report is recorded, audited and announced to the security mailbox in one
 transaction; the email names the report, never its description.
@@ -26,15 +26,15 @@ from codeservice.domain.tokens import looks_like_token, token_digest
 from codeservice.domain.wording import moment_text
 from codeservice.emails import compose, render
 from codeservice.errors import InputError, NotFound
-from codeservice.services import audit
-from codeservice.services.acknowledgement import (
+from codeservice.services.distribution.acknowledgement import (
     LinkExpired,
     LinkNotFound,
     LinkProblem,
     LinkReplaced,
 )
-from codeservice.services.incident_links import PURPOSE as LINK_PURPOSE
-from codeservice.services.incident_views import IncidentView, incident_view
+from codeservice.services.incidents.links import PURPOSE as LINK_PURPOSE
+from codeservice.services.incidents.views import IncidentView, incident_view
+from codeservice.services.operations import audit
 from codeservice.storage.models import IncidentReport, LinkToken, Provider
 from codeservice.storage.uow import UnitOfWork
 from mailer import outbox

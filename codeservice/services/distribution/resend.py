@@ -22,16 +22,16 @@ from codeservice.bootstrap import Container
 from codeservice.domain.audit import AuditTag
 from codeservice.domain.codes import STANDING, CodeState
 from codeservice.errors import Conflict, NotFound
-from codeservice.services import audit
-from codeservice.services.codes import reveal_unlock_code
-from codeservice.services.document_work import DocumentJob, make_document
-from codeservice.services.issuing import rebuilt_content
-from codeservice.services.notifications import (
+from codeservice.services.distribution.codes import reveal_unlock_code
+from codeservice.services.distribution.document_work import DocumentJob, make_document
+from codeservice.services.distribution.issuing import rebuilt_content
+from codeservice.services.distribution.notifications import (
     ACKNOWLEDGE,
     new_ack_link,
     queue_document_email,
     queue_unlock_email,
 )
+from codeservice.services.operations import audit
 from codeservice.storage.models import AccessCode, Delivery, LinkToken
 from codeservice.storage.uow import UnitOfWork
 from mailer import outbox

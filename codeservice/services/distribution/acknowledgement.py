@@ -19,8 +19,8 @@ from codeservice.domain.codes import CodeState
 from codeservice.domain.tokens import looks_like_token, token_digest
 from codeservice.domain.wording import cycle_label
 from codeservice.errors import CodeserviceError
-from codeservice.services import audit
-from codeservice.services.notifications import queue_unlock_email
+from codeservice.services.distribution.notifications import queue_unlock_email
+from codeservice.services.operations import audit
 from codeservice.storage.models import Delivery, LinkToken
 from codeservice.storage.uow import UnitOfWork
 

@@ -20,15 +20,19 @@ from codeservice.domain.incidents import (
     steps_to,
     waiting_time,
 )
-from codeservice.services import audit
-from codeservice.services.incident_views import (
+from codeservice.services.incidents.reissue import (
+    complete_reissue,
+    prime_for_reissue,
+    request_reissue,
+)
+from codeservice.services.incidents.reissue_views import ReissueReport
+from codeservice.services.incidents.views import (
     IncidentView,
     find_report,
     get_report,
     incident_view,
 )
-from codeservice.services.reissue import complete_reissue, prime_for_reissue, request_reissue
-from codeservice.services.reissue_views import ReissueReport
+from codeservice.services.operations import audit
 from codeservice.storage.models import IncidentReport
 from codeservice.storage.uow import UnitOfWork
 

@@ -17,7 +17,7 @@ from codeservice.domain.accounts import Role, SignInState, check_password, norma
 from codeservice.domain.audit import AuditTag
 from codeservice.domain.text import unusable_character
 from codeservice.errors import Conflict, InputError, NotFound
-from codeservice.services import audit
+from codeservice.services.operations import audit
 from codeservice.storage.models import StaffUser
 from codeservice.storage.uow import UnitOfWork
 

@@ -19,10 +19,14 @@ from codeservice.bootstrap import Container
 from codeservice.domain.audit import AuditTag
 from codeservice.domain.codes import CodeState
 from codeservice.domain.wording import reissue_reason
-from codeservice.services import audit
-from codeservice.services.issuing import PreparedCode, issue_to_spocs
-from codeservice.services.notifications import cancel_mail_of_codes
-from codeservice.services.reissue_views import ReissueReport, ReplacedCode, completed_report
+from codeservice.services.distribution.issuing import PreparedCode, issue_to_spocs
+from codeservice.services.distribution.notifications import cancel_mail_of_codes
+from codeservice.services.incidents.reissue_views import (
+    ReissueReport,
+    ReplacedCode,
+    completed_report,
+)
+from codeservice.services.operations import audit
 from codeservice.storage.models import AccessCode, Reissue
 from codeservice.storage.uow import UnitOfWork
 

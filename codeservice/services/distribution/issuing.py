@@ -18,8 +18,12 @@ from codeservice.bootstrap import Container
 from codeservice.documents import DocumentContent
 from codeservice.domain.codes import Alphabet, CodeState
 from codeservice.domain.wording import reissue_reason
-from codeservice.services.codes import CodeMaterial, issue_access_code, reveal_access_code
-from codeservice.services.notifications import new_ack_link, queue_document_email
+from codeservice.services.distribution.codes import (
+    CodeMaterial,
+    issue_access_code,
+    reveal_access_code,
+)
+from codeservice.services.distribution.notifications import new_ack_link, queue_document_email
 from codeservice.storage.models import AccessCode, Delivery, Provider, Reissue, Spoc
 from codeservice.storage.uow import UnitOfWork
 

@@ -24,10 +24,10 @@ from codeservice.domain.calendar import Cycle
 from codeservice.domain.codes import STANDING, CodeState
 from codeservice.domain.wording import cycle_label, day_text, moment_text
 from codeservice.emails import compose, render
-from codeservice.services import audit
-from codeservice.services.notifications import ack_url, new_ack_link, reminder_tag
-from codeservice.services.status import ProviderStatus, cycle_status
-from codeservice.services.summary import BMT_NAME
+from codeservice.services.distribution.notifications import ack_url, new_ack_link, reminder_tag
+from codeservice.services.distribution.status import ProviderStatus, cycle_status
+from codeservice.services.distribution.summary import BMT_NAME
+from codeservice.services.operations import audit
 from codeservice.storage.models import AccessCode, Delivery, Provider, Spoc
 from codeservice.storage.uow import UnitOfWork
 from mailer import outbox

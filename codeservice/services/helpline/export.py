@@ -27,8 +27,8 @@ from codeservice.domain.audit import AuditTag
 from codeservice.domain.calendar import Cycle
 from codeservice.domain.codes import STANDING, generate_unlock_code
 from codeservice.errors import Conflict
-from codeservice.services import audit
-from codeservice.services.codes import reveal_access_code
+from codeservice.services.distribution.codes import reveal_access_code
+from codeservice.services.operations import audit
 from codeservice.storage.models import AccessCode, Provider
 
 

@@ -22,7 +22,7 @@ from codeservice.domain.audit import AuditTag
 from codeservice.domain.text import unusable_character
 from codeservice.domain.wording import cycle_label
 from codeservice.emails import compose, render
-from codeservice.services import audit
+from codeservice.services.operations import audit
 from codeservice.storage.models import Provider, Spoc
 from codeservice.storage.uow import UnitOfWork
 from mailer import outbox

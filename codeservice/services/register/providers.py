@@ -20,7 +20,7 @@ from codeservice.domain.register import (
     parse_register,
 )
 from codeservice.errors import InputError
-from codeservice.services import audit
+from codeservice.services.operations import audit
 from codeservice.storage.models import Provider, Spoc
 from codeservice.storage.uow import UnitOfWork
 

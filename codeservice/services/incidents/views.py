@@ -1,6 +1,6 @@
 """Annex B reports as the security team reads them: listed, found by reference, shown.
 
-Receiving a report is ``services.incidents``; triage is ``services.incident_triage``.
+Receiving a report is ``incidents.reports``; triage is ``incidents.triage``.
 Reading writes nothing.
 """
 
@@ -17,7 +17,7 @@ from codeservice.domain.incidents import (
     waiting_time,
 )
 from codeservice.errors import InputError, NotFound
-from codeservice.services.actors import actor_names
+from codeservice.services.staff.actors import actor_names
 from codeservice.storage.models import IncidentReport
 from codeservice.storage.uow import UnitOfWork
 

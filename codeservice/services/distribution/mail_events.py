@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 
 from codeservice.bootstrap import Container
 from codeservice.domain.audit import AuditTag
-from codeservice.services.audit import record_in_session
+from codeservice.services.operations.audit import record_in_session
 from mailer.dispatcher import Outcome, OutcomeHook
 
 

@@ -29,7 +29,7 @@ from codeservice.domain.accounts import (
 )
 from codeservice.domain.audit import AuditTag
 from codeservice.errors import CodeserviceError
-from codeservice.services.accounts import audit_staff, hasher
+from codeservice.services.staff.accounts import audit_staff, hasher
 from codeservice.storage.models import StaffUser
 from codeservice.storage.uow import UnitOfWork
 

@@ -18,7 +18,7 @@ from codeservice.domain.accounts import Principal, Role, normalise_username
 from codeservice.domain.audit import AuditTag
 from codeservice.domain.tokens import token_digest
 from codeservice.errors import Conflict, NotFound
-from codeservice.services.accounts import audit_staff
+from codeservice.services.staff.accounts import audit_staff
 from codeservice.storage.models import ApiToken
 
 TOKEN_START = "cs_"  # noqa: S105 (the marker every token starts with)

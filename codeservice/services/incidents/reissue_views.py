@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from codeservice.bootstrap import Container
-from codeservice.services.notifications import cancelled_mail_of_codes
+from codeservice.services.distribution.notifications import cancelled_mail_of_codes
 from codeservice.storage.models import AccessCode, Reissue
 from codeservice.storage.uow import UnitOfWork
 

@@ -27,11 +27,16 @@ from codeservice.bootstrap import Container
 from codeservice.domain.codes import Alphabet
 from codeservice.domain.incidents import check_decision_reason
 from codeservice.errors import Conflict, NotFound
-from codeservice.services.codes import draw_code_material
-from codeservice.services.document_work import DocumentJob, make_document
-from codeservice.services.issuing import PreparedCode, document_content
-from codeservice.services.reissue_commit import CodePlan, Plan, commit_reissue, general_reason
-from codeservice.services.reissue_views import ReissueReport, completed_report
+from codeservice.services.distribution.codes import draw_code_material
+from codeservice.services.distribution.document_work import DocumentJob, make_document
+from codeservice.services.distribution.issuing import PreparedCode, document_content
+from codeservice.services.incidents.reissue_commit import (
+    CodePlan,
+    Plan,
+    commit_reissue,
+    general_reason,
+)
+from codeservice.services.incidents.reissue_views import ReissueReport, completed_report
 from codeservice.storage.models import IncidentReport, Provider, Reissue
 from codeservice.storage.uow import UnitOfWork
 

@@ -28,10 +28,10 @@ from codeservice.domain.audit import AuditTag
 from codeservice.domain.calendar import Cycle
 from codeservice.domain.codes import STANDING, CodeState
 from codeservice.errors import Conflict, NotFound
-from codeservice.services import audit
-from codeservice.services.codes import reveal_unlock_code
-from codeservice.services.document_work import DocumentJob, make_document
-from codeservice.services.issuing import deliver_to_spoc, rebuilt_content
+from codeservice.services.distribution.codes import reveal_unlock_code
+from codeservice.services.distribution.document_work import DocumentJob, make_document
+from codeservice.services.distribution.issuing import deliver_to_spoc, rebuilt_content
+from codeservice.services.operations import audit
 from codeservice.storage.models import AccessCode, Delivery, Provider, Spoc
 from codeservice.storage.uow import UnitOfWork
 

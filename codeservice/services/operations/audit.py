@@ -11,7 +11,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from codeservice.domain.audit import GENESIS, AuditEntry, canonical_details, chain_hash
-from codeservice.services.audit_anchor import note_append
+from codeservice.services.operations.audit_anchor import note_append
 from codeservice.storage.models import AuditRecord
 from codeservice.storage.repositories.audit import AuditRepository
 from codeservice.storage.uow import UnitOfWork

@@ -22,7 +22,7 @@ from codeservice.domain.calendar import Cycle
 from codeservice.domain.codes import STANDING, CodeState
 from codeservice.domain.wording import moment_text
 from codeservice.errors import Conflict
-from codeservice.services import audit
+from codeservice.services.operations import audit
 from codeservice.storage.models import AccessCode
 from codeservice.storage.uow import UnitOfWork
 

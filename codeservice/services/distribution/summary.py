@@ -12,8 +12,8 @@ from codeservice.domain.calendar import Cycle
 from codeservice.domain.codes import CodeState
 from codeservice.domain.wording import cycle_label, moment_text
 from codeservice.emails import compose, render
-from codeservice.services import audit
-from codeservice.services.status import CycleStatus, cycle_status
+from codeservice.services.distribution.status import CycleStatus, cycle_status
+from codeservice.services.operations import audit
 from mailer import outbox
 
 log = logging.getLogger(__name__)

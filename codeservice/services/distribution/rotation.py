@@ -21,21 +21,21 @@ from codeservice.domain.audit import AuditTag
 from codeservice.domain.calendar import Cycle, CycleDates
 from codeservice.domain.codes import Alphabet, CodeState
 from codeservice.errors import Conflict
-from codeservice.services import audit
-from codeservice.services.codes import CodeMaterial, SecondLiveCode, draw_code_material
-from codeservice.services.document_work import (
+from codeservice.services.distribution.codes import CodeMaterial, SecondLiveCode, draw_code_material
+from codeservice.services.distribution.document_work import (
     DocumentJob,
     EncryptedDocument,
     document_pool,
     make_document,
 )
-from codeservice.services.issue_failures import FailedIssue, record_failure
-from codeservice.services.issuing import (
+from codeservice.services.distribution.issue_failures import FailedIssue, record_failure
+from codeservice.services.distribution.issuing import (
     PreparedCode,
     document_content,
     issue_to_spocs,
     with_code,
 )
+from codeservice.services.operations import audit
 from codeservice.storage.models import Provider
 
 log = logging.getLogger(__name__)

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from codeservice.bootstrap import Container
 from codeservice.crypto.keyring import KEY_ID_PREFIX_BYTES, Keyring, SealError, key_id_of
 from codeservice.domain.audit import AuditTag
-from codeservice.services import audit
+from codeservice.services.operations import audit
 from codeservice.storage.uow import UnitOfWork
 
 DEFAULT_BATCH = 200

@@ -22,8 +22,8 @@ from codeservice.bootstrap import Container
 from codeservice.crypto.anchor_file import AnchorFile
 from codeservice.domain.audit import AuditTag
 from codeservice.domain.audit_anchor import AnchorFinding, ChainHead, judge_anchor
-from codeservice.services.audit import ChainProblem, verify_chain
-from codeservice.services.audit_anchor import CREATE_ANCHOR, read_anchor
+from codeservice.services.operations.audit import ChainProblem, verify_chain
+from codeservice.services.operations.audit_anchor import CREATE_ANCHOR, read_anchor
 from codeservice.storage.uow import UnitOfWork
 
 SHOWN = 20  # findings of one kind listed before "and N more"
@@ -114,7 +114,7 @@ def anchor_trail(container: Container, *, actor: str, source: str) -> AnchorFind
     longer there, is left for a person to look into.
     """
     from codeservice.errors import Conflict
-    from codeservice.services import audit
+    from codeservice.services.operations import audit
 
     key = container.keyring.audit_key
     with container.uow() as uow:

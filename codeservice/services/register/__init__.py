@@ -1,0 +1,1 @@
+"""The provider register: importing it, listing and finding providers."""
