@@ -31,6 +31,7 @@ class CsrfRejected(CodeserviceError):
     """The form's token is missing, stale or does not match the cookie."""
 
     status_code = 400
+    title = "Your session expired"
 
     def __init__(self) -> None:
         super().__init__("Your session expired — go back and try again")
