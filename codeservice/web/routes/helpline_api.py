@@ -135,11 +135,12 @@ class HelplineApiRoute(APIRoute):
         handle = super().get_route_handler()
 
         async def handler(request: Request) -> Response:
-            if self.body_field is not None and not _sends_json(request):
-                return api_error("unsupported_media_type", MESSAGE_BY_STATUS[415])
             try:
                 return await handle(request)
             except RequestValidationError as exc:
+                # Checked here, not first, so that a caller without a token hears 401.
+                if not _sends_json(request):
+                    return api_error("unsupported_media_type", MESSAGE_BY_STATUS[415])
                 return api_error("invalid_request", invalid_request_message(exc))
             except ApiUnauthenticated as exc:
                 return api_error(

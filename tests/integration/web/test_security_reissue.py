@@ -16,7 +16,7 @@ from tests.integration.web.helpline_world import (
     HelplineWorld,
     audit_details,
 )
-from tests.integration.web.links import csrf_field, outbox_rows
+from tests.integration.web.links import csrf_field, csrf_for, outbox_rows
 from tests.integration.web.staff import make_staff, sign_in
 
 PAGE = "/security/helpline"
@@ -120,7 +120,8 @@ def test_other_roles_cannot_reissue(
 ) -> None:
     make_staff(web_container, "bmt.user", Role.BMT)
     assert sign_in(client, "bmt.user").status_code == 303
-    token = csrf_field(client.get("/staff").text)
+    client.get("/staff")
+    token = csrf_for(client, REISSUE)
 
     assert client.get(REISSUE).status_code == 403
     refused = client.post(REISSUE, data={"csrf_token": token, "reason": REASON})
