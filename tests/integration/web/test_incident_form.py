@@ -101,6 +101,9 @@ def test_sending_the_form_records_the_report_and_shows_its_reference(
     page = client.get(location)
     assert page.status_code == 200
     assert "Report sent" in page.text and "INC-2027-0001" in page.text
+    # The panel's markup is rendered, not shown as text.
+    assert "Your reference is<br><strong>INC-2027-0001</strong>" in page.text
+    assert "&lt;" not in page.text
 
     [report] = reports(web_container)
     assert (report.reference, report.state, report.reported_by, report.subcontractor) == (
