@@ -69,6 +69,7 @@ class Settings:
     max_request_kib: int = 256  # a request body larger than this is refused at once
     max_form_field_chars: int = 10_000
     incident_reports_per_hour: int = 5  # per SPoC link
+    helpline_phone: str = "0345 6044015"  # Provider Direct's number (§19)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -253,4 +254,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         incident_reports_per_hour=_as_int(
             "incident_reports_per_hour", raw["incident_reports_per_hour"], minimum=1
         ),
+        helpline_phone=str(raw["helpline_phone"]).strip(),
     )
