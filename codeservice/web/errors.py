@@ -18,7 +18,7 @@ from codeservice.web.api_errors import (
     invalid_request_message,
     is_api_path,
 )
-from codeservice.web.dependencies import pages_of
+from codeservice.web.dependencies import FIELD_LABELS, pages_of
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,17 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     if is_api_path(request.url.path):
         return api_status_error(422, invalid_request_message(exc))
-    return error_page(request, 422)
+    return error_page(request, 422, _fields_named(exc))
+
+
+def _fields_named(exc: RequestValidationError) -> str:
+    """'Reason: String should have at most 5000 characters. Go back…', never a value sent."""
+    problems = []
+    for error in exc.errors():
+        name = str(error.get("loc", ("", "a field"))[-1])
+        label = FIELD_LABELS.get(name, name.replace("-", " ").replace("_", " ").capitalize())
+        problems.append(f"{label[:40]}: {error.get('msg', 'not valid')}.")
+    return " ".join(dict.fromkeys(problems)) + " Nothing was saved. Go back and try again."
 
 
 async def _service_error(request: Request, exc: Exception) -> Response:

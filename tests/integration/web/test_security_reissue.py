@@ -127,3 +127,18 @@ def test_other_roles_cannot_reissue(
     refused = client.post(REISSUE, data={"csrf_token": token, "reason": REASON})
     assert refused.status_code == 403
     assert outbox_rows(world.container) == []
+
+
+def test_a_reason_over_its_limit_is_refused_naming_the_field(
+    security: TestClient, world: HelplineWorld
+) -> None:
+    before = _document_ref(world)
+    page = security.get(REISSUE).text
+
+    refused = security.post(REISSUE, data=_form(page, "x" * 5001), follow_redirects=False)
+
+    assert refused.status_code == 422
+    assert "Reason: String should have at most 5000 characters." in refused.text
+    assert "x" * 50 not in refused.text
+    assert _document_ref(world) == before
+    assert outbox_rows(world.container) == []
