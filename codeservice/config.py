@@ -66,6 +66,10 @@ class Settings:
     clock_offset_seconds: int
     register_max_bytes: int = 5_000_000  # a register import reads at most this much
     register_max_lines: int = 50_000
+    max_request_kib: int = 256  # a request body larger than this is refused at once
+    max_form_field_chars: int = 10_000
+    incident_reports_per_hour: int = 5  # per SPoC link
+    helpline_phone: str = "0345 6044015"  # Provider Direct's number (§19)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -245,4 +249,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         ),
         register_max_bytes=_as_int("register_max_bytes", raw["register_max_bytes"], minimum=1),
         register_max_lines=_as_int("register_max_lines", raw["register_max_lines"], minimum=2),
+        max_request_kib=_as_int("max_request_kib", raw["max_request_kib"], minimum=16),
+        max_form_field_chars=_as_int("max_form_field_chars", raw["max_form_field_chars"], 100),
+        incident_reports_per_hour=_as_int(
+            "incident_reports_per_hour", raw["incident_reports_per_hour"], minimum=1
+        ),
+        helpline_phone=str(raw["helpline_phone"]).strip(),
     )

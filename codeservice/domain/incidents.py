@@ -10,17 +10,19 @@ Triage (§51–52): ``received`` → ``assessed`` → ``reissue`` or ``no-change
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from codeservice.domain.personal_details import find_personal_details, personal_details_message
 from codeservice.domain.text import unusable_character
-from codeservice.errors import Conflict, InputError
+from codeservice.errors import CodeserviceError, Conflict, InputError
 
 MAX_DETAILS = 2000
 MAX_SUBCONTRACTOR = 255
 MAX_DECISION_REASON = 2000
+REPORT_WINDOW = timedelta(hours=1)  # a SPoC link sends at most a setting's reports in it
 
 
 class ReasonCategory(StrEnum):
@@ -160,6 +162,28 @@ def waiting_text(waited: timedelta) -> str:
     if hours:
         return unit(hours, "hour") + (f" {unit(minutes, 'minute')}" if minutes else "")
     return unit(minutes, "minute") if minutes else "under a minute"
+
+
+class TooManyReports(CodeserviceError):
+    """A link has sent its reports for the hour; ``retry_at`` is when it can send again."""
+
+    status_code = 429
+    code = "too_many_reports"
+
+    def __init__(self, limit: int, retry_at: datetime) -> None:
+        super().__init__(
+            f"This link has sent {limit} reports in the last hour, the most it can send"
+        )
+        self.limit = limit
+        self.retry_at = retry_at
+
+
+def check_report_rate(sent: Iterable[datetime], *, limit: int, now: datetime) -> None:
+    """Refuse a report when ``limit`` were already sent in the hour before ``now``."""
+    recent = sorted(at for at in sent if at > now - REPORT_WINDOW)
+    if len(recent) >= limit:
+        # Once this one leaves the hour, fewer than ``limit`` are left in it.
+        raise TooManyReports(limit, recent[len(recent) - limit] + REPORT_WINDOW)
 
 
 # --- the proforma -----------------------------------------------------------------------

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
+from starlette.requests import Request
+from starlette.responses import Response
 
 from codeservice.bootstrap import Container
 from codeservice.web.access_log import RequestLog
@@ -17,8 +19,9 @@ from codeservice.web.assets import (
 )
 from codeservice.web.auth import install_auth
 from codeservice.web.csrf import Csrf
-from codeservice.web.errors import install_error_pages, server_error_page
+from codeservice.web.errors import error_page, install_error_pages, server_error_page
 from codeservice.web.headers import SecurityHeaders
+from codeservice.web.limits import BodyLimit, RequestTooLarge
 from codeservice.web.routes import (
     acknowledgement,
     admin,
@@ -79,8 +82,16 @@ def create_app(container: Container, *, govuk_frontend: Path = GOVUK_FRONTEND_DI
     install_error_pages(app)
     install_auth(app, secret, https=settings.base_url.startswith("https://"))
 
-    # Added innermost first: RequestLog sees the final status and catches any error,
-    # and SecurityHeaders wraps everything, the 500 page included.
+    # Added innermost first: BodyLimit refuses an over-long body before any route reads
+    # it; RequestLog sees the final status and catches any error, and SecurityHeaders
+    # wraps everything, the 500 page included.
+    app.add_middleware(
+        BodyLimit, max_bytes=settings.max_request_kib * 1024, too_large=_too_large_page
+    )
     app.add_middleware(RequestLog, error_page=server_error_page)
     app.add_middleware(SecurityHeaders, https=settings.base_url.startswith("https://"))
     return app
+
+
+def _too_large_page(request: Request, exc: RequestTooLarge) -> Response:
+    return error_page(request, 413, str(exc), title=exc.title)

@@ -5,6 +5,11 @@ A double-submit cookie, signed: the page that shows a form sets a random value i
 web secret and timestamped, in a hidden field. A POST is accepted only when the field's
 signature verifies, it is recent, and it matches the cookie. ``Origin`` and
 ``Sec-Fetch-Site``, when the browser sends them, must say the form came from us.
+
+The signature is bound to the path the form is sent to (its ``action``), so a field
+taken from one page works for that form only: a token from ``/ack/A`` is refused on
+``/ack/B`` (another SPoC's link) and on ``/report/A``. The path is in the signature's
+salt, not in the field, so a link's token never appears in a form field.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import hmac
 import re
 import secrets
 from datetime import timedelta
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.requests import Request
@@ -31,6 +36,7 @@ class CsrfRejected(CodeserviceError):
     """The form's token is missing, stale or does not match the cookie."""
 
     status_code = 400
+    title = "Your session expired"
 
     def __init__(self) -> None:
         super().__init__("Your session expired — go back and try again")
@@ -43,6 +49,10 @@ class CrossSiteRequest(CodeserviceError):
 
     def __init__(self) -> None:
         super().__init__("This form can only be sent from this service's own pages")
+
+
+def _salt(path: str) -> str:
+    return "codeservice.web.csrf:" + path
 
 
 def origin_of(url: str) -> str:
@@ -68,8 +78,14 @@ class Csrf:
             request.state.csrf_cookie = value
         return value
 
-    def field_value(self, request: Request) -> str:
-        return self._serializer.dumps(self.cookie_value(request))
+    def field_value(self, request: Request, action: str | None = None) -> str:
+        """The hidden field for a form sent to ``action`` (by default, this page's path)."""
+        path = unquote(urlsplit(action).path) if action else request.url.path
+        return self.token_for(self.cookie_value(request), path)
+
+    def token_for(self, cookie: str, path: str) -> str:
+        """The field that goes with ``cookie`` for a form sent to ``path``."""
+        return self._serializer.dumps(cookie, salt=_salt(path))
 
     def set_cookie(self, request: Request, response: Response) -> None:
         response.set_cookie(
@@ -89,7 +105,9 @@ class Csrf:
         if not isinstance(field, str) or not _COOKIE_SHAPE.match(cookie):
             raise CsrfRejected()
         try:
-            signed: object = self._serializer.loads(field, max_age=self._max_age)
+            signed: object = self._serializer.loads(
+                field, max_age=self._max_age, salt=_salt(request.url.path)
+            )
         except BadSignature:  # includes SignatureExpired
             raise CsrfRejected() from None
         if not isinstance(signed, str) or not hmac.compare_digest(signed, cookie):

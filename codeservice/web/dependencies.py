@@ -8,7 +8,17 @@ from starlette.requests import Request
 
 from codeservice.bootstrap import Container
 from codeservice.web.csrf import Csrf
+from codeservice.web.limits import check_form_fields
 from codeservice.web.templating import Pages
+
+# What the pages call their fields, for messages that name one.
+FIELD_LABELS = {
+    "details": "Description",
+    "subcontractor": "Subcontractor organisation",
+    "reason": "Reason",
+    "note": "Assessment note",
+    "provider": "Provider",
+}
 
 
 def container_of(request: Request) -> Container:
@@ -24,5 +34,11 @@ def client_ip(request: Request) -> str:
 
 
 async def require_csrf(request: Request) -> None:
-    """Use as ``dependencies=[Depends(require_csrf)]`` on every form-handling POST."""
+    """Use as ``dependencies=[Depends(require_csrf)]`` on every form-handling POST.
+
+    It also refuses a form with an over-long field (413), before anything reads it.
+    """
+    form = await request.form()
+    limit = container_of(request).settings.max_form_field_chars
+    check_form_fields(form, limit, FIELD_LABELS)
     await cast(Csrf, request.app.state.csrf).verify(request)

@@ -12,7 +12,13 @@ from starlette.responses import Response
 
 from codeservice.errors import CodeserviceError, Conflict, InputError, NotFound
 from codeservice.web.access_log import error_log, redact_path
-from codeservice.web.dependencies import pages_of
+from codeservice.web.api_errors import (
+    api_error,
+    api_status_error,
+    invalid_request_message,
+    is_api_path,
+)
+from codeservice.web.dependencies import FIELD_LABELS, pages_of
 
 
 @dataclass(frozen=True)
@@ -22,13 +28,19 @@ class ErrorPage:
 
 
 ERROR_PAGES = {
-    400: ErrorPage("Your session expired", "Go back and try again."),
+    400: ErrorPage("There is a problem", "What was sent could not be read. Go back and try again."),
     403: ErrorPage("You cannot do that", "You do not have permission to do this."),
     404: ErrorPage("Page not found", "If you typed the web address, check it is correct."),
     405: ErrorPage("Page not found", "This page cannot be used in that way."),
     409: ErrorPage("This has already changed", "Go back, reload the page and try again."),
     410: ErrorPage("This page is no longer available", "The page you were looking for has gone."),
+    413: ErrorPage(
+        "The information you sent was too long",
+        "Nothing was saved. Go back, shorten what you typed and try again.",
+    ),
+    415: ErrorPage("There is a problem", "What was sent could not be read. Go back and try again."),
     422: ErrorPage("There is a problem", "Some of the information sent was not valid."),
+    429: ErrorPage("You have done this too many times", "Wait a while and try again."),
     500: ErrorPage(
         "Sorry, there is a problem with the service",
         "Try again later. Nothing you sent has been lost or half-saved.",
@@ -36,12 +48,21 @@ ERROR_PAGES = {
 }
 
 
-def error_page(request: Request, status_code: int, message: str | None = None) -> Response:
+def error_page(
+    request: Request, status_code: int, message: str | None = None, *, title: str | None = None
+) -> Response:
+    """The page for ``status_code``; under ``/api/`` the JSON error instead."""
+    if is_api_path(request.url.path):
+        return api_status_error(status_code, message)
     page = ERROR_PAGES.get(status_code, ERROR_PAGES[500 if status_code >= 500 else 400])
     return pages_of(request).render(
         request,
         "errors/error.html",
-        {"title": page.title, "message": message or page.message, "status_code": status_code},
+        {
+            "title": title or page.title,
+            "message": message or page.message,
+            "status_code": status_code,
+        },
         status_code=status_code,
     )
 
@@ -72,7 +93,20 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:
-    return error_page(request, 422)
+    assert isinstance(exc, RequestValidationError)
+    if is_api_path(request.url.path):
+        return api_status_error(422, invalid_request_message(exc))
+    return error_page(request, 422, _fields_named(exc))
+
+
+def _fields_named(exc: RequestValidationError) -> str:
+    """'Reason: String should have at most 5000 characters. Go back…', never a value sent."""
+    problems = []
+    for error in exc.errors():
+        name = str(error.get("loc", ("", "a field"))[-1])
+        label = FIELD_LABELS.get(name, name.replace("-", " ").replace("_", " ").capitalize())
+        problems.append(f"{label[:40]}: {error.get('msg', 'not valid')}.")
+    return " ".join(dict.fromkeys(problems)) + " Nothing was saved. Go back and try again."
 
 
 async def _service_error(request: Request, exc: Exception) -> Response:
@@ -83,7 +117,10 @@ async def _service_error(request: Request, exc: Exception) -> Response:
         path = redact_path(request.url.path)
         error_log.error("%s on %s %s: %s", type(exc).__name__, request.method, path, exc)
         return error_page(request, status)
-    return error_page(request, status, str(exc))
+    code = getattr(exc, "code", None)
+    if is_api_path(request.url.path) and isinstance(code, str):
+        return api_error(code, str(exc), status)
+    return error_page(request, status, str(exc), title=getattr(exc, "title", None))
 
 
 def install_error_pages(app: FastAPI) -> None:

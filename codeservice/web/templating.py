@@ -81,8 +81,9 @@ def make_environment() -> Environment:
 class Pages:
     """Renders a template into an HTML response, with a CSRF field when the page asks.
 
-    A template calls ``csrf_input()`` inside a form; only then is the ``csrf`` cookie
-    set, so pages without forms set no cookie at all.
+    A template calls ``csrf_input(action)`` inside a form sent to ``action``, or
+    ``csrf_input()`` in one sent back to the page's own path; only then is the ``csrf``
+    cookie set, so pages without forms set no cookie at all.
     """
 
     def __init__(self, environment: Environment, csrf: Csrf) -> None:
@@ -99,10 +100,10 @@ class Pages:
     ) -> HTMLResponse:
         wants_cookie = False
 
-        def csrf_input() -> Markup:
+        def csrf_input(action: str | None = None) -> Markup:
             nonlocal wants_cookie
             wants_cookie = True
-            value = self.csrf.field_value(request)
+            value = self.csrf.field_value(request, action)
             return Markup('<input type="hidden" name="{}" value="{}">').format(CSRF_FIELD, value)
 
         html = self.environment.get_template(name).render(

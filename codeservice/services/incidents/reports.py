@@ -15,10 +15,12 @@ from datetime import datetime
 from codeservice.bootstrap import Container
 from codeservice.domain.audit import AuditTag
 from codeservice.domain.incidents import (
+    REPORT_WINDOW,
     IncidentDetails,
     ReasonCategory,
     TriageState,
     check_report,
+    check_report_rate,
     parse_reference,
     report_reference,
 )
@@ -82,8 +84,9 @@ def load_report_link(container: Container, token: str, now: datetime) -> ReportL
 def submit_report(
     container: Container, token: str, form: ReportForm, *, ip: str, now: datetime
 ) -> IncidentView:
-    """A SPoC's report from their link. Raises ``LinkProblem`` (audited) or
-    ``InvalidReport`` (nothing recorded: the form is shown again as typed)."""
+    """A SPoC's report from their link. Raises ``LinkProblem`` (audited),
+    ``TooManyReports`` (the link's reports for the hour are used up) or ``InvalidReport``
+    (nothing recorded: the form is shown again as typed)."""
     with container.uow() as uow:
         try:
             link = _usable_link(uow, token, now)
@@ -99,15 +102,21 @@ def submit_report(
             )
             uow.commit()
             raise
-        details = _checked(form, container, now)
         spoc = link.spoc
+        reported_by = f"spoc:{spoc.id}"
+        check_report_rate(
+            uow.incidents.received_from_since(reported_by, now - REPORT_WINDOW),
+            limit=container.settings.incident_reports_per_hour,
+            now=now,
+        )
+        details = _checked(form, container, now)
         report = _receive(
             uow,
             container,
             provider=spoc.provider,
             details=details,
             source=FROM_SPOC_LINK,
-            reported_by=f"spoc:{spoc.id}",
+            reported_by=reported_by,
             audit_source=ip,
             now=now,
         )

@@ -62,6 +62,13 @@ class IncidentRepository:
             query = query.where(IncidentReport.state.in_(list(states)))
         return list(self.session.scalars(query))
 
+    def received_from_since(self, reported_by: str, since: datetime) -> list[datetime]:
+        """When each report sent by ``reported_by`` after ``since`` was received."""
+        query = select(IncidentReport.received_at).where(
+            IncidentReport.reported_by == reported_by, IncidentReport.received_at > since
+        )
+        return list(self.session.scalars(query))
+
     def live_report_link(
         self, spoc_id: int, purpose: str, *, valid_after: datetime
     ) -> LinkToken | None:

@@ -18,13 +18,15 @@ from fastapi.routing import APIRoute
 from fastapi.security import HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from codeservice.bootstrap import Container
 from codeservice.domain.accounts import Principal, Role
 from codeservice.errors import CodeserviceError
 from codeservice.services.helpline import answer_challenge, start_challenge
 from codeservice.web.access_log import error_log
+from codeservice.web.api_errors import MESSAGE_BY_STATUS, invalid_request_message
+from codeservice.web.api_errors import api_error as shared_api_error
 from codeservice.web.auth import ApiForbidden, ApiUnauthenticated, require_api_role
 from codeservice.web.dependencies import client_ip, container_of
 from codeservice.web.errors import status_for
@@ -35,6 +37,8 @@ NO_STORE = {"Cache-Control": "no-store"}
 # The service's error codes and the status each is sent with.
 STATUS_BY_CODE: dict[str, int] = {
     "invalid_request": 400,
+    "too_large": 413,
+    "unsupported_media_type": 415,
     "unauthenticated": 401,
     "forbidden": 403,
     "challenge_not_found": 404,
@@ -101,7 +105,8 @@ class ApiError(BaseModel):
 
 def _documented(*codes: str) -> dict[int | str, dict[str, Any]]:
     by_status: dict[int, list[str]] = {}
-    for code in ("invalid_request", "unauthenticated", "forbidden", *codes):
+    common = ("invalid_request", "unauthenticated", "forbidden", "too_large")
+    for code in (*common, "unsupported_media_type", *codes):
         by_status.setdefault(STATUS_BY_CODE[code], []).append(code)
     return {
         status: {"model": ApiError, "description": "Error code: " + " or ".join(names)}
@@ -115,24 +120,12 @@ def _documented(*codes: str) -> dict[int | str, dict[str, Any]]:
 def api_error(
     code: str, message: str, status: int | None = None, headers: dict[str, str] | None = None
 ) -> Response:
-    body = ApiError(error=ErrorDetail(code=code, message=message))
-    return JSONResponse(
-        body.model_dump(),
-        status_code=status or STATUS_BY_CODE.get(code, 400),
-        headers={**NO_STORE, **(headers or {})},
-    )
+    return shared_api_error(code, message, status or STATUS_BY_CODE.get(code, 400), headers)
 
 
-def _invalid_request(exc: RequestValidationError) -> str:
-    """What is wrong with the body, naming fields and rules but never a value sent."""
-    problems = []
-    for error in exc.errors():
-        if error.get("type") == "extra_forbidden":
-            problems.append("unknown fields are not allowed")
-            continue
-        where = ".".join(str(part) for part in error.get("loc", ()) if part != "body")
-        problems.append(f"{where}: {error.get('msg', 'invalid')}" if where else "invalid body")
-    return "the request body is not valid: " + "; ".join(dict.fromkeys(problems))
+def _sends_json(request: Request) -> bool:
+    kind = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    return kind == "application/json" or (kind.startswith("application/") and "+json" in kind)
 
 
 class HelplineApiRoute(APIRoute):
@@ -145,7 +138,10 @@ class HelplineApiRoute(APIRoute):
             try:
                 return await handle(request)
             except RequestValidationError as exc:
-                return api_error("invalid_request", _invalid_request(exc))
+                # Checked here, not first, so that a caller without a token hears 401.
+                if not _sends_json(request):
+                    return api_error("unsupported_media_type", MESSAGE_BY_STATUS[415])
+                return api_error("invalid_request", invalid_request_message(exc))
             except ApiUnauthenticated as exc:
                 return api_error(
                     "unauthenticated",

@@ -8,6 +8,7 @@ problems is shown again with every field as typed and a message per field.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form
@@ -15,8 +16,14 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from codeservice.bootstrap import Container
-from codeservice.domain.incidents import MAX_DETAILS, InvalidReport, ReasonCategory
+from codeservice.domain.incidents import (
+    MAX_DETAILS,
+    InvalidReport,
+    ReasonCategory,
+    TooManyReports,
+)
 from codeservice.domain.personal_details import PERSONAL_DETAILS_WARNING
+from codeservice.domain.wording import moment_text
 from codeservice.services.distribution.acknowledgement import LinkProblem
 from codeservice.services.incidents.reports import (
     ReportForm,
@@ -72,6 +79,8 @@ def send(
         report = submit_report(container, token, form, ip=client_ip(request), now=now)
     except LinkProblem as problem:
         return _link_problem(request, container, problem)
+    except TooManyReports as refused:
+        return _too_many(request, container, refused, now)
     except InvalidReport as invalid:
         link = load_report_link(container, token, now)
         return _form(request, container, link, form, invalid.errors, status_code=422)
@@ -115,6 +124,24 @@ def _form(
     return pages_of(request).render(
         request, "incidents/report_form.html", context, status_code=status_code
     )
+
+
+def _too_many(
+    request: Request, container: Container, refused: TooManyReports, now: datetime
+) -> Response:
+    settings = container.settings
+    context = {
+        "limit": refused.limit,
+        "retry_at": moment_text(refused.retry_at, settings.tz),
+        "helpline_phone": settings.helpline_phone,
+        "security_mailbox": settings.security_mailbox,
+    }
+    response = pages_of(request).render(
+        request, "incidents/too_many.html", context, status_code=429
+    )
+    wait = max(int((refused.retry_at - now).total_seconds()) + 1, 1)
+    response.headers["Retry-After"] = str(wait)
+    return response
 
 
 def _link_problem(request: Request, container: Container, problem: LinkProblem) -> Response:

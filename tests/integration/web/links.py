@@ -16,6 +16,7 @@ from codeservice.domain.codes import Alphabet
 from codeservice.domain.tokens import issue_token
 from codeservice.services.distribution.codes import issue_access_code
 from codeservice.storage.models import AccessCode, AuditRecord, Delivery, LinkToken, Provider, Spoc
+from codeservice.web.csrf import Csrf
 from mailer.schema import outbox
 
 # Cycle 2027-04: issued Wed 31 Mar 2027 09:00 BST, active Mon 5 Apr 00:00 BST to Mon 3 May.
@@ -155,6 +156,24 @@ def csrf_field(html: str) -> str:
     match = re.search(r'name="csrf_token" value="([^"]+)"', html)
     assert match, "the page has no CSRF field"
     return match.group(1)
+
+
+def csrf_field_of_form(html: str, action: str) -> str:
+    """The CSRF field of the page's form sent to ``action`` (each form has its own).
+
+    A page whose one form has no ``action`` (it is sent back to the page) gives its own.
+    """
+    start = html.find(f'action="{action}"')
+    return csrf_field(html[start:] if start >= 0 else html)
+
+
+def csrf_for(client: TestClient, path: str) -> str:
+    """A valid field for a form sent to ``path``, as that form's page would give this client.
+
+    The client needs its ``csrf`` cookie already (from any page with a form).
+    """
+    csrf: Csrf = client.app.state.csrf  # type: ignore[attr-defined]
+    return csrf.token_for(client.cookies["csrf"], path)
 
 
 def open_and_confirm(client: TestClient, path: str, **headers: str) -> Any:

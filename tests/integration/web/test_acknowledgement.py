@@ -13,6 +13,7 @@ from tests.integration.web.links import (
     NOW,
     change,
     csrf_field,
+    csrf_for,
     make_ack_link,
     open_and_confirm,
     outbox_rows,
@@ -214,8 +215,9 @@ def test_a_cross_site_post_is_refused(web_container: Container, client: TestClie
 
 
 def _post_with_csrf(client: TestClient, path: str, csrf_page: str) -> object:
-    """POST to ``path`` with a valid CSRF field taken from another page's form."""
-    return client.post(path, data={"csrf_token": csrf_field(client.get(csrf_page).text)})
+    """POST to ``path`` with a valid CSRF field for it (the cookie from another page)."""
+    client.get(csrf_page)
+    return client.post(path, data={"csrf_token": csrf_for(client, path)})
 
 
 def test_unknown_and_malformed_links_are_not_valid(

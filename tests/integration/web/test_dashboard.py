@@ -15,7 +15,7 @@ from codeservice.documents.code_list import read_code_list
 from codeservice.domain.accounts import Role
 from codeservice.services.distribution.dashboard import cycle_board
 from codeservice.web.rotation_runs import RotationRuns
-from tests.integration.web.links import NOW, csrf_field, outbox_rows
+from tests.integration.web.links import NOW, csrf_field, csrf_for, outbox_rows
 from tests.integration.web.staff import audit_actions, make_staff, sign_in, signed_in_client
 from tests.support.clock import Clock
 from tests.support.dashboard import (
@@ -145,10 +145,9 @@ def test_the_unlock_code_is_offered_again_only_after_acknowledgement(
     refused = bmt.get(f"{CYCLE}/deliveries/{waiting}/resend-unlock")
     assert "has not acknowledged receipt yet" in _text(refused.text)
     assert 'name="seen"' not in refused.text
-    post = bmt.post(
-        f"{CYCLE}/deliveries/{waiting}/resend-unlock",
-        data={"csrf_token": csrf_field(bmt.get("/bmt/export").text), "seen": ""},
-    )
+    bmt.get("/bmt/export")  # a page with a form: the cookie
+    refused_path = f"{CYCLE}/deliveries/{waiting}/resend-unlock"
+    post = bmt.post(refused_path, data={"csrf_token": csrf_for(bmt, refused_path), "seen": ""})
     assert post.status_code == 409
 
     path = f"{CYCLE}/deliveries/{acknowledged}/resend-unlock"
@@ -245,11 +244,12 @@ def test_an_export_download_is_only_for_the_person_who_exported(
 
     with TestClient(app, base_url="http://127.0.0.1:8000") as other:
         sign_in(other, "bob")
-        token = csrf_field(other.get("/bmt/export").text)
+        other.get("/bmt/export")
+        token = csrf_for(other, "/bmt/export/download")
         taken = other.post("/bmt/export/download", data={"csrf_token": token, "ticket": ticket})
 
     assert taken.status_code == 410
-    token = csrf_field(client.get("/bmt/export").text)
+    token = csrf_for(client, "/bmt/export/download")
     mine = client.post("/bmt/export/download", data={"csrf_token": token, "ticket": ticket})
     assert mine.status_code == 200
 

@@ -17,7 +17,7 @@ from tests.integration.web.helpline_world import (
     chars,
     wrong,
 )
-from tests.integration.web.links import csrf_field
+from tests.integration.web.links import csrf_field, csrf_for
 from tests.integration.web.staff import make_staff, sign_in
 from tests.support.clock import Clock
 
@@ -262,7 +262,8 @@ def test_three_fails_lock_the_provider_for_the_day(agent: TestClient, world: Hel
         assert "Security check failed" in result
 
     search = agent.get("/helpline", params={"q": "PRV001"})
-    token = csrf_field(agent.get("/staff").text)  # the search offers no form now
+    agent.get("/staff")  # the search offers no form now: a token as if it did
+    token = csrf_for(agent, "/helpline/challenges")
     locked = agent.post("/helpline/challenges", data={"csrf_token": token, "provider": "PRV001"})
 
     assert (
@@ -306,7 +307,8 @@ def test_no_code_in_force_tells_the_agent_to_end_the_call(
 def test_an_ineligible_provider_cannot_be_started_by_hand(
     agent: TestClient, world: HelplineWorld
 ) -> None:
-    token = csrf_field(agent.get("/staff").text)  # the search offers no Start button
+    agent.get("/staff")  # the search offers no Start button: a token as if it did
+    token = csrf_for(agent, "/helpline/challenges")
     refused = agent.post("/helpline/challenges", data={"csrf_token": token, "provider": "PRV003"})
 
     assert refused.status_code == 422

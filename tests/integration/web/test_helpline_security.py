@@ -20,7 +20,7 @@ from tests.integration.web.helpline_world import (
     chars,
     wrong,
 )
-from tests.integration.web.links import csrf_field
+from tests.integration.web.links import csrf_field, csrf_for
 from tests.integration.web.staff import make_staff, sign_in
 
 PAGE = "/security/helpline"
@@ -79,7 +79,8 @@ def test_unlocking_what_is_not_locked_says_so(security: TestClient, world: Helpl
     assert "Verification for Northfield Employment Ltd (PRV001) is not locked today." in (
         confirm.text
     )
-    token = csrf_field(security.get("/staff").text)
+    security.get("/staff")
+    token = csrf_for(security, UNLOCK)
     assert security.post(UNLOCK, data={"csrf_token": token}).status_code == 409
     assert security.get(PAGE + "/locks/NOPE999/unlock").status_code == 404
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import logging
 import re
+from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -16,6 +17,7 @@ from codeservice.services.incidents.links import report_link_token
 from codeservice.storage.models import IncidentReport, Spoc
 from tests.integration.web.links import (
     NOW,
+    Clock,
     change,
     csrf_field,
     make_ack_link,
@@ -101,6 +103,9 @@ def test_sending_the_form_records_the_report_and_shows_its_reference(
     page = client.get(location)
     assert page.status_code == 200
     assert "Report sent" in page.text and "INC-2027-0001" in page.text
+    # The panel's markup is rendered, not shown as text.
+    assert "Your reference is<br><strong>INC-2027-0001</strong>" in page.text
+    assert "&lt;" not in page.text
 
     [report] = reports(web_container)
     assert (report.reference, report.state, report.reported_by, report.subcontractor) == (
@@ -196,3 +201,25 @@ def test_the_confirmation_is_only_for_the_spoc_who_sent_the_report(
     other, _ = report_path(web_container, spoc_name="Bob Roe", spoc_email="bob.roe@example.org")
     assert client.get(f"{other}/sent/INC-2027-0001").status_code == 404
     assert client.get(f"{path}/sent/INC-2027-0001").status_code == 200
+
+
+def test_a_link_sends_at_most_its_reports_for_the_hour(
+    web_container: Container, client: TestClient, clock: Clock
+) -> None:
+    path, _ = report_path(web_container)
+    for _ in range(5):
+        assert send(client, path).status_code == 303
+    before = snapshot(web_container)
+
+    refused = send(client, path)
+
+    assert refused.status_code == 429
+    text = html.unescape(refused.text)
+    assert "You cannot send another report yet" in text
+    assert "after Thursday 1 April 2027 at 11:30" in text  # 10:30 BST, an hour on
+    assert "0345 6044015" in text
+    assert int(refused.headers["retry-after"]) == 3601
+    assert snapshot(web_container) == before and len(reports(web_container)) == 5
+
+    clock.now = NOW + timedelta(hours=1, seconds=1)
+    assert send(client, path).status_code == 303

@@ -13,7 +13,12 @@ from codeservice.bootstrap import Container
 from codeservice.domain.accounts import Role
 from codeservice.services.incidents.reports import record_report
 from codeservice.storage.models import AccessCode
-from tests.integration.web.links import csrf_field, make_ack_link, outbox_rows
+from tests.integration.web.links import (
+    csrf_field_of_form,
+    csrf_for,
+    make_ack_link,
+    outbox_rows,
+)
 from tests.integration.web.staff import audit_actions, signed_in_client
 from tests.support.clock import Clock
 
@@ -37,7 +42,9 @@ def post_form(client: TestClient, page_path: str, action: str, **fields: str) ->
     page = client.get(page_path)
     assert page.status_code == 200
     response: Response = client.post(
-        action, data={**fields, "csrf_token": csrf_field(page.text)}, follow_redirects=False
+        action,
+        data={**fields, "csrf_token": csrf_field_of_form(page.text, action)},
+        follow_redirects=False,
     )
     return response
 
@@ -125,13 +132,13 @@ def test_a_final_decision_cannot_be_changed_from_the_page(
     path = f"{TRIAGE}/{reference}"
     decided = post_form(client, path, f"{path}/decide", decision="no-change", reason="Fine")
     assert decided.status_code == 303
-    page = client.get("/staff")  # the decided report has no form left: any page's token
+    client.get("/staff")  # the decided report has no form left: a token as if it had
     again = client.post(
         f"{path}/decide",
         data={
             "decision": "reissue",
             "reason": "Changed my mind",
-            "csrf_token": csrf_field(page.text),
+            "csrf_token": csrf_for(client, f"{path}/decide"),
         },
     )
     assert again.status_code == 422

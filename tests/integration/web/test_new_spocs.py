@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from codeservice.bootstrap import Container
 from codeservice.domain.accounts import Role
 from codeservice.services.register.providers import import_register
-from tests.integration.web.links import NOW, csrf_field, outbox_rows, snapshot
+from tests.integration.web.links import NOW, csrf_field, csrf_for, outbox_rows, snapshot
 from tests.integration.web.staff import audit_actions, signed_in_client
 from tests.support.clock import Clock
 from tests.support.dashboard import (
@@ -161,7 +161,8 @@ def test_a_helpline_agent_cannot_send(
     client: TestClient, web_container: Container, april: Container
 ) -> None:
     agent = signed_in_client(client, web_container, Role.AGENT)
-    token = csrf_field(agent.get("/staff").text)
+    agent.get("/staff")
+    token = csrf_for(agent, NEW_SPOCS)
 
     assert agent.get(NEW_SPOCS).status_code == 403
     assert agent.post(NEW_SPOCS, data={"csrf_token": token}).status_code == 403

@@ -19,7 +19,7 @@ from starlette.routing import BaseRoute, Mount
 
 from codeservice.bootstrap import Container
 from codeservice.domain.accounts import Role
-from tests.integration.web.links import csrf_field
+from tests.integration.web.links import csrf_field, csrf_for
 from tests.integration.web.staff import make_staff, sign_in
 
 ANONYMOUS = "anonymous"
@@ -192,7 +192,8 @@ def _csrf_token(client: TestClient, who: str) -> str:
 
 
 def _ask(client: TestClient, method: str, path: str, token: str) -> tuple[int, str, str]:
-    data = {"csrf_token": token} if method == "POST" else None
+    # The token is bound to the path its form is sent to: one as that form would give.
+    data = {"csrf_token": csrf_for(client, path)} if method == "POST" else None
     response = client.request(method, path, data=data, follow_redirects=False)
     return response.status_code, response.headers.get("location", ""), response.text
 

@@ -16,7 +16,7 @@ from tests.integration.web.helpline_world import (
     HelplineWorld,
     audit_details,
 )
-from tests.integration.web.links import csrf_field, outbox_rows
+from tests.integration.web.links import csrf_field, csrf_for, outbox_rows
 from tests.integration.web.staff import make_staff, sign_in
 
 PAGE = "/security/helpline"
@@ -120,9 +120,25 @@ def test_other_roles_cannot_reissue(
 ) -> None:
     make_staff(web_container, "bmt.user", Role.BMT)
     assert sign_in(client, "bmt.user").status_code == 303
-    token = csrf_field(client.get("/staff").text)
+    client.get("/staff")
+    token = csrf_for(client, REISSUE)
 
     assert client.get(REISSUE).status_code == 403
     refused = client.post(REISSUE, data={"csrf_token": token, "reason": REASON})
     assert refused.status_code == 403
+    assert outbox_rows(world.container) == []
+
+
+def test_a_reason_over_its_limit_is_refused_naming_the_field(
+    security: TestClient, world: HelplineWorld
+) -> None:
+    before = _document_ref(world)
+    page = security.get(REISSUE).text
+
+    refused = security.post(REISSUE, data=_form(page, "x" * 5001), follow_redirects=False)
+
+    assert refused.status_code == 422
+    assert "Reason: String should have at most 5000 characters." in refused.text
+    assert "x" * 50 not in refused.text
+    assert _document_ref(world) == before
     assert outbox_rows(world.container) == []
