@@ -17,13 +17,13 @@ from codeservice.services.incidents.links import report_link_token
 from codeservice.storage.models import IncidentReport, Spoc
 from tests.integration.web.links import (
     NOW,
-    Clock,
     change,
     csrf_field,
     make_ack_link,
     outbox_rows,
     snapshot,
 )
+from tests.support.clock import Clock
 
 VALID = {
     "subcontractor": "",
