@@ -4,14 +4,17 @@ A password is checked outside any transaction — Argon2 is slow on purpose, and
 would hold its write lock meanwhile — and the outcome is then applied to the freshly
 read (and, on PostgreSQL, row-locked) account, so concurrent failures all count.
 Every outcome is audited with the username tried and the address, never the password.
+Failures are counted per account, per typed name with no account (the same way, so no
+answer tells the two apart) and per client address (``services.sign_in_throttle``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -30,7 +33,19 @@ from codeservice.domain.accounts import (
 from codeservice.domain.audit import AuditTag
 from codeservice.errors import CodeserviceError
 from codeservice.services.accounts import audit_staff, hasher
-from codeservice.storage.models import StaffUser
+from codeservice.services.sign_in_throttle import (
+    ADDRESS,
+    NAME,
+    AddressThrottled,
+    address_policy,
+    address_refused_until,
+    count_address_failure,
+    forget_expired,
+    name_state,
+    note_name_failure,
+    throttle_key,
+)
+from codeservice.storage.models import SignInThrottle, StaffUser
 from codeservice.storage.uow import UnitOfWork
 
 _MAX_NAME_TRIED = 64  # what the audit keeps of a username typed at the sign-in page
@@ -78,135 +93,161 @@ class SignedIn:
 
 
 def sign_in(container: Container, username: str, password: str, *, ip: str) -> SignedIn:
-    """Check a username and password; raise ``SignInRefused`` or ``AccountLocked``.
+    """Check a username and password; raise ``SignInRefused``, ``AccountLocked`` or
+    ``AddressThrottled``. The caller waits the refusal's ``delay`` before answering.
 
-    The caller waits the refusal's ``delay`` before answering.
+    A name with no account, and a disabled account, are counted and locked exactly
+    like a wrong password on a real one: every answer and delay is the same.
     """
-    policy = lockout_policy(container.settings)
     typed = username.strip().lower()
     lookup = typed if 0 < len(typed) <= _MAX_NAME_TRIED else None  # no name is longer
-    tried = typed[:_MAX_NAME_TRIED]
+    address_key = throttle_key(container, ADDRESS, ip)
     with container.uow() as uow:
+        now = container.now()
+        forget_expired(uow, now)
+        attempt = _Attempt(uow, container, typed[:_MAX_NAME_TRIED], ip, now, address_key)
+        attempt.refuse_if_throttled()
         found = uow.accounts.user_named(lookup) if lookup else None
         seen_hash = found.password_hash if found is not None else None
+        uow.commit()
     correct = _verify(seen_hash, password)  # against a dummy hash when there is no account
 
-    now = container.now()
     with container.uow() as uow:
-        user = uow.accounts.user_named(lookup, for_update=True) if lookup else None
-        if user is None or user.password_hash != seen_hash:
-            reason = "unknown_user" if user is None else "password_changed"
-            _refuse(uow, container, tried, ip, now, reason, failure_delay(1, policy))
-        state = SignInState(user.failed_attempts, user.locked_until)
-        if state.is_locked(now):
-            _still_locked(uow, container, user, ip, now)
-        if not user.active:
-            _refuse(uow, container, tried, ip, now, "disabled", failure_delay(1, policy))
-        if not correct:
-            _wrong_password(uow, container, user, state, policy, ip, now)
-        if hasher.check_needs_rehash(user.password_hash):
-            user.password_hash = hasher.hash(password)
-        fresh = after_success()
-        user.failed_attempts, user.locked_until = fresh.failed_attempts, fresh.locked_until
-        user.last_sign_in_at = now
-        principal = _principal(user)
-        audit_staff(
-            uow,
-            container,
-            AuditTag.STAFF_SESSION_SIGN_IN,
-            actor=principal.actor,
-            source=ip,
-            now=now,
-            username=user.name,
-            role=user.role,
+        attempt = _Attempt(
+            uow, container, typed[:_MAX_NAME_TRIED], ip, container.now(), address_key
         )
-        signed_in = SignedIn(user.id, user.session_epoch, principal)
-        uow.commit()
+        attempt.refuse_if_throttled()
+        user = uow.accounts.user_named(lookup, for_update=True) if lookup else None
+        if user is None:
+            attempt.fail_name(uow.throttles.hold(NAME, throttle_key(container, NAME, typed)))
+        if user.password_hash != seen_hash:
+            attempt.fail_account(user, "password_changed")
+        if SignInState(user.failed_attempts, user.locked_until).is_locked(attempt.now):
+            attempt.fail_account(user, "locked")
+        if not user.active:
+            attempt.fail_account(user, "disabled")
+        if not correct:
+            attempt.fail_account(user, "wrong_password")
+        signed_in = _succeed(uow, container, user, password, ip, attempt.now)
     return signed_in
 
 
-def _refuse(
-    uow: UnitOfWork,
-    container: Container,
-    tried: str,
-    ip: str,
-    now: datetime,
-    reason: str,
-    delay: timedelta,
-) -> NoReturn:
+def _succeed(
+    uow: UnitOfWork, container: Container, user: StaffUser, password: str, ip: str, now: datetime
+) -> SignedIn:
+    """A success clears the account's count, not its address': the failures on other
+    names from the same address still count."""
+    if hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hasher.hash(password)
+    fresh = after_success()
+    user.failed_attempts, user.locked_until = fresh.failed_attempts, fresh.locked_until
+    user.last_sign_in_at = now
+    principal = _principal(user)
     audit_staff(
         uow,
         container,
-        AuditTag.STAFF_SESSION_SIGN_IN_FAIL,
-        actor="anonymous",
-        source=ip,
-        now=now,
-        username=tried,
-        reason=reason,
-    )
-    uow.commit()
-    raise SignInRefused(delay)
-
-
-def _still_locked(
-    uow: UnitOfWork, container: Container, user: StaffUser, ip: str, now: datetime
-) -> NoReturn:
-    """The password is not looked at while the account is locked, right or wrong."""
-    assert user.locked_until is not None
-    audit_staff(
-        uow,
-        container,
-        AuditTag.STAFF_SESSION_SIGN_IN_REFUSE,
-        actor="anonymous",
+        AuditTag.STAFF_SESSION_SIGN_IN,
+        actor=principal.actor,
         source=ip,
         now=now,
         username=user.name,
-        reason="locked",
-        locked_until=user.locked_until.isoformat(),
+        role=user.role,
     )
+    signed_in = SignedIn(user.id, user.session_epoch, principal)
     uow.commit()
-    raise AccountLocked(user.locked_until)
+    return signed_in
 
 
-def _wrong_password(
-    uow: UnitOfWork,
-    container: Container,
-    user: StaffUser,
-    state: SignInState,
-    policy: LockoutPolicy,
-    ip: str,
-    now: datetime,
-) -> NoReturn:
-    new = after_failure(state, policy, now)
-    user.failed_attempts, user.locked_until = new.failed_attempts, new.locked_until
-    delay = failure_delay(new.failed_attempts, policy)
-    audit_staff(
-        uow,
-        container,
-        AuditTag.STAFF_SESSION_SIGN_IN_FAIL,
-        actor="anonymous",
-        source=ip,
-        now=now,
-        username=user.name,
-        reason="wrong_password",
-        failed_attempts=new.failed_attempts,
-    )
-    if new.locked_until is not None:
-        audit_staff(
-            uow,
-            container,
-            AuditTag.STAFF_ACCOUNT_LOCK,
-            actor="system",
-            source=ip,
-            now=now,
-            username=user.name,
-            failed_attempts=new.failed_attempts,
-            locked_until=new.locked_until.isoformat(),
+class _Attempt:
+    """One sign-in attempt's failures, counted against the name and the address."""
+
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        container: Container,
+        tried: str,
+        ip: str,
+        now: datetime,
+        address_key: bytes,
+    ) -> None:
+        self.uow, self.container, self.tried, self.ip, self.now = uow, container, tried, ip, now
+        self.address_key = address_key
+        self.policy = lockout_policy(container.settings)
+        self.limits = address_policy(container.settings)
+
+    def refuse_if_throttled(self) -> None:
+        """Before any password is looked at."""
+        until = address_refused_until(self.uow, self.address_key, self.limits, self.now)
+        if until is None:
+            return
+        self._audit(
+            AuditTag.STAFF_SESSION_SIGN_IN_REFUSE,
+            username=self.tried,
+            reason="address_throttled",
+            throttled_until=until.isoformat(),
         )
-    uow.commit()
-    if new.locked_until is not None:
-        raise AccountLocked(new.locked_until, delay)
-    raise SignInRefused(delay)
+        self.uow.commit()
+        raise AddressThrottled(until)
+
+    def fail_name(self, row: SignInThrottle) -> NoReturn:
+        def keep(new: SignInState) -> None:
+            note_name_failure(row, new, self.now)
+
+        self._fail(name_state(row), keep, username=self.tried, reason="unknown_user")
+
+    def fail_account(self, user: StaffUser, reason: str) -> NoReturn:
+        def keep(new: SignInState) -> None:
+            user.failed_attempts, user.locked_until = new.failed_attempts, new.locked_until
+
+        state = SignInState(user.failed_attempts, user.locked_until)
+        self._fail(state, keep, username=user.name, reason=reason, account=True)
+
+    def _fail(
+        self,
+        state: SignInState,
+        keep: Callable[[SignInState], None],
+        *,
+        username: str,
+        reason: str,
+        account: bool = False,
+    ) -> NoReturn:
+        """Count the failure; the password is not looked at while the name is locked."""
+        count_address_failure(self.uow, self.address_key, self.limits, self.now)
+        if state.locked_until is not None and state.is_locked(self.now):
+            self._audit(
+                AuditTag.STAFF_SESSION_SIGN_IN_REFUSE,
+                username=username,
+                reason="locked",
+                locked_until=state.locked_until.isoformat(),
+            )
+            self.uow.commit()
+            raise AccountLocked(state.locked_until)
+        new = after_failure(state, self.policy, self.now)
+        keep(new)
+        delay = failure_delay(new.failed_attempts, self.policy)
+        self._audit(
+            AuditTag.STAFF_SESSION_SIGN_IN_FAIL,
+            username=username,
+            reason=reason,
+            failed_attempts=new.failed_attempts,
+        )
+        if new.locked_until is not None and account:
+            self._audit(
+                AuditTag.STAFF_ACCOUNT_LOCK,
+                actor="system",
+                username=username,
+                failed_attempts=new.failed_attempts,
+                locked_until=new.locked_until.isoformat(),
+            )
+        self.uow.commit()
+        if new.locked_until is not None:
+            raise AccountLocked(new.locked_until, delay)
+        raise SignInRefused(delay)
+
+    def _audit(self, action: AuditTag, *, actor: str = "anonymous", **details: Any) -> None:
+        audit_staff(
+            self.uow, self.container, action, actor=actor, source=self.ip, now=self.now, **details
+        )
 
 
 def sign_out(container: Container, user_id: int, session_epoch: int, *, ip: str) -> None:
