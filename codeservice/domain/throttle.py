@@ -44,3 +44,8 @@ def after_address_failure(
     if ends is None or ends <= now:
         return AddressWindow(started=now, failures=1)
     return AddressWindow(started=window.started, failures=window.failures + 1)
+
+
+ACCOUNT_LOCK_ATTEMPTS = 100
+"""Failures in a row, from any addresses, that lock a name for everybody: the most
+NIST SP 800-63B §5.2.2 allows. Fewer, from one address, lock it for that address."""

@@ -10,53 +10,32 @@ answer tells the two apart) and per client address (``services.sign_in_throttle`
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
-from typing import Any, NoReturn
 
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from codeservice.bootstrap import Container
 from codeservice.config import Settings
 from codeservice.domain.accounts import (
-    LockoutPolicy,
     Principal,
     Role,
     SessionPolicy,
     SignInState,
-    after_failure,
     after_success,
-    failure_delay,
 )
 from codeservice.domain.audit import AuditTag
-from codeservice.errors import CodeserviceError
 from codeservice.services.accounts import audit_staff, hasher
-from codeservice.services.sign_in_throttle import (
-    ADDRESS,
-    NAME,
-    AddressThrottled,
-    address_policy,
-    address_refused_until,
-    count_address_failure,
-    forget_expired,
-    name_state,
-    note_name_failure,
-    throttle_key,
-)
-from codeservice.storage.models import SignInThrottle, StaffUser
+from codeservice.services.sign_in_throttle import AccountLocked as AccountLocked
+from codeservice.services.sign_in_throttle import AddressThrottled as AddressThrottled
+from codeservice.services.sign_in_throttle import Attempt
+from codeservice.services.sign_in_throttle import SignInRefused as SignInRefused
+from codeservice.services.sign_in_throttle import lockout_policy as lockout_policy
+from codeservice.storage.models import StaffUser
 from codeservice.storage.uow import UnitOfWork
 
 _MAX_NAME_TRIED = 64  # what the audit keeps of a username typed at the sign-in page
-
-
-def lockout_policy(settings: Settings) -> LockoutPolicy:
-    return LockoutPolicy(
-        attempts=settings.sign_in_lock_attempts,
-        lock_for=timedelta(minutes=settings.sign_in_lock_minutes),
-        max_delay=timedelta(milliseconds=settings.sign_in_delay_max_ms),
-    )
 
 
 def session_policy(settings: Settings) -> SessionPolicy:
@@ -64,25 +43,6 @@ def session_policy(settings: Settings) -> SessionPolicy:
         idle=timedelta(minutes=settings.session_idle_minutes),
         longest=timedelta(hours=settings.session_max_hours),
     )
-
-
-class SignInRefused(CodeserviceError):
-    """The username or password is wrong; which of the two is never said."""
-
-    status_code = 400
-
-    def __init__(self, delay: timedelta) -> None:
-        super().__init__("Enter a correct username and password")
-        self.delay = delay
-
-
-class AccountLocked(CodeserviceError):
-    status_code = 429
-
-    def __init__(self, locked_until: datetime, delay: timedelta = timedelta(0)) -> None:
-        super().__init__("This account is locked after too many wrong passwords")
-        self.locked_until = locked_until
-        self.delay = delay
 
 
 @dataclass(frozen=True)
@@ -101,11 +61,10 @@ def sign_in(container: Container, username: str, password: str, *, ip: str) -> S
     """
     typed = username.strip().lower()
     lookup = typed if 0 < len(typed) <= _MAX_NAME_TRIED else None  # no name is longer
-    address_key = throttle_key(container, ADDRESS, ip)
+    tried = typed[:_MAX_NAME_TRIED]
     with container.uow() as uow:
-        now = container.now()
-        forget_expired(uow, now)
-        attempt = _Attempt(uow, container, typed[:_MAX_NAME_TRIED], ip, now, address_key)
+        attempt = Attempt(uow, container, typed, tried, ip)
+        attempt.forget_expired()
         attempt.refuse_if_throttled()
         found = uow.accounts.user_named(lookup) if lookup else None
         seen_hash = found.password_hash if found is not None else None
@@ -113,21 +72,20 @@ def sign_in(container: Container, username: str, password: str, *, ip: str) -> S
     correct = _verify(seen_hash, password)  # against a dummy hash when there is no account
 
     with container.uow() as uow:
-        attempt = _Attempt(
-            uow, container, typed[:_MAX_NAME_TRIED], ip, container.now(), address_key
-        )
+        attempt = Attempt(uow, container, typed, tried, ip)
         attempt.refuse_if_throttled()
         user = uow.accounts.user_named(lookup, for_update=True) if lookup else None
         if user is None:
-            attempt.fail_name(uow.throttles.hold(NAME, throttle_key(container, NAME, typed)))
+            attempt.fail_name()
         if user.password_hash != seen_hash:
             attempt.fail_account(user, "password_changed")
-        if SignInState(user.failed_attempts, user.locked_until).is_locked(attempt.now):
+        if attempt.locked_until(SignInState(user.failed_attempts, user.locked_until)):
             attempt.fail_account(user, "locked")
         if not user.active:
             attempt.fail_account(user, "disabled")
         if not correct:
             attempt.fail_account(user, "wrong_password")
+        attempt.succeeded()
         signed_in = _succeed(uow, container, user, password, ip, attempt.now)
     return signed_in
 
@@ -156,98 +114,6 @@ def _succeed(
     signed_in = SignedIn(user.id, user.session_epoch, principal)
     uow.commit()
     return signed_in
-
-
-class _Attempt:
-    """One sign-in attempt's failures, counted against the name and the address."""
-
-    def __init__(
-        self,
-        uow: UnitOfWork,
-        container: Container,
-        tried: str,
-        ip: str,
-        now: datetime,
-        address_key: bytes,
-    ) -> None:
-        self.uow, self.container, self.tried, self.ip, self.now = uow, container, tried, ip, now
-        self.address_key = address_key
-        self.policy = lockout_policy(container.settings)
-        self.limits = address_policy(container.settings)
-
-    def refuse_if_throttled(self) -> None:
-        """Before any password is looked at."""
-        until = address_refused_until(self.uow, self.address_key, self.limits, self.now)
-        if until is None:
-            return
-        self._audit(
-            AuditTag.STAFF_SESSION_SIGN_IN_REFUSE,
-            username=self.tried,
-            reason="address_throttled",
-            throttled_until=until.isoformat(),
-        )
-        self.uow.commit()
-        raise AddressThrottled(until)
-
-    def fail_name(self, row: SignInThrottle) -> NoReturn:
-        def keep(new: SignInState) -> None:
-            note_name_failure(row, new, self.now)
-
-        self._fail(name_state(row), keep, username=self.tried, reason="unknown_user")
-
-    def fail_account(self, user: StaffUser, reason: str) -> NoReturn:
-        def keep(new: SignInState) -> None:
-            user.failed_attempts, user.locked_until = new.failed_attempts, new.locked_until
-
-        state = SignInState(user.failed_attempts, user.locked_until)
-        self._fail(state, keep, username=user.name, reason=reason, account=True)
-
-    def _fail(
-        self,
-        state: SignInState,
-        keep: Callable[[SignInState], None],
-        *,
-        username: str,
-        reason: str,
-        account: bool = False,
-    ) -> NoReturn:
-        """Count the failure; the password is not looked at while the name is locked."""
-        count_address_failure(self.uow, self.address_key, self.limits, self.now)
-        if state.locked_until is not None and state.is_locked(self.now):
-            self._audit(
-                AuditTag.STAFF_SESSION_SIGN_IN_REFUSE,
-                username=username,
-                reason="locked",
-                locked_until=state.locked_until.isoformat(),
-            )
-            self.uow.commit()
-            raise AccountLocked(state.locked_until)
-        new = after_failure(state, self.policy, self.now)
-        keep(new)
-        delay = failure_delay(new.failed_attempts, self.policy)
-        self._audit(
-            AuditTag.STAFF_SESSION_SIGN_IN_FAIL,
-            username=username,
-            reason=reason,
-            failed_attempts=new.failed_attempts,
-        )
-        if new.locked_until is not None and account:
-            self._audit(
-                AuditTag.STAFF_ACCOUNT_LOCK,
-                actor="system",
-                username=username,
-                failed_attempts=new.failed_attempts,
-                locked_until=new.locked_until.isoformat(),
-            )
-        self.uow.commit()
-        if new.locked_until is not None:
-            raise AccountLocked(new.locked_until, delay)
-        raise SignInRefused(delay)
-
-    def _audit(self, action: AuditTag, *, actor: str = "anonymous", **details: Any) -> None:
-        audit_staff(
-            self.uow, self.container, action, actor=actor, source=self.ip, now=self.now, **details
-        )
 
 
 def sign_out(container: Container, user_id: int, session_epoch: int, *, ip: str) -> None:

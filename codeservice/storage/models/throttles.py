@@ -19,6 +19,9 @@ class SignInThrottle(Base):
     (``failures`` in a row, ``locked_until``). ``kind`` 'address': a client address'
     failures in the window from ``window_started``.
 
+    ``kind`` 'pair': one name from one address, counted like an account; ``name_hash``
+    (the name's key) lets an administrator's unlock forget them all.
+
     ``forget_at`` is when the row stops meaning anything (a lock or window ran out);
     rows past it are deleted. A name row that is not locked has none: like an
     account's count, it lasts until the lock it leads to runs out.
@@ -26,7 +29,7 @@ class SignInThrottle(Base):
 
     __tablename__ = "sign_in_throttles"
     __table_args__ = (
-        CheckConstraint("kind IN ('name', 'address')", name="kind"),
+        CheckConstraint("kind IN ('name', 'pair', 'address')", name="kind"),
         UniqueConstraint("kind", "key_hash"),
     )
 
@@ -38,3 +41,4 @@ class SignInThrottle(Base):
     last_failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     forget_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    name_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32), index=True)

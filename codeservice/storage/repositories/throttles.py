@@ -21,14 +21,14 @@ class ThrottleRepository:
         )
         return self.session.scalar(query)
 
-    def hold(self, kind: str, key_hash: bytes) -> SignInThrottle:
+    def hold(self, kind: str, key_hash: bytes, *, name_hash: bytes | None = None) -> SignInThrottle:
         """The row for this key, made if missing, locked until commit so concurrent
         failures all count (SQLite needs no row lock: BEGIN IMMEDIATE serialises)."""
         dialect = self.session.get_bind().dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         statement = (
             insert(SignInThrottle)
-            .values(kind=kind, key_hash=key_hash, failures=0)
+            .values(kind=kind, key_hash=key_hash, name_hash=name_hash, failures=0)
             .on_conflict_do_nothing(index_elements=["kind", "key_hash"])
         )
         self.session.execute(statement)
@@ -55,3 +55,16 @@ class ThrottleRepository:
                 .where(SignInThrottle.id.in_(ids))
                 .execution_options(synchronize_session=False)
             )
+
+    def release_name(self, name_hash: bytes, now: datetime) -> bool:
+        """Forget a name's counts from every address; True if one of them was locked."""
+        rows = list(
+            self.session.scalars(
+                select(SignInThrottle)
+                .where(SignInThrottle.name_hash == name_hash)
+                .with_for_update()
+            )
+        )
+        for row in rows:
+            self.session.delete(row)
+        return any(row.locked_until is not None and now < row.locked_until for row in rows)

@@ -26,7 +26,10 @@ def upgrade() -> None:
         sa.Column("last_failed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True),
         sa.Column("forget_at", sa.DateTime(timezone=True), nullable=True),
-        sa.CheckConstraint("kind IN ('name', 'address')", name=op.f("ck_sign_in_throttles_kind")),
+        sa.Column("name_hash", sa.LargeBinary(length=32), nullable=True),
+        sa.CheckConstraint(
+            "kind IN ('name', 'pair', 'address')", name=op.f("ck_sign_in_throttles_kind")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sign_in_throttles")),
         sa.UniqueConstraint("kind", "key_hash", name=op.f("uq_sign_in_throttles_kind_key_hash")),
     )
@@ -34,9 +37,13 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_sign_in_throttles_forget_at"), ["forget_at"], unique=False
         )
+        batch_op.create_index(
+            batch_op.f("ix_sign_in_throttles_name_hash"), ["name_hash"], unique=False
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("sign_in_throttles", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_sign_in_throttles_name_hash"))
         batch_op.drop_index(batch_op.f("ix_sign_in_throttles_forget_at"))
     op.drop_table("sign_in_throttles")
