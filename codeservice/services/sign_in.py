@@ -24,6 +24,7 @@ from codeservice.domain.accounts import (
     SessionPolicy,
     SignInState,
     after_success,
+    could_be_username,
 )
 from codeservice.domain.audit import AuditTag
 from codeservice.services.accounts import audit_staff, hasher
@@ -60,7 +61,7 @@ def sign_in(container: Container, username: str, password: str, *, ip: str) -> S
     like a wrong password on a real one: every answer and delay is the same.
     """
     typed = username.strip().lower()
-    lookup = typed if 0 < len(typed) <= _MAX_NAME_TRIED else None  # no name is longer
+    lookup = typed if could_be_username(typed) else None  # no account has another shape
     tried = typed[:_MAX_NAME_TRIED]
     with container.uow() as uow:
         attempt = Attempt(uow, container, typed, tried, ip)
