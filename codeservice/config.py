@@ -58,6 +58,8 @@ class Settings:
     sign_in_lock_attempts: int
     sign_in_lock_minutes: int
     sign_in_delay_max_ms: int
+    sign_in_address_attempts: int
+    sign_in_address_window_minutes: int
     reminder_time: time
     reminder_limit: int
     escalation_time: time
@@ -237,6 +239,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         sign_in_lock_attempts=_as_int("sign_in_lock_attempts", raw["sign_in_lock_attempts"], 1),
         sign_in_lock_minutes=_as_int("sign_in_lock_minutes", raw["sign_in_lock_minutes"], 1),
         sign_in_delay_max_ms=_as_int("sign_in_delay_max_ms", raw["sign_in_delay_max_ms"]),
+        sign_in_address_attempts=_as_int(
+            "sign_in_address_attempts", raw["sign_in_address_attempts"], minimum=1
+        ),
+        sign_in_address_window_minutes=_as_int(
+            "sign_in_address_window_minutes", raw["sign_in_address_window_minutes"], minimum=1
+        ),
         reminder_time=_as_time("reminder_time", raw["reminder_time"]),
         reminder_limit=_as_int("reminder_limit", raw["reminder_limit"]),
         escalation_time=_as_time("escalation_time", raw["escalation_time"]),

@@ -69,6 +69,12 @@ def normalise_username(value: str, *, what: str = "username") -> str:
     return name
 
 
+def could_be_username(name: str) -> bool:
+    """Whether an already lower-cased, stripped name has a username's shape (so a lookup
+    never sends the database a NUL or an overlong string)."""
+    return bool(_USERNAME_SHAPE.match(name))
+
+
 def password_problem(
     password: str, *, username: str, display_name: str | None = None
 ) -> str | None:

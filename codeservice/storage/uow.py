@@ -14,6 +14,7 @@ from codeservice.storage.repositories.downloads import DownloadRepository
 from codeservice.storage.repositories.helpline import HelplineRepository
 from codeservice.storage.repositories.incidents import IncidentRepository
 from codeservice.storage.repositories.register import RegisterRepository
+from codeservice.storage.repositories.throttles import ThrottleRepository
 
 
 class UnitOfWork:
@@ -34,6 +35,7 @@ class UnitOfWork:
         self.helpline = HelplineRepository(self.session)
         self.incidents = IncidentRepository(self.session)
         self.downloads = DownloadRepository(self.session)
+        self.throttles = ThrottleRepository(self.session)
         return self
 
     def __exit__(

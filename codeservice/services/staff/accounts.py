@@ -18,6 +18,7 @@ from codeservice.domain.audit import AuditTag
 from codeservice.domain.text import unusable_character
 from codeservice.errors import Conflict, InputError, NotFound
 from codeservice.services.operations import audit
+from codeservice.services.staff.throttle_keys import name_key
 from codeservice.storage.models import StaffUser
 from codeservice.storage.uow import UnitOfWork
 
@@ -153,6 +154,7 @@ def reset_password(
         user.password_changed_at = now
         user.session_epoch += 1
         user.failed_attempts, user.locked_until = 0, None
+        uow.throttles.release_name(name_key(container, user.name), now)
         audit_staff(
             uow,
             container,
@@ -172,6 +174,8 @@ def unlock_user(container: Container, name: str, *, actor: str, source: str = "c
         user = _existing(uow, name)
         was_locked = SignInState(user.failed_attempts, user.locked_until).is_locked(now)
         user.failed_attempts, user.locked_until = 0, None
+        # the locks on this name from single addresses, too
+        was_locked = uow.throttles.release_name(name_key(container, user.name), now) or was_locked
         audit_staff(
             uow,
             container,

@@ -4,6 +4,8 @@ A password is checked outside any transaction — Argon2 is slow on purpose, and
 would hold its write lock meanwhile — and the outcome is then applied to the freshly
 read (and, on PostgreSQL, row-locked) account, so concurrent failures all count.
 Every outcome is audited with the username tried and the address, never the password.
+Failures are counted per account, per typed name with no account (the same way, so no
+answer tells the two apart) and per client address (``services.sign_in_throttle``).
 """
 
 from __future__ import annotations
@@ -11,37 +13,30 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
-from typing import NoReturn
 
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from codeservice.bootstrap import Container
 from codeservice.config import Settings
 from codeservice.domain.accounts import (
-    LockoutPolicy,
     Principal,
     Role,
     SessionPolicy,
     SignInState,
-    after_failure,
     after_success,
-    failure_delay,
+    could_be_username,
 )
 from codeservice.domain.audit import AuditTag
-from codeservice.errors import CodeserviceError
 from codeservice.services.staff.accounts import audit_staff, hasher
+from codeservice.services.staff.sign_in_throttle import AccountLocked as AccountLocked
+from codeservice.services.staff.sign_in_throttle import AddressThrottled as AddressThrottled
+from codeservice.services.staff.sign_in_throttle import Attempt
+from codeservice.services.staff.sign_in_throttle import SignInRefused as SignInRefused
+from codeservice.services.staff.sign_in_throttle import lockout_policy as lockout_policy
 from codeservice.storage.models import StaffUser
 from codeservice.storage.uow import UnitOfWork
 
 _MAX_NAME_TRIED = 64  # what the audit keeps of a username typed at the sign-in page
-
-
-def lockout_policy(settings: Settings) -> LockoutPolicy:
-    return LockoutPolicy(
-        attempts=settings.sign_in_lock_attempts,
-        lock_for=timedelta(minutes=settings.sign_in_lock_minutes),
-        max_delay=timedelta(milliseconds=settings.sign_in_delay_max_ms),
-    )
 
 
 def session_policy(settings: Settings) -> SessionPolicy:
@@ -49,25 +44,6 @@ def session_policy(settings: Settings) -> SessionPolicy:
         idle=timedelta(minutes=settings.session_idle_minutes),
         longest=timedelta(hours=settings.session_max_hours),
     )
-
-
-class SignInRefused(CodeserviceError):
-    """The username or password is wrong; which of the two is never said."""
-
-    status_code = 400
-
-    def __init__(self, delay: timedelta) -> None:
-        super().__init__("Enter a correct username and password")
-        self.delay = delay
-
-
-class AccountLocked(CodeserviceError):
-    status_code = 429
-
-    def __init__(self, locked_until: datetime, delay: timedelta = timedelta(0)) -> None:
-        super().__init__("This account is locked after too many wrong passwords")
-        self.locked_until = locked_until
-        self.delay = delay
 
 
 @dataclass(frozen=True)
@@ -78,135 +54,67 @@ class SignedIn:
 
 
 def sign_in(container: Container, username: str, password: str, *, ip: str) -> SignedIn:
-    """Check a username and password; raise ``SignInRefused`` or ``AccountLocked``.
+    """Check a username and password; raise ``SignInRefused``, ``AccountLocked`` or
+    ``AddressThrottled``. The caller waits the refusal's ``delay`` before answering.
 
-    The caller waits the refusal's ``delay`` before answering.
+    A name with no account, and a disabled account, are counted and locked exactly
+    like a wrong password on a real one: every answer and delay is the same.
     """
-    policy = lockout_policy(container.settings)
     typed = username.strip().lower()
-    lookup = typed if 0 < len(typed) <= _MAX_NAME_TRIED else None  # no name is longer
+    lookup = typed if could_be_username(typed) else None  # no account has another shape
     tried = typed[:_MAX_NAME_TRIED]
     with container.uow() as uow:
+        attempt = Attempt(uow, container, typed, tried, ip)
+        attempt.forget_expired()
+        attempt.refuse_if_throttled()
         found = uow.accounts.user_named(lookup) if lookup else None
         seen_hash = found.password_hash if found is not None else None
+        uow.commit()
     correct = _verify(seen_hash, password)  # against a dummy hash when there is no account
 
-    now = container.now()
     with container.uow() as uow:
+        attempt = Attempt(uow, container, typed, tried, ip)
+        attempt.refuse_if_throttled()
         user = uow.accounts.user_named(lookup, for_update=True) if lookup else None
-        if user is None or user.password_hash != seen_hash:
-            reason = "unknown_user" if user is None else "password_changed"
-            _refuse(uow, container, tried, ip, now, reason, failure_delay(1, policy))
-        state = SignInState(user.failed_attempts, user.locked_until)
-        if state.is_locked(now):
-            _still_locked(uow, container, user, ip, now)
+        if user is None:
+            attempt.fail_name()
+        if user.password_hash != seen_hash:
+            attempt.fail_account(user, "password_changed")
+        if attempt.locked_until(SignInState(user.failed_attempts, user.locked_until)):
+            attempt.fail_account(user, "locked")
         if not user.active:
-            _refuse(uow, container, tried, ip, now, "disabled", failure_delay(1, policy))
+            attempt.fail_account(user, "disabled")
         if not correct:
-            _wrong_password(uow, container, user, state, policy, ip, now)
-        if hasher.check_needs_rehash(user.password_hash):
-            user.password_hash = hasher.hash(password)
-        fresh = after_success()
-        user.failed_attempts, user.locked_until = fresh.failed_attempts, fresh.locked_until
-        user.last_sign_in_at = now
-        principal = _principal(user)
-        audit_staff(
-            uow,
-            container,
-            AuditTag.STAFF_SESSION_SIGN_IN,
-            actor=principal.actor,
-            source=ip,
-            now=now,
-            username=user.name,
-            role=user.role,
-        )
-        signed_in = SignedIn(user.id, user.session_epoch, principal)
-        uow.commit()
+            attempt.fail_account(user, "wrong_password")
+        attempt.succeeded()
+        signed_in = _succeed(uow, container, user, password, ip, attempt.now)
     return signed_in
 
 
-def _refuse(
-    uow: UnitOfWork,
-    container: Container,
-    tried: str,
-    ip: str,
-    now: datetime,
-    reason: str,
-    delay: timedelta,
-) -> NoReturn:
+def _succeed(
+    uow: UnitOfWork, container: Container, user: StaffUser, password: str, ip: str, now: datetime
+) -> SignedIn:
+    """A success clears the account's count, not its address': the failures on other
+    names from the same address still count."""
+    if hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hasher.hash(password)
+    fresh = after_success()
+    user.failed_attempts, user.locked_until = fresh.failed_attempts, fresh.locked_until
+    user.last_sign_in_at = now
+    principal = _principal(user)
     audit_staff(
         uow,
         container,
-        AuditTag.STAFF_SESSION_SIGN_IN_FAIL,
-        actor="anonymous",
-        source=ip,
-        now=now,
-        username=tried,
-        reason=reason,
-    )
-    uow.commit()
-    raise SignInRefused(delay)
-
-
-def _still_locked(
-    uow: UnitOfWork, container: Container, user: StaffUser, ip: str, now: datetime
-) -> NoReturn:
-    """The password is not looked at while the account is locked, right or wrong."""
-    assert user.locked_until is not None
-    audit_staff(
-        uow,
-        container,
-        AuditTag.STAFF_SESSION_SIGN_IN_REFUSE,
-        actor="anonymous",
+        AuditTag.STAFF_SESSION_SIGN_IN,
+        actor=principal.actor,
         source=ip,
         now=now,
         username=user.name,
-        reason="locked",
-        locked_until=user.locked_until.isoformat(),
+        role=user.role,
     )
+    signed_in = SignedIn(user.id, user.session_epoch, principal)
     uow.commit()
-    raise AccountLocked(user.locked_until)
-
-
-def _wrong_password(
-    uow: UnitOfWork,
-    container: Container,
-    user: StaffUser,
-    state: SignInState,
-    policy: LockoutPolicy,
-    ip: str,
-    now: datetime,
-) -> NoReturn:
-    new = after_failure(state, policy, now)
-    user.failed_attempts, user.locked_until = new.failed_attempts, new.locked_until
-    delay = failure_delay(new.failed_attempts, policy)
-    audit_staff(
-        uow,
-        container,
-        AuditTag.STAFF_SESSION_SIGN_IN_FAIL,
-        actor="anonymous",
-        source=ip,
-        now=now,
-        username=user.name,
-        reason="wrong_password",
-        failed_attempts=new.failed_attempts,
-    )
-    if new.locked_until is not None:
-        audit_staff(
-            uow,
-            container,
-            AuditTag.STAFF_ACCOUNT_LOCK,
-            actor="system",
-            source=ip,
-            now=now,
-            username=user.name,
-            failed_attempts=new.failed_attempts,
-            locked_until=new.locked_until.isoformat(),
-        )
-    uow.commit()
-    if new.locked_until is not None:
-        raise AccountLocked(new.locked_until, delay)
-    raise SignInRefused(delay)
+    return signed_in
 
 
 def sign_out(container: Container, user_id: int, session_epoch: int, *, ip: str) -> None:

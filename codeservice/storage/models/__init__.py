@@ -10,6 +10,7 @@ from codeservice.storage.models.incidents import IncidentReport, Reissue
 from codeservice.storage.models.issue_failures import IssueFailure
 from codeservice.storage.models.register import Provider, Spoc
 from codeservice.storage.models.scheduler import JobRun, SchedulerLease
+from codeservice.storage.models.throttles import SignInThrottle
 from codeservice.storage.models.tokens import LinkToken
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "Provider",
     "Reissue",
     "SchedulerLease",
+    "SignInThrottle",
     "Spoc",
     "StaffUser",
     "VerificationLock",

@@ -14,6 +14,7 @@ from starlette.responses import RedirectResponse, Response
 from codeservice.domain.accounts import Principal
 from codeservice.domain.wording import moment_text
 from codeservice.services.staff.sign_in import AccountLocked, SignInRefused, sign_in, sign_out
+from codeservice.services.staff.sign_in_throttle import AddressThrottled
 from codeservice.web.auth import ALL_ROLES, require_role, safe_next
 from codeservice.web.dependencies import client_ip, container_of, pages_of, require_csrf
 from codeservice.web.navigation import landing_page, staff_navigation
@@ -69,6 +70,14 @@ async def sign_in_submit(request: Request) -> Response:
             locked_until=locked.locked_until,
             status_code=429,
         )
+    except AddressThrottled as throttled:
+        return _form(
+            request,
+            next_path=next_path or "",
+            username=username,
+            throttled_until=throttled.until,
+            status_code=429,
+        )
     start_session(request, signed_in)
     return RedirectResponse(next_path or landing_page(signed_in.principal), status_code=303)
 
@@ -101,6 +110,7 @@ def _form(
     username: str = "",
     errors: dict[str, str] | None = None,
     locked_until: datetime | None = None,
+    throttled_until: datetime | None = None,
     status_code: int | None = None,
 ) -> Response:
     context: dict[str, Any] = {
@@ -108,10 +118,14 @@ def _form(
         "username": username[:_MAX_FIELD],
         "errors": errors or {},
         "locked_until": "",
+        "throttled_until": "",
     }
+    tz = container_of(request).settings.tz
     if locked_until is not None:
-        context["locked_until"] = moment_text(locked_until, container_of(request).settings.tz)
-    failed = bool(errors) or locked_until is not None
+        context["locked_until"] = moment_text(locked_until, tz)
+    if throttled_until is not None:
+        context["throttled_until"] = moment_text(throttled_until, tz)
+    failed = bool(errors) or locked_until is not None or throttled_until is not None
     status = status_code or (400 if failed else 200)
     return pages_of(request).render(request, "staff/sign_in.html", context, status_code=status)
 

@@ -148,7 +148,7 @@ def test_a_wrong_password_and_an_unknown_name_are_refused_alike(service: Contain
             "staff:session:sign_in_fail",
             "anonymous",
             "192.0.2.7",
-            {"username": "nobody", "reason": "unknown_user"},
+            {"username": "nobody", "reason": "unknown_user", "failed_attempts": 1},
         ),
     ]
     assert "not the password" not in json.dumps(_audit(service))
@@ -197,7 +197,7 @@ def test_disabling_ends_sessions_and_refuses_sign_in(service: Container) -> None
     assert session_principal(service, signed_in.user_id, signed_in.session_epoch) is None
     with pytest.raises(SignInRefused):
         sign_in(service, "ann", PASSWORD, ip="192.0.2.7")
-    assert _audit(service)[-1][3] == {"username": "ann", "reason": "disabled"}
+    assert _audit(service)[-1][3] == {"username": "ann", "reason": "disabled", "failed_attempts": 1}
     enable_user(service, "ann", actor="cli:root")
     assert sign_in(service, "ann", PASSWORD, ip="192.0.2.7").principal.name == "ann"
 
@@ -320,4 +320,8 @@ def test_a_name_longer_than_any_account_never_matches_one(service: Container) ->
     with pytest.raises(SignInRefused):
         sign_in(service, name + "-and-more", PASSWORD, ip="192.0.2.7")
 
-    assert _audit(service)[-1][3] == {"username": name, "reason": "unknown_user"}
+    assert _audit(service)[-1][3] == {
+        "username": name,
+        "reason": "unknown_user",
+        "failed_attempts": 1,
+    }

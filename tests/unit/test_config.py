@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import pytest
+
+from codeservice.config import load_settings
+from codeservice.errors import ConfigurationError
+
+
+def test_the_address_throttle_defaults_to_thirty_failures_in_fifteen_minutes() -> None:
+    settings = load_settings({})
+
+    assert settings.sign_in_address_attempts == 30
+    assert settings.sign_in_address_window_minutes == 15
+
+
+def test_the_address_throttle_settings_can_be_overridden() -> None:
+    settings = load_settings(
+        {
+            "CODESERVICE_SIGN_IN_ADDRESS_ATTEMPTS": "50",
+            "CODESERVICE_SIGN_IN_ADDRESS_WINDOW_MINUTES": "60",
+        }
+    )
+
+    assert (settings.sign_in_address_attempts, settings.sign_in_address_window_minutes) == (50, 60)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("SIGN_IN_ADDRESS_ATTEMPTS", "0", "must be at least 1, got 0"),
+        ("SIGN_IN_ADDRESS_ATTEMPTS", "many", "expected a whole number, got 'many'"),
+        ("SIGN_IN_ADDRESS_WINDOW_MINUTES", "0", "must be at least 1, got 0"),
+    ],
+)
+def test_a_bad_address_throttle_setting_names_itself(name: str, value: str, message: str) -> None:
+    with pytest.raises(ConfigurationError, match=f"CODESERVICE_{name}: {message}"):
+        load_settings({f"CODESERVICE_{name}": value})
