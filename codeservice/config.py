@@ -65,7 +65,6 @@ class Settings:
     escalation_time: time
     summary_delay_minutes: int
     scheduler_lease_seconds: int
-    clock_offset_seconds: int
     register_max_bytes: int = 5_000_000  # a register import reads at most this much
     register_max_lines: int = 50_000
     max_request_kib: int = 256  # a request body larger than this is refused at once
@@ -251,9 +250,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         summary_delay_minutes=_as_int("summary_delay_minutes", raw["summary_delay_minutes"]),
         scheduler_lease_seconds=_as_int(
             "scheduler_lease_seconds", raw["scheduler_lease_seconds"], minimum=6
-        ),
-        clock_offset_seconds=_as_int(
-            "clock_offset_seconds", raw["clock_offset_seconds"], minimum=-(10**10)
         ),
         register_max_bytes=_as_int("register_max_bytes", raw["register_max_bytes"], minimum=1),
         register_max_lines=_as_int("register_max_lines", raw["register_max_lines"], minimum=2),

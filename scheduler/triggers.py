@@ -5,7 +5,7 @@ expression, so a moved issue day or a clock change needs nothing here. The trigg
 are set again after every run, so each is used once.
 
 APScheduler waits on the real clock; the service's clock can be shifted for tests
-and demonstrations (``clock_offset_seconds``), so an instant of the service's time is
+and demonstrations (``scripts/shifted_clock.py``), so an instant of the service's time is
 turned into the real instant at which the service's clock will show it.
 """
 

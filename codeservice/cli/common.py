@@ -9,18 +9,34 @@ from typing import Any
 
 from rich.console import Console
 
-from codeservice.bootstrap import Container, bootstrap, configure_logging
+from codeservice.bootstrap import Clock, Container, bootstrap, configure_logging, utc_now
 
 # Piped or captured output is not squeezed into 80 columns: tables stay readable in logs.
 stdout = Console(width=None if sys.stdout.isatty() else 160)
 stderr = Console(stderr=True)
 
 
+# The service's clock: the real one, unless the test and demonstration entry point
+# (scripts/shifted_clock.py) shifted it. No setting or environment variable reaches it.
+_clock: Clock = utc_now
+
+
+def shift_clock(clock: Clock) -> None:
+    """For scripts/shifted_clock.py only: every container this process builds reads
+    ``clock``, so that an issue day can be reached without waiting a month."""
+    global _clock
+    _clock = clock
+
+
+def service_clock() -> Clock:
+    return _clock
+
+
 def container(*, initialising: bool = False) -> Container:
     """The container for one command. Every command but ``init`` refuses a database
     that ``codeservice init`` has not set up — and creates nothing — when it first
     touches it; commands that never touch it (``cycles``) work before ``init``."""
-    built = bootstrap(check_schema=not initialising)
+    built = bootstrap(clock=_clock, check_schema=not initialising)
     configure_logging(built.settings)
     return built
 

@@ -18,12 +18,12 @@ import signal
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from codeservice.bootstrap import Container, configure_logging, utc_now
+from codeservice.bootstrap import Container, configure_logging
+from codeservice.cli.common import service_clock
 from codeservice.config import load_settings
 from codeservice.errors import CodeserviceError, ConfigurationError
 
@@ -42,19 +42,11 @@ def register(app: typer.Typer) -> None:
 
 
 def service_container() -> Container:
-    """The container for a long-running process, with the test-only clock shift applied."""
+    """The container for a long-running process."""
     settings = load_settings()
     configure_logging(settings)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    offset = timedelta(seconds=settings.clock_offset_seconds)
-    if not offset:
-        return Container(settings, check_schema=True)
-    log.warning(
-        "the service clock is shifted by %+d seconds (CODESERVICE_CLOCK_OFFSET_SECONDS): "
-        "for tests and demonstrations only",
-        settings.clock_offset_seconds,
-    )
-    return Container(settings, clock=lambda: utc_now() + offset, check_schema=True)
+    return Container(settings, clock=service_clock(), check_schema=True)
 
 
 # --- commands -------------------------------------------------------------------------

@@ -38,6 +38,12 @@ REGISTER = ROOT / "config" / "providers.example.csv"
 ISSUE = datetime(2027, 3, 31, 8, 0, tzinfo=UTC)
 
 
+Launcher = tuple[str, ...]
+CODESERVICE: Launcher = ("-m", "codeservice")
+# The test and demonstration entry point whose processes read a shifted clock.
+SHIFTED_CLOCK = Path(__file__).resolve().parents[2] / "scripts" / "shifted_clock.py"
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -67,12 +73,14 @@ def ready(port: int) -> dict[str, Any] | None:
 class Serve:
     """One ``codeservice serve`` process, its output in a file."""
 
-    def __init__(self, env: dict[str, str], cwd: Path, name: str, *command: str) -> None:
+    def __init__(
+        self, env: dict[str, str], cwd: Path, name: str, *command: str, launcher: Launcher
+    ) -> None:
         self.port = free_port()
         self.log = cwd / f"{name}.log"
         args = command or ("serve", "--port", str(self.port))
         self.process = subprocess.Popen(  # noqa: S603 - our own interpreter
-            [sys.executable, "-m", "codeservice", *args],
+            [sys.executable, *launcher, *args],
             env=env,
             cwd=cwd,
             stdout=self.log.open("w"),
@@ -107,9 +115,13 @@ class Serve:
 
 @contextmanager
 def serving(
-    env: dict[str, str], cwd: Path, *names: str, command: tuple[str, ...] = ()
+    env: dict[str, str],
+    cwd: Path,
+    *names: str,
+    command: tuple[str, ...] = (),
+    launcher: Launcher = CODESERVICE,
 ) -> Iterator[list[Serve]]:
-    started = [Serve(env, cwd, name, *command) for name in names]
+    started = [Serve(env, cwd, name, *command, launcher=launcher) for name in names]
     try:
         yield started
     finally:
@@ -191,11 +203,11 @@ def test_two_serve_processes_share_the_work_and_one_takes_over_from_the_other(
         env = {
             **app_env,
             "CODESERVICE_SMTP_PORT": str(smtp.port),
-            "CODESERVICE_CLOCK_OFFSET_SECONDS": str(offset),
             "CODESERVICE_SCHEDULER_LEASE_SECONDS": "9",
             "CODESERVICE_SUMMARY_DELAY_MINUTES": "1",
         }
-        with serving(env, tmp_path, "first", "second") as processes:
+        shifted = (str(SHIFTED_CLOCK), str(offset))
+        with serving(env, tmp_path, "first", "second", launcher=shifted) as processes:
             for each in processes:
                 each.wait_healthy()
 
