@@ -12,7 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from codeservice.domain.wording import cycle_label
-from codeservice.services.distribution.dashboard import (
+from codeservice.services.distribution.board import (
     BoardCounts,
     CycleBoard,
     Phase,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from codeservice.services.distribution.dashboard import DayCount
+from codeservice.services.distribution.board import DayCount
 
 WIDTH = 960
 HEIGHT = 260

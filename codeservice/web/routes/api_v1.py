@@ -23,7 +23,8 @@ from codeservice.bootstrap import Container
 from codeservice.domain.accounts import Principal, Role
 from codeservice.domain.calendar import Cycle
 from codeservice.errors import InputError
-from codeservice.services.distribution.dashboard import CycleBoard, cycle_board, known_cycles
+from codeservice.services.distribution.board import CycleBoard
+from codeservice.services.distribution.dashboard import cycle_board, known_cycles
 from codeservice.services.register.providers import find_provider, list_register
 from codeservice.web.api_models import (
     CycleDetail,

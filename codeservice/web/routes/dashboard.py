@@ -18,13 +18,8 @@ from starlette.responses import Response
 from codeservice.bootstrap import Container
 from codeservice.domain.calendar import Cycle
 from codeservice.errors import Conflict
-from codeservice.services.distribution.dashboard import (
-    CycleBoard,
-    Phase,
-    ProviderRow,
-    SpocRow,
-    cycle_board,
-)
+from codeservice.services.distribution.board import CycleBoard, Phase, ProviderRow, SpocRow
+from codeservice.services.distribution.dashboard import cycle_board
 from codeservice.services.distribution.new_spocs import pending_new_spocs
 from codeservice.services.distribution.rotation import check_rotation_allowed
 from codeservice.services.register.providers import find_provider, list_register

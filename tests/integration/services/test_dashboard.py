@@ -9,7 +9,8 @@ import pytest
 
 from codeservice.bootstrap import Container
 from codeservice.domain.calendar import Cycle
-from codeservice.services.distribution.dashboard import Phase, Stage, cycle_board, known_cycles
+from codeservice.services.distribution.board import Phase, Stage
+from codeservice.services.distribution.dashboard import cycle_board, known_cycles
 from codeservice.services.incidents.reissue import reissue_provider
 from tests.support.clock import Clock
 from tests.support.dashboard import (
