@@ -18,8 +18,9 @@ from codeservice.services.staff.sign_in import (
     sign_in,
 )
 from codeservice.storage.models import AuditRecord, SignInThrottle
-from tests.integration.web.links import NOW, Clock
+from tests.integration.web.links import NOW
 from tests.integration.web.staff import PASSWORD
+from tests.support.clock import Clock
 
 WRONG = "not the password at all"
 
