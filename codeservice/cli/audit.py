@@ -83,7 +83,7 @@ def list_records(
 
     built = container()
     tz = built.settings.tz
-    with built.uow() as uow:
+    with built.read_uow() as uow:
         rows = recent(uow, limit, action or None)
         records = [
             {

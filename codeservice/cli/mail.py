@@ -120,7 +120,7 @@ def list_messages(
     if state is not None and state not in STATES:
         raise InputError(f"--state: expected one of {', '.join(STATES)}, got {state!r}")
     app_ = container()
-    with app_.uow() as uow:
+    with app_.read_uow() as uow:
         found = outbox.entries(uow.session, state=state, limit=limit)
     if as_json:
         print_json(

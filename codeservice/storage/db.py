@@ -41,7 +41,17 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         )
         _tune_sqlite(engine, _write_lock(database or ":memory:"))
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, pool_pre_ping=True, **kwargs)
+    _read_only_postgresql(engine)
+    return engine
+
+
+def _read_only_postgresql(engine: Engine) -> None:
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        # A reader's transaction cannot write: PostgreSQL refuses any change in it.
+        if connection.get_execution_options().get(READ_ONLY, False):
+            connection.exec_driver_sql("SET TRANSACTION READ ONLY")
 
 
 def private_directory(path: Path) -> None:
@@ -165,6 +175,9 @@ def _tune_sqlite(engine: Engine, write_lock: threading.Lock) -> None:
         # A reader (see ``reading``) takes no lock: in WAL mode it reads a snapshot
         # while one writer works, instead of queueing behind every other writer.
         if connection.get_execution_options().get(READ_ONLY, False):
+            # ... and cannot write: SQLite refuses any change on this connection (a
+            # fresh one each time, so the setting never reaches a writer).
+            connection.exec_driver_sql("PRAGMA query_only = ON")
             connection.exec_driver_sql("BEGIN")
             return
         # This process's writers queue on a lock of ours first: the one released hands
@@ -200,8 +213,8 @@ READ_ONLY = "codeservice_read_only"
 def reading(engine: Engine) -> Engine:
     """The same engine for transactions that only read.
 
-    On SQLite they begin with a plain ``BEGIN`` (a snapshot, no write lock); such a
-    transaction must not write — under contention SQLite would refuse to upgrade it.
-    PostgreSQL transactions are the same either way.
+    On SQLite they begin with a plain ``BEGIN`` (a snapshot, no write lock). On both
+    databases such a transaction cannot write: SQLite runs it ``query_only`` and
+    PostgreSQL ``READ ONLY``, so a use case that writes by mistake fails at once.
     """
     return engine.execution_options(**{READ_ONLY: True})

@@ -92,7 +92,7 @@ class AcknowledgementResult:
 
 def load_acknowledgement(container: Container, token: str, now: datetime) -> AcknowledgementView:
     """What the link is for; raises a ``LinkProblem`` if it cannot be used. Writes nothing."""
-    with container.uow() as uow:
+    with container.read_uow() as uow:
         return _view(_usable_link(uow, token, now))
 
 

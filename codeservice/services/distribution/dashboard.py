@@ -42,7 +42,7 @@ def cycle_board(container: Container, cycle: Cycle) -> CycleBoard:
 
 
 def _rows(container: Container, cycle: Cycle) -> list[ProviderRow]:
-    with container.uow() as uow:
+    with container.read_uow() as uow:
         session = uow.session
         codes = uow.codes.for_cycle(str(cycle))
         deliveries = uow.deliveries.for_cycle(str(cycle))
@@ -142,7 +142,7 @@ def known_cycles(container: Container) -> list[Cycle]:
     """Every cycle that has codes, and the cycle in force and the next, newest first."""
     now = container.now()
     in_force = container.calendar.cycle_in_force(now)
-    with container.uow() as uow:
+    with container.read_uow() as uow:
         stored = uow.session.scalars(select(AccessCode.cycle).distinct())
         cycles = {Cycle.parse(text) for text in stored}
     cycles |= {in_force, in_force.next()}

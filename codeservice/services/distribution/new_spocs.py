@@ -93,7 +93,7 @@ def pending_new_spocs(
     container: Container, *, cycle: str | None = None, provider_ref: str | None = None
 ) -> list[NewSpoc]:
     """Every active SPoC of an active prime provider without the code in use (or next)."""
-    with container.uow() as uow:
+    with container.read_uow() as uow:
         pairs = _pairs(uow, container.now(), *_scope(uow, cycle, provider_ref))
         return [_view(p) for p in pairs if not p.delivered]
 

@@ -204,7 +204,7 @@ def unacknowledged_providers(container: Container, cycle: Cycle) -> list[Unackno
     """Active prime providers where no SPoC has acknowledged the code that stands."""
     tz = container.settings.tz
     status = cycle_status(container, cycle)
-    with container.uow() as uow:
+    with container.read_uow() as uow:
         active = {p.ref for p in uow.register.active_primes()}
     found: list[Unacknowledged] = []
     for provider in status.providers:

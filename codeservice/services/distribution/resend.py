@@ -71,7 +71,7 @@ class ResendOutcome:
 
 
 def resend_target(container: Container, delivery_id: int) -> ResendTarget:
-    with container.uow() as uow:
+    with container.read_uow() as uow:
         delivery = _delivery(uow, delivery_id)
         code = delivery.access_code
         ids = [i for i in (delivery.document_message_id, delivery.unlock_message_id) if i]

@@ -72,7 +72,7 @@ class CycleStatus:
 
 
 def cycle_status(container: Container, cycle: Cycle) -> CycleStatus:
-    with container.uow() as uow:
+    with container.read_uow() as uow:
         session = uow.session
         codes = uow.codes.for_cycle(str(cycle))
         deliveries = uow.deliveries.for_cycle(str(cycle))

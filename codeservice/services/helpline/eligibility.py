@@ -35,7 +35,7 @@ def organisation(provider: Provider) -> Organisation:
 def search_providers(container: Container, query: str) -> list[EligibilityView]:
     """The register entries matching a name or ref, each with whether it may be helped."""
     refs = [view.ref for view in find_provider(container, query, include_inactive=True)]
-    with container.uow() as uow:
+    with container.read_uow() as uow:
         found = []
         for ref in refs:
             provider = uow.register.get_provider(ref)

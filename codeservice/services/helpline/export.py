@@ -125,7 +125,7 @@ def _subcontractors(providers: Sequence[Provider]) -> dict[int, list[str]]:
 
 def exportable_cycles(container: Container) -> list[tuple[Cycle, int]]:
     """Cycles with codes in use or waiting to be used, and how many, earliest first."""
-    with container.uow() as uow:
+    with container.read_uow() as uow:
         rows = uow.session.execute(
             select(AccessCode.cycle, func.count())
             .where(AccessCode.state.in_(STANDING), AccessCode.active_until > container.now())

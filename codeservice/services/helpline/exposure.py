@@ -28,7 +28,7 @@ def exposure_report(container: Container, now: datetime | None = None) -> list[E
     """For each code in force: which positions have been spoken on calls."""
     now = now or container.now()
     limit = container.settings.exposure_limit
-    with container.uow() as uow:
+    with container.read_uow() as uow:
         codes = uow.helpline.codes_in_force(now)
         asked = uow.helpline.answered_positions([code.id for code in codes])
         views = []

@@ -173,7 +173,7 @@ def unlock_verification(
 def verification_locks(container: Container, now: datetime | None = None) -> list[LockView]:
     """The providers whose verification is locked today."""
     now = now or container.now()
-    with container.uow() as uow:
+    with container.read_uow() as uow:
         return [
             LockView(
                 provider_ref=lock.provider.ref,

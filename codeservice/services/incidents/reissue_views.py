@@ -87,7 +87,7 @@ class ReissueView:
 
 def reissues_between(container: Container, start: datetime, end: datetime) -> list[ReissueView]:
     """Reissues completed in ``[start, end)`` that replaced codes (for the BMT summary)."""
-    with container.uow() as uow:
+    with container.read_uow() as uow:
         return [
             ReissueView(
                 reissue_id=r.id,

@@ -70,7 +70,7 @@ class ReportLinkView:
 
 def load_report_link(container: Container, token: str, now: datetime) -> ReportLinkView:
     """Who the link belongs to; raises ``LinkProblem`` when it cannot be used. Writes nothing."""
-    with container.uow() as uow:
+    with container.read_uow() as uow:
         link = _usable_link(uow, token, now)
         return ReportLinkView(
             spoc_id=link.spoc.id,
@@ -129,7 +129,7 @@ def report_sent_by_link(
     container: Container, token: str, reference: str, now: datetime
 ) -> IncidentView:
     """The confirmation page: the report, only to the SPoC whose link sent it."""
-    with container.uow() as uow:
+    with container.read_uow() as uow:
         link = _usable_link(uow, token, now)
         report = uow.incidents.by_reference(parse_reference(reference))
         if report is None or report.reported_by != f"spoc:{link.spoc_id}":

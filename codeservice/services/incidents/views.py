@@ -54,12 +54,12 @@ class IncidentView:
 
 def list_reports(container: Container, *, states: list[str] | None = None) -> list[IncidentView]:
     wanted = None if not states else [TriageState(s).value for s in states]
-    with container.uow() as uow:
+    with container.read_uow() as uow:
         return [incident_view(uow, r) for r in uow.incidents.reports(wanted)]
 
 
 def get_report(container: Container, reference: str) -> IncidentView:
-    with container.uow() as uow:
+    with container.read_uow() as uow:
         return incident_view(uow, find_report(uow, reference))
 
 

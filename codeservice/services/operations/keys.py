@@ -152,7 +152,7 @@ def rotate_keys(
 
 def key_status(app: Container) -> KeyStatus:
     keyring = app.keyring
-    with app.uow() as uow:
+    with app.read_uow() as uow:
         codes = uow.codes.count_by_key_id()
     return KeyStatus(
         current_key_id=keyring.current_key_id,

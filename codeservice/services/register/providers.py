@@ -219,7 +219,7 @@ def _apply(uow: UnitOfWork, register: RegisterFile, summary: ImportSummary, now:
 def list_register(container: Container, *, include_inactive: bool = False) -> list[ProviderView]:
     """Every prime provider followed by its subcontractors, by ref (active ones only
     unless ``include_inactive``); each prime with its SPoCs."""
-    with container.uow() as uow:
+    with container.read_uow() as uow:
         return _views(uow.register.all_providers(), uow.register.all_spocs(), include_inactive)
 
 

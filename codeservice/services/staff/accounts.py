@@ -98,7 +98,7 @@ def add_user(
 
 
 def list_users(container: Container) -> list[StaffUserView]:
-    with container.uow() as uow:
+    with container.read_uow() as uow:
         return [_view(user) for user in uow.accounts.all_users()]
 
 

@@ -92,7 +92,7 @@ def create_token(
 
 
 def list_tokens(container: Container, *, include_revoked: bool = False) -> list[ApiTokenView]:
-    with container.uow() as uow:
+    with container.read_uow() as uow:
         rows = uow.accounts.all_tokens()
         return [_view(row) for row in rows if include_revoked or row.revoked_at is None]
 

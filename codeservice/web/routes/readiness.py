@@ -27,7 +27,7 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 
 def _backlog(container: Container) -> dict[str, int]:
-    with container.uow() as uow:
+    with container.read_uow() as uow:
         return outbox.backlog(uow.session, container.now())
 
 

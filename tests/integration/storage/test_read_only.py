@@ -1,0 +1,29 @@
+"""A unit of work that only reads cannot write, on either database."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError
+
+from codeservice.bootstrap import Container
+from codeservice.storage.models import Provider
+
+
+def _provider() -> Provider:
+    now = datetime(2027, 4, 1, tzinfo=UTC)
+    return Provider(ref="PRV900", name="Read Only Ltd", active=True, created_at=now, updated_at=now)
+
+
+def test_a_read_unit_of_work_refuses_any_write(container: Container) -> None:
+    with container.read_uow() as uow, pytest.raises(DBAPIError):
+        uow.register.add_provider(_provider())
+        uow.register.flush()
+
+    with container.uow() as uow:  # the same database still takes writes elsewhere
+        uow.register.add_provider(_provider())
+        uow.commit()
+    with container.read_uow() as uow:
+        assert uow.session.scalar(select(func.count()).select_from(Provider)) == 1
