@@ -14,33 +14,30 @@ which is what ``codeservice keys rotate`` needs. A context is never secret.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import contextlib
-import fcntl
 import hashlib
 import hmac
-import json
-import os
 import secrets
-import stat
-import tempfile
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from codeservice.errors import CodeserviceError, ConfigurationError
+from codeservice.crypto.keyring_file import (
+    FILE_FORMAT,
+    KEY_BYTES,
+    MAX_KEY_ID,
+    b64,
+    ensure_folder,
+    file_lock,
+    read_keyring_file,
+    write_atomically,
+)
+from codeservice.errors import CodeserviceError
 
-FILE_FORMAT = "codeservice-keyring/1"
 ENVELOPE_VERSION = 1
-KEY_BYTES = 32
 NONCE_BYTES = 12
-MAX_KEY_ID = 32
 KEY_ID_PREFIX_BYTES = 2 + MAX_KEY_ID  # enough of an envelope to read its key id
 _FINGERPRINT_DOMAIN = b"codeservice/v1/fingerprint\x00"
 _NOTE = (
@@ -50,10 +47,6 @@ _NOTE = (
 _ELSEWHERE = "sealed value belongs elsewhere (another provider, cycle, purpose or message)"
 _TAMPERED = "sealed value failed its integrity check (tampered or damaged)"
 PURPOSES = frozenset({"access-code", "unlock-code"})
-
-
-class KeyringError(ConfigurationError):
-    """The keyring file is missing, readable by others, or damaged."""
 
 
 class SealError(CodeserviceError):
@@ -122,22 +115,6 @@ def _header(key_id: str, context: bytes) -> bytes:
     )
 
 
-def _b64(value: bytes) -> str:
-    return base64.b64encode(value).decode("ascii")
-
-
-def _key_from(path: Path, name: str, value: Any) -> bytes:
-    try:
-        key = base64.b64decode(str(value), validate=True)
-    except (binascii.Error, ValueError):
-        key = b""
-    if len(key) != KEY_BYTES:
-        raise KeyringError(
-            f"{path}: {name} is not {KEY_BYTES} bytes of base64; restore the file from backup"
-        )
-    return key
-
-
 class Keyring:
     """Sealing keys plus the fingerprint and audit keys; see the module docstring."""
 
@@ -168,7 +145,7 @@ class Keyring:
     @classmethod
     def create_if_missing(cls, path: Path) -> bool:
         """Create a new keyring at ``path``; return False (and change nothing) if one exists."""
-        _ensure_folder(path.parent)
+        ensure_folder(path.parent)
         if path.exists():
             return False
         first = _new_key_id(set())
@@ -176,31 +153,31 @@ class Keyring:
             "format": FILE_FORMAT,
             "note": _NOTE,
             "current_key_id": first,
-            "sealing_keys": {first: _b64(secrets.token_bytes(KEY_BYTES))},
-            "fingerprint_key": _b64(secrets.token_bytes(KEY_BYTES)),
-            "audit_key": _b64(secrets.token_bytes(KEY_BYTES)),
+            "sealing_keys": {first: b64(secrets.token_bytes(KEY_BYTES))},
+            "fingerprint_key": b64(secrets.token_bytes(KEY_BYTES)),
+            "audit_key": b64(secrets.token_bytes(KEY_BYTES)),
         }
-        return _write_atomically(path, document, replace=False)
+        return write_atomically(path, document, replace=False)
 
     @classmethod
     def load(cls, path: Path) -> Keyring:
-        return cls(path, *_read(path))
+        return cls(path, *read_keyring_file(path))
 
     def add_key(self) -> str:
         """Make a new current sealing key and save it; older keys stay so old values open."""
-        with self._lock, _file_lock(self.path):
-            keys, _current, fingerprint_key, audit_key = _read(self.path)
+        with self._lock, file_lock(self.path):
+            keys, _current, fingerprint_key, audit_key = read_keyring_file(self.path)
             new_id = _new_key_id(set(keys))
             keys[new_id] = secrets.token_bytes(KEY_BYTES)
             document = {
                 "format": FILE_FORMAT,
                 "note": _NOTE,
                 "current_key_id": new_id,
-                "sealing_keys": {key_id: _b64(key) for key_id, key in keys.items()},
-                "fingerprint_key": _b64(fingerprint_key),
-                "audit_key": _b64(audit_key),
+                "sealing_keys": {key_id: b64(key) for key_id, key in keys.items()},
+                "fingerprint_key": b64(fingerprint_key),
+                "audit_key": b64(audit_key),
             }
-            _write_atomically(self.path, document, replace=True)
+            write_atomically(self.path, document, replace=True)
             self._sealing_keys, self._current = keys, new_id
             self._fingerprint_key, self._audit_key = fingerprint_key, audit_key
             self._signature = self._file_signature()
@@ -299,87 +276,3 @@ def _new_key_id(taken: set[str]) -> str:
         key_id = f"k{len(taken) + 1}-{secrets.token_hex(3)}"
         if key_id not in taken:
             return key_id
-
-
-def _ensure_folder(folder: Path) -> None:
-    if not folder.exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        os.chmod(folder, 0o700)
-
-
-def _read(path: Path) -> tuple[dict[str, bytes], str, bytes, bytes]:
-    try:
-        info = path.stat()
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise KeyringError(
-            f"no keyring at {path}; run `codeservice init` to create one, or set "
-            "CODESERVICE_MASTER_KEY_FILE to the keyring you have"
-        ) from None
-    except OSError as exc:
-        raise KeyringError(f"cannot read the keyring {path}: {exc.strerror}") from None
-    mode = stat.S_IMODE(info.st_mode)
-    if mode & 0o077:
-        raise KeyringError(
-            f"the keyring {path} can be read by other users (mode {mode:04o}); "
-            f"run `chmod 600 {path}` and check who has seen it"
-        )
-    try:
-        document = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        document = None
-    if not isinstance(document, dict) or document.get("format") != FILE_FORMAT:
-        raise KeyringError(f"{path} is not a codeservice keyring; restore it from backup")
-    stored = document.get("sealing_keys")
-    current = document.get("current_key_id")
-    if not isinstance(stored, dict) or not stored or current not in stored:
-        raise KeyringError(f"{path}: its sealing keys are incomplete; restore it from backup")
-    keys: dict[str, bytes] = {}
-    for key_id, value in stored.items():
-        if not (0 < len(key_id) <= MAX_KEY_ID and key_id.isascii()):
-            raise KeyringError(f"{path}: a sealing key has a bad id; restore it from backup")
-        keys[key_id] = _key_from(path, f"sealing key {key_id!r}", value)
-    fingerprint_key = _key_from(path, "fingerprint_key", document.get("fingerprint_key"))
-    audit_key = _key_from(path, "audit_key", document.get("audit_key"))
-    return keys, str(current), fingerprint_key, audit_key
-
-
-def _write_atomically(path: Path, document: dict[str, Any], *, replace: bool) -> bool:
-    """Write via a synced temporary file; without ``replace``, never overwrite a keyring."""
-    data = (json.dumps(document, indent=2) + "\n").encode("utf-8")
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if replace:
-            os.replace(temporary, path)
-        else:
-            try:
-                os.link(temporary, path)  # fails if another process created it first
-            except FileExistsError:
-                return False
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
-    return True
-
-
-@contextlib.contextmanager
-def _file_lock(path: Path) -> Iterator[None]:
-    """One writer at a time across processes (two rotations must not lose a key)."""
-    lock_path = path.with_name(path.name + ".lock")
-    fd = os.open(lock_path, os.O_WRONLY | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)

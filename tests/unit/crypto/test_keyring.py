@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from codeservice.crypto.keyring import Keyring, KeyringError, SealError, code_context
+from codeservice.crypto.keyring import Keyring, SealError, code_context
+from codeservice.crypto.keyring_file import KeyringError
 from codeservice.errors import CodeserviceError
 
 CONTEXT = code_context("PRV001", "2027-04", "access-code")
