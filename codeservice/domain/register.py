@@ -13,6 +13,7 @@ import io
 import re
 from dataclasses import dataclass, field
 
+from codeservice.domain.email_address import normalise_email
 from codeservice.domain.register_input import (
     RegisterLimits,
     check_limits,
@@ -36,11 +37,6 @@ __all__ = [
 COLUMNS = ("ref", "name", "prime_ref", "spoc_name", "spoc_email")
 REF_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 MAX_NAME_LENGTH = 255
-MAX_EMAIL_LENGTH = 254
-
-_LOCAL_PART = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
-_DOMAIN_LABEL = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
-_TOP_LEVEL = re.compile(r"^[A-Za-z]{2,63}$")
 
 
 @dataclass(frozen=True)
@@ -72,25 +68,6 @@ class RegisterFile:
     subcontractors: list[SubcontractorEntry]
     # Not refused, but worth a look: e.g. a name a spreadsheet would run as a formula.
     warnings: list[str] = field(default_factory=list)
-
-
-def normalise_email(text: str) -> str | None:
-    """The address with its domain lower-cased, or None when it is not a usable address.
-
-    A syntax check only (nothing is looked up): one ``@``, a dot-atom local part and a
-    dotted domain of letters, digits and hyphens — what a mail server will accept.
-    """
-    if len(text) > MAX_EMAIL_LENGTH or text.count("@") != 1:
-        return None
-    local, domain = text.split("@")
-    if not 1 <= len(local) <= 64 or not _LOCAL_PART.match(local):
-        return None
-    labels = domain.split(".")
-    if len(labels) < 2 or not all(_DOMAIN_LABEL.match(label) for label in labels):
-        return None
-    if not _TOP_LEVEL.match(labels[-1]):
-        return None
-    return f"{local}@{domain.lower()}"
 
 
 @dataclass
