@@ -42,6 +42,34 @@ class AccessCodeRepository:
         """Codes of earlier cycles in ``states``, provider loaded, by cycle and id."""
         return self._with_provider(AccessCode.cycle < cycle, AccessCode.state.in_(states))
 
+    def in_use_or_waiting(
+        self, cycle: str, states: Collection[CodeState], now: datetime
+    ) -> list[AccessCode]:
+        """A cycle's codes in ``states`` that end after ``now``, provider loaded."""
+        return list(
+            self.session.scalars(
+                select(AccessCode)
+                .where(
+                    AccessCode.cycle == cycle,
+                    AccessCode.state.in_(states),
+                    AccessCode.active_until > now,
+                )
+                .options(selectinload(AccessCode.provider))
+            )
+        )
+
+    def count_in_use_or_waiting(
+        self, states: Collection[CodeState], now: datetime
+    ) -> list[tuple[str, int]]:
+        """Per cycle, earliest first: how many codes in ``states`` end after ``now``."""
+        rows = self.session.execute(
+            select(AccessCode.cycle, func.count())
+            .where(AccessCode.state.in_(states), AccessCode.active_until > now)
+            .group_by(AccessCode.cycle)
+            .order_by(AccessCode.cycle)
+        )
+        return [(cycle, int(n)) for cycle, n in rows]
+
     def _with_provider(self, *conditions: ColumnElement[bool]) -> list[AccessCode]:
         query = (
             select(AccessCode)
