@@ -307,6 +307,22 @@ def is_queued(session: Session, dedupe_key: str) -> bool:
     return found is not None
 
 
+def sealed_prefixes(session: Session, length: int) -> list[bytes]:
+    """The first ``length`` bytes of every sealed message body (enough for its key id)."""
+    query = select(func.substr(outbox.c.sealed_message, 1, length)).where(
+        outbox.c.sealed_message.is_not(None)
+    )
+    return [bytes(prefix) for prefix in session.scalars(query)]
+
+
+def dedupe_keys_since(session: Session, category: str, since: datetime) -> list[str]:
+    """The dedupe keys of the messages of ``category`` queued at or after ``since``."""
+    query = select(outbox.c.dedupe_key).where(
+        outbox.c.category == category, outbox.c.created_at >= to_db_time(since)
+    )
+    return list(session.scalars(query))
+
+
 def by_ids(session: Session, entry_ids: Iterable[int]) -> list[OutboxEntry]:
     ids = list(entry_ids)
     if not ids:

@@ -47,6 +47,11 @@ class UnitOfWork:
         self.session.rollback()
         self.session.close()
 
+    def refresh(self, *rows: object) -> None:
+        """Read these rows again, as they are now (after taking a lock, say)."""
+        for row in rows:
+            self.session.refresh(row)
+
     def commit(self) -> None:
         self.session.commit()
 

@@ -365,7 +365,7 @@ def test_between_wednesday_and_monday_both_codes_are_replaced_and_the_next_still
 
 # --- killed part-way ---------------------------------------------------------------------
 
-_PG_AUDIT_LOCK = 0x61756474  # codeservice.services.operations.audit: appends are serialised on it
+_PG_AUDIT_LOCK = 0x61756474  # storage.repositories.audit: appends are serialised on it
 
 
 def test_a_reissue_killed_part_way_and_run_again_replaces_each_code_once(

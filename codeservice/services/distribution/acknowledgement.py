@@ -11,8 +11,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, update
-
 from codeservice.bootstrap import Container
 from codeservice.domain.audit import AuditTag
 from codeservice.domain.codes import CodeState
@@ -124,7 +122,7 @@ def acknowledge(
         delivery = link.delivery
         assert delivery is not None
         first = _record_acknowledgement(uow, delivery, ip=ip, user_agent=user_agent, now=now)
-        uow.session.refresh(delivery)
+        uow.refresh(delivery)
         details = {
             "provider_ref": delivery.access_code.provider.ref,
             "cycle": delivery.access_code.cycle,
@@ -191,8 +189,7 @@ def _usable_link_locked(uow: UnitOfWork, token: str, now: datetime) -> LinkToken
     assert link.delivery is not None
     code = link.delivery.access_code
     uow.register.lock_provider(code.provider_id)
-    uow.session.refresh(code)
-    uow.session.refresh(link)
+    uow.refresh(code, link)
     return _usable_link(uow, token, now)
 
 
@@ -200,17 +197,9 @@ def _record_acknowledgement(
     uow: UnitOfWork, delivery: Delivery, *, ip: str, user_agent: str, now: datetime
 ) -> bool:
     """True if this call acknowledged; False if it was already (even a moment ago)."""
-    result: CursorResult[Any] = uow.session.execute(  # type: ignore[assignment]
-        update(Delivery)
-        .where(Delivery.id == delivery.id, Delivery.acknowledged_at.is_(None))
-        .values(
-            acknowledged_at=now,
-            acknowledged_ip=ip[:MAX_IP],
-            acknowledged_user_agent=user_agent[:MAX_USER_AGENT],
-        )
-        .execution_options(synchronize_session=False)
+    return uow.deliveries.acknowledge(
+        delivery.id, at=now, ip=ip[:MAX_IP], user_agent=user_agent[:MAX_USER_AGENT]
     )
-    return result.rowcount == 1
 
 
 def _audit(

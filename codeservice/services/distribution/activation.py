@@ -13,9 +13,6 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, select, update
-from sqlalchemy.orm import selectinload
-
 from codeservice.bootstrap import Container
 from codeservice.domain.audit import AuditTag
 from codeservice.domain.calendar import Cycle
@@ -46,14 +43,12 @@ def activate(container: Container, cycle: Cycle, *, actor: str, source: str) -> 
     report = ActivationReport(cycle=str(cycle))
     key = container.keyring.audit_key
     with container.uow() as uow:
-        for code in _codes(
-            uow, AccessCode.cycle == str(cycle), AccessCode.state == CodeState.ISSUED
-        ):
-            if _change(uow, code, CodeState.ISSUED, CodeState.ACTIVE):
+        for code in uow.codes.in_cycle(str(cycle), CodeState.ISSUED):
+            if uow.codes.change_state(code.id, CodeState.ISSUED, CodeState.ACTIVE):
                 report.activated.append(code.provider.ref)
                 _audit(uow, key, AuditTag.CODE_ACCESS_ACTIVATE, code, actor, source, now)
-        for code in _codes(uow, AccessCode.cycle < str(cycle), AccessCode.state.in_(STANDING)):
-            if _change(uow, code, code.state, CodeState.RETIRED):
+        for code in uow.codes.before_cycle(str(cycle), STANDING):
+            if uow.codes.change_state(code.id, code.state, CodeState.RETIRED):
                 report.retired.append(f"{code.provider.ref} {code.cycle}")
                 _audit(uow, key, AuditTag.CODE_ACCESS_RETIRE, code, actor, source, now)
         audit.record(
@@ -77,28 +72,6 @@ def activate(container: Container, cycle: Cycle, *, actor: str, source: str) -> 
         len(report.retired),
     )
     return report
-
-
-def _codes(uow: UnitOfWork, *conditions: ColumnElement[bool]) -> list[AccessCode]:
-    query = (
-        select(AccessCode)
-        .where(*conditions)
-        .options(selectinload(AccessCode.provider))
-        .order_by(AccessCode.cycle, AccessCode.id)
-    )
-    return list(uow.session.scalars(query))
-
-
-def _change(uow: UnitOfWork, code: AccessCode, before: CodeState, after: CodeState) -> bool:
-    """A conditional update: False when someone else changed the code meanwhile."""
-    result = uow.session.execute(
-        update(AccessCode)
-        .where(AccessCode.id == code.id, AccessCode.state == before)
-        .values(state=after)
-        .execution_options(synchronize_session=False)
-    )
-    changed: bool = result.rowcount == 1  # type: ignore[attr-defined]
-    return changed
 
 
 def _audit(

@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from random import Random
 
-from sqlalchemy.exc import IntegrityError
-
 from codeservice.crypto.keyring import Keyring, code_context
 from codeservice.domain.codes import (
     STANDING,
@@ -111,10 +109,7 @@ def issue_access_code(
         row.state = state
         row.issued_at, row.active_from, row.active_until = issue_at, active_from, active_until
         row.replaces_id = None if replaces is None else replaces.id
-        try:
-            with uow.session.begin_nested():
-                uow.codes.add(row)
-        except IntegrityError:
+        if not uow.codes.add_if_unique(row):
             # Another transaction took this fingerprint or reference, or issued a code
             # for the same provider and cycle, between our check and our insert.
             _refuse_second_live_code(uow, provider, cycle)

@@ -8,9 +8,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
-
 from codeservice.bootstrap import Container
 from codeservice.domain.calendar import Cycle
 from codeservice.services.distribution.board import (
@@ -22,7 +19,8 @@ from codeservice.services.distribution.board import (
     count,
     phase_of,
 )
-from codeservice.storage.models import AccessCode, Delivery, LinkToken, Provider
+from codeservice.services.distribution.notifications import ACKNOWLEDGE
+from codeservice.storage.models import AccessCode, Delivery, Provider
 from mailer import outbox
 from mailer.entry import OutboxEntry
 
@@ -43,12 +41,13 @@ def cycle_board(container: Container, cycle: Cycle) -> CycleBoard:
 
 def _rows(container: Container, cycle: Cycle) -> list[ProviderRow]:
     with container.read_uow() as uow:
-        session = uow.session
         codes = uow.codes.for_cycle(str(cycle))
         deliveries = uow.deliveries.for_cycle(str(cycle))
         ids = [i for d in deliveries for i in (d.document_message_id, d.unlock_message_id) if i]
-        messages = {entry.id: entry for entry in outbox.by_ids(session, ids)}
-        resends = _resends(session, [d.id for d in deliveries])
+        messages = {entry.id: entry for entry in outbox.by_ids(uow.session, ids)}
+        resends = uow.deliveries.replaced_link_counts(
+            [d.id for d in deliveries], purpose=ACKNOWLEDGE, reason=RESENT
+        )
         primes = uow.register.active_primes()
         failures = uow.codes.failures_for_cycle(str(cycle))
 
@@ -119,31 +118,12 @@ def _spoc_row(
     )
 
 
-def _resends(session: Session, delivery_ids: list[int]) -> dict[int, tuple[int, datetime | None]]:
-    if not delivery_ids:
-        return {}
-    query = (
-        select(LinkToken.delivery_id, func.count(), func.max(LinkToken.replaced_at))
-        .where(
-            LinkToken.delivery_id.in_(delivery_ids),
-            LinkToken.purpose == "acknowledge",
-            LinkToken.replaced_reason == RESENT,
-        )
-        .group_by(LinkToken.delivery_id)
-    )
-    return {
-        int(delivery_id): (int(n), last)
-        for delivery_id, n, last in session.execute(query)
-        if delivery_id is not None
-    }
-
-
 def known_cycles(container: Container) -> list[Cycle]:
     """Every cycle that has codes, and the cycle in force and the next, newest first."""
     now = container.now()
     in_force = container.calendar.cycle_in_force(now)
     with container.read_uow() as uow:
-        stored = uow.session.scalars(select(AccessCode.cycle).distinct())
+        stored = uow.codes.cycles()
         cycles = {Cycle.parse(text) for text in stored}
     cycles |= {in_force, in_force.next()}
     return sorted(cycles, reverse=True)

@@ -12,8 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from sqlalchemy import select
-
 from codeservice.bootstrap import Container
 from codeservice.documents import DocumentContent
 from codeservice.domain.codes import Alphabet, CodeState
@@ -24,7 +22,7 @@ from codeservice.services.distribution.codes import (
     reveal_access_code,
 )
 from codeservice.services.distribution.notifications import new_ack_link, queue_document_email
-from codeservice.storage.models import AccessCode, Delivery, Provider, Reissue, Spoc
+from codeservice.storage.models import AccessCode, Delivery, Provider, Spoc
 from codeservice.storage.uow import UnitOfWork
 
 
@@ -148,11 +146,7 @@ def rebuilt_content(uow: UnitOfWork, container: Container, code: AccessCode) -> 
     """
     reason = None
     if code.replaces_id is not None:
-        reissue = uow.session.scalar(
-            select(Reissue).where(
-                Reissue.provider_id == code.provider_id, Reissue.completed_at == code.issued_at
-            )
-        )
+        reissue = uow.incidents.reissue_completed_at(code.provider_id, code.issued_at)
         from_incident = reissue is not None and reissue.incident_id is not None
         reason = reissue_reason(after_incident=from_incident)
     content = document_content(

@@ -20,9 +20,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, select
-from sqlalchemy.exc import IntegrityError
-
 from codeservice.bootstrap import Container
 from codeservice.domain.audit import AuditTag
 from codeservice.domain.calendar import Cycle
@@ -32,7 +29,8 @@ from codeservice.services.distribution.codes import reveal_unlock_code
 from codeservice.services.distribution.document_work import DocumentJob, make_document
 from codeservice.services.distribution.issuing import deliver_to_spoc, rebuilt_content
 from codeservice.services.operations import audit
-from codeservice.storage.models import AccessCode, Delivery, Provider, Spoc
+from codeservice.storage.errors import ConstraintViolation
+from codeservice.storage.models import AccessCode, Spoc
 from codeservice.storage.uow import UnitOfWork
 
 
@@ -139,7 +137,7 @@ def _send_code(
     source: str,
 ) -> None:
     with container.uow() as uow:
-        code = uow.session.get(AccessCode, code_id)
+        code = uow.codes.get(code_id)
         assert code is not None
         content = rebuilt_content(uow, container, code)
         unlock_code = reveal_unlock_code(container.keyring, code)
@@ -148,12 +146,12 @@ def _send_code(
 
     now = container.now()
     with container.uow() as uow:
-        code = uow.session.get(AccessCode, code_id)
+        code = uow.codes.get(code_id)
         assert code is not None
         # The lock a reissue takes: the code cannot be replaced while we send it, and a
         # second run waits here, then finds the deliveries this one made.
         uow.register.lock_provider(code.provider_id)
-        uow.session.refresh(code)
+        uow.refresh(code)
         pairs = _pairs(uow, now, code_id=code_id)
         waiting = [p for p in pairs if _to_send(p, chosen)]
         try:
@@ -164,7 +162,7 @@ def _send_code(
                 for pair in waiting
             ]
             uow.commit()
-        except IntegrityError:  # another run made one of these deliveries first
+        except ConstraintViolation:  # another run made one of these deliveries first
             uow.rollback()
             report.needed_nothing += len(pairs)
             return
@@ -233,31 +231,10 @@ def _pairs(
     code_id: int | None = None,
 ) -> list[_Pair]:
     """Live codes of active primes × their active SPoCs, with any delivery between them."""
-    query = (
-        select(AccessCode, Spoc, Delivery.id)
-        .join(Provider, Provider.id == AccessCode.provider_id)
-        .join(Spoc, and_(Spoc.provider_id == Provider.id, Spoc.active.is_(True)))
-        .outerjoin(
-            Delivery, and_(Delivery.access_code_id == AccessCode.id, Delivery.spoc_id == Spoc.id)
-        )
-        .where(
-            AccessCode.state.in_(STANDING),
-            AccessCode.active_until > now,
-            Provider.active.is_(True),
-            Provider.prime_id.is_(None),
-        )
-        .order_by(Provider.ref, AccessCode.cycle, Spoc.id)
+    rows = uow.deliveries.code_spoc_pairs(
+        now, STANDING, cycle=cycle, provider_id=provider_id, code_id=code_id
     )
-    if cycle is not None:
-        query = query.where(AccessCode.cycle == cycle)
-    if provider_id is not None:
-        query = query.where(Provider.id == provider_id)
-    if code_id is not None:
-        query = query.where(AccessCode.id == code_id)
-    rows = uow.session.execute(query).all()
-    return [
-        _Pair(code, spoc, delivered=delivery_id is not None) for code, spoc, delivery_id in rows
-    ]
+    return [_Pair(code, spoc, delivered=delivered) for code, spoc, delivered in rows]
 
 
 def _view(pair: _Pair) -> NewSpoc:

@@ -15,9 +15,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
-
 from codeservice.bootstrap import Container
 from codeservice.domain.audit import AuditTag
 from codeservice.domain.calendar import Cycle
@@ -28,11 +25,9 @@ from codeservice.services.distribution.notifications import ack_url, new_ack_lin
 from codeservice.services.distribution.status import ProviderStatus, cycle_status
 from codeservice.services.distribution.summary import BMT_NAME
 from codeservice.services.operations import audit
-from codeservice.storage.models import AccessCode, Delivery, Provider, Spoc
+from codeservice.storage.models import Delivery
 from codeservice.storage.uow import UnitOfWork
 from mailer import outbox
-from mailer.schema import outbox as outbox_table
-from mailer.schema import to_db_time
 
 log = logging.getLogger(__name__)
 
@@ -109,38 +104,18 @@ def _still_standing(uow: UnitOfWork, delivery: Delivery) -> bool:
     """Under the provider's lock, as a reissue takes it: no reminder for a revoked code."""
     code = delivery.access_code
     uow.register.lock_provider(code.provider_id)
-    uow.session.refresh(code)
+    uow.refresh(code)
     return code.state in STANDING
 
 
 def _unacknowledged(uow: UnitOfWork, cycle: Cycle) -> list[Delivery]:
-    query = (
-        select(Delivery)
-        .join(Delivery.access_code)
-        .join(Delivery.spoc)
-        .join(AccessCode.provider)
-        .where(
-            AccessCode.cycle == str(cycle),
-            AccessCode.state.in_(STANDING),
-            Delivery.acknowledged_at.is_(None),
-            Spoc.active.is_(True),
-            Provider.active.is_(True),
-        )
-        .options(selectinload(Delivery.access_code).selectinload(AccessCode.provider))
-        .options(selectinload(Delivery.spoc))
-        .order_by(Delivery.id)
-    )
-    return list(uow.session.scalars(query))
+    return uow.deliveries.unacknowledged(str(cycle), STANDING)
 
 
 def _reminders_so_far(uow: UnitOfWork, delivery_ids: list[int], since: datetime) -> dict[int, int]:
     if not delivery_ids:
         return {}
-    keys = uow.session.scalars(
-        select(outbox_table.c.dedupe_key).where(
-            outbox_table.c.category == "reminder", outbox_table.c.created_at >= to_db_time(since)
-        )
-    )
+    keys = outbox.dedupe_keys_since(uow.session, "reminder", since)
     wanted = set(delivery_ids)
     counts: dict[int, int] = {}
     for dedupe_key in keys:

@@ -15,9 +15,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import selectinload
-
 from codeservice.bootstrap import Container
 from codeservice.domain.audit import AuditTag
 from codeservice.domain.codes import STANDING, CodeState
@@ -32,7 +29,7 @@ from codeservice.services.distribution.notifications import (
     queue_unlock_email,
 )
 from codeservice.services.operations import audit
-from codeservice.storage.models import AccessCode, Delivery, LinkToken
+from codeservice.storage.models import Delivery
 from codeservice.storage.uow import UnitOfWork
 from mailer import outbox
 
@@ -180,25 +177,15 @@ def resend_unlock(
 
 
 def _delivery(uow: UnitOfWork, delivery_id: int, *, lock: bool = False) -> Delivery:
-    query = (
-        select(Delivery)
-        .where(Delivery.id == delivery_id)
-        .options(
-            selectinload(Delivery.spoc),
-            selectinload(Delivery.access_code).selectinload(AccessCode.provider),
-        )
-    )
-    if lock:
-        # PostgreSQL: a second resend of this delivery waits here, then sees the first.
-        query = query.with_for_update(of=Delivery)
-    delivery = uow.session.scalar(query)
+    # lock — PostgreSQL: a second resend of this delivery waits here, then sees the first.
+    delivery = uow.deliveries.get_loaded(delivery_id, lock=lock)
     if delivery is None:
         raise NotFound("There is no such delivery: it may be from another cycle")
     if lock:
         # The provider's lock, as a reissue takes it: a reissue commits either before
         # (the code is seen revoked and the resend refused) or after (and cancels it).
         uow.register.lock_provider(delivery.access_code.provider_id)
-        uow.session.refresh(delivery.access_code)
+        uow.refresh(delivery.access_code)
     return delivery
 
 
@@ -234,17 +221,7 @@ def _already(delivery: Delivery, current: int | None) -> ResendOutcome:
 
 
 def _replace_links(uow: UnitOfWork, delivery_id: int, now: datetime) -> int:
-    result = uow.session.execute(
-        update(LinkToken)
-        .where(
-            LinkToken.delivery_id == delivery_id,
-            LinkToken.purpose == ACKNOWLEDGE,
-            LinkToken.replaced_at.is_(None),
-        )
-        .values(replaced_at=now, replaced_reason=RESENT)
-        .execution_options(synchronize_session=False)
-    )
-    return int(getattr(result, "rowcount", 0) or 0)
+    return uow.deliveries.replace_links(delivery_id, purpose=ACKNOWLEDGE, reason=RESENT, now=now)
 
 
 def _about(delivery: Delivery) -> dict[str, object]:

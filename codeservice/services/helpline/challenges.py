@@ -13,8 +13,6 @@ from datetime import datetime, timedelta
 from random import Random
 from typing import Any, Literal, cast
 
-from sqlalchemy import select
-
 from codeservice.bootstrap import Container
 from codeservice.domain import challenges as rules
 from codeservice.domain.audit import AuditTag
@@ -193,15 +191,7 @@ def get_challenge(
         positions = rules.parse_positions(challenge.positions)
         # The challenge before this one for the same prime says whether its positions
         # were forced by a fail (§23) rather than drawn.
-        before = uow.session.scalar(
-            select(Challenge)
-            .where(
-                Challenge.provider_id == challenge.provider_id,
-                Challenge.created_at < challenge.created_at,
-            )
-            .order_by(Challenge.created_at.desc())
-            .limit(1)
-        )
+        before = uow.helpline.challenge_before(challenge)
         reused = (
             before is not None
             and rules.positions_to_reuse(past(before), challenge.created_at) == positions

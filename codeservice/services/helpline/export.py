@@ -12,9 +12,6 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
-
 from codeservice.bootstrap import Container
 from codeservice.documents import encrypt_document
 from codeservice.documents.code_list import (
@@ -29,7 +26,7 @@ from codeservice.domain.codes import STANDING, generate_unlock_code
 from codeservice.errors import Conflict
 from codeservice.services.distribution.codes import reveal_access_code
 from codeservice.services.operations import audit
-from codeservice.storage.models import AccessCode, Provider
+from codeservice.storage.models import Provider
 
 
 @dataclass(frozen=True)
@@ -48,23 +45,13 @@ def export_code_list(
     now = container.now()
     dates = container.calendar.dates(cycle)
     with container.uow() as uow:
-        codes = list(
-            uow.session.scalars(
-                select(AccessCode)
-                .where(
-                    AccessCode.cycle == str(cycle),
-                    AccessCode.state.in_(STANDING),
-                    AccessCode.active_until > now,
-                )
-                .options(selectinload(AccessCode.provider))
-            )
-        )
+        codes = uow.codes.in_use_or_waiting(str(cycle), STANDING, now)
         if not codes:
             raise Conflict(
                 f"cycle {cycle} has no access code in use or waiting to be used: "
                 + ("it has ended" if dates.active_until <= now else "it has not been issued yet")
             )
-        subcontractors = _subcontractors(uow.session.scalars(select(Provider)).all())
+        subcontractors = _subcontractors(uow.register.all_providers())
         entries = tuple(
             CodeListEntry(
                 provider_ref=code.provider.ref,
@@ -126,10 +113,5 @@ def _subcontractors(providers: Sequence[Provider]) -> dict[int, list[str]]:
 def exportable_cycles(container: Container) -> list[tuple[Cycle, int]]:
     """Cycles with codes in use or waiting to be used, and how many, earliest first."""
     with container.read_uow() as uow:
-        rows = uow.session.execute(
-            select(AccessCode.cycle, func.count())
-            .where(AccessCode.state.in_(STANDING), AccessCode.active_until > container.now())
-            .group_by(AccessCode.cycle)
-            .order_by(AccessCode.cycle)
-        )
-        return [(Cycle.parse(cycle), int(n)) for cycle, n in rows]
+        rows = uow.codes.count_in_use_or_waiting(STANDING, container.now())
+        return [(Cycle.parse(cycle), n) for cycle, n in rows]

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from codeservice.domain.audit import GENESIS, AuditEntry, canonical_details, chain_hash
@@ -15,8 +14,6 @@ from codeservice.services.operations.audit_anchor import note_append
 from codeservice.storage.models import AuditRecord
 from codeservice.storage.repositories.audit import AuditRepository
 from codeservice.storage.uow import UnitOfWork
-
-_PG_AUDIT_LOCK = 0x61756474  # "audt": appends are serialised so the chain never forks
 
 
 def record(
@@ -47,9 +44,8 @@ def record_in_session(
 ) -> AuditRecord:
     """``record`` for code that holds a bare session (the mail worker's outcome hook)."""
     entry = AuditEntry(actor=actor, action=str(action), source=source, details=details or {})
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_AUDIT_LOCK})
-    last = AuditRepository(session).last()
+    records = AuditRepository(session)
+    last = records.last_for_append()
     seq = 1 if last is None else last.seq + 1
     prev_hash = GENESIS if last is None else last.hash
     details_text = canonical_details(entry.details)
@@ -73,8 +69,7 @@ def record_in_session(
             prev_hash=prev_hash,
         ),
     )
-    session.add(row)
-    session.flush()
+    records.append(row)
     note_append(session, chain_key, seq, row.hash)
     return row
 
@@ -97,14 +92,7 @@ def verify_chain(
     expected_seq = 1
     checked = 0
     while True:
-        rows = list(
-            uow.session.scalars(
-                select(AuditRecord)
-                .where(AuditRecord.seq >= expected_seq)
-                .order_by(AuditRecord.seq)
-                .limit(batch)
-            )
-        )
+        rows = uow.audit.from_seq(expected_seq, batch)
         if not rows:
             return checked, None
         for row in rows:
@@ -138,7 +126,4 @@ def verify_chain(
 
 
 def recent(uow: UnitOfWork, limit: int = 50, action_prefix: str | None = None) -> list[AuditRecord]:
-    query = select(AuditRecord).order_by(AuditRecord.seq.desc()).limit(limit)
-    if action_prefix:
-        query = query.where(AuditRecord.action.startswith(action_prefix))
-    return list(uow.session.scalars(query))
+    return uow.audit.recent(limit, action_prefix)

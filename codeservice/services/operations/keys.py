@@ -12,8 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from sqlalchemy import func, select
-
 from codeservice.bootstrap import Container
 from codeservice.crypto.keyring import KEY_ID_PREFIX_BYTES, Keyring, SealError, key_id_of
 from codeservice.domain.audit import AuditTag
@@ -164,16 +162,13 @@ def key_status(app: Container) -> KeyStatus:
 
 def _message_key_counts(new_uow: Callable[[], UnitOfWork]) -> Counter[str]:
     """Sealed message bodies per key id, reading only each envelope's first bytes."""
-    from mailer.schema import outbox
+    from mailer.outbox import sealed_prefixes
 
-    query = select(func.substr(outbox.c.sealed_message, 1, KEY_ID_PREFIX_BYTES)).where(
-        outbox.c.sealed_message.is_not(None)
-    )
     counts: Counter[str] = Counter()
     with new_uow() as uow:
-        for (prefix,) in uow.session.execute(query):
+        for prefix in sealed_prefixes(uow.session, KEY_ID_PREFIX_BYTES):
             try:
-                counts[key_id_of(bytes(prefix))] += 1
+                counts[key_id_of(prefix)] += 1
             except SealError:
                 counts["(damaged)"] += 1
     return counts

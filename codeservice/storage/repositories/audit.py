@@ -4,10 +4,12 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from codeservice.storage.models import AccessCode, AuditRecord, Provider, Reissue, StaffUser
+
+_PG_AUDIT_LOCK = 0x61756474  # "audt": appends are serialised so the chain never forks
 
 
 class AuditRepository:
@@ -16,6 +18,31 @@ class AuditRepository:
 
     def last(self) -> AuditRecord | None:
         return self.session.scalar(select(AuditRecord).order_by(AuditRecord.seq.desc()).limit(1))
+
+    def last_for_append(self) -> AuditRecord | None:
+        """``last``, once this transaction holds the append lock (PostgreSQL; SQLite has
+        one writer): the record an append follows on from stays the last until commit."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            self.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_AUDIT_LOCK})
+        return self.last()
+
+    def append(self, row: AuditRecord) -> None:
+        self.session.add(row)
+        self.session.flush()
+
+    def from_seq(self, seq: int, limit: int) -> list[AuditRecord]:
+        """Up to ``limit`` records from number ``seq`` on, in order."""
+        query = (
+            select(AuditRecord).where(AuditRecord.seq >= seq).order_by(AuditRecord.seq).limit(limit)
+        )
+        return list(self.session.scalars(query))
+
+    def recent(self, limit: int, action_prefix: str | None = None) -> list[AuditRecord]:
+        """The newest ``limit`` records (whose action starts so), newest first."""
+        query = select(AuditRecord).order_by(AuditRecord.seq.desc()).limit(limit)
+        if action_prefix:
+            query = query.where(AuditRecord.action.startswith(action_prefix))
+        return list(self.session.scalars(query))
 
     def hash_at(self, seq: int) -> str | None:
         """The hash of record number ``seq``, if there is one (the first, if renumbered)."""
@@ -30,9 +57,9 @@ class AuditRepository:
             .order_by(AuditRecord.seq)
             .execution_options(yield_per=batch)
         )
-        for text in self.session.scalars(query):
+        for raw in self.session.scalars(query):
             try:
-                details = json.loads(text)
+                details = json.loads(raw)
             except json.JSONDecodeError:
                 continue  # an edited record: the chain check names it
             if isinstance(details, dict):

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -16,6 +17,78 @@ class AccessCodeRepository:
 
     def add(self, code: AccessCode) -> None:
         self.session.add(code)
+
+    def add_if_unique(self, code: AccessCode) -> bool:
+        """Insert in a savepoint; False if a unique constraint refused it (nothing kept)."""
+        try:
+            with self.session.begin_nested():
+                self.session.add(code)
+        except IntegrityError:
+            return False
+        return True
+
+    def get(self, code_id: int) -> AccessCode | None:
+        return self.session.get(AccessCode, code_id)
+
+    def cycles(self) -> list[str]:
+        """Every cycle that has a code."""
+        return list(self.session.scalars(select(AccessCode.cycle).distinct()))
+
+    def in_cycle(self, cycle: str, state: CodeState) -> list[AccessCode]:
+        """A cycle's codes in ``state``, provider loaded, by id."""
+        return self._with_provider(AccessCode.cycle == cycle, AccessCode.state == state)
+
+    def before_cycle(self, cycle: str, states: Collection[CodeState]) -> list[AccessCode]:
+        """Codes of earlier cycles in ``states``, provider loaded, by cycle and id."""
+        return self._with_provider(AccessCode.cycle < cycle, AccessCode.state.in_(states))
+
+    def in_use_or_waiting(
+        self, cycle: str, states: Collection[CodeState], now: datetime
+    ) -> list[AccessCode]:
+        """A cycle's codes in ``states`` that end after ``now``, provider loaded."""
+        return list(
+            self.session.scalars(
+                select(AccessCode)
+                .where(
+                    AccessCode.cycle == cycle,
+                    AccessCode.state.in_(states),
+                    AccessCode.active_until > now,
+                )
+                .options(selectinload(AccessCode.provider))
+            )
+        )
+
+    def count_in_use_or_waiting(
+        self, states: Collection[CodeState], now: datetime
+    ) -> list[tuple[str, int]]:
+        """Per cycle, earliest first: how many codes in ``states`` end after ``now``."""
+        rows = self.session.execute(
+            select(AccessCode.cycle, func.count())
+            .where(AccessCode.state.in_(states), AccessCode.active_until > now)
+            .group_by(AccessCode.cycle)
+            .order_by(AccessCode.cycle)
+        )
+        return [(cycle, int(n)) for cycle, n in rows]
+
+    def _with_provider(self, *conditions: ColumnElement[bool]) -> list[AccessCode]:
+        query = (
+            select(AccessCode)
+            .where(*conditions)
+            .options(selectinload(AccessCode.provider))
+            .order_by(AccessCode.cycle, AccessCode.id)
+        )
+        return list(self.session.scalars(query))
+
+    def change_state(self, code_id: int, before: CodeState, after: CodeState) -> bool:
+        """A conditional update: False when the code is no longer in ``before``."""
+        result = self.session.execute(
+            update(AccessCode)
+            .where(AccessCode.id == code_id, AccessCode.state == before)
+            .values(state=after)
+            .execution_options(synchronize_session=False)
+        )
+        changed: bool = result.rowcount == 1  # type: ignore[attr-defined]
+        return changed
 
     def live_for(self, provider_id: int, cycle: str) -> AccessCode | None:
         query = select(AccessCode).where(

@@ -70,6 +70,19 @@ class HelplineRepository:
         )
         return self.session.scalar(query)
 
+    def challenge_before(self, challenge: Challenge) -> Challenge | None:
+        """The same provider's challenge created just before this one, if any."""
+        query = (
+            select(Challenge)
+            .where(
+                Challenge.provider_id == challenge.provider_id,
+                Challenge.created_at < challenge.created_at,
+            )
+            .order_by(Challenge.created_at.desc())
+            .limit(1)
+        )
+        return self.session.scalar(query)
+
     def record_answer(self, challenge_id: str, *, result: str, code_id: int, now: datetime) -> bool:
         """Take the challenge's one answer; False if it was answered or expired first."""
         outcome = self.session.execute(

@@ -95,6 +95,12 @@ class IncidentRepository:
     def get_reissue(self, reissue_id: int) -> Reissue | None:
         return self.session.get(Reissue, reissue_id)
 
+    def reissue_completed_at(self, provider_id: int, at: datetime) -> Reissue | None:
+        """The provider's reissue completed at ``at`` (the one that issued a code then)."""
+        return self.session.scalar(
+            select(Reissue).where(Reissue.provider_id == provider_id, Reissue.completed_at == at)
+        )
+
     def reissue_for_incident(self, incident_id: int) -> Reissue | None:
         return self.session.scalar(select(Reissue).where(Reissue.incident_id == incident_id))
 
