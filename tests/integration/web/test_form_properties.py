@@ -74,7 +74,7 @@ def test_the_incident_report_form(
 
 @FORMS
 @given(
-    query=free_text(),
+    query=free_text().map(lambda text: text[:1000]),  # httpx refuses longer URLs
     provider=st.sampled_from(["PRV001", "SUB101", "PRV003"]) | free_text(),
     characters=st.lists(st.sampled_from(["a", "B", "7"]) | free_text(), min_size=3, max_size=3),
 )
