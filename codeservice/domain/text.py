@@ -70,6 +70,15 @@ def check_usable(text: str, *, field: str, label: str, multiline: bool = False) 
     return text
 
 
+def whole_number(text: str, *, max_digits: int = 18) -> int | None:
+    """A row id or count as a form sends it: ASCII digits only (``str.isdigit`` also
+    takes "²" and "٣", which ``int`` refuses), and short enough for ``int`` to read
+    and a database column to hold; None for anything else."""
+    if text.isascii() and text.isdigit() and len(text) <= max_digits:
+        return int(text)
+    return None
+
+
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 

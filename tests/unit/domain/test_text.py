@@ -15,6 +15,7 @@ from codeservice.domain.text import (
     looks_like_formula,
     spreadsheet_safe,
     unusable_character,
+    whole_number,
 )
 from codeservice.errors import InputError
 
@@ -94,3 +95,11 @@ def test_check_usable_names_the_field_and_keeps_good_text() -> None:
 
     assert refused.value.field == "display_name"
     assert str(refused.value) == ("the display name contains a line break, U+000A, at character 5")
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [("42", 42), ("0", 0), ("", None), ("²", None), ("٣", None), ("-1", None), ("9" * 19, None)],
+)
+def test_whole_number_reads_only_short_ascii_digits(text: str, number: int | None) -> None:
+    assert whole_number(text) == number
