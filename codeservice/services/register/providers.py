@@ -19,7 +19,6 @@ from codeservice.domain.register import (
     decode_register,
     parse_register,
 )
-from codeservice.domain.text import check_usable
 from codeservice.errors import InputError
 from codeservice.services.operations import audit
 from codeservice.storage.models import Provider, Spoc
@@ -271,7 +270,7 @@ def find_provider(
 ) -> list[ProviderView]:
     """Providers whose ref is ``query`` (exactly, listed first) or whose ref or name
     holds it, ignoring case."""
-    needle = check_usable(query.strip(), field="query", label="the name or ref")
+    needle = query.strip()
     if not needle:
         return []
     folded = needle.casefold()
