@@ -20,13 +20,21 @@ class ConfigurationError(CodeserviceError):
 
 
 class InputError(CodeserviceError):
-    """Input from a person (a file, a form, an argument) is wrong; nothing was changed."""
+    """Input from a person (a file, a form, an argument) is wrong; nothing was changed.
+
+    ``field`` names the value at fault in the words of the use case (``reason``,
+    ``display_name``), so that a form can put the message on its field and the CLI
+    can name the option that carried it.
+    """
 
     exit_code = 65  # EX_DATAERR
 
-    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+    def __init__(
+        self, message: str, problems: list[str] | None = None, *, field: str | None = None
+    ) -> None:
         super().__init__(message)
         self.problems = problems or []
+        self.field = field
 
 
 class NotFound(CodeserviceError):

@@ -45,7 +45,8 @@ class _Group(TyperGroup):
             return super().invoke(ctx)
         except CodeserviceError as exc:
             message = str(exc)
-            console_error(message)
+            where = _parameter_named(self, ctx, getattr(exc, "field", None))
+            console_error(f"{where}: {message}" if where else message)
             for problem in getattr(exc, "problems", []):
                 if problem not in message:  # each problem once, never repeated
                     console_error(problem, prefix="")
@@ -57,6 +58,19 @@ class _Group(TyperGroup):
             message, exit_code = unexpected_error(exc)
             console_error(message)
             raise typer.Exit(exit_code) from None
+
+
+def _parameter_named(group: TyperGroup, ctx: Any, field: str | None) -> str | None:
+    """``--reason`` (an option) or ``PROVIDER`` (an argument): what carried the value an
+    ``InputError`` names, on the command that was running; None if no parameter did."""
+    name = ctx.invoked_subcommand
+    command = group.get_command(ctx, name) if field and name else None
+    for param in getattr(command, "params", None) or []:
+        if param.name == field:
+            if getattr(param, "param_type_name", "") == "option" and param.opts:
+                return str(param.opts[0])
+            return str(field).upper()
+    return None
 
 
 def _belongs_to_click(exc: Exception) -> bool:

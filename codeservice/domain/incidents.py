@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from codeservice.domain.personal_details import find_personal_details, personal_details_message
-from codeservice.domain.text import unusable_character
+from codeservice.domain.text import check_usable, unusable_character
 from codeservice.errors import CodeserviceError, Conflict, InputError
 
 MAX_DETAILS = 2000
@@ -127,19 +127,20 @@ def steps_to(current: TriageState, decision: TriageState) -> list[TriageState]:
     return [TriageState.ASSESSED, decision] if current is TriageState.RECEIVED else [decision]
 
 
-def check_decision_reason(reason: str, *, label: str = "the reason") -> str:
+def check_decision_reason(reason: str, *, label: str = "the reason", field: str = "reason") -> str:
     """A decision's (or a reissue's, or an assessment's) reason, checked; ``label``
-    names the field or option in the message."""
+    names the field in the message, ``field`` in the error (``InputError.field``)."""
     text = reason.strip()
     if not text:
-        raise InputError("give the reason for the decision (§52: each case on its own merit)")
+        raise InputError(
+            "give the reason for the decision (§52: each case on its own merit)", field=field
+        )
     if len(text) > MAX_DECISION_REASON:
-        raise InputError(f"{label} must be {MAX_DECISION_REASON} characters or fewer")
-    if problem := unusable_character(text, multiline=True):
-        raise InputError(f"{label} {problem}")
+        raise InputError(f"{label} must be {MAX_DECISION_REASON} characters or fewer", field=field)
+    check_usable(text, field=field, label=label, multiline=True)
     kinds = find_personal_details(text)
     if kinds:
-        raise InputError(personal_details_message(kinds))
+        raise InputError(personal_details_message(kinds), field=field)
     return text
 
 

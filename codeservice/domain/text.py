@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import unicodedata
 
+from codeservice.errors import InputError
+
 # Bidirectional embeddings, overrides and isolates: they reorder what is shown, so a
 # name holding one can read as another ("Trojan Source", CVE-2021-42574).
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
@@ -52,6 +54,28 @@ def unusable_character(text: str, *, multiline: bool = False) -> str | None:
         else:
             continue
         return f"contains {problem}, {describe(character)}, at character {position}"
+    return None
+
+
+def check_usable(text: str, *, field: str, label: str, multiline: bool = False) -> str:
+    """``text`` unchanged, or ``InputError`` naming ``field`` when it holds a character
+    that cannot be kept (``unusable_character``). ``label`` is how a person calls the
+    field: "the reason" gives "the reason contains a control character, ...".
+
+    Every use case that keeps or sends free text from a form or an option calls this
+    (a multi-line field, such as a description, may hold tabs and line breaks).
+    """
+    if problem := unusable_character(text, multiline=multiline):
+        raise InputError(f"{label} {problem}", field=field)
+    return text
+
+
+def whole_number(text: str, *, max_digits: int = 18) -> int | None:
+    """A row id or count as a form sends it: ASCII digits only (``str.isdigit`` also
+    takes "²" and "٣", which ``int`` refuses), and short enough for ``int`` to read
+    and a database column to hold; None for anything else."""
+    if text.isascii() and text.isdigit() and len(text) <= max_digits:
+        return int(text)
     return None
 
 

@@ -24,6 +24,7 @@ from codeservice.domain.challenges import (
     Positions,
     Result,
 )
+from codeservice.domain.text import check_usable
 from codeservice.errors import CodeserviceError
 from codeservice.services.helpline.eligibility import organisation, resolve_ref
 from codeservice.services.helpline.locks import SOURCE, ensure_lock, locked_error
@@ -74,7 +75,9 @@ def start_challenge(
 ) -> ChallengeView:
     """Check the caller's organisation and pick the three positions to ask for."""
     now = now or container.now()
-    query = provider_query_or_ref.strip()
+    query = check_usable(
+        provider_query_or_ref.strip(), field="provider", label="the organisation's name or ref"
+    )
     with container.uow() as uow:
         if uow.register.get_provider(query) is not None:  # an exact ref: no search
             return _start_audited(uow, container, query, agent, source, now, rng)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from codeservice.bootstrap import Container
 from codeservice.domain import challenges as rules
 from codeservice.domain.challenges import AmbiguousProvider, Organisation
+from codeservice.domain.text import check_usable
 from codeservice.services.register.providers import find_provider
 from codeservice.storage.models import Provider
 
@@ -33,7 +34,11 @@ def organisation(provider: Provider) -> Organisation:
 
 
 def search_providers(container: Container, query: str) -> list[EligibilityView]:
-    """The register entries matching a name or ref, each with whether it may be helped."""
+    """The register entries matching a name or ref, each with whether it may be helped.
+
+    The agent types the query as the caller says it: one holding a character no name
+    can hold is refused, naming the field, rather than answered "no match"."""
+    check_usable(query.strip(), field="query", label="the name or ref")
     refs = [view.ref for view in find_provider(container, query, include_inactive=True)]
     with container.read_uow() as uow:
         found = []

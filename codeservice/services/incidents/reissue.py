@@ -26,6 +26,7 @@ from datetime import datetime
 from codeservice.bootstrap import Container
 from codeservice.domain.codes import Alphabet
 from codeservice.domain.incidents import check_decision_reason
+from codeservice.domain.text import check_usable
 from codeservice.errors import Conflict, NotFound
 from codeservice.services.distribution.codes import draw_code_material
 from codeservice.services.distribution.document_work import DocumentJob, make_document
@@ -46,7 +47,8 @@ MAX_ATTEMPTS = 3
 
 
 def prime_for_reissue(uow: UnitOfWork, provider_ref: str) -> Provider:
-    provider = uow.register.get_provider(provider_ref.strip())
+    ref = check_usable(provider_ref.strip(), field="provider", label="the provider's ref")
+    provider = uow.register.get_provider(ref)
     if provider is None:
         raise NotFound(f"no provider with ref {provider_ref!r} is on the register")
     if provider.prime is not None:

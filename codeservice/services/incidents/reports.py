@@ -24,6 +24,7 @@ from codeservice.domain.incidents import (
     parse_reference,
     report_reference,
 )
+from codeservice.domain.text import check_usable
 from codeservice.domain.tokens import looks_like_token, token_digest
 from codeservice.domain.wording import moment_text
 from codeservice.emails import compose, render
@@ -185,7 +186,8 @@ def record_report_form(
 
 
 def _prime(uow: UnitOfWork, provider_ref: str) -> Provider:
-    provider = uow.register.get_provider(provider_ref.strip())
+    ref = check_usable(provider_ref.strip(), field="provider", label="the provider's ref")
+    provider = uow.register.get_provider(ref)
     if provider is None:
         raise NotFound(f"no provider with ref {provider_ref!r} is on the register")
     if provider.prime is not None:

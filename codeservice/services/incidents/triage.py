@@ -179,4 +179,4 @@ def _decide(
 
 def _checked_note(note: str) -> str:
     text = note.strip()
-    return check_decision_reason(text, label="the note") if text else ""
+    return check_decision_reason(text, label="the note", field="note") if text else ""

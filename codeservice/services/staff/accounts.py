@@ -15,7 +15,7 @@ from argon2 import PasswordHasher
 from codeservice.bootstrap import Container
 from codeservice.domain.accounts import Role, SignInState, check_password, normalise_username
 from codeservice.domain.audit import AuditTag
-from codeservice.domain.text import unusable_character
+from codeservice.domain.text import check_usable
 from codeservice.errors import Conflict, InputError, NotFound
 from codeservice.services.operations import audit
 from codeservice.services.staff.throttle_keys import name_key
@@ -61,9 +61,12 @@ def add_user(
     username = normalise_username(name)
     display_name = (display_name or "").strip() or None
     if display_name and len(display_name) > MAX_DISPLAY_NAME:
-        raise InputError(f"the display name must be {MAX_DISPLAY_NAME} characters or fewer")
-    if display_name and (problem := unusable_character(display_name)):
-        raise InputError(f"the display name {problem}")
+        raise InputError(
+            f"the display name must be {MAX_DISPLAY_NAME} characters or fewer",
+            field="display_name",
+        )
+    if display_name:
+        check_usable(display_name, field="display_name", label="the display name")
     check_password(password, username=username, display_name=display_name)
     password_hash = hasher.hash(password)
     now = container.now()

@@ -22,6 +22,7 @@ from codeservice.documents import DOCX_MEDIA_TYPE
 from codeservice.domain.accounts import Principal
 from codeservice.domain.audit import AuditTag
 from codeservice.domain.calendar import Cycle
+from codeservice.domain.text import whole_number
 from codeservice.errors import Conflict, NotFound
 from codeservice.services.distribution.resend import (
     ResendTarget,
@@ -136,7 +137,7 @@ def _resend(
         outcome = send(
             container,
             delivery_id,
-            seen=int(seen) if seen.isdigit() else None,
+            seen=whole_number(seen),
             actor=principal.actor,
             source=client_ip(request),
         )

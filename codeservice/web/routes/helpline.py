@@ -24,6 +24,7 @@ from codeservice.domain.challenges import (
     NotEligible,
     VerificationLocked,
 )
+from codeservice.errors import InputError
 from codeservice.services.helpline import (
     ChallengeStatus,
     answer_challenge,
@@ -70,7 +71,7 @@ def start(
         return _stopped(request, container, principal, "locked", name=_prime_name(container, ref))
     except NoCodeInForce:
         return _stopped(request, container, principal, "no-code", name=_prime_name(container, ref))
-    except (NotEligible, AmbiguousProvider) as refused:
+    except (NotEligible, AmbiguousProvider, InputError) as refused:
         return _search_page(request, container, principal, ref, error=_sentence(str(refused)))
     return RedirectResponse(f"{CHALLENGES}/{view.id}", status_code=303)
 
@@ -140,7 +141,10 @@ def _search_page(
     results: list[Any] = []
     locked: set[str] = set()
     if query and error is None:
-        results = search_providers(container, query)
+        try:
+            results = search_providers(container, query)
+        except InputError as refused:
+            error = _sentence(str(refused))
         locked = {lock.provider_ref for lock in verification_locks(container)}
     rows = [
         {

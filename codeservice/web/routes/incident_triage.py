@@ -25,7 +25,7 @@ from codeservice.domain.incidents import (
 )
 from codeservice.domain.personal_details import PERSONAL_DETAILS_WARNING
 from codeservice.domain.wording import moment_text
-from codeservice.errors import CodeserviceError, InputError
+from codeservice.errors import CodeserviceError, InputError, NotFound
 from codeservice.services.incidents.reports import ReportForm, record_report_form
 from codeservice.services.incidents.triage import assess_report, decide_report
 from codeservice.services.incidents.views import IncidentView, get_report, list_reports
@@ -101,6 +101,12 @@ def record(
         )
     except InvalidReport as invalid:
         return _new_form(request, container, principal, provider, form, invalid.errors)
+    except NotFound:  # not one of the providers offered
+        errors = {"provider": "Select the prime provider the proforma is about"}
+        return _new_form(request, container, principal, provider, form, errors)
+    except InputError as refused:  # a subcontractor, or a ref no provider can have
+        errors = {"provider": _sentence(str(refused))}
+        return _new_form(request, container, principal, provider, form, errors)
     return RedirectResponse(f"{TRIAGE}/{view.reference}?done=recorded", status_code=303)
 
 

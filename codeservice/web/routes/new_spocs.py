@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from codeservice.bootstrap import Container
+from codeservice.domain.text import whole_number
 from codeservice.services.distribution.new_spocs import pending_new_spocs, send_to_new_spocs
 from codeservice.web.bmt_pages import BmtTeam, cycle_path, parse_cycle, render
 from codeservice.web.dependencies import client_ip, container_of, require_csrf
@@ -66,6 +67,7 @@ def _pairs(shown: list[str]) -> set[tuple[int, int]]:
     pairs: set[tuple[int, int]] = set()
     for value in shown[:1000]:
         code_id, _, spoc_id = value.partition("-")
-        if code_id.isdigit() and spoc_id.isdigit():
-            pairs.add((int(code_id), int(spoc_id)))
+        pair = whole_number(code_id), whole_number(spoc_id)
+        if pair[0] is not None and pair[1] is not None:
+            pairs.add((pair[0], pair[1]))
     return pairs

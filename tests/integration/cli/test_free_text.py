@@ -32,7 +32,7 @@ def test_users_add_refuses_a_display_name_with_a_control_character(
     too_long = cli(*args, "--display-name", "A" * 300)
 
     assert result.exit_code == 65
-    assert "the display name contains a control character, U+001B, at character 4" in (
+    assert "--display-name: the display name contains a control character, U+001B, at " in (
         result.stderr
     )
     assert too_long.exit_code == 65 and "255 characters or fewer" in too_long.stderr
@@ -112,7 +112,35 @@ def test_reasons_and_notes_refuse_unusable_characters(
     decide = live("incidents", "decide", reference, "--no-change", "--reason", "ok\u2066")
 
     assert reissue.exit_code == 65
-    assert "the reason contains a control character, U+0000" in reissue.output
-    assert note.exit_code == 65 and "the note contains a control character" in note.output
+    assert "--reason: the reason contains a control character, U+0000" in reissue.output
+    assert note.exit_code == 65
+    assert "--note: the note contains a control character" in note.output
     assert decide.exit_code == 65
-    assert "the reason contains a bidirectional control character" in decide.output
+    assert "--reason: the reason contains a bidirectional control character" in decide.output
+
+
+def test_a_ref_that_no_provider_can_have_is_refused_naming_its_parameter(
+    live: Cli,  # noqa: F811
+    container: Container,
+) -> None:
+    before = _count(container, AuditRecord)
+
+    reissue = live("reissue", "PRV\x00001", "--reason", "Lost laptop")
+    record = live(
+        "incidents",
+        "record",
+        "--provider",
+        "PRV\x1b001",
+        "--date",
+        "2026-01-05",
+        "--reason",
+        "other",
+        "--details",
+        "Left without notice.",
+    )
+
+    assert reissue.exit_code == 65
+    assert "PROVIDER: the provider's ref contains a control character, U+0000" in reissue.output
+    assert record.exit_code == 65
+    assert "--provider: the provider's ref contains a control character" in record.output
+    assert _count(container, IncidentReport) == 0 and _count(container, AuditRecord) == before

@@ -340,3 +340,18 @@ def test_forms_need_their_csrf_token(agent: TestClient, world: HelplineWorld) ->
 
 def test_an_unknown_check_is_not_found(agent: TestClient, world: HelplineWorld) -> None:
     assert agent.get("/helpline/challenges/" + "x" * 22).status_code == 404
+
+
+def test_a_search_with_an_unusable_character_is_refused_on_the_page(
+    agent: TestClient, world: HelplineWorld, web_container: Container
+) -> None:
+    before = audit_details(web_container, "")
+    search = agent.get("/helpline", params={"q": "North\x00field"})
+    token = csrf_for(agent, "/helpline/challenges")
+    start = agent.post("/helpline/challenges", data={"csrf_token": token, "provider": "PRV\x00001"})
+
+    assert search.status_code == 422
+    assert "The name or ref contains a control character, U+0000" in search.text
+    assert start.status_code == 422
+    assert "The organisation&#39;s name or ref contains a control character" in start.text
+    assert audit_details(web_container, "") == before

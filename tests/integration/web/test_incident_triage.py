@@ -164,6 +164,13 @@ def test_the_security_team_records_a_proforma_received_by_email(
     refused = post_form(client, new, new, **fields)
     assert refused.status_code == 422
     assert "Select the prime provider" in refused.text
+    for provider, message in [
+        ("PRV\x00001", "The provider&#39;s ref contains a control character, U+0000"),
+        ("NOBODY", "Select the prime provider"),
+    ]:
+        refused = post_form(client, new, new, **{**fields, "provider": provider})
+        assert refused.status_code == 422
+        assert message in refused.text
     refused = post_form(client, new, new, **{**fields, "provider": "PRV001"})
     assert refused.status_code == 422
     assert "remove the phone number" in refused.text

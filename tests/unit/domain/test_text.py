@@ -11,10 +11,13 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from codeservice.domain.text import (
+    check_usable,
     looks_like_formula,
     spreadsheet_safe,
     unusable_character,
+    whole_number,
 )
+from codeservice.errors import InputError
 
 
 @pytest.mark.parametrize(
@@ -81,3 +84,22 @@ def test_formula_like_cells_are_neutralised(text: str) -> None:
 
 def test_plain_cells_are_left_alone() -> None:
     assert spreadsheet_safe("Acme Ltd") == "Acme Ltd"
+
+
+def test_check_usable_names_the_field_and_keeps_good_text() -> None:
+    assert check_usable(
+        "Lost laptop\n\tat home", field="reason", label="the reason", multiline=True
+    )
+    with pytest.raises(InputError) as refused:
+        check_usable("Lost\nlaptop", field="display_name", label="the display name")
+
+    assert refused.value.field == "display_name"
+    assert str(refused.value) == ("the display name contains a line break, U+000A, at character 5")
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [("42", 42), ("0", 0), ("", None), ("²", None), ("٣", None), ("-1", None), ("9" * 19, None)],
+)
+def test_whole_number_reads_only_short_ascii_digits(text: str, number: int | None) -> None:
+    assert whole_number(text) == number
