@@ -21,7 +21,7 @@ from codeservice.web.auth import install_auth
 from codeservice.web.csrf import Csrf
 from codeservice.web.errors import error_page, install_error_pages, server_error_page
 from codeservice.web.headers import SecurityHeaders
-from codeservice.web.limits import BodyLimit, RequestTooLarge
+from codeservice.web.limits import BodyLimit, RequestTooLarge, UnusablePath
 from codeservice.web.routes import (
     acknowledgement,
     admin,
@@ -88,9 +88,14 @@ def create_app(container: Container, *, govuk_frontend: Path = GOVUK_FRONTEND_DI
     app.add_middleware(
         BodyLimit, max_bytes=settings.max_request_kib * 1024, too_large=_too_large_page
     )
+    app.add_middleware(UnusablePath, not_found=_not_found_page)
     app.add_middleware(RequestLog, error_page=server_error_page)
     app.add_middleware(SecurityHeaders, https=settings.base_url.startswith("https://"))
     return app
+
+
+def _not_found_page(request: Request) -> Response:
+    return error_page(request, 404)
 
 
 def _too_large_page(request: Request, exc: RequestTooLarge) -> Response:

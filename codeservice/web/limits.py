@@ -10,6 +10,7 @@ nothing was saved: no route gets past reading its body.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 
 from starlette.datastructures import FormData
@@ -101,6 +102,27 @@ class BodyLimit:
                 except ValueError:
                     return 0
         return 0
+
+
+class UnusablePath:
+    """A path holding a control character (``%00``, ``%0a``…) is nobody's page: 404
+    before any route looks it up (PostgreSQL refuses NUL in a string, so a provider
+    ref or a token read from the path would otherwise end as a 500). Query strings
+    are the forms' to check: they name the field."""
+
+    def __init__(self, app: ASGIApp, *, not_found: Callable[[Request], Response]) -> None:
+        self.app = app
+        self.not_found = not_found
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and _unusable_path(scope["path"]):
+            await self.not_found(Request(scope))(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def _unusable_path(path: str) -> bool:
+    return any(unicodedata.category(character) == "Cc" for character in path)
 
 
 def check_form_fields(form: FormData, max_chars: int, labels: dict[str, str]) -> None:

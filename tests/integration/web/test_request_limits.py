@@ -12,7 +12,7 @@ from codeservice.bootstrap import Container
 from codeservice.domain.accounts import Role
 from tests.integration.web.helpline_world import HelplineWorld
 from tests.integration.web.links import csrf_field, snapshot
-from tests.integration.web.staff import make_token
+from tests.integration.web.staff import make_token, signed_in_client
 from tests.integration.web.test_incident_form import VALID, report_path
 
 LIMIT = 256 * 1024
@@ -115,3 +115,23 @@ def test_a_field_at_its_limit_is_not_refused_for_length(
     data = {**VALID, "details": "x" * 10_000, "csrf_token": csrf_field(page.text)}
     response = client.post(path, data=data, follow_redirects=False)
     assert response.status_code != 413
+
+
+def test_a_path_holding_a_control_character_is_not_found_on_either_database(
+    client: TestClient, web_container: Container
+) -> None:
+    """A NUL read from the path as a ref or a token would reach PostgreSQL and fail."""
+    signed_in_client(client, web_container, Role.SECURITY)
+    token = make_token(web_container, "feed", Role.BMT)
+    for path in (
+        "/security/helpline/locks/PRV%00001/unlock",
+        "/ack/abc%00def",
+        "/report/abc%0adef",
+        "/bmt/cycles/2027-04%00",
+    ):
+        page = client.get(path)
+        assert page.status_code == 404, path
+        assert "Page not found" in page.text and "Traceback" not in page.text
+    answer = client.get("/api/v1/cycles/2027-04%00", headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 404
+    assert set(answer.json()["error"]) == {"code", "message"}
