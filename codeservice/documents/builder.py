@@ -3,29 +3,19 @@
 The plain ``.docx`` only ever lives in memory: it is encrypted before it is stored or sent.
 The code appears in the body only, never in the document's properties, header or footer.
 
-A rotation builds one document per provider, and python-docx is slow at formatting (a
-style given by name is found by scanning all 164 styles, for example). So each thread
-keeps a template (``_Template``): the default document with the page, header, footer and
-styles set, and each section as python-docx built it the first time (for a code of that
-length), without the provider's words. A document is the template with copies of the
-sections, and its own words put in.
+A document is this thread's template (``template``) with copies of the sections, and
+its own words put in.
 """
 
 from __future__ import annotations
 
 import io
-import threading
 import zipfile
-from collections.abc import Callable
-from copy import deepcopy
-from dataclasses import dataclass, field
 
 from docx import Document
 from docx.document import Document as DocxDocument
-from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml.table import CT_Tbl, CT_Tc
 from docx.oxml.text.run import CT_R
 from docx.oxml.xmlchemy import BaseOxmlElement
@@ -37,42 +27,33 @@ from codeservice.documents import wording
 from codeservice.documents.content import DocumentContent
 from codeservice.documents.errors import DocumentError
 from codeservice.documents.ooxml import (
-    append_copies,
-    open_with_finished_styles,
     set_cell_borders,
     set_cell_margins,
     set_cell_shading,
     set_column_widths,
     set_font,
-    set_language,
     set_paragraph_border,
     set_table_borders,
     set_table_caption,
     table_caption,
 )
+from codeservice.documents.template import MARKING, thread_template
 from codeservice.domain.phonetic import spell_character
 
-BODY_FONT = "Arial"  # LibreOffice shows it in the metric-compatible Liberation Sans
 CODE_FONT = "Courier New"  # ... and this in Liberation Mono
-BLACK = RGBColor(0x0B, 0x0C, 0x0C)  # GOV.UK text colour
 GREY = RGBColor(0x50, 0x5A, 0x5F)  # GOV.UK secondary text
 RULE = "B1B4B6"  # GOV.UK border grey
 PALE = "F3F2F1"  # GOV.UK light-grey fill
 CODE_TABLE_CAPTION = "Access code"
 AUTHOR = "Provider Direct Business Management Team"
-MARKING = "OFFICIAL-SENSITIVE"
 CELL = Cm(2.0)
 CELL_PADDING = Pt(2)
 DETAILS = ("Provider", "Prime provider", "Cycle", "Valid from", "Valid until", "Document reference")
 
-# Adds paragraphs and tables to the end of a document, the same whenever called with the
-# same numbers (the length of the code).
-Section = Callable[..., None]
-
 
 def build_document(content: DocumentContent) -> bytes:
     content.check_typed_text()
-    template = _template()
+    template = thread_template()
     document = template.blank()
     code = content.access_code
     _properties(document, content)
@@ -99,104 +80,6 @@ def read_access_code(docx: bytes) -> str:
         if table_caption(table) == CODE_TABLE_CAPTION:
             return "".join(cell.text for cell in table.rows[0].cells)
     raise DocumentError("This Word document has no access code table.")
-
-
-@dataclass
-class _Template:
-    """The styled, empty document that every build in one thread starts from.
-
-    Each build empties its body (the page settings stay) and sets every document
-    property again, so nothing of one provider's document is left in the next. The
-    styles are never changed after ``prepare``: they are saved as they were then.
-    """
-
-    document: DocxDocument
-    sections: dict[tuple[Section, tuple[int, ...]], list[BaseOxmlElement]] = field(
-        default_factory=dict
-    )
-
-    @classmethod
-    def prepare(cls) -> _Template:
-        styled = Document()
-        _page_and_styles(styled)
-        # The template's thumbnail shows a blank page: a preview that is not this document.
-        package_rels = styled.part.package.rels
-        for rel_id, rel in list(package_rels.items()):
-            if rel.reltype == RT.THUMBNAIL:
-                package_rels.pop(rel_id)
-        saved = io.BytesIO()
-        styled.save(saved)
-        return cls(open_with_finished_styles(saved.getvalue()))
-
-    def blank(self) -> DocxDocument:
-        self.document.element.body.clear_content()
-        return self.document
-
-    def add(self, section: Section, *numbers: int) -> list[BaseOxmlElement]:
-        """Add the section to the document as it was built the first time; returns the
-        paragraphs and tables added."""
-        body = self.document.element.body
-        prepared = self.sections.get((section, numbers))
-        if prepared is not None:
-            return append_copies(body, prepared)
-        start = len(body.inner_content_elements)
-        section(self.document, *numbers)
-        added: list[BaseOxmlElement] = body.inner_content_elements[start:]
-        self.sections[section, numbers] = [deepcopy(element) for element in added]
-        return added
-
-
-_thread = threading.local()
-
-
-def _template() -> _Template:
-    """This thread's template, prepared on first use (documents are built in worker
-    processes, and in the caller's thread for a reissue)."""
-    template: _Template | None = getattr(_thread, "template", None)
-    if template is None:
-        template = _thread.template = _Template.prepare()
-    return template
-
-
-def _page_and_styles(document: DocxDocument) -> None:
-    section = document.sections[0]
-    section.orientation = WD_ORIENT.PORTRAIT
-    section.page_width, section.page_height = Cm(21.0), Cm(29.7)
-    section.top_margin = section.bottom_margin = Cm(1.5)
-    section.left_margin = section.right_margin = Cm(2.0)
-    section.header_distance = section.footer_distance = Cm(0.8)
-    for part, text in ((section.header, MARKING), (section.footer, MARKING)):
-        paragraph = part.paragraphs[0]
-        paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        run = paragraph.add_run(text)
-        run.bold = True
-        run.font.size = Pt(9)
-
-    styles = document.styles
-    normal = styles["Normal"]
-    set_font(normal.element.get_or_add_rPr(), BODY_FONT)
-    normal.font.size = Pt(10)
-    normal.font.color.rgb = BLACK
-    set_language(normal.element.get_or_add_rPr(), "en-GB")
-    normal.paragraph_format.space_before = Pt(0)
-    normal.paragraph_format.space_after = Pt(3)
-    normal.paragraph_format.line_spacing = 1.1
-    for name, size, before, after in (
-        ("Title", 22, 0, 2),
-        ("Heading 1", 13, 7, 2),
-        ("Heading 2", 11, 5, 2),
-    ):
-        style = styles[name]
-        set_font(style.element.get_or_add_rPr(), BODY_FONT)
-        style.font.size = Pt(size)
-        style.font.bold = True
-        style.font.italic = False
-        style.font.color.rgb = BLACK
-        style.paragraph_format.space_before = Pt(before)
-        style.paragraph_format.space_after = Pt(after)
-        style.paragraph_format.keep_with_next = True
-    bullets = styles["List Bullet"]
-    bullets.paragraph_format.space_after = Pt(1)
 
 
 def _properties(document: DocxDocument, content: DocumentContent) -> None:

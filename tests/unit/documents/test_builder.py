@@ -11,8 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from codeservice.documents import DocumentError, build_document, read_access_code
-from codeservice.documents.builder import CODE_FONT, CODE_TABLE_CAPTION, MARKING
+from codeservice.documents.builder import CODE_FONT, CODE_TABLE_CAPTION
 from codeservice.documents.ooxml import table_caption
+from codeservice.documents.template import MARKING
 from codeservice.errors import CodeserviceError
 from tests.support.documents import LONGEST, SAMPLE, sample_content
 

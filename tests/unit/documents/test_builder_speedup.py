@@ -13,8 +13,8 @@ from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.opc.oxml import serialize_part_xml
 
 from codeservice.documents import DocumentContent, build_document, read_access_code
-from codeservice.documents.builder import _template
 from codeservice.documents.ooxml import open_with_finished_styles
+from codeservice.documents.template import thread_template
 from tests.support.documents import LONGEST, SAMPLE, sample_content
 
 ODD_LENGTH = sample_content(access_code="ab3", prime_name=None)
@@ -67,7 +67,7 @@ def test_building_leaves_the_styles_as_they_are_saved() -> None:
     """They are written as read when the template was prepared: a change would be lost."""
     for content in (SAMPLE, LONGEST, ODD_LENGTH):
         build_document(content)
-    styles = _template().document.part.part_related_by(RT.STYLES)
+    styles = thread_template().document.part.part_related_by(RT.STYLES)
     assert serialize_part_xml(styles.element) == styles.blob  # type: ignore[attr-defined]
 
 
