@@ -25,7 +25,7 @@ from codeservice.domain.accounts import Principal, Role
 from codeservice.errors import CodeserviceError
 from codeservice.services.helpline import answer_challenge, start_challenge
 from codeservice.web.access_log import error_log
-from codeservice.web.api_errors import MESSAGE_BY_STATUS, invalid_request_message
+from codeservice.web.api_errors import CODE_BY_STATUS, MESSAGE_BY_STATUS, invalid_request_message
 from codeservice.web.api_errors import api_error as shared_api_error
 from codeservice.web.auth import ApiForbidden, ApiUnauthenticated, require_api_role
 from codeservice.web.dependencies import client_ip, container_of
@@ -151,8 +151,11 @@ class HelplineApiRoute(APIRoute):
             except ApiForbidden as exc:
                 return api_error("forbidden", str(exc))
             except CodeserviceError as exc:
-                code = str(getattr(exc, "code", "error"))
-                status = STATUS_BY_CODE.get(code) or status_for(exc)
+                status = status_for(exc)
+                # An error without a code of its own (an input refused, say) is named by
+                # its status, never by a bare "error".
+                code = str(getattr(exc, "code", None) or CODE_BY_STATUS.get(status, "error"))
+                status = STATUS_BY_CODE.get(code) or status
                 if status >= 500:  # written for an operator: not for the caller
                     error_log.error("%s on %s: %s", type(exc).__name__, CHALLENGES, exc)
                     return api_error("server_error", "the service cannot do this now", 500)

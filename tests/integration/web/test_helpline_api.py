@@ -124,6 +124,11 @@ def test_each_refusal_has_its_code_and_status(
     assert error_of(api.post(CHALLENGES, {"provider_ref": "PRV00"})) == (422, "ambiguous_provider")
     assert error_of(api.post(CHALLENGES, {"provider_ref": "PRV004"})) == (409, "no_code_in_force")
     assert error_of(api.answer("x" * 22, "abc")) == (404, "challenge_not_found")
+    # A ref no document or database can carry is refused by name, never as a bare "error".
+    assert error_of(api.post(CHALLENGES, {"provider_ref": "PRV\u0000001"})) == (
+        400,
+        "invalid_request",
+    )
 
     started = api.start()
     right = chars(world.code(), started["positions"])
