@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from mailer.schema import from_db_time
+from mailer.schema import MessageState, from_db_time
 
 
 @dataclass(frozen=True)
@@ -16,7 +16,7 @@ class OutboxEntry:
     category: str
     recipients: tuple[str, ...]
     subject: str
-    state: str
+    state: MessageState
     attempts: int
     created_at: datetime
     due_at: datetime
@@ -49,7 +49,7 @@ def entry_from_row(row: Any) -> OutboxEntry:
         category=row.category,
         recipients=tuple(a.strip() for a in row.recipients.split(",") if a.strip()),
         subject=row.subject,
-        state=row.state,
+        state=MessageState(row.state),
         attempts=row.attempts,
         created_at=created_at,
         due_at=due_at,

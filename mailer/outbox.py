@@ -341,7 +341,7 @@ def entries(session: Session, *, state: str | None = None, limit: int = 500) -> 
 
 def backlog(session: Session, now: datetime) -> dict[str, int]:
     """How many messages are in each state, plus ``due``: how many a worker would take now."""
-    counts = dict.fromkeys(STATES, 0)
+    counts: dict[str, int] = {state.value: 0 for state in STATES}
     rows = session.execute(select(outbox.c.state, func.count()).group_by(outbox.c.state))
     for state, count in rows:
         counts[state] = int(count)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 
 from sqlalchemy import (
     Column,
@@ -24,12 +25,24 @@ metadata = MetaData(
     }
 )
 
-QUEUED = "queued"
-SENDING = "sending"
-SENT = "sent"
-FAILED = "failed"
-CANCELLED = "cancelled"
-STATES = (QUEUED, SENDING, SENT, FAILED, CANCELLED)
+
+class MessageState(StrEnum):
+    """Where a message is: queued -> sending -> sent | failed (permanent), or back to
+    queued to retry; cancelled (withdrawn by its sender) any time before it is sent."""
+
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+QUEUED = MessageState.QUEUED
+SENDING = MessageState.SENDING
+SENT = MessageState.SENT
+FAILED = MessageState.FAILED
+CANCELLED = MessageState.CANCELLED
+STATES = tuple(MessageState)
 UNSENT = (QUEUED, SENDING, FAILED)  # what a cancellation can still stop
 
 # States: queued -> sending -> sent | failed (permanent), or back to queued to retry.

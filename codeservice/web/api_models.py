@@ -21,9 +21,9 @@ from codeservice.services.distribution.board import (
     Stage,
 )
 from codeservice.services.register.providers import ProviderView
+from mailer.schema import MessageState
 
 CodeState = Literal["not-issued", "issued", "active", "retired", "revoked"]
-MessageState = Literal["queued", "sending", "sent", "failed"]
 
 
 class ErrorDetail(BaseModel):
@@ -225,10 +225,10 @@ def _spoc(spoc: SpocRow) -> Spoc:
         email=spoc.email,
         active=spoc.active,
         stage=spoc.stage,
-        document_state=spoc.document_state,  # type: ignore[arg-type]
+        document_state=spoc.document_state,
         document_sent_at=spoc.document_sent_at,
         acknowledged_at=spoc.acknowledged_at,
-        unlock_state=spoc.unlock_state,  # type: ignore[arg-type]
+        unlock_state=spoc.unlock_state,
         unlock_sent_at=spoc.unlock_sent_at,
         error=spoc.error,
         resent=spoc.resent,

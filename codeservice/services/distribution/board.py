@@ -15,7 +15,7 @@ from enum import StrEnum
 
 from codeservice.domain.calendar import Cycle, CycleDates
 from codeservice.domain.codes import STANDING, CodeState
-from mailer.schema import FAILED, SENT
+from mailer.schema import FAILED, SENT, MessageState
 
 RESENT = "resent"
 
@@ -70,11 +70,11 @@ class SpocRow:
     name: str
     email: str
     active: bool
-    document_state: str | None
+    document_state: MessageState | None
     document_sent_at: datetime | None
     document_error: str | None
     acknowledged_at: datetime | None
-    unlock_state: str | None
+    unlock_state: MessageState | None
     unlock_sent_at: datetime | None
     unlock_error: str | None
     resent: int = 0  # times email 1 was sent again with a new link

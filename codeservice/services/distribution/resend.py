@@ -32,6 +32,7 @@ from codeservice.services.operations import audit
 from codeservice.storage.models import Delivery
 from codeservice.storage.uow import UnitOfWork
 from mailer import outbox
+from mailer.schema import MessageState
 
 RESENT = "resent"
 
@@ -49,11 +50,11 @@ class ResendTarget:
     document_ref: str
     code_state: CodeState
     document_message_id: int | None
-    document_state: str | None
+    document_state: MessageState | None
     document_sent_at: datetime | None
     acknowledged_at: datetime | None
     unlock_message_id: int | None
-    unlock_state: str | None
+    unlock_state: MessageState | None
     unlock_sent_at: datetime | None
     document_refusal: str | None  # why email 1 cannot be sent again; None: it can
     unlock_refusal: str | None

@@ -11,6 +11,7 @@ from codeservice.domain.calendar import Cycle
 from codeservice.domain.codes import CodeState
 from codeservice.storage.models import AccessCode, Delivery, Provider
 from mailer import outbox
+from mailer.schema import MessageState
 
 
 @dataclass
@@ -21,7 +22,7 @@ class SpocStatus:
     acknowledged_at: datetime | None
     unlock_sent_at: datetime | None
     delivery_error: str | None
-    document_state: str | None = None
+    document_state: MessageState | None = None
 
 
 @dataclass

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from codeservice.bootstrap import Container
 from codeservice.domain.accounts import Role
 from codeservice.services.distribution.codes import reveal_access_code, reveal_unlock_code
+from codeservice.services.incidents.reissue import reissue_provider
 from codeservice.storage.models import AccessCode
 from tests.integration.web.links import NOW
 from tests.integration.web.staff import make_token, signed_in_client
@@ -188,3 +189,22 @@ def test_the_openapi_description_covers_the_api_and_nothing_else(
     assert parameter["schema"]["pattern"].startswith("^")
     stage = schema["components"]["schemas"]["Stage"]
     assert "document-failing" in stage["enum"]
+
+
+def test_a_cycle_with_mail_cancelled_by_a_reissue_is_described(
+    client: TestClient, web_container: Container, clock: Clock, bmt_token: dict[str, str]
+) -> None:
+    """Email 1 of a code reissued before it went out is "cancelled": a state the API
+    must describe (it once answered 500 here)."""
+    clock.now = ISSUE_DAY
+    import_example_register(web_container)
+    issue(web_container)
+    reissue_provider(web_container, "PRV001", reason="Precaution", actor="test", source="test")
+
+    body = _get(client, "/api/v1/cycles/2027-04", bmt_token)
+
+    rows = [p for p in body["providers"] if p["ref"] == "PRV001"]
+    revoked = next(p for p in rows if p["code_state"] == "revoked")
+    assert {s["document_state"] for s in revoked["spocs"]} == {"cancelled"}
+    replacement = next(p for p in rows if p["code_state"] == "issued")
+    assert {s["document_state"] for s in replacement["spocs"]} == {"queued"}
