@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from codeservice.bootstrap import Container
 from codeservice.web.access_log import RequestLog
+from codeservice.web.api_errors import is_api_path
 from codeservice.web.assets import (
     ASSET_PATH,
     GOVUK_FRONTEND_DIST,
@@ -22,24 +23,20 @@ from codeservice.web.csrf import Csrf
 from codeservice.web.errors import error_page, install_error_pages, server_error_page
 from codeservice.web.headers import SecurityHeaders
 from codeservice.web.limits import BodyLimit, RequestTooLarge, UnusablePath
-from codeservice.web.routes import (
+from codeservice.web.routes.distribution import (
     acknowledgement,
-    admin,
     api_v1,
     dashboard,
     dashboard_actions,
-    health,
-    helpline,
-    helpline_api,
-    helpline_security,
-    incident_report,
-    incident_triage,
     new_spocs,
-    readiness,
-    sign_in,
-    staff,
-    whoami,
 )
+from codeservice.web.routes.helpline import api as helpline_api
+from codeservice.web.routes.helpline import console as helpline
+from codeservice.web.routes.helpline import security as helpline_security
+from codeservice.web.routes.incidents import report as incident_report
+from codeservice.web.routes.incidents import triage as incident_triage
+from codeservice.web.routes.operations import health, readiness
+from codeservice.web.routes.staff import admin, sign_in, staff, whoami
 from codeservice.web.secrets import web_secret
 from codeservice.web.templating import Pages, make_environment
 
@@ -95,6 +92,8 @@ def create_app(container: Container, *, govuk_frontend: Path = GOVUK_FRONTEND_DI
 
 
 def _not_found_page(request: Request) -> Response:
+    if is_api_path(request.url.path):  # as for any other path parameter it cannot read
+        return error_page(request, 422, "the address holds a character that cannot be read")
     return error_page(request, 404)
 
 

@@ -43,7 +43,7 @@ from codeservice.web.bmt_pages import (
 )
 from codeservice.web.dependencies import client_ip, container_of, require_csrf
 from codeservice.web.errors import error_page
-from codeservice.web.routes.dashboard import cycle_panel
+from codeservice.web.routes.distribution.dashboard import cycle_panel
 
 router = APIRouter(include_in_schema=False)
 ContainerDep = Annotated[Container, Depends(container_of)]

@@ -33,7 +33,7 @@ from codeservice.services.register.providers import list_register
 from codeservice.web.auth import require_role
 from codeservice.web.dependencies import client_ip, container_of, pages_of, require_csrf
 from codeservice.web.navigation import SECURITY_INCIDENTS, staff_navigation
-from codeservice.web.routes.incident_report import FIELD_ANCHORS
+from codeservice.web.routes.incidents.report import FIELD_ANCHORS
 
 router = APIRouter()
 TRIAGE = SECURITY_INCIDENTS

@@ -1,0 +1,1 @@
+"""The BMT's pages and API for the monthly pipeline, and the SPoC's acknowledgement."""

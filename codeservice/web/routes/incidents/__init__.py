@@ -1,0 +1,1 @@
+"""Annex B: the SPoC's report form and the security team's triage."""
