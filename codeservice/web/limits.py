@@ -10,7 +10,6 @@ nothing was saved: no route gets past reading its body.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable
 
 from starlette.datastructures import FormData
@@ -18,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from codeservice.domain.text import unusable_character
 from codeservice.errors import CodeserviceError
 
 _PLAIN_NAME = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
@@ -105,7 +105,8 @@ class BodyLimit:
 
 
 class UnusablePath:
-    """A path holding a control character (``%00``, ``%0a``…) is nobody's page: 404
+    """A path holding a character the service refuses anywhere (a control character such
+    as ``%00`` or ``%0a``, a bidi control…) is nobody's page: 404
     before any route looks it up (PostgreSQL refuses NUL in a string, so a provider
     ref or a token read from the path would otherwise end as a 500). Query strings
     are the forms' to check: they name the field."""
@@ -122,7 +123,7 @@ class UnusablePath:
 
 
 def _unusable_path(path: str) -> bool:
-    return any(unicodedata.category(character) == "Cc" for character in path)
+    return unusable_character(path) is not None
 
 
 def check_form_fields(form: FormData, max_chars: int, labels: dict[str, str]) -> None:
