@@ -14,7 +14,7 @@ from typing import Any
 from codeservice.bootstrap import Container
 from codeservice.domain.audit import AuditTag
 from codeservice.domain.codes import CodeState
-from codeservice.domain.tokens import looks_like_token, token_digest
+from codeservice.domain.tokens import TokenPurpose, looks_like_token, token_digest
 from codeservice.domain.wording import cycle_label
 from codeservice.errors import CodeserviceError
 from codeservice.services.distribution.notifications import queue_unlock_email
@@ -22,7 +22,6 @@ from codeservice.services.operations import audit
 from codeservice.storage.models import Delivery, LinkToken
 from codeservice.storage.uow import UnitOfWork
 
-PURPOSE = "acknowledge"
 MAX_USER_AGENT = 512
 MAX_IP = 64
 
@@ -125,7 +124,7 @@ def acknowledge(
         uow.refresh(delivery)
         details = {
             "provider_ref": delivery.access_code.provider.ref,
-            "cycle": delivery.access_code.cycle,
+            "cycle": str(delivery.access_code.cycle),
             "delivery_id": delivery.id,
         }
         if first:
@@ -160,7 +159,7 @@ def _usable_link(uow: UnitOfWork, token: str, now: datetime) -> LinkToken:
     if not looks_like_token(token):
         raise LinkNotFound("malformed")
     link = uow.deliveries.token_by_digest(token_digest(token))
-    if link is None or link.purpose != PURPOSE or link.delivery is None:
+    if link is None or link.purpose != TokenPurpose.ACKNOWLEDGE or link.delivery is None:
         raise LinkNotFound()
     if link.replaced_at is not None:
         raise LinkReplaced(link, link.replaced_reason or "resent")
@@ -226,7 +225,7 @@ def _view(link: LinkToken) -> AcknowledgementView:
         spoc_email=delivery.spoc.email,
         provider_ref=code.provider.ref,
         provider_name=code.provider.name,
-        cycle=code.cycle,
+        cycle=str(code.cycle),
         cycle_label=cycle_label(code.cycle),
         active_from=code.active_from,
         active_until=code.active_until,

@@ -10,7 +10,9 @@ from datetime import datetime
 
 from codeservice.bootstrap import Container
 from codeservice.domain.calendar import Cycle
+from codeservice.domain.tokens import TokenPurpose
 from codeservice.services.distribution.board import (
+    NOT_ISSUED,
     RESENT,
     CycleBoard,
     ProviderRow,
@@ -19,7 +21,6 @@ from codeservice.services.distribution.board import (
     count,
     phase_of,
 )
-from codeservice.services.distribution.notifications import ACKNOWLEDGE
 from codeservice.storage.models import AccessCode, Delivery, Provider
 from mailer import outbox
 from mailer.entry import OutboxEntry
@@ -41,15 +42,15 @@ def cycle_board(container: Container, cycle: Cycle) -> CycleBoard:
 
 def _rows(container: Container, cycle: Cycle) -> list[ProviderRow]:
     with container.read_uow() as uow:
-        codes = uow.codes.for_cycle(str(cycle))
-        deliveries = uow.deliveries.for_cycle(str(cycle))
+        codes = uow.codes.for_cycle(cycle)
+        deliveries = uow.deliveries.for_cycle(cycle)
         ids = [i for d in deliveries for i in (d.document_message_id, d.unlock_message_id) if i]
         messages = {entry.id: entry for entry in outbox.by_ids(uow.session, ids)}
         resends = uow.deliveries.replaced_link_counts(
-            [d.id for d in deliveries], purpose=ACKNOWLEDGE, reason=RESENT
+            [d.id for d in deliveries], purpose=TokenPurpose.ACKNOWLEDGE, reason=RESENT
         )
         primes = uow.register.active_primes()
-        failures = uow.codes.failures_for_cycle(str(cycle))
+        failures = uow.codes.failures_for_cycle(cycle)
 
         refs = {code.id: code.document_ref for code in codes}
         replaced_by = {code.replaces_id: code.document_ref for code in codes if code.replaces_id}
@@ -74,7 +75,7 @@ def _rows(container: Container, cycle: Cycle) -> list[ProviderRow]:
                     ProviderRow(
                         provider.ref,
                         provider.name,
-                        "not-issued",
+                        NOT_ISSUED,
                         issue_error=None if failure is None else failure.reason,
                     )
                 )
@@ -123,7 +124,6 @@ def known_cycles(container: Container) -> list[Cycle]:
     now = container.now()
     in_force = container.calendar.cycle_in_force(now)
     with container.read_uow() as uow:
-        stored = uow.codes.cycles()
-        cycles = {Cycle.parse(text) for text in stored}
+        cycles = set(uow.codes.cycles())
     cycles |= {in_force, in_force.next()}
     return sorted(cycles, reverse=True)

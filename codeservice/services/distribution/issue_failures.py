@@ -19,6 +19,7 @@ from datetime import datetime
 
 from codeservice.bootstrap import Container
 from codeservice.domain.audit import AuditTag
+from codeservice.domain.calendar import Cycle
 from codeservice.domain.text import unusable_character
 from codeservice.domain.wording import cycle_label
 from codeservice.emails import compose, render
@@ -72,7 +73,7 @@ def reason_for(error: BaseException, provider: Provider, spocs: list[Spoc]) -> s
 
 def record_failure(
     container: Container,
-    cycle: str,
+    cycle: Cycle,
     provider_id: int,
     error: BaseException,
     *,
@@ -94,7 +95,12 @@ def record_failure(
             actor=actor,
             action=AuditTag.CODE_ACCESS_ISSUE_FAIL,
             source=source,
-            details={"provider": ref, "cycle": cycle, "reason": reason, "attempt": row.attempts},
+            details={
+                "provider": ref,
+                "cycle": str(cycle),
+                "reason": reason,
+                "attempt": row.attempts,
+            },
             now=now,
         )
         _queue_bmt_email(container, uow, cycle, ref, reason, row.attempts, now)
@@ -114,7 +120,7 @@ def record_failure(
 def _queue_bmt_email(
     container: Container,
     uow: UnitOfWork,
-    cycle: str,
+    cycle: Cycle,
     ref: str,
     reason: str,
     attempt: int,
@@ -122,7 +128,7 @@ def _queue_bmt_email(
 ) -> None:
     rendered = render(
         "issue_failure",
-        {"cycle": cycle, "cycle_label": cycle_label(cycle), "ref": ref, "reason": reason},
+        {"cycle": str(cycle), "cycle_label": cycle_label(cycle), "ref": ref, "reason": reason},
     )
     message = compose(
         rendered,

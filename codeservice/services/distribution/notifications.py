@@ -12,7 +12,7 @@ from typing import Any
 from codeservice.bootstrap import Container
 from codeservice.documents import document_filename
 from codeservice.domain.codes import CodeState
-from codeservice.domain.tokens import issue_token
+from codeservice.domain.tokens import TokenPurpose, issue_token
 from codeservice.domain.wording import cycle_label, moment_text
 from codeservice.emails import DOCX, Attachment, compose, render
 from codeservice.errors import Conflict
@@ -21,8 +21,6 @@ from codeservice.services.incidents.links import report_link_token, report_url
 from codeservice.storage.models import Delivery, LinkToken
 from codeservice.storage.uow import UnitOfWork
 from mailer import outbox, outbox_cancel
-
-ACKNOWLEDGE = "acknowledge"  # the purpose of the links in email 1 and reminders
 
 
 def _document_tag(delivery_id: int) -> str:
@@ -64,7 +62,7 @@ def new_ack_link(
     token = issue_token()
     link = LinkToken(
         digest=token.digest,
-        purpose=ACKNOWLEDGE,
+        purpose=TokenPurpose.ACKNOWLEDGE,
         spoc=delivery.spoc,
         delivery=delivery,
         created_at=now,
@@ -120,7 +118,7 @@ def queue_document_email(
         to_email=spoc.email,
         attachments=[
             Attachment(
-                filename=document_filename(provider.ref, code.cycle),
+                filename=document_filename(provider.ref, str(code.cycle)),
                 content=encrypted_document,
                 maintype=DOCX[0],
                 subtype=DOCX[1],

@@ -21,6 +21,7 @@ from codeservice.domain.calendar import Cycle
 from codeservice.domain.codes import STANDING, CodeState
 from codeservice.domain.wording import cycle_label, day_text, moment_text
 from codeservice.emails import compose, render
+from codeservice.services.distribution.board import NOT_ISSUED
 from codeservice.services.distribution.notifications import ack_url, new_ack_link, reminder_tag
 from codeservice.services.distribution.status import ProviderStatus, cycle_status
 from codeservice.services.distribution.summary import BMT_NAME
@@ -109,7 +110,7 @@ def _still_standing(uow: UnitOfWork, delivery: Delivery) -> bool:
 
 
 def _unacknowledged(uow: UnitOfWork, cycle: Cycle) -> list[Delivery]:
-    return uow.deliveries.unacknowledged(str(cycle), STANDING)
+    return uow.deliveries.unacknowledged(cycle, STANDING)
 
 
 def _reminders_so_far(uow: UnitOfWork, delivery_ids: list[int], since: datetime) -> dict[int, int]:
@@ -252,7 +253,7 @@ def escalate(container: Container, cycle: Cycle, *, actor: str, source: str) -> 
 
 
 def _problem(provider: ProviderStatus) -> str:
-    if provider.code_state == "not-issued":
+    if provider.code_state == NOT_ISSUED:
         return "no code has been issued"
     if not provider.spocs:
         return "no active SPoC: nobody was sent the code"

@@ -18,12 +18,12 @@ from datetime import datetime
 from codeservice.bootstrap import Container
 from codeservice.domain.audit import AuditTag
 from codeservice.domain.codes import STANDING, CodeState
+from codeservice.domain.tokens import TokenPurpose
 from codeservice.errors import Conflict, NotFound
 from codeservice.services.distribution.codes import reveal_unlock_code
 from codeservice.services.distribution.document_work import DocumentJob, make_document
 from codeservice.services.distribution.issuing import rebuilt_content
 from codeservice.services.distribution.notifications import (
-    ACKNOWLEDGE,
     new_ack_link,
     queue_document_email,
     queue_unlock_email,
@@ -79,7 +79,7 @@ def resend_target(container: Container, delivery_id: int) -> ResendTarget:
         now = container.now()
         return ResendTarget(
             delivery_id=delivery.id,
-            cycle=code.cycle,
+            cycle=str(code.cycle),
             provider_ref=code.provider.ref,
             provider_name=code.provider.name,
             spoc_name=delivery.spoc.name,
@@ -222,14 +222,16 @@ def _already(delivery: Delivery, current: int | None) -> ResendOutcome:
 
 
 def _replace_links(uow: UnitOfWork, delivery_id: int, now: datetime) -> int:
-    return uow.deliveries.replace_links(delivery_id, purpose=ACKNOWLEDGE, reason=RESENT, now=now)
+    return uow.deliveries.replace_links(
+        delivery_id, purpose=TokenPurpose.ACKNOWLEDGE, reason=RESENT, now=now
+    )
 
 
 def _about(delivery: Delivery) -> dict[str, object]:
     code = delivery.access_code
     return {
         "provider": code.provider.ref,
-        "cycle": code.cycle,
+        "cycle": str(code.cycle),
         "document_ref": code.document_ref,
         "delivery_id": delivery.id,
         "spoc_id": delivery.spoc_id,

@@ -96,7 +96,7 @@ def rotate(
 
     with container.uow() as uow:
         primes = uow.register.active_primes()
-        pending = [p for p in primes if uow.codes.live_for(p.id, str(cycle)) is None]
+        pending = [p for p in primes if uow.codes.live_for(p.id, cycle) is None]
         report.providers = len(primes)
         report.already_done = len(primes) - len(pending)
         # The document says when the code was really issued: early with --force, or
@@ -118,7 +118,7 @@ def rotate(
     with document_pool(workers) as pool:
         futures: list[tuple[_Prepared, Future[EncryptedDocument]]] = []
         for provider_id, template in contents.items():
-            material = draw_code_material(alphabet, template.provider_ref, str(cycle))
+            material = draw_code_material(alphabet, template.provider_ref, cycle)
             content = with_code(template, material)
             job = DocumentJob(content=content, unlock_code=material.unlock_code)
             prepared = _Prepared(provider_id, template.provider_ref, material)
@@ -137,7 +137,7 @@ def rotate(
                 report.failed.append(
                     record_failure(
                         container,
-                        str(cycle),
+                        cycle,
                         prepared.provider_id,
                         error,
                         actor=actor,
@@ -170,7 +170,7 @@ def rotate(
 def _content_for(provider: Provider, dates: CycleDates, issued_at: datetime) -> DocumentContent:
     return document_content(
         provider,
-        cycle=str(dates.cycle),
+        cycle=dates.cycle,
         active_from=dates.active_from,
         active_until=dates.active_until,
         issued_at=issued_at,
@@ -195,7 +195,7 @@ def _commit_provider(
     with container.uow() as uow:
         provider = uow.register.lock_provider(prepared.provider_id)
         assert provider is not None
-        if uow.codes.live_for(provider.id, str(cycle)) is not None:
+        if uow.codes.live_for(provider.id, cycle) is not None:
             report.already_done += 1  # another process finished it meanwhile
             return
         try:
@@ -203,7 +203,7 @@ def _commit_provider(
                 uow,
                 container,
                 provider=provider,
-                cycle=str(cycle),
+                cycle=cycle,
                 issue_at=issued_at,
                 active_from=dates.active_from,
                 active_until=dates.active_until,
@@ -232,7 +232,7 @@ def _commit_provider(
             },
             now=now,
         )
-        uow.codes.clear_failure(provider.id, str(cycle))
+        uow.codes.clear_failure(provider.id, cycle)
         uow.commit()
     report.issued += 1
     report.emails_queued += issued.emails_queued

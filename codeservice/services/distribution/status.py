@@ -9,6 +9,7 @@ from typing import Any
 from codeservice.bootstrap import Container
 from codeservice.domain.calendar import Cycle
 from codeservice.domain.codes import CodeState
+from codeservice.services.distribution.board import NOT_ISSUED, ProviderCodeState
 from codeservice.storage.models import AccessCode, Delivery, Provider
 from mailer import outbox
 from mailer.schema import MessageState
@@ -29,7 +30,7 @@ class SpocStatus:
 class ProviderStatus:
     ref: str
     name: str
-    code_state: str  # issued / active / retired / revoked / not-issued
+    code_state: ProviderCodeState
     document_ref: str | None = None
     replaced_by: str | None = None  # a revoked code: its replacement's document ref
     replaces: str | None = None  # a replacement: the revoked code's document ref
@@ -75,14 +76,14 @@ class CycleStatus:
 def cycle_status(container: Container, cycle: Cycle) -> CycleStatus:
     with container.read_uow() as uow:
         session = uow.session
-        codes = uow.codes.for_cycle(str(cycle))
-        deliveries = uow.deliveries.for_cycle(str(cycle))
+        codes = uow.codes.for_cycle(cycle)
+        deliveries = uow.deliveries.for_cycle(cycle)
         message_ids = [
             i for d in deliveries for i in (d.document_message_id, d.unlock_message_id) if i
         ]
         messages = {row.id: row for row in outbox.by_ids(session, message_ids)}
         primes = uow.register.active_primes()
-        failures = uow.codes.failures_for_cycle(str(cycle))
+        failures = uow.codes.failures_for_cycle(cycle)
 
         refs = {code.id: code.document_ref for code in codes}
         replacements = {code.replaces_id: code.document_ref for code in codes if code.replaces_id}
@@ -104,7 +105,7 @@ def cycle_status(container: Container, cycle: Cycle) -> CycleStatus:
                     ProviderStatus(
                         provider.ref,
                         provider.name,
-                        "not-issued",
+                        NOT_ISSUED,
                         issue_error=None if failure is None else failure.reason,
                     )
                 )

@@ -12,6 +12,7 @@ from codeservice.domain.calendar import Cycle
 from codeservice.domain.codes import CodeState
 from codeservice.domain.wording import cycle_label, moment_text
 from codeservice.emails import compose, render
+from codeservice.services.distribution.board import NOT_ISSUED
 from codeservice.services.distribution.status import CycleStatus, cycle_status
 from codeservice.services.operations import audit
 from mailer import outbox
@@ -59,7 +60,7 @@ def count(status: CycleStatus) -> CycleCounts:
     live = [p for p in status.providers if p.code_state != CodeState.REVOKED]
     counts.providers = len({p.ref for p in live})
     for provider in live:
-        if provider.code_state == "not-issued":
+        if provider.code_state == NOT_ISSUED:
             counts.not_issued.append(provider.ref)
             if provider.issue_error:
                 counts.issue_failures.append(IssueProblem(provider.ref, provider.issue_error))
@@ -90,7 +91,7 @@ def queue_summary(
     dates = container.calendar.dates(cycle)
     counts = count(cycle_status(container, cycle))
     with container.uow() as uow:  # when the codes really went out (early, or late)
-        first = [c.issued_at for c in uow.codes.for_cycle(str(cycle)) if c.replaces_id is None]
+        first = [c.issued_at for c in uow.codes.for_cycle(cycle) if c.replaces_id is None]
     issued_at = min(first, default=dates.issue_at)
     rendered = render(
         "bmt_summary",

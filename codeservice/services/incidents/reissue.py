@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from codeservice.bootstrap import Container
-from codeservice.domain.codes import Alphabet
+from codeservice.domain.calendar import Cycle
+from codeservice.domain.codes import Alphabet, CodeState
 from codeservice.domain.incidents import check_decision_reason
 from codeservice.domain.text import check_usable
 from codeservice.errors import Conflict, NotFound
@@ -105,9 +106,9 @@ def request_reissue(
 class CodeToReplace:
     """A code a reissue would revoke, as a confirmation page shows it."""
 
-    cycle: str
+    cycle: Cycle
     document_ref: str
-    state: str
+    state: CodeState
     active_from: datetime
     active_until: datetime
 

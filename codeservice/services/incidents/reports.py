@@ -25,7 +25,7 @@ from codeservice.domain.incidents import (
     report_reference,
 )
 from codeservice.domain.text import check_usable
-from codeservice.domain.tokens import looks_like_token, token_digest
+from codeservice.domain.tokens import TokenPurpose, looks_like_token, token_digest
 from codeservice.domain.wording import moment_text
 from codeservice.emails import compose, render
 from codeservice.errors import InputError, NotFound
@@ -35,7 +35,6 @@ from codeservice.services.distribution.acknowledgement import (
     LinkProblem,
     LinkReplaced,
 )
-from codeservice.services.incidents.links import PURPOSE as LINK_PURPOSE
 from codeservice.services.incidents.views import IncidentView, incident_view
 from codeservice.services.operations import audit
 from codeservice.storage.models import IncidentReport, LinkToken, Provider
@@ -98,7 +97,7 @@ def submit_report(
                 actor="anonymous" if problem.spoc_id is None else f"spoc:{problem.spoc_id}",
                 action=AuditTag.SPOC_TOKEN_REJECT,
                 source=ip,
-                details={"reason": problem.reason, "purpose": LINK_PURPOSE},
+                details={"reason": problem.reason, "purpose": TokenPurpose.REPORT_INCIDENT},
                 now=now,
             )
             uow.commit()
@@ -241,7 +240,7 @@ def _receive(
         source=source,
         reported_by=reported_by,
         received_at=now,
-        state=TriageState.RECEIVED.value,
+        state=TriageState.RECEIVED,
     )
     report.provider = provider
     uow.incidents.add(report)
@@ -304,7 +303,7 @@ def _usable_link(uow: UnitOfWork, token: str, now: datetime) -> LinkToken:
     if not looks_like_token(token):
         raise LinkNotFound("malformed")
     link = uow.deliveries.token_by_digest(token_digest(token))
-    if link is None or link.purpose != LINK_PURPOSE:
+    if link is None or link.purpose != TokenPurpose.REPORT_INCIDENT:
         raise LinkNotFound()
     if link.replaced_at is not None:
         raise LinkReplaced(link, link.replaced_reason or "resent")

@@ -74,7 +74,7 @@ class AuditRepository:
             .join(Provider, Provider.id == AccessCode.provider_id)
             .order_by(AccessCode.id)
         )
-        return [(ref, provider, cycle) for ref, provider, cycle in self.session.execute(query)]
+        return [(ref, provider, str(cycle)) for ref, provider, cycle in self.session.execute(query)]
 
     def completed_reissues(self) -> list[int]:
         query = select(Reissue.id).where(Reissue.completed_at.is_not(None)).order_by(Reissue.id)
