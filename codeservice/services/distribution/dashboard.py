@@ -22,7 +22,6 @@ from codeservice.services.distribution.board import (
     phase_of,
 )
 from codeservice.storage.models import AccessCode, Delivery, Provider
-from mailer import outbox
 from mailer.entry import OutboxEntry
 
 
@@ -45,7 +44,7 @@ def _rows(container: Container, cycle: Cycle) -> list[ProviderRow]:
         codes = uow.codes.for_cycle(cycle)
         deliveries = uow.deliveries.for_cycle(cycle)
         ids = [i for d in deliveries for i in (d.document_message_id, d.unlock_message_id) if i]
-        messages = {entry.id: entry for entry in outbox.by_ids(uow.session, ids)}
+        messages = {entry.id: entry for entry in uow.outbox.by_ids(ids)}
         resends = uow.deliveries.replaced_link_counts(
             [d.id for d in deliveries], purpose=TokenPurpose.ACKNOWLEDGE, reason=RESENT
         )

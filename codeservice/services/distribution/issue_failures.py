@@ -26,7 +26,6 @@ from codeservice.emails import compose, render
 from codeservice.services.operations import audit
 from codeservice.storage.models import Provider, Spoc
 from codeservice.storage.uow import UnitOfWork
-from mailer import outbox
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +82,7 @@ def record_failure(
     """Keep, audit and mail one provider's failed issue (its own transaction)."""
     now = container.now()
     with container.uow() as uow:
-        provider = uow.session.get(Provider, provider_id)
+        provider = uow.register.provider_by_id(provider_id)
         assert provider is not None
         spocs = uow.register.active_spocs(provider)
         reason = reason_for(error, provider, spocs)
@@ -136,8 +135,7 @@ def _queue_bmt_email(
         to_name=BMT_NAME,
         to_email=container.settings.bmt_mailbox,
     )
-    outbox.enqueue(
-        uow.session,
+    uow.outbox.enqueue(
         message,
         dedupe_key=f"issue-failure:{cycle}:{ref}:{attempt}",
         category="bmt-issue-failure",

@@ -20,7 +20,6 @@ from codeservice.services.distribution.codes import reveal_unlock_code
 from codeservice.services.incidents.links import report_link_token, report_url
 from codeservice.storage.models import Delivery, LinkToken
 from codeservice.storage.uow import UnitOfWork
-from mailer import outbox, outbox_cancel
 
 
 def _document_tag(delivery_id: int) -> str:
@@ -69,7 +68,7 @@ def new_ack_link(
         expires_at=max(now, delivery.access_code.active_from) + ack_token_lifetime(container),
     )
     uow.deliveries.add_token(link)
-    uow.session.flush()
+    uow.flush()
     return link, token.token
 
 
@@ -125,8 +124,7 @@ def queue_document_email(
             )
         ],
     )
-    message_id = outbox.enqueue(
-        uow.session,
+    message_id = uow.outbox.enqueue(
         message,
         dedupe_key=f"{_document_tag(delivery.id)}link-{link.id}",
         category="access-code-document",
@@ -171,8 +169,7 @@ def queue_unlock_email(
     key = _unlock_key(delivery.id)
     if resend_of is not None:
         key += f":resend-of-{resend_of}"
-    message_id = outbox.enqueue(
-        uow.session,
+    message_id = uow.outbox.enqueue(
         message,
         dedupe_key=key,
         category="unlock-code",
@@ -204,9 +201,7 @@ def cancel_mail_of_codes(uow: UnitOfWork, code_ids: list[int], *, now: datetime)
     deliveries = uow.deliveries.for_codes(code_ids)
     if not deliveries:
         return {}
-    cancelled = outbox_cancel.cancel(
-        uow.session, **_delivery_mail(deliveries), reason=REVOKED_REASON, now=now
-    )
+    cancelled = uow.outbox.cancel(**_delivery_mail(deliveries), reason=REVOKED_REASON, now=now)
     counts: dict[str, int] = {}
     for entry in cancelled:
         counts[entry.category] = counts.get(entry.category, 0) + 1
@@ -218,4 +213,4 @@ def cancelled_mail_of_codes(uow: UnitOfWork, code_ids: list[int]) -> int:
     deliveries = uow.deliveries.for_codes(code_ids)
     if not deliveries:
         return 0
-    return outbox_cancel.count_cancelled(uow.session, **_delivery_mail(deliveries))
+    return uow.outbox.count_cancelled(**_delivery_mail(deliveries))

@@ -28,7 +28,6 @@ from codeservice.services.distribution.summary import BMT_NAME
 from codeservice.services.operations import audit
 from codeservice.storage.models import Delivery
 from codeservice.storage.uow import UnitOfWork
-from mailer import outbox
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +56,7 @@ def send_reminders(
     with container.uow() as uow:
         deliveries = _unacknowledged(uow, cycle)
         documents = {
-            e.id: e
-            for e in outbox.by_ids(uow.session, [d.document_message_id or -1 for d in deliveries])
+            e.id: e for e in uow.outbox.by_ids([d.document_message_id or -1 for d in deliveries])
         }
         counts = _reminders_so_far(
             uow, [d.id for d in deliveries], container.calendar.dates(cycle).issue_at
@@ -75,7 +73,7 @@ def send_reminders(
                 report.not_sent_yet += 1
                 continue
             key = reminder_key(delivery.id, day)
-            if outbox.is_queued(uow.session, key):
+            if uow.outbox.is_queued(key):
                 report.already += 1
                 continue
             if counts.get(delivery.id, 0) >= limit:
@@ -116,7 +114,7 @@ def _unacknowledged(uow: UnitOfWork, cycle: Cycle) -> list[Delivery]:
 def _reminders_so_far(uow: UnitOfWork, delivery_ids: list[int], since: datetime) -> dict[int, int]:
     if not delivery_ids:
         return {}
-    keys = outbox.dedupe_keys_since(uow.session, "reminder", since)
+    keys = uow.outbox.dedupe_keys_since("reminder", since)
     wanted = set(delivery_ids)
     counts: dict[int, int] = {}
     for dedupe_key in keys:
@@ -153,8 +151,8 @@ def _queue_reminder(
     message = compose(
         rendered, sender=container.settings.mail_from, to_name=spoc.name, to_email=spoc.email
     )
-    outbox.enqueue(
-        uow.session, message, dedupe_key=key, category="reminder", now=now, sealer=container.keyring
+    uow.outbox.enqueue(
+        message, dedupe_key=key, category="reminder", now=now, sealer=container.keyring
     )
 
 
@@ -209,7 +207,7 @@ def escalate(container: Container, cycle: Cycle, *, actor: str, source: str) -> 
     dates = container.calendar.dates(cycle)
     key = f"escalation:{cycle}"
     with container.uow() as uow:
-        if outbox.is_queued(uow.session, key):
+        if uow.outbox.is_queued(key):
             return EscalationReport(str(cycle), providers, queued=False)
         rendered = render(
             "escalation",
@@ -227,8 +225,7 @@ def escalate(container: Container, cycle: Cycle, *, actor: str, source: str) -> 
             to_name=BMT_NAME,
             to_email=container.settings.bmt_mailbox,
         )
-        message_id = outbox.enqueue(
-            uow.session,
+        message_id = uow.outbox.enqueue(
             message,
             dedupe_key=key,
             category="escalation",

@@ -31,7 +31,6 @@ from codeservice.services.distribution.notifications import (
 from codeservice.services.operations import audit
 from codeservice.storage.models import Delivery
 from codeservice.storage.uow import UnitOfWork
-from mailer import outbox
 from mailer.schema import MessageState
 
 RESENT = "resent"
@@ -73,7 +72,7 @@ def resend_target(container: Container, delivery_id: int) -> ResendTarget:
         delivery = _delivery(uow, delivery_id)
         code = delivery.access_code
         ids = [i for i in (delivery.document_message_id, delivery.unlock_message_id) if i]
-        messages = {entry.id: entry for entry in outbox.by_ids(uow.session, ids)}
+        messages = {entry.id: entry for entry in uow.outbox.by_ids(ids)}
         document = messages.get(delivery.document_message_id or -1)
         unlock = messages.get(delivery.unlock_message_id or -1)
         now = container.now()

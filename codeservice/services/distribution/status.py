@@ -11,7 +11,6 @@ from codeservice.domain.calendar import Cycle
 from codeservice.domain.codes import CodeState
 from codeservice.services.distribution.board import NOT_ISSUED, ProviderCodeState
 from codeservice.storage.models import AccessCode, Delivery, Provider
-from mailer import outbox
 from mailer.schema import MessageState
 
 
@@ -75,13 +74,12 @@ class CycleStatus:
 
 def cycle_status(container: Container, cycle: Cycle) -> CycleStatus:
     with container.read_uow() as uow:
-        session = uow.session
         codes = uow.codes.for_cycle(cycle)
         deliveries = uow.deliveries.for_cycle(cycle)
         message_ids = [
             i for d in deliveries for i in (d.document_message_id, d.unlock_message_id) if i
         ]
-        messages = {row.id: row for row in outbox.by_ids(session, message_ids)}
+        messages = {row.id: row for row in uow.outbox.by_ids(message_ids)}
         primes = uow.register.active_primes()
         failures = uow.codes.failures_for_cycle(cycle)
 

@@ -15,7 +15,6 @@ from codeservice.emails import compose, render
 from codeservice.services.distribution.board import NOT_ISSUED
 from codeservice.services.distribution.status import CycleStatus, cycle_status
 from codeservice.services.operations import audit
-from mailer import outbox
 
 log = logging.getLogger(__name__)
 
@@ -112,10 +111,9 @@ def queue_summary(
     )
     key = f"summary:{stage}:{cycle}"
     with container.uow() as uow:
-        if outbox.is_queued(uow.session, key):
+        if uow.outbox.is_queued(key):
             return counts
-        message_id = outbox.enqueue(
-            uow.session,
+        message_id = uow.outbox.enqueue(
             message,
             dedupe_key=key,
             category="bmt-summary",

@@ -101,7 +101,7 @@ def _answer(
     if challenge is None:
         raise ChallengeNotFound("there is no such challenge; start a new one")
     uow.register.lock_provider(challenge.provider_id)
-    uow.session.refresh(challenge)  # as it is now that this provider's changes are ours
+    uow.refresh(challenge)  # as it is now that this provider's changes are ours
     prime = challenge.provider
     details.update(
         challenge=challenge.id,

@@ -20,7 +20,6 @@ from codeservice.services.operations import audit
 from codeservice.services.staff.actors import actor_names
 from codeservice.storage.models import Challenge, Provider, VerificationLock
 from codeservice.storage.uow import UnitOfWork
-from mailer import outbox
 
 log = logging.getLogger(__name__)
 
@@ -125,8 +124,7 @@ def _queue_lock_alert(
         to_email=container.settings.security_mailbox,
     )
     key = f"helpline-locked:{prime.ref}:{lock.day.isoformat()}"
-    return outbox.enqueue(
-        uow.session,
+    return uow.outbox.enqueue(
         message,
         dedupe_key=key if number == 1 else f"{key}:{number}",
         category="helpline-locked",

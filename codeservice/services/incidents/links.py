@@ -43,9 +43,9 @@ def report_link_token(uow: UnitOfWork, container: Container, spoc: Spoc, now: da
             expires_at=now + LIFETIME,
         )
         uow.deliveries.add_token(link)
-        uow.session.flush()
+        uow.flush()
         link.digest = token_digest(_token_of(container, link))
-        uow.session.flush()
+        uow.flush()
     return _token_of(container, link)
 
 

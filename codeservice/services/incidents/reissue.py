@@ -216,7 +216,7 @@ def _prepare(container: Container, plan: Plan) -> dict[int, PreparedCode]:
     """Draw each replacement and build its encrypted document (no transaction open)."""
     alphabet = Alphabet.from_excluded(container.settings.code_excluded_characters)
     with container.uow() as uow:
-        provider = uow.session.get(Provider, plan.provider_id)
+        provider = uow.register.provider_by_id(plan.provider_id)
         reissue = uow.incidents.get_reissue(plan.reissue_id)
         assert provider is not None and reissue is not None
         reason = general_reason(reissue)

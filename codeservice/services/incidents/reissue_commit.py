@@ -96,7 +96,7 @@ def commit_reissue(
         for code in codes:
             code.state = CodeState.REVOKED
             code.revoked_at = at
-        uow.session.flush()  # frees each cycle for its replacement
+        uow.flush()  # frees each cycle for its replacement
         links = uow.incidents.replace_links([c.id for c in codes], at)
         _cancel_revoked_mail(uow, container, codes, reissue, report, actor=actor, source=source)
         reason = general_reason(reissue)

@@ -39,7 +39,6 @@ from codeservice.services.incidents.views import IncidentView, incident_view
 from codeservice.services.operations import audit
 from codeservice.storage.models import IncidentReport, LinkToken, Provider
 from codeservice.storage.uow import UnitOfWork
-from mailer import outbox
 
 FROM_SPOC_LINK = "spoc-link"
 FROM_SECURITY_TEAM = "security-team"
@@ -289,8 +288,7 @@ def _queue_alert(
         to_name="Provider Direct security",
         to_email=settings.security_mailbox,
     )
-    return outbox.enqueue(
-        uow.session,
+    return uow.outbox.enqueue(
         message,
         dedupe_key=f"incident-received:{report.reference}",
         category="incident-received",

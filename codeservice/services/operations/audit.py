@@ -7,12 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from codeservice.domain.audit import GENESIS, AuditEntry, canonical_details, chain_hash
-from codeservice.services.operations.audit_anchor import note_append
 from codeservice.storage.models import AuditRecord
-from codeservice.storage.repositories.audit import AuditRepository
 from codeservice.storage.uow import UnitOfWork
 
 
@@ -27,24 +23,8 @@ def record(
     now: datetime,
 ) -> AuditRecord:
     """Append one record inside the caller's transaction (it commits or rolls back with it)."""
-    return record_in_session(
-        uow.session, chain_key, actor=actor, action=action, source=source, details=details, now=now
-    )
-
-
-def record_in_session(
-    session: Session,
-    chain_key: bytes,
-    *,
-    actor: str,
-    action: str,
-    source: str,
-    details: dict[str, Any] | None = None,
-    now: datetime,
-) -> AuditRecord:
-    """``record`` for code that holds a bare session (the mail worker's outcome hook)."""
     entry = AuditEntry(actor=actor, action=str(action), source=source, details=details or {})
-    records = AuditRepository(session)
+    records = uow.audit
     last = records.last_for_append()
     seq = 1 if last is None else last.seq + 1
     prev_hash = GENESIS if last is None else last.hash
@@ -69,8 +49,7 @@ def record_in_session(
             prev_hash=prev_hash,
         ),
     )
-    records.append(row)
-    note_append(session, chain_key, seq, row.hash)
+    records.append(row, chain_key)
     return row
 
 

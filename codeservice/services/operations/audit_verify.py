@@ -23,7 +23,7 @@ from codeservice.crypto.anchor_file import AnchorFile
 from codeservice.domain.audit import AuditTag
 from codeservice.domain.audit_anchor import AnchorFinding, ChainHead, judge_anchor
 from codeservice.services.operations.audit import ChainProblem, verify_chain
-from codeservice.services.operations.audit_anchor import CREATE_ANCHOR, read_anchor
+from codeservice.storage.audit_anchor import read_anchor
 from codeservice.storage.uow import UnitOfWork
 
 SHOWN = 20  # findings of one kind listed before "and N more"
@@ -122,7 +122,7 @@ def anchor_trail(container: Container, *, actor: str, source: str) -> AnchorFind
     if problem is not None:
         raise Conflict(f"the hash chain is broken ({problem}); an anchor would vouch for it")
     with container.uow() as uow:
-        uow.session.info[CREATE_ANCHOR] = True
+        uow.create_anchor()
         audit.record(
             uow,
             key,
