@@ -7,4 +7,7 @@
 * ``staff`` — staff accounts, signing in, API tokens, naming actors.
 * ``register`` — the provider register.
 * ``operations`` — initialising, keys, the audit trail and its anchor, one-time files.
+
+``link_tokens`` serves two of them: making, or loading by its token, a link of one
+purpose (the acknowledgement, the incident report form).
 """

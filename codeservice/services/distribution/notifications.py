@@ -18,6 +18,7 @@ from codeservice.emails import DOCX, Attachment, compose, render
 from codeservice.errors import Conflict
 from codeservice.services.distribution.codes import reveal_unlock_code
 from codeservice.services.incidents.links import report_link_token, report_url
+from codeservice.services.link_tokens import add_link
 from codeservice.storage.models import Delivery, LinkToken
 from codeservice.storage.uow import UnitOfWork
 
@@ -59,16 +60,15 @@ def new_ack_link(
     of now and the code's first day in force.
     """
     token = issue_token()
-    link = LinkToken(
+    link = add_link(
+        uow,
+        TokenPurpose.ACKNOWLEDGE,
         digest=token.digest,
-        purpose=TokenPurpose.ACKNOWLEDGE,
         spoc=delivery.spoc,
         delivery=delivery,
-        created_at=now,
+        now=now,
         expires_at=max(now, delivery.access_code.active_from) + ack_token_lifetime(container),
     )
-    uow.deliveries.add_token(link)
-    uow.flush()
     return link, token.token
 
 

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 from codeservice.bootstrap import Container
 from codeservice.domain.tokens import TokenPurpose, token_digest
+from codeservice.services.link_tokens import add_link
 from codeservice.storage.models import LinkToken, Spoc
 from codeservice.storage.uow import UnitOfWork
 
@@ -33,17 +34,16 @@ def report_link_token(uow: UnitOfWork, container: Container, spoc: Spoc, now: da
         spoc.id, TokenPurpose.REPORT_INCIDENT, valid_after=now + REUSE_MARGIN
     )
     if link is None:
-        link = LinkToken(
+        link = add_link(
+            uow,
+            TokenPurpose.REPORT_INCIDENT,
             # A placeholder until the row has the id the token is derived from.
             digest=secrets.token_bytes(32),
-            purpose=TokenPurpose.REPORT_INCIDENT,
-            spoc_id=spoc.id,
-            delivery_id=None,
-            created_at=now,
+            spoc=spoc,
+            delivery=None,
+            now=now,
             expires_at=now + LIFETIME,
         )
-        uow.deliveries.add_token(link)
-        uow.flush()
         link.digest = token_digest(_token_of(container, link))
         uow.flush()
     return _token_of(container, link)

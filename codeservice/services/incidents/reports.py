@@ -25,17 +25,12 @@ from codeservice.domain.incidents import (
     report_reference,
 )
 from codeservice.domain.text import check_usable
-from codeservice.domain.tokens import TokenPurpose, looks_like_token, token_digest
+from codeservice.domain.tokens import TokenPurpose
 from codeservice.domain.wording import moment_text
 from codeservice.emails import compose, render
 from codeservice.errors import InputError, NotFound
-from codeservice.services.distribution.acknowledgement import (
-    LinkExpired,
-    LinkNotFound,
-    LinkProblem,
-    LinkReplaced,
-)
 from codeservice.services.incidents.views import IncidentView, incident_view
+from codeservice.services.link_tokens import LinkExpired, LinkProblem, find_link
 from codeservice.services.operations import audit
 from codeservice.storage.models import IncidentReport, LinkToken, Provider
 from codeservice.storage.uow import UnitOfWork
@@ -298,13 +293,7 @@ def _queue_alert(
 
 
 def _usable_link(uow: UnitOfWork, token: str, now: datetime) -> LinkToken:
-    if not looks_like_token(token):
-        raise LinkNotFound("malformed")
-    link = uow.deliveries.token_by_digest(token_digest(token))
-    if link is None or link.purpose != TokenPurpose.REPORT_INCIDENT:
-        raise LinkNotFound()
-    if link.replaced_at is not None:
-        raise LinkReplaced(link, link.replaced_reason or "resent")
+    link = find_link(uow, token, TokenPurpose.REPORT_INCIDENT)
     if not (link.spoc.active and link.spoc.provider.active):
         # Valid only while the SPoC is: one taken off the register (perhaps the
         # leaver §48 is about) must not be able to use a link sent before.
