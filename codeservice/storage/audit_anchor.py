@@ -32,6 +32,7 @@ from codeservice.domain.audit_anchor import (
     may_advance,
     parse_anchor,
 )
+from codeservice.storage.repositories.audit import AuditRepository
 
 log = logging.getLogger(__name__)
 
@@ -92,9 +93,6 @@ def _before_commit(session: Session) -> None:
         return
     hash_at = None
     if current is not None and current.seq < pending.head.seq:
-        # Imported here: the repository appends through ``note_append`` above.
-        from codeservice.storage.repositories.audit import AuditRepository
-
         hash_at = AuditRepository(session).hash_at(current.seq)
     create = bool(session.info.get(CREATE_ANCHOR))
     if may_advance(

@@ -8,7 +8,8 @@ from typing import TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from codeservice.storage.audit_anchor import CREATE_ANCHOR
+from codeservice.storage.audit_anchor import CREATE_ANCHOR, note_append
+from codeservice.storage.models import AuditRecord
 from codeservice.storage.repositories.accounts import AccountRepository
 from codeservice.storage.repositories.audit import AuditRepository
 from codeservice.storage.repositories.codes import AccessCodeRepository
@@ -66,6 +67,11 @@ class UnitOfWork:
         """Send the pending changes now (ids assigned, constraints checked), in this
         transaction."""
         self.session.flush()
+
+    def append_audit(self, row: AuditRecord, chain_key: bytes) -> None:
+        """Add an audit record; the anchor follows it when this transaction commits."""
+        self.audit.append(row)
+        note_append(self.session, chain_key, row.seq, row.hash)
 
     def create_anchor(self) -> None:
         """Let this transaction's audit append create the anchor file if there is none."""

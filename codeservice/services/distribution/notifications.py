@@ -17,8 +17,8 @@ from codeservice.domain.wording import cycle_label, moment_text
 from codeservice.emails import DOCX, Attachment, compose, render
 from codeservice.errors import Conflict
 from codeservice.services.distribution.codes import reveal_unlock_code
-from codeservice.services.incidents.links import report_link_token, report_url
 from codeservice.services.link_tokens import add_link
+from codeservice.services.report_links import report_link_token, report_url
 from codeservice.storage.models import Delivery, LinkToken
 from codeservice.storage.uow import UnitOfWork
 

@@ -24,8 +24,7 @@ def record(
 ) -> AuditRecord:
     """Append one record inside the caller's transaction (it commits or rolls back with it)."""
     entry = AuditEntry(actor=actor, action=str(action), source=source, details=details or {})
-    records = uow.audit
-    last = records.last_for_append()
+    last = uow.audit.last_for_append()
     seq = 1 if last is None else last.seq + 1
     prev_hash = GENESIS if last is None else last.hash
     details_text = canonical_details(entry.details)
@@ -49,7 +48,7 @@ def record(
             prev_hash=prev_hash,
         ),
     )
-    records.append(row, chain_key)
+    uow.append_audit(row, chain_key)
     return row
 
 

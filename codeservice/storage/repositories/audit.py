@@ -7,7 +7,6 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from codeservice.storage.audit_anchor import note_append
 from codeservice.storage.models import AccessCode, AuditRecord, Provider, Reissue, StaffUser
 
 _PG_AUDIT_LOCK = 0x61756474  # "audt": appends are serialised so the chain never forks
@@ -27,11 +26,9 @@ class AuditRepository:
             self.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_AUDIT_LOCK})
         return self.last()
 
-    def append(self, row: AuditRecord, chain_key: bytes) -> None:
-        """Add the record; the anchor follows it when this transaction commits."""
+    def append(self, row: AuditRecord) -> None:
         self.session.add(row)
         self.session.flush()
-        note_append(self.session, chain_key, row.seq, row.hash)
 
     def from_seq(self, seq: int, limit: int) -> list[AuditRecord]:
         """Up to ``limit`` records from number ``seq`` on, in order."""
