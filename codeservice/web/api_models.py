@@ -187,7 +187,7 @@ def provider_model(view: ProviderView) -> RegisterProvider:
 def _summary_fields(board: CycleBoard) -> dict[str, Any]:
     return {
         "cycle": str(board.cycle),
-        "label": cycle_label(str(board.cycle)),
+        "label": cycle_label(board.cycle),
         "phase": board.phase,
         "dates": CycleDates(
             issue_at=board.dates.issue_at,

@@ -213,7 +213,7 @@ def escalate(container: Container, cycle: Cycle, *, actor: str, source: str) -> 
             "escalation",
             {
                 "cycle": str(cycle),
-                "cycle_label": cycle_label(str(cycle)),
+                "cycle_label": cycle_label(cycle),
                 "active_from": moment_text(dates.active_from, tz),
                 "active_from_day": day_text(dates.active_from, tz),
                 "providers": providers,

@@ -97,7 +97,7 @@ def queue_summary(
         {
             "stage": stage,
             "cycle": str(cycle),
-            "cycle_label": cycle_label(str(cycle)),
+            "cycle_label": cycle_label(cycle),
             "issued_at": moment_text(issued_at, tz),
             "active_from": moment_text(dates.active_from, tz),
             "counts": counts,
