@@ -71,6 +71,12 @@ class Settings:
     max_form_field_chars: int = 10_000
     incident_reports_per_hour: int = 5  # per SPoC link
     helpline_phone: str = "0345 6044015"  # Provider Direct's number (§19)
+    # Retention (docs/security.md, "Retention"): months personal data is kept.
+    retention_mail_months: int = 13
+    retention_address_months: int = 13
+    retention_removed_spoc_months: int = 13
+    retention_incident_months: int = 24
+    retention_time: time | None = time(3, 30)  # the daily purge (local); None: no job
 
     @property
     def tz(self) -> ZoneInfo:
@@ -259,4 +265,19 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             "incident_reports_per_hour", raw["incident_reports_per_hour"], minimum=1
         ),
         helpline_phone=str(raw["helpline_phone"]).strip(),
+        **_retention(raw),
     )
+
+
+def _retention(raw: dict[str, Any]) -> dict[str, Any]:
+    months = {
+        name: _as_int(name, raw[name], minimum=1)
+        for name in (
+            "retention_mail_months",
+            "retention_address_months",
+            "retention_removed_spoc_months",
+            "retention_incident_months",
+        )
+    }
+    when = str(raw["retention_time"]).strip()
+    return {**months, "retention_time": _as_time("retention_time", when) if when else None}

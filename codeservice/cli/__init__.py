@@ -18,6 +18,7 @@ from codeservice.cli import (
     mail,
     providers,
     reissue,
+    retention,
     serve,
     setup,
     tokens,
@@ -101,6 +102,7 @@ app.add_typer(incidents.app, name="incidents", cls=_Group)
 app.add_typer(users.app, name="users", cls=_Group)
 app.add_typer(tokens.app, name="tokens", cls=_Group)
 app.add_typer(codes.app, name="codes", cls=_Group)
+app.add_typer(retention.app, name="retention", cls=_Group)
 
 
 def main() -> None:

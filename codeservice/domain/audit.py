@@ -29,6 +29,7 @@ class AuditTag(StrEnum):
     SYSTEM_AUDIT_ANCHOR = "system:audit:anchor"  # an operator anchored the trail
     SYSTEM_SCHEDULER_LEAD = "system:scheduler:lead"
     SYSTEM_SCHEDULER_CATCH_UP = "system:scheduler:catch_up"
+    SYSTEM_RETENTION_PURGE = "system:retention:purge"  # counts only, never what went
     REGISTER_IMPORT_APPLY = "register:import:apply"
     REGISTER_PROVIDER_CREATE = "register:provider:create"
     REGISTER_PROVIDER_UPDATE = "register:provider:update"
@@ -118,6 +119,44 @@ def chain_hash(
     """HMAC-SHA256 over the record's fields and the previous record's hash."""
     material = json.dumps(
         [seq, at.isoformat(), actor, action, source, details, prev_hash],
+        separators=(",", ":"),
+        ensure_ascii=False,
+    ).encode()
+    return hmac.new(key, material, hashlib.sha256).hexdigest()
+
+
+def redaction_seal(
+    key: bytes,
+    *,
+    seq: int,
+    at: datetime,
+    actor: str,
+    action: str,
+    source: str,
+    details: str,
+    prev_hash: str,
+    hash: str,
+    redacted_at: datetime,
+) -> str:
+    """HMAC-SHA256 over a redacted record as it is left, and the hash it was chained by.
+
+    Retention blanks a record's personal fields only after checking them against its
+    ``hash``; from then on this seal, under the same key, vouches for what is left, and
+    ``hash`` still links the record to its neighbours.
+    """
+    material = json.dumps(
+        [
+            "redacted",
+            seq,
+            at.isoformat(),
+            actor,
+            action,
+            source,
+            details,
+            prev_hash,
+            hash,
+            redacted_at.isoformat(),
+        ],
         separators=(",", ":"),
         ensure_ascii=False,
     ).encode()

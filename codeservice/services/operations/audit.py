@@ -9,7 +9,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from codeservice.domain.audit import GENESIS, AuditEntry, canonical_details, chain_hash
+from codeservice.domain.audit import (
+    GENESIS,
+    AuditEntry,
+    canonical_details,
+    chain_hash,
+    redaction_seal,
+)
 from codeservice.services.operations.audit_anchor import note_append
 from codeservice.storage.models import AuditRecord
 from codeservice.storage.repositories.audit import AuditRepository
@@ -106,23 +112,43 @@ def verify_chain(
                     row.id,
                     "does not follow the record before it (one was deleted, edited or reordered)",
                 )
-            recomputed = chain_hash(
-                chain_key,
-                seq=row.seq,
-                at=row.at,
-                actor=row.actor,
-                action=row.action,
-                source=row.source,
-                details=row.details,
-                prev_hash=row.prev_hash,
-            )
-            if not hmac.compare_digest(recomputed, row.hash):
+            if not _vouched_for(chain_key, row):
                 return checked, ChainProblem(
                     row.seq, row.id, "its content was changed after it was written"
                 )
             prev_hash = row.hash
             expected_seq += 1
             checked += 1
+
+
+def _vouched_for(chain_key: bytes, row: AuditRecord) -> bool:
+    """The record's hash recomputed from its content; for a record retention redacted,
+    its seal over what is left and that hash (domain.audit.redaction_seal)."""
+    if row.redacted_at is None:
+        recomputed = chain_hash(
+            chain_key,
+            seq=row.seq,
+            at=row.at,
+            actor=row.actor,
+            action=row.action,
+            source=row.source,
+            details=row.details,
+            prev_hash=row.prev_hash,
+        )
+        return hmac.compare_digest(recomputed, row.hash)
+    seal = redaction_seal(
+        chain_key,
+        seq=row.seq,
+        at=row.at,
+        actor=row.actor,
+        action=row.action,
+        source=row.source,
+        details=row.details,
+        prev_hash=row.prev_hash,
+        hash=row.hash,
+        redacted_at=row.redacted_at,
+    )
+    return hmac.compare_digest(seal, row.redaction_seal or "")
 
 
 def recent(uow: UnitOfWork, limit: int = 50, action_prefix: str | None = None) -> list[AuditRecord]:

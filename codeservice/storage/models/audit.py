@@ -22,3 +22,7 @@ class AuditRecord(Base):
     details: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # Set when retention redacted the record's personal fields: ``redaction_seal`` then
+    # vouches for what is left, and ``hash`` still links the chain (domain/audit.py).
+    redacted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    redaction_seal: Mapped[str | None] = mapped_column(String(64))
