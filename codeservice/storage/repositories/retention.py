@@ -44,7 +44,7 @@ class RetentionRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def _ids(self, query: Select[tuple[int]], limit: int) -> list[int]:
+    def _ids(self, query: Select[Any], limit: int) -> list[int]:
         return list(self.session.scalars(query.limit(limit)))
 
     def _waiting(self, started: Any, *conditions: ColumnElement[bool]) -> Waiting:
