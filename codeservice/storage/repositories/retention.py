@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
-
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
@@ -56,9 +55,7 @@ class RetentionRepository:
     # --- sent mail (the outbox, a table of the mailer) ---------------------------------
 
     _mail_started = func.coalesce(_outbox.c.sent_at, _outbox.c.created_at)
-    _mail_holding = and_(
-        _outbox.c.state.in_([SENT, FAILED, CANCELLED]), _outbox.c.recipients != ""
-    )
+    _mail_holding = and_(_outbox.c.state.in_([SENT, FAILED, CANCELLED]), _outbox.c.recipients != "")
 
     def mail_due(self, cutoff: datetime, limit: int) -> list[int]:
         query = (
