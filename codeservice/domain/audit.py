@@ -161,3 +161,39 @@ def redaction_seal(
         ensure_ascii=False,
     ).encode()
     return hmac.new(key, material, hashlib.sha256).hexdigest()
+
+
+# --- version 2: personal fields chained through a salted digest ------------------------
+
+LEGACY, CURRENT = 1, 2  # records written before migration 0004 are version 1
+
+
+def personal_digest(salt: str, personal: dict[str, Any]) -> str:
+    """SHA-256 of a record's personal fields behind a random per-record salt.
+
+    Once retention drops the salt with the fields, the digest (and so the chain) says
+    nothing about them, even to someone holding the audit key.
+    """
+    return hashlib.sha256((salt + canonical_details(personal)).encode()).hexdigest()
+
+
+def chain_hash_v2(
+    key: bytes,
+    *,
+    seq: int,
+    at: datetime,
+    actor: str,
+    action: str,
+    source: str,
+    details: str,
+    personal_hash: str,
+    prev_hash: str,
+) -> str:
+    """``chain_hash`` for version 2: ``source`` and ``details`` are the record's public
+    form (personal fields as ``[redacted]``), and ``personal_hash`` stands for the rest."""
+    material = json.dumps(
+        [CURRENT, seq, at.isoformat(), actor, action, source, details, personal_hash, prev_hash],
+        separators=(",", ":"),
+        ensure_ascii=False,
+    ).encode()
+    return hmac.new(key, material, hashlib.sha256).hexdigest()

@@ -104,3 +104,14 @@ def redact_record(
         return None
     kept = {k: (REDACTED if k in personal else v) for k, v in details.items()}
     return (REDACTED if is_address(source) else source), kept
+
+
+def personal_fields(action: str, source: str, details: dict[str, Any]) -> dict[str, Any]:
+    """What ``redact_record`` would blank, as it is (empty if nothing)."""
+    keys = sorted(PERSONAL_DETAILS.get(action, frozenset()) & details.keys())
+    found: dict[str, Any] = {}
+    if is_address(source):
+        found["source"] = source
+    if keys:
+        found["details"] = {k: details[k] for k in keys}
+    return found

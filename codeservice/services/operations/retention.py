@@ -5,16 +5,16 @@ own ``system:retention:purge`` audit record (the kind and a count, nothing purge
 a run killed half way has lost nothing and the next run carries on. Every batch repeats
 its condition in its UPDATE: a second run, or two at once, changes nothing twice.
 
-Audit records keep their place in the hash chain. Before a record's personal fields
-are blanked, the whole chain is verified and the record is checked once more against
-its own hash in the same transaction; the blanked record is then sealed (an HMAC under
-the audit key over what is left and its old hash), which ``audit verify`` checks in
-place of the hash it can no longer recompute.
+Audit records keep their place in the hash chain. Before any is redacted the whole
+chain is verified, and each record is checked again in the redacting transaction. A
+version 2 record chains its personal fields through a salted digest: they are blanked
+and the salt dropped, and the hash stays right. A version 1 record (written before
+migration 0004) is sealed once blanked: an HMAC under the audit key over what is left
+and its old hash, which ``audit verify`` checks in place of that hash.
 """
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
 from collections.abc import Callable
@@ -23,10 +23,10 @@ from datetime import datetime
 
 from codeservice.bootstrap import Container
 from codeservice.config import Settings
-from codeservice.domain.audit import AuditTag, canonical_details, chain_hash, redaction_seal
+from codeservice.domain.audit import LEGACY, AuditTag, redaction_seal
 from codeservice.domain.retention import RetentionKind, RetentionPolicy, due_at, redact_record
 from codeservice.services.operations import audit
-from codeservice.services.operations.audit import verify_chain
+from codeservice.services.operations.audit import public_form, verify_chain, vouched_for
 from codeservice.storage.models import AuditRecord
 from codeservice.storage.repositories.retention import RetentionRepository, Waiting
 from codeservice.storage.uow import UnitOfWork
@@ -178,7 +178,7 @@ def _redact_audit(
             done = 0
             for row in rows:
                 after = row.seq
-                if not _intact(key, row):
+                if not vouched_for(key, row):
                     result.audit_problem = f"audit record #{row.seq} was changed; not redacted"
                     uow.rollback()
                     return
@@ -186,18 +186,20 @@ def _redact_audit(
                 if redacted is None:
                     continue
                 redacted_source, details = redacted
-                seal = redaction_seal(
-                    key,
-                    seq=row.seq,
-                    at=row.at,
-                    actor=row.actor,
-                    action=row.action,
-                    source=redacted_source,
-                    details=details,
-                    prev_hash=row.prev_hash,
-                    hash=row.hash,
-                    redacted_at=now,
-                )
+                seal = None
+                if row.version == LEGACY:  # its hash covers the fields: seal what is left
+                    seal = redaction_seal(
+                        key,
+                        seq=row.seq,
+                        at=row.at,
+                        actor=row.actor,
+                        action=row.action,
+                        source=redacted_source,
+                        details=details,
+                        prev_hash=row.prev_hash,
+                        hash=row.hash,
+                        redacted_at=now,
+                    )
                 uow.retention.redact_audit(
                     row, source=redacted_source, details=details, at=now, seal=seal
                 )
@@ -212,31 +214,16 @@ def _redact_audit(
             return
 
 
-def _intact(key: bytes, row: AuditRecord) -> bool:
-    recomputed = chain_hash(
-        key,
-        seq=row.seq,
-        at=row.at,
-        actor=row.actor,
-        action=row.action,
-        source=row.source,
-        details=row.details,
-        prev_hash=row.prev_hash,
-    )
-    return hmac.compare_digest(recomputed, row.hash)
-
-
 def _redacted(row: AuditRecord) -> tuple[str, str] | None:
+    """The record's public form, if it holds anything personal."""
     try:
         details = json.loads(row.details)
     except json.JSONDecodeError:
         return None
-    if not isinstance(details, dict):
+    if not isinstance(details, dict) or redact_record(row.action, row.source, details) is None:
         return None
-    redacted = redact_record(row.action, row.source, details)
-    if redacted is None:
-        return None
-    return redacted[0], canonical_details(redacted[1])
+    public = public_form(row.action, row.source, details)
+    return None if public == (row.source, row.details) else public
 
 
 def _record(

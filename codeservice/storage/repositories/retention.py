@@ -216,7 +216,10 @@ class RetentionRepository:
         return self._waiting(AuditRecord.at, self._audit_kind(mail), AuditRecord.at >= cutoff)
 
     def redact_audit(
-        self, row: AuditRecord, *, source: str, details: str, at: datetime, seal: str
+        self, row: AuditRecord, *, source: str, details: str, at: datetime, seal: str | None
     ) -> None:
-        row.source, row.details, row.redacted_at, row.redaction_seal = source, details, at, seal
+        """Blank a record's personal fields; its salt goes too (version 2), or the seal
+        vouches for what is left (version 1)."""
+        row.source, row.details, row.redacted_at = source, details, at
+        row.personal_salt, row.redaction_seal = None, seal
         self.session.flush()

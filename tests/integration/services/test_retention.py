@@ -19,10 +19,12 @@ import time_machine
 from sqlalchemy import select, update
 
 from codeservice.bootstrap import Container
+from codeservice.domain.audit import LEGACY, AuditTag
 from codeservice.domain.calendar import Cycle
 from codeservice.domain.retention import REDACTED, add_months
 from codeservice.services.distribution.mail_events import audit_mail_outcomes
 from codeservice.services.distribution.rotation import rotate
+from codeservice.services.operations.audit import record_in_session
 from codeservice.services.operations.audit_verify import verify_trail
 from codeservice.services.operations.retention import purge, report
 from codeservice.services.register.providers import import_register
@@ -94,6 +96,22 @@ def incident(app: Container, reference: str, *, decided: datetime | None) -> Non
         uow.commit()
 
 
+def legacy_record(app: Container) -> None:
+    """A record as written before migration 0004 (version 1: its hash covers everything)."""
+    with app.uow() as uow:
+        record_in_session(
+            uow.session,
+            app.keyring.audit_key,
+            actor="anonymous",
+            action=AuditTag.STAFF_SESSION_SIGN_IN_FAIL,
+            source=OLD_ADDRESS,
+            details={"username": "legacy.typed", "reason": "password"},
+            now=app.now(),
+            version=LEGACY,
+        )
+        uow.commit()
+
+
 @pytest.fixture
 def app(container: Container, tmp_path: Path) -> Iterator[Container]:
     with (
@@ -104,6 +122,7 @@ def app(container: Container, tmp_path: Path) -> Iterator[Container]:
         rotate(built, Cycle.parse("2025-02"), actor="test", source="test", workers=1)
         send_mail(built)
         acknowledge(built, "2025-02", OLD_ADDRESS, OLD)
+        legacy_record(built)
         failed_sign_in(built, OLD_ADDRESS)
         import_register(built, WITHOUT_BEN, "providers.csv", prune=True, actor="test")
         incident(built, "INC-2023-0001", decided=add_months(PURGE, -25))  # past 24 months
@@ -136,7 +155,7 @@ def test_what_is_past_its_period_goes_and_the_rest_stays(app: Container) -> None
     assert before["removed-spocs"].due_now == 1 and before["removed-spocs"].waiting == 1
     assert before["removed-spocs"].next_due == add_months(YOUNG, 13)
     assert before["incidents"].due_now == 1 and before["incidents"].waiting == 1
-    assert before["audit"].due_now >= 4  # 3 mail records, 1 sign-in
+    assert before["audit"].due_now >= 5  # 3 mail records, 2 sign-ins
 
     result = purge(app, actor="test", source="test")
     assert result.audit_problem is None
@@ -164,9 +183,14 @@ def test_what_is_past_its_period_goes_and_the_rest_stays(app: Container) -> None
             "INC-2023-0003": "what happened (INC-2023-0003)",
         }
 
-    old_fail, young_fail = audit_rows(app, "staff:session:sign_in_fail")
-    assert old_fail.source == REDACTED and json.loads(old_fail.details)["username"] == REDACTED
-    assert young_fail.source == YOUNG_ADDRESS
+    legacy, old_fail, young_fail = audit_rows(app, "staff:session:sign_in_fail")
+    for redacted in (legacy, old_fail):
+        assert redacted.source == REDACTED and redacted.redacted_at == PURGE
+        assert json.loads(redacted.details)["username"] == REDACTED
+    assert legacy.version == 1 and legacy.redaction_seal is not None
+    assert old_fail.version == 2 and old_fail.personal_salt is None
+    assert old_fail.redaction_seal is None  # its hash never covered the fields
+    assert young_fail.source == YOUNG_ADDRESS and young_fail.personal_salt is not None
     assert json.loads(young_fail.details)["username"] == "somebody.typed"
     sent = audit_rows(app, "mail:message:send")
     assert [json.loads(r.details)["recipients"] == REDACTED for r in sent] == [True] * 3 + [
@@ -181,16 +205,20 @@ def test_what_is_past_its_period_goes_and_the_rest_stays(app: Container) -> None
     assert verify_trail(app).problems == []
 
 
-def test_a_redacted_record_that_is_edited_is_found(app: Container) -> None:
+@pytest.mark.parametrize("which", [0, 1, 2], ids=["legacy", "redacted", "young"])
+@pytest.mark.parametrize(
+    "change", [{"actor": "someone else"}, {"source": "192.0.2.50"}], ids=["actor", "address"]
+)
+def test_an_edited_record_is_found_redacted_or_not(
+    app: Container, which: int, change: dict[str, str]
+) -> None:
     purge(app, actor="test", source="test")
-    old_fail = audit_rows(app, "staff:session:sign_in_fail")[0]
+    edited = audit_rows(app, "staff:session:sign_in_fail")[which]
     with app.uow() as uow:
-        uow.session.execute(
-            update(AuditRecord).where(AuditRecord.id == old_fail.id).values(actor="someone else")
-        )
+        uow.session.execute(update(AuditRecord).where(AuditRecord.id == edited.id).values(change))
         uow.commit()
     problem = verify_trail(app).chain_problem
-    assert problem is not None and problem.seq == old_fail.seq
+    assert problem is not None and problem.seq == edited.seq
 
 
 def test_nothing_is_redacted_from_a_broken_chain(app: Container) -> None:
