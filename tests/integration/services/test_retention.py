@@ -24,6 +24,7 @@ from codeservice.domain.calendar import Cycle
 from codeservice.domain.retention import REDACTED, add_months
 from codeservice.services.distribution.mail_events import audit_mail_outcomes
 from codeservice.services.distribution.rotation import rotate
+from codeservice.services.incidents.views import get_report
 from codeservice.services.operations.audit import record_in_session
 from codeservice.services.operations.audit_verify import verify_trail
 from codeservice.services.operations.retention import purge, report
@@ -182,6 +183,7 @@ def test_what_is_past_its_period_goes_and_the_rest_stays(app: Container) -> None
             "INC-2023-0002": "what happened (INC-2023-0002)",
             "INC-2023-0003": "what happened (INC-2023-0003)",
         }
+    assert "removed" in get_report(app, "INC-2023-0001").details  # said, not shown empty
 
     legacy, old_fail, young_fail = audit_rows(app, "staff:session:sign_in_fail")
     for redacted in (legacy, old_fail):
@@ -245,3 +247,18 @@ def test_the_cli_reports_and_purges(app: Container, cli: Cli) -> None:
     assert purged.exit_code == 0, purged.output
     assert "acknowledgement addresses and user agents: 1 row purged" in purged.output
     assert run("audit", "verify").exit_code == 0
+
+
+def test_the_scheduler_purges_daily_at_its_time(app: Container) -> None:
+    from scheduler.jobs import JobContext, run_due
+    from scheduler.plan import JobKind
+
+    context = JobContext(holder="test:retention", rotation_workers=1)
+    assert run_due(app, context) == []  # the first start: what fell due before is left
+    with time_machine.travel(datetime(2026, 2, 17, 3, 31, tzinfo=UTC), tick=False):
+        [run] = run_due(app, context)
+        assert run.occurrence.kind is JobKind.RETENTION and run.outcome == "done"
+        assert run.detail.startswith("retention purge: 3 mail, 1 acknowledgements")
+        assert run_due(app, context) == []  # once a day
+    assert verify_trail(app).problems == []
+    assert audit_rows(app, "staff:session:sign_in_fail")[0].source == REDACTED
