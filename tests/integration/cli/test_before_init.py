@@ -31,6 +31,8 @@ COMMANDS: list[tuple[str, ...]] = [
     ("audit", "verify"),
     ("audit", "list"),
     ("audit", "anchor"),
+    ("retention", "report"),
+    ("retention", "purge"),
     ("mail", "send"),
     ("mail", "list"),
     ("mail", "retry", "1"),
