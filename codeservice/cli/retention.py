@@ -58,7 +58,8 @@ def purge() -> None:
     result = retention_purge(built, actor=cli_actor(), source="cli")
     for kind in RetentionKind:
         count = result.counts[str(kind)]
-        stdout.print(f"{kind.label}: {plural(count, 'row')} purged", highlight=False)
+        done = "redacted" if kind is RetentionKind.AUDIT else "purged"
+        stdout.print(f"{kind.label}: {plural(count, 'row')} {done}", highlight=False)
     if result.audit_problem is not None:
         raise AuditNotRedacted(
             f"audit records: {result.audit_problem}; run `codeservice audit verify`"
