@@ -81,9 +81,7 @@ def test_a_backup_restored_into_a_new_home_verifies_reports_and_answers_the_help
     code = _issue_april(container)
     keyring_file = container.settings.master_key_file
     key_material = [
-        value
-        for key, value in json.loads(keyring_file.read_text()).items()
-        if key.endswith("_key")
+        value for key, value in json.loads(keyring_file.read_text()).items() if key.endswith("_key")
     ]
     key_material += list(json.loads(keyring_file.read_text())["sealing_keys"].values())
     backups = tmp_path / "backups"
