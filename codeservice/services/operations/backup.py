@@ -68,9 +68,9 @@ def backup(app: Container, destination: Path) -> BackupReport:
     """Copy the database, the audit anchor and a manifest into ``destination`` (a new or
     empty folder); name the keyring that must go with them."""
     _check_destination(destination)
-    keyring = app.keyring
-    database = app.engine.dialect.name
+    database = app.engine.dialect.name  # an uninitialised database is refused here
     revision = current_revision(app.engine) or ""
+    keyring = app.keyring
     partial = Path(tempfile.mkdtemp(dir=destination.parent, prefix=f".{destination.name}."))
     try:
         anchor = AnchorFile(app.settings.audit_anchor_file).read()  # before the database
