@@ -67,6 +67,19 @@ def test_a_wheel_installed_in_a_fresh_venv_initialises_and_serves_the_govuk_page
         [python, "-c", "import codeservice; print(codeservice.__file__)"], env=env, cwd=host
     )
     assert Path(where.stdout.strip()).is_relative_to(venv)  # the wheel's copy, not ours
+    settings = _run(
+        [
+            python,
+            "-c",
+            "from codeservice.config import default_settings_file, load_settings;"
+            "print(default_settings_file()); print(load_settings().smtp_port)",
+        ],
+        env=env,
+        cwd=host,
+    )
+    defaults, smtp_port = settings.stdout.split()
+    assert Path(defaults).is_relative_to(venv)  # the wheel's own defaults ...
+    assert smtp_port == env["CODESERVICE_SMTP_PORT"]  # ... overridden by the environment
 
     init = _run([venv / "bin" / "codeservice", "init"], env=env, cwd=host)
     assert "Traceback" not in init.stdout + init.stderr
