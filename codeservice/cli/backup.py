@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from codeservice.cli.common import container, stdout
+from codeservice.cli.common import cli_actor, container, stdout
 
 
 def register(app: typer.Typer) -> None:
@@ -46,7 +46,7 @@ def restore(
     already be in place; a database that is not empty is never overwritten."""
     from codeservice.services.operations.backup import restore as put_back
 
-    report = put_back(container(initialising=True), source)
+    report = put_back(container(initialising=True), source, actor=cli_actor(), origin="cli")
     manifest = report.manifest
     say(f"restored the backup of {manifest.created_at} into {report.database}")
     say(f"keyring {manifest.keyring_id}: matches the backup")

@@ -26,7 +26,9 @@ from pathlib import Path
 from codeservice.bootstrap import Container
 from codeservice.crypto.anchor_file import AnchorFile
 from codeservice.crypto.keyring import Keyring
+from codeservice.domain.audit import AuditTag
 from codeservice.errors import ConfigurationError, Conflict, InputError
+from codeservice.services.operations import audit
 from codeservice.services.operations.keys import key_status
 from codeservice.storage import backup as copies
 from codeservice.storage.db import private_directory, sqlite_file
@@ -101,8 +103,9 @@ def backup(app: Container, destination: Path) -> BackupReport:
     return BackupReport(destination, manifest, app.settings.master_key_file)
 
 
-def restore(app: Container, source: Path) -> RestoreReport:
-    """Restore the backup folder ``source`` into this home's (empty) database."""
+def restore(app: Container, source: Path, *, actor: str, origin: str) -> RestoreReport:
+    """Restore the backup folder ``source`` into this home's (empty) database, and
+    record that in its audit trail (once the schema is current: ``init`` first, else)."""
     manifest = read_manifest(source)
     settings = app.settings
     database = "sqlite" if sqlite_file(settings.database_url) else "postgresql"
@@ -125,12 +128,20 @@ def restore(app: Container, source: Path) -> RestoreReport:
         copies.restore_sqlite(source / manifest.file, path)
     else:
         copies.restore_postgresql(settings.database_url, source / manifest.file)
-    return RestoreReport(
-        database=target,
-        manifest=manifest,
-        anchor_placed=anchor_placed,
-        needs_migration=manifest.schema_revision != head_revision(),
-    )
+    needs_migration = manifest.schema_revision != head_revision()
+    if not needs_migration:
+        with app.uow() as uow:
+            audit.record(
+                uow,
+                Keyring.load(settings.master_key_file).audit_key,
+                actor=actor,
+                action=AuditTag.SYSTEM_DATABASE_RESTORE,
+                source=origin,
+                details={"backup_created_at": manifest.created_at, "database": database},
+                now=app.now(),
+            )
+            uow.commit()
+    return RestoreReport(target, manifest, anchor_placed, needs_migration)
 
 
 def read_manifest(source: Path) -> Manifest:

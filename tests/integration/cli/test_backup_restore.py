@@ -116,6 +116,9 @@ def test_a_backup_restored_into_a_new_home_verifies_reports_and_answers_the_help
     verified = restored("audit", "verify")
     assert verified.exit_code == 0, verified.output
     assert "hash chain: intact" in verified.output
+    trail = restored("audit", "list")
+    assert trail.exit_code == 0, trail.output
+    assert "system:database:restore" in trail.output
     status = restored("status")
     assert status.exit_code == 0, status.output
     cycle = restored("status", str(APRIL))

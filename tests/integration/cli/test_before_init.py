@@ -93,7 +93,9 @@ def _all_commands() -> set[str]:
 def test_every_command_is_checked_here() -> None:
     checked = set()
     for args in COMMANDS:
-        words = [args[0]] if args[0] in {"status", "backup", "rotate", "reissue"} else list(args[:2])
+        words = (
+            [args[0]] if args[0] in {"status", "backup", "rotate", "reissue"} else list(args[:2])
+        )
         checked.add(" ".join(words))
     assert _all_commands() - NOT_HERE == checked
 
