@@ -10,6 +10,7 @@ from typer.core import TyperGroup
 
 from codeservice.cli import (
     audit,
+    backup,
     codes,
     cycles,
     distribution,
@@ -94,6 +95,7 @@ distribution.register(app)
 reissue.register(app)
 web.register(app)
 serve.register(app)
+backup.register(app)
 app.add_typer(providers.app, name="providers", cls=_Group)
 app.add_typer(keys.app, name="keys", cls=_Group)
 app.add_typer(audit.app, name="audit", cls=_Group)

@@ -24,6 +24,7 @@ _TAG_SHAPE = re.compile(r"^[a-z_]+:[a-z_]+:[a-z_]+$")
 
 class AuditTag(StrEnum):
     SYSTEM_DATABASE_INIT = "system:database:init"
+    SYSTEM_DATABASE_RESTORE = "system:database:restore"  # a backup restored into this home
     SYSTEM_KEYS_CREATE = "system:keys:create"
     SYSTEM_KEYS_ROTATE = "system:keys:rotate"
     SYSTEM_AUDIT_ANCHOR = "system:audit:anchor"  # an operator anchored the trail
