@@ -19,6 +19,7 @@ from codeservice.storage.repositories.helpline import HelplineRepository
 from codeservice.storage.repositories.incidents import IncidentRepository
 from codeservice.storage.repositories.outbox import OutboxRepository
 from codeservice.storage.repositories.register import RegisterRepository
+from codeservice.storage.repositories.retention import RetentionRepository
 from codeservice.storage.repositories.throttles import ThrottleRepository
 
 T = TypeVar("T")
@@ -48,6 +49,7 @@ class UnitOfWork:
         self.downloads = DownloadRepository(self.session)
         self.throttles = ThrottleRepository(self.session)
         self.outbox = OutboxRepository(self.session)
+        self.retention = RetentionRepository(self.session)
 
     def __exit__(
         self,
