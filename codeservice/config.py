@@ -7,6 +7,7 @@ setting, so an operator knows exactly which line of the unit file to fix.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
@@ -20,8 +21,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from codeservice.errors import ConfigurationError
 
 PREFIX = "CODESERVICE_"
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 DEFAULTS_FILE = Path(__file__).resolve().parent.parent / "config" / "codeservice.toml"
-SECRETS = frozenset({"smtp_password", "session_secret"})
+SECRETS = frozenset({"smtp_password", "session_secret", "metrics_token"})
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,9 @@ class Settings:
     max_form_field_chars: int = 10_000
     incident_reports_per_hour: int = 5  # per SPoC link
     helpline_phone: str = "0345 6044015"  # Provider Direct's number (§19)
+    log_format: str = "human"  # human, json, or auto (json when stderr is no terminal)
+    metrics_allow: tuple[IPNetwork, ...] = ()
+    metrics_token: str = ""
 
     @property
     def tz(self) -> ZoneInfo:
@@ -124,6 +129,21 @@ def _as_time(name: str, value: Any) -> time:
         return time.fromisoformat(str(value).strip())
     except ValueError:
         raise ConfigurationError(f"{PREFIX}{name.upper()}: expected HH:MM, got {value!r}") from None
+
+
+def _as_networks(name: str, value: Any) -> tuple[IPNetwork, ...]:
+    networks = []
+    for part in str(value).replace(";", ",").split(","):
+        if not part.strip():
+            continue
+        try:
+            networks.append(ipaddress.ip_network(part.strip(), strict=False))
+        except ValueError:
+            raise ConfigurationError(
+                f"{PREFIX}{name.upper()}: {part.strip()!r} is not an address range "
+                "such as 10.0.0.0/8"
+            ) from None
+    return tuple(networks)
 
 
 def _raw_values(environ: Mapping[str, str], defaults_file: Path) -> dict[str, Any]:
@@ -197,6 +217,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         if "@" not in str(raw[mailbox]):
             raise ConfigurationError(f"{PREFIX}{mailbox.upper()}: expected an email address")
 
+    log_format = str(raw.get("log_format", "human")).strip().lower()
+    if log_format not in {"human", "json", "auto"}:
+        raise ConfigurationError(f"{PREFIX}LOG_FORMAT: expected human, json or auto")
+
     exposure_limit = _as_int("exposure_limit", raw["exposure_limit"], minimum=1)
     if exposure_limit > 8:
         raise ConfigurationError(
@@ -259,4 +283,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             "incident_reports_per_hour", raw["incident_reports_per_hour"], minimum=1
         ),
         helpline_phone=str(raw["helpline_phone"]).strip(),
+        log_format=log_format,
+        metrics_allow=_as_networks("metrics_allow", raw.get("metrics_allow", "")),
+        metrics_token=str(raw.get("metrics_token", "")).strip(),
     )
