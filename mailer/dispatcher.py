@@ -18,6 +18,7 @@ import os
 import random
 import secrets
 import socket
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from typing import TypeVar
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from mailer import outbox, outbox_cancel
+from mailer import metrics, outbox, outbox_cancel
 from mailer.config import SmtpConfig
 from mailer.entry import OutboxEntry
 from mailer.schema import FAILED, QUEUED, SENT
@@ -215,6 +216,7 @@ class _Dispatcher:
             return
         if message["From"] is None:
             message["From"] = self.config.mail_from
+        started = time.perf_counter()
         try:
             refused, answer = await lane.send(message, entry.recipients)
         except SmtpConfigurationError as exc:
@@ -223,6 +225,7 @@ class _Dispatcher:
             return
         except Exception as exc:
             code = smtp_code(exc)
+            metrics.observe_send(time.perf_counter() - started, code)
             if classify(exc) is Verdict.PERMANENT:
                 log.warning(
                     "outbox message %s (%s) to %s refused for good: SMTP %s",
@@ -243,6 +246,7 @@ class _Dispatcher:
                 )
                 await self.retry(entry, describe(exc))
             return
+        metrics.observe_send(time.perf_counter() - started, 250)
         if refused:
             answer += "; refused: " + "; ".join(
                 f"{address}: {reply.code} {reply.message}" for address, reply in refused.items()
