@@ -18,7 +18,6 @@ import os
 import random
 import secrets
 import socket
-import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,7 +27,7 @@ from typing import TypeVar
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from mailer import metrics, outbox, outbox_cancel
+from mailer import outbox, outbox_cancel
 from mailer.config import SmtpConfig
 from mailer.entry import OutboxEntry
 from mailer.schema import FAILED, QUEUED, SENT
@@ -216,7 +215,6 @@ class _Dispatcher:
             return
         if message["From"] is None:
             message["From"] = self.config.mail_from
-        started = time.perf_counter()
         try:
             refused, answer = await lane.send(message, entry.recipients)
         except SmtpConfigurationError as exc:
@@ -225,7 +223,6 @@ class _Dispatcher:
             return
         except Exception as exc:
             code = smtp_code(exc)
-            metrics.observe_send(time.perf_counter() - started, code)
             if classify(exc) is Verdict.PERMANENT:
                 log.warning(
                     "outbox message %s (%s) to %s refused for good: SMTP %s",
@@ -246,7 +243,6 @@ class _Dispatcher:
                 )
                 await self.retry(entry, describe(exc))
             return
-        metrics.observe_send(time.perf_counter() - started, 250)
         if refused:
             answer += "; refused: " + "; ".join(
                 f"{address}: {reply.code} {reply.message}" for address, reply in refused.items()
