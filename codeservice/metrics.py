@@ -34,7 +34,7 @@ SIGN_IN_FAILURES = Counter(
 )
 SIGN_IN_LOCKOUTS = Counter(
     "codeservice_sign_in_lockouts_total",
-    "Staff accounts locked after too many wrong passwords.",
+    "Names locked (for one address, or everywhere) after too many wrong passwords.",
 )
 
 for _result in ("pass", "fail", "refused"):

@@ -131,7 +131,7 @@ class ServiceStateCollector(Collector):
         return [
             GaugeMetricFamily(
                 "codeservice_staff_accounts_locked",
-                "Staff accounts locked now after too many wrong passwords.",
+                "Staff accounts locked now, from everywhere, after too many wrong passwords.",
                 locked,
             )
         ]

@@ -196,6 +196,27 @@ def test_sign_in_failures_scheduler_and_audit_are_reported(
     assert value(after, "codeservice_state_read_ok", part="audit") == 1
 
 
+def test_a_lockout_is_counted(web_container: Container) -> None:
+    settings = replace(web_container.settings, sign_in_lock_attempts=2, sign_in_delay_max_ms=0)
+    service = Container(settings, clock=web_container.clock)
+    make_staff(service, "bmt.user", Role.BMT)
+    with TestClient(create_app(service), client=LOOPBACK) as client:
+        before = scrape(client)
+        assert sign_in(client, "bmt.user", "not the password at all").status_code == 400
+        assert sign_in(client, "bmt.user", "not the password either").status_code == 429
+        assert sign_in(client, "bmt.user").status_code == 429  # locked: not even the right one
+
+        after = scrape(client)
+    assert value(after, "codeservice_sign_in_lockouts_total") == (
+        value(before, "codeservice_sign_in_lockouts_total") + 1
+    )
+    for result, more in (("wrong", 2), ("locked", 1)):
+        was = value(before, "codeservice_sign_in_failures_total", result=result)
+        assert value(after, "codeservice_sign_in_failures_total", result=result) == was + more
+    # Locked for this address only: the account itself locks after 100 fails in a row.
+    assert value(after, "codeservice_staff_accounts_locked") == 0
+
+
 def test_metrics_are_refused_to_other_addresses_and_without_the_token(
     web_container: Container,
 ) -> None:
