@@ -1,5 +1,9 @@
 """Settings: defaults from ``config/codeservice.toml``, overridden by the environment.
 
+An installed wheel carries a copy of that file (``codeservice/defaults/``, copied by
+setup.py at build time) and reads it first; a checkout reads ``config/`` itself.
+``CODESERVICE_CONFIG`` names another defaults file.
+
 ``CODESERVICE_<NAME>`` overrides a setting; for secrets ``CODESERVICE_<NAME>_FILE``
 names a file holding the value. A bad value stops start-up with a message naming the
 setting, so an operator knows exactly which line of the unit file to fix.
@@ -7,7 +11,6 @@ setting, so an operator knows exactly which line of the unit file to fix.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
@@ -18,11 +21,14 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from codeservice.config_values import PREFIX, IPNetwork, observability
+from codeservice.config_values import as_bool as _as_bool
+from codeservice.config_values import as_int as _as_int
+from codeservice.config_values import as_time as _as_time
 from codeservice.errors import ConfigurationError
 
-PREFIX = "CODESERVICE_"
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
-DEFAULTS_FILE = Path(__file__).resolve().parent.parent / "config" / "codeservice.toml"
+PACKAGED_DEFAULTS = Path(__file__).resolve().parent / "defaults" / "codeservice.toml"
+CHECKOUT_DEFAULTS = Path(__file__).resolve().parent.parent / "config" / "codeservice.toml"
 SECRETS = frozenset({"smtp_password", "session_secret", "metrics_token"})
 
 
@@ -76,6 +82,12 @@ class Settings:
     log_format: str = "human"  # human, json, or auto (json when stderr is no terminal)
     metrics_allow: tuple[IPNetwork, ...] = ()
     metrics_token: str = ""
+    # Retention (docs/security.md, "Retention"): months personal data is kept.
+    retention_mail_months: int = 13
+    retention_address_months: int = 13
+    retention_removed_spoc_months: int = 13
+    retention_incident_months: int = 24
+    retention_time: time | None = time(3, 30)  # the daily purge (local); None: no job
 
     @property
     def tz(self) -> ZoneInfo:
@@ -97,53 +109,6 @@ class Settings:
             for f in fields(self)
         }
         return f"Settings({shown})"
-
-
-def _as_bool(name: str, value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in {"1", "true", "yes", "on"}:
-        return True
-    if text in {"0", "false", "no", "off"}:
-        return False
-    raise ConfigurationError(f"{PREFIX}{name.upper()}: expected true or false, got {value!r}")
-
-
-def _as_int(name: str, value: Any, minimum: int = 0) -> int:
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        raise ConfigurationError(
-            f"{PREFIX}{name.upper()}: expected a whole number, got {value!r}"
-        ) from None
-    if number < minimum:
-        raise ConfigurationError(
-            f"{PREFIX}{name.upper()}: must be at least {minimum}, got {number}"
-        )
-    return number
-
-
-def _as_time(name: str, value: Any) -> time:
-    try:
-        return time.fromisoformat(str(value).strip())
-    except ValueError:
-        raise ConfigurationError(f"{PREFIX}{name.upper()}: expected HH:MM, got {value!r}") from None
-
-
-def _as_networks(name: str, value: Any) -> tuple[IPNetwork, ...]:
-    networks = []
-    for part in str(value).replace(";", ",").split(","):
-        if not part.strip():
-            continue
-        try:
-            networks.append(ipaddress.ip_network(part.strip(), strict=False))
-        except ValueError:
-            raise ConfigurationError(
-                f"{PREFIX}{name.upper()}: {part.strip()!r} is not an address range "
-                "such as 10.0.0.0/8"
-            ) from None
-    return tuple(networks)
 
 
 def _raw_values(environ: Mapping[str, str], defaults_file: Path) -> dict[str, Any]:
@@ -172,10 +137,15 @@ def _raw_values(environ: Mapping[str, str], defaults_file: Path) -> dict[str, An
     return values
 
 
+def default_settings_file() -> Path:
+    """The package's own copy when there is one (an installed wheel), else the checkout's."""
+    return PACKAGED_DEFAULTS if PACKAGED_DEFAULTS.is_file() else CHECKOUT_DEFAULTS
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read the settings; raise ``ConfigurationError`` naming the first bad one."""
     env = os.environ if environ is None else environ
-    defaults_file = Path(env.get(PREFIX + "CONFIG", "") or DEFAULTS_FILE)
+    defaults_file = Path(env.get(PREFIX + "CONFIG", "") or default_settings_file())
     raw = _raw_values(env, defaults_file)
 
     home = Path(str(raw["home"]) or "./var").expanduser()
@@ -216,10 +186,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     for mailbox in ("bmt_mailbox", "security_mailbox"):
         if "@" not in str(raw[mailbox]):
             raise ConfigurationError(f"{PREFIX}{mailbox.upper()}: expected an email address")
-
-    log_format = str(raw.get("log_format", "human")).strip().lower()
-    if log_format not in {"human", "json", "auto"}:
-        raise ConfigurationError(f"{PREFIX}LOG_FORMAT: expected human, json or auto")
 
     exposure_limit = _as_int("exposure_limit", raw["exposure_limit"], minimum=1)
     if exposure_limit > 8:
@@ -283,7 +249,20 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             "incident_reports_per_hour", raw["incident_reports_per_hour"], minimum=1
         ),
         helpline_phone=str(raw["helpline_phone"]).strip(),
-        log_format=log_format,
-        metrics_allow=_as_networks("metrics_allow", raw.get("metrics_allow", "")),
-        metrics_token=str(raw.get("metrics_token", "")).strip(),
+        **observability(raw),
+        **_retention(raw),
     )
+
+
+def _retention(raw: dict[str, Any]) -> dict[str, Any]:
+    months = {
+        name: _as_int(name, raw[name], minimum=1)
+        for name in (
+            "retention_mail_months",
+            "retention_address_months",
+            "retention_removed_spoc_months",
+            "retention_incident_months",
+        )
+    }
+    when = str(raw["retention_time"]).strip()
+    return {**months, "retention_time": _as_time("retention_time", when) if when else None}
