@@ -10,6 +10,7 @@ import logging
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from codeservice import metrics
 from codeservice.bootstrap import Container
 from codeservice.domain import challenges as rules
 from codeservice.domain.audit import AuditTag
@@ -85,6 +86,7 @@ def ensure_lock(
         now=now,
     )
     _queue_lock_alert(uow, container, prime, lock, failed, number)
+    metrics.HELPLINE_LOCKS.inc()
     log.warning("helpline verification locked for %s after %d fails", prime.ref, fails)
     return lock
 

@@ -60,6 +60,17 @@ def verify_trail(container: Container) -> TrailReport:
     return report
 
 
+def record_verification(container: Container, report: TrailReport, *, actor: str) -> None:
+    """Note when the trail was verified and whether it was intact (for metrics)."""
+    problems = report.problems
+    detail = "intact" if not problems else f"{len(problems)} problems: {problems[0]}"
+    with container.uow() as uow:
+        uow.audit.record_verification(
+            at=container.now(), ok=not problems, detail=detail, holder=actor
+        )
+        uow.commit()
+
+
 def _cross_check(uow: UnitOfWork, report: TrailReport) -> None:
     audit = uow.audit
     issued = {d.get("document_ref") for d in audit.details_of(AuditTag.CODE_ACCESS_ISSUE)}
