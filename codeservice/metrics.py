@@ -2,7 +2,7 @@
 
 What the database knows (rotation progress, acknowledgements, the outbox, locks in
 force, the scheduler, the audit trail) is read when Prometheus scrapes instead: see
-``services.operations.metrics_state`` and ``scheduler.metrics``. With
+``services.metrics_state`` and ``scheduler.metrics``. With
 ``PROMETHEUS_MULTIPROC_DIR`` set, the counts of every process sharing that folder are
 added up at scrape time. Labels are only ever a result, a route template or a status
 class: never a code, token, name or address.

@@ -24,7 +24,7 @@ from prometheus_client.registry import Collector
 
 from codeservice.bootstrap import Container
 from codeservice.config import Settings
-from codeservice.services.operations.metrics_state import ServiceStateCollector
+from codeservice.services.metrics_state import ServiceStateCollector
 
 router = APIRouter()
 MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
