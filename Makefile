@@ -20,7 +20,7 @@ test: setup system-packages lint
 setup: python-packages assets
 
 python-packages: $(VENV)/.installed
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml setup.py codeservice/documents/_spin.c
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
