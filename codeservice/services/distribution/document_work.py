@@ -46,9 +46,14 @@ def make_document(job: DocumentJob) -> EncryptedDocument:
     )
 
 
+def worker_count(workers: int | None = None) -> int:
+    """How many documents ``document_pool(workers)`` makes at once: by default, one per core."""
+    return workers or os.cpu_count() or 1
+
+
 def document_pool(workers: int | None = None) -> Executor:
     """A pool using every core; a single core gets a thread (no process start-up cost)."""
-    count = workers or os.cpu_count() or 1
+    count = worker_count(workers)
     if count <= 1:
         return ThreadPoolExecutor(max_workers=1)
     # forkserver: workers do not inherit the parent's database connections or threads.
