@@ -57,9 +57,13 @@ def document_pool(workers: int | None = None) -> Executor:
     if count <= 1:
         return ThreadPoolExecutor(max_workers=1)
     # forkserver: workers do not inherit the parent's database connections or threads.
+    # It imports the document code once, before it forks: the workers start at once and
+    # share those pages (a setting that counts only before the forkserver starts).
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["__main__", __name__])
     return ProcessPoolExecutor(
         max_workers=count,
-        mp_context=multiprocessing.get_context("forkserver"),
+        mp_context=context,
         initializer=die_with,
         initargs=(os.getpid(),),
     )
