@@ -127,10 +127,11 @@ def p1(quick: bool) -> None:
 
 def rotate_peak(providers: int) -> tuple[int, float]:
     """(peak Pss bytes of the whole tree, wall seconds) of ``codeservice rotate``."""
+    from rotation import write_register
+
     from codeservice.bootstrap import bootstrap
     from codeservice.services.operations.setup import initialise
     from codeservice.services.register.providers import import_register_file
-    from rotation import write_register
 
     with tempfile.TemporaryDirectory(prefix="codeservice-bench-") as home:
         env = _env(CODESERVICE_HOME=home)

@@ -69,4 +69,3 @@ def test_other_hash_algorithms_are_left_to_the_library() -> None:
     spin.use_in_msoffcrypto()
     derived = ECMA376Agile._derive_iterated_hash_from_password("pw", b"salt", "SHA256", 10)
     assert derived.digest() == spin.library_derivation("pw", b"salt", "SHA256", 10).digest()
-
