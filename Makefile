@@ -34,10 +34,9 @@ node_modules/.installed: package.json
 system-packages:
 	scripts/install-system-packages.sh
 
+# The goals as ratios, each baseline measured in the same run; BENCH_ARGS=--quick is smaller.
 bench: setup
-	$(PY) bench/rotation.py
-	$(PY) bench/documents.py
-	$(PY) bench/helpline.py
+	$(PY) bench/run.py $(BENCH_ARGS)
 
 lint: setup
 	$(PY) -m ruff check .
