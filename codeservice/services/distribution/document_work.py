@@ -57,9 +57,14 @@ def make_document(job: DocumentJob) -> EncryptedDocument:
 
 # What the forkserver imports once, before it forks: the workers then share those pages.
 # Each worker also runs the main script again (CPython 3.11 hands the forkserver no
-# script path to preload), and the codeservice script imports the CLI: preloaded, that
+# script path to preload), and the codeservice script imports the CLI: when this process
+# is that script, the CLI is preloaded too, which
 # costs the workers nothing, where it would be ~40 MB each.
-FORKSERVER_PRELOAD = ["__main__", __name__, "codeservice.cli"]
+_SCRIPT_IMPORTS = ("codeservice.cli",)
+
+
+def _forkserver_preload() -> list[str]:
+    return ["__main__", __name__, *(name for name in _SCRIPT_IMPORTS if name in sys.modules)]
 
 
 def worker_count(workers: int | None = None) -> int:
@@ -75,7 +80,7 @@ def document_pool(workers: int | None = None) -> Executor:
         return ThreadPoolExecutor(max_workers=1)
     # forkserver: workers do not inherit the parent's database connections or threads.
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(FORKSERVER_PRELOAD)  # counts until the forkserver starts
+    context.set_forkserver_preload(_forkserver_preload())  # counts until the forkserver starts
     return ProcessPoolExecutor(
         max_workers=count,
         mp_context=context,
