@@ -58,8 +58,8 @@ def make_document(job: DocumentJob) -> EncryptedDocument:
 # What the forkserver imports once, before it forks: the workers then share those pages.
 # Each worker also runs the main script again (CPython 3.11 hands the forkserver no
 # script path to preload), and the codeservice script imports the CLI: when this process
-# is that script, the CLI is preloaded too, which
-# costs the workers nothing, where it would be ~40 MB each.
+# is that script, the CLI is preloaded too, and costs the workers nothing instead of
+# ~40 MB each.
 _SCRIPT_IMPORTS = ("codeservice.cli",)
 
 
