@@ -1,5 +1,9 @@
 """Settings: defaults from ``config/codeservice.toml``, overridden by the environment.
 
+An installed wheel carries a copy of that file (``codeservice/defaults/``, copied by
+setup.py at build time) and reads it first; a checkout reads ``config/`` itself.
+``CODESERVICE_CONFIG`` names another defaults file.
+
 ``CODESERVICE_<NAME>`` overrides a setting; for secrets ``CODESERVICE_<NAME>_FILE``
 names a file holding the value. A bad value stops start-up with a message naming the
 setting, so an operator knows exactly which line of the unit file to fix.
@@ -20,7 +24,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from codeservice.errors import ConfigurationError
 
 PREFIX = "CODESERVICE_"
-DEFAULTS_FILE = Path(__file__).resolve().parent.parent / "config" / "codeservice.toml"
+PACKAGED_DEFAULTS = Path(__file__).resolve().parent / "defaults" / "codeservice.toml"
+CHECKOUT_DEFAULTS = Path(__file__).resolve().parent.parent / "config" / "codeservice.toml"
 SECRETS = frozenset({"smtp_password", "session_secret"})
 
 
@@ -71,6 +76,12 @@ class Settings:
     max_form_field_chars: int = 10_000
     incident_reports_per_hour: int = 5  # per SPoC link
     helpline_phone: str = "0345 6044015"  # Provider Direct's number (§19)
+    # Retention (docs/security.md, "Retention"): months personal data is kept.
+    retention_mail_months: int = 13
+    retention_address_months: int = 13
+    retention_removed_spoc_months: int = 13
+    retention_incident_months: int = 24
+    retention_time: time | None = time(3, 30)  # the daily purge (local); None: no job
 
     @property
     def tz(self) -> ZoneInfo:
@@ -152,10 +163,15 @@ def _raw_values(environ: Mapping[str, str], defaults_file: Path) -> dict[str, An
     return values
 
 
+def default_settings_file() -> Path:
+    """The package's own copy when there is one (an installed wheel), else the checkout's."""
+    return PACKAGED_DEFAULTS if PACKAGED_DEFAULTS.is_file() else CHECKOUT_DEFAULTS
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read the settings; raise ``ConfigurationError`` naming the first bad one."""
     env = os.environ if environ is None else environ
-    defaults_file = Path(env.get(PREFIX + "CONFIG", "") or DEFAULTS_FILE)
+    defaults_file = Path(env.get(PREFIX + "CONFIG", "") or default_settings_file())
     raw = _raw_values(env, defaults_file)
 
     home = Path(str(raw["home"]) or "./var").expanduser()
@@ -259,4 +275,19 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             "incident_reports_per_hour", raw["incident_reports_per_hour"], minimum=1
         ),
         helpline_phone=str(raw["helpline_phone"]).strip(),
+        **_retention(raw),
     )
+
+
+def _retention(raw: dict[str, Any]) -> dict[str, Any]:
+    months = {
+        name: _as_int(name, raw[name], minimum=1)
+        for name in (
+            "retention_mail_months",
+            "retention_address_months",
+            "retention_removed_spoc_months",
+            "retention_incident_months",
+        )
+    }
+    when = str(raw["retention_time"]).strip()
+    return {**months, "retention_time": _as_time("retention_time", when) if when else None}

@@ -16,6 +16,7 @@ from codeservice.bootstrap import Container
 from codeservice.domain.wording import moment_text, plural
 from codeservice.errors import CodeserviceError
 from codeservice.services.distribution import activation, reminders, rotation, summary
+from codeservice.services.operations import retention
 from scheduler import ledger
 from scheduler.plan import JobKind, Occurrence, Schedule, SchedulePolicy
 
@@ -49,6 +50,7 @@ def schedule_for(container: Container) -> Schedule:
             reminder_limit=s.reminder_limit,
             escalation_time=s.escalation_time,
             summary_delay=timedelta(minutes=s.summary_delay_minutes),
+            retention_time=s.retention_time,
         ),
     )
 
@@ -128,6 +130,14 @@ def _summary(
     )
 
 
+def purge(container: Container, occurrence: Occurrence, context: JobContext) -> str:
+    result = retention.purge(container, actor=context.actor, source=SOURCE)
+    counts = ", ".join(f"{count} {kind}" for kind, count in result.counts.items())
+    if result.audit_problem is not None:
+        raise CodeserviceError(f"retention purged {counts}; audit records: {result.audit_problem}")
+    return f"retention purge: {counts}"
+
+
 Job = Callable[[Container, Occurrence, JobContext], str]
 
 JOBS: dict[JobKind, Job] = {
@@ -137,6 +147,7 @@ JOBS: dict[JobKind, Job] = {
     JobKind.ESCALATE: escalate,
     JobKind.ROTATION_SUMMARY: rotation_summary,
     JobKind.ACTIVATION_SUMMARY: activation_summary,
+    JobKind.RETENTION: purge,
 }
 
 

@@ -34,6 +34,7 @@ class JobKind(StrEnum):
     ESCALATE = "escalate"
     ROTATION_SUMMARY = "rotation-summary"
     ACTIVATION_SUMMARY = "activation-summary"
+    RETENTION = "retention"
 
     @property
     def rank(self) -> int:
@@ -67,6 +68,7 @@ class Occurrence:
             JobKind.ESCALATE: f"escalation for cycle {self.cycle}",
             JobKind.ROTATION_SUMMARY: f"BMT summary of the rotation of cycle {self.cycle}",
             JobKind.ACTIVATION_SUMMARY: f"BMT summary of the activation of cycle {self.cycle}",
+            JobKind.RETENTION: f"retention purge of {self.key}",
         }
         return what[self.kind]
 
@@ -77,6 +79,7 @@ class SchedulePolicy:
     reminder_limit: int = 3
     escalation_time: time = time(9, 0)
     summary_delay: timedelta = timedelta(minutes=60)
+    retention_time: time | None = None  # the daily retention purge (local); None: none
 
 
 class Schedule:
@@ -152,7 +155,23 @@ class Schedule:
 
     # --- helpers ----------------------------------------------------------------------
 
+    def retention(self, day: date) -> Occurrence | None:
+        """The retention purge of a local day (missed days coalesce into the latest)."""
+        at = self.policy.retention_time
+        if at is None:
+            return None
+        when = self._local(day, at)
+        return Occurrence(
+            JobKind.RETENTION, day.isoformat(), self.calendar.cycle_in_force(when), when
+        )
+
     def _latest(self, kind: JobKind, now: datetime, done: Done) -> Occurrence | None:
+        if kind is JobKind.RETENTION:
+            day = now.astimezone(self.calendar.policy.tz).date()
+            found = self.retention(day)
+            if found is not None and found.due_at > now:
+                found = self.retention(day - timedelta(days=1))
+            return found
         issued = self.calendar.latest_issued(now)
         if kind is JobKind.ISSUE:
             return self.issue(issued)
@@ -172,6 +191,12 @@ class Schedule:
         return summary if summary is not None and summary.due_at <= now else None
 
     def _next(self, kind: JobKind, now: datetime, done: Done) -> Occurrence | None:
+        if kind is JobKind.RETENTION:
+            day = now.astimezone(self.calendar.policy.tz).date()
+            found = self.retention(day)
+            if found is not None and found.due_at <= now:
+                found = self.retention(day + timedelta(days=1))
+            return found
         issued, coming = self.calendar.latest_issued(now), self.calendar.next_to_issue(now)
         if kind is JobKind.ISSUE:
             return self.issue(coming)

@@ -10,6 +10,7 @@ from typer.core import TyperGroup
 
 from codeservice.cli import (
     audit,
+    backup,
     codes,
     cycles,
     distribution,
@@ -18,6 +19,7 @@ from codeservice.cli import (
     mail,
     providers,
     reissue,
+    retention,
     serve,
     setup,
     tokens,
@@ -93,6 +95,7 @@ distribution.register(app)
 reissue.register(app)
 web.register(app)
 serve.register(app)
+backup.register(app)
 app.add_typer(providers.app, name="providers", cls=_Group)
 app.add_typer(keys.app, name="keys", cls=_Group)
 app.add_typer(audit.app, name="audit", cls=_Group)
@@ -101,6 +104,7 @@ app.add_typer(incidents.app, name="incidents", cls=_Group)
 app.add_typer(users.app, name="users", cls=_Group)
 app.add_typer(tokens.app, name="tokens", cls=_Group)
 app.add_typer(codes.app, name="codes", cls=_Group)
+app.add_typer(retention.app, name="retention", cls=_Group)
 
 
 def main() -> None:

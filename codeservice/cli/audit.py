@@ -96,16 +96,18 @@ def list_records(
             }
             for r in rows
         ]
+        # Read while the session is open: its closing rollback leaves the rows unreadable.
+        shown = [f"{r.at.astimezone(tz):%Y-%m-%d %H:%M:%S}" for r in rows]
     if as_json:
         print_json(records)
         return
     table = Table()
     for column in ("#", "when", "who", "what", "from", "details"):
         table.add_column(column)
-    for r, row in zip(records, rows, strict=True):
+    for r, when in zip(records, shown, strict=True):
         table.add_row(
             str(r["seq"]),
-            f"{row.at.astimezone(tz):%Y-%m-%d %H:%M:%S}",
+            when,
             str(r["actor"]),
             str(r["action"]),
             str(r["source"]),

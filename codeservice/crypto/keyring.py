@@ -40,6 +40,7 @@ ENVELOPE_VERSION = 1
 NONCE_BYTES = 12
 KEY_ID_PREFIX_BYTES = 2 + MAX_KEY_ID  # enough of an envelope to read its key id
 _FINGERPRINT_DOMAIN = b"codeservice/v1/fingerprint\x00"
+_IDENTITY_DOMAIN = b"codeservice/v1/keyring-identity\x00"
 _NOTE = (
     "Secret. Without this file no sealed code can be read and the audit trail cannot be "
     "verified: keep it mode 0600 and back it up apart from the database."
@@ -212,6 +213,15 @@ class Keyring:
     @property
     def audit_key(self) -> bytes:
         return self._audit_key
+
+    @property
+    def identity(self) -> str:
+        """Which keyring this is, safe to print: a keyed hash of its two keys that never
+        rotate, so it stays the same across ``keys rotate`` and reveals no key."""
+        digest = hmac.new(
+            self._audit_key, _IDENTITY_DOMAIN + self._fingerprint_key, hashlib.sha256
+        ).hexdigest()
+        return "-".join(digest[i : i + 4] for i in range(0, 16, 4))
 
     def fingerprint(self, value: str) -> bytes:
         """A keyed hash (HMAC-SHA256, 32 bytes): equal values give equal fingerprints."""

@@ -24,11 +24,13 @@ _TAG_SHAPE = re.compile(r"^[a-z_]+:[a-z_]+:[a-z_]+$")
 
 class AuditTag(StrEnum):
     SYSTEM_DATABASE_INIT = "system:database:init"
+    SYSTEM_DATABASE_RESTORE = "system:database:restore"  # a backup restored into this home
     SYSTEM_KEYS_CREATE = "system:keys:create"
     SYSTEM_KEYS_ROTATE = "system:keys:rotate"
     SYSTEM_AUDIT_ANCHOR = "system:audit:anchor"  # an operator anchored the trail
     SYSTEM_SCHEDULER_LEAD = "system:scheduler:lead"
     SYSTEM_SCHEDULER_CATCH_UP = "system:scheduler:catch_up"
+    SYSTEM_RETENTION_PURGE = "system:retention:purge"  # counts only, never what went
     REGISTER_IMPORT_APPLY = "register:import:apply"
     REGISTER_PROVIDER_CREATE = "register:provider:create"
     REGISTER_PROVIDER_UPDATE = "register:provider:update"
@@ -118,6 +120,80 @@ def chain_hash(
     """HMAC-SHA256 over the record's fields and the previous record's hash."""
     material = json.dumps(
         [seq, at.isoformat(), actor, action, source, details, prev_hash],
+        separators=(",", ":"),
+        ensure_ascii=False,
+    ).encode()
+    return hmac.new(key, material, hashlib.sha256).hexdigest()
+
+
+def redaction_seal(
+    key: bytes,
+    *,
+    seq: int,
+    at: datetime,
+    actor: str,
+    action: str,
+    source: str,
+    details: str,
+    prev_hash: str,
+    hash: str,
+    redacted_at: datetime,
+) -> str:
+    """HMAC-SHA256 over a redacted record as it is left, and the hash it was chained by.
+
+    Retention blanks a record's personal fields only after checking them against its
+    ``hash``; from then on this seal, under the same key, vouches for what is left, and
+    ``hash`` still links the record to its neighbours.
+    """
+    material = json.dumps(
+        [
+            "redacted",
+            seq,
+            at.isoformat(),
+            actor,
+            action,
+            source,
+            details,
+            prev_hash,
+            hash,
+            redacted_at.isoformat(),
+        ],
+        separators=(",", ":"),
+        ensure_ascii=False,
+    ).encode()
+    return hmac.new(key, material, hashlib.sha256).hexdigest()
+
+
+# --- version 2: personal fields chained through a salted digest ------------------------
+
+LEGACY, CURRENT = 1, 2  # records written before migration 0004 are version 1
+
+
+def personal_digest(salt: str, personal: dict[str, Any]) -> str:
+    """SHA-256 of a record's personal fields behind a random per-record salt.
+
+    Once retention drops the salt with the fields, the digest (and so the chain) says
+    nothing about them, even to someone holding the audit key.
+    """
+    return hashlib.sha256((salt + canonical_details(personal)).encode()).hexdigest()
+
+
+def chain_hash_v2(
+    key: bytes,
+    *,
+    seq: int,
+    at: datetime,
+    actor: str,
+    action: str,
+    source: str,
+    details: str,
+    personal_hash: str,
+    prev_hash: str,
+) -> str:
+    """``chain_hash`` for version 2: ``source`` and ``details`` are the record's public
+    form (personal fields as ``[redacted]``), and ``personal_hash`` stands for the rest."""
+    material = json.dumps(
+        [CURRENT, seq, at.isoformat(), actor, action, source, details, personal_hash, prev_hash],
         separators=(",", ":"),
         ensure_ascii=False,
     ).encode()

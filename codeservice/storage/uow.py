@@ -14,6 +14,7 @@ from codeservice.storage.repositories.downloads import DownloadRepository
 from codeservice.storage.repositories.helpline import HelplineRepository
 from codeservice.storage.repositories.incidents import IncidentRepository
 from codeservice.storage.repositories.register import RegisterRepository
+from codeservice.storage.repositories.retention import RetentionRepository
 from codeservice.storage.repositories.throttles import ThrottleRepository
 
 
@@ -36,6 +37,7 @@ class UnitOfWork:
         self.incidents = IncidentRepository(self.session)
         self.downloads = DownloadRepository(self.session)
         self.throttles = ThrottleRepository(self.session)
+        self.retention = RetentionRepository(self.session)
         return self
 
     def __exit__(

@@ -13,7 +13,6 @@ from codeservice.web.access_log import RequestLog
 from codeservice.web.api_errors import is_api_path
 from codeservice.web.assets import (
     ASSET_PATH,
-    GOVUK_FRONTEND_DIST,
     STATIC_PATH,
     govuk_assets,
     own_static,
@@ -41,7 +40,7 @@ from codeservice.web.secrets import web_secret
 from codeservice.web.templating import Pages, make_environment
 
 
-def create_app(container: Container, *, govuk_frontend: Path = GOVUK_FRONTEND_DIST) -> FastAPI:
+def create_app(container: Container, *, govuk_frontend: Path | None = None) -> FastAPI:
     """Build the app on ``container``; raises ``ConfigurationError`` if assets are missing."""
     settings = container.settings
     assets = govuk_assets(govuk_frontend)

@@ -1,4 +1,9 @@
-"""Static files: GOV.UK Frontend's assets (installed by npm at setup) and our own."""
+"""Static files: GOV.UK Frontend's assets and our own.
+
+GOV.UK Frontend comes from npm: an installed wheel carries a copy of its compiled
+assets (``codeservice/web/govuk_frontend``, copied by setup.py at build time); a
+checkout serves them from ``node_modules`` (``make setup`` runs ``npm install``).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,8 @@ from starlette.staticfiles import StaticFiles
 from codeservice.errors import ConfigurationError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-GOVUK_FRONTEND_DIST = REPO_ROOT / "node_modules" / "govuk-frontend" / "dist" / "govuk"
+PACKAGED_GOVUK_FRONTEND = Path(__file__).resolve().parent / "govuk_frontend"
+CHECKOUT_GOVUK_FRONTEND = REPO_ROOT / "node_modules" / "govuk-frontend" / "dist" / "govuk"
 OWN_STATIC = Path(__file__).resolve().parent / "static"
 ASSET_PATH = "/assets"
 STATIC_PATH = "/static"
@@ -29,12 +35,21 @@ class GovukAssets(StaticFiles):
         self.all_directories = [dist / "assets", dist]
 
 
-def govuk_assets(dist: Path = GOVUK_FRONTEND_DIST) -> GovukAssets:
+def govuk_frontend_dist() -> Path:
+    """The package's own copy when there is one (an installed wheel), else the checkout's."""
+    if all((PACKAGED_GOVUK_FRONTEND / name).exists() for name in _REQUIRED):
+        return PACKAGED_GOVUK_FRONTEND
+    return CHECKOUT_GOVUK_FRONTEND
+
+
+def govuk_assets(dist: Path | None = None) -> GovukAssets:
+    dist = govuk_frontend_dist() if dist is None else dist
     missing = [name for name in _REQUIRED if not (dist / name).exists()]
     if missing:
         raise ConfigurationError(
             f"GOV.UK Frontend is not installed: {dist / missing[0]} is missing; "
-            "run `make setup` (it runs `npm install`) in the project folder"
+            "run `make setup` (it runs `npm install`) in the project folder, or install "
+            "a wheel built after it"
         )
     return GovukAssets(dist)
 

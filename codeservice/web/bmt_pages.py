@@ -72,6 +72,7 @@ def render(
             "cycle_path": cycle_path,
             "bmt_home": BMT_HOME,
             "bmt_register": BMT_REGISTER,
+            "bmt_cycles": BMT_CYCLES,
             "bmt_export": BMT_EXPORT,
             **context,
         },

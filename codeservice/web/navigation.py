@@ -15,6 +15,7 @@ STAFF_HOME = "/staff"
 ADMIN_ACCOUNTS = "/admin/accounts"
 BMT_DASHBOARD = "/bmt"
 BMT_REGISTER = "/bmt/register"
+BMT_CYCLES = "/bmt/cycles"
 SIGN_OUT = "/sign-out"
 HELPLINE_CONSOLE = "/helpline"
 SECURITY_INCIDENTS = "/security/incidents"
@@ -26,7 +27,7 @@ LANDING_PAGES: dict[Role, str] = {
     Role.ADMIN: ADMIN_ACCOUNTS,
 }
 SECTIONS: dict[Role, tuple[tuple[str, str], ...]] = {
-    Role.BMT: (("Dashboard", BMT_DASHBOARD), ("Register", BMT_REGISTER)),
+    Role.BMT: (("Dashboard", BMT_DASHBOARD), ("Cycles", BMT_CYCLES), ("Register", BMT_REGISTER)),
     Role.SECURITY: (
         ("Incident reports", SECURITY_INCIDENTS),
         ("Helpline locks", SECURITY_HELPLINE),

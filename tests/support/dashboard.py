@@ -30,6 +30,7 @@ ISSUE_DAY = datetime(2027, 3, 31, 8, 0, tzinfo=UTC)
 PERMANENT_FAILURE = "550 5.1.1 <{}>: mailbox unavailable"
 TEMPORARY_FAILURE = "451 4.3.0 try again later"
 _ACK_LINK = re.compile(r"/ack/([A-Za-z0-9_-]{43})")
+_REPORT_LINK = re.compile(r"/report/([A-Za-z0-9_-]{43})")
 
 
 @dataclass
@@ -37,6 +38,7 @@ class Mailbox:
     """What the SPoCs received: each one's latest acknowledgement link token."""
 
     ack_tokens: dict[str, str] = field(default_factory=dict)
+    report_tokens: dict[str, str] = field(default_factory=dict)  # report-an-incident links
     documents: dict[str, bytes] = field(default_factory=dict)  # the latest attachment
     unlock_emails: dict[str, list[str]] = field(default_factory=dict)  # their text
     delivered: list[tuple[str, str]] = field(default_factory=list)  # (email, category)
@@ -93,6 +95,9 @@ def work_outbox(
             found = _ACK_LINK.search(body.get_content())
             if entry.category == "access-code-document" and found:
                 mailbox.ack_tokens[recipient] = found[1]
+                report = _REPORT_LINK.search(body.get_content())
+                if report:
+                    mailbox.report_tokens[recipient] = report[1]
                 for attachment in message.iter_attachments():
                     mailbox.documents[recipient] = attachment.get_content()
             if entry.category == "unlock-code":

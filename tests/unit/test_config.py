@@ -35,3 +35,32 @@ def test_the_address_throttle_settings_can_be_overridden() -> None:
 def test_a_bad_address_throttle_setting_names_itself(name: str, value: str, message: str) -> None:
     with pytest.raises(ConfigurationError, match=f"CODESERVICE_{name}: {message}"):
         load_settings({f"CODESERVICE_{name}": value})
+
+
+def test_retention_defaults_are_thirteen_months_and_incidents_twenty_four() -> None:
+    settings = load_settings({})
+    assert (
+        settings.retention_mail_months,
+        settings.retention_address_months,
+        settings.retention_removed_spoc_months,
+        settings.retention_incident_months,
+    ) == (13, 13, 13, 24)
+    assert str(settings.retention_time) == "03:30:00"
+    assert load_settings({"CODESERVICE_RETENTION_TIME": ""}).retention_time is None
+    assert (
+        load_settings({"CODESERVICE_RETENTION_INCIDENT_MONTHS": "36"}).retention_incident_months
+        == 36
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("RETENTION_MAIL_MONTHS", "0", "must be at least 1"),
+        ("RETENTION_INCIDENT_MONTHS", "two years", "expected a whole number"),
+        ("RETENTION_TIME", "3am", "expected HH:MM"),
+    ],
+)
+def test_a_bad_retention_setting_names_itself(name: str, value: str, message: str) -> None:
+    with pytest.raises(ConfigurationError, match=f"CODESERVICE_{name}: {message}"):
+        load_settings({f"CODESERVICE_{name}": value})

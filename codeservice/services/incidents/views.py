@@ -80,7 +80,9 @@ def incident_view(uow: UnitOfWork, report: IncidentReport) -> IncidentView:
         subcontractor=report.subcontractor,
         change_date=report.change_date,
         reason=ReasonCategory(report.reason),
-        details=report.details,
+        details=report.details
+        if report.details_removed_at is None
+        else "(removed at the end of its retention period)",
         source=report.source,
         reported_by=report.reported_by,
         reported_by_label=names[report.reported_by],

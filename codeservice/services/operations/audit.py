@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 import hmac
+import json
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from codeservice.domain.audit import GENESIS, AuditEntry, canonical_details, chain_hash
+from codeservice.domain.audit import (
+    CURRENT,
+    GENESIS,
+    LEGACY,
+    AuditEntry,
+    canonical_details,
+    chain_hash,
+    chain_hash_v2,
+    personal_digest,
+    redaction_seal,
+)
+from codeservice.domain.retention import personal_fields, redact_record
 from codeservice.services.operations.audit_anchor import note_append
 from codeservice.storage.models import AuditRecord
 from codeservice.storage.repositories.audit import AuditRepository
@@ -41,14 +54,17 @@ def record_in_session(
     source: str,
     details: dict[str, Any] | None = None,
     now: datetime,
+    version: int = CURRENT,
 ) -> AuditRecord:
-    """``record`` for code that holds a bare session (the mail worker's outcome hook)."""
+    """``record`` for code that holds a bare session (the mail worker's outcome hook).
+
+    ``version`` is ``LEGACY`` only to reproduce a trail written before migration 0004.
+    """
     entry = AuditEntry(actor=actor, action=str(action), source=source, details=details or {})
     records = AuditRepository(session)
     last = records.last_for_append()
     seq = 1 if last is None else last.seq + 1
     prev_hash = GENESIS if last is None else last.hash
-    details_text = canonical_details(entry.details)
     at = now.astimezone(UTC)
     row = AuditRecord(
         seq=seq,
@@ -56,19 +72,18 @@ def record_in_session(
         actor=entry.actor,
         action=entry.action,
         source=entry.source,
-        details=details_text,
+        details=canonical_details(entry.details),
         prev_hash=prev_hash,
-        hash=chain_hash(
-            chain_key,
-            seq=seq,
-            at=at,
-            actor=entry.actor,
-            action=entry.action,
-            source=entry.source,
-            details=details_text,
-            prev_hash=prev_hash,
-        ),
+        version=version,
     )
+    if version == LEGACY:
+        row.hash = _legacy_hash(chain_key, row)
+    else:
+        personal = personal_fields(entry.action, entry.source, entry.details)
+        if personal:
+            row.personal_salt = secrets.token_hex(16)
+            row.personal_hash = personal_digest(row.personal_salt, personal)
+        row.hash = _hash_v2(chain_key, row)
     records.append(row)
     note_append(session, chain_key, seq, row.hash)
     return row
@@ -106,23 +121,96 @@ def verify_chain(
                     row.id,
                     "does not follow the record before it (one was deleted, edited or reordered)",
                 )
-            recomputed = chain_hash(
-                chain_key,
-                seq=row.seq,
-                at=row.at,
-                actor=row.actor,
-                action=row.action,
-                source=row.source,
-                details=row.details,
-                prev_hash=row.prev_hash,
-            )
-            if not hmac.compare_digest(recomputed, row.hash):
+            if not vouched_for(chain_key, row):
                 return checked, ChainProblem(
                     row.seq, row.id, "its content was changed after it was written"
                 )
             prev_hash = row.hash
             expected_seq += 1
             checked += 1
+
+
+def vouched_for(chain_key: bytes, row: AuditRecord) -> bool:
+    """Whether the record is as it was written (or as retention left it), and its
+    ``hash`` may link the chain."""
+    if row.version == LEGACY:
+        if row.redacted_at is None:
+            return hmac.compare_digest(_legacy_hash(chain_key, row), row.hash)
+        return hmac.compare_digest(_seal(chain_key, row, row.redacted_at), row.redaction_seal or "")
+    if not hmac.compare_digest(_hash_v2(chain_key, row), row.hash):
+        return False
+    details = _parsed(row.details)
+    if details is None:
+        return False
+    personal = personal_fields(row.action, row.source, details)
+    if row.personal_salt is not None:
+        return row.personal_hash == personal_digest(row.personal_salt, personal)
+    if row.redacted_at is None:  # written with nothing personal: none may appear since
+        return row.personal_hash is None and not personal
+    # Redacted: what is left must be its own public form (no personal value put back).
+    return (row.source, row.details) == public_form(row.action, row.source, details)
+
+
+def public_form(action: str, source: str, details: dict[str, Any]) -> tuple[str, str]:
+    """The record's source and details with personal fields as ``[redacted]``."""
+    redacted = redact_record(action, source, details)
+    kept_source, kept = (source, details) if redacted is None else redacted
+    return kept_source, canonical_details(kept)
+
+
+def _hash_v2(chain_key: bytes, row: AuditRecord) -> str:
+    details = _parsed(row.details)
+    source, public = row.source, row.details
+    if details is not None:
+        source, public = public_form(row.action, row.source, details)
+    return chain_hash_v2(
+        chain_key,
+        seq=row.seq,
+        at=row.at,
+        actor=row.actor,
+        action=row.action,
+        source=source,
+        details=public,
+        personal_hash=row.personal_hash or "",
+        prev_hash=row.prev_hash,
+    )
+
+
+def _legacy_hash(chain_key: bytes, row: AuditRecord) -> str:
+    return chain_hash(
+        chain_key,
+        seq=row.seq,
+        at=row.at,
+        actor=row.actor,
+        action=row.action,
+        source=row.source,
+        details=row.details,
+        prev_hash=row.prev_hash,
+    )
+
+
+def _seal(chain_key: bytes, row: AuditRecord, redacted_at: datetime) -> str:
+    """The seal of a redacted version 1 record (domain.audit.redaction_seal)."""
+    return redaction_seal(
+        chain_key,
+        seq=row.seq,
+        at=row.at,
+        actor=row.actor,
+        action=row.action,
+        source=row.source,
+        details=row.details,
+        prev_hash=row.prev_hash,
+        hash=row.hash,
+        redacted_at=redacted_at,
+    )
+
+
+def _parsed(details: str) -> dict[str, Any] | None:
+    try:
+        parsed = json.loads(details)
+    except json.JSONDecodeError:
+        return None
+    return parsed if isinstance(parsed, dict) else None
 
 
 def recent(uow: UnitOfWork, limit: int = 50, action_prefix: str | None = None) -> list[AuditRecord]:

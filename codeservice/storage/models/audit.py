@@ -22,3 +22,12 @@ class AuditRecord(Base):
     details: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # 1: ``hash`` covers every field; 2: personal fields are chained through
+    # ``personal_hash`` (salted with ``personal_salt``) so retention can blank them.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    personal_salt: Mapped[str | None] = mapped_column(String(32))
+    personal_hash: Mapped[str | None] = mapped_column(String(64))
+    # Set when retention redacted the record's personal fields: ``redaction_seal`` then
+    # vouches for what is left of a version 1 record, and ``hash`` still links the chain.
+    redacted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    redaction_seal: Mapped[str | None] = mapped_column(String(64))

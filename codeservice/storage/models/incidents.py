@@ -40,6 +40,8 @@ class IncidentReport(Base):
     decided_by: Mapped[str | None] = mapped_column(String(255))
     decision_reason: Mapped[str | None] = mapped_column(Text)
     alert_message_id: Mapped[int | None] = mapped_column(Integer)
+    # When retention removed ``details`` (the description), past its period after the decision.
+    details_removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     provider: Mapped[Provider] = relationship()
 

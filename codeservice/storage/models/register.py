@@ -43,5 +43,7 @@ class Spoc(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # When retention blanked the name and address of this removed SPoC.
+    redacted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     provider: Mapped[Provider] = relationship(back_populates="spocs")

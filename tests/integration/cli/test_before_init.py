@@ -20,6 +20,7 @@ from tests.conftest import DEFAULT_PG, ROOT, Cli
 # Each command with the arguments it needs to get as far as the database.
 COMMANDS: list[tuple[str, ...]] = [
     ("status",),
+    ("backup", "nightly"),
     ("rotate", "2027-04", "--force"),
     ("reissue", "PRV001", "--reason", "precaution"),
     ("providers", "import", "register.csv"),
@@ -31,6 +32,8 @@ COMMANDS: list[tuple[str, ...]] = [
     ("audit", "verify"),
     ("audit", "list"),
     ("audit", "anchor"),
+    ("retention", "report"),
+    ("retention", "purge"),
     ("mail", "send"),
     ("mail", "list"),
     ("mail", "retry", "1"),
@@ -62,8 +65,9 @@ COMMANDS: list[tuple[str, ...]] = [
     ("codes", "export", "2027-04"),
 ]
 # What needs no database, and the long-running processes (checked below as real
-# processes: they must refuse at once rather than start and fail later).
-NOT_HERE = {"init", "cycles", "mail capture", "web", "serve", "scheduler", "worker"}
+# processes: they must refuse at once rather than start and fail later), and `restore`,
+# which is run instead of `init` (tests/integration/cli/test_backup_restore.py).
+NOT_HERE = {"init", "restore", "cycles", "mail capture", "web", "serve", "scheduler", "worker"}
 
 
 def _environment(home: Path) -> dict[str, str]:
@@ -91,7 +95,9 @@ def _all_commands() -> set[str]:
 def test_every_command_is_checked_here() -> None:
     checked = set()
     for args in COMMANDS:
-        words = [args[0]] if args[0] in {"status", "rotate", "reissue"} else list(args[:2])
+        words = (
+            [args[0]] if args[0] in {"status", "backup", "rotate", "reissue"} else list(args[:2])
+        )
         checked.add(" ".join(words))
     assert _all_commands() - NOT_HERE == checked
 

@@ -63,6 +63,30 @@ def _text(html: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
 
 
+def test_the_cycles_are_listed_with_their_dates_and_counts(
+    bmt: TestClient, mailbox: Mailbox
+) -> None:
+    page = bmt.get("/bmt/cycles")
+
+    assert page.status_code == 200
+    april = _text(page.text.split('id="cycle-2027-04"')[1].split("</tr>")[0])
+    assert "April 2027" in april and "Issued" in april
+    assert "Wednesday 31 March 2027" in april
+    assert "Monday 5 April 2027 to Monday 3 May 2027" in april
+    assert re.search(r"\b8 2 of 15 0\b", april), april  # codes, acknowledged, reissues
+    march = _text(page.text.split('id="cycle-2027-03"')[1].split("</tr>")[0])
+    assert "In force" in march and re.search(r"\b0 0 of 0 0\b", march), march
+    assert 'href="/bmt/cycles/2027-04"' in page.text
+
+
+def test_an_ended_cycle_without_codes_says_it_ended(bmt: TestClient, mailbox: Mailbox) -> None:
+    page = bmt.get("/bmt/cycles/2027-02")
+
+    assert page.status_code == 200
+    assert "This cycle has ended: no code was issued for it." in page.text
+    assert "No code yet" not in page.text
+
+
 def test_the_overview_shows_both_cycles_with_counts_and_a_chart(
     bmt: TestClient, mailbox: Mailbox
 ) -> None:

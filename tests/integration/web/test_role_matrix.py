@@ -117,6 +117,7 @@ EXPECTED: dict[tuple[str, str], Expect] = {
     # the rotation is refused (no providers), the export form sent without a cycle.
     ("GET", "/bmt"): page(Role.BMT),
     ("GET", "/bmt/register"): page(Role.BMT),
+    ("GET", "/bmt/cycles"): page(Role.BMT),
     ("GET", "/bmt/cycles/{cycle}"): page(Role.BMT, path=BMT_CYCLE),
     ("GET", "/bmt/cycles/{cycle}/deliveries/{delivery_id}/resend-document"): page(
         Role.BMT, ok=404, path=UNKNOWN_DELIVERY + "/resend-document"

@@ -111,6 +111,23 @@ def test_repr_holds_no_key_material(keyring: Keyring, path: Path) -> None:
         assert value not in shown
 
 
+def test_the_identity_names_the_keyring_across_rotations_and_reveals_no_key(
+    keyring: Keyring, path: Path, tmp_path: Path
+) -> None:
+    identity = keyring.identity
+    assert len(identity) == 19 and identity.count("-") == 3
+    keyring.add_key()
+    assert keyring.identity == identity == Keyring.load(path).identity
+    other = tmp_path / "other" / "keyring.json"
+    Keyring.create_if_missing(other)
+    assert Keyring.load(other).identity != identity
+    document = json.loads(path.read_text())
+    for value in [*document["sealing_keys"].values(), document["audit_key"]]:
+        assert value not in identity
+    for secret in _secrets_in(path):
+        assert secret.hex()[:8] not in identity.replace("-", "")
+
+
 def test_file_is_private(keyring: Keyring, path: Path) -> None:
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700

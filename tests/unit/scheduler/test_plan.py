@@ -131,3 +131,17 @@ def test_occurrences_due_before_the_first_start_are_left_out() -> None:
         ("issue", "2027-04"),
         ("activate", "2027-04"),
     ]
+
+
+def test_the_retention_purge_runs_daily_at_its_local_time_and_missed_days_coalesce() -> None:
+    plan = schedule(retention_time=time(3, 30))
+    now = local(2027, 4, 7, 12, 0)
+    [due] = [o for o in plan.due(now, {}) if o.kind is JobKind.RETENTION]
+    assert (due.key, due.due_at) == ("2027-04-07", local(2027, 4, 7, 3, 30))
+    done: Done = {("retention", "2027-04-07"): now}
+    assert JobKind.RETENTION not in {o.kind for o in plan.due(now, done)}
+    [coming] = [o for o in plan.upcoming(now, done) if o.kind is JobKind.RETENTION]
+    assert coming.due_at == local(2027, 4, 8, 3, 30)
+    early = local(2027, 4, 8, 2, 0)  # before today's run: yesterday's, if it never ran
+    assert [o.key for o in plan.due(early, {}) if o.kind is JobKind.RETENTION] == ["2027-04-07"]
+    assert JobKind.RETENTION not in {o.kind for o in schedule().upcoming(now, {})}  # off

@@ -1,4 +1,4 @@
-"""The BMT dashboard's pages to read: ``/bmt``, a cycle, the register.
+"""The BMT dashboard's pages to read: ``/bmt``, the cycles, a cycle, the register.
 
 ``/bmt`` shows the cycle in force and the next one: counts, a chart of
 acknowledgements per day and what to do next. A cycle's page lists every provider and
@@ -19,6 +19,7 @@ from codeservice.bootstrap import Container
 from codeservice.domain.calendar import Cycle
 from codeservice.errors import Conflict
 from codeservice.services.distribution.board import CycleBoard, Phase, ProviderRow, SpocRow
+from codeservice.services.distribution.cycle_list import list_cycles
 from codeservice.services.distribution.dashboard import cycle_board
 from codeservice.services.distribution.new_spocs import pending_new_spocs
 from codeservice.services.distribution.rotation import check_rotation_allowed
@@ -91,6 +92,11 @@ def overview(request: Request, container: ContainerDep, principal: BmtTeam) -> R
         cycle_panel(container, request, in_force.next(), "Next cycle"),
     ]
     return render(request, principal, "bmt/overview.html", {"panels": panels})
+
+
+@router.get(BMT_CYCLES)
+def cycles_page(request: Request, container: ContainerDep, principal: BmtTeam) -> Response:
+    return render(request, principal, "bmt/cycles.html", {"lines": list_cycles(container)})
 
 
 @router.get(BMT_CYCLES + "/{cycle}")
