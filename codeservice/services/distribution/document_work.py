@@ -9,6 +9,7 @@ content and the unlock code cross the process boundary, in memory, through a pip
 from __future__ import annotations
 
 import ctypes
+import gc
 import logging
 import multiprocessing
 import os
@@ -84,7 +85,7 @@ def document_pool(workers: int | None = None) -> Executor:
     return ProcessPoolExecutor(
         max_workers=count,
         mp_context=context,
-        initializer=die_with,
+        initializer=start_worker,
         initargs=(os.getpid(),),
     )
 
@@ -107,6 +108,13 @@ def document_pool(workers: int | None = None) -> Executor:
 
 _PR_SET_PDEATHSIG = 1
 WATCH_SECONDS = 0.2
+
+
+def start_worker(main_pid: int) -> None:
+    """Pool initializer. Everything the forkserver loaded is frozen: the garbage collector
+    never visits it, so never writes to (and copies) the pages the workers share."""
+    gc.freeze()
+    die_with(main_pid)
 
 
 def die_with(main_pid: int) -> None:
