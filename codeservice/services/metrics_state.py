@@ -19,7 +19,6 @@ from codeservice.domain import challenges as rules
 from codeservice.domain.calendar import Cycle
 from codeservice.services.distribution.dashboard import cycle_board
 from codeservice.services.helpline.exposure import exposure_report
-from mailer import outbox
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +92,7 @@ class ServiceStateCollector(Collector):
 
     def _outbox(self, now: datetime) -> list[Metric]:
         with self.container.read_uow() as uow:
-            backlog = outbox.backlog(uow.session, now)
+            backlog = uow.outbox.backlog(now)
         due = backlog.pop("due")
         messages = GaugeMetricFamily(
             "codeservice_outbox_messages",

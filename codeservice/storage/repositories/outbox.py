@@ -46,6 +46,10 @@ class OutboxRepository:
     def by_ids(self, entry_ids: Iterable[int]) -> list[OutboxEntry]:
         return outbox.by_ids(self.session, entry_ids)
 
+    def backlog(self, now: datetime) -> dict[str, int]:
+        """Messages in each state, plus ``due``: how many a worker would take now."""
+        return outbox.backlog(self.session, now)
+
     def is_queued(self, dedupe_key: str) -> bool:
         return outbox.is_queued(self.session, dedupe_key)
 
