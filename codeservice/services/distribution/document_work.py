@@ -76,7 +76,12 @@ def worker_count(workers: int | None = None) -> int:
 def document_pool(workers: int | None = None) -> Executor:
     """A pool using every core; a single core gets a thread (no process start-up cost)."""
     count = worker_count(workers)
-    log.info("document work: %d processes, key derivation %s", count, KEY_DERIVATION)
+    log.info(
+        "document work: %d process%s, key derivation %s",
+        count,
+        "" if count == 1 else "es",
+        KEY_DERIVATION,
+    )
     if count <= 1:
         return ThreadPoolExecutor(max_workers=1)
     # forkserver: workers do not inherit the parent's database connections or threads.
