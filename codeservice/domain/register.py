@@ -98,7 +98,7 @@ def parse_register(text: str, filename: str, today: date | None = None) -> Regis
     problems.raise_if_any()
     has_plans = any(row.plan for row in rows)
     return RegisterFile(
-        register.primes, register.subcontractors, problems.warning_lines(), has_plans
+        register.primes, register.subcontractors, has_plans, problems.warning_lines()
     )
 
 
