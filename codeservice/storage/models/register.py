@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from codeservice.storage.base import Base, UTCDateTime
@@ -20,6 +20,11 @@ class Provider(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # §17–18: a prime provider's security plan; without an approval date it is not on
+    # the approved list. A subcontractor is covered by its prime's plan.
+    security_plan_received_on: Mapped[date | None] = mapped_column(Date)
+    security_plan_approved_on: Mapped[date | None] = mapped_column(Date)
+    security_plan_changed_on: Mapped[date | None] = mapped_column(Date)
 
     prime: Mapped[Provider | None] = relationship(remote_side=[id], back_populates="subcontractors")
     subcontractors: Mapped[list[Provider]] = relationship(back_populates="prime")
@@ -28,6 +33,13 @@ class Provider(Base):
     @property
     def is_prime(self) -> bool:
         return self.prime_id is None
+
+    @property
+    def plan_approved(self) -> bool:
+        """A prime's own approval; a subcontractor's is its prime's."""
+        if self.prime is not None:
+            return self.prime.security_plan_approved_on is not None
+        return self.security_plan_approved_on is not None
 
 
 class Spoc(Base):
