@@ -18,14 +18,13 @@ from codeservice.domain.email_address import normalise_email
 from codeservice.domain.register_input import (
     Problems,
     RegisterLimits,
-    header_positions,
     check_limits,
     check_size,
     decode_register,
+    header_positions,
 )
 from codeservice.domain.security_plan import PLAN_COLUMNS, SecurityPlan, check_row_plan
 from codeservice.domain.text import looks_like_formula, unusable_character
-from codeservice.errors import InputError
 
 __all__ = [
     "RegisterFile",

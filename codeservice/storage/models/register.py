@@ -7,6 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from codeservice.domain.security_plan import SecurityPlan
 from codeservice.storage.base import Base, UTCDateTime
 
 
@@ -35,11 +36,24 @@ class Provider(Base):
         return self.prime_id is None
 
     @property
-    def plan_approved(self) -> bool:
-        """A prime's own approval; a subcontractor's is its prime's."""
-        if self.prime is not None:
-            return self.prime.security_plan_approved_on is not None
-        return self.security_plan_approved_on is not None
+    def security_plan(self) -> SecurityPlan:
+        """The provider's own plan dates (a subcontractor has none: see ``covering_plan``)."""
+        return SecurityPlan(
+            self.security_plan_received_on,
+            self.security_plan_approved_on,
+            self.security_plan_changed_on,
+        )
+
+    @security_plan.setter
+    def security_plan(self, plan: SecurityPlan) -> None:
+        self.security_plan_received_on = plan.received_on
+        self.security_plan_approved_on = plan.approved_on
+        self.security_plan_changed_on = plan.changed_on
+
+    @property
+    def covering_plan(self) -> SecurityPlan:
+        """The plan that covers the provider: its own, or a subcontractor's prime's."""
+        return (self.prime or self).security_plan
 
 
 class Spoc(Base):
