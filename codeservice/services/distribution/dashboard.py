@@ -19,6 +19,7 @@ from codeservice.services.distribution.board import (
     count,
     phase_of,
 )
+from codeservice.services.distribution.issue_failures import not_issued_reason
 from codeservice.services.distribution.notifications import ACKNOWLEDGE
 from codeservice.storage.models import AccessCode, Delivery, Provider
 from mailer import outbox
@@ -75,7 +76,7 @@ def _rows(container: Container, cycle: Cycle) -> list[ProviderRow]:
                         provider.ref,
                         provider.name,
                         "not-issued",
-                        issue_error=None if failure is None else failure.reason,
+                        issue_error=not_issued_reason(provider, failure),
                     )
                 )
             for code in provider_codes:

@@ -19,11 +19,12 @@ from datetime import datetime
 
 from codeservice.bootstrap import Container
 from codeservice.domain.audit import AuditTag
+from codeservice.domain.security_plan import NO_SECURITY_PLAN
 from codeservice.domain.text import unusable_character
 from codeservice.domain.wording import cycle_label
 from codeservice.emails import compose, render
 from codeservice.services.operations import audit
-from codeservice.storage.models import Provider, Spoc
+from codeservice.storage.models import IssueFailure, Provider, Spoc
 from codeservice.storage.uow import UnitOfWork
 from mailer import outbox
 
@@ -68,6 +69,14 @@ def reason_for(error: BaseException, provider: Provider, spocs: list[Spoc]) -> s
         f"its document or code could not be made ({type(error).__name__}); "
         "see the service log, then run the rotation again"
     )[:MAX_REASON]
+
+
+def not_issued_reason(provider: Provider, failure: IssueFailure | None) -> str | None:
+    """Why a provider has no code for a cycle, as ``status`` and the dashboard show it:
+    the rotation's recorded failure, or that it has no approved security plan (§17)."""
+    if failure is not None:
+        return failure.reason
+    return None if provider.security_plan.approved else NO_SECURITY_PLAN
 
 
 def record_failure(

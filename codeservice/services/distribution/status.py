@@ -9,6 +9,7 @@ from typing import Any
 from codeservice.bootstrap import Container
 from codeservice.domain.calendar import Cycle
 from codeservice.domain.codes import CodeState
+from codeservice.services.distribution.issue_failures import not_issued_reason
 from codeservice.storage.models import AccessCode, Delivery, Provider
 from mailer import outbox
 from mailer.schema import MessageState
@@ -105,7 +106,7 @@ def cycle_status(container: Container, cycle: Cycle) -> CycleStatus:
                         provider.ref,
                         provider.name,
                         "not-issued",
-                        issue_error=None if failure is None else failure.reason,
+                        issue_error=not_issued_reason(provider, failure),
                     )
                 )
                 continue
