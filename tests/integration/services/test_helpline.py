@@ -47,13 +47,14 @@ from mailer.entry import OutboxEntry
 from tests.support.echo import echoed, words
 
 REGISTER = (
-    "ref,name,prime_ref,spoc_name,spoc_email\n"
-    "PRV001,Northfield Employment Ltd,,Ann Lee,ann.lee@example.org\n"
-    "PRV002,Harbourside Skills,,Cat Jones,cat@example.com\n"
-    "PRV003,Pennine Routes CIC,,Dan Hughes,dan@example.net\n"
-    "SUB101,Riverside Community Trust,PRV001,,\n"
-    "SUB102,Step Forward Mentoring,PRV001,,\n"
-    "SUB301,Moorland Jobs Club,PRV003,,\n"
+    "ref,name,prime_ref,spoc_name,spoc_email,"
+    "security_plan_received,security_plan_approved,security_plan_changed\n"
+    "PRV001,Northfield Employment Ltd,,Ann Lee,ann.lee@example.org,2024-01-08,2024-02-05,\n"
+    "PRV002,Harbourside Skills,,Cat Jones,cat@example.com,2024-01-08,2024-02-05,\n"
+    "PRV003,Pennine Routes CIC,,Dan Hughes,dan@example.net,2024-01-08,2024-02-05,\n"
+    "SUB101,Riverside Community Trust,PRV001,,,,,\n"
+    "SUB102,Step Forward Mentoring,PRV001,,,,,\n"
+    "SUB301,Moorland Jobs Club,PRV003,,,,,\n"
 )
 APRIL, MAY = Cycle(2027, 4), Cycle(2027, 5)
 # Wednesday 14 April 2027, 10:00 in London (BST).
