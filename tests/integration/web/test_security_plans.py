@@ -7,6 +7,7 @@ import html
 import re
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from codeservice.bootstrap import Container
@@ -15,6 +16,7 @@ from codeservice.domain.security_plan import NO_SECURITY_PLAN
 from codeservice.services.distribution.dashboard import cycle_board
 from codeservice.services.distribution.status import cycle_status
 from codeservice.services.register.providers import import_register
+from codeservice.web.rotation_runs import RotationRuns
 from tests.integration.web.links import NOW
 from tests.integration.web.staff import audit_actions, signed_in_client
 from tests.support.clock import Clock
@@ -97,3 +99,19 @@ def test_the_cycle_page_and_the_register_page_show_the_plan(
     assert "changed 2024-06-17" in harbourside
     sub = _text(register.text.split('id="plan-SUB101"')[1].split("</td>")[0])
     assert "Prime's plan: approved 2023-02-06" in sub
+
+
+def test_the_rotation_page_names_the_providers_without_an_approved_plan(
+    pennine_waiting: Container, client: TestClient, app: FastAPI, clock: Clock
+) -> None:
+    app.state.rotation_runs = runs = RotationRuns(workers=1)
+    runs.start(pennine_waiting, APRIL, actor="user:bmt.user", source="web")
+    run = runs.wait(APRIL, timeout=120)
+    assert run is not None and run.report is not None and run.error is None
+    clock.now = NOW
+    bmt = signed_in_client(client, pennine_waiting, Role.BMT)
+
+    done = _text(bmt.get("/bmt/cycles/2027-04/rotation").text)
+
+    assert "7 issued now, 0 already had theirs" in done
+    assert "Not issued, no approved security plan: PRV003." in done
