@@ -2,8 +2,9 @@
 
 The file is the whole register: one row per SPoC of a prime provider (an empty
 ``prime_ref``), one per subcontractor (``prime_ref`` names its prime), optionally
-with the prime's security plan dates (``security_plan``). Every problem is collected and reported as ``FILE:LINE: problem`` (LINE is the physical
-line, the header is line 1) so that an operator fixes the whole file in one pass.
+with the prime's security plan dates (``security_plan``). Every problem is reported
+as ``FILE:LINE: problem`` (LINE is the physical line, the header is line 1) so that
+an operator fixes the whole file in one pass.
 """
 
 from __future__ import annotations
