@@ -62,6 +62,10 @@ def rotate(
         stdout.print(
             Text(f"warning: {ref} has no active SPoC; nobody was sent its code.", style="yellow")
         )
+    for ref in report.no_security_plan:
+        stdout.print(
+            Text(f"warning: {ref} was not issued: no approved security plan.", style="yellow")
+        )
     if report.issued:
         stdout.print("Send them with: codeservice mail send", highlight=False)
     if report.failed:

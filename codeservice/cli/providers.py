@@ -117,6 +117,7 @@ def _show(views: list[ProviderView], *, as_json: bool, include_inactive: bool) -
     table.add_column("Name")
     table.add_column("SPoCs")
     table.add_column("Subcontractors")
+    table.add_column("Security plan")
     if include_inactive:
         table.add_column("Active")
     group = None  # the prime whose subcontractors follow it
@@ -132,7 +133,8 @@ def _show(views: list[ProviderView], *, as_json: bool, include_inactive: bool) -
             ref = f"  └ {view.ref}"
             if view.prime_ref != group:  # its prime is not listed just above
                 name = f"{view.name} (subcontractor of {view.prime_ref})"
-        row = [ref, name, spocs, ", ".join(view.subcontractors)]
+        plan = view.plan_status if view.is_prime else f"prime's: {view.plan_status}"
+        row = [ref, name, spocs, ", ".join(view.subcontractors), plan]
         if include_inactive:
             row.append("yes" if view.active else "no")
         table.add_row(*(Text(cell) for cell in row))  # Text: names are not rich markup

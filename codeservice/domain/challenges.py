@@ -18,6 +18,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from codeservice.domain.codes import CODE_LENGTH
+from codeservice.domain.security_plan import NO_SECURITY_PLAN, PRIME_NO_SECURITY_PLAN
 from codeservice.errors import CodeserviceError, Conflict, InputError, NotFound
 
 CHALLENGE_SIZE = 3
@@ -88,13 +89,18 @@ class AnswerMalformed(InputError):
 
 @dataclass(frozen=True)
 class Organisation:
-    """A register entry as the eligibility rule needs it; ``prime_*`` for subcontractors."""
+    """A register entry as the eligibility rule needs it; ``prime_*`` for subcontractors.
+
+    ``plan_approved``: DWP holds the approved security plan that covers it (§17–18),
+    for a subcontractor its prime provider's.
+    """
 
     ref: str
     active: bool
     is_prime: bool
     prime_active: bool | None = None
     prime_is_prime: bool | None = None
+    plan_approved: bool = False
 
 
 def ineligibility(organisation: Organisation | None) -> str | None:
@@ -104,12 +110,12 @@ def ineligibility(organisation: Organisation | None) -> str | None:
     if not organisation.active:
         return NO_LONGER_ACTIVE
     if organisation.is_prime:
-        return None
+        return None if organisation.plan_approved else NO_SECURITY_PLAN
     if not organisation.prime_is_prime:
         return NOT_LISTED  # its "prime" is itself a subcontractor: no code to check
     if not organisation.prime_active:
         return PRIME_NOT_ACTIVE
-    return None
+    return None if organisation.plan_approved else PRIME_NO_SECURITY_PLAN
 
 
 # --- positions and answers (§22) ------------------------------------------------------

@@ -1,9 +1,10 @@
 """The provider register as a CSV file: decoding, parsing and every check (pure).
 
 The file is the whole register: one row per SPoC of a prime provider (an empty
-``prime_ref``) and one row per subcontractor (``prime_ref`` names its prime). Every
-problem is collected and reported as ``FILE:LINE: problem`` (LINE is the physical
-line, the header is line 1) so that an operator fixes the whole file in one pass.
+``prime_ref``), one per subcontractor (``prime_ref`` names its prime), optionally
+with the prime's security plan dates (``security_plan``). Every problem is reported
+as ``FILE:LINE: problem`` (LINE is the physical line, the header is line 1) so that
+an operator fixes the whole file in one pass.
 """
 
 from __future__ import annotations
@@ -12,17 +13,19 @@ import csv
 import io
 import re
 from dataclasses import dataclass, field
+from datetime import date
 
 from codeservice.domain.email_address import normalise_email
 from codeservice.domain.register_input import (
+    Problems,
     RegisterLimits,
     check_limits,
     check_size,
     decode_register,
-    listed,
+    header_positions,
 )
+from codeservice.domain.security_plan import PLAN_COLUMNS, SecurityPlan, check_row_plan
 from codeservice.domain.text import looks_like_formula, unusable_character
-from codeservice.errors import InputError
 
 __all__ = [
     "RegisterFile",
@@ -52,6 +55,7 @@ class PrimeEntry:
     name: str
     spocs: tuple[SpocEntry, ...]
     line: int
+    plan: SecurityPlan = SecurityPlan()
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,8 @@ class SubcontractorEntry:
 class RegisterFile:
     primes: list[PrimeEntry]
     subcontractors: list[SubcontractorEntry]
+    # The file has the security_plan_* columns: its plan dates replace the register's.
+    has_plans: bool = False
     # Not refused, but worth a look: e.g. a name a spreadsheet would run as a formula.
     warnings: list[str] = field(default_factory=list)
 
@@ -78,46 +84,25 @@ class _Row:
     prime_ref: str
     spoc_name: str
     spoc_email: str
+    plan: dict[str, str] = field(default_factory=dict)  # the security_plan_* cells
 
 
-class _Problems:
-    def __init__(self, filename: str) -> None:
-        self.filename = filename
-        self.found: list[tuple[int, str]] = []
-        self.warnings: list[tuple[int, str]] = []
+def parse_register(text: str, filename: str, today: date | None = None) -> RegisterFile:
+    """The register in ``text``; raises InputError listing every problem in the file.
 
-    def add(self, line: int, message: str) -> None:
-        self.found.append((line, message))
-
-    def warn(self, line: int, message: str) -> None:
-        self.warnings.append((line, message))
-
-    def warning_lines(self) -> list[str]:
-        found = sorted(self.warnings, key=_line)
-        return listed([f"{self.filename}:{line}: {message}" for line, message in found])
-
-    def raise_if_any(self) -> None:
-        if self.found:
-            found = sorted(self.found, key=_line)  # stable: a line's problems in found order
-            lines = [f"{self.filename}:{line}: {message}" for line, message in found]
-            count = len(lines)
-            raise InputError(
-                f"{self.filename}: {count} problem{'s' if count != 1 else ''} found; "
-                "nothing was imported",
-                problems=listed(lines),
-            )
-
-
-def parse_register(text: str, filename: str) -> RegisterFile:
-    """The register in ``text``; raises InputError listing every problem in the file."""
-    problems = _Problems(filename)
+    ``today`` (the local date) bounds the security plan dates; None checks no bound.
+    """
+    problems = Problems(filename)
     rows, rejected_refs = _read_rows(text.removeprefix("\ufeff"), problems)
-    register = _check_rows(rows, rejected_refs, problems)
+    register = _check_rows(rows, rejected_refs, problems, today or date.max)
     problems.raise_if_any()
-    return RegisterFile(register.primes, register.subcontractors, problems.warning_lines())
+    has_plans = any(row.plan for row in rows)
+    return RegisterFile(
+        register.primes, register.subcontractors, has_plans, problems.warning_lines()
+    )
 
 
-def _read_rows(text: str, problems: _Problems) -> tuple[list[_Row], set[str]]:
+def _read_rows(text: str, problems: Problems) -> tuple[list[_Row], set[str]]:
     """The data rows, and the refs of rows too malformed to read (no rows: see problems)."""
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
@@ -128,7 +113,7 @@ def _read_rows(text: str, problems: _Problems) -> tuple[list[_Row], set[str]]:
     if header is None or not any(cell.strip() for cell in header):
         problems.add(1, f"the file is empty: expected the header {','.join(COLUMNS)}")
         return [], set()
-    positions = _header_positions(header, problems)
+    positions = header_positions(header, problems, COLUMNS, PLAN_COLUMNS)
     if positions is None:
         return [], set()
 
@@ -151,30 +136,14 @@ def _read_rows(text: str, problems: _Problems) -> tuple[list[_Row], set[str]]:
                 rejected_refs.add(fields[positions["ref"]].strip())
             continue
         values = {column: fields[index].strip() for column, index in positions.items()}
-        rows.append(_Row(line=line, **values))
+        plan = {column: values.pop(column) for column in PLAN_COLUMNS if column in values}
+        rows.append(_Row(line=line, plan=plan, **values))
     if not rows and not problems.found:
         problems.add(reader.line_num + 1, "no data rows: the file holds only the header")
     return rows, rejected_refs
 
 
-def _header_positions(header: list[str], problems: _Problems) -> dict[str, int] | None:
-    names = [cell.strip().lower() for cell in header]
-    positions: dict[str, int] = {}
-    for index, name in enumerate(names):
-        if name in positions:
-            problems.add(1, f"column {name!r} appears twice in the header")
-        elif name in COLUMNS:
-            positions[name] = index
-        else:
-            shown = name or f"(empty, column {index + 1})"
-            problems.add(1, f"unknown column {shown!r}; the columns are {', '.join(COLUMNS)}")
-    missing = [column for column in COLUMNS if column not in positions]
-    for column in missing:
-        problems.add(1, f"missing column {column!r}; the columns are {', '.join(COLUMNS)}")
-    return None if missing else positions
-
-
-def _unusable_fields(row: _Row, problems: _Problems) -> set[str]:
+def _unusable_fields(row: _Row, problems: Problems) -> set[str]:
     """Fields holding a character no document, email header or CSV cell can carry."""
     bad: set[str] = set()
     for column in COLUMNS:
@@ -193,7 +162,7 @@ def _unusable_fields(row: _Row, problems: _Problems) -> set[str]:
     return bad
 
 
-def _check_fields(row: _Row, problems: _Problems) -> str | None:
+def _check_fields(row: _Row, problems: Problems) -> str | None:
     """Checks one row on its own; returns the normalised email of a prime row."""
     bad = _unusable_fields(row, problems)
     if bad:
@@ -241,8 +210,11 @@ def _check_fields(row: _Row, problems: _Problems) -> str | None:
     return email
 
 
-def _check_rows(rows: list[_Row], rejected_refs: set[str], problems: _Problems) -> RegisterFile:
+def _check_rows(
+    rows: list[_Row], rejected_refs: set[str], problems: Problems, today: date
+) -> RegisterFile:
     first_row: dict[str, _Row] = {}  # the first row of each ref, whose name counts
+    plans: dict[str, tuple[SecurityPlan, int]] = {}  # a prime's plan and its line
     prime_spocs: dict[str, list[SpocEntry]] = {}
     emails_seen: dict[tuple[str, str], int] = {}
     subcontractors: dict[str, SubcontractorEntry] = {}
@@ -273,6 +245,7 @@ def _check_rows(rows: list[_Row], rejected_refs: set[str], problems: _Problems) 
                     "(a subcontractor has one row)",
                 )
                 continue
+        check_row_plan(row.line, row.ref, row.prime_ref, row.plan, problems, today, plans)
         if row.prime_ref:
             subcontractors[row.ref] = SubcontractorEntry(
                 ref=row.ref, name=earlier.name, prime_ref=row.prime_ref, line=row.line
@@ -310,14 +283,16 @@ def _check_rows(rows: list[_Row], rejected_refs: set[str], problems: _Problems) 
             )
 
     primes = [
-        PrimeEntry(ref=ref, name=first_row[ref].name, spocs=tuple(spocs), line=first_row[ref].line)
+        PrimeEntry(
+            ref=ref,
+            name=first_row[ref].name,
+            spocs=tuple(spocs),
+            line=first_row[ref].line,
+            plan=plans.get(ref, (SecurityPlan(), 0))[0],
+        )
         for ref, spocs in prime_spocs.items()
     ]
     return RegisterFile(primes=primes, subcontractors=list(subcontractors.values()))
-
-
-def _line(problem: tuple[int, str]) -> int:
-    return problem[0]
 
 
 def _role(row: _Row) -> str:

@@ -7,6 +7,7 @@ minutes nor gigabytes. A file that is not UTF-8 names every line that is not.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from codeservice.errors import InputError
@@ -47,6 +48,76 @@ def check_limits(data: bytes, filename: str, limits: RegisterLimits) -> None:
             f"{limits.max_lines:,} (setting register_max_lines); nothing was imported. "
             "Check that this is the register file."
         )
+
+
+class Problems:
+    """Every problem found in one file, each reported as ``FILE:LINE: problem``."""
+
+    def __init__(self, filename: str) -> None:
+        self.filename = filename
+        self.found: list[tuple[int, str]] = []
+        self.warnings: list[tuple[int, str]] = []
+
+    def add(self, line: int, message: str) -> None:
+        self.found.append((line, message))
+
+    def warn(self, line: int, message: str) -> None:
+        self.warnings.append((line, message))
+
+    def warning_lines(self) -> list[str]:
+        found = sorted(self.warnings, key=_line)
+        return listed([f"{self.filename}:{line}: {message}" for line, message in found])
+
+    def raise_if_any(self) -> None:
+        if self.found:
+            found = sorted(self.found, key=_line)  # stable: a line's problems in found order
+            lines = [f"{self.filename}:{line}: {message}" for line, message in found]
+            count = len(lines)
+            raise InputError(
+                f"{self.filename}: {count} problem{'s' if count != 1 else ''} found; "
+                "nothing was imported",
+                problems=listed(lines),
+            )
+
+
+def _line(problem: tuple[int, str]) -> int:
+    return problem[0]
+
+
+def header_positions(
+    header: list[str], problems: Problems, required: Sequence[str], optional: Sequence[str]
+) -> dict[str, int] | None:
+    """Where each column is; None (and problems) without every required one.
+
+    The optional columns come all together or not at all.
+    """
+    names = [cell.strip().lower() for cell in header]
+    known = (*required, *optional)
+    positions: dict[str, int] = {}
+    for index, name in enumerate(names):
+        if name in positions:
+            problems.add(1, f"column {name!r} appears twice in the header")
+        elif name in known:
+            positions[name] = index
+        else:
+            shown = name or f"(empty, column {index + 1})"
+            problems.add(
+                1,
+                f"unknown column {shown!r}; the columns are {', '.join(required)} "
+                f"(and, together, {', '.join(optional)})",
+            )
+    missing = [column for column in required if column not in positions]
+    if any(column in positions for column in optional):
+        for column in optional:
+            if column not in positions:
+                problems.add(
+                    1, f"missing column {column!r}; the columns {', '.join(optional)} go together"
+                )
+                missing.append(column)
+    for column in missing:
+        if column in required:
+            problems.add(1, f"missing column {column!r}; the columns are {', '.join(required)}")
+    return None if missing else positions
 
 
 def listed(problems: list[str]) -> list[str]:

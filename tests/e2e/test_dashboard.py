@@ -161,7 +161,7 @@ def test_the_bmt_issues_april_and_follows_it_to_a_resend_and_an_export(
     assert len(documents_to_tom) == 3  # March's, April's, and April's sent again once
 
     # Northfield names a new SPoC: the register is imported and she is sent April's code.
-    line = f"PRV001,Northfield Employment Services Ltd,,Nadia Khan,{NADIA}\n"
+    line = f"PRV001,Northfield Employment Services Ltd,,Nadia Khan,{NADIA},,,\n"
     data = REGISTER.read_bytes() + line.encode()
     import_register(web_container, data, "register.csv", actor="test", source="test")
     page.goto(live_server + "/bmt/cycles/2027-04")

@@ -22,11 +22,19 @@ pytestmark = pytest.mark.slow
 PROVIDERS = 24
 
 
+PLAN = "2024-01-08,2024-02-05,"  # security plan received, approved, changed
+
+
 def _register(path: Path) -> Path:
-    lines = ["ref,name,prime_ref,spoc_name,spoc_email"]
+    lines = [
+        "ref,name,prime_ref,spoc_name,spoc_email,"
+        "security_plan_received,security_plan_approved,security_plan_changed"
+    ]
     for number in range(1, PROVIDERS + 1):
-        lines.append(f"P{number:03},Provider {number} Ltd,,Spoc A{number},a{number}@example.org")
-        lines.append(f"P{number:03},Provider {number} Ltd,,Spoc B{number},b{number}@example.net")
+        lines.append(
+            f"P{number:03},Provider {number} Ltd,,Spoc A{number},a{number}@example.org,{PLAN}"
+        )
+        lines.append(f"P{number:03},Provider {number} Ltd,,Spoc B{number},b{number}@example.net,,,")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 

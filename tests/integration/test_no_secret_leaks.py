@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import logging
 from collections.abc import Iterable
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -166,6 +167,8 @@ def test_a_real_rotation_process_leaves_no_plain_trace(cli: Cli, container: Cont
             provider = Provider(
                 ref=f"PRV{number:04d}",
                 name=f"Provider {number} Ltd",
+                security_plan_received_on=date(2024, 1, 8),
+                security_plan_approved_on=date(2024, 2, 5),
                 created_at=now,
                 updated_at=now,
             )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from codeservice.domain.calendar import Cycle
+from codeservice.domain.security_plan import NO_SECURITY_PLAN
 from codeservice.domain.tokens import TokenPurpose
 from codeservice.services.distribution.board import NOT_ISSUED, RESENT, ProviderRow, SpocRow
 from codeservice.storage.models import AccessCode, Delivery, Provider
@@ -45,14 +46,10 @@ def provider_rows(uow: UnitOfWork, cycle: Cycle) -> list[ProviderRow]:
         provider_codes = by_provider.get(provider.id, [])
         if not provider_codes:
             failure = failures.get(provider.id)
-            rows.append(
-                ProviderRow(
-                    provider.ref,
-                    provider.name,
-                    NOT_ISSUED,
-                    issue_error=None if failure is None else failure.reason,
-                )
-            )
+            reason = None if failure is None else failure.reason
+            if reason is None and not provider.security_plan.approved:
+                reason = NO_SECURITY_PLAN  # §17: the rotation skips it
+            rows.append(ProviderRow(provider.ref, provider.name, NOT_ISSUED, issue_error=reason))
         for code in provider_codes:
             rows.append(
                 ProviderRow(

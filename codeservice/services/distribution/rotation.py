@@ -54,6 +54,8 @@ class RotationReport:
     already_done: int = 0
     emails_queued: int = 0
     without_spocs: list[str] = field(default_factory=list)
+    # §17–18: skipped, no code issued: DWP holds no approved security plan for them.
+    no_security_plan: list[str] = field(default_factory=list)
     failed: list[FailedIssue] = field(default_factory=list)  # retried by the next run
     build_seconds: float = 0.0
     encrypt_seconds: float = 0.0
@@ -101,9 +103,13 @@ def rotate(
 
     with container.uow() as uow:
         primes = uow.register.active_primes()
-        pending = [p for p in primes if uow.codes.live_for(p.id, cycle) is None]
+        waiting = [p for p in primes if uow.codes.live_for(p.id, cycle) is None]
+        pending = [p for p in waiting if p.security_plan.approved]
         report.providers = len(primes)
-        report.already_done = len(primes) - len(pending)
+        report.already_done = len(primes) - len(waiting)
+        report.no_security_plan = [p.ref for p in waiting if not p.security_plan.approved]
+        for ref in report.no_security_plan:
+            log.warning("provider %s has no approved security plan: no code for %s", ref, cycle)
         # The document says when the code was really issued: early with --force, or
         # late after a failure, is not the scheduled Wednesday.
         contents = {p.id: _content_for(p, dates, now) for p in pending}
@@ -113,7 +119,12 @@ def rotate(
             actor=actor,
             action=AuditTag.CYCLE_ROTATION_START,
             source=source,
-            details={"cycle": str(cycle), "providers": len(primes), "pending": len(pending)},
+            details={
+                "cycle": str(cycle),
+                "providers": len(primes),
+                "pending": len(pending),
+                "no_security_plan": report.no_security_plan,
+            },
             now=now,
         )
         uow.commit()
@@ -177,6 +188,7 @@ def rotate(
                 "issued": report.issued,
                 "already_done": report.already_done,
                 "emails_queued": report.emails_queued,
+                "no_security_plan": report.no_security_plan,
                 "failed": [failed.provider_ref for failed in report.failed],
             },
             now=container.now(),
@@ -215,6 +227,9 @@ def _commit_provider(
         assert provider is not None
         if uow.codes.live_for(provider.id, cycle) is not None:
             report.already_done += 1  # another process finished it meanwhile
+            return
+        if not provider.security_plan.approved:  # withdrawn since the run started
+            report.no_security_plan.append(provider.ref)
             return
         try:
             issued = issue_to_spocs(

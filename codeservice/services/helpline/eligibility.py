@@ -30,6 +30,7 @@ def organisation(provider: Provider) -> Organisation:
         is_prime=provider.is_prime,
         prime_active=None if prime is None else prime.active,
         prime_is_prime=None if prime is None else prime.is_prime,
+        plan_approved=provider.covering_plan.approved,
     )
 
 

@@ -19,6 +19,7 @@ from codeservice.domain.register import (
     decode_register,
     parse_register,
 )
+from codeservice.domain.security_plan import SecurityPlan, plan_status
 from codeservice.errors import InputError
 from codeservice.services.operations import audit
 from codeservice.storage.models import Provider, Spoc
@@ -60,6 +61,11 @@ class ProviderView:
     active: bool
     spocs: tuple[SpocView, ...] = ()
     subcontractors: tuple[str, ...] = ()
+    plan: SecurityPlan = SecurityPlan()  # a prime's own; a subcontractor's prime's
+
+    @property
+    def plan_status(self) -> str:
+        return plan_status(self.plan)
 
     @property
     def is_prime(self) -> bool:
@@ -73,6 +79,10 @@ class ProviderView:
             "active": self.active,
             "spocs": [asdict(spoc) for spoc in self.spocs],
             "subcontractors": list(self.subcontractors),
+            "security_plan": {
+                key.removesuffix("_on"): None if value is None else value.isoformat()
+                for key, value in asdict(self.plan).items()
+            },
         }
 
 
@@ -112,7 +122,8 @@ def import_register(
     deliveries and the audit trail refer to those rows.
     """
     check_limits(data, filename, register_limits(container))
-    register = parse_register(decode_register(data, filename), filename)
+    today = container.now().astimezone(container.settings.tz).date()
+    register = parse_register(decode_register(data, filename), filename, today)
     summary = ImportSummary(
         filename=Path(filename).name,
         sha256=hashlib.sha256(data).hexdigest(),
@@ -147,28 +158,33 @@ def _apply(uow: UnitOfWork, register: RegisterFile, summary: ImportSummary, now:
     providers = {provider.ref: provider for provider in uow.register.all_providers()}
     named: set[str] = set()
 
-    def upsert(ref: str, name: str, prime_id: int | None) -> Provider:
+    def upsert(ref: str, name: str, prime_id: int | None, plan: SecurityPlan) -> Provider:
         named.add(ref)
         provider = providers.get(ref)
         if provider is None:
             provider = Provider(
                 ref=ref, name=name, prime_id=prime_id, active=True, created_at=now, updated_at=now
             )
+            provider.security_plan = plan  # none in the file: not approved
             uow.register.add_provider(provider)
             providers[ref] = provider
             summary.providers_added += 1
-        elif (provider.name, provider.prime_id, provider.active) != (name, prime_id, True):
+        elif (provider.name, provider.prime_id, provider.active) != (name, prime_id, True) or (
+            register.has_plans and provider.security_plan != plan
+        ):
             provider.name, provider.prime_id, provider.active = name, prime_id, True
+            if register.has_plans:
+                provider.security_plan = plan
             provider.updated_at = now
             summary.providers_updated += 1
         else:
             summary.providers_unchanged += 1
         return provider
 
-    primes = [(entry, upsert(entry.ref, entry.name, None)) for entry in register.primes]
+    primes = [(entry, upsert(entry.ref, entry.name, None, entry.plan)) for entry in register.primes]
     uow.register.flush()  # new primes need ids before subcontractors and SPoCs point at them
     for sub in register.subcontractors:
-        upsert(sub.ref, sub.name, providers[sub.prime_ref].id)
+        upsert(sub.ref, sub.name, providers[sub.prime_ref].id, SecurityPlan())
 
     spocs: dict[tuple[int, str], Spoc] = {
         (spoc.provider_id, spoc.email.casefold()): spoc for spoc in uow.register.all_spocs()
@@ -249,6 +265,7 @@ def _views(
             active=provider.active,
             spocs=tuple(spocs_of.get(provider.id, ())),
             subcontractors=tuple(sorted(s.ref for s in subs_of.get(provider.id, ()))),
+            plan=(prime or provider).security_plan,
         )
 
     views: list[ProviderView] = []

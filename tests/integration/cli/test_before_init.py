@@ -110,8 +110,9 @@ def uninitialised(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tu
     env = _environment(home)
     (tmp_path / "password.txt").write_text("a long enough password here\n", encoding="utf-8")
     (tmp_path / "register.csv").write_text(
-        "ref,name,prime_ref,spoc_name,spoc_email\n"
-        "PRV001,Acme Training,,Ann Lee,ann.lee@example.org\n",
+        "ref,name,prime_ref,spoc_name,spoc_email,"
+        "security_plan_received,security_plan_approved,security_plan_changed\n"
+        "PRV001,Acme Training,,Ann Lee,ann.lee@example.org,2024-01-08,2024-02-05,\n",
         encoding="utf-8",
     )
     if request.param == "sqlite":

@@ -36,7 +36,7 @@ def add_nadia(cli: Cli, tmp_path: Path) -> str:
     register = tmp_path / "register.csv"
     register.write_text(
         SAMPLE.read_text(encoding="utf-8")
-        + f"PRV001,Northfield Employment Services Ltd,,Nadia Khan,{NADIA}\n",
+        + f"PRV001,Northfield Employment Services Ltd,,Nadia Khan,{NADIA},,,\n",
         encoding="utf-8",
     )
     result = cli("providers", "import", str(register))

@@ -13,6 +13,7 @@ from tests.conftest import Cli
 ROOT = Path(__file__).resolve().parents[3]
 SAMPLE = ROOT / "config" / "providers.example.csv"
 HEADER = "ref,name,prime_ref,spoc_name,spoc_email\n"
+NO_PLAN = {"received": None, "approved": None, "changed": None}  # imported without one
 
 
 def snapshot(container: Container) -> dict[str, list[tuple[Any, ...]]]:
@@ -132,6 +133,7 @@ def test_list_json_shape(cli: Cli, tmp_path: Path) -> None:
                 {"name": "Bob Ray", "email": "bob@example.org", "active": True},
             ],
             "subcontractors": ["SUB101"],
+            "security_plan": NO_PLAN,
         },
         {
             "ref": "SUB101",
@@ -139,6 +141,7 @@ def test_list_json_shape(cli: Cli, tmp_path: Path) -> None:
             "prime_ref": "PRV001",
             "active": True,
             "spocs": [],
+            "security_plan": NO_PLAN,
             "subcontractors": [],
         },
     ]

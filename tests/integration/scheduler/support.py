@@ -18,11 +18,15 @@ from mailer import dispatcher
 from mailer.capture import capturing
 
 # Two prime providers, three SPoCs: Northfield has Ann and Ben, Harbourside has Cat.
-REGISTER = b"""ref,name,prime_ref,spoc_name,spoc_email
-PRV001,Northfield Employment Ltd,,Ann Lee,ann.lee@northfield.example.org
-PRV001,Northfield Employment Ltd,,Ben Cole,ben.cole@northfield.example.org
-PRV002,Harbourside Skills Ltd,,Cat Day,cat.day@harbourside.example.org
-"""
+REGISTER = (
+    b"ref,name,prime_ref,spoc_name,spoc_email,"
+    b"security_plan_received,security_plan_approved,security_plan_changed\n"
+    b"PRV001,Northfield Employment Ltd,,Ann Lee,ann.lee@northfield.example.org,"
+    b"2024-01-08,2024-02-05,\n"
+    b"PRV001,Northfield Employment Ltd,,Ben Cole,ben.cole@northfield.example.org,,,\n"
+    b"PRV002,Harbourside Skills Ltd,,Cat Day,cat.day@harbourside.example.org,"
+    b"2024-01-08,2024-02-05,\n"
+)
 ANN, BEN, CAT = (
     "ann.lee@northfield.example.org",
     "ben.cole@northfield.example.org",

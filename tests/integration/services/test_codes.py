@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from random import Random
 
 import pytest
@@ -37,7 +37,14 @@ def add_providers(container: Container, count: int) -> list[str]:
     with container.uow() as uow:
         for ref in refs:
             uow.session.add(
-                Provider(ref=ref, name=f"Provider {ref} Ltd", created_at=now, updated_at=now)
+                Provider(
+                    ref=ref,
+                    name=f"Provider {ref} Ltd",
+                    security_plan_received_on=date(2024, 1, 8),
+                    security_plan_approved_on=date(2024, 2, 5),
+                    created_at=now,
+                    updated_at=now,
+                )
             )
         uow.commit()
     return refs

@@ -29,6 +29,7 @@ from codeservice.domain.challenges import (
     draw_positions,
 )
 from codeservice.domain.codes import Alphabet
+from codeservice.domain.security_plan import NO_SECURITY_PLAN, PRIME_NO_SECURITY_PLAN
 from codeservice.services.distribution.codes import issue_access_code
 from codeservice.services.helpline import (
     ChallengeView,
@@ -47,13 +48,14 @@ from mailer.entry import OutboxEntry
 from tests.support.echo import echoed, words
 
 REGISTER = (
-    "ref,name,prime_ref,spoc_name,spoc_email\n"
-    "PRV001,Northfield Employment Ltd,,Ann Lee,ann.lee@example.org\n"
-    "PRV002,Harbourside Skills,,Cat Jones,cat@example.com\n"
-    "PRV003,Pennine Routes CIC,,Dan Hughes,dan@example.net\n"
-    "SUB101,Riverside Community Trust,PRV001,,\n"
-    "SUB102,Step Forward Mentoring,PRV001,,\n"
-    "SUB301,Moorland Jobs Club,PRV003,,\n"
+    "ref,name,prime_ref,spoc_name,spoc_email,"
+    "security_plan_received,security_plan_approved,security_plan_changed\n"
+    "PRV001,Northfield Employment Ltd,,Ann Lee,ann.lee@example.org,2024-01-08,2024-02-05,\n"
+    "PRV002,Harbourside Skills,,Cat Jones,cat@example.com,2024-01-08,2024-02-05,\n"
+    "PRV003,Pennine Routes CIC,,Dan Hughes,dan@example.net,2024-01-08,2024-02-05,\n"
+    "SUB101,Riverside Community Trust,PRV001,,,,,\n"
+    "SUB102,Step Forward Mentoring,PRV001,,,,,\n"
+    "SUB301,Moorland Jobs Club,PRV003,,,,,\n"
 )
 APRIL, MAY = Cycle(2027, 4), Cycle(2027, 5)
 # Wednesday 14 April 2027, 10:00 in London (BST).
@@ -520,6 +522,38 @@ def test_inactive_and_unknown_organisations_are_refused(world: World) -> None:
         assert raised.value.code == "not_eligible"
     refused = audit_details(world.container, "helpline:challenge:refuse")
     assert [details["reason"] for _, details in refused] == list(cases.values())
+
+
+def test_a_provider_without_an_approved_security_plan_is_refused_saying_why(
+    world: World,
+) -> None:
+    """§17–18: PRV001's plan is received but not approved (the BMT imports the register
+    again saying so): it and its subcontractor are refused, with that reason."""
+    unapproved = REGISTER.replace(
+        "ann.lee@example.org,2024-01-08,2024-02-05,", "ann.lee@example.org,2024-01-08,,"
+    )
+    assert unapproved != REGISTER
+    import_register(world.container, unapproved.encode(), "register.csv", actor="tester")
+
+    with pytest.raises(NotEligible) as raised:
+        world.start("PRV001")
+    assert raised.value.reason == NO_SECURITY_PLAN == "no approved security plan"
+    assert str(raised.value).endswith("cannot use Provider Direct: no approved security plan")
+    with pytest.raises(NotEligible) as raised:
+        world.start("SUB101")
+    assert raised.value.reason == PRIME_NO_SECURITY_PLAN
+    refused = audit_details(world.container, "helpline:challenge:refuse")
+    assert [details["reason"] for _, details in refused] == [
+        NO_SECURITY_PLAN,
+        PRIME_NO_SECURITY_PLAN,
+    ]
+    found = {view.ref: view for view in search_providers(world.container, "PRV001")}
+    assert not found["PRV001"].eligible and found["PRV001"].reason == NO_SECURITY_PLAN
+    assert world.start("PRV002").provider_ref == "PRV002"  # the others are unaffected
+
+    # Approved again: the helpline answers for it once more.
+    import_register(world.container, REGISTER.encode(), "register.csv", actor="tester")
+    assert world.start("PRV001").provider_ref == "PRV001"
 
 
 def test_a_search_matching_several_organisations_asks_for_a_ref(world: World) -> None:

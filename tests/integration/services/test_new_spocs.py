@@ -74,7 +74,7 @@ def add_spocs(container: Container, *lines: str) -> None:
 
 
 def add_nadia(container: Container) -> None:
-    add_spocs(container, f"PRV001,Northfield Employment Services Ltd,,Nadia Khan,{NADIA}")
+    add_spocs(container, f"PRV001,Northfield Employment Services Ltd,,Nadia Khan,{NADIA},,,")
 
 
 def send(container: Container, **scope: str) -> NewSpocsReport:
@@ -184,8 +184,8 @@ def test_two_runs_at_the_same_moment_send_once(month: Container) -> None:
 def test_a_run_that_stopped_part_way_is_finished_by_the_next(month: Container) -> None:
     add_spocs(
         month,
-        f"PRV001,Northfield Employment Services Ltd,,Nadia Khan,{NADIA}",
-        f"PRV003,Pennine Routes to Work CIC,,Omar Farah,{OMAR}",
+        f"PRV001,Northfield Employment Services Ltd,,Nadia Khan,{NADIA},,,",
+        f"PRV003,Pennine Routes to Work CIC,,Omar Farah,{OMAR},,,",
     )
     first = send(month, provider_ref="PRV001")  # as if the run had stopped after PRV001
 
@@ -225,8 +225,8 @@ def test_a_replacement_code_is_the_code_in_use_and_says_so(month: Container) -> 
 
     add_spocs(
         month,
-        f"PRV001,Northfield Employment Services Ltd,,Nadia Khan,{NADIA}",
-        f"PRV001,Northfield Employment Services Ltd,,Omar Farah,{OMAR}",
+        f"PRV001,Northfield Employment Services Ltd,,Nadia Khan,{NADIA},,,",
+        f"PRV001,Northfield Employment Services Ltd,,Omar Farah,{OMAR},,,",
     )
     (waiting,) = pending_new_spocs(month)
     document_ref, access_code, unlock_code = live_code(month, "PRV001")
@@ -246,10 +246,10 @@ def test_ended_codes_inactive_providers_and_spocs_and_subcontractors_are_not_lis
 ) -> None:
     add_spocs(
         month,
-        f"PRV001,Northfield Employment Services Ltd,,Nadia Khan,{NADIA}",
-        "PRV003,Pennine Routes to Work CIC,,Omar Farah,omar@example.net",
-        "PRV005,Severn Bridge Training Group,,Paul Stone,paul@example.com",
-        "PRV007,Coast & County Employability Ltd,,Rosa Diaz,rosa@example.org",
+        f"PRV001,Northfield Employment Services Ltd,,Nadia Khan,{NADIA},,,",
+        "PRV003,Pennine Routes to Work CIC,,Omar Farah,omar@example.net,,,",
+        "PRV005,Severn Bridge Training Group,,Paul Stone,paul@example.com,,,",
+        "PRV007,Coast & County Employability Ltd,,Rosa Diaz,rosa@example.org,,,",
     )
     assert len(pending_new_spocs(month)) == 4
     with month.uow() as uow:

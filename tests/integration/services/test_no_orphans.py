@@ -34,10 +34,16 @@ def _session_members(session: int) -> dict[int, str]:
     return found
 
 
+PLAN = "2024-01-08,2024-02-05,"  # security plan received, approved, changed
+
+
 def _register(path: Path, providers: int = PROVIDERS) -> Path:
-    lines = ["ref,name,prime_ref,spoc_name,spoc_email"]
+    lines = [
+        "ref,name,prime_ref,spoc_name,spoc_email,"
+        "security_plan_received,security_plan_approved,security_plan_changed"
+    ]
     lines += [
-        f"PRV{n:03d},Provider {n} Ltd,,SPoC {n},spoc{n}@provider{n}.example.org"
+        f"PRV{n:03d},Provider {n} Ltd,,SPoC {n},spoc{n}@provider{n}.example.org,{PLAN}"
         for n in range(1, providers + 1)
     ]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")

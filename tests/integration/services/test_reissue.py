@@ -33,11 +33,12 @@ from mailer.entry import OutboxEntry
 from tests.support.clock import Clock
 
 REGISTER = (
-    "ref,name,prime_ref,spoc_name,spoc_email\n"
-    "PRV001,Northfield Employment Ltd,,Ann Lee,ann.lee@example.org\n"
-    "PRV001,Northfield Employment Ltd,,Bob Roe,bob.roe@example.org\n"
-    "PRV002,Harbourside Skills,,Cat Jones,cat@example.com\n"
-    "SUB101,Riverside Community Trust,PRV001,,\n"
+    "ref,name,prime_ref,spoc_name,spoc_email,"
+    "security_plan_received,security_plan_approved,security_plan_changed\n"
+    "PRV001,Northfield Employment Ltd,,Ann Lee,ann.lee@example.org,2024-01-08,2024-02-05,\n"
+    "PRV001,Northfield Employment Ltd,,Bob Roe,bob.roe@example.org,2024-01-08,2024-02-05,\n"
+    "PRV002,Harbourside Skills,,Cat Jones,cat@example.com,2024-01-08,2024-02-05,\n"
+    "SUB101,Riverside Community Trust,PRV001,,,,,\n"
 )
 MARCH, APRIL = Cycle(2027, 3), Cycle(2027, 4)
 # Thursday 1 April 2027, 10:30 BST: after April's issue Wednesday, before its Monday.

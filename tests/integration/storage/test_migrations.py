@@ -57,3 +57,62 @@ def test_0004_keeps_existing_audit_records_as_version_1_and_goes_down_and_up(
         ).one()
     assert tuple(row) == (1, None, None)
     assert current_revision(container.engine) == head_revision()
+
+
+def test_0005_treats_active_primes_as_approved_and_goes_down_and_up(
+    container: Container,
+) -> None:
+    """An upgrade must not stop the helpline: active prime providers are recorded as
+    approved on the day of the upgrade; inactive ones and subcontractors are not."""
+    from datetime import UTC, datetime
+
+    from alembic import command
+    from sqlalchemy import text
+
+    from codeservice.storage.migrate import alembic_config
+
+    def migrate(target: str, down: bool = False) -> None:
+        config = alembic_config()
+        with container.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            (command.downgrade if down else command.upgrade)(config, target)
+
+    container.engine.dispose()
+    migrate("0004_retention", down=True)
+    try:
+        with container.engine.begin() as connection:
+            at = datetime(2025, 1, 1, tzinfo=UTC)
+            for id_, ref, prime_id, active in (
+                (901, "OLD1", None, True),
+                (902, "OLD2", None, False),
+                (903, "OLDSUB", 901, True),
+            ):
+                connection.execute(
+                    text(
+                        "INSERT INTO providers (id, ref, name, prime_id, active, created_at, "
+                        "updated_at) VALUES (:id, :ref, :ref, :prime_id, :active, :at, :at)"
+                    ),
+                    {"id": id_, "ref": ref, "prime_id": prime_id, "active": active, "at": at},
+                )
+    finally:
+        migrate("head")
+    with container.engine.connect() as connection:
+        rows = connection.execute(
+            text(
+                "SELECT ref, security_plan_received_on, security_plan_approved_on, "
+                "security_plan_changed_on FROM providers WHERE id > 900 ORDER BY ref"
+            )
+        ).all()
+    old1, old2, oldsub = rows
+    assert old1[1] is not None and old1[1] == old1[2]
+    assert old1[3] is None
+    assert tuple(old2[1:]) == (None, None, None)
+    assert tuple(oldsub[1:]) == (None, None, None)
+    assert current_revision(container.engine) == head_revision()
+
+    migrate("0004_retention", down=True)
+    with container.engine.connect() as connection:
+        columns = connection.execute(text("SELECT * FROM providers")).keys()
+    assert not [c for c in columns if c.startswith("security_plan")]
+    migrate("head")
+    assert current_revision(container.engine) == head_revision()

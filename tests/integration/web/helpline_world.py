@@ -22,12 +22,13 @@ from codeservice.storage.models import AccessCode, AuditRecord
 from tests.support.echo import echoed, words
 
 REGISTER = (
-    "ref,name,prime_ref,spoc_name,spoc_email\n"
-    "PRV001,Northfield Employment Ltd,,Ann Lee,ann.lee@example.org\n"
-    "PRV002,Harbourside Skills,,Cat Jones,cat@example.com\n"
-    "PRV003,Pennine Routes CIC,,Dan Hughes,dan@example.net\n"
-    "PRV004,Coastal Futures Ltd,,Eve Moss,eve@example.org\n"
-    "SUB101,Riverside Community Trust,PRV001,,\n"
+    "ref,name,prime_ref,spoc_name,spoc_email,"
+    "security_plan_received,security_plan_approved,security_plan_changed\n"
+    "PRV001,Northfield Employment Ltd,,Ann Lee,ann.lee@example.org,2024-01-08,2024-02-05,\n"
+    "PRV002,Harbourside Skills,,Cat Jones,cat@example.com,2024-01-08,2024-02-05,\n"
+    "PRV003,Pennine Routes CIC,,Dan Hughes,dan@example.net,2024-01-08,2024-02-05,\n"
+    "PRV004,Coastal Futures Ltd,,Eve Moss,eve@example.org,2024-01-08,2024-02-05,\n"
+    "SUB101,Riverside Community Trust,PRV001,,,,,\n"
 )
 APRIL = Cycle(2027, 4)
 # Wednesday 14 April 2027, 10:00 in London (BST): the April codes are in force.

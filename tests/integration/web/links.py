@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -54,7 +54,12 @@ def make_ack_link(
         provider = uow.register.get_provider(provider_ref)
         if provider is None:
             provider = Provider(
-                ref=provider_ref, name=provider_name, created_at=ISSUED, updated_at=ISSUED
+                ref=provider_ref,
+                name=provider_name,
+                security_plan_received_on=date(2024, 1, 8),
+                security_plan_approved_on=date(2024, 2, 5),
+                created_at=ISSUED,
+                updated_at=ISSUED,
             )
             uow.session.add(provider)
             uow.session.flush()

@@ -262,3 +262,23 @@ def test_the_openapi_document_describes_bodies_and_errors(app: FastAPI) -> None:
     assert components["ChallengeRequest"]["additionalProperties"] is False
     assert components["AnswerResult"]["properties"]["result"]["enum"] == ["pass", "fail"]
     assert set(components["ApiError"]["properties"]) == {"error"}
+
+
+def test_a_provider_without_an_approved_security_plan_is_refused_saying_so(
+    api: Calls, world: HelplineWorld
+) -> None:
+    """§17–18: the CRM is told why, in words the agent can read to the caller."""
+    with world.container.uow() as uow:
+        provider = uow.register.get_provider("PRV002")
+        assert provider is not None
+        provider.security_plan_approved_on = None  # received, not yet approved
+        uow.commit()
+
+    response = api.post(CHALLENGES, {"provider_ref": "PRV002"})
+
+    assert error_of(response) == (422, "not_eligible")
+    assert response.json()["error"]["message"].endswith(
+        "cannot use Provider Direct: no approved security plan"
+    )
+    refused = audit_details(world.container, "helpline:challenge:refuse")
+    assert [details["reason"] for details in refused] == ["no approved security plan"]

@@ -38,7 +38,7 @@ def april(web_container: Container, clock: Clock) -> Container:
     issue(web_container)
     work_outbox(web_container, Mailbox())
     clock.now = NOW
-    line = f"PRV001,Northfield Employment Services Ltd,,Nadia Khan,{NADIA}\n"
+    line = f"PRV001,Northfield Employment Services Ltd,,Nadia Khan,{NADIA},,,\n"
     data = REGISTER.read_bytes() + line.encode()
     import_register(web_container, data, "register.csv", actor="test", source="test")
     return web_container
@@ -124,8 +124,8 @@ def test_sending_from_the_confirmation_page_sends_once(
 def test_only_the_spocs_the_page_showed_are_sent(bmt: TestClient, april: Container) -> None:
     confirm = bmt.get(NEW_SPOCS)
     shown = re.findall(r'name="shown" value="([0-9]+-[0-9]+)"', confirm.text)
-    nadia = f"PRV001,Northfield Employment Services Ltd,,Nadia Khan,{NADIA}\n"
-    zoe = "PRV002,Harbourside Skills Partnership,,Zoe Hart,zoe.hart@example.com\n"
+    nadia = f"PRV001,Northfield Employment Services Ltd,,Nadia Khan,{NADIA},,,\n"
+    zoe = "PRV002,Harbourside Skills Partnership,,Zoe Hart,zoe.hart@example.com,,,\n"
     data = REGISTER.read_bytes() + (nadia + zoe).encode()
     import_register(april, data, "register.csv", actor="test", source="test")
 

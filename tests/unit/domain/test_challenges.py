@@ -31,6 +31,7 @@ from codeservice.domain.challenges import (
     positions_to_reuse,
     start_of_day,
 )
+from codeservice.domain.security_plan import NO_SECURITY_PLAN, PRIME_NO_SECURITY_PLAN
 
 LONDON = ZoneInfo("Europe/London")
 CODE = "aB3dE5fG"
@@ -171,7 +172,11 @@ def test_exposure_counts_distinct_positions() -> None:
 
 
 def sub(
-    *, active: bool = True, prime_active: bool = True, prime_is_prime: bool = True
+    *,
+    active: bool = True,
+    prime_active: bool = True,
+    prime_is_prime: bool = True,
+    plan_approved: bool = True,
 ) -> Organisation:
     return Organisation(
         "SUB101",
@@ -179,14 +184,28 @@ def sub(
         is_prime=False,
         prime_active=prime_active,
         prime_is_prime=prime_is_prime,
+        plan_approved=plan_approved,
     )
+
+
+def prime(*, active: bool = True, plan_approved: bool = True) -> Organisation:
+    return Organisation("PRV001", active=active, is_prime=True, plan_approved=plan_approved)
 
 
 def test_eligibility() -> None:
     assert ineligibility(None) == NOT_LISTED
-    assert ineligibility(Organisation("PRV001", active=True, is_prime=True)) is None
-    assert ineligibility(Organisation("PRV001", active=False, is_prime=True)) == NO_LONGER_ACTIVE
+    assert ineligibility(prime()) is None
+    assert ineligibility(prime(active=False)) == NO_LONGER_ACTIVE
     assert ineligibility(sub()) is None
     assert ineligibility(sub(active=False)) == NO_LONGER_ACTIVE
     assert ineligibility(sub(prime_active=False)) == PRIME_NOT_ACTIVE
     assert ineligibility(sub(prime_is_prime=False)) == NOT_LISTED
+
+
+def test_without_an_approved_security_plan_a_provider_is_not_on_the_list() -> None:
+    """§17–18: a prime without an approved plan, and its subcontractors, are refused."""
+    assert ineligibility(prime(plan_approved=False)) == NO_SECURITY_PLAN
+    assert ineligibility(Organisation("PRV001", active=True, is_prime=True)) == NO_SECURITY_PLAN
+    assert ineligibility(sub(plan_approved=False)) == PRIME_NO_SECURITY_PLAN
+    assert "no approved security plan" in PRIME_NO_SECURITY_PLAN
+    assert ineligibility(prime(active=False, plan_approved=False)) == NO_LONGER_ACTIVE

@@ -225,7 +225,8 @@ def test_an_extra_column_is_an_error() -> None:
 
     assert only_problem(text) == (
         "reg.csv:1: unknown column 'phone'; the columns are "
-        "ref, name, prime_ref, spoc_name, spoc_email"
+        "ref, name, prime_ref, spoc_name, spoc_email (and, together, "
+        "security_plan_received, security_plan_approved, security_plan_changed)"
     )
 
 
