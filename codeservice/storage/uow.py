@@ -13,6 +13,7 @@ from codeservice.storage.repositories.distribution import DeliveryRepository
 from codeservice.storage.repositories.downloads import DownloadRepository
 from codeservice.storage.repositories.helpline import HelplineRepository
 from codeservice.storage.repositories.incidents import IncidentRepository
+from codeservice.storage.repositories.notices import NoticeRepository
 from codeservice.storage.repositories.register import RegisterRepository
 from codeservice.storage.repositories.retention import RetentionRepository
 from codeservice.storage.repositories.throttles import ThrottleRepository
@@ -38,6 +39,7 @@ class UnitOfWork:
         self.downloads = DownloadRepository(self.session)
         self.throttles = ThrottleRepository(self.session)
         self.retention = RetentionRepository(self.session)
+        self.notices = NoticeRepository(self.session)
         return self
 
     def __exit__(
