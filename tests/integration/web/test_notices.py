@@ -162,11 +162,21 @@ TOO_LONG = "x" * 151
 BAD_INPUT = [
     ("", TEXT, "subject", "Enter a subject"),
     (TOO_LONG, TEXT, "subject", "Subject must be 150 characters or fewer"),
-    ("Calls \x07 down", TEXT, "subject", "Subject contains a control character, U+0007, at character 7"),
+    (
+        "Calls \x07 down",
+        TEXT,
+        "subject",
+        "Subject contains a control character, U+0007, at character 7",
+    ),
     ("Calls\ndown", TEXT, "subject", "Subject contains a line break"),
     (SUBJECT, "  ", "text", "Enter the text of the notice"),
     (SUBJECT, "y" * 5001, "text", "Text must be 5000 characters or fewer"),
-    (SUBJECT, "Back at 2pm\x1b[0m", "text", "Text contains a control character, U+001B, at character 12"),
+    (
+        SUBJECT,
+        "Back at 2pm\x1b[0m",
+        "text",
+        "Text contains a control character, U+001B, at character 12",
+    ),
 ]
 
 

@@ -41,7 +41,11 @@ Text = Annotated[str, Form()]
 
 @router.get(NOTICES)
 def notices(request: Request, container: ContainerDep, principal: BmtTeam) -> Response:
-    context = {"notices": past_notices(container), "notices_path": NOTICES, "new_notice": NEW_NOTICE}
+    context = {
+        "notices": past_notices(container),
+        "notices_path": NOTICES,
+        "new_notice": NEW_NOTICE,
+    }
     return render(request, principal, "bmt/notices.html", context)
 
 
@@ -51,7 +55,9 @@ def write(request: Request, principal: BmtTeam) -> Response:
 
 
 @router.post(NEW_NOTICE, dependencies=[Depends(require_csrf)])
-def change(request: Request, principal: BmtTeam, subject: Subject = "", text: Text = "") -> Response:
+def change(
+    request: Request, principal: BmtTeam, subject: Subject = "", text: Text = ""
+) -> Response:
     """Back from the preview to the form, as it was typed."""
     return _form(request, principal, {"subject": subject, "text": text}, {})
 
