@@ -20,12 +20,14 @@ from codeservice.domain.notices import NoticeDraft, check_notice, check_notice_k
 from codeservice.emails import RenderedEmail, compose, render
 from codeservice.errors import Conflict, NotFound
 from codeservice.services.operations import audit
+from codeservice.services.staff.actors import actor_names
 from codeservice.storage.errors import ConstraintViolation
 from codeservice.storage.models import Notice, NoticeRecipient
 from mailer import outbox
 from mailer.schema import FAILED, QUEUED, SENDING, SENT
 
 CATEGORY = "notice"
+STATUSES = ("Queued", "Failing", "Sent", "Failed", "Cancelled")  # the order pages count them
 NO_AUDIENCE = "No active SPoC is on the register: there is nobody to tell"
 
 
@@ -48,7 +50,7 @@ class SentNotice:
 class NoticeSummary:
     notice_id: int
     subject: str
-    sent_by: str
+    sent_by: str  # as people know them
     created_at: datetime
     recipients: int
 
@@ -145,7 +147,9 @@ def send_notice(
 
 def past_notices(container: Container) -> list[NoticeSummary]:
     with container.read_uow() as uow:
-        return [_summary(notice, count) for notice, count in uow.notices.recent()]
+        found = uow.notices.recent()
+        names = actor_names(uow, (notice.sent_by for notice, _ in found))
+        return [_summary(notice, count, names) for notice, count in found]
 
 
 def notice_delivery(container: Container, notice_id: int) -> NoticeDelivery:
@@ -166,14 +170,16 @@ def notice_delivery(container: Container, notice_id: int) -> NoticeDelivery:
             )
             for row in rows
         ]
-        summary = _summary(notice, len(rows))
+        summary = _summary(notice, len(rows), actor_names(uow, [notice.sent_by]))
         email = notice_email(NoticeDraft(notice.subject, notice.text))
-    counts = Counter(r.status for r in recipients)
-    return NoticeDelivery(summary, email, recipients, dict(sorted(counts.items())))
+    found = Counter(r.status for r in recipients)
+    counts = {status: found[status] for status in STATUSES if found[status]}
+    return NoticeDelivery(summary, email, recipients, counts)
 
 
-def _summary(notice: Notice, count: int) -> NoticeSummary:
-    return NoticeSummary(notice.id, notice.subject, notice.sent_by, notice.created_at, count)
+def _summary(notice: Notice, count: int, names: dict[str, str]) -> NoticeSummary:
+    sent_by = names.get(notice.sent_by, notice.sent_by)
+    return NoticeSummary(notice.id, notice.subject, sent_by, notice.created_at, count)
 
 
 def _status(state: str, last_error: str | None) -> str:

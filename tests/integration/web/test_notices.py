@@ -97,7 +97,7 @@ def test_a_notice_is_previewed_then_sent_to_every_active_spoc_once(
     assert preview.status_code == 200
     shown = _text(preview.text)
     assert f"It goes to {len(register)} active SPoCs" in shown
-    assert f"Provider Direct: {SUBJECT}" in shown
+    assert f'id="email-subject">Provider Direct: {SUBJECT}</dd>' in preview.text
     assert "Our telephone system has failed." in shown
     assert _hidden(preview.text, "text") == TEXT
     assert _state(web_container) == before  # a preview changes nothing
