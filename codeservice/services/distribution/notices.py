@@ -135,8 +135,9 @@ def send_notice(
                 },
                 now=now,
             )
+            notice_id = notice.id
             uow.commit()
-            return SentNotice(notice.id, len(spocs), new=True)
+            return SentNotice(notice_id, len(spocs), new=True)
     except ConstraintViolation:  # the same key confirmed at the same moment elsewhere
         with container.read_uow() as uow:
             done = uow.notices.by_key(key)

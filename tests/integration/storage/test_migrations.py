@@ -57,3 +57,26 @@ def test_0004_keeps_existing_audit_records_as_version_1_and_goes_down_and_up(
         ).one()
     assert tuple(row) == (1, None, None)
     assert current_revision(container.engine) == head_revision()
+
+
+def test_0005_adds_the_notice_tables_and_takes_them_away(container: Container) -> None:
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from codeservice.storage.migrate import alembic_config
+
+    def migrate(target: str, down: bool = False) -> set[str]:
+        config = alembic_config()
+        with container.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            (command.downgrade if down else command.upgrade)(config, target)
+        return set(inspect(container.engine).get_table_names())
+
+    container.engine.dispose()
+    try:
+        below = migrate("0004_retention", down=True)
+    finally:
+        above = migrate("head")
+    assert {"notices", "notice_recipients"} & below == set()
+    assert {"notices", "notice_recipients"} <= above
+    assert current_revision(container.engine) == head_revision()
