@@ -4,6 +4,8 @@ A wheel must run on a host without the checkout, so the build copies into the pa
 the default settings (``config/codeservice.toml`` to ``codeservice/defaults/``) and
 GOV.UK Frontend's compiled assets, installed by npm (``node_modules/govuk-frontend/
 dist/govuk`` to ``codeservice/web/govuk_frontend/``). Neither copy is committed.
+It also builds the document password hash's C extension (``_spin.c``, OpenSSL's
+SHA-512), optional: without a compiler or libssl-dev, a pure-Python loop runs instead.
 The metadata stays in pyproject.toml.
 """
 
@@ -12,7 +14,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from setuptools import setup
+from setuptools import Extension, setup
 from setuptools.command.build_py import build_py
 
 HERE = Path(__file__).resolve().parent
@@ -55,4 +57,14 @@ class BuildPy(build_py):
                     shutil.copyfile(source / name, destination / name)
 
 
-setup(cmdclass={"build_py": BuildPy})
+setup(
+    cmdclass={"build_py": BuildPy},
+    ext_modules=[
+        Extension(
+            "codeservice.documents._spin",
+            sources=["codeservice/documents/_spin.c"],
+            libraries=["crypto"],
+            optional=True,  # without a compiler or libssl-dev, spin.py's fallback runs
+        )
+    ],
+)

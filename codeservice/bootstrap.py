@@ -7,7 +7,6 @@ database never opens one.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from functools import cached_property
@@ -132,11 +131,9 @@ class Container:
 
 
 def configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    from codeservice import logs
+
+    logs.configure(settings.log_level, settings.log_format)
 
 
 def bootstrap(

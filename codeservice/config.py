@@ -21,12 +21,15 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from codeservice.config_values import PREFIX, IPNetwork, observability
+from codeservice.config_values import as_bool as _as_bool
+from codeservice.config_values import as_int as _as_int
+from codeservice.config_values import as_time as _as_time
 from codeservice.errors import ConfigurationError
 
-PREFIX = "CODESERVICE_"
 PACKAGED_DEFAULTS = Path(__file__).resolve().parent / "defaults" / "codeservice.toml"
 CHECKOUT_DEFAULTS = Path(__file__).resolve().parent.parent / "config" / "codeservice.toml"
-SECRETS = frozenset({"smtp_password", "session_secret"})
+SECRETS = frozenset({"smtp_password", "session_secret", "metrics_token"})
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,9 @@ class Settings:
     max_form_field_chars: int = 10_000
     incident_reports_per_hour: int = 5  # per SPoC link
     helpline_phone: str = "0345 6044015"  # Provider Direct's number (§19)
+    log_format: str = "human"  # human, json, or auto (json when stderr is no terminal)
+    metrics_allow: tuple[IPNetwork, ...] = ()
+    metrics_token: str = ""
     # Retention (docs/security.md, "Retention"): months personal data is kept.
     retention_mail_months: int = 13
     retention_address_months: int = 13
@@ -103,38 +109,6 @@ class Settings:
             for f in fields(self)
         }
         return f"Settings({shown})"
-
-
-def _as_bool(name: str, value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in {"1", "true", "yes", "on"}:
-        return True
-    if text in {"0", "false", "no", "off"}:
-        return False
-    raise ConfigurationError(f"{PREFIX}{name.upper()}: expected true or false, got {value!r}")
-
-
-def _as_int(name: str, value: Any, minimum: int = 0) -> int:
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        raise ConfigurationError(
-            f"{PREFIX}{name.upper()}: expected a whole number, got {value!r}"
-        ) from None
-    if number < minimum:
-        raise ConfigurationError(
-            f"{PREFIX}{name.upper()}: must be at least {minimum}, got {number}"
-        )
-    return number
-
-
-def _as_time(name: str, value: Any) -> time:
-    try:
-        return time.fromisoformat(str(value).strip())
-    except ValueError:
-        raise ConfigurationError(f"{PREFIX}{name.upper()}: expected HH:MM, got {value!r}") from None
 
 
 def _raw_values(environ: Mapping[str, str], defaults_file: Path) -> dict[str, Any]:
@@ -275,6 +249,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             "incident_reports_per_hour", raw["incident_reports_per_hour"], minimum=1
         ),
         helpline_phone=str(raw["helpline_phone"]).strip(),
+        **observability(raw),
         **_retention(raw),
     )
 

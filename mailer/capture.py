@@ -21,6 +21,12 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 log = logging.getLogger(__name__)
 
 
+def quiet_aiosmtpd() -> None:
+    """aiosmtpd's ``mail.log`` logs each session at DEBUG and INFO, message data
+    included (documents, unlock codes): only its warnings and errors are kept."""
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
+
+
 class MaildirHandler:
     """An aiosmtpd handler: each message goes into the Maildir, envelope noted on top."""
 
@@ -57,6 +63,7 @@ def smtp_server(
 
     ``smtp_options`` go to aiosmtpd's ``SMTP`` (e.g. ``authenticator``).
     """
+    quiet_aiosmtpd()
     controller = FreePortController(handler, hostname=host, port=port, **smtp_options)
     controller.start()
     try:
@@ -96,6 +103,7 @@ async def _serve(
     port: int,
     on_ready: Callable[[str, int], None] | None,
 ) -> None:
+    quiet_aiosmtpd()
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):

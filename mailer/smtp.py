@@ -21,6 +21,7 @@ from aiosmtplib import (
     SMTPResponseException,
 )
 
+from mailer import metrics
 from mailer.config import SmtpConfig
 
 log = logging.getLogger(__name__)
@@ -92,7 +93,21 @@ class Lane:
     async def send(
         self, message: EmailMessage, recipients: Sequence[str]
     ) -> tuple[dict[str, SMTPResponse], str]:
-        """Send one message; return refused recipients and the server's answer."""
+        """Send one message; return refused recipients and the server's answer.
+
+        Its time and the class of the answer go to the metrics."""
+        started = time.perf_counter()
+        try:
+            result = await self._send(message, recipients)
+        except Exception as exc:  # not a cancellation: that is no answer of the server's
+            metrics.observe_send(time.perf_counter() - started, smtp_code(exc))
+            raise
+        metrics.observe_send(time.perf_counter() - started, 250)
+        return result
+
+    async def _send(
+        self, message: EmailMessage, recipients: Sequence[str]
+    ) -> tuple[dict[str, SMTPResponse], str]:
         smtp = await self._connection()
         try:
             result = await smtp.send_message(

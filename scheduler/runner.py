@@ -18,6 +18,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from codeservice import logs
 from codeservice.bootstrap import Container
 from codeservice.domain.audit import AuditTag
 from codeservice.services.operations import audit
@@ -177,6 +178,7 @@ class SchedulerService:
         return self._leading.is_set() and not self._stop.is_set()
 
     def _wake(self) -> None:
+        logs.set_actor(ledger.SCHEDULER_ACTOR)  # this job thread's log lines
         with self._wake_lock:
             if not self._leads():
                 return

@@ -25,10 +25,11 @@ class AuditChainBroken(CodeserviceError):
 def verify() -> None:
     """Check the hash chain, its anchor outside the database, and that every code, reissue
     and staff account has its audit records; exit non-zero on any problem."""
-    from codeservice.services.operations.audit_verify import verify_trail
+    from codeservice.services.operations.audit_verify import record_verification, verify_trail
 
     built = container()
     report = verify_trail(built)
+    record_verification(built, report, actor=cli_actor())
     say = stdout.print
     if report.chain_problem is None:
         say(f"hash chain: intact, {plural(report.records, 'record')} verified", highlight=False)

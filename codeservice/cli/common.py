@@ -9,6 +9,7 @@ from typing import Any
 
 from rich.console import Console
 
+from codeservice import logs
 from codeservice.bootstrap import Clock, Container, bootstrap, configure_logging, utc_now
 
 # Piped or captured output is not squeezed into 80 columns: tables stay readable in logs.
@@ -38,6 +39,7 @@ def container(*, initialising: bool = False) -> Container:
     touches it; commands that never touch it (``cycles``) work before ``init``."""
     built = bootstrap(clock=_clock, check_schema=not initialising)
     configure_logging(built.settings)
+    logs.set_actor(cli_actor())  # JSON log lines name who ran the command
     return built
 
 

@@ -97,11 +97,11 @@ def status(
         return
     tz = app.settings.tz
 
-    def when(value: object) -> str:
-        return "" if value is None else f"{value.astimezone(tz):%d %b %H:%M}"  # type: ignore[attr-defined]
+    def when(value: datetime | None) -> str:
+        return "" if value is None else f"{value.astimezone(tz):%d %b %H:%M}"
 
     def code_text(provider: ProviderStatus) -> str:
-        text = provider.code_state
+        text: str = provider.code_state
         if provider.document_ref:
             text += f"\n{provider.document_ref}"
         if provider.replaced_by:

@@ -7,6 +7,9 @@ claiming messages. SIGTERM (or Ctrl-C) stops each part cleanly: the web server s
 accepting and finishes its requests, the mail worker finishes the messages in hand
 and hands the rest back, the scheduler finishes the job in progress and releases its
 lease; then the process exits 0.
+
+``worker`` and ``scheduler`` have no web app: ``--metrics-port`` serves GET /metrics on
+a port of their own (the same access rules as the web app's).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import signal
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -79,14 +82,23 @@ def serve(
     _run(Parts(web=web, mail=with_worker, schedule=with_scheduler))
 
 
-def worker() -> None:
+MetricsPort = Annotated[
+    int | None,
+    typer.Option(help="Serve GET /metrics (Prometheus) on this port; off by default."),
+]
+MetricsHost = Annotated[str, typer.Option(help="Address for --metrics-port to listen on.")]
+
+
+def worker(metrics_port: MetricsPort = None, metrics_host: MetricsHost = "127.0.0.1") -> None:
     """Send the mail outbox until SIGTERM or Ctrl-C (alongside any number of others)."""
-    _run(Parts(web=None, mail=True, schedule=False))
+    metrics = None if metrics_port is None else WebOptions(metrics_host, metrics_port, None)
+    _run(Parts(web=None, mail=True, schedule=False, metrics=metrics))
 
 
-def scheduler() -> None:
+def scheduler(metrics_port: MetricsPort = None, metrics_host: MetricsHost = "127.0.0.1") -> None:
     """Run scheduled jobs when this process holds the scheduler lease, until SIGTERM."""
-    _run(Parts(web=None, mail=False, schedule=True))
+    metrics = None if metrics_port is None else WebOptions(metrics_host, metrics_port, None)
+    _run(Parts(web=None, mail=False, schedule=True, metrics=metrics))
 
 
 # --- the process ----------------------------------------------------------------------
@@ -104,6 +116,7 @@ class Parts:
     web: WebOptions | None
     mail: bool
     schedule: bool
+    metrics: WebOptions | None = None  # /metrics alone, for a process without the web app
 
 
 def _run(parts: Parts) -> None:
@@ -126,10 +139,11 @@ def _listen(options: WebOptions) -> socket.socket:
 
 
 async def run_process(container: Container, parts: Parts) -> None:
-    import uvicorn
 
     from codeservice.web import create_app
+    from codeservice.web.metrics import default_exposition, metrics_app
     from mailer.dispatcher import default_worker_id
+    from scheduler.metrics import SchedulerCollector
     from scheduler.runner import SchedulerService
 
     # Built here, in one thread, before the parts' threads share them; a missing key
@@ -143,24 +157,18 @@ async def run_process(container: Container, parts: Parts) -> None:
     mail_state = {"value": "off"}
     server: uvicorn.Server | None = None
     sock: socket.socket | None = None
+    exposition = default_exposition(container)
+    exposition.add(SchedulerCollector(container))
+    if parts.web is None and parts.metrics is not None:
+        sock = _listen(parts.metrics)
+        server = _server(_uvicorn_config(metrics_app(container, exposition), None))
     if parts.web is not None:
         sock = _listen(parts.web)
         app = create_app(container)
+        app.state.metrics = exposition
         app.state.scheduler_state = (lambda: service.state) if service else (lambda: "off")
         app.state.mail_worker_state = lambda: mail_state["value"]
-        server = _server(
-            uvicorn.Config(
-                app,
-                proxy_headers=parts.web.forwarded_allow_ips is not None,
-                forwarded_allow_ips=parts.web.forwarded_allow_ips,
-                # Uvicorn's access log prints full paths, and link tokens are in paths:
-                # the app logs requests itself with tokens redacted.
-                access_log=False,
-                log_config=None,
-                server_header=False,
-                lifespan="off",
-            )
-        )
+        server = _server(_uvicorn_config(app, parts.web.forwarded_allow_ips))
 
     def shut_down() -> None:
         if not stop.is_set():
@@ -177,7 +185,10 @@ async def run_process(container: Container, parts: Parts) -> None:
     if server is not None and sock is not None:
         tasks.append(asyncio.create_task(server.serve(sockets=[sock]), name="web"))
         host, port = sock.getsockname()[:2]
-        log.info("web app on http://%s:%s (/healthz, /readyz)", host, port)
+        if parts.web is not None:
+            log.info("web app on http://%s:%s (/healthz, /readyz, /metrics)", host, port)
+        else:
+            log.info("metrics on http://%s:%s/metrics", host, port)
     if parts.mail:
         tasks.append(
             asyncio.create_task(_mail_worker(container, holder, stop, mail_state), name="mail")
@@ -203,6 +214,22 @@ async def run_process(container: Container, parts: Parts) -> None:
             + (f": {problems[0]}" if problems else "")
             + "; see the log above"
         )
+
+
+def _uvicorn_config(app: Any, forwarded_allow_ips: str | None) -> uvicorn.Config:
+    import uvicorn
+
+    return uvicorn.Config(
+        app,
+        proxy_headers=forwarded_allow_ips is not None,
+        forwarded_allow_ips=forwarded_allow_ips,
+        # Uvicorn's access log prints full paths, and link tokens are in paths:
+        # the app logs requests itself with tokens redacted.
+        access_log=False,
+        log_config=None,
+        server_header=False,
+        lifespan="off",
+    )
 
 
 def _server(config: uvicorn.Config) -> uvicorn.Server:

@@ -28,10 +28,12 @@ def web(
     import uvicorn
 
     from codeservice.web import create_app
+    from scheduler.metrics import SchedulerCollector
 
     built = container()
     _ = built.engine  # refuse at once, not on the first request, before `codeservice init`
     app = create_app(built)
+    app.state.metrics.add(SchedulerCollector(built))
     uvicorn.run(
         app,
         host=host,

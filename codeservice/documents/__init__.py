@@ -11,6 +11,7 @@ from codeservice.documents.encryption import (
     encryption_parameters,
 )
 from codeservice.documents.errors import DocumentError, DocumentPasswordError
+from codeservice.documents.spin import IMPLEMENTATION as KEY_DERIVATION
 
 DOCX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -20,6 +21,7 @@ __all__ = [
     "DocumentError",
     "DocumentPasswordError",
     "EncryptionParameters",
+    "KEY_DERIVATION",
     "build_document",
     "decrypt_document",
     "document_filename",

@@ -6,10 +6,18 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
+from enum import StrEnum
 
 # 32 random bytes, URL-safe: long enough that guessing is hopeless, so a plain
 # SHA-256 (no salt, no stretching) is the right way to keep it at rest.
 _TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{43}$")
+
+
+class TokenPurpose(StrEnum):
+    """What a link token opens: one purpose each, checked when the link is followed."""
+
+    ACKNOWLEDGE = "acknowledge"  # email 1 and the reminders: confirm receipt
+    REPORT_INCIDENT = "report-incident"  # the SPoC's Annex B report form
 
 
 @dataclass(frozen=True)

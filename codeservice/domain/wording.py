@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from codeservice.domain.calendar import Cycle
+
 MONTHS = [
     "January",
     "February",
@@ -22,9 +24,9 @@ MONTHS = [
 ]
 
 
-def cycle_label(cycle: str) -> str:
+def cycle_label(cycle: Cycle | str) -> str:
     """'2027-04' -> 'April 2027'."""
-    year, month = cycle.split("-")
+    year, month = str(cycle).split("-")
     return f"{MONTHS[int(month) - 1]} {year}"
 
 

@@ -7,4 +7,8 @@
 * ``staff`` — staff accounts, signing in, API tokens, naming actors.
 * ``register`` — the provider register.
 * ``operations`` — initialising, keys, the audit trail and its anchor, one-time files.
+
+``link_tokens`` and ``report_links`` serve two of them: making, or loading by its token,
+a link of one purpose (the acknowledgement, the incident report form), and the report
+link every email 1 carries. The capabilities' packages import each other one way only.
 """

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import TracebackType
+from typing import TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from codeservice.storage.audit_anchor import CREATE_ANCHOR, note_append
+from codeservice.storage.models import AuditRecord
 from codeservice.storage.repositories.accounts import AccountRepository
 from codeservice.storage.repositories.audit import AuditRepository
 from codeservice.storage.repositories.codes import AccessCodeRepository
@@ -14,9 +18,12 @@ from codeservice.storage.repositories.downloads import DownloadRepository
 from codeservice.storage.repositories.helpline import HelplineRepository
 from codeservice.storage.repositories.incidents import IncidentRepository
 from codeservice.storage.repositories.notices import NoticeRepository
+from codeservice.storage.repositories.outbox import OutboxRepository
 from codeservice.storage.repositories.register import RegisterRepository
 from codeservice.storage.repositories.retention import RetentionRepository
 from codeservice.storage.repositories.throttles import ThrottleRepository
+
+T = TypeVar("T")
 
 
 class UnitOfWork:
@@ -28,7 +35,11 @@ class UnitOfWork:
         self._session_factory = session_factory
 
     def __enter__(self) -> UnitOfWork:
-        self.session = self._session_factory()
+        self._bind(self._session_factory())
+        return self
+
+    def _bind(self, session: Session) -> None:
+        self.session = session
         self.register = RegisterRepository(self.session)
         self.codes = AccessCodeRepository(self.session)
         self.deliveries = DeliveryRepository(self.session)
@@ -38,9 +49,9 @@ class UnitOfWork:
         self.incidents = IncidentRepository(self.session)
         self.downloads = DownloadRepository(self.session)
         self.throttles = ThrottleRepository(self.session)
+        self.outbox = OutboxRepository(self.session)
         self.retention = RetentionRepository(self.session)
         self.notices = NoticeRepository(self.session)
-        return self
 
     def __exit__(
         self,
@@ -56,8 +67,35 @@ class UnitOfWork:
         for row in rows:
             self.session.refresh(row)
 
+    def flush(self) -> None:
+        """Send the pending changes now (ids assigned, constraints checked), in this
+        transaction."""
+        self.session.flush()
+
+    def append_audit(self, row: AuditRecord, chain_key: bytes) -> None:
+        """Add an audit record; the anchor follows it when this transaction commits."""
+        self.audit.append(row)
+        note_append(self.session, chain_key, row.seq, row.hash)
+
+    def create_anchor(self) -> None:
+        """Let this transaction's audit append create the anchor file if there is none."""
+        self.session.info[CREATE_ANCHOR] = True
+
     def commit(self) -> None:
         self.session.commit()
 
     def rollback(self) -> None:
         self.session.rollback()
+
+
+def joined(use: Callable[[UnitOfWork, T], None]) -> Callable[[Session, T], None]:
+    """A callback for code that hands over its own session (the mail worker's outcome
+    hook): ``use`` gets the repositories over that session, in its transaction, and
+    commits nothing."""
+
+    def callback(session: Session, argument: T) -> None:
+        uow = UnitOfWork.__new__(UnitOfWork)
+        uow._bind(session)
+        use(uow, argument)
+
+    return callback

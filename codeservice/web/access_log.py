@@ -4,6 +4,12 @@ Uvicorn's own access log prints the full path, and acknowledgement links carry t
 token in the path; it is switched off and this middleware logs instead, with token
 paths redacted and no query string. It also turns an unhandled exception into the 500
 page, logging the traceback against the redacted path.
+
+Each request gets an id — the caller's ``X-Request-ID`` when it is short and plain,
+else a new one — returned in the response's ``X-Request-ID`` and carried by every log
+line written while it is served (``codeservice.logs``). Its time is observed in the
+latency histogram under the route's template (``/api/v1/challenges/{challenge_id}``),
+never the path itself.
 """
 
 from __future__ import annotations
@@ -16,6 +22,8 @@ from collections.abc import Callable
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from codeservice import logs, metrics
 
 log = logging.getLogger("codeservice.web.access")
 error_log = logging.getLogger("codeservice.web.error")
@@ -43,11 +51,15 @@ class RequestLog:
             return
         started = time.perf_counter()
         status = 0
+        request_id = logs.request_id_from(_header(scope, b"x-request-id"))
+        bound = logs.bind(request_id)
 
         async def send_noting_status(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+                headers = [(k, v) for k, v in message.get("headers", []) if k != b"x-request-id"]
+                message = {**message, "headers": [*headers, (b"x-request-id", request_id.encode())]}
             await send(message)
 
         path = redact_path(scope.get("path", ""))
@@ -64,6 +76,10 @@ class RequestLog:
                 page = PlainTextResponse("Sorry, there is a problem with the service.", 500)
             await page(scope, receive, send_noting_status)
         finally:
+            elapsed = time.perf_counter() - started
+            metrics.HTTP_REQUEST_SECONDS.labels(_route(scope), f"{status // 100}xx").observe(
+                elapsed
+            )
             client = scope.get("client")
             log.info(
                 '%s "%s %s HTTP/%s" %d %.1fms',
@@ -72,5 +88,20 @@ class RequestLog:
                 path,
                 scope.get("http_version", "1.1"),
                 status,
-                (time.perf_counter() - started) * 1000,
+                elapsed * 1000,
             )
+            logs.unbind(bound)
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key.lower() == name:
+            return bytes(value).decode("latin-1")
+    return None
+
+
+def _route(scope: Scope) -> str:
+    """The template of the route that answered (``/ack/{token}``), or ``unmatched``."""
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    return path if isinstance(path, str) and path else "unmatched"

@@ -11,11 +11,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from codeservice.domain.codes import CodeState as DomainCodeState
 from codeservice.domain.wording import cycle_label
 from codeservice.services.distribution.board import (
     BoardCounts,
     CycleBoard,
     Phase,
+    ProviderCodeState,
     ProviderRow,
     SpocRow,
     Stage,
@@ -24,6 +26,13 @@ from codeservice.services.register.providers import ProviderView
 from mailer.schema import MessageState
 
 CodeState = Literal["not-issued", "issued", "active", "retired", "revoked"]
+_CODE_STATES: dict[ProviderCodeState, CodeState] = {
+    "not-issued": "not-issued",
+    DomainCodeState.ISSUED: "issued",
+    DomainCodeState.ACTIVE: "active",
+    DomainCodeState.RETIRED: "retired",
+    DomainCodeState.REVOKED: "revoked",
+}
 
 
 class ErrorDetail(BaseModel):
@@ -178,7 +187,7 @@ def provider_model(view: ProviderView) -> RegisterProvider:
 def _summary_fields(board: CycleBoard) -> dict[str, Any]:
     return {
         "cycle": str(board.cycle),
-        "label": cycle_label(str(board.cycle)),
+        "label": cycle_label(board.cycle),
         "phase": board.phase,
         "dates": CycleDates(
             issue_at=board.dates.issue_at,
@@ -209,7 +218,7 @@ def _provider(row: ProviderRow) -> ProviderInCycle:
     return ProviderInCycle(
         ref=row.ref,
         name=row.name,
-        code_state=row.code_state,  # type: ignore[arg-type]
+        code_state=_CODE_STATES[row.code_state],
         document_ref=row.document_ref,
         replaced_by=row.replaced_by,
         replaces=row.replaces,

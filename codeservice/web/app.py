@@ -22,6 +22,8 @@ from codeservice.web.csrf import Csrf
 from codeservice.web.errors import error_page, install_error_pages, server_error_page
 from codeservice.web.headers import SecurityHeaders
 from codeservice.web.limits import BodyLimit, RequestTooLarge, UnusablePath
+from codeservice.web.metrics import default_exposition
+from codeservice.web.metrics import router as metrics_router
 from codeservice.web.routes.distribution import (
     acknowledgement,
     api_v1,
@@ -57,11 +59,13 @@ def create_app(container: Container, *, govuk_frontend: Path | None = None) -> F
     app.state.container = container
     app.state.csrf = csrf
     app.state.pages = Pages(make_environment(), csrf)
+    app.state.metrics = default_exposition(container)  # the CLI adds the scheduler's
 
     app.mount(ASSET_PATH, assets, name="assets")
     app.mount(STATIC_PATH, own_static(), name="static")
     app.include_router(health.router)
     app.include_router(readiness.router)
+    app.include_router(metrics_router)
     app.include_router(acknowledgement.router)
     app.include_router(incident_report.router)
     app.include_router(incident_triage.router)

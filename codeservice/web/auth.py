@@ -19,6 +19,7 @@ from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from codeservice import logs
 from codeservice.domain.accounts import Principal, Role
 from codeservice.errors import CodeserviceError
 from codeservice.services.staff.api_tokens import token_principal
@@ -39,7 +40,10 @@ def api_principal(request: Request) -> Principal | None:
         scheme, _, credentials = authorization.partition(" ")
         if scheme.lower() != "bearer" or not credentials.strip():
             return None
-        return token_principal(container_of(request), credentials.strip())
+        principal = token_principal(container_of(request), credentials.strip())
+        if principal is not None:
+            logs.set_actor(principal.actor)
+        return principal
     if request.method in _SAFE_METHODS:
         return current_principal(request)
     return None

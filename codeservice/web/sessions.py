@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from codeservice import logs
 from codeservice.domain.accounts import Principal
 from codeservice.services.staff.sign_in import SignedIn, session_policy, session_principal
 from codeservice.web.dependencies import container_of
@@ -153,7 +154,10 @@ def current_session(request: Request) -> Session | None:
 def current_principal(request: Request) -> Principal | None:
     """The signed-in member of staff (pages: the session cookie only)."""
     current_session(request)
-    return cast(Principal | None, request.state.principal)
+    principal = cast(Principal | None, request.state.principal)
+    if principal is not None:
+        logs.set_actor(principal.actor)
+    return principal
 
 
 def _read_session(request: Request) -> tuple[Session | None, Principal | None]:

@@ -14,55 +14,22 @@ from typing import Any
 from codeservice.bootstrap import Container
 from codeservice.domain.audit import AuditTag
 from codeservice.domain.codes import CodeState
-from codeservice.domain.tokens import looks_like_token, token_digest
+from codeservice.domain.tokens import TokenPurpose
 from codeservice.domain.wording import cycle_label
-from codeservice.errors import CodeserviceError
 from codeservice.services.distribution.notifications import queue_unlock_email
+from codeservice.services.link_tokens import (
+    LinkExpired,
+    LinkNotFound,
+    LinkProblem,
+    LinkReplaced,
+    find_link,
+)
 from codeservice.services.operations import audit
 from codeservice.storage.models import Delivery, LinkToken
 from codeservice.storage.uow import UnitOfWork
 
-PURPOSE = "acknowledge"
 MAX_USER_AGENT = 512
 MAX_IP = 64
-
-
-class LinkProblem(CodeserviceError):
-    """An acknowledgement link that cannot be used; ``reason`` goes in the audit record."""
-
-    status_code = 410
-    reason = "unusable"
-
-    def __init__(self, message: str, *, link: LinkToken | None = None) -> None:
-        super().__init__(message)
-        self.spoc_id = None if link is None else link.spoc_id
-        self.delivery_id = None if link is None else link.delivery_id
-
-
-class LinkNotFound(LinkProblem):
-    status_code = 404
-    reason = "unknown"
-
-    def __init__(self, reason: str = "unknown") -> None:
-        super().__init__("This link is not valid")
-        self.reason = reason
-
-
-class LinkExpired(LinkProblem):
-    reason = "expired"
-
-    def __init__(self, link: LinkToken, reason: str = "expired") -> None:
-        super().__init__("This link has expired", link=link)
-        self.reason = reason
-
-
-class LinkReplaced(LinkProblem):
-    """A newer link was sent. ``replaced_reason``: "resent" or "reissued" (security)."""
-
-    def __init__(self, link: LinkToken, replaced_reason: str) -> None:
-        super().__init__("This link has been replaced", link=link)
-        self.replaced_reason = replaced_reason
-        self.reason = f"replaced:{replaced_reason}"
 
 
 @dataclass(frozen=True)
@@ -125,7 +92,7 @@ def acknowledge(
         uow.refresh(delivery)
         details = {
             "provider_ref": delivery.access_code.provider.ref,
-            "cycle": delivery.access_code.cycle,
+            "cycle": str(delivery.access_code.cycle),
             "delivery_id": delivery.id,
         }
         if first:
@@ -157,14 +124,10 @@ def acknowledge(
 
 
 def _usable_link(uow: UnitOfWork, token: str, now: datetime) -> LinkToken:
-    if not looks_like_token(token):
-        raise LinkNotFound("malformed")
-    link = uow.deliveries.token_by_digest(token_digest(token))
-    if link is None or link.purpose != PURPOSE or link.delivery is None:
-        raise LinkNotFound()
-    if link.replaced_at is not None:
-        raise LinkReplaced(link, link.replaced_reason or "resent")
+    link = find_link(uow, token, TokenPurpose.ACKNOWLEDGE)
     delivery = link.delivery
+    if delivery is None:
+        raise LinkNotFound()
     code = delivery.access_code
     if code.state is CodeState.REVOKED:
         raise LinkReplaced(link, "reissued")
@@ -226,7 +189,7 @@ def _view(link: LinkToken) -> AcknowledgementView:
         spoc_email=delivery.spoc.email,
         provider_ref=code.provider.ref,
         provider_name=code.provider.name,
-        cycle=code.cycle,
+        cycle=str(code.cycle),
         cycle_label=cycle_label(code.cycle),
         active_from=code.active_from,
         active_until=code.active_until,

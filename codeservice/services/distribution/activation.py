@@ -43,11 +43,11 @@ def activate(container: Container, cycle: Cycle, *, actor: str, source: str) -> 
     report = ActivationReport(cycle=str(cycle))
     key = container.keyring.audit_key
     with container.uow() as uow:
-        for code in uow.codes.in_cycle(str(cycle), CodeState.ISSUED):
+        for code in uow.codes.in_cycle(cycle, CodeState.ISSUED):
             if uow.codes.change_state(code.id, CodeState.ISSUED, CodeState.ACTIVE):
                 report.activated.append(code.provider.ref)
                 _audit(uow, key, AuditTag.CODE_ACCESS_ACTIVATE, code, actor, source, now)
-        for code in uow.codes.before_cycle(str(cycle), STANDING):
+        for code in uow.codes.before_cycle(cycle, STANDING):
             if uow.codes.change_state(code.id, code.state, CodeState.RETIRED):
                 report.retired.append(f"{code.provider.ref} {code.cycle}")
                 _audit(uow, key, AuditTag.CODE_ACCESS_RETIRE, code, actor, source, now)
@@ -91,7 +91,7 @@ def _audit(
         source=source,
         details={
             "provider": code.provider.ref,
-            "cycle": code.cycle,
+            "cycle": str(code.cycle),
             "document_ref": code.document_ref,
         },
         now=now,

@@ -12,12 +12,17 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from enum import StrEnum
+from typing import Final, Literal
 
 from codeservice.domain.calendar import Cycle, CycleDates
 from codeservice.domain.codes import STANDING, CodeState
 from mailer.schema import FAILED, SENT, MessageState
 
 RESENT = "resent"
+
+# Where a provider's code stands on the board: a code's own state, or none issued yet.
+NOT_ISSUED: Final = "not-issued"
+ProviderCodeState = CodeState | Literal["not-issued"]
 
 
 class Stage(StrEnum):
@@ -127,7 +132,7 @@ def _step(
 class ProviderRow:
     ref: str
     name: str
-    code_state: str  # issued / active / retired / revoked / not-issued
+    code_state: ProviderCodeState
     document_ref: str | None = None
     active_from: datetime | None = None
     replaced_by: str | None = None  # a revoked code: its replacement's document ref
@@ -204,7 +209,7 @@ def count(providers: list[ProviderRow]) -> BoardCounts:
     counted = [p for p in providers if p.counted]
     spocs = [s for p in counted for s in p.spocs]
     stages = Counter(s.stage for s in spocs)
-    issued = [p for p in counted if p.code_state != "not-issued"]
+    issued = [p for p in counted if p.code_state != NOT_ISSUED]
     return BoardCounts(
         providers=len({p.ref for p in counted}),
         codes_issued=len(issued),

@@ -14,12 +14,12 @@ from datetime import datetime
 from random import Random
 
 from codeservice.crypto.keyring import Keyring, code_context
+from codeservice.domain.calendar import Cycle
 from codeservice.domain.codes import (
     STANDING,
     SYSTEM_RANDOM,
     Alphabet,
     CodeState,
-    check_cycle,
     document_ref,
     generate_access_code,
     generate_unlock_code,
@@ -55,13 +55,13 @@ class IssuedCode:
 
 
 def draw_code_material(
-    alphabet: Alphabet, provider_ref: str, cycle: str, rng: Random | None = None
+    alphabet: Alphabet, provider_ref: str, cycle: Cycle, rng: Random | None = None
 ) -> CodeMaterial:
     rng = rng or SYSTEM_RANDOM
     return CodeMaterial(
         code=generate_access_code(alphabet, rng),
         unlock_code=generate_unlock_code(rng),
-        document_ref=document_ref(provider_ref, check_cycle(cycle), rng),
+        document_ref=document_ref(provider_ref, str(cycle), rng),
     )
 
 
@@ -70,7 +70,7 @@ def issue_access_code(
     keyring: Keyring,
     *,
     provider: Provider,
-    cycle: str,
+    cycle: Cycle,
     issue_at: datetime,
     active_from: datetime,
     active_until: datetime,
@@ -88,7 +88,6 @@ def issue_access_code(
     before is refused with ``Conflict`` (draw new material and build a new document).
     ``rng`` is for tests; by default the system's cryptographic source is used.
     """
-    check_cycle(cycle)
     if state not in STANDING:
         raise ValueError(f"a new access code is 'issued' or 'active', not {state!r}")
     if not active_from < active_until:
@@ -130,7 +129,7 @@ def issue_access_code(
 
 
 def _stored_if_unused(
-    uow: UnitOfWork, keyring: Keyring, drawn: CodeMaterial, provider: Provider, cycle: str
+    uow: UnitOfWork, keyring: Keyring, drawn: CodeMaterial, provider: Provider, cycle: Cycle
 ) -> AccessCode | None:
     """The sealed row for ``drawn`` (not yet added), or None if its code or ref was used."""
     fingerprint = keyring.fingerprint(drawn.code)
@@ -139,10 +138,10 @@ def _stored_if_unused(
     ):
         return None
     sealed_code = keyring.seal(
-        drawn.code.encode(), context=code_context(provider.ref, cycle, "access-code")
+        drawn.code.encode(), context=code_context(provider.ref, str(cycle), "access-code")
     )
     sealed_unlock = keyring.seal(
-        drawn.unlock_code.encode(), context=code_context(provider.ref, cycle, "unlock-code")
+        drawn.unlock_code.encode(), context=code_context(provider.ref, str(cycle), "unlock-code")
     )
     key_id = keyring.key_id_of(sealed_unlock)
     if keyring.key_id_of(sealed_code) != key_id:  # another process rotated keys in between
@@ -164,7 +163,7 @@ class SecondLiveCode(Conflict):
     """The provider already has a code for the cycle that has not been revoked."""
 
 
-def _refuse_second_live_code(uow: UnitOfWork, provider: Provider, cycle: str) -> None:
+def _refuse_second_live_code(uow: UnitOfWork, provider: Provider, cycle: Cycle) -> None:
     live = uow.codes.live_for(provider.id, cycle)
     if live is not None:
         raise SecondLiveCode(
@@ -174,10 +173,10 @@ def _refuse_second_live_code(uow: UnitOfWork, provider: Provider, cycle: str) ->
 
 
 def reveal_access_code(keyring: Keyring, access_code: AccessCode) -> str:
-    context = code_context(access_code.provider.ref, access_code.cycle, "access-code")
+    context = code_context(access_code.provider.ref, str(access_code.cycle), "access-code")
     return keyring.open(access_code.sealed_code, context=context).decode()
 
 
 def reveal_unlock_code(keyring: Keyring, access_code: AccessCode) -> str:
-    context = code_context(access_code.provider.ref, access_code.cycle, "unlock-code")
+    context = code_context(access_code.provider.ref, str(access_code.cycle), "unlock-code")
     return keyring.open(access_code.sealed_unlock, context=context).decode()

@@ -33,6 +33,6 @@ def list_cycles(container: Container) -> list[CycleLine]:
     lines = []
     for cycle in known_cycles(container):
         dates = container.calendar.dates(cycle)
-        codes, reissues, spocs, acknowledged = totals.get(str(cycle), (0, 0, 0, 0))
+        codes, reissues, spocs, acknowledged = totals.get(cycle, (0, 0, 0, 0))
         lines.append(CycleLine(dates, phase_of(dates, now), codes, spocs, acknowledged, reissues))
     return lines

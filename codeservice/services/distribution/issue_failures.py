@@ -19,13 +19,13 @@ from datetime import datetime
 
 from codeservice.bootstrap import Container
 from codeservice.domain.audit import AuditTag
+from codeservice.domain.calendar import Cycle
 from codeservice.domain.text import unusable_character
 from codeservice.domain.wording import cycle_label
 from codeservice.emails import compose, render
 from codeservice.services.operations import audit
 from codeservice.storage.models import Provider, Spoc
 from codeservice.storage.uow import UnitOfWork
-from mailer import outbox
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ def reason_for(error: BaseException, provider: Provider, spocs: list[Spoc]) -> s
 
 def record_failure(
     container: Container,
-    cycle: str,
+    cycle: Cycle,
     provider_id: int,
     error: BaseException,
     *,
@@ -82,7 +82,7 @@ def record_failure(
     """Keep, audit and mail one provider's failed issue (its own transaction)."""
     now = container.now()
     with container.uow() as uow:
-        provider = uow.session.get(Provider, provider_id)
+        provider = uow.register.provider_by_id(provider_id)
         assert provider is not None
         spocs = uow.register.active_spocs(provider)
         reason = reason_for(error, provider, spocs)
@@ -94,7 +94,12 @@ def record_failure(
             actor=actor,
             action=AuditTag.CODE_ACCESS_ISSUE_FAIL,
             source=source,
-            details={"provider": ref, "cycle": cycle, "reason": reason, "attempt": row.attempts},
+            details={
+                "provider": ref,
+                "cycle": str(cycle),
+                "reason": reason,
+                "attempt": row.attempts,
+            },
             now=now,
         )
         _queue_bmt_email(container, uow, cycle, ref, reason, row.attempts, now)
@@ -114,7 +119,7 @@ def record_failure(
 def _queue_bmt_email(
     container: Container,
     uow: UnitOfWork,
-    cycle: str,
+    cycle: Cycle,
     ref: str,
     reason: str,
     attempt: int,
@@ -122,7 +127,7 @@ def _queue_bmt_email(
 ) -> None:
     rendered = render(
         "issue_failure",
-        {"cycle": cycle, "cycle_label": cycle_label(cycle), "ref": ref, "reason": reason},
+        {"cycle": str(cycle), "cycle_label": cycle_label(cycle), "ref": ref, "reason": reason},
     )
     message = compose(
         rendered,
@@ -130,8 +135,7 @@ def _queue_bmt_email(
         to_name=BMT_NAME,
         to_email=container.settings.bmt_mailbox,
     )
-    outbox.enqueue(
-        uow.session,
+    uow.outbox.enqueue(
         message,
         dedupe_key=f"issue-failure:{cycle}:{ref}:{attempt}",
         category="bmt-issue-failure",

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from codeservice.bootstrap import Container
 from codeservice.documents import DocumentContent
+from codeservice.domain.calendar import Cycle
 from codeservice.domain.codes import Alphabet, CodeState
 from codeservice.domain.wording import reissue_reason
 from codeservice.services.distribution.codes import (
@@ -44,7 +45,7 @@ class PreparedCode:
 def document_content(
     provider: Provider,
     *,
-    cycle: str,
+    cycle: Cycle,
     active_from: datetime,
     active_until: datetime,
     issued_at: datetime,
@@ -56,7 +57,7 @@ def document_content(
         provider_name=provider.name,
         provider_ref=provider.ref,
         prime_name=None,
-        cycle=cycle,
+        cycle=str(cycle),
         active_from=active_from,
         active_until=active_until,
         issued_at=issued_at,
@@ -76,7 +77,7 @@ def issue_to_spocs(
     container: Container,
     *,
     provider: Provider,
-    cycle: str,
+    cycle: Cycle,
     issue_at: datetime,
     active_from: datetime,
     active_until: datetime,

@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-from sqlalchemy.orm import Session
-
 from codeservice.bootstrap import Container
 from codeservice.domain.audit import AuditTag
-from codeservice.services.operations.audit import record_in_session
+from codeservice.services.operations import audit
+from codeservice.storage.uow import UnitOfWork, joined
 from mailer.dispatcher import Outcome, OutcomeHook
 
 
 def audit_mail_outcomes(container: Container, worker: str = "mail-worker") -> OutcomeHook:
     """An ``on_outcome`` hook for the dispatcher: it writes in the same transaction."""
 
-    def on_outcome(session: Session, outcome: Outcome) -> None:
+    def on_outcome(uow: UnitOfWork, outcome: Outcome) -> None:
         if outcome.state not in {"sent", "failed"}:
             return  # a retry is not an event anyone needs to audit; the row keeps the error
-        record_in_session(
-            session,
+        audit.record(
+            uow,
             container.keyring.audit_key,
             actor=f"system:{worker}",
             action=AuditTag.MAIL_MESSAGE_SEND
@@ -34,4 +33,4 @@ def audit_mail_outcomes(container: Container, worker: str = "mail-worker") -> Ou
             now=outcome.at,
         )
 
-    return on_outcome
+    return joined(on_outcome)

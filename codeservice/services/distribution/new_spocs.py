@@ -191,7 +191,7 @@ def _deliver(
         source=source,
         details={
             "provider": code.provider.ref,
-            "cycle": code.cycle,
+            "cycle": str(code.cycle),
             "document_ref": code.document_ref,
             "delivery_id": delivery.id,
             "spoc_id": pair.spoc.id,
@@ -204,11 +204,11 @@ def _deliver(
 
 def _scope(
     uow: UnitOfWork, cycle: str | None, provider_ref: str | None
-) -> tuple[str | None, int | None]:
-    """The filters, checked: a cycle's text, a prime provider's id."""
-    cycle_text = None if cycle is None else str(Cycle.parse(cycle))
+) -> tuple[Cycle | None, int | None]:
+    """The filters, checked: a cycle, a prime provider's id."""
+    chosen = None if cycle is None else Cycle.parse(cycle)
     if provider_ref is None:
-        return cycle_text, None
+        return chosen, None
     provider = uow.register.get_provider(provider_ref.strip())
     if provider is None:
         raise NotFound(f"no provider with ref {provider_ref!r} is on the register")
@@ -219,13 +219,13 @@ def _scope(
         )
     if not provider.active:
         raise Conflict(f"{provider.name} ({provider.ref}) is no longer an active provider")
-    return cycle_text, provider.id
+    return chosen, provider.id
 
 
 def _pairs(
     uow: UnitOfWork,
     now: datetime,
-    cycle: str | None = None,
+    cycle: Cycle | None = None,
     provider_id: int | None = None,
     *,
     code_id: int | None = None,
@@ -242,7 +242,7 @@ def _view(pair: _Pair) -> NewSpoc:
     return NewSpoc(
         provider_ref=code.provider.ref,
         provider_name=code.provider.name,
-        cycle=code.cycle,
+        cycle=str(code.cycle),
         document_ref=code.document_ref,
         code_state=code.state,
         spoc_id=spoc.id,

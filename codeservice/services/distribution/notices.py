@@ -23,7 +23,6 @@ from codeservice.services.operations import audit
 from codeservice.services.staff.actors import actor_names
 from codeservice.storage.errors import ConstraintViolation
 from codeservice.storage.models import Notice, NoticeRecipient
-from mailer import outbox
 from mailer.schema import FAILED, QUEUED, SENDING, SENT
 
 CATEGORY = "notice"
@@ -111,8 +110,7 @@ def send_notice(
                     to_name=spoc.name,
                     to_email=spoc.email,
                 )
-                message_id = outbox.enqueue(
-                    uow.session,
+                message_id = uow.outbox.enqueue(
                     message,
                     dedupe_key=f"notice:{key}:spoc-{spoc.id}",
                     category=CATEGORY,

@@ -12,17 +12,15 @@ from typing import Any
 from codeservice.bootstrap import Container
 from codeservice.documents import document_filename
 from codeservice.domain.codes import CodeState
-from codeservice.domain.tokens import issue_token
+from codeservice.domain.tokens import TokenPurpose, issue_token
 from codeservice.domain.wording import cycle_label, moment_text
 from codeservice.emails import DOCX, Attachment, compose, render
 from codeservice.errors import Conflict
 from codeservice.services.distribution.codes import reveal_unlock_code
-from codeservice.services.incidents.links import report_link_token, report_url
+from codeservice.services.link_tokens import add_link
+from codeservice.services.report_links import report_link_token, report_url
 from codeservice.storage.models import Delivery, LinkToken
 from codeservice.storage.uow import UnitOfWork
-from mailer import outbox, outbox_cancel
-
-ACKNOWLEDGE = "acknowledge"  # the purpose of the links in email 1 and reminders
 
 
 def _document_tag(delivery_id: int) -> str:
@@ -62,16 +60,15 @@ def new_ack_link(
     of now and the code's first day in force.
     """
     token = issue_token()
-    link = LinkToken(
+    link = add_link(
+        uow,
+        TokenPurpose.ACKNOWLEDGE,
         digest=token.digest,
-        purpose=ACKNOWLEDGE,
         spoc=delivery.spoc,
         delivery=delivery,
-        created_at=now,
+        now=now,
         expires_at=max(now, delivery.access_code.active_from) + ack_token_lifetime(container),
     )
-    uow.deliveries.add_token(link)
-    uow.session.flush()
     return link, token.token
 
 
@@ -120,15 +117,14 @@ def queue_document_email(
         to_email=spoc.email,
         attachments=[
             Attachment(
-                filename=document_filename(provider.ref, code.cycle),
+                filename=document_filename(provider.ref, str(code.cycle)),
                 content=encrypted_document,
                 maintype=DOCX[0],
                 subtype=DOCX[1],
             )
         ],
     )
-    message_id = outbox.enqueue(
-        uow.session,
+    message_id = uow.outbox.enqueue(
         message,
         dedupe_key=f"{_document_tag(delivery.id)}link-{link.id}",
         category="access-code-document",
@@ -173,8 +169,7 @@ def queue_unlock_email(
     key = _unlock_key(delivery.id)
     if resend_of is not None:
         key += f":resend-of-{resend_of}"
-    message_id = outbox.enqueue(
-        uow.session,
+    message_id = uow.outbox.enqueue(
         message,
         dedupe_key=key,
         category="unlock-code",
@@ -206,9 +201,7 @@ def cancel_mail_of_codes(uow: UnitOfWork, code_ids: list[int], *, now: datetime)
     deliveries = uow.deliveries.for_codes(code_ids)
     if not deliveries:
         return {}
-    cancelled = outbox_cancel.cancel(
-        uow.session, **_delivery_mail(deliveries), reason=REVOKED_REASON, now=now
-    )
+    cancelled = uow.outbox.cancel(**_delivery_mail(deliveries), reason=REVOKED_REASON, now=now)
     counts: dict[str, int] = {}
     for entry in cancelled:
         counts[entry.category] = counts.get(entry.category, 0) + 1
@@ -220,4 +213,4 @@ def cancelled_mail_of_codes(uow: UnitOfWork, code_ids: list[int]) -> int:
     deliveries = uow.deliveries.for_codes(code_ids)
     if not deliveries:
         return 0
-    return outbox_cancel.count_cancelled(uow.session, **_delivery_mail(deliveries))
+    return uow.outbox.count_cancelled(**_delivery_mail(deliveries))

@@ -21,13 +21,13 @@ from codeservice.domain.calendar import Cycle
 from codeservice.domain.codes import STANDING, CodeState
 from codeservice.domain.wording import cycle_label, day_text, moment_text
 from codeservice.emails import compose, render
+from codeservice.services.distribution.board import NOT_ISSUED
 from codeservice.services.distribution.notifications import ack_url, new_ack_link, reminder_tag
 from codeservice.services.distribution.status import ProviderStatus, cycle_status
 from codeservice.services.distribution.summary import BMT_NAME
 from codeservice.services.operations import audit
 from codeservice.storage.models import Delivery
 from codeservice.storage.uow import UnitOfWork
-from mailer import outbox
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +56,7 @@ def send_reminders(
     with container.uow() as uow:
         deliveries = _unacknowledged(uow, cycle)
         documents = {
-            e.id: e
-            for e in outbox.by_ids(uow.session, [d.document_message_id or -1 for d in deliveries])
+            e.id: e for e in uow.outbox.by_ids([d.document_message_id or -1 for d in deliveries])
         }
         counts = _reminders_so_far(
             uow, [d.id for d in deliveries], container.calendar.dates(cycle).issue_at
@@ -74,7 +73,7 @@ def send_reminders(
                 report.not_sent_yet += 1
                 continue
             key = reminder_key(delivery.id, day)
-            if outbox.is_queued(uow.session, key):
+            if uow.outbox.is_queued(key):
                 report.already += 1
                 continue
             if counts.get(delivery.id, 0) >= limit:
@@ -109,13 +108,13 @@ def _still_standing(uow: UnitOfWork, delivery: Delivery) -> bool:
 
 
 def _unacknowledged(uow: UnitOfWork, cycle: Cycle) -> list[Delivery]:
-    return uow.deliveries.unacknowledged(str(cycle), STANDING)
+    return uow.deliveries.unacknowledged(cycle, STANDING)
 
 
 def _reminders_so_far(uow: UnitOfWork, delivery_ids: list[int], since: datetime) -> dict[int, int]:
     if not delivery_ids:
         return {}
-    keys = outbox.dedupe_keys_since(uow.session, "reminder", since)
+    keys = uow.outbox.dedupe_keys_since("reminder", since)
     wanted = set(delivery_ids)
     counts: dict[int, int] = {}
     for dedupe_key in keys:
@@ -152,8 +151,8 @@ def _queue_reminder(
     message = compose(
         rendered, sender=container.settings.mail_from, to_name=spoc.name, to_email=spoc.email
     )
-    outbox.enqueue(
-        uow.session, message, dedupe_key=key, category="reminder", now=now, sealer=container.keyring
+    uow.outbox.enqueue(
+        message, dedupe_key=key, category="reminder", now=now, sealer=container.keyring
     )
 
 
@@ -208,13 +207,13 @@ def escalate(container: Container, cycle: Cycle, *, actor: str, source: str) -> 
     dates = container.calendar.dates(cycle)
     key = f"escalation:{cycle}"
     with container.uow() as uow:
-        if outbox.is_queued(uow.session, key):
+        if uow.outbox.is_queued(key):
             return EscalationReport(str(cycle), providers, queued=False)
         rendered = render(
             "escalation",
             {
                 "cycle": str(cycle),
-                "cycle_label": cycle_label(str(cycle)),
+                "cycle_label": cycle_label(cycle),
                 "active_from": moment_text(dates.active_from, tz),
                 "active_from_day": day_text(dates.active_from, tz),
                 "providers": providers,
@@ -226,8 +225,7 @@ def escalate(container: Container, cycle: Cycle, *, actor: str, source: str) -> 
             to_name=BMT_NAME,
             to_email=container.settings.bmt_mailbox,
         )
-        message_id = outbox.enqueue(
-            uow.session,
+        message_id = uow.outbox.enqueue(
             message,
             dedupe_key=key,
             category="escalation",
@@ -252,7 +250,7 @@ def escalate(container: Container, cycle: Cycle, *, actor: str, source: str) -> 
 
 
 def _problem(provider: ProviderStatus) -> str:
-    if provider.code_state == "not-issued":
+    if provider.code_state == NOT_ISSUED:
         return "no code has been issued"
     if not provider.spocs:
         return "no active SPoC: nobody was sent the code"

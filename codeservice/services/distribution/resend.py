@@ -18,12 +18,12 @@ from datetime import datetime
 from codeservice.bootstrap import Container
 from codeservice.domain.audit import AuditTag
 from codeservice.domain.codes import STANDING, CodeState
+from codeservice.domain.tokens import TokenPurpose
 from codeservice.errors import Conflict, NotFound
 from codeservice.services.distribution.codes import reveal_unlock_code
 from codeservice.services.distribution.document_work import DocumentJob, make_document
 from codeservice.services.distribution.issuing import rebuilt_content
 from codeservice.services.distribution.notifications import (
-    ACKNOWLEDGE,
     new_ack_link,
     queue_document_email,
     queue_unlock_email,
@@ -31,7 +31,6 @@ from codeservice.services.distribution.notifications import (
 from codeservice.services.operations import audit
 from codeservice.storage.models import Delivery
 from codeservice.storage.uow import UnitOfWork
-from mailer import outbox
 from mailer.schema import MessageState
 
 RESENT = "resent"
@@ -73,13 +72,13 @@ def resend_target(container: Container, delivery_id: int) -> ResendTarget:
         delivery = _delivery(uow, delivery_id)
         code = delivery.access_code
         ids = [i for i in (delivery.document_message_id, delivery.unlock_message_id) if i]
-        messages = {entry.id: entry for entry in outbox.by_ids(uow.session, ids)}
+        messages = {entry.id: entry for entry in uow.outbox.by_ids(ids)}
         document = messages.get(delivery.document_message_id or -1)
         unlock = messages.get(delivery.unlock_message_id or -1)
         now = container.now()
         return ResendTarget(
             delivery_id=delivery.id,
-            cycle=code.cycle,
+            cycle=str(code.cycle),
             provider_ref=code.provider.ref,
             provider_name=code.provider.name,
             spoc_name=delivery.spoc.name,
@@ -222,14 +221,16 @@ def _already(delivery: Delivery, current: int | None) -> ResendOutcome:
 
 
 def _replace_links(uow: UnitOfWork, delivery_id: int, now: datetime) -> int:
-    return uow.deliveries.replace_links(delivery_id, purpose=ACKNOWLEDGE, reason=RESENT, now=now)
+    return uow.deliveries.replace_links(
+        delivery_id, purpose=TokenPurpose.ACKNOWLEDGE, reason=RESENT, now=now
+    )
 
 
 def _about(delivery: Delivery) -> dict[str, object]:
     code = delivery.access_code
     return {
         "provider": code.provider.ref,
-        "cycle": code.cycle,
+        "cycle": str(code.cycle),
         "document_ref": code.document_ref,
         "delivery_id": delivery.id,
         "spoc_id": delivery.spoc_id,

@@ -4,12 +4,14 @@ Each provider is done in one transaction: the code, its deliveries and link toke
 email 1 to every active SPoC and the audit record commit together or not at all. A
 run killed at any point and run again skips the providers already done and finishes
 the rest, so there is never a second code, document or email for a provider and
-cycle. Document work (build + encrypt) runs in a process pool ahead of the commits.
+cycle. Document work (build + encrypt) runs in a process pool, a few providers ahead
+of the commits.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -27,6 +29,7 @@ from codeservice.services.distribution.document_work import (
     EncryptedDocument,
     document_pool,
     make_document,
+    worker_count,
 )
 from codeservice.services.distribution.issue_failures import FailedIssue, record_failure
 from codeservice.services.distribution.issuing import (
@@ -39,6 +42,8 @@ from codeservice.services.operations import audit
 from codeservice.storage.models import Provider
 
 log = logging.getLogger(__name__)
+
+AHEAD_PER_WORKER = 4  # documents submitted ahead of the commits, per worker process
 
 
 @dataclass
@@ -96,7 +101,7 @@ def rotate(
 
     with container.uow() as uow:
         primes = uow.register.active_primes()
-        pending = [p for p in primes if uow.codes.live_for(p.id, str(cycle)) is None]
+        pending = [p for p in primes if uow.codes.live_for(p.id, cycle) is None]
         report.providers = len(primes)
         report.already_done = len(primes) - len(pending)
         # The document says when the code was really issued: early with --force, or
@@ -116,16 +121,29 @@ def rotate(
         on_total(len(pending))
 
     with document_pool(workers) as pool:
-        futures: list[tuple[_Prepared, Future[EncryptedDocument]]] = []
-        for provider_id, template in contents.items():
-            material = draw_code_material(alphabet, template.provider_ref, str(cycle))
-            content = with_code(template, material)
-            job = DocumentJob(content=content, unlock_code=material.unlock_code)
-            prepared = _Prepared(provider_id, template.provider_ref, material)
-            futures.append((prepared, pool.submit(make_document, job)))
         # Commit in submission order: the pool keeps every core busy meanwhile, and the
-        # progress bar moves through the register alphabetically.
-        for prepared, future in futures:
+        # progress bar moves through the register alphabetically. Only a few documents
+        # are ever ahead of the commits, and each is let go once committed: memory stays
+        # flat however many providers there are.
+        jobs = iter(contents.items())
+        ahead: deque[tuple[_Prepared, Future[EncryptedDocument]]] = deque()
+
+        def submit_next() -> None:
+            provider_id, template = next(jobs, (0, None))
+            if template is None:
+                return
+            material = draw_code_material(alphabet, template.provider_ref, cycle)
+            job = DocumentJob(
+                content=with_code(template, material), unlock_code=material.unlock_code
+            )
+            prepared = _Prepared(provider_id, template.provider_ref, material)
+            ahead.append((prepared, pool.submit(make_document, job)))
+
+        for _ in range(AHEAD_PER_WORKER * worker_count(workers)):
+            submit_next()
+        while ahead:
+            prepared, future = ahead.popleft()
+            submit_next()
             try:
                 document = future.result()
                 report.build_seconds += document.build_seconds
@@ -137,7 +155,7 @@ def rotate(
                 report.failed.append(
                     record_failure(
                         container,
-                        str(cycle),
+                        cycle,
                         prepared.provider_id,
                         error,
                         actor=actor,
@@ -170,7 +188,7 @@ def rotate(
 def _content_for(provider: Provider, dates: CycleDates, issued_at: datetime) -> DocumentContent:
     return document_content(
         provider,
-        cycle=str(dates.cycle),
+        cycle=dates.cycle,
         active_from=dates.active_from,
         active_until=dates.active_until,
         issued_at=issued_at,
@@ -195,7 +213,7 @@ def _commit_provider(
     with container.uow() as uow:
         provider = uow.register.lock_provider(prepared.provider_id)
         assert provider is not None
-        if uow.codes.live_for(provider.id, str(cycle)) is not None:
+        if uow.codes.live_for(provider.id, cycle) is not None:
             report.already_done += 1  # another process finished it meanwhile
             return
         try:
@@ -203,7 +221,7 @@ def _commit_provider(
                 uow,
                 container,
                 provider=provider,
-                cycle=str(cycle),
+                cycle=cycle,
                 issue_at=issued_at,
                 active_from=dates.active_from,
                 active_until=dates.active_until,
@@ -232,7 +250,7 @@ def _commit_provider(
             },
             now=now,
         )
-        uow.codes.clear_failure(provider.id, str(cycle))
+        uow.codes.clear_failure(provider.id, cycle)
         uow.commit()
     report.issued += 1
     report.emails_queued += issued.emails_queued

@@ -9,9 +9,9 @@ from typing import Any
 from codeservice.bootstrap import Container
 from codeservice.domain.calendar import Cycle
 from codeservice.domain.codes import CodeState
-from codeservice.storage.models import AccessCode, Delivery, Provider
-from mailer import outbox
-from mailer.schema import MessageState
+from codeservice.services.distribution.board import ProviderCodeState, ProviderRow, SpocRow
+from codeservice.services.distribution.cycle_rows import provider_rows
+from mailer.schema import FAILED, MessageState
 
 
 @dataclass
@@ -29,7 +29,7 @@ class SpocStatus:
 class ProviderStatus:
     ref: str
     name: str
-    code_state: str  # issued / active / retired / revoked / not-issued
+    code_state: ProviderCodeState
     document_ref: str | None = None
     replaced_by: str | None = None  # a revoked code: its replacement's document ref
     replaces: str | None = None  # a replacement: the revoked code's document ref
@@ -74,68 +74,38 @@ class CycleStatus:
 
 def cycle_status(container: Container, cycle: Cycle) -> CycleStatus:
     with container.read_uow() as uow:
-        session = uow.session
-        codes = uow.codes.for_cycle(str(cycle))
-        deliveries = uow.deliveries.for_cycle(str(cycle))
-        message_ids = [
-            i for d in deliveries for i in (d.document_message_id, d.unlock_message_id) if i
-        ]
-        messages = {row.id: row for row in outbox.by_ids(session, message_ids)}
-        primes = uow.register.active_primes()
-        failures = uow.codes.failures_for_cycle(str(cycle))
+        rows = provider_rows(uow, cycle)
+    return CycleStatus(cycle=str(cycle), providers=[_provider(row) for row in rows])
 
-        refs = {code.id: code.document_ref for code in codes}
-        replacements = {code.replaces_id: code.document_ref for code in codes if code.replaces_id}
-        by_provider: dict[int, list[AccessCode]] = {}
-        for code in codes:
-            by_provider.setdefault(code.provider_id, []).append(code)
-        by_code: dict[int, list[Delivery]] = {}
-        for delivery in deliveries:
-            by_code.setdefault(delivery.access_code_id, []).append(delivery)
 
-        shown: list[Provider] = list(primes)
-        shown += [c.provider for c in codes if c.provider not in shown]
-        result: list[ProviderStatus] = []
-        for provider in sorted(shown, key=lambda p: p.ref):
-            provider_codes = by_provider.get(provider.id, [])
-            if not provider_codes:
-                failure = failures.get(provider.id)
-                result.append(
-                    ProviderStatus(
-                        provider.ref,
-                        provider.name,
-                        "not-issued",
-                        issue_error=None if failure is None else failure.reason,
-                    )
-                )
-                continue
-            for code in provider_codes:
-                entry = ProviderStatus(
-                    provider.ref,
-                    provider.name,
-                    code.state,
-                    document_ref=code.document_ref,
-                    replaced_by=replacements.get(code.id),
-                    replaces=None if code.replaces_id is None else refs.get(code.replaces_id),
-                )
-                for delivery in by_code.get(code.id, []):
-                    document = messages.get(delivery.document_message_id or -1)
-                    unlock = messages.get(delivery.unlock_message_id or -1)
-                    errors = [
-                        m.last_error
-                        for m in (document, unlock)
-                        if m is not None and m.state == "failed"
-                    ]
-                    entry.spocs.append(
-                        SpocStatus(
-                            name=delivery.spoc.name,
-                            email=delivery.spoc.email,
-                            document_sent_at=document.sent_at if document else None,
-                            acknowledged_at=delivery.acknowledged_at,
-                            unlock_sent_at=unlock.sent_at if unlock else None,
-                            delivery_error=errors[0] if errors else None,
-                            document_state=document.state if document else None,
-                        )
-                    )
-                result.append(entry)
-        return CycleStatus(cycle=str(cycle), providers=result)
+def _provider(row: ProviderRow) -> ProviderStatus:
+    return ProviderStatus(
+        row.ref,
+        row.name,
+        row.code_state,
+        document_ref=row.document_ref,
+        replaced_by=row.replaced_by,
+        replaces=row.replaces,
+        spocs=[_spoc(spoc) for spoc in row.spocs],
+        issue_error=row.issue_error,
+    )
+
+
+def _spoc(row: SpocRow) -> SpocStatus:
+    errors = [
+        error
+        for state, error in (
+            (row.document_state, row.document_error),
+            (row.unlock_state, row.unlock_error),
+        )
+        if state == FAILED
+    ]
+    return SpocStatus(
+        name=row.name,
+        email=row.email,
+        document_sent_at=row.document_sent_at,
+        acknowledged_at=row.acknowledged_at,
+        unlock_sent_at=row.unlock_sent_at,
+        delivery_error=errors[0] if errors else None,
+        document_state=row.document_state,
+    )

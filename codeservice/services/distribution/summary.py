@@ -12,9 +12,9 @@ from codeservice.domain.calendar import Cycle
 from codeservice.domain.codes import CodeState
 from codeservice.domain.wording import cycle_label, moment_text
 from codeservice.emails import compose, render
+from codeservice.services.distribution.board import NOT_ISSUED
 from codeservice.services.distribution.status import CycleStatus, cycle_status
 from codeservice.services.operations import audit
-from mailer import outbox
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ def count(status: CycleStatus) -> CycleCounts:
     live = [p for p in status.providers if p.code_state != CodeState.REVOKED]
     counts.providers = len({p.ref for p in live})
     for provider in live:
-        if provider.code_state == "not-issued":
+        if provider.code_state == NOT_ISSUED:
             counts.not_issued.append(provider.ref)
             if provider.issue_error:
                 counts.issue_failures.append(IssueProblem(provider.ref, provider.issue_error))
@@ -90,14 +90,14 @@ def queue_summary(
     dates = container.calendar.dates(cycle)
     counts = count(cycle_status(container, cycle))
     with container.uow() as uow:  # when the codes really went out (early, or late)
-        first = [c.issued_at for c in uow.codes.for_cycle(str(cycle)) if c.replaces_id is None]
+        first = [c.issued_at for c in uow.codes.for_cycle(cycle) if c.replaces_id is None]
     issued_at = min(first, default=dates.issue_at)
     rendered = render(
         "bmt_summary",
         {
             "stage": stage,
             "cycle": str(cycle),
-            "cycle_label": cycle_label(str(cycle)),
+            "cycle_label": cycle_label(cycle),
             "issued_at": moment_text(issued_at, tz),
             "active_from": moment_text(dates.active_from, tz),
             "counts": counts,
@@ -111,10 +111,9 @@ def queue_summary(
     )
     key = f"summary:{stage}:{cycle}"
     with container.uow() as uow:
-        if outbox.is_queued(uow.session, key):
+        if uow.outbox.is_queued(key):
             return counts
-        message_id = outbox.enqueue(
-            uow.session,
+        message_id = uow.outbox.enqueue(
             message,
             dedupe_key=key,
             category="bmt-summary",

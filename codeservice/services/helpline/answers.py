@@ -12,6 +12,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
+from codeservice import metrics
 from codeservice.bootstrap import Container
 from codeservice.domain import challenges as rules
 from codeservice.domain.audit import AuditTag
@@ -69,6 +70,7 @@ def answer_challenge(
                 source,
                 now,
             )
+            metrics.HELPLINE_CHECKS.labels("refused").inc()
             raise
         audit.record(
             uow,
@@ -82,6 +84,7 @@ def answer_challenge(
         if result == FAIL:
             ensure_lock(uow, container, prime, now=now, agent=agent, source=source)
         uow.commit()
+    metrics.HELPLINE_CHECKS.labels(result).inc()
     log.info("helpline challenge %s for %s: %s", challenge_id, details["prime"], result)
     return result
 
@@ -101,7 +104,7 @@ def _answer(
     if challenge is None:
         raise ChallengeNotFound("there is no such challenge; start a new one")
     uow.register.lock_provider(challenge.provider_id)
-    uow.session.refresh(challenge)  # as it is now that this provider's changes are ours
+    uow.refresh(challenge)  # as it is now that this provider's changes are ours
     prime = challenge.provider
     details.update(
         challenge=challenge.id,

@@ -45,7 +45,7 @@ def export_code_list(
     now = container.now()
     dates = container.calendar.dates(cycle)
     with container.uow() as uow:
-        codes = uow.codes.in_use_or_waiting(str(cycle), STANDING, now)
+        codes = uow.codes.in_use_or_waiting(cycle, STANDING, now)
         if not codes:
             raise Conflict(
                 f"cycle {cycle} has no access code in use or waiting to be used: "
@@ -114,4 +114,4 @@ def exportable_cycles(container: Container) -> list[tuple[Cycle, int]]:
     """Cycles with codes in use or waiting to be used, and how many, earliest first."""
     with container.read_uow() as uow:
         rows = uow.codes.count_in_use_or_waiting(STANDING, container.now())
-        return [(Cycle.parse(cycle), n) for cycle, n in rows]
+        return rows

@@ -38,7 +38,7 @@ def exposure_report(container: Container, now: datetime | None = None) -> list[E
                 ExposureView(
                     provider_ref=code.provider.ref,
                     provider_name=code.provider.name,
-                    cycle=code.cycle,
+                    cycle=str(code.cycle),
                     positions_disclosed=set(disclosed),
                     count=len(disclosed),
                     flagged=rules.exposure_flagged(disclosed, limit),

@@ -10,6 +10,7 @@ import logging
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from codeservice import metrics
 from codeservice.bootstrap import Container
 from codeservice.domain import challenges as rules
 from codeservice.domain.audit import AuditTag
@@ -20,7 +21,6 @@ from codeservice.services.operations import audit
 from codeservice.services.staff.actors import actor_names
 from codeservice.storage.models import Challenge, Provider, VerificationLock
 from codeservice.storage.uow import UnitOfWork
-from mailer import outbox
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +86,7 @@ def ensure_lock(
         now=now,
     )
     _queue_lock_alert(uow, container, prime, lock, failed, number)
+    metrics.HELPLINE_LOCKS.inc()
     log.warning("helpline verification locked for %s after %d fails", prime.ref, fails)
     return lock
 
@@ -125,8 +126,7 @@ def _queue_lock_alert(
         to_email=container.settings.security_mailbox,
     )
     key = f"helpline-locked:{prime.ref}:{lock.day.isoformat()}"
-    return outbox.enqueue(
-        uow.session,
+    return uow.outbox.enqueue(
         message,
         dedupe_key=key if number == 1 else f"{key}:{number}",
         category="helpline-locked",

@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from codeservice.bootstrap import Container
-from codeservice.domain.codes import Alphabet
+from codeservice.domain.calendar import Cycle
+from codeservice.domain.codes import Alphabet, CodeState
 from codeservice.domain.incidents import check_decision_reason
 from codeservice.domain.text import check_usable
 from codeservice.errors import Conflict, NotFound
@@ -105,9 +106,9 @@ def request_reissue(
 class CodeToReplace:
     """A code a reissue would revoke, as a confirmation page shows it."""
 
-    cycle: str
+    cycle: Cycle
     document_ref: str
-    state: str
+    state: CodeState
     active_from: datetime
     active_until: datetime
 
@@ -215,7 +216,7 @@ def _prepare(container: Container, plan: Plan) -> dict[int, PreparedCode]:
     """Draw each replacement and build its encrypted document (no transaction open)."""
     alphabet = Alphabet.from_excluded(container.settings.code_excluded_characters)
     with container.uow() as uow:
-        provider = uow.session.get(Provider, plan.provider_id)
+        provider = uow.register.provider_by_id(plan.provider_id)
         reissue = uow.incidents.get_reissue(plan.reissue_id)
         assert provider is not None and reissue is not None
         reason = general_reason(reissue)

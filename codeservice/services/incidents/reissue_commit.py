@@ -17,6 +17,7 @@ from datetime import datetime
 
 from codeservice.bootstrap import Container
 from codeservice.domain.audit import AuditTag
+from codeservice.domain.calendar import Cycle
 from codeservice.domain.codes import CodeState
 from codeservice.domain.wording import reissue_reason
 from codeservice.services.distribution.issuing import PreparedCode, issue_to_spocs
@@ -38,7 +39,7 @@ class CodePlan:
     """One code to replace: its replacement is in force now, or keeps its own start."""
 
     code_id: int
-    cycle: str
+    cycle: Cycle
     in_force: bool
     active_from: datetime
     active_until: datetime
@@ -95,7 +96,7 @@ def commit_reissue(
         for code in codes:
             code.state = CodeState.REVOKED
             code.revoked_at = at
-        uow.session.flush()  # frees each cycle for its replacement
+        uow.flush()  # frees each cycle for its replacement
         links = uow.incidents.replace_links([c.id for c in codes], at)
         _cancel_revoked_mail(uow, container, codes, reissue, report, actor=actor, source=source)
         reason = general_reason(reissue)
@@ -117,7 +118,7 @@ def commit_reissue(
             new = issued.access_code
             report.replaced.append(
                 ReplacedCode(
-                    cycle=code.cycle,
+                    cycle=str(code.cycle),
                     revoked_document_ref=code.document_ref,
                     new_document_ref=new.document_ref,
                     new_state=new.state,
@@ -127,7 +128,7 @@ def commit_reissue(
             )
             report.spocs = issued.spocs
             report.emails_queued += issued.emails_queued
-            common = {"provider": provider.ref, "cycle": code.cycle, "reissue": reissue.id}
+            common = {"provider": provider.ref, "cycle": str(code.cycle), "reissue": reissue.id}
             audit.record(
                 uow,
                 key,

@@ -65,7 +65,7 @@ def completed_report(uow: UnitOfWork, reissue: Reissue) -> ReissueReport:
 
 def _replaced(old: AccessCode, new: AccessCode) -> ReplacedCode:
     return ReplacedCode(
-        cycle=old.cycle,
+        cycle=str(old.cycle),
         revoked_document_ref=old.document_ref,
         new_document_ref=new.document_ref,
         new_state=new.state,

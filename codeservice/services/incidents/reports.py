@@ -25,22 +25,15 @@ from codeservice.domain.incidents import (
     report_reference,
 )
 from codeservice.domain.text import check_usable
-from codeservice.domain.tokens import looks_like_token, token_digest
+from codeservice.domain.tokens import TokenPurpose
 from codeservice.domain.wording import moment_text
 from codeservice.emails import compose, render
 from codeservice.errors import InputError, NotFound
-from codeservice.services.distribution.acknowledgement import (
-    LinkExpired,
-    LinkNotFound,
-    LinkProblem,
-    LinkReplaced,
-)
-from codeservice.services.incidents.links import PURPOSE as LINK_PURPOSE
 from codeservice.services.incidents.views import IncidentView, incident_view
+from codeservice.services.link_tokens import LinkExpired, LinkProblem, find_link
 from codeservice.services.operations import audit
 from codeservice.storage.models import IncidentReport, LinkToken, Provider
 from codeservice.storage.uow import UnitOfWork
-from mailer import outbox
 
 FROM_SPOC_LINK = "spoc-link"
 FROM_SECURITY_TEAM = "security-team"
@@ -98,7 +91,7 @@ def submit_report(
                 actor="anonymous" if problem.spoc_id is None else f"spoc:{problem.spoc_id}",
                 action=AuditTag.SPOC_TOKEN_REJECT,
                 source=ip,
-                details={"reason": problem.reason, "purpose": LINK_PURPOSE},
+                details={"reason": problem.reason, "purpose": TokenPurpose.REPORT_INCIDENT},
                 now=now,
             )
             uow.commit()
@@ -241,7 +234,7 @@ def _receive(
         source=source,
         reported_by=reported_by,
         received_at=now,
-        state=TriageState.RECEIVED.value,
+        state=TriageState.RECEIVED,
     )
     report.provider = provider
     uow.incidents.add(report)
@@ -290,8 +283,7 @@ def _queue_alert(
         to_name="Provider Direct security",
         to_email=settings.security_mailbox,
     )
-    return outbox.enqueue(
-        uow.session,
+    return uow.outbox.enqueue(
         message,
         dedupe_key=f"incident-received:{report.reference}",
         category="incident-received",
@@ -301,13 +293,7 @@ def _queue_alert(
 
 
 def _usable_link(uow: UnitOfWork, token: str, now: datetime) -> LinkToken:
-    if not looks_like_token(token):
-        raise LinkNotFound("malformed")
-    link = uow.deliveries.token_by_digest(token_digest(token))
-    if link is None or link.purpose != LINK_PURPOSE:
-        raise LinkNotFound()
-    if link.replaced_at is not None:
-        raise LinkReplaced(link, link.replaced_reason or "resent")
+    link = find_link(uow, token, TokenPurpose.REPORT_INCIDENT)
     if not (link.spoc.active and link.spoc.provider.active):
         # Valid only while the SPoC is: one taken off the register (perhaps the
         # leaver §48 is about) must not be able to use a link sent before.

@@ -52,7 +52,7 @@ def assess_report(
     text = _checked_note(note)
     with container.uow() as uow:
         report = find_report(uow, reference, for_update=True)
-        check_transition(report.reference, TriageState(report.state), TriageState.ASSESSED)
+        check_transition(report.reference, report.state, TriageState.ASSESSED)
         _assess(uow, container, report, actor=actor, source=source, note=text, now=now)
         view = incident_view(uow, report)
         uow.commit()
@@ -77,7 +77,7 @@ def decide_report(
     with container.uow() as uow:
         report = find_report(uow, reference, for_update=True)
         found = report.reference
-        current = TriageState(report.state)
+        current = report.state
         already = current is wanted
         if not already:
             if current.is_decided:
@@ -86,7 +86,7 @@ def decide_report(
                 provider = prime_for_reissue(uow, report.provider.ref)
                 uow.register.lock_provider(provider.id)
             for step in steps_to(current, wanted):
-                check_transition(report.reference, TriageState(report.state), step)
+                check_transition(report.reference, report.state, step)
                 if step is TriageState.ASSESSED:
                     _assess(uow, container, report, actor=actor, source=source, note="", now=now)
                 else:
@@ -132,7 +132,7 @@ def _assess(
     note: str,
     now: datetime,
 ) -> None:
-    report.state = TriageState.ASSESSED.value
+    report.state = TriageState.ASSESSED
     report.assessed_at, report.assessed_by = now, actor
     report.assessment_note = note or None
     audit.record(
@@ -157,7 +157,7 @@ def _decide(
     reason: str,
     now: datetime,
 ) -> None:
-    report.state = decision.value
+    report.state = decision
     report.decided_at, report.decided_by = now, actor
     report.decision_reason = reason
     audit.record(

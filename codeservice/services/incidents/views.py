@@ -87,7 +87,7 @@ def incident_view(uow: UnitOfWork, report: IncidentReport) -> IncidentView:
         reported_by=report.reported_by,
         reported_by_label=names[report.reported_by],
         received_at=report.received_at,
-        state=TriageState(report.state),
+        state=report.state,
         assessed_at=report.assessed_at,
         assessed_by=report.assessed_by,
         assessed_by_label=names.get(report.assessed_by or ""),

@@ -9,8 +9,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from codeservice.domain.audit import (
     CURRENT,
     GENESIS,
@@ -23,9 +21,7 @@ from codeservice.domain.audit import (
     redaction_seal,
 )
 from codeservice.domain.retention import personal_fields, redact_record
-from codeservice.services.operations.audit_anchor import note_append
 from codeservice.storage.models import AuditRecord
-from codeservice.storage.repositories.audit import AuditRepository
 from codeservice.storage.uow import UnitOfWork
 
 
@@ -38,31 +34,14 @@ def record(
     source: str,
     details: dict[str, Any] | None = None,
     now: datetime,
-) -> AuditRecord:
-    """Append one record inside the caller's transaction (it commits or rolls back with it)."""
-    return record_in_session(
-        uow.session, chain_key, actor=actor, action=action, source=source, details=details, now=now
-    )
-
-
-def record_in_session(
-    session: Session,
-    chain_key: bytes,
-    *,
-    actor: str,
-    action: str,
-    source: str,
-    details: dict[str, Any] | None = None,
-    now: datetime,
     version: int = CURRENT,
 ) -> AuditRecord:
-    """``record`` for code that holds a bare session (the mail worker's outcome hook).
+    """Append one record inside the caller's transaction (it commits or rolls back with it).
 
     ``version`` is ``LEGACY`` only to reproduce a trail written before migration 0004.
     """
     entry = AuditEntry(actor=actor, action=str(action), source=source, details=details or {})
-    records = AuditRepository(session)
-    last = records.last_for_append()
+    last = uow.audit.last_for_append()
     seq = 1 if last is None else last.seq + 1
     prev_hash = GENESIS if last is None else last.hash
     at = now.astimezone(UTC)
@@ -84,8 +63,7 @@ def record_in_session(
             row.personal_salt = secrets.token_hex(16)
             row.personal_hash = personal_digest(row.personal_salt, personal)
         row.hash = _hash_v2(chain_key, row)
-    records.append(row)
-    note_append(session, chain_key, seq, row.hash)
+    uow.append_audit(row, chain_key)
     return row
 
 

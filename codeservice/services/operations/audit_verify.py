@@ -23,7 +23,7 @@ from codeservice.crypto.anchor_file import AnchorFile
 from codeservice.domain.audit import AuditTag
 from codeservice.domain.audit_anchor import AnchorFinding, ChainHead, judge_anchor
 from codeservice.services.operations.audit import ChainProblem, verify_chain
-from codeservice.services.operations.audit_anchor import CREATE_ANCHOR, read_anchor
+from codeservice.storage.audit_anchor import read_anchor
 from codeservice.storage.uow import UnitOfWork
 
 SHOWN = 20  # findings of one kind listed before "and N more"
@@ -58,6 +58,17 @@ def verify_trail(container: Container) -> TrailReport:
         report.anchor = judge_anchor(key, anchor, head, hash_at, unreadable=unreadable)
         _cross_check(uow, report)
     return report
+
+
+def record_verification(container: Container, report: TrailReport, *, actor: str) -> None:
+    """Note when the trail was verified and whether it was intact (for metrics)."""
+    problems = report.problems
+    detail = "intact" if not problems else f"{len(problems)} problems: {problems[0]}"
+    with container.uow() as uow:
+        uow.audit.record_verification(
+            at=container.now(), ok=not problems, detail=detail, holder=actor
+        )
+        uow.commit()
 
 
 def _cross_check(uow: UnitOfWork, report: TrailReport) -> None:
@@ -122,7 +133,7 @@ def anchor_trail(container: Container, *, actor: str, source: str) -> AnchorFind
     if problem is not None:
         raise Conflict(f"the hash chain is broken ({problem}); an anchor would vouch for it")
     with container.uow() as uow:
-        uow.session.info[CREATE_ANCHOR] = True
+        uow.create_anchor()
         audit.record(
             uow,
             key,

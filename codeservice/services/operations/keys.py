@@ -95,7 +95,6 @@ def reseal_messages(
     new_uow: Callable[[], UnitOfWork], keyring: Keyring, *, progress: Progress | None = None
 ) -> int:
     """Re-seal the mail outbox's message bodies (the outbox walks its own rows)."""
-    from mailer.outbox import reseal_all
 
     progress = progress or _Silent()
     progress.start("mail messages", sum(_message_key_counts(new_uow).values()))
@@ -106,7 +105,7 @@ def reseal_messages(
         return resealed
 
     with new_uow() as uow:
-        count = reseal_all(uow.session, reseal)
+        count = uow.outbox.reseal_all(reseal)
         uow.commit()
     return count
 
@@ -162,11 +161,10 @@ def key_status(app: Container) -> KeyStatus:
 
 def _message_key_counts(new_uow: Callable[[], UnitOfWork]) -> Counter[str]:
     """Sealed message bodies per key id, reading only each envelope's first bytes."""
-    from mailer.outbox import sealed_prefixes
 
     counts: Counter[str] = Counter()
     with new_uow() as uow:
-        for prefix in sealed_prefixes(uow.session, KEY_ID_PREFIX_BYTES):
+        for prefix in uow.outbox.sealed_prefixes(KEY_ID_PREFIX_BYTES):
             try:
                 counts[key_id_of(prefix)] += 1
             except SealError:

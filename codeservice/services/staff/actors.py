@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from codeservice.domain.wording import actor_text
-from codeservice.storage.models import Spoc
 from codeservice.storage.uow import UnitOfWork
 
 
@@ -21,7 +20,7 @@ def actor_names(uow: UnitOfWork, actors: Iterable[str | None]) -> dict[str, str]
             if user is not None and user.display_name:
                 known[actor] = user.display_name
         elif kind == "spoc" and ident.isdigit():
-            spoc = uow.session.get(Spoc, int(ident))
+            spoc = uow.register.spoc_by_id(int(ident))
             if spoc is not None:
                 known[actor] = f"{spoc.name} ({spoc.email}), SPoC"
     return {actor: actor_text(actor, known) for actor in wanted}

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, NoReturn
 
+from codeservice import metrics
 from codeservice.bootstrap import Container
 from codeservice.config import Settings
 from codeservice.domain.accounts import LockoutPolicy, SignInState, after_failure, failure_delay
@@ -124,6 +125,7 @@ class Attempt:
             throttled_until=until.isoformat(),
         )
         self.uow.commit()
+        metrics.SIGN_IN_FAILURES.labels("throttled").inc()
         raise AddressThrottled(until)
 
     def pair(self) -> SignInThrottle:
@@ -178,6 +180,7 @@ class Attempt:
                 locked_until=locked_until.isoformat(),
             )
             self.uow.commit()
+            metrics.SIGN_IN_FAILURES.labels("locked").inc()
             raise AccountLocked(locked_until)
         new_name = after_failure(name, self.name_policy, self.now)
         new_pair = after_failure(_state(pair_row), self.pair_policy, self.now)
@@ -202,7 +205,9 @@ class Attempt:
                 scope="everywhere" if new_name.locked_until else "this address",
             )
         self.uow.commit()
+        metrics.SIGN_IN_FAILURES.labels("wrong").inc()
         if untils:
+            metrics.SIGN_IN_LOCKOUTS.inc()
             raise AccountLocked(max(untils), delay)
         raise SignInRefused(delay)
 

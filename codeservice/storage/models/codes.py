@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, Integer, LargeBinary, String, text
+from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from codeservice.domain.calendar import Cycle
 from codeservice.domain.codes import CodeState
-from codeservice.storage.base import Base, UTCDateTime
+from codeservice.storage.base import Base, CycleText, UTCDateTime, state_column
 from codeservice.storage.models.register import Provider
 
 
@@ -36,18 +37,8 @@ class AccessCode(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id"), index=True)
-    cycle: Mapped[str] = mapped_column(String(7), index=True)
-    state: Mapped[CodeState] = mapped_column(
-        # Kept as its value in a VARCHAR(16), as before: no database enum type to migrate.
-        Enum(
-            CodeState,
-            native_enum=False,
-            create_constraint=False,
-            length=16,
-            values_callable=lambda states: [state.value for state in states],
-            validate_strings=True,
-        )
-    )
+    cycle: Mapped[Cycle] = mapped_column(CycleText, index=True)
+    state: Mapped[CodeState] = mapped_column(state_column(CodeState, 16))
     fingerprint: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
     sealed_code: Mapped[bytes] = mapped_column(LargeBinary)
     sealed_unlock: Mapped[bytes] = mapped_column(LargeBinary)

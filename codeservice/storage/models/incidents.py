@@ -7,7 +7,8 @@ from datetime import date, datetime
 from sqlalchemy import Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from codeservice.storage.base import Base, UTCDateTime
+from codeservice.domain.incidents import TriageState
+from codeservice.storage.base import Base, UTCDateTime, state_column
 from codeservice.storage.models.register import Provider
 
 
@@ -32,7 +33,7 @@ class IncidentReport(Base):
     source: Mapped[str] = mapped_column(String(16))  # "spoc-link", "security-team"
     reported_by: Mapped[str] = mapped_column(String(255))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    state: Mapped[str] = mapped_column(String(16), index=True)
+    state: Mapped[TriageState] = mapped_column(state_column(TriageState, 16), index=True)
     assessed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     assessed_by: Mapped[str | None] = mapped_column(String(255))
     assessment_note: Mapped[str | None] = mapped_column(Text)

@@ -7,7 +7,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from codeservice.storage.base import Base, UTCDateTime
+from codeservice.domain.calendar import Cycle
+from codeservice.storage.base import Base, CycleText, UTCDateTime
 from codeservice.storage.models.register import Provider
 
 
@@ -25,7 +26,7 @@ class IssueFailure(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id"), index=True)
-    cycle: Mapped[str] = mapped_column(String(7), index=True)
+    cycle: Mapped[Cycle] = mapped_column(CycleText, index=True)
     reason: Mapped[str] = mapped_column(String(500))
     attempts: Mapped[int] = mapped_column(Integer)
     first_failed_at: Mapped[datetime] = mapped_column(UTCDateTime)

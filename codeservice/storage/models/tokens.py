@@ -11,7 +11,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from codeservice.storage.base import Base, UTCDateTime
+from codeservice.domain.tokens import TokenPurpose
+from codeservice.storage.base import Base, UTCDateTime, state_column
 from codeservice.storage.models.distribution import Delivery
 from codeservice.storage.models.register import Spoc
 
@@ -21,7 +22,7 @@ class LinkToken(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     digest: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
-    purpose: Mapped[str] = mapped_column(String(32))  # "acknowledge", "report-incident"
+    purpose: Mapped[TokenPurpose] = mapped_column(state_column(TokenPurpose, 32))
     spoc_id: Mapped[int] = mapped_column(ForeignKey("spocs.id"), index=True)
     delivery_id: Mapped[int | None] = mapped_column(ForeignKey("deliveries.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

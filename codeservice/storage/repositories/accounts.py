@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from codeservice.storage.models import ApiToken, StaffUser
@@ -33,6 +33,11 @@ class AccountRepository:
 
     def all_users(self) -> list[StaffUser]:
         return list(self.session.scalars(select(StaffUser).order_by(StaffUser.name)))
+
+    def locked_count(self, now: datetime) -> int:
+        """Accounts locked after wrong passwords, at ``now``."""
+        query = select(func.count()).select_from(StaffUser).where(StaffUser.locked_until > now)
+        return self.session.scalar(query) or 0
 
     def add_token(self, token: ApiToken) -> None:
         self.session.add(token)

@@ -2,14 +2,23 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from codeservice.storage.models import AccessCode, AuditRecord, Provider, Reissue, StaffUser
+from codeservice.storage.models import (
+    AccessCode,
+    AuditRecord,
+    JobRun,
+    Provider,
+    Reissue,
+    StaffUser,
+)
 
 _PG_AUDIT_LOCK = 0x61756474  # "audt": appends are serialised so the chain never forks
+VERIFY_JOB = "audit-verify"  # each ``audit verify`` is noted in the job-run ledger
 
 
 class AuditRepository:
@@ -65,6 +74,36 @@ class AuditRepository:
             if isinstance(details, dict):
                 yield details
 
+    # --- verifications (kept beside the scheduler's runs, not in the trail they check) --
+
+    def record_verification(self, *, at: datetime, ok: bool, detail: str, holder: str) -> None:
+        self.session.add(
+            JobRun(
+                job=VERIFY_JOB,
+                key=at.strftime("%Y%m%dT%H%M%S.%fZ"),
+                due_at=at,
+                started_at=at,
+                finished_at=at,
+                outcome="done" if ok else "failed",
+                detail=detail[:500],
+                holder=holder[:128],
+                attempts=1,
+                caught_up=False,
+            )
+        )
+        self.session.flush()
+
+    def last_verification(self) -> tuple[datetime, bool] | None:
+        """When the trail was last verified, and whether it was intact."""
+        query = (
+            select(JobRun.started_at, JobRun.outcome)
+            .where(JobRun.job == VERIFY_JOB)
+            .order_by(JobRun.started_at.desc(), JobRun.id.desc())
+            .limit(1)
+        )
+        row = self.session.execute(query).first()
+        return None if row is None else (row[0], row[1] == "done")
+
     # --- what must have audit records (``audit verify`` cross-checks these) ------------
 
     def issued_codes(self) -> list[tuple[str, str, str]]:
@@ -74,7 +113,7 @@ class AuditRepository:
             .join(Provider, Provider.id == AccessCode.provider_id)
             .order_by(AccessCode.id)
         )
-        return [(ref, provider, cycle) for ref, provider, cycle in self.session.execute(query)]
+        return [(ref, provider, str(cycle)) for ref, provider, cycle in self.session.execute(query)]
 
     def completed_reissues(self) -> list[int]:
         query = select(Reissue.id).where(Reissue.completed_at.is_not(None)).order_by(Reissue.id)

@@ -7,6 +7,7 @@ from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from codeservice.domain.calendar import Cycle
 from codeservice.domain.codes import CodeState
 from codeservice.storage.models import AccessCode, Delivery, IssueFailure
 
@@ -30,11 +31,11 @@ class AccessCodeRepository:
     def get(self, code_id: int) -> AccessCode | None:
         return self.session.get(AccessCode, code_id)
 
-    def cycles(self) -> list[str]:
+    def cycles(self) -> list[Cycle]:
         """Every cycle that has a code."""
         return list(self.session.scalars(select(AccessCode.cycle).distinct()))
 
-    def totals_by_cycle(self) -> dict[str, tuple[int, int, int, int]]:
+    def totals_by_cycle(self) -> dict[Cycle, tuple[int, int, int, int]]:
         """Per cycle with codes: (codes standing, reissues, SPoCs sent a standing code,
         of whom acknowledged). Two grouped queries, whatever the number of cycles."""
         standing = AccessCode.state != CodeState.REVOKED
@@ -56,16 +57,16 @@ class AccessCodeRepository:
             cycle: (count, reissues, *sent.get(cycle, (0, 0))) for cycle, count, reissues in codes
         }
 
-    def in_cycle(self, cycle: str, state: CodeState) -> list[AccessCode]:
+    def in_cycle(self, cycle: Cycle, state: CodeState) -> list[AccessCode]:
         """A cycle's codes in ``state``, provider loaded, by id."""
         return self._with_provider(AccessCode.cycle == cycle, AccessCode.state == state)
 
-    def before_cycle(self, cycle: str, states: Collection[CodeState]) -> list[AccessCode]:
+    def before_cycle(self, cycle: Cycle, states: Collection[CodeState]) -> list[AccessCode]:
         """Codes of earlier cycles in ``states``, provider loaded, by cycle and id."""
         return self._with_provider(AccessCode.cycle < cycle, AccessCode.state.in_(states))
 
     def in_use_or_waiting(
-        self, cycle: str, states: Collection[CodeState], now: datetime
+        self, cycle: Cycle, states: Collection[CodeState], now: datetime
     ) -> list[AccessCode]:
         """A cycle's codes in ``states`` that end after ``now``, provider loaded."""
         return list(
@@ -82,7 +83,7 @@ class AccessCodeRepository:
 
     def count_in_use_or_waiting(
         self, states: Collection[CodeState], now: datetime
-    ) -> list[tuple[str, int]]:
+    ) -> list[tuple[Cycle, int]]:
         """Per cycle, earliest first: how many codes in ``states`` end after ``now``."""
         rows = self.session.execute(
             select(AccessCode.cycle, func.count())
@@ -112,7 +113,7 @@ class AccessCodeRepository:
         changed: bool = result.rowcount == 1  # type: ignore[attr-defined]
         return changed
 
-    def live_for(self, provider_id: int, cycle: str) -> AccessCode | None:
+    def live_for(self, provider_id: int, cycle: Cycle) -> AccessCode | None:
         query = select(AccessCode).where(
             AccessCode.provider_id == provider_id,
             AccessCode.cycle == cycle,
@@ -147,7 +148,7 @@ class AccessCodeRepository:
         )
         return list(self.session.scalars(query))
 
-    def for_cycle(self, cycle: str) -> list[AccessCode]:
+    def for_cycle(self, cycle: Cycle) -> list[AccessCode]:
         """Every code of a cycle (revoked ones too), with its provider loaded."""
         query = (
             select(AccessCode)
@@ -160,7 +161,7 @@ class AccessCodeRepository:
     # --- providers a rotation could not issue -----------------------------------------
 
     def record_failure(
-        self, provider_id: int, cycle: str, reason: str, now: datetime
+        self, provider_id: int, cycle: Cycle, reason: str, now: datetime
     ) -> IssueFailure:
         """Note (or count again) a failed issue of this provider's code for this cycle."""
         for _ in range(2):  # a concurrent rotation may insert the row between the two
@@ -190,14 +191,14 @@ class AccessCodeRepository:
             return row
         raise RuntimeError("could not record the failed issue")  # pragma: no cover
 
-    def clear_failure(self, provider_id: int, cycle: str) -> None:
+    def clear_failure(self, provider_id: int, cycle: Cycle) -> None:
         self.session.execute(
             delete(IssueFailure).where(
                 IssueFailure.provider_id == provider_id, IssueFailure.cycle == cycle
             )
         )
 
-    def failures_for_cycle(self, cycle: str) -> dict[int, IssueFailure]:
+    def failures_for_cycle(self, cycle: Cycle) -> dict[int, IssueFailure]:
         """The providers whose code for ``cycle`` could not be issued, by provider id."""
         query = select(IssueFailure).where(IssueFailure.cycle == cycle)
         return {row.provider_id: row for row in self.session.scalars(query)}

@@ -7,7 +7,9 @@ from typing import Any
 from sqlalchemy import CursorResult, and_, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
+from codeservice.domain.calendar import Cycle
 from codeservice.domain.codes import CodeState
+from codeservice.domain.tokens import TokenPurpose
 from codeservice.storage.models import AccessCode, Delivery, LinkToken, Provider, Spoc
 
 
@@ -24,7 +26,7 @@ class DeliveryRepository:
     def add_token(self, token: LinkToken) -> None:
         self.session.add(token)
 
-    def for_cycle(self, cycle: str) -> list[Delivery]:
+    def for_cycle(self, cycle: Cycle) -> list[Delivery]:
         """Every delivery of a cycle's codes, with its SPoC loaded."""
         query = (
             select(Delivery)
@@ -56,7 +58,7 @@ class DeliveryRepository:
             query = query.with_for_update(of=Delivery)
         return self.session.scalar(query)
 
-    def unacknowledged(self, cycle: str, states: Collection[CodeState]) -> list[Delivery]:
+    def unacknowledged(self, cycle: Cycle, states: Collection[CodeState]) -> list[Delivery]:
         """Deliveries of a cycle's codes in ``states`` to active SPoCs of active providers,
         not acknowledged yet; code, provider and SPoC loaded."""
         query = (
@@ -92,7 +94,7 @@ class DeliveryRepository:
         now: datetime,
         states: Collection[CodeState],
         *,
-        cycle: str | None = None,
+        cycle: Cycle | None = None,
         provider_id: int | None = None,
         code_id: int | None = None,
     ) -> list[tuple[AccessCode, Spoc, bool]]:
@@ -125,7 +127,9 @@ class DeliveryRepository:
 
     # --- acknowledgement links --------------------------------------------------------
 
-    def replace_links(self, delivery_id: int, *, purpose: str, reason: str, now: datetime) -> int:
+    def replace_links(
+        self, delivery_id: int, *, purpose: TokenPurpose, reason: str, now: datetime
+    ) -> int:
         """Mark every live link of this purpose of the delivery replaced; how many were."""
         result = self.session.execute(
             update(LinkToken)
@@ -140,7 +144,7 @@ class DeliveryRepository:
         return int(getattr(result, "rowcount", 0) or 0)
 
     def replaced_link_counts(
-        self, delivery_ids: list[int], *, purpose: str, reason: str
+        self, delivery_ids: list[int], *, purpose: TokenPurpose, reason: str
     ) -> dict[int, tuple[int, datetime | None]]:
         """By delivery: how many of its links were replaced for ``reason``, and the last when."""
         if not delivery_ids:

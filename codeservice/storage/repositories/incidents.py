@@ -7,6 +7,7 @@ from sqlalchemy import and_, select, text, update
 from sqlalchemy.orm import Session, selectinload
 
 from codeservice.domain.codes import STANDING
+from codeservice.domain.tokens import TokenPurpose
 from codeservice.storage.models import (
     AccessCode,
     Delivery,
@@ -70,7 +71,7 @@ class IncidentRepository:
         return list(self.session.scalars(query))
 
     def live_report_link(
-        self, spoc_id: int, purpose: str, *, valid_after: datetime
+        self, spoc_id: int, purpose: TokenPurpose, *, valid_after: datetime
     ) -> LinkToken | None:
         """The SPoC's report link that is not replaced and lasts beyond ``valid_after``."""
         query = (

@@ -42,6 +42,12 @@ class RegisterRepository:
     def flush(self) -> None:
         self.session.flush()
 
+    def provider_by_id(self, provider_id: int) -> Provider | None:
+        return self.session.get(Provider, provider_id)
+
+    def spoc_by_id(self, spoc_id: int) -> Spoc | None:
+        return self.session.get(Spoc, spoc_id)
+
     def get_provider(self, ref: str) -> Provider | None:
         return self.session.scalar(select(Provider).where(Provider.ref == ref))
 

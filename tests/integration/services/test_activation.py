@@ -39,7 +39,7 @@ def app(container: Container, clock: Clock) -> Container:
 def states(app: Container) -> dict[tuple[str, str], str]:
     with app.uow() as uow:
         codes = uow.session.scalars(select(AccessCode))
-        return {(c.provider.ref, c.cycle): c.state for c in codes}
+        return {(c.provider.ref, str(c.cycle)): c.state for c in codes}
 
 
 def actions(app: Container, prefix: str) -> list[dict[str, object]]:

@@ -122,7 +122,7 @@ def test_codes_for_many_providers_are_unique_and_reveal(container: Container) ->
         for row in rows:
             expected = issued[row.provider.ref]
             assert row.state == "issued"
-            assert row.cycle == CYCLE
+            assert str(row.cycle) == CYCLE
             assert row.issued_at == ISSUE_AT
             assert row.active_from == ACTIVE_FROM and row.active_until == ACTIVE_UNTIL
             assert row.key_id == container.keyring.current_key_id
@@ -161,7 +161,7 @@ def test_a_second_live_code_for_a_provider_and_cycle_is_refused(container: Conta
         issue(container, ref)
 
     other_cycle = issue(container, ref, cycle="2027-05")
-    assert other_cycle.access_code.cycle == "2027-05"
+    assert str(other_cycle.access_code.cycle) == "2027-05"
     assert first.access_code.id != other_cycle.access_code.id
 
 

@@ -14,8 +14,6 @@ from codeservice.bootstrap import Container
 from codeservice.domain.audit import AuditTag
 from codeservice.domain.incidents import InvalidReport, TriageConflict, TriageState
 from codeservice.errors import InputError, NotFound
-from codeservice.services.distribution.acknowledgement import LinkExpired, LinkNotFound
-from codeservice.services.incidents.links import report_link_token
 from codeservice.services.incidents.reports import (
     ReportForm,
     load_report_link,
@@ -25,6 +23,8 @@ from codeservice.services.incidents.reports import (
 )
 from codeservice.services.incidents.triage import assess_report, decide_report
 from codeservice.services.incidents.views import get_report, list_reports
+from codeservice.services.link_tokens import LinkExpired, LinkNotFound
+from codeservice.services.report_links import report_link_token
 from codeservice.storage.models import AccessCode, IncidentReport, LinkToken, Reissue, Spoc
 from tests.conftest import Cli
 from tests.integration.services.test_reissue import (

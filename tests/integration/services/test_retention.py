@@ -25,7 +25,7 @@ from codeservice.domain.retention import REDACTED, add_months
 from codeservice.services.distribution.mail_events import audit_mail_outcomes
 from codeservice.services.distribution.rotation import rotate
 from codeservice.services.incidents.views import get_report
-from codeservice.services.operations.audit import record_in_session
+from codeservice.services.operations.audit import record
 from codeservice.services.operations.audit_verify import verify_trail
 from codeservice.services.operations.retention import purge, report
 from codeservice.services.register.providers import import_register
@@ -100,8 +100,8 @@ def incident(app: Container, reference: str, *, decided: datetime | None) -> Non
 def legacy_record(app: Container) -> None:
     """A record as written before migration 0004 (version 1: its hash covers everything)."""
     with app.uow() as uow:
-        record_in_session(
-            uow.session,
+        record(
+            uow,
             app.keyring.audit_key,
             actor="anonymous",
             action=AuditTag.STAFF_SESSION_SIGN_IN_FAIL,

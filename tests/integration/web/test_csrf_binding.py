@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from codeservice.bootstrap import Container
-from codeservice.services.incidents.links import report_link_token
+from codeservice.services.report_links import report_link_token
 from codeservice.storage.models import Spoc
 from tests.integration.web.links import NOW, csrf_field, make_ack_link, snapshot
 from tests.integration.web.test_incident_form import VALID

@@ -13,7 +13,7 @@ from httpx import Response
 from sqlalchemy import select
 
 from codeservice.bootstrap import Container
-from codeservice.services.incidents.links import report_link_token
+from codeservice.services.report_links import report_link_token
 from codeservice.storage.models import IncidentReport, Spoc
 from tests.integration.web.links import (
     NOW,

@@ -57,6 +57,8 @@ def api(*roles: Role, ok: int = 200, path: str | None = None) -> Expect:
 EXPECTED: dict[tuple[str, str], Expect] = {
     ("GET", "/healthz"): public(),
     ("GET", "/readyz"): public(),
+    # By address or metrics token, never by role: this client's address is no IP.
+    ("GET", "/metrics"): public(403),
     ("GET", "/ack/{token}"): public(404, path=UNKNOWN_ACK),
     ("HEAD", "/ack/{token}"): public(404, path=UNKNOWN_ACK),
     ("POST", "/ack/{token}"): public(404, path=UNKNOWN_ACK),

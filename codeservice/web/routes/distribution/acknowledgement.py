@@ -12,10 +12,10 @@ from codeservice.bootstrap import Container
 from codeservice.domain.wording import moment_text
 from codeservice.services.distribution.acknowledgement import (
     AcknowledgementView,
-    LinkProblem,
     acknowledge,
     load_acknowledgement,
 )
+from codeservice.services.link_tokens import LinkProblem
 from codeservice.web.dependencies import client_ip, container_of, pages_of, require_csrf
 
 router = APIRouter()

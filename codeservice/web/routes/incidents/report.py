@@ -24,7 +24,6 @@ from codeservice.domain.incidents import (
 )
 from codeservice.domain.personal_details import PERSONAL_DETAILS_WARNING
 from codeservice.domain.wording import moment_text
-from codeservice.services.distribution.acknowledgement import LinkProblem
 from codeservice.services.incidents.reports import (
     ReportForm,
     ReportLinkView,
@@ -32,6 +31,7 @@ from codeservice.services.incidents.reports import (
     report_sent_by_link,
     submit_report,
 )
+from codeservice.services.link_tokens import LinkProblem
 from codeservice.web.dependencies import client_ip, container_of, pages_of, require_csrf
 
 router = APIRouter()

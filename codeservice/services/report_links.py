@@ -14,11 +14,11 @@ import secrets
 from datetime import UTC, datetime, timedelta
 
 from codeservice.bootstrap import Container
-from codeservice.domain.tokens import token_digest
+from codeservice.domain.tokens import TokenPurpose, token_digest
+from codeservice.services.link_tokens import add_link
 from codeservice.storage.models import LinkToken, Spoc
 from codeservice.storage.uow import UnitOfWork
 
-PURPOSE = "report-incident"
 LIFETIME = timedelta(days=365)
 # A link with less than this left is not put in a new email: a new one is made.
 REUSE_MARGIN = timedelta(days=90)
@@ -30,21 +30,22 @@ def report_url(container: Container, token: str) -> str:
 
 def report_link_token(uow: UnitOfWork, container: Container, spoc: Spoc, now: datetime) -> str:
     """The SPoC's report-incident token: their current link, or a new one (flushed)."""
-    link = uow.incidents.live_report_link(spoc.id, PURPOSE, valid_after=now + REUSE_MARGIN)
+    link = uow.incidents.live_report_link(
+        spoc.id, TokenPurpose.REPORT_INCIDENT, valid_after=now + REUSE_MARGIN
+    )
     if link is None:
-        link = LinkToken(
+        link = add_link(
+            uow,
+            TokenPurpose.REPORT_INCIDENT,
             # A placeholder until the row has the id the token is derived from.
             digest=secrets.token_bytes(32),
-            purpose=PURPOSE,
-            spoc_id=spoc.id,
-            delivery_id=None,
-            created_at=now,
+            spoc=spoc,
+            delivery=None,
+            now=now,
             expires_at=now + LIFETIME,
         )
-        uow.deliveries.add_token(link)
-        uow.session.flush()
         link.digest = token_digest(_token_of(container, link))
-        uow.session.flush()
+        uow.flush()
     return _token_of(container, link)
 
 
@@ -52,6 +53,6 @@ def _token_of(container: Container, link: LinkToken) -> str:
     # The creation instant too: a database started afresh with the same keyring reuses
     # row ids, and an old email's link must not open a new database's form.
     created = link.created_at.astimezone(UTC).isoformat(timespec="microseconds")
-    material = f"link-token:{PURPOSE}:{link.id}:{link.spoc_id}:{created}"
+    material = f"link-token:{TokenPurpose.REPORT_INCIDENT}:{link.id}:{link.spoc_id}:{created}"
     mac = container.keyring.fingerprint(material)
     return base64.urlsafe_b64encode(mac).rstrip(b"=").decode("ascii")

@@ -1,0 +1,191 @@
+"""The performance goals as ratios, each with its baseline measured in the same run.
+
+    .venv/bin/python bench/run.py [--quick] [--only P1,P5]      (or: make bench)
+
+Absolute times drift with the machine's load; a ratio taken in one run does not.
+
+P1  CPU per document, building and encrypting it in a rotation's document pool, summed
+    over the whole process tree (main, forkserver, workers, their start-up included),
+    against the floor: a native C loop of the same 100,000-round SHA-512 spin (compiled
+    here with gcc against OpenSSL), timed as CPU. Goal: at most 1.8x.
+P5  Peak memory of ``codeservice rotate``: Pss summed over the rotate process and every
+    descendant, at 2,000 providers against 500 (``--quick``: 400 against 100). Goal:
+    within 10% (a ratio of at most 1.1), and under 300 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import textwrap
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import tree
+
+SPIN_COUNT = 100_000
+FLOOR_C = textwrap.dedent(
+    r"""
+    #define OPENSSL_SUPPRESS_DEPRECATED
+    #include <openssl/sha.h>
+    #include <stdio.h>
+    #include <stdlib.h>
+    #include <string.h>
+    #include <time.h>
+
+    int main(int argc, char **argv) {
+        int rounds = atoi(argv[1]);
+        unsigned long spins = strtoul(argv[2], NULL, 10);
+        unsigned char block[4 + SHA512_DIGEST_LENGTH], *hash = block + 4, seed[52];
+        struct timespec start, end;
+        SHA512_CTX ctx;
+        memset(seed, 'x', sizeof seed);
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &start);
+        for (int r = 0; r < rounds; r++) {
+            seed[0] = (unsigned char)r;
+            SHA512_Init(&ctx); SHA512_Update(&ctx, seed, sizeof seed); SHA512_Final(hash, &ctx);
+            for (unsigned long i = 0; i < spins; i++) {
+                block[0] = i; block[1] = i >> 8; block[2] = i >> 16; block[3] = i >> 24;
+                SHA512_Init(&ctx); SHA512_Update(&ctx, block, sizeof block);
+                SHA512_Final(hash, &ctx);
+            }
+        }
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &end);
+        printf("%.9f %02x\n", ((end.tv_sec - start.tv_sec) + (end.tv_nsec - start.tv_nsec) / 1e9)
+               / rounds, hash[0]);
+        return 0;
+    }
+    """
+)
+
+
+def row(work: str, measured: str, baseline: str, ratio: float, goal: str) -> None:
+    print(f"  {work:<4} {measured:<28} {baseline:<34} {ratio:>6.2f}x  goal {goal}")
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("CODESERVICE_")}
+    env.update(CODESERVICE_LOG_LEVEL="WARNING", **extra)
+    return env
+
+
+# --- P1: CPU per document against the native spin ---------------------------------------
+
+
+def spin_floor(folder: Path, rounds: int) -> float:
+    """CPU seconds of one 100,000-round spin in C."""
+    source, program = folder / "spin.c", folder / "spin"
+    source.write_text(FLOOR_C)
+    subprocess.run(  # noqa: S603
+        ["gcc", "-O2", "-o", str(program), str(source), "-lcrypto"],  # noqa: S607
+        check=True,
+    )
+    out = subprocess.run(  # noqa: S603
+        [str(program), str(rounds), str(SPIN_COUNT)], check=True, capture_output=True, text=True
+    ).stdout
+    return float(out.split()[0])
+
+
+def documents_child(count: int) -> None:
+    """In a subprocess: ``count`` documents through a rotation's document pool."""
+    from documents import contents
+
+    from codeservice.services.distribution.document_work import (
+        DocumentJob,
+        document_pool,
+        make_document,
+    )
+
+    jobs = [DocumentJob(c, unlock_code=f"unlock-{c.provider_ref}") for c in contents(count)]
+    with document_pool() as pool:
+        for document in pool.map(make_document, jobs):
+            assert document.data
+
+
+def p1(quick: bool) -> None:
+    count = 60 if quick else 240
+    with tempfile.TemporaryDirectory(prefix="codeservice-bench-") as folder:
+        floor = spin_floor(Path(folder), 20 if quick else 60)
+    run = tree.run([sys.executable, __file__, "--documents-child", str(count)], _env())
+    per_document = run.cpu_seconds / count
+    row(
+        "P1",
+        f"{1000 * per_document:.1f} ms CPU per document",
+        f"{1000 * floor:.1f} ms CPU per native spin",
+        per_document / floor,
+        "<= 1.8x",
+    )
+    print(f"       ({count} documents, {run.wall_seconds:.1f} s wall, {os.cpu_count()} cores)")
+
+
+# --- P5: peak memory of rotate, against itself at a quarter of the providers --------------
+
+
+def rotate_peak(providers: int) -> tuple[int, float]:
+    """(peak Pss bytes of the whole tree, wall seconds) of ``codeservice rotate``."""
+    from rotation import write_register
+
+    from codeservice.bootstrap import bootstrap
+    from codeservice.services.operations.setup import initialise
+    from codeservice.services.register.providers import import_register_file
+
+    with tempfile.TemporaryDirectory(prefix="codeservice-bench-") as home:
+        env = _env(CODESERVICE_HOME=home)
+        app = bootstrap(env)
+        initialise(app)
+        register = Path(home) / "register.csv"
+        write_register(register, providers, 2)
+        import_register_file(app, register, actor="bench")
+        cycle = str(app.calendar.next_to_issue(datetime.now(UTC)).next())
+        app.close()
+        command = Path(sys.executable).with_name("codeservice")
+        run = tree.run([str(command), "rotate", cycle, "--force"], env, sample_memory=True)
+    return run.peak_pss_bytes, run.wall_seconds
+
+
+def p5(quick: bool) -> None:
+    small, large = (100, 400) if quick else (500, 2000)
+    low, low_wall = rotate_peak(small)
+    high, high_wall = rotate_peak(large)
+    per_provider = (high - low) / (large - small)
+    row(
+        "P5",
+        f"{high / 1e6:.0f} MB at {large} providers",
+        f"{low / 1e6:.0f} MB at {small} providers",
+        high / low,
+        "<= 1.10x and < 300 MB",
+    )
+    print(
+        f"       ({per_provider / 1e3:+.1f} KB per provider; rotate took {low_wall:.0f} s "
+        f"and {high_wall:.0f} s wall)"
+    )
+
+
+PARTS: dict[str, Callable[[bool], None]] = {"P1": p1, "P5": p5}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="smaller runs, rougher figures")
+    parser.add_argument("--only", default=",".join(PARTS), help="e.g. P1,P5")
+    parser.add_argument("--documents-child", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.documents_child is not None:
+        documents_child(args.documents_child)
+        return
+    load = os.getloadavg()
+    print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}, {os.cpu_count()} cores")
+    print(f"  {'':<4} {'measured':<28} {'baseline (same run)':<34} {'ratio':>7}")
+    for name in args.only.upper().split(","):
+        PARTS[name.strip()](args.quick)
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,71 @@
+"""Reading one setting's value, or saying exactly what is wrong with it."""
+
+from __future__ import annotations
+
+import ipaddress
+from datetime import time
+from typing import Any
+
+from codeservice.errors import ConfigurationError
+
+PREFIX = "CODESERVICE_"
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def as_bool(name: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigurationError(f"{PREFIX}{name.upper()}: expected true or false, got {value!r}")
+
+
+def as_int(name: str, value: Any, minimum: int = 0) -> int:
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise ConfigurationError(
+            f"{PREFIX}{name.upper()}: expected a whole number, got {value!r}"
+        ) from None
+    if number < minimum:
+        raise ConfigurationError(
+            f"{PREFIX}{name.upper()}: must be at least {minimum}, got {number}"
+        )
+    return number
+
+
+def as_time(name: str, value: Any) -> time:
+    try:
+        return time.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ConfigurationError(f"{PREFIX}{name.upper()}: expected HH:MM, got {value!r}") from None
+
+
+def as_networks(name: str, value: Any) -> tuple[IPNetwork, ...]:
+    networks = []
+    for part in str(value).replace(";", ",").split(","):
+        if not part.strip():
+            continue
+        try:
+            networks.append(ipaddress.ip_network(part.strip(), strict=False))
+        except ValueError:
+            raise ConfigurationError(
+                f"{PREFIX}{name.upper()}: {part.strip()!r} is not an address range "
+                "such as 10.0.0.0/8"
+            ) from None
+    return tuple(networks)
+
+
+def observability(raw: dict[str, Any]) -> dict[str, Any]:
+    """The log format and who may read the metrics."""
+    log_format = str(raw.get("log_format", "human")).strip().lower()
+    if log_format not in {"human", "json", "auto"}:
+        raise ConfigurationError(f"{PREFIX}LOG_FORMAT: expected human, json or auto")
+    return {
+        "log_format": log_format,
+        "metrics_allow": as_networks("metrics_allow", raw.get("metrics_allow", "")),
+        "metrics_token": str(raw.get("metrics_token", "")).strip(),
+    }
