@@ -57,6 +57,7 @@ class AuditTag(StrEnum):
     MAIL_REMINDER_QUEUE = "mail:reminder:queue"
     MAIL_ESCALATION_QUEUE = "mail:escalation:queue"
     MAIL_SUMMARY_QUEUE = "mail:summary:queue"
+    MAIL_NOTICE_QUEUE = "mail:notice:queue"  # a notice to every SPoC (§56): counts only
     MAIL_MESSAGE_SEND = "mail:message:send"
     MAIL_MESSAGE_FAIL = "mail:message:fail"
     MAIL_MESSAGE_CANCEL = "mail:message:cancel"  # unsent mail of a revoked code

@@ -17,6 +17,7 @@ from codeservice.storage.repositories.distribution import DeliveryRepository
 from codeservice.storage.repositories.downloads import DownloadRepository
 from codeservice.storage.repositories.helpline import HelplineRepository
 from codeservice.storage.repositories.incidents import IncidentRepository
+from codeservice.storage.repositories.notices import NoticeRepository
 from codeservice.storage.repositories.outbox import OutboxRepository
 from codeservice.storage.repositories.register import RegisterRepository
 from codeservice.storage.repositories.retention import RetentionRepository
@@ -50,6 +51,7 @@ class UnitOfWork:
         self.throttles = ThrottleRepository(self.session)
         self.outbox = OutboxRepository(self.session)
         self.retention = RetentionRepository(self.session)
+        self.notices = NoticeRepository(self.session)
 
     def __exit__(
         self,

@@ -30,6 +30,7 @@ from codeservice.web.routes.distribution import (
     dashboard,
     dashboard_actions,
     new_spocs,
+    notices,
 )
 from codeservice.web.routes.helpline import api as helpline_api
 from codeservice.web.routes.helpline import console as helpline
@@ -75,6 +76,7 @@ def create_app(container: Container, *, govuk_frontend: Path | None = None) -> F
     app.include_router(dashboard.router)
     app.include_router(dashboard_actions.router)
     app.include_router(new_spocs.router)
+    app.include_router(notices.router)
     api_v1.install(app)
     app.include_router(helpline.router)
     app.include_router(helpline_api.router)

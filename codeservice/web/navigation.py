@@ -16,6 +16,7 @@ ADMIN_ACCOUNTS = "/admin/accounts"
 BMT_DASHBOARD = "/bmt"
 BMT_REGISTER = "/bmt/register"
 BMT_CYCLES = "/bmt/cycles"
+BMT_NOTICES = "/bmt/notices"
 SIGN_OUT = "/sign-out"
 HELPLINE_CONSOLE = "/helpline"
 SECURITY_INCIDENTS = "/security/incidents"
@@ -27,7 +28,12 @@ LANDING_PAGES: dict[Role, str] = {
     Role.ADMIN: ADMIN_ACCOUNTS,
 }
 SECTIONS: dict[Role, tuple[tuple[str, str], ...]] = {
-    Role.BMT: (("Dashboard", BMT_DASHBOARD), ("Cycles", BMT_CYCLES), ("Register", BMT_REGISTER)),
+    Role.BMT: (
+        ("Dashboard", BMT_DASHBOARD),
+        ("Cycles", BMT_CYCLES),
+        ("Register", BMT_REGISTER),
+        ("Notices to SPoCs", BMT_NOTICES),
+    ),
     Role.SECURITY: (
         ("Incident reports", SECURITY_INCIDENTS),
         ("Helpline locks", SECURITY_HELPLINE),

@@ -8,6 +8,7 @@ from codeservice.storage.models.downloads import OneTimeDownload
 from codeservice.storage.models.helpline import Challenge, VerificationLock
 from codeservice.storage.models.incidents import IncidentReport, Reissue
 from codeservice.storage.models.issue_failures import IssueFailure
+from codeservice.storage.models.notices import Notice, NoticeRecipient
 from codeservice.storage.models.register import Provider, Spoc
 from codeservice.storage.models.scheduler import JobRun, SchedulerLease
 from codeservice.storage.models.throttles import SignInThrottle
@@ -23,6 +24,8 @@ __all__ = [
     "IssueFailure",
     "JobRun",
     "LinkToken",
+    "Notice",
+    "NoticeRecipient",
     "OneTimeDownload",
     "Provider",
     "Reissue",

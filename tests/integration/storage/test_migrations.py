@@ -116,3 +116,26 @@ def test_0005_treats_active_primes_as_approved_and_goes_down_and_up(
     assert not [c for c in columns if c.startswith("security_plan")]
     migrate("head")
     assert current_revision(container.engine) == head_revision()
+
+
+def test_0006_adds_the_notice_tables_and_takes_them_away(container: Container) -> None:
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from codeservice.storage.migrate import alembic_config
+
+    def migrate(target: str, down: bool = False) -> set[str]:
+        config = alembic_config()
+        with container.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            (command.downgrade if down else command.upgrade)(config, target)
+        return set(inspect(container.engine).get_table_names())
+
+    container.engine.dispose()
+    try:
+        below = migrate("0005_security_plans", down=True)
+    finally:
+        above = migrate("head")
+    assert {"notices", "notice_recipients"} & below == set()
+    assert {"notices", "notice_recipients"} <= above
+    assert current_revision(container.engine) == head_revision()

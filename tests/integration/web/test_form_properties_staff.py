@@ -132,3 +132,20 @@ def test_the_dashboard_forms(
         path, data={"shown": shown, "csrf_token": csrf_for(client, path)}, follow_redirects=False
     )
     assert_handled(response, before, counts(web_container))
+
+
+@FORMS
+@given(
+    subject=free_text(),
+    text=free_text(),
+    key=st.sampled_from(["0123456789abcdef" * 2]) | free_text(),
+)
+def test_the_notice_forms(
+    bmt: tuple[TestClient, int], web_container: Container, subject: str, text: str, key: str
+) -> None:
+    """A notice to every SPoC: its preview, going back to change it, and sending it."""
+    client, _ = bmt
+    typed = {"subject": subject, "text": text}
+    _send(client, web_container, "/bmt/notices/preview", typed)
+    _send(client, web_container, "/bmt/notices/new", typed)
+    _send(client, web_container, "/bmt/notices", {**typed, "key": key})

@@ -140,6 +140,14 @@ EXPECTED: dict[tuple[str, str], Expect] = {
     ("POST", "/bmt/cycles/{cycle}/new-spocs"): page(
         Role.BMT, ok=303, path=BMT_CYCLE + "/new-spocs"
     ),
+    # Notices to every SPoC (§56): forms sent empty are shown again with their errors;
+    # a notice that does not exist.
+    ("GET", "/bmt/notices"): page(Role.BMT),
+    ("POST", "/bmt/notices"): page(Role.BMT, ok=422),
+    ("GET", "/bmt/notices/new"): page(Role.BMT),
+    ("POST", "/bmt/notices/new"): page(Role.BMT),
+    ("POST", "/bmt/notices/preview"): page(Role.BMT, ok=422),
+    ("GET", "/bmt/notices/{notice_id}"): page(Role.BMT, ok=404, path="/bmt/notices/999"),
     ("GET", "/bmt/export"): page(Role.BMT),
     ("POST", "/bmt/export"): page(Role.BMT, ok=422),
     ("POST", "/bmt/export/download"): page(Role.BMT, ok=410),

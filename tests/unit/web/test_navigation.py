@@ -35,6 +35,7 @@ def test_each_role_lands_on_its_own_work(role: Role, landing: str) -> None:
         ("/bmt/cycles", "Cycles"),
         ("/bmt/cycles/2027-04", "Cycles"),
         ("/bmt/export", "Dashboard"),
+        ("/bmt/notices/3", "Notices to SPoCs"),
         ("/bmt/register", "Register"),
         ("/staff", "Your account"),
         ("/bmtx", None),
