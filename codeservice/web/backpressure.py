@@ -21,6 +21,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from codeservice import metrics
+
 PASS_BY = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
@@ -90,6 +92,7 @@ class Backpressure:
             await self.app(scope, receive, send)
             return
         if not await self.gate.enter(self.wait_seconds):
+            metrics.HTTP_REQUESTS_SHED.inc()
             answer = self.overloaded(Request(scope), self.retry_after_seconds)
             await answer(scope, receive, send)
             return

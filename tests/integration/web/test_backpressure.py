@@ -21,6 +21,14 @@ from codeservice.bootstrap import Container
 from codeservice.web import create_app
 
 PLACES = 2
+SHED = "codeservice_http_requests_shed_total"
+
+
+def shed_count(client: httpx.Client) -> float:
+    for line in client.get("/metrics").text.splitlines():
+        if line.startswith(SHED + " "):
+            return float(line.split()[1])
+    raise AssertionError(f"{SHED} is not in /metrics")
 
 
 class SlowRoutes:
@@ -85,6 +93,7 @@ def test_excess_requests_get_a_fast_503_and_nothing_is_lost_or_doubled(
             pool.submit(httpx.get, f"{live}/test-slow/second", timeout=60),
         ]
         assert slow.full.wait(timeout=60), "the held requests never reached the route"
+        shed_before = shed_count(client)
 
         refused = client.post("/api/test-slow/third")
         assert refused.status_code == 503
@@ -100,7 +109,7 @@ def test_excess_requests_get_a_fast_503_and_nothing_is_lost_or_doubled(
 
         assert client.get("/healthz").status_code == 200
         assert client.get("/readyz").status_code == 200
-        assert client.get("/metrics").status_code == 200
+        assert shed_count(client) == shed_before + 2
         assert client.get("/assets/images/favicon.ico").status_code != 503
 
         slow.release.set()
