@@ -40,8 +40,8 @@ def make_engine(url: str, *, pool_size: int = POOL_SIZE, **kwargs: Any) -> Engin
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        database = parsed.database
-        pooled = bool(database) and database != ":memory:"
+        database = parsed.database or ""
+        pooled = database not in ("", ":memory:")
         if pooled and not database.startswith("file:"):
             private_sqlite_file(Path(database))
         pool: dict[str, Any] = (
