@@ -12,6 +12,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from codeservice.bootstrap import Container
 from codeservice.domain.accounts import check_password
 from codeservice.domain.audit import AuditTag
+from codeservice.domain.retention import REDACTED
 from codeservice.errors import InputError, NotFound
 from codeservice.services.staff.accounts import audit_staff, hasher
 
@@ -23,7 +24,6 @@ _OUTCOMES = {
     AuditTag.STAFF_ACCOUNT_LOCK: "Account locked",
 }
 _REASONS = {"disabled": "Refused: account disabled", "locked": "Refused: account locked"}
-_REDACTED = "[redacted]"
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ def recent_sign_ins(container: Container, username: str) -> list[SignInEvent]:
         for row in rows:
             reason = json.loads(row.details).get("reason")
             outcome = _REASONS.get(str(reason)) or _OUTCOMES[AuditTag(row.action)]
-            address = "" if row.source == _REDACTED else row.source
+            address = "" if row.source == REDACTED else row.source
             events.append(SignInEvent(at=row.at, outcome=outcome, address=address))
     return events
 
