@@ -3,19 +3,15 @@ changes, disables, unlocks and resets accounts; set-password links by email."""
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 from fastapi.testclient import TestClient
 from httpx import Response
-from sqlalchemy import select
 
 from codeservice.bootstrap import Container
 from codeservice.domain.accounts import Role
 from codeservice.services.staff.accounts import get_user
-from mailer import outbox
-from mailer.schema import outbox as outbox_table
-from tests.integration.web.links import csrf_for
+from tests.integration.web.links import csrf_for, set_password_link
 from tests.integration.web.properties import counts
 from tests.integration.web.staff import (
     NEW_PASSWORD,
@@ -36,24 +32,6 @@ WEAK = "password1234"  # noqa: S105
 def _post(client: TestClient, path: str, **data: str) -> Response:
     form = {**data, "csrf_token": csrf_for(client, path)}
     return client.post(path, data=form, follow_redirects=False)
-
-
-def _link_in_email(container: Container, to: str) -> str:
-    """The set-password path in the newest email queued to ``to``."""
-    with container.uow() as uow:
-        query = select(outbox_table.c.id).where(
-            outbox_table.c.category == "staff-password-link",
-            outbox_table.c.recipients.contains(to),
-        )
-        ids = list(uow.session.scalars(query.order_by(outbox_table.c.id)))
-        entry = outbox.by_ids(uow.session, ids[-1:])[0]
-        body = outbox.open_message(entry, container.keyring).get_body(("plain",))
-        assert body is not None
-        text = body.get_content()
-    match = re.search(r"http://[^/\s]+(/set-password/[A-Za-z0-9_-]{43})", text)
-    assert match, text
-    assert PASSWORD not in text
-    return match.group(1)
 
 
 def test_a_member_of_staff_changes_their_password_and_sees_their_sign_ins(
@@ -124,7 +102,7 @@ def test_an_admin_adds_an_account_and_the_person_sets_their_password(
     again = _post(client, ACCOUNTS + "/new", username="ann.lee", email="a@example.org", role="bmt")
     assert again.status_code == 409
 
-    link = _link_in_email(web_container, "ann.lee@example.gov.uk")
+    link = set_password_link(web_container, "ann.lee@example.gov.uk")
     person = TestClient(client.app, base_url="http://127.0.0.1:8000")
     assert "ann.lee" in person.get(link).text
     mismatch = _post(person, link, password=CHOSEN, password_again=CHOSEN + "x")
@@ -147,7 +125,7 @@ def test_an_expired_link_is_refused_with_a_helpful_page(
 ) -> None:
     signed_in_client(client, web_container, Role.ADMIN)
     _post(client, ACCOUNTS + "/new", username="bo", email="bo@example.org", role="agent")
-    link = _link_in_email(web_container, "bo@example.org")
+    link = set_password_link(web_container, "bo@example.org")
     clock.now += timedelta(hours=24, seconds=1)
     before = counts(web_container)
     page = client.get(link)
@@ -163,7 +141,7 @@ def test_an_admin_changes_disables_unlocks_and_resets_an_account(
 ) -> None:
     signed_in_client(client, web_container, Role.ADMIN)
     _post(client, ACCOUNTS + "/new", username="cy", email="cy@example.org", role="agent")
-    first = _link_in_email(web_container, "cy@example.org")
+    first = set_password_link(web_container, "cy@example.org")
     page = ACCOUNTS + "/cy"
 
     assert _post(client, page + "/role", role="security").status_code == 303
@@ -176,7 +154,7 @@ def test_an_admin_changes_disables_unlocks_and_resets_an_account(
     unlocked = _post(client, page + "/unlock")
     assert unlocked.headers["location"].endswith("?done=not-locked")
     assert _post(client, page + "/reset").status_code == 303
-    second = _link_in_email(web_container, "cy@example.org")
+    second = set_password_link(web_container, "cy@example.org")
     assert second != first
     replaced = client.get(first)
     assert replaced.status_code == 410 and "newer link" in replaced.text
