@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from codeservice.bootstrap import Container
 from codeservice.domain.accounts import Role, check_password
 from codeservice.domain.audit import AuditTag
+from codeservice.domain.email_address import normalise_email
 from codeservice.domain.tokens import issue_token, looks_like_token, token_digest
 from codeservice.domain.wording import moment_text
 from codeservice.emails import compose, render
@@ -77,13 +78,36 @@ def add_account(
     return view
 
 
+def set_email(container: Container, name: str, email: str, *, actor: str, source: str) -> None:
+    """Where the account's set-password links go from now on."""
+    address = normalise_email(email.strip())
+    if address is None:
+        raise InputError("enter an email address like name@example.gov.uk", field="email")
+    now = container.now()
+    with container.uow() as uow:
+        user = existing_user(uow, name)
+        user.email = address
+        audit_staff(
+            uow,
+            container,
+            AuditTag.STAFF_USER_EMAIL,
+            actor=actor,
+            source=source,
+            now=now,
+            username=user.name,
+        )
+        uow.commit()
+
+
 def send_reset_link(container: Container, name: str, *, actor: str, source: str) -> str:
     """The old password stops working and the account's sessions end; a link to set a new
     one goes to the account's email address, which is returned."""
     with container.uow() as uow:
         user = existing_user(uow, name)
         if not user.email:
-            raise Conflict(f"{user.name} has no email address to send a link to")
+            raise Conflict(
+                f"{user.name} has no email address to send a link to: add one on this page"
+            )
         if not user.active:
             raise Conflict(f"{user.name} is disabled: enable it first")
         user.password_hash = hasher.hash(issue_token().token)  # nobody knows it

@@ -178,6 +178,7 @@ def test_the_account_forms(
     _send(client, web_container, f"{page}/role", {"role": role})
     for action in ("disable", "unlock", "reset"):
         _send(client, web_container, f"{page}/{action}", {"role": role})
+    _send(client, web_container, f"{page}/email", {"email": email})
 
 
 @FORMS

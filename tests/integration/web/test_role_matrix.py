@@ -90,7 +90,7 @@ EXPECTED: dict[tuple[str, str], Expect] = {
         ("POST", f"/admin/accounts/{{username}}/{action}"): page(
             Role.ADMIN, ok=404, path=f"{UNKNOWN_ACCOUNT}/{action}"
         )
-        for action in ("role", "disable", "enable", "unlock", "reset")
+        for action in ("role", "email", "disable", "enable", "unlock", "reset")
     },
     # The security team's triage of Annex B reports; forms sent empty, a report unknown.
     ("GET", "/security/incidents"): page(Role.SECURITY),

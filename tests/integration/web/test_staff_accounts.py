@@ -147,6 +147,10 @@ def test_an_admin_changes_disables_unlocks_and_resets_an_account(
     assert _post(client, page + "/role", role="security").status_code == 303
     assert get_user(web_container, "cy").role == "security"
     assert _post(client, page + "/role", role="boss").status_code == 422
+    bad_email = _post(client, page + "/email", email="cy at example")
+    assert bad_email.status_code == 422 and 'id="email-error"' in bad_email.text
+    assert _post(client, page + "/email", email="cy.new@example.org").status_code == 303
+    assert get_user(web_container, "cy").email == "cy.new@example.org"
     assert _post(client, page + "/disable").status_code == 303
     assert not get_user(web_container, "cy").active
     assert _post(client, page + "/reset").status_code == 409
@@ -154,7 +158,7 @@ def test_an_admin_changes_disables_unlocks_and_resets_an_account(
     unlocked = _post(client, page + "/unlock")
     assert unlocked.headers["location"].endswith("?done=not-locked")
     assert _post(client, page + "/reset").status_code == 303
-    second = set_password_link(web_container, "cy@example.org")
+    second = set_password_link(web_container, "cy.new@example.org")
     assert second != first
     replaced = client.get(first)
     assert replaced.status_code == 410 and "newer link" in replaced.text

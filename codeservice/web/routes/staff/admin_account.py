@@ -20,7 +20,7 @@ from starlette.responses import RedirectResponse, Response
 from codeservice.domain.accounts import Principal, Role
 from codeservice.errors import Conflict, InputError
 from codeservice.services.staff import accounts as use
-from codeservice.services.staff.password_links import add_account, send_reset_link
+from codeservice.services.staff.password_links import add_account, send_reset_link, set_email
 from codeservice.web.auth import require_role
 from codeservice.web.dependencies import client_ip, container_of, pages_of, require_csrf
 from codeservice.web.navigation import ADMIN_ACCOUNTS, staff_navigation
@@ -34,6 +34,7 @@ NEW_FIELDS = ("username", "display_name", "email", "role")
 DONE = {
     "added": "The account has been added and a link to set its password has been sent.",
     "role": "The role has been changed. The person's sessions have ended.",
+    "email": "The email address has been changed.",
     "disabled": "The account has been disabled. Its sessions have ended.",
     "enabled": "The account has been enabled.",
     "unlocked": "The account has been unlocked.",
@@ -106,6 +107,15 @@ def role(request: Request, principal: Admin, username: str, role: Field = "") ->
     return _act(request, principal, username, act, field="role")
 
 
+@router.post(ACCOUNT + "/email", dependencies=[Depends(require_csrf)])
+def email(request: Request, principal: Admin, username: str, email: Field = "") -> Response:
+    def act(name: str, actor: str, source: str) -> str:
+        set_email(container_of(request), name, email, actor=actor, source=source)
+        return "email"
+
+    return _act(request, principal, username, act, field="email", status_code=422)
+
+
 @router.post(ACCOUNT + "/disable", dependencies=[Depends(require_csrf)])
 def disable(request: Request, principal: Admin, username: str) -> Response:
     def act(name: str, actor: str, source: str) -> str:
@@ -149,13 +159,14 @@ def _act(
     act: Callable[[str, str, str], str],
     *,
     field: str,
+    status_code: int = 409,
 ) -> Response:
     view = use.get_user(container_of(request), username)  # NotFound: the 404 page
     try:
         done = act(view.name, principal.actor, client_ip(request))
     except (InputError, Conflict) as problem:
         errors = {field: _sentence(str(problem))}
-        return _account_page(request, principal, username, errors, status_code=409)
+        return _account_page(request, principal, username, errors, status_code=status_code)
     return RedirectResponse(account_path(view.name) + f"?done={done}", status_code=303)
 
 
@@ -213,4 +224,4 @@ def _account_page(
     return _render(request, principal, "staff/admin_account.html", context, status_code)
 
 
-DONE_ACTIONS = ("role", "disable", "enable", "unlock", "reset")
+DONE_ACTIONS = ("role", "email", "disable", "enable", "unlock", "reset")
