@@ -191,3 +191,25 @@ def test_the_last_active_admin_cannot_be_disabled_or_demoted(
     assert "last active administrator" in demoted.text
     assert counts(web_container) == before
     assert get_user(web_container, "admin.user").role == "admin"
+
+
+def test_an_admin_unlocks_a_locked_account(client: TestClient, web_container: Container) -> None:
+    signed_in_client(client, web_container, Role.ADMIN)
+    make_staff(web_container, "dee", Role.AGENT)
+    with web_container.uow() as uow:
+        user = uow.accounts.user_named("dee")
+        assert user is not None
+        user.failed_attempts, user.locked_until = 10, web_container.now() + timedelta(hours=1)
+        uow.commit()
+    assert "locked after wrong passwords" in client.get(ACCOUNTS + "/dee").text
+
+    unlocked = _post(client, ACCOUNTS + "/dee/unlock")
+
+    assert unlocked.headers["location"].endswith("?done=unlocked")
+    assert get_user(web_container, "dee").locked_until is None
+    assert ("staff:account:unlock", "user:admin.user", {"username": "dee", "was_locked": True}) in (
+        audit_actions(web_container, "staff:account:unlock")
+    )
+    assert (
+        sign_in(TestClient(client.app, base_url="http://127.0.0.1:8000"), "dee").status_code == 303
+    )
