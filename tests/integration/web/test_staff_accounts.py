@@ -31,7 +31,8 @@ WEAK = "password1234"  # noqa: S105
 
 def _post(client: TestClient, path: str, **data: str) -> Response:
     form = {**data, "csrf_token": csrf_for(client, path)}
-    return client.post(path, data=form, follow_redirects=False)
+    response: Response = client.post(path, data=form, follow_redirects=False)
+    return response
 
 
 def test_a_member_of_staff_changes_their_password_and_sees_their_sign_ins(
