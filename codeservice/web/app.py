@@ -39,7 +39,15 @@ from codeservice.web.routes.helpline import security as helpline_security
 from codeservice.web.routes.incidents import report as incident_report
 from codeservice.web.routes.incidents import triage as incident_triage
 from codeservice.web.routes.operations import health, readiness
-from codeservice.web.routes.staff import admin, sign_in, staff, whoami
+from codeservice.web.routes.staff import (
+    admin,
+    admin_account,
+    own_account,
+    set_password,
+    sign_in,
+    staff,
+    whoami,
+)
 from codeservice.web.secrets import web_secret
 from codeservice.web.templating import Pages, make_environment
 
@@ -75,6 +83,9 @@ def create_app(container: Container, *, govuk_frontend: Path | None = None) -> F
     app.include_router(sign_in.router)
     app.include_router(staff.router)
     app.include_router(admin.router)
+    app.include_router(admin_account.router)
+    app.include_router(own_account.router)
+    app.include_router(set_password.router)
     app.include_router(whoami.router)
     app.include_router(dashboard.router)
     app.include_router(dashboard_actions.router)
