@@ -26,12 +26,12 @@ from codeservice.services.register.uploads import (
     preview_upload,
     upload_name,
 )
-from codeservice.web.bmt_pages import BmtTeam, render
+from codeservice.web.bmt_pages import BMT_REGISTER_UPLOAD, BmtTeam, render
 from codeservice.web.dependencies import client_ip, container_of, require_csrf
 
 router = APIRouter(include_in_schema=False)
 ContainerDep = Annotated[Container, Depends(container_of)]
-REGISTER_UPLOAD = "/bmt/register/upload"
+REGISTER_UPLOAD = BMT_REGISTER_UPLOAD
 REGISTER_APPLY = "/bmt/register/apply"
 REGISTER_UPLOADS = "/bmt/register/uploads"
 UPLOAD_FORM_ROOM = 64 * 1024  # the multipart form around the file: its headers, the token
@@ -60,7 +60,7 @@ async def upload(
     try:
         shown = preview_upload(container, data, name, prune=prune == "yes", actor=principal.actor)
     except InputError as bad:
-        context = {
+        found: dict[str, Any] = {
             "filename": name,
             "message": str(bad),
             "problems": bad.problems,
@@ -68,8 +68,8 @@ async def upload(
         }
         if not bad.problems:  # the file as a whole: too big, too many lines
             return _form(request, container, principal, {"file": str(bad)}, 422)
-        return render(request, principal, "bmt/register_problems.html", context, status_code=422)
-    context = {
+        return render(request, principal, "bmt/register_problems.html", found, status_code=422)
+    context: dict[str, Any] = {
         "preview": shown,
         "summary": shown.summary,
         "changes": _grouped(shown.summary.changes),
