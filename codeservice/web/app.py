@@ -31,6 +31,7 @@ from codeservice.web.routes.distribution import (
     dashboard_actions,
     new_spocs,
     notices,
+    register_provider,
     register_upload,
 )
 from codeservice.web.routes.distribution.register_upload import REGISTER_UPLOAD, UPLOAD_FORM_ROOM
@@ -76,6 +77,7 @@ def create_app(container: Container, *, govuk_frontend: Path | None = None) -> F
     app.include_router(admin.router)
     app.include_router(whoami.router)
     app.include_router(register_upload.router)
+    app.include_router(register_provider.router)  # after the upload: /{ref} takes any
     app.include_router(dashboard.router)
     app.include_router(dashboard_actions.router)
     app.include_router(new_spocs.router)

@@ -147,9 +147,19 @@ def record_import(
             "prune": summary.prune,
             **summary.counts(),
             "warnings": len(summary.warnings),
+            # Which providers it changed and how (refs only: no names, no addresses).
+            "changed": changed_refs(summary),
         },
         now=now,
     )
+
+
+def changed_refs(summary: ImportSummary) -> dict[str, list[str]]:
+    """Each provider ref the import changed, with what: 'provider added', 'SPoC changed'."""
+    found: dict[str, set[str]] = {}
+    for change in summary.changes:
+        found.setdefault(change.ref, set()).add(f"{change.subject} {change.kind}")
+    return {ref: sorted(kinds) for ref, kinds in sorted(found.items())}
 
 
 def list_register(container: Container, *, include_inactive: bool = False) -> list[ProviderView]:

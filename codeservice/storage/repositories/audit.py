@@ -53,6 +53,17 @@ class AuditRepository:
             query = query.where(AuditRecord.action.startswith(action_prefix))
         return list(self.session.scalars(query))
 
+    def mentioning(self, word: str, limit: int) -> list[AuditRecord]:
+        """The newest ``limit`` records whose details hold ``word`` as a JSON string."""
+        needle = json.dumps(word)
+        query = (
+            select(AuditRecord)
+            .where(AuditRecord.details.contains(needle, autoescape=True))
+            .order_by(AuditRecord.seq.desc())
+            .limit(limit)
+        )
+        return list(self.session.scalars(query))
+
     def hash_at(self, seq: int) -> str | None:
         """The hash of record number ``seq``, if there is one (the first, if renumbered)."""
         query = select(AuditRecord.hash).where(AuditRecord.seq == seq).order_by(AuditRecord.id)

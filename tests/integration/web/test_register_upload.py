@@ -17,7 +17,7 @@ from codeservice.bootstrap import Container
 from codeservice.domain.accounts import Role
 from codeservice.storage.models import Provider, RegisterUpload, Spoc
 from codeservice.web import create_app
-from tests.integration.web.links import csrf_field_of_form, csrf_for
+from tests.integration.web.links import csrf_field_of_form, csrf_for, make_ack_link
 from tests.integration.web.staff import audit_actions, signed_in_client
 
 UPLOAD = "/bmt/register/upload"
@@ -193,3 +193,36 @@ def test_the_upload_form_needs_its_csrf_field(bmt: TestClient, web_container: Co
     answer = bmt.post(UPLOAD, files={"file": ("register.csv", FIRST.encode(), "text/csv")})
     assert answer.status_code == 400
     assert _register(web_container) == []
+
+
+def test_a_providers_page(bmt: TestClient, web_container: Container) -> None:
+    assert _apply(bmt, _upload(bmt, FIRST)).status_code == 303
+    assert _apply(bmt, _upload(bmt, SECOND)).status_code == 303  # renamed, a SPoC added
+    register = bmt.get("/bmt/register")
+    assert 'href="/bmt/register/PRV001"' in register.text
+    page = bmt.get("/bmt/register/PRV001")
+    assert page.status_code == 200
+    text = _text(page.text)
+    assert "Northfield Group Ltd" in text and "cat.diaz@example.org" in text
+    assert "No code has been issued to this provider." in text
+    assert "Not approved" in text
+    history = text[text.index("History") :]
+    assert history.count("register:import:apply") == 2
+    assert "SPoC added, provider changed; from register.csv" in history
+    assert "SPoC added, provider added; from register.csv" in history
+    sub = _text(bmt.get("/bmt/register/SUB001").text)
+    assert "Subcontractor of PRV001" in sub
+    assert bmt.get("/bmt/register/NOPE999").status_code == 404
+
+
+def test_a_providers_codes_show_their_state_only(bmt: TestClient, web_container: Container) -> None:
+    link = make_ack_link(web_container)
+    page = bmt.get("/bmt/register/PRV001")
+    assert page.status_code == 200
+    codes = _text(page.text)
+    codes = codes[codes.index("Codes") : codes.index("History")]
+    assert "April 2027 Issued" in codes
+    assert "Plan approved 2024-02-05" in _text(page.text)  # as make_ack_link records it
+    with web_container.uow() as uow:
+        document_ref = uow.codes.of_provider(1)[0].document_ref
+    assert link.token not in page.text and document_ref not in page.text

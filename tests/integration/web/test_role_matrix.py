@@ -123,6 +123,7 @@ EXPECTED: dict[tuple[str, str], Expect] = {
     ("GET", "/bmt/register/upload"): page(Role.BMT),
     ("POST", "/bmt/register/upload"): page(Role.BMT, ok=422),
     ("POST", "/bmt/register/apply"): page(Role.BMT, ok=404),
+    ("GET", "/bmt/register/{ref}"): page(Role.BMT, ok=404, path="/bmt/register/NOPE999"),
     ("GET", "/bmt/register/uploads/{key}"): page(
         Role.BMT, ok=404, path="/bmt/register/uploads/" + "0" * 32
     ),
