@@ -19,7 +19,7 @@ from codeservice.services.register.providers import ProviderView, list_register
 from codeservice.services.staff.actors import actor_names
 
 HISTORY_SHOWN = 100
-_NOT_SHOWN = {"file", "sha256", "changed", "provider", "provider_ref", "ref", "warnings"}
+_NOT_SHOWN = {"file", "sha256", "changed", "provider", "provider_ref", "ref", "warnings", "spoc"}
 
 
 @dataclass(frozen=True)
@@ -41,8 +41,17 @@ class HistoryLine:
 
 
 @dataclass(frozen=True)
+class SpocLine:
+    id: int
+    name: str
+    email: str
+    active: bool
+
+
+@dataclass(frozen=True)
 class ProviderPage:
     view: ProviderView
+    spocs: list[SpocLine]  # every SPoC, active or not, in the order added
     codes: list[CodeLine]
     history: list[HistoryLine]
 
@@ -69,15 +78,20 @@ def provider_page(container: Container, ref: str) -> ProviderPage:
         ]
         records = uow.audit.mentioning(ref, HISTORY_SHOWN)
         names = actor_names(uow, (record.actor for record in records))
+        own = [s for s in uow.register.all_spocs() if s.provider_id == provider.id]
+        spocs = {s.id: s.name for s in own}
+        spoc_lines = [SpocLine(s.id, s.name, s.email, s.active) for s in own]
         history = []
         for record in records:
             details: dict[str, Any] = json.loads(record.details or "{}")
             if not _about(details, ref):
                 continue
             history.append(
-                HistoryLine(record.at, names[record.actor], record.action, _what(details, ref))
+                HistoryLine(
+                    record.at, names[record.actor], record.action, _what(details, ref, spocs)
+                )
             )
-    return ProviderPage(view, codes, history)
+    return ProviderPage(view, spoc_lines, codes, history)
 
 
 def _about(details: dict[str, Any], ref: str) -> bool:
@@ -88,10 +102,13 @@ def _about(details: dict[str, Any], ref: str) -> bool:
     return ref in (details.get("provider"), details.get("provider_ref"), details.get("ref"))
 
 
-def _what(details: dict[str, Any], ref: str) -> str:
+def _what(details: dict[str, Any], ref: str, spocs: dict[int, str]) -> str:
     """The record's details in a line: what changed for this provider, and the rest."""
     said: list[str] = []
     changed = details.get("changed")
+    if isinstance(changed, str):  # a single change made in a form
+        spoc = details.get("spoc")
+        said.append(f"{changed}: {spocs[spoc]}" if spoc in spocs else changed)
     if isinstance(changed, dict) and isinstance(changed.get(ref), list):
         said.append(", ".join(str(kind) for kind in changed[ref]))
         if details.get("file"):

@@ -71,6 +71,7 @@ def preview_upload(
     )
     now = container.now()
     with container.uow() as uow:
+        uow.register.lock_for_import()  # the dry run inserts new refs, as an import does
         state = register_state(uow)
         apply_file(uow, register, summary, now)
         # Rolled back when the unit of work ends: a preview changes nothing.

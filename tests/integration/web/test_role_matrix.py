@@ -124,6 +124,17 @@ EXPECTED: dict[tuple[str, str], Expect] = {
     ("POST", "/bmt/register/upload"): page(Role.BMT, ok=422),
     ("POST", "/bmt/register/apply"): page(Role.BMT, ok=404),
     ("GET", "/bmt/register/{ref}"): page(Role.BMT, ok=404, path="/bmt/register/NOPE999"),
+    # A provider's single changes, asked of a provider that does not exist.
+    ("POST", "/bmt/register/{ref}/name"): page(Role.BMT, ok=404, path="/bmt/register/NOPE999/name"),
+    ("POST", "/bmt/register/{ref}/active"): page(
+        Role.BMT, ok=404, path="/bmt/register/NOPE999/active"
+    ),
+    ("POST", "/bmt/register/{ref}/spocs"): page(
+        Role.BMT, ok=404, path="/bmt/register/NOPE999/spocs"
+    ),
+    ("POST", "/bmt/register/{ref}/spocs/{spoc_id}/active"): page(
+        Role.BMT, ok=404, path="/bmt/register/NOPE999/spocs/1/active"
+    ),
     ("GET", "/bmt/register/uploads/{key}"): page(
         Role.BMT, ok=404, path="/bmt/register/uploads/" + "0" * 32
     ),
