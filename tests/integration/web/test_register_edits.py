@@ -145,3 +145,24 @@ def test_a_preview_made_before_a_single_change_is_stale(
     refused = bmt.post("/bmt/register/apply", data={**apply, "key": key.group(1)})
     assert refused.status_code == 409
     assert ("ann.lee@example.org", "Ann Lee", True) in _state(web_container)
+
+
+def test_every_register_form_needs_its_own_csrf_field(
+    bmt: TestClient, web_container: Container
+) -> None:
+    before = _state(web_container)
+    forms = {
+        PAGE + "/name": {"name": "Taken Over Ltd"},
+        PAGE + "/active": {"active": "no"},
+        PAGE + "/spocs": {"spoc_name": "Eve", "spoc_email": "eve@example.org"},
+        PAGE + "/spocs/1/active": {"active": "no"},
+        "/bmt/register/apply": {"key": "0" * 32},
+    }
+    from_rename = csrf_field_of_form(bmt.get(PAGE).text, PAGE + "/name")
+    for action, fields in forms.items():
+        assert bmt.post(action, data=fields).status_code == 400, action
+        if action != PAGE + "/name":  # a field is good for its own form only
+            answer = bmt.post(action, data={**fields, "csrf_token": from_rename})
+            assert answer.status_code == 400, action
+    assert _state(web_container) == before
+    assert audit_actions(web_container, "register:provider") == []
