@@ -15,17 +15,18 @@ import hashlib
 import json
 import secrets
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import PurePosixPath, PureWindowsPath
 
 from codeservice.bootstrap import Container
+from codeservice.domain.retention import REGISTER_UPLOAD_KEPT
 from codeservice.domain.text import unusable_character
 from codeservice.errors import Conflict, NotFound
 from codeservice.services.register.apply import Change, ImportSummary, apply_file, register_state
 from codeservice.services.register.providers import check_file, record_import
 from codeservice.storage.models import RegisterUpload
 
-KEPT_FOR = timedelta(hours=24)  # a preview not applied by then is forgotten
+KEPT_FOR = REGISTER_UPLOAD_KEPT  # a preview not applied by then is forgotten
 KEY_LENGTH = 32
 STALE = (
     "The register has changed since this preview was made, so it no longer shows what "

@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -15,10 +16,12 @@ from sqlalchemy import select
 
 from codeservice.bootstrap import Container
 from codeservice.domain.accounts import Role
+from codeservice.services.operations.retention import purge
 from codeservice.storage.models import Provider, RegisterUpload, Spoc
 from codeservice.web import create_app
 from tests.integration.web.links import csrf_field_of_form, csrf_for, make_ack_link
-from tests.integration.web.staff import audit_actions, signed_in_client
+from tests.integration.web.staff import audit_actions, sign_in, signed_in_client
+from tests.support.clock import Clock
 
 UPLOAD = "/bmt/register/upload"
 APPLY = "/bmt/register/apply"
@@ -226,3 +229,20 @@ def test_a_providers_codes_show_their_state_only(bmt: TestClient, web_container:
     with web_container.uow() as uow:
         document_ref = uow.codes.of_provider(1)[0].document_ref
     assert link.token not in page.text and document_ref not in page.text
+
+
+def test_an_upload_never_applied_goes_after_a_day(
+    bmt: TestClient, web_container: Container, clock: Clock
+) -> None:
+    stale = _upload(bmt, FIRST)
+    clock.now += timedelta(hours=23)
+    assert purge(web_container, actor="test", source="test").register_uploads == 0
+    clock.now += timedelta(hours=2)
+    assert purge(web_container, actor="test", source="test").register_uploads == 1
+    with web_container.uow() as uow:
+        assert uow.session.scalar(select(RegisterUpload)) is None
+    assert sign_in(bmt, "bmt.user").status_code == 303  # the session ended meanwhile
+    key = re.search(r'name="key" value="([0-9a-f]{32})"', stale.text)
+    assert key
+    gone = bmt.post(APPLY, data={"csrf_token": csrf_for(bmt, APPLY), "key": key.group(1)})
+    assert gone.status_code == 404 and _register(web_container) == []
