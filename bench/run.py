@@ -8,6 +8,12 @@ P1  CPU per document, building and encrypting it in a rotation's document pool, 
     over the whole process tree (main, forkserver, workers, their start-up included),
     against the floor: a native C loop of the same 100,000-round SHA-512 spin (compiled
     here with gcc against OpenSSL), timed as CPU. Goal: at most 1.8x.
+P4  The helpline API (a challenge and its answer) with 8 closed-loop clients, in
+    requests a second against ``GET /healthz`` served by the same app, on SQLite and on
+    a throwaway PostgreSQL database (made and dropped here; ``--postgres`` names the
+    server). Goal: at least 0.5x. Also the p99 of each request at a steady 50 requests
+    a second (goal: at most 25 ms), and under twice the peak rate the pairs completed
+    against that peak (goal: at least 0.9) with the excess refused at once (503).
 P5  Peak memory of ``codeservice rotate``: Pss summed over the rotate process and every
     descendant, at 2,000 providers against 500 (``--quick``: 400 against 100). Goal:
     within 10% (a ratio of at most 1.1), and under 300 MB.
@@ -28,6 +34,8 @@ from pathlib import Path
 import tree
 
 SPIN_COUNT = 100_000
+POSTGRES_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+OPTIONS = {"postgres": POSTGRES_ADMIN}
 FLOOR_C = textwrap.dedent(
     r"""
     #define OPENSSL_SUPPRESS_DEPRECATED
@@ -122,6 +130,30 @@ def p1(quick: bool) -> None:
     print(f"       ({count} documents, {run.wall_seconds:.1f} s wall, {os.cpu_count()} cores)")
 
 
+# --- P4: the helpline under load, against /healthz ----------------------------------
+
+
+def p4(quick: bool) -> None:
+    from helpline_load import p4_load
+
+    for admin_url in (None, OPTIONS["postgres"]):
+        load = p4_load(admin_url, quick)
+        row(
+            "P4",
+            f"{load.request_rate:.0f} req/s helpline, {load.backend}",
+            f"{load.healthz_rate:.0f} req/s GET /healthz",
+            load.request_rate / load.healthz_rate,
+            ">= 0.5x",
+        )
+        print(
+            f"       (steady {load.steady_rate:.0f} req/s: p99 {load.steady_p99_ms:.1f} ms, "
+            f"goal <= 25 ms; at 2x the peak: {load.overload_ratio:.2f} of the peak's pairs "
+            f"done, goal >= 0.9, {load.shed} of {load.offered} requests refused with 503, "
+            f"p99 {load.shed_p99_ms:.1f} ms)"
+        )
+        sys.stdout.flush()
+
+
 # --- P5: peak memory of rotate, against itself at a quarter of the providers --------------
 
 
@@ -165,7 +197,7 @@ def p5(quick: bool) -> None:
     )
 
 
-PARTS: dict[str, Callable[[bool], None]] = {"P1": p1, "P5": p5}
+PARTS: dict[str, Callable[[bool], None]] = {"P1": p1, "P4": p4, "P5": p5}
 
 
 def main() -> None:
@@ -174,8 +206,10 @@ def main() -> None:
     )
     parser.add_argument("--quick", action="store_true", help="smaller runs, rougher figures")
     parser.add_argument("--only", default=",".join(PARTS), help="e.g. P1,P5")
+    parser.add_argument("--postgres", default=POSTGRES_ADMIN, help="P4's PostgreSQL (admin URL)")
     parser.add_argument("--documents-child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    OPTIONS["postgres"] = args.postgres
     if args.documents_child is not None:
         documents_child(args.documents_child)
         return

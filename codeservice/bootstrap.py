@@ -21,6 +21,8 @@ from codeservice.errors import ConfigurationError
 from codeservice.storage.db import make_engine, require_database, require_schema
 from codeservice.storage.uow import UnitOfWork
 
+POOL_SPARE = 4  # database connections kept beyond web_max_in_flight
+
 if TYPE_CHECKING:
     from codeservice.crypto.keyring import Keyring
     from mailer.config import SmtpConfig
@@ -50,10 +52,13 @@ class Container:
 
     @cached_property
     def engine(self) -> Engine:
+        # A connection for each request the web works on at once, and a few for the
+        # readiness probe, the scheduler and the mail worker beside it.
+        pool_size = self.settings.web_max_in_flight + POOL_SPARE
         if not self.check_schema:
-            return make_engine(self.settings.database_url)
+            return make_engine(self.settings.database_url, pool_size=pool_size)
         require_database(self.settings.database_url)
-        engine = make_engine(self.settings.database_url)
+        engine = make_engine(self.settings.database_url, pool_size=pool_size)
         try:
             require_schema(engine)
         except BaseException:

@@ -78,6 +78,9 @@ class Settings:
     max_request_kib: int = 256  # a request body larger than this is refused at once
     max_form_field_chars: int = 10_000
     incident_reports_per_hour: int = 5  # per SPoC link
+    web_max_in_flight: int = 8  # requests a web process works on at once (backpressure)
+    web_queue_wait_ms: int = 100  # how long one more may wait for a place before a 503
+    web_retry_after_seconds: int = 1
     helpline_phone: str = "0345 6044015"  # Provider Direct's number (§19)
     log_format: str = "human"  # human, json, or auto (json when stderr is no terminal)
     metrics_allow: tuple[IPNetwork, ...] = ()
@@ -249,6 +252,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             "incident_reports_per_hour", raw["incident_reports_per_hour"], minimum=1
         ),
         helpline_phone=str(raw["helpline_phone"]).strip(),
+        web_max_in_flight=_as_int("web_max_in_flight", raw["web_max_in_flight"], minimum=1),
+        web_queue_wait_ms=_as_int("web_queue_wait_ms", raw["web_queue_wait_ms"]),
+        web_retry_after_seconds=_as_int(
+            "web_retry_after_seconds", raw["web_retry_after_seconds"], minimum=1
+        ),
         **observability(raw),
         **_retention(raw),
     )

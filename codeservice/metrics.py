@@ -18,6 +18,10 @@ HTTP_REQUEST_SECONDS = Histogram(
     ["route", "class"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
+HTTP_REQUESTS_SHED = Counter(
+    "codeservice_http_requests_shed_total",
+    "Web requests refused with 503 at once: web_max_in_flight were already in flight.",
+)
 HELPLINE_CHECKS = Counter(
     "codeservice_helpline_checks_total",
     "Helpline answers checked: pass, fail, or refused (expired, answered, locked, unusable).",

@@ -16,7 +16,7 @@ from codeservice.errors import InputError
 
 app = typer.Typer(
     no_args_is_help=True,
-    help="Staff accounts for the web app: add, list, disable, reset passwords, unlock.",
+    help="Staff accounts for the web app: add, list, roles, disable, reset passwords, unlock.",
 )
 
 PasswordFile = Annotated[
@@ -72,8 +72,16 @@ def add(
     display_name: Annotated[
         str | None, typer.Option("--display-name", help="The person's name, shown in pages.")
     ] = None,
+    email: Annotated[
+        str | None,
+        typer.Option("--email", help="Where set-password links go (an admin's reset)."),
+    ] = None,
 ) -> None:
-    """Add a staff account (at least 12 characters; common passwords are refused)."""
+    """Add a staff account (at least 12 characters; common passwords are refused).
+
+    Administrators add accounts in the browser too (/admin/accounts), where the person
+    sets their own password from an emailed link; this command is for the first admin.
+    """
     from codeservice.services.staff.accounts import add_user
 
     password = read_password(password_file)
@@ -83,6 +91,7 @@ def add(
         role=role,
         password=password,
         display_name=display_name,
+        email=email,
         actor=cli_actor(),
     )
     stdout.print(f"Added staff account {view.name} ({view.role}).", highlight=False)
@@ -124,9 +133,27 @@ def list_(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] =
     stdout.print(table)
 
 
+@app.command("role")
+def role(
+    name: Annotated[str, typer.Argument(help="The username.")],
+    new_role: Annotated[Role, typer.Option("--role", help="What the account may do.")],
+) -> None:
+    """Give an account another role; its sessions end. The last active admin keeps theirs."""
+    from codeservice.services.staff.accounts import change_role
+
+    changed = change_role(container(), name, new_role, actor=cli_actor())
+    username = name.strip().lower()
+    message = (
+        f"{username} is now {new_role.value}."
+        if changed
+        else f"{username} was already {new_role.value}."
+    )
+    stdout.print(message, highlight=False)
+
+
 @app.command("disable")
 def disable(name: Annotated[str, typer.Argument(help="The username.")]) -> None:
-    """Stop an account signing in; its open sessions end at once."""
+    """Stop an account signing in; its open sessions end at once (not the last active admin)."""
     from codeservice.services.staff.accounts import disable_user
 
     disable_user(container(), name, actor=cli_actor())

@@ -84,6 +84,11 @@ class AuditTag(StrEnum):
     STAFF_USER_DISABLE = "staff:user:disable"
     STAFF_USER_ENABLE = "staff:user:enable"
     STAFF_USER_RESET_PASSWORD = "staff:user:reset_password"
+    STAFF_USER_ROLE = "staff:user:role"
+    STAFF_USER_EMAIL = "staff:user:email"  # the address itself is not kept
+    STAFF_USER_PASSWORD_LINK = "staff:user:password_link"
+    STAFF_USER_SET_PASSWORD = "staff:user:set_password"
+    STAFF_USER_CHANGE_PASSWORD = "staff:user:change_password"
     API_TOKEN_CREATE = "api:token:create"
     API_TOKEN_REVOKE = "api:token:revoke"
 

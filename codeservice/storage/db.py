@@ -12,12 +12,15 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import NullPool, QueuePool
 
 from codeservice.errors import ConfigurationError
 
 BUSY_SECONDS = 30
 _HOLDS_WRITE_LOCK = "codeservice_holds_write_lock"
+_QUERY_ONLY = "codeservice_query_only"
+POOL_SIZE = 5
+POSTGRESQL_OVERFLOW = 10
 # One lock per SQLite file for this process's writers (see ``_tune_sqlite``).
 _write_locks: dict[str, threading.Lock] = {}
 _write_locks_guard = threading.Lock()
@@ -26,22 +29,37 @@ _SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
 log = logging.getLogger(__name__)
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Build an engine; nothing connects until it is first used."""
+def make_engine(url: str, *, pool_size: int = POOL_SIZE, **kwargs: Any) -> Engine:
+    """Build an engine; nothing connects until it is first used.
+
+    ``pool_size`` connections stay open for reuse (size it to the threads that work on
+    the database at once: the web's ``web_max_in_flight`` and a few more). On SQLite
+    more are opened when needed and closed after use, as before pooling, so a thread
+    never waits for a connection while another waits for the write lock; PostgreSQL
+    allows ten more than the pool, then makes a thread wait for one.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        database = parsed.database
-        if database and database != ":memory:" and not database.startswith("file:"):
+        database = parsed.database or ""
+        pooled = database not in ("", ":memory:")
+        if pooled and not database.startswith("file:"):
             private_sqlite_file(Path(database))
+        pool: dict[str, Any] = (
+            {"poolclass": QueuePool, "pool_size": pool_size, "max_overflow": -1}
+            if pooled
+            else {"poolclass": NullPool}
+        )
         engine = create_engine(
             url,
             connect_args={"timeout": BUSY_SECONDS, "check_same_thread": False},
-            poolclass=NullPool,
+            **pool,
             **kwargs,
         )
         _tune_sqlite(engine, _write_lock(database or ":memory:"))
         return engine
-    engine = create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(
+        url, pool_pre_ping=True, pool_size=pool_size, max_overflow=POSTGRESQL_OVERFLOW, **kwargs
+    )
     _read_only_postgresql(engine)
     return engine
 
@@ -175,11 +193,15 @@ def _tune_sqlite(engine: Engine, write_lock: threading.Lock) -> None:
         # A reader (see ``reading``) takes no lock: in WAL mode it reads a snapshot
         # while one writer works, instead of queueing behind every other writer.
         if connection.get_execution_options().get(READ_ONLY, False):
-            # ... and cannot write: SQLite refuses any change on this connection (a
-            # fresh one each time, so the setting never reaches a writer).
-            connection.exec_driver_sql("PRAGMA query_only = ON")
+            # ... and cannot write: SQLite refuses any change on this connection until
+            # a writer takes it from the pool and turns that off again.
+            if not connection.info.get(_QUERY_ONLY):
+                connection.exec_driver_sql("PRAGMA query_only = ON")
+                connection.info[_QUERY_ONLY] = True
             connection.exec_driver_sql("BEGIN")
             return
+        if connection.info.pop(_QUERY_ONLY, False):
+            connection.exec_driver_sql("PRAGMA query_only = OFF")
         # This process's writers queue on a lock of ours first: the one released hands
         # over at once, where SQLite's busy handler would have the others sleep and
         # poll (up to 100 ms a time), which made the slowest requests take seconds.

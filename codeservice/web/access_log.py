@@ -28,7 +28,7 @@ from codeservice import logs, metrics
 log = logging.getLogger("codeservice.web.access")
 error_log = logging.getLogger("codeservice.web.error")
 
-TOKEN_PATH_PREFIXES = ("/ack/", "/report/")
+TOKEN_PATH_PREFIXES = ("/ack/", "/report/", "/set-password/")
 _TOKEN_LIKE_SEGMENT = re.compile(r"^[A-Za-z0-9_-]{20,}$")
 
 

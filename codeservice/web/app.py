@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from codeservice.bootstrap import Container
 from codeservice.web.access_log import RequestLog
-from codeservice.web.api_errors import is_api_path
+from codeservice.web.api_errors import api_error, is_api_path
 from codeservice.web.assets import (
     ASSET_PATH,
     STATIC_PATH,
@@ -18,6 +18,7 @@ from codeservice.web.assets import (
     own_static,
 )
 from codeservice.web.auth import install_auth
+from codeservice.web.backpressure import PASS_BY, Backpressure
 from codeservice.web.csrf import Csrf
 from codeservice.web.errors import error_page, install_error_pages, server_error_page
 from codeservice.web.headers import SecurityHeaders
@@ -41,9 +42,19 @@ from codeservice.web.routes.helpline import security as helpline_security
 from codeservice.web.routes.incidents import report as incident_report
 from codeservice.web.routes.incidents import triage as incident_triage
 from codeservice.web.routes.operations import health, readiness
-from codeservice.web.routes.staff import admin, sign_in, staff, whoami
+from codeservice.web.routes.staff import (
+    admin,
+    admin_account,
+    own_account,
+    set_password,
+    sign_in,
+    staff,
+    whoami,
+)
 from codeservice.web.secrets import web_secret
 from codeservice.web.templating import Pages, make_environment
+
+OVERLOADED = "the service is busy and did nothing: send the request again after Retry-After seconds"
 
 
 def create_app(container: Container, *, govuk_frontend: Path | None = None) -> FastAPI:
@@ -75,6 +86,9 @@ def create_app(container: Container, *, govuk_frontend: Path | None = None) -> F
     app.include_router(sign_in.router)
     app.include_router(staff.router)
     app.include_router(admin.router)
+    app.include_router(admin_account.router)
+    app.include_router(own_account.router)
+    app.include_router(set_password.router)
     app.include_router(whoami.router)
     app.include_router(register_upload.router)
     app.include_router(register_provider.router)  # after the upload: /{ref} takes any
@@ -90,8 +104,9 @@ def create_app(container: Container, *, govuk_frontend: Path | None = None) -> F
     install_auth(app, secret, https=settings.base_url.startswith("https://"))
 
     # Added innermost first: BodyLimit refuses an over-long body before any route reads
-    # it; RequestLog sees the final status and catches any error, and SecurityHeaders
-    # wraps everything, the 500 page included.
+    # it; Backpressure sheds what is over the in-flight bound before any of that work;
+    # RequestLog sees the final status (the 503s too) and catches any error, and
+    # SecurityHeaders wraps everything, the 500 page included.
     app.add_middleware(
         BodyLimit,
         max_bytes=settings.max_request_kib * 1024,
@@ -99,6 +114,14 @@ def create_app(container: Container, *, govuk_frontend: Path | None = None) -> F
         larger={REGISTER_UPLOAD: settings.register_max_bytes + UPLOAD_FORM_ROOM},
     )
     app.add_middleware(UnusablePath, not_found=_not_found_page)
+    app.add_middleware(
+        Backpressure,
+        max_in_flight=settings.web_max_in_flight,
+        queue_wait_ms=settings.web_queue_wait_ms,
+        retry_after_seconds=settings.web_retry_after_seconds,
+        overloaded=_overloaded_page,
+        pass_by=_passes_by,
+    )
     app.add_middleware(RequestLog, error_page=server_error_page)
     app.add_middleware(SecurityHeaders, https=settings.base_url.startswith("https://"))
     return app
@@ -108,6 +131,20 @@ def _not_found_page(request: Request) -> Response:
     if is_api_path(request.url.path):  # as for any other path parameter it cannot read
         return error_page(request, 422, "the address holds a character that cannot be read")
     return error_page(request, 404)
+
+
+def _overloaded_page(request: Request, retry_after: int) -> Response:
+    headers = {"Retry-After": str(retry_after)}
+    if is_api_path(request.url.path):
+        return api_error("overloaded", OVERLOADED, 503, headers)
+    response = error_page(request, 503)
+    response.headers.update(headers)
+    return response
+
+
+def _passes_by(path: str) -> bool:
+    """Health, readiness, metrics and static files are never held back."""
+    return path in PASS_BY or path.startswith((ASSET_PATH + "/", STATIC_PATH + "/"))
 
 
 def _too_large_page(request: Request, exc: RequestTooLarge) -> Response:

@@ -45,6 +45,10 @@ ERROR_PAGES = {
         "Sorry, there is a problem with the service",
         "Try again later. Nothing you sent has been lost or half-saved.",
     ),
+    503: ErrorPage(
+        "Sorry, the service is busy",
+        "Nothing you sent was saved. Wait a moment and try again.",
+    ),
 }
 
 

@@ -64,3 +64,23 @@ def test_retention_defaults_are_thirteen_months_and_incidents_twenty_four() -> N
 def test_a_bad_retention_setting_names_itself(name: str, value: str, message: str) -> None:
     with pytest.raises(ConfigurationError, match=f"CODESERVICE_{name}: {message}"):
         load_settings({f"CODESERVICE_{name}": value})
+
+
+def test_the_backpressure_settings_default_to_a_small_bound() -> None:
+    settings = load_settings({})
+    assert (settings.web_max_in_flight, settings.web_queue_wait_ms) == (8, 100)
+    assert settings.web_retry_after_seconds == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("WEB_MAX_IN_FLIGHT", "0", "must be at least 1, got 0"),
+        ("WEB_QUEUE_WAIT_MS", "-1", "must be at least 0, got -1"),
+        ("WEB_QUEUE_WAIT_MS", "soon", "expected a whole number"),
+        ("WEB_RETRY_AFTER_SECONDS", "0", "must be at least 1, got 0"),
+    ],
+)
+def test_a_bad_backpressure_setting_names_itself(name: str, value: str, message: str) -> None:
+    with pytest.raises(ConfigurationError, match=f"CODESERVICE_{name}: {message}"):
+        load_settings({f"CODESERVICE_{name}": value})

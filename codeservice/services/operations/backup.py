@@ -126,6 +126,7 @@ def restore(app: Container, source: Path, *, actor: str, origin: str) -> Restore
         path = Path(target)
         private_directory(path.parent)
         copies.restore_sqlite(source / manifest.file, path)
+        app.engine.dispose()  # a pooled connection would still read the file replaced
     else:
         copies.restore_postgresql(settings.database_url, source / manifest.file)
     needs_migration = manifest.schema_revision != head_revision()

@@ -1,4 +1,6 @@
-"""Staff accounts: adding them, listing them, disabling, password resets, unlocking.
+"""Staff accounts: adding them, listing them, roles, disabling, password resets, unlocking.
+
+The last active administrator can be neither disabled nor given another role.
 
 Passwords are hashed with Argon2id (argon2-cffi's defaults). Each change is audited
 with the person who made it; no password or hash ever reaches the audit trail.
@@ -6,6 +8,7 @@ with the person who made it; no password or hash ever reaches the audit trail.
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -15,6 +18,7 @@ from argon2 import PasswordHasher
 from codeservice.bootstrap import Container
 from codeservice.domain.accounts import Role, SignInState, check_password, normalise_username
 from codeservice.domain.audit import AuditTag
+from codeservice.domain.email_address import normalise_email
 from codeservice.domain.text import check_usable
 from codeservice.errors import Conflict, InputError, NotFound
 from codeservice.services.operations import audit
@@ -33,6 +37,7 @@ class StaffUserView:
 
     name: str
     display_name: str | None
+    email: str | None
     role: str
     active: bool
     created_at: datetime
@@ -53,11 +58,13 @@ def add_user(
     name: str,
     *,
     role: Role,
-    password: str,
+    password: str | None,
     display_name: str | None = None,
+    email: str | None = None,
     actor: str,
     source: str = "cli",
 ) -> StaffUserView:
+    """Without a password, the account has one nobody knows until a link sets it."""
     username = normalise_username(name)
     display_name = (display_name or "").strip() or None
     if display_name and len(display_name) > MAX_DISPLAY_NAME:
@@ -67,7 +74,15 @@ def add_user(
         )
     if display_name:
         check_usable(display_name, field="display_name", label="the display name")
-    check_password(password, username=username, display_name=display_name)
+    address = None
+    if email is not None and email.strip():
+        address = normalise_email(email.strip())
+        if address is None:
+            raise InputError("enter an email address like name@example.gov.uk", field="email")
+    if password is None:
+        password = secrets.token_urlsafe(32)  # never shown, never kept
+    else:
+        check_password(password, username=username, display_name=display_name)
     password_hash = hasher.hash(password)
     now = container.now()
     with container.uow() as uow:
@@ -76,6 +91,7 @@ def add_user(
         user = StaffUser(
             name=username,
             display_name=display_name,
+            email=address,
             role=role.value,
             password_hash=password_hash,
             active=True,
@@ -105,11 +121,18 @@ def list_users(container: Container) -> list[StaffUserView]:
         return [_view(user) for user in uow.accounts.all_users()]
 
 
+def get_user(container: Container, name: str) -> StaffUserView:
+    with container.read_uow() as uow:
+        return _view(existing_user(uow, name))
+
+
 def disable_user(container: Container, name: str, *, actor: str, source: str = "cli") -> None:
     """The account can no longer sign in, and its open sessions end at once."""
     now = container.now()
     with container.uow() as uow:
-        user = _existing(uow, name)
+        user = existing_user(uow, name)
+        if user.active:
+            _keep_an_admin(uow, user, "disabled")
         user.active = False
         user.session_epoch += 1
         audit_staff(
@@ -127,7 +150,7 @@ def disable_user(container: Container, name: str, *, actor: str, source: str = "
 def enable_user(container: Container, name: str, *, actor: str, source: str = "cli") -> None:
     now = container.now()
     with container.uow() as uow:
-        user = _existing(uow, name)
+        user = existing_user(uow, name)
         user.active = True
         audit_staff(
             uow,
@@ -141,18 +164,54 @@ def enable_user(container: Container, name: str, *, actor: str, source: str = "c
         uow.commit()
 
 
+def change_role(
+    container: Container, name: str, role: Role, *, actor: str, source: str = "cli"
+) -> bool:
+    """Give an account another role (its sessions end); False when it already had it."""
+    now = container.now()
+    with container.uow() as uow:
+        user = existing_user(uow, name)
+        if user.role == role.value:
+            return False
+        if role is not Role.ADMIN and user.active:
+            _keep_an_admin(uow, user, "given another role")
+        before, user.role = user.role, role.value
+        user.session_epoch += 1
+        audit_staff(
+            uow,
+            container,
+            AuditTag.STAFF_USER_ROLE,
+            actor=actor,
+            source=source,
+            now=now,
+            username=user.name,
+            role=role.value,
+            previous_role=before,
+        )
+        uow.commit()
+    return True
+
+
+def _keep_an_admin(uow: UnitOfWork, user: StaffUser, change: str) -> None:
+    if user.role == Role.ADMIN.value and uow.accounts.active_admin_count() <= 1:
+        raise Conflict(
+            f"{user.name} is the last active administrator and cannot be {change}; "
+            "make another account an administrator first"
+        )
+
+
 def reset_password(
     container: Container, name: str, password: str, *, actor: str, source: str = "cli"
 ) -> None:
     """Set a new password; ends the account's sessions and clears any sign-in lock."""
     with container.uow() as uow:
-        user = _existing(uow, name)
+        user = existing_user(uow, name)
         username, display_name = user.name, user.display_name
     check_password(password, username=username, display_name=display_name)
     password_hash = hasher.hash(password)
     now = container.now()
     with container.uow() as uow:
-        user = _existing(uow, username)
+        user = existing_user(uow, username)
         user.password_hash = password_hash
         user.password_changed_at = now
         user.session_epoch += 1
@@ -174,7 +233,7 @@ def unlock_user(container: Container, name: str, *, actor: str, source: str = "c
     """Clear a sign-in lock and the failure count; False when the account was not locked."""
     now = container.now()
     with container.uow() as uow:
-        user = _existing(uow, name)
+        user = existing_user(uow, name)
         was_locked = SignInState(user.failed_attempts, user.locked_until).is_locked(now)
         user.failed_attempts, user.locked_until = 0, None
         # the locks on this name from single addresses, too
@@ -214,12 +273,12 @@ def audit_staff(
     )
 
 
-def _existing(uow: UnitOfWork, name: str) -> StaffUser:
+def existing_user(uow: UnitOfWork, name: str) -> StaffUser:
     username = normalise_username(name)
     user = uow.accounts.user_named(username)
     if user is None:
         raise NotFound(
-            f"there is no staff account named {username!r}; see `codeservice users list`"
+            f"there is no staff account named {username!r}; see the list of staff accounts"
         )
     return user
 
@@ -228,6 +287,7 @@ def _view(user: StaffUser) -> StaffUserView:
     return StaffUserView(
         name=user.name,
         display_name=user.display_name,
+        email=user.email,
         role=user.role,
         active=user.active,
         created_at=user.created_at,

@@ -1,6 +1,6 @@
 """All tables. Importing this package registers every model on ``Base.metadata``."""
 
-from codeservice.storage.models.accounts import ApiToken, StaffUser
+from codeservice.storage.models.accounts import ApiToken, StaffPasswordLink, StaffUser
 from codeservice.storage.models.audit import AuditRecord
 from codeservice.storage.models.codes import AccessCode
 from codeservice.storage.models.distribution import Delivery
@@ -34,6 +34,7 @@ __all__ = [
     "SchedulerLease",
     "SignInThrottle",
     "Spoc",
+    "StaffPasswordLink",
     "StaffUser",
     "VerificationLock",
 ]

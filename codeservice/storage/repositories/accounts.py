@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from codeservice.storage.models import ApiToken, StaffUser
+from codeservice.storage.models import ApiToken, StaffPasswordLink, StaffUser
 
 
 class AccountRepository:
@@ -33,6 +33,32 @@ class AccountRepository:
 
     def all_users(self) -> list[StaffUser]:
         return list(self.session.scalars(select(StaffUser).order_by(StaffUser.name)))
+
+    def active_admin_count(self) -> int:
+        query = select(func.count()).select_from(StaffUser)
+        query = query.where(StaffUser.role == "admin", StaffUser.active.is_(True))
+        return self.session.scalar(query) or 0
+
+    def add_password_link(self, link: StaffPasswordLink) -> None:
+        self.session.add(link)
+        self.session.flush()
+
+    def password_link_by_digest(self, digest: bytes) -> StaffPasswordLink | None:
+        query = select(StaffPasswordLink).where(StaffPasswordLink.digest == digest)
+        return self.session.scalar(query)
+
+    def replace_password_links(self, user_id: int, now: datetime) -> None:
+        """Every unused link of the account stops working."""
+        self.session.execute(
+            update(StaffPasswordLink)
+            .where(
+                StaffPasswordLink.user_id == user_id,
+                StaffPasswordLink.used_at.is_(None),
+                StaffPasswordLink.replaced_at.is_(None),
+            )
+            .values(replaced_at=now)
+            .execution_options(synchronize_session=False)
+        )
 
     def locked_count(self, now: datetime) -> int:
         """Accounts locked after wrong passwords, at ``now``."""

@@ -64,6 +64,24 @@ class AuditRepository:
         )
         return list(self.session.scalars(query))
 
+    def sign_ins_of(
+        self, username: str, actions: list[str], *, limit: int, scan: int = 2000
+    ) -> list[AuditRecord]:
+        """The newest ``limit`` records of these actions about ``username``, newest first
+        (among the newest ``scan`` records of those actions)."""
+        query = (
+            select(AuditRecord)
+            .where(AuditRecord.action.in_(actions))
+            .order_by(AuditRecord.seq.desc())
+            .limit(scan)
+        )
+        found = [
+            row
+            for row in self.session.scalars(query)
+            if json.loads(row.details).get("username") == username
+        ]
+        return found[:limit]
+
     def hash_at(self, seq: int) -> str | None:
         """The hash of record number ``seq``, if there is one (the first, if renumbered)."""
         query = select(AuditRecord.hash).where(AuditRecord.seq == seq).order_by(AuditRecord.id)

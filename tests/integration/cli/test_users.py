@@ -194,3 +194,26 @@ def test_a_revoked_token_stops_working(cli: Cli, container: Container) -> None:
     assert "No API tokens." in cli("tokens", "list").stdout
     assert "crm" in cli("tokens", "list", "--all").stdout
     assert cli("tokens", "create", "crm", "--role", "agent").exit_code == 0
+
+
+def test_the_last_active_admin_keeps_the_role_and_cannot_be_disabled(
+    cli: Cli, container: Container, tmp_path: Path
+) -> None:
+    password_file = _password_file(tmp_path, PASSWORD)
+    added = cli("users", "add", "root", "--role", "admin", "--password-file", password_file)
+    assert added.exit_code == 0, added.output
+
+    demoted = cli("users", "role", "root", "--role", "bmt")
+    disabled = cli("users", "disable", "root")
+    cli("users", "add", "ann", "--role", "agent", "--password-file", password_file)
+    promoted = cli("users", "role", "ann", "--role", "admin")
+    now_demoted = cli("users", "role", "root", "--role", "bmt")
+
+    assert demoted.exit_code == 75
+    assert "root is the last active administrator" in demoted.stderr
+    assert disabled.exit_code == 75
+    assert promoted.exit_code == 0 and "ann is now admin." in promoted.stdout
+    assert now_demoted.exit_code == 0
+    assert ("staff:user:role", {"username": "root", "role": "bmt", "previous_role": "admin"}) in [
+        (action, details) for action, _, details in _audit(container)
+    ]

@@ -141,7 +141,7 @@ def test_0006_adds_the_notice_tables_and_takes_them_away(container: Container) -
     assert current_revision(container.engine) == head_revision()
 
 
-def test_0007_adds_the_register_uploads_and_takes_them_away(container: Container) -> None:
+def test_0008_adds_the_register_uploads_and_takes_them_away(container: Container) -> None:
     from alembic import command
     from sqlalchemy import inspect
 
@@ -156,7 +156,7 @@ def test_0007_adds_the_register_uploads_and_takes_them_away(container: Container
 
     container.engine.dispose()
     try:
-        below = migrate("0006_notices", down=True)
+        below = migrate("0007_staff_accounts", down=True)
     finally:
         above = migrate("head")
     assert "register_uploads" not in below and "register_uploads" in above

@@ -27,3 +27,23 @@ def test_a_read_unit_of_work_refuses_any_write(container: Container) -> None:
         uow.commit()
     with container.read_uow() as uow:
         assert uow.session.scalar(select(func.count()).select_from(Provider)) == 1
+
+
+def test_pooled_connections_pass_between_readers_and_writers(container: Container) -> None:
+    """A connection a reader used, back in the pool, takes a writer's changes again,
+    and a reader that takes it after a writer still cannot write."""
+    engine = container.engine
+    for round_ in range(3):
+        with container.read_uow() as uow:
+            uow.session.scalar(select(func.count()).select_from(Provider))
+        with container.uow() as uow:
+            provider = _provider()
+            provider.ref = f"PRV90{round_}"
+            uow.register.add_provider(provider)
+            uow.commit()
+        with container.read_uow() as uow, pytest.raises(DBAPIError):
+            uow.register.add_provider(_provider())
+            uow.register.flush()
+    assert engine.pool.checkedin() >= 1  # the connections were kept, not closed
+    with container.read_uow() as uow:
+        assert uow.session.scalar(select(func.count()).select_from(Provider)) == 3

@@ -17,6 +17,7 @@ from codeservice.domain.tokens import issue_token
 from codeservice.services.distribution.codes import issue_access_code
 from codeservice.storage.models import AccessCode, AuditRecord, Delivery, LinkToken, Provider, Spoc
 from codeservice.web.csrf import Csrf
+from mailer import outbox as mailer_outbox
 from mailer.schema import outbox
 
 # Cycle 2027-04: issued Wed 31 Mar 2027 09:00 BST, active Mon 5 Apr 00:00 BST to Mon 3 May.
@@ -125,6 +126,23 @@ def outbox_rows(container: Container) -> list[tuple[int, str, str]]:
 def _outbox_rows(session: Session) -> list[tuple[int, str, str]]:
     query = select(outbox.c.id, outbox.c.recipients, outbox.c.category).order_by(outbox.c.id)
     return [(r.id, r.recipients, r.category) for r in session.execute(query)]
+
+
+def set_password_link(container: Container, to: str) -> str:
+    """The set-password path in the newest email queued to ``to``."""
+    with container.uow() as uow:
+        query = select(outbox.c.id).where(
+            outbox.c.category == "staff-password-link",
+            outbox.c.recipients.contains(to),
+        )
+        ids = list(uow.session.scalars(query.order_by(outbox.c.id)))
+        entry = mailer_outbox.by_ids(uow.session, ids[-1:])[0]
+        body = mailer_outbox.open_message(entry, container.keyring).get_body(("plain",))
+        assert body is not None
+        text = body.get_content()
+    match = re.search(r"http://[^/\s]+(/set-password/[A-Za-z0-9_-]{43})", text)
+    assert match, text
+    return match.group(1)
 
 
 def snapshot(container: Container) -> dict[str, list[tuple[Any, ...]]]:

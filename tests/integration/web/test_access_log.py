@@ -14,6 +14,7 @@ def test_token_paths_are_redacted() -> None:
     token = "x" * 43
     assert redact_path(f"/ack/{token}") == "/ack/…"
     assert redact_path(f"/ack/{token}/more") == "/ack/…"
+    assert redact_path(f"/set-password/{token}") == "/set-password/…"
     assert redact_path("/ack/short") == "/ack/…"
     assert redact_path(f"/something/{token}") == "/something/…"
     assert redact_path("/healthz") == "/healthz"

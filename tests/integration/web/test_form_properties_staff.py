@@ -12,7 +12,9 @@ from hypothesis import strategies as st
 from codeservice.bootstrap import Container
 from codeservice.domain.accounts import Role
 from codeservice.services.incidents.reports import record_report
-from tests.integration.web.links import csrf_for, make_ack_link
+from codeservice.services.staff.accounts import list_users
+from codeservice.services.staff.password_links import add_account
+from tests.integration.web.links import csrf_for, make_ack_link, set_password_link
 from tests.integration.web.properties import FORMS, assert_handled, counts, free_text
 from tests.integration.web.staff import signed_in_client
 
@@ -149,3 +151,55 @@ def test_the_notice_forms(
     _send(client, web_container, "/bmt/notices/preview", typed)
     _send(client, web_container, "/bmt/notices/new", typed)
     _send(client, web_container, "/bmt/notices", {**typed, "key": key})
+
+
+@FORMS
+@given(
+    username=free_text(),
+    display_name=free_text(),
+    email=st.sampled_from(["dee@example.org"]) | free_text(),
+    role=st.sampled_from([role.value for role in Role]) | free_text(),
+)
+def test_the_account_forms(
+    client: TestClient,
+    web_container: Container,
+    username: str,
+    display_name: str,
+    email: str,
+    role: str,
+) -> None:
+    """An admin's forms: a new account, and each action on an account."""
+    if "admin.user" not in {view.name for view in list_users(web_container)}:
+        signed_in_client(client, web_container, Role.ADMIN)
+        client.get("/staff")
+    typed = {"username": username, "display_name": display_name, "email": email, "role": role}
+    _send(client, web_container, "/admin/accounts/new", typed)
+    page = "/admin/accounts/admin.user"
+    _send(client, web_container, f"{page}/role", {"role": role})
+    for action in ("disable", "unlock", "reset"):
+        _send(client, web_container, f"{page}/{action}", {"role": role})
+    _send(client, web_container, f"{page}/email", {"email": email})
+
+
+@FORMS
+@given(current=free_text(), new=free_text(), again=free_text())
+def test_the_password_forms(
+    client: TestClient, web_container: Container, current: str, new: str, again: str
+) -> None:
+    """Your own password (the current one is never right here), and a set-password link."""
+    if "agent.user" not in {view.name for view in list_users(web_container)}:
+        signed_in_client(client, web_container, Role.AGENT)
+        client.get("/staff")
+        add_account(
+            web_container,
+            "eve.new",
+            role=Role.BMT,
+            display_name=None,
+            email="eve@example.org",
+            actor="test",
+            source="test",
+        )
+    typed = {"current_password": current, "new_password": new, "new_password_again": again}
+    _send(client, web_container, "/staff/password", typed)
+    link = set_password_link(web_container, "eve@example.org")
+    _send(client, web_container, link, {"password": new, "password_again": again})

@@ -28,10 +28,11 @@ from tests.integration.web.staff import make_staff, make_token, sign_in
 from tests.support.clock import Clock
 
 REGISTER = (
-    "ref,name,prime_ref,spoc_name,spoc_email\n"
-    "PRV001,Northfield Employment Ltd,,Ann Lee,ann.lee@example.org\n"
-    "PRV001,Northfield Employment Ltd,,Bob Roe,bob.roe@example.org\n"
-    "PRV002,Harbourside Skills,,Cat Jones,cat@example.com\n"
+    "ref,name,prime_ref,spoc_name,spoc_email,"
+    "security_plan_received,security_plan_approved,security_plan_changed\n"
+    "PRV001,Northfield Employment Ltd,,Ann Lee,ann.lee@example.org,2024-01-08,2024-02-05,\n"
+    "PRV001,Northfield Employment Ltd,,Bob Roe,bob.roe@example.org,2024-01-08,2024-02-05,\n"
+    "PRV002,Harbourside Skills,,Cat Jones,cat@example.com,2024-01-08,2024-02-05,\n"
 )
 APRIL = Cycle(2027, 4)
 LOOPBACK = ("127.0.0.1", 50000)

@@ -27,6 +27,8 @@ IDENTITIES = [ANONYMOUS, *(role.value for role in Role)]
 ALL = tuple(Role)
 UNKNOWN_ACK = "/ack/" + "A" * 43
 UNKNOWN_REPORT = "/report/" + "A" * 43
+UNKNOWN_SET_PASSWORD = "/set-password/" + "A" * 43
+UNKNOWN_ACCOUNT = "/admin/accounts/nobody.here"
 UNKNOWN_INCIDENT = "/security/incidents/INC-2027-9999"
 BMT_CYCLE = "/bmt/cycles/2027-04"
 UNKNOWN_DELIVERY = BMT_CYCLE + "/deliveries/999"
@@ -75,6 +77,21 @@ EXPECTED: dict[tuple[str, str], Expect] = {
     ("GET", "/"): public(302),
     ("GET", "/staff"): page(*ALL),
     ("GET", "/admin/accounts"): page(Role.ADMIN),
+    # Your own password (the form sent empty); a set-password link never sent.
+    ("GET", "/staff/password"): page(*ALL),
+    ("POST", "/staff/password"): page(*ALL, ok=422),
+    ("GET", "/set-password/{token}"): public(404, path=UNKNOWN_SET_PASSWORD),
+    ("POST", "/set-password/{token}"): public(404, path=UNKNOWN_SET_PASSWORD),
+    # Staff accounts (admin): the new-account form sent empty, an account that does not exist.
+    ("GET", "/admin/accounts/new"): page(Role.ADMIN),
+    ("POST", "/admin/accounts/new"): page(Role.ADMIN, ok=422),
+    ("GET", "/admin/accounts/{username}"): page(Role.ADMIN, ok=404, path=UNKNOWN_ACCOUNT),
+    **{
+        ("POST", f"/admin/accounts/{{username}}/{action}"): page(
+            Role.ADMIN, ok=404, path=f"{UNKNOWN_ACCOUNT}/{action}"
+        )
+        for action in ("role", "email", "disable", "enable", "unlock", "reset")
+    },
     # The security team's triage of Annex B reports; forms sent empty, a report unknown.
     ("GET", "/security/incidents"): page(Role.SECURITY),
     ("GET", "/security/incidents/new"): page(Role.SECURITY),

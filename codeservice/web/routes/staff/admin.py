@@ -1,7 +1,8 @@
-"""``/admin/accounts``: staff accounts and API tokens, for administrators to read.
+"""``/admin/accounts``: staff accounts and API tokens, for administrators.
 
-Changing them stays on the command line (``codeservice users`` and ``tokens``), where
-a new password or token is never shown in a browser.
+Each account links to its page (``admin_account``), where it is changed. API tokens
+are created and revoked on the command line (``codeservice tokens``), where a new
+token is never shown in a browser.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -20,6 +22,7 @@ from codeservice.services.staff.api_tokens import list_tokens
 from codeservice.web.auth import require_role
 from codeservice.web.dependencies import container_of, pages_of
 from codeservice.web.navigation import ADMIN_ACCOUNTS, staff_navigation
+from codeservice.web.routes.staff.admin_account import NEW_ACCOUNT, account_path
 
 router = APIRouter()
 
@@ -37,7 +40,7 @@ def accounts(
 
     users = [
         [
-            {"text": user.name},
+            {"html": _link(account_path(user.name), user.name)},
             {"text": user.display_name or ""},
             {"text": Role(user.role).label},
             {"text": _state(user.active, user.locked_until, now, tz)},
@@ -63,8 +66,13 @@ def accounts(
             "navigation": staff_navigation(principal, request.url.path),
             "users": users,
             "tokens": tokens,
+            "new_account": NEW_ACCOUNT,
         },
     )
+
+
+def _link(href: str, text: str) -> Markup:
+    return Markup('<a class="govuk-link" href="{}">{}</a>').format(href, text)
 
 
 def _state(active: bool, locked_until: datetime | None, now: datetime, tz: ZoneInfo) -> str:

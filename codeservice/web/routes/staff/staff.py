@@ -1,4 +1,5 @@
-"""The staff home: ``/`` sends each role to its landing page; ``/staff`` for now."""
+"""The staff home: ``/`` sends each role to its landing page; ``/staff`` shows the
+account, a link to change its password and its recent sign-ins."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from codeservice.domain.accounts import Principal
+from codeservice.services.staff.own_account import recent_sign_ins
 from codeservice.web.auth import ALL_ROLES, SIGN_IN_PATH, require_role
-from codeservice.web.dependencies import pages_of
+from codeservice.web.dependencies import container_of, pages_of
 from codeservice.web.navigation import STAFF_HOME, landing_page, staff_navigation
 from codeservice.web.sessions import current_principal
 
@@ -28,8 +30,23 @@ def home(request: Request) -> Response:
 def staff_home(
     request: Request, principal: Annotated[Principal, Depends(require_role(*ALL_ROLES))]
 ) -> Response:
+    container = container_of(request)
+    tz = container.settings.tz
+    sign_ins = [
+        [
+            {"text": f"{event.at.astimezone(tz).day} {event.at.astimezone(tz):%b %Y %H:%M}"},
+            {"text": event.outcome},
+            {"text": event.address or "Not kept"},
+        ]
+        for event in recent_sign_ins(container, principal.name)
+    ]
     return pages_of(request).render(
         request,
         "staff/home.html",
-        {"principal": principal, "navigation": staff_navigation(principal, request.url.path)},
+        {
+            "principal": principal,
+            "navigation": staff_navigation(principal, request.url.path),
+            "sign_ins": sign_ins,
+            "password_changed": request.query_params.get("password") == "changed",
+        },
     )

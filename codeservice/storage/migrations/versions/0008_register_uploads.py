@@ -1,7 +1,7 @@
 """register_uploads: a register CSV uploaded in the browser, between preview and apply
 
-Revision ID: 0007_register_uploads
-Revises: 0006_notices
+Revision ID: 0008_register_uploads
+Revises: 0007_staff_accounts
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007_register_uploads"
-down_revision = "0006_notices"
+revision = "0008_register_uploads"
+down_revision = "0007_staff_accounts"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,47 @@
+"""The gate's places: bounded, handed over first come, first served, never leaked."""
+
+from __future__ import annotations
+
+import asyncio
+
+from codeservice.web.backpressure import Gate
+
+
+def test_a_freed_place_goes_to_the_longest_waiting_request() -> None:
+    async def scenario() -> list[str]:
+        gate = Gate(1)
+        order: list[str] = []
+        assert await gate.enter(0)
+        assert not await gate.enter(0)  # full, and no wait allowed
+
+        async def waiter(name: str) -> None:
+            assert await gate.enter(3600)
+            order.append(name)
+            gate.leave()
+
+        first = asyncio.create_task(waiter("first"))
+        await asyncio.sleep(0)
+        second = asyncio.create_task(waiter("second"))
+        await asyncio.sleep(0)
+        assert gate.in_flight == 1 and order == []
+        gate.leave()
+        await asyncio.gather(first, second)
+        assert gate.in_flight == 0
+        return order
+
+    assert asyncio.run(scenario()) == ["first", "second"]
+
+
+def test_a_request_that_gives_up_waiting_leaves_no_trace() -> None:
+    async def scenario() -> None:
+        gate = Gate(1)
+        assert await gate.enter(0)
+        cancelled = asyncio.create_task(gate.enter(3600))
+        await asyncio.sleep(0)
+        cancelled.cancel()
+        await asyncio.gather(cancelled, return_exceptions=True)
+        gate.leave()
+        assert gate.in_flight == 0
+        assert await gate.enter(0)
+
+    asyncio.run(scenario())
