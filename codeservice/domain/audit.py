@@ -37,6 +37,7 @@ class AuditTag(StrEnum):
     REGISTER_PROVIDER_DEACTIVATE = "register:provider:deactivate"
     REGISTER_SPOC_CREATE = "register:spoc:create"
     REGISTER_SPOC_DEACTIVATE = "register:spoc:deactivate"
+    REGISTER_SPOC_UPDATE = "register:spoc:update"  # reactivated, or renamed
     CYCLE_ROTATION_START = "cycle:rotation:start"
     CYCLE_ROTATION_FINISH = "cycle:rotation:finish"
     CYCLE_ROTATION_REQUEST = "cycle:rotation:request"

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from codeservice.domain.audit import AuditTag
 
 REDACTED = "[redacted]"
+# A register file uploaded in the browser and never applied is kept this long, then
+# dropped (by the next upload, or by the retention purge): it names SPoCs.
+REGISTER_UPLOAD_KEPT = timedelta(hours=24)
 
 
 class RetentionKind(StrEnum):

@@ -32,7 +32,10 @@ from codeservice.web.routes.distribution import (
     dashboard_actions,
     new_spocs,
     notices,
+    register_provider,
+    register_upload,
 )
+from codeservice.web.routes.distribution.register_upload import REGISTER_UPLOAD, UPLOAD_FORM_ROOM
 from codeservice.web.routes.helpline import api as helpline_api
 from codeservice.web.routes.helpline import console as helpline
 from codeservice.web.routes.helpline import security as helpline_security
@@ -87,6 +90,8 @@ def create_app(container: Container, *, govuk_frontend: Path | None = None) -> F
     app.include_router(own_account.router)
     app.include_router(set_password.router)
     app.include_router(whoami.router)
+    app.include_router(register_upload.router)
+    app.include_router(register_provider.router)  # after the upload: /{ref} takes any
     app.include_router(dashboard.router)
     app.include_router(dashboard_actions.router)
     app.include_router(new_spocs.router)
@@ -103,7 +108,10 @@ def create_app(container: Container, *, govuk_frontend: Path | None = None) -> F
     # RequestLog sees the final status (the 503s too) and catches any error, and
     # SecurityHeaders wraps everything, the 500 page included.
     app.add_middleware(
-        BodyLimit, max_bytes=settings.max_request_kib * 1024, too_large=_too_large_page
+        BodyLimit,
+        max_bytes=settings.max_request_kib * 1024,
+        too_large=_too_large_page,
+        larger={REGISTER_UPLOAD: settings.register_max_bytes + UPLOAD_FORM_ROOM},
     )
     app.add_middleware(UnusablePath, not_found=_not_found_page)
     app.add_middleware(

@@ -22,6 +22,7 @@ from codeservice.web.rotation_runs import RotationRuns
 BMT_HOME = "/bmt"
 BMT_CYCLES = "/bmt/cycles"
 BMT_REGISTER = "/bmt/register"
+BMT_REGISTER_UPLOAD = "/bmt/register/upload"
 BMT_EXPORT = "/bmt/export"
 BmtTeam = Annotated[Principal, Depends(require_role(Role.BMT))]
 _state_lock = threading.Lock()
@@ -72,6 +73,7 @@ def render(
             "cycle_path": cycle_path,
             "bmt_home": BMT_HOME,
             "bmt_register": BMT_REGISTER,
+            "bmt_register_upload": BMT_REGISTER_UPLOAD,
             "bmt_cycles": BMT_CYCLES,
             "bmt_export": BMT_EXPORT,
             **context,

@@ -1,6 +1,7 @@
 """How much a request may send: the body as a whole, and each form field.
 
-A body larger than ``max_request_kib`` is refused with 413 before it is read: at once
+A body larger than ``max_request_kib`` (a register upload's: ``register_max_bytes``
+and room for the form around it) is refused with 413 before it is read: at once
 when ``Content-Length`` says so, and otherwise as soon as the streamed bytes pass the
 limit (a chunked body has no length to check). Whatever the app had begun to answer is
 dropped, so the visitor sees the 413 page (or the JSON error under ``/api/``), and
@@ -45,20 +46,23 @@ class BodyLimit:
         *,
         max_bytes: int,
         too_large: Callable[[Request, RequestTooLarge], Response],
+        larger: dict[str, int] | None = None,
     ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.too_large = too_large
+        self.larger = larger or {}  # path -> its own limit (a file upload's form)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = self.larger.get(scope["path"], self.max_bytes)
         refusal = RequestTooLarge(
-            f"The information you sent was too long: at most {self.max_bytes // 1024} KiB "
+            f"The information you sent was too long: at most {max_bytes // 1024:,} KiB "
             "can be sent at once. Nothing was saved."
         )
-        if self._declared_length(scope) > self.max_bytes:
+        if self._declared_length(scope) > max_bytes:
             await self.too_large(Request(scope), refusal)(scope, receive, send)
             return
 
@@ -71,7 +75,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > max_bytes:
                     over = True
                     raise _BodyOverLimit()
             return message

@@ -4,6 +4,7 @@
 own ``system:retention:purge`` audit record (the kind and a count, nothing purged), so
 a run killed half way has lost nothing and the next run carries on. Every batch repeats
 its condition in its UPDATE: a second run, or two at once, changes nothing twice.
+Register files uploaded in the browser and never applied go after a day.
 
 Audit records keep their place in the hash chain. Before any is redacted the whole
 chain is verified, and each record is checked again in the redacting transaction. A
@@ -24,7 +25,13 @@ from datetime import datetime
 from codeservice.bootstrap import Container
 from codeservice.config import Settings
 from codeservice.domain.audit import LEGACY, AuditTag, redaction_seal
-from codeservice.domain.retention import RetentionKind, RetentionPolicy, due_at, redact_record
+from codeservice.domain.retention import (
+    REGISTER_UPLOAD_KEPT,
+    RetentionKind,
+    RetentionPolicy,
+    due_at,
+    redact_record,
+)
 from codeservice.services.operations import audit
 from codeservice.services.operations.audit import public_form, verify_chain, vouched_for
 from codeservice.storage.models import AuditRecord
@@ -115,6 +122,7 @@ def _kinds(
 class PurgeResult:
     counts: dict[str, int] = field(default_factory=lambda: {str(k): 0 for k in RetentionKind})
     audit_problem: str | None = None  # the chain was broken: no audit record was redacted
+    register_uploads: int = 0  # register files uploaded, never applied, past their day
 
     @property
     def total(self) -> int:
@@ -144,6 +152,9 @@ def purge(container: Container, *, actor: str, source: str, batch: int = BATCH) 
             result.counts[str(kind)] += done
             if not ids or not done:
                 break
+    with container.uow() as uow:  # register files uploaded and never applied
+        result.register_uploads = uow.register.drop_uploads_before(now - REGISTER_UPLOAD_KEPT)
+        uow.commit()
     _redact_audit(container, policy, now, result, actor=actor, source=source, batch=batch)
     log.info(
         "retention purge: %s",

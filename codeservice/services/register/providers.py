@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -22,28 +22,9 @@ from codeservice.domain.register import (
 from codeservice.domain.security_plan import SecurityPlan, plan_status
 from codeservice.errors import InputError
 from codeservice.services.operations import audit
+from codeservice.services.register.apply import ImportSummary, apply_file
 from codeservice.storage.models import Provider, Spoc
 from codeservice.storage.uow import UnitOfWork
-
-
-@dataclass
-class ImportSummary:
-    filename: str
-    sha256: str
-    prune: bool
-    providers_added: int = 0
-    providers_updated: int = 0
-    providers_unchanged: int = 0
-    providers_deactivated: int = 0
-    providers_not_in_file: int = 0  # active, absent from the file, left alone (no --prune)
-    spocs_added: int = 0
-    spocs_updated: int = 0
-    spocs_unchanged: int = 0
-    spocs_deactivated: int = 0
-    warnings: list[str] = field(default_factory=list)  # imported, but worth a look
-
-    def counts(self) -> dict[str, int]:
-        return {k: v for k, v in asdict(self).items() if isinstance(v, int) and k != "prune"}
 
 
 @dataclass(frozen=True)
@@ -106,6 +87,13 @@ def import_register_file(
     return import_register(container, data, str(path), prune=prune, actor=actor, source=source)
 
 
+def check_file(container: Container, data: bytes, filename: str) -> RegisterFile:
+    """The register in ``data``; raises InputError naming every problem (changes nothing)."""
+    check_limits(data, filename, register_limits(container))
+    today = container.now().astimezone(container.settings.tz).date()
+    return parse_register(decode_register(data, filename), filename, today)
+
+
 def import_register(
     container: Container,
     data: bytes,
@@ -121,115 +109,57 @@ def import_register(
     ``prune`` whatever the file does not name is deactivated, never deleted: codes,
     deliveries and the audit trail refer to those rows.
     """
-    check_limits(data, filename, register_limits(container))
-    today = container.now().astimezone(container.settings.tz).date()
-    register = parse_register(decode_register(data, filename), filename, today)
+    register = check_file(container, data, filename)
     summary = ImportSummary(
         filename=Path(filename).name,
         sha256=hashlib.sha256(data).hexdigest(),
         prune=prune,
         warnings=register.warnings,
     )
-    audit_key = container.keyring.audit_key
     now = container.now()
     with container.uow() as uow:
         uow.register.lock_for_import()
-        _apply(uow, register, summary, now)
-        audit.record(
-            uow,
-            audit_key,
-            actor=actor,
-            action=AuditTag.REGISTER_IMPORT_APPLY,
-            source=source,
-            details={
-                "file": summary.filename,
-                "sha256": summary.sha256,
-                "prune": prune,
-                **summary.counts(),
-                "warnings": len(summary.warnings),
-            },
-            now=now,
-        )
+        apply_file(uow, register, summary, now)
+        record_import(uow, container, summary, actor=actor, source=source, now=now)
         uow.commit()
     return summary
 
 
-def _apply(uow: UnitOfWork, register: RegisterFile, summary: ImportSummary, now: datetime) -> None:
-    providers = {provider.ref: provider for provider in uow.register.all_providers()}
-    named: set[str] = set()
+def record_import(
+    uow: UnitOfWork,
+    container: Container,
+    summary: ImportSummary,
+    *,
+    actor: str,
+    source: str,
+    now: datetime,
+) -> None:
+    """The audit record of an applied import (counts only: no names, no addresses)."""
+    audit.record(
+        uow,
+        container.keyring.audit_key,
+        actor=actor,
+        action=AuditTag.REGISTER_IMPORT_APPLY,
+        source=source,
+        details={
+            "file": summary.filename,
+            "sha256": summary.sha256,
+            "prune": summary.prune,
+            **summary.counts(),
+            "warnings": len(summary.warnings),
+            # Which providers it changed and how (refs only: no names, no addresses).
+            "changed": changed_refs(summary),
+        },
+        now=now,
+    )
 
-    def upsert(ref: str, name: str, prime_id: int | None, plan: SecurityPlan) -> Provider:
-        named.add(ref)
-        provider = providers.get(ref)
-        if provider is None:
-            provider = Provider(
-                ref=ref, name=name, prime_id=prime_id, active=True, created_at=now, updated_at=now
-            )
-            provider.security_plan = plan  # none in the file: not approved
-            uow.register.add_provider(provider)
-            providers[ref] = provider
-            summary.providers_added += 1
-        elif (provider.name, provider.prime_id, provider.active) != (name, prime_id, True) or (
-            register.has_plans and provider.security_plan != plan
-        ):
-            provider.name, provider.prime_id, provider.active = name, prime_id, True
-            if register.has_plans:
-                provider.security_plan = plan
-            provider.updated_at = now
-            summary.providers_updated += 1
-        else:
-            summary.providers_unchanged += 1
-        return provider
 
-    primes = [(entry, upsert(entry.ref, entry.name, None, entry.plan)) for entry in register.primes]
-    uow.register.flush()  # new primes need ids before subcontractors and SPoCs point at them
-    for sub in register.subcontractors:
-        upsert(sub.ref, sub.name, providers[sub.prime_ref].id, SecurityPlan())
-
-    spocs: dict[tuple[int, str], Spoc] = {
-        (spoc.provider_id, spoc.email.casefold()): spoc for spoc in uow.register.all_spocs()
-    }
-    kept: set[int] = set()  # ids of the SPoCs the file names
-    for entry, provider in primes:
-        for spoc_entry in entry.spocs:
-            spoc = spocs.get((provider.id, spoc_entry.email.casefold()))
-            if spoc is None:
-                uow.register.add_spoc(
-                    Spoc(
-                        provider_id=provider.id,
-                        name=spoc_entry.name,
-                        email=spoc_entry.email,
-                        active=True,
-                        created_at=now,
-                        updated_at=now,
-                    )
-                )
-                summary.spocs_added += 1
-                continue
-            kept.add(spoc.id)
-            wanted = (spoc_entry.name, spoc_entry.email, True)
-            if (spoc.name, spoc.email, spoc.active) != wanted:
-                spoc.name, spoc.email, spoc.active = wanted
-                spoc.updated_at = now
-                summary.spocs_updated += 1
-            else:
-                summary.spocs_unchanged += 1
-
-    absent = [p for ref, p in providers.items() if ref not in named and p.active]
-    if not summary.prune:
-        summary.providers_not_in_file = len(absent)
-        uow.register.flush()
-        return
-    for provider in absent:
-        provider.active = False
-        provider.updated_at = now
-        summary.providers_deactivated += 1
-    for spoc in spocs.values():
-        if spoc.id not in kept and spoc.active:
-            spoc.active = False
-            spoc.updated_at = now
-            summary.spocs_deactivated += 1
-    uow.register.flush()
+def changed_refs(summary: ImportSummary) -> dict[str, list[str]]:
+    """Each provider ref the import changed, with what: 'provider added', 'SPoC changed'."""
+    found: dict[str, set[str]] = {}
+    for change in summary.changes:
+        found.setdefault(change.ref, set()).add(f"{change.subject} {change.kind}")
+    return {ref: sorted(kinds) for ref, kinds in sorted(found.items())}
 
 
 def list_register(container: Container, *, include_inactive: bool = False) -> list[ProviderView]:

@@ -10,6 +10,7 @@ from codeservice.storage.models.incidents import IncidentReport, Reissue
 from codeservice.storage.models.issue_failures import IssueFailure
 from codeservice.storage.models.notices import Notice, NoticeRecipient
 from codeservice.storage.models.register import Provider, Spoc
+from codeservice.storage.models.register_uploads import RegisterUpload
 from codeservice.storage.models.scheduler import JobRun, SchedulerLease
 from codeservice.storage.models.throttles import SignInThrottle
 from codeservice.storage.models.tokens import LinkToken
@@ -28,6 +29,7 @@ __all__ = [
     "NoticeRecipient",
     "OneTimeDownload",
     "Provider",
+    "RegisterUpload",
     "Reissue",
     "SchedulerLease",
     "SignInThrottle",

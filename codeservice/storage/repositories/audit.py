@@ -53,6 +53,17 @@ class AuditRepository:
             query = query.where(AuditRecord.action.startswith(action_prefix))
         return list(self.session.scalars(query))
 
+    def mentioning(self, word: str, limit: int) -> list[AuditRecord]:
+        """The newest ``limit`` records whose details hold ``word`` as a JSON string."""
+        needle = json.dumps(word)
+        query = (
+            select(AuditRecord)
+            .where(AuditRecord.details.contains(needle, autoescape=True))
+            .order_by(AuditRecord.seq.desc())
+            .limit(limit)
+        )
+        return list(self.session.scalars(query))
+
     def sign_ins_of(
         self, username: str, actions: list[str], *, limit: int, scan: int = 2000
     ) -> list[AuditRecord]:

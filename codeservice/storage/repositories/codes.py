@@ -121,6 +121,15 @@ class AccessCodeRepository:
         )
         return self.session.scalar(query)
 
+    def of_provider(self, provider_id: int) -> list[AccessCode]:
+        """A provider's codes, the latest cycle first."""
+        query = (
+            select(AccessCode)
+            .where(AccessCode.provider_id == provider_id)
+            .order_by(AccessCode.cycle.desc(), AccessCode.id.desc())
+        )
+        return list(self.session.scalars(query))
+
     def fingerprint_exists(self, fingerprint: bytes) -> bool:
         query = select(AccessCode.id).where(AccessCode.fingerprint == fingerprint)
         return self.session.scalar(query) is not None

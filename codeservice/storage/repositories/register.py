@@ -1,9 +1,11 @@
 from __future__ import annotations
 
-from sqlalchemy import select, text
+from datetime import datetime
+
+from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
-from codeservice.storage.models import Provider, Spoc
+from codeservice.storage.models import Provider, RegisterUpload, Spoc
 
 _PG_REGISTER_LOCK = 0x72656769  # "regi": one register import at a time
 
@@ -72,3 +74,19 @@ class RegisterRepository:
             .order_by(Spoc.id)
         )
         return list(self.session.scalars(query))
+
+    def upload_by_key(self, key: str, *, lock: bool = False) -> RegisterUpload | None:
+        """An uploaded file by its key; ``lock``: its row, locked until commit."""
+        query = select(RegisterUpload).where(RegisterUpload.key == key)
+        return self.session.scalar(query.with_for_update() if lock else query)
+
+    def add_upload(self, upload: RegisterUpload) -> None:
+        self.session.add(upload)
+        self.session.flush()
+
+    def drop_uploads_before(self, cutoff: datetime) -> int:
+        """Forget uploads never applied and made before ``cutoff``; how many."""
+        query = delete(RegisterUpload).where(
+            RegisterUpload.applied_at.is_(None), RegisterUpload.created_at < cutoff
+        )
+        return int(getattr(self.session.execute(query), "rowcount", 0) or 0)

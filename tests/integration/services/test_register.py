@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from codeservice.bootstrap import Container
 from codeservice.errors import InputError
+from codeservice.services.register.apply import ImportSummary
 from codeservice.services.register.providers import (
-    ImportSummary,
     find_provider,
     import_register,
     import_register_file,

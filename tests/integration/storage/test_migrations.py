@@ -139,3 +139,25 @@ def test_0006_adds_the_notice_tables_and_takes_them_away(container: Container) -
     assert {"notices", "notice_recipients"} & below == set()
     assert {"notices", "notice_recipients"} <= above
     assert current_revision(container.engine) == head_revision()
+
+
+def test_0008_adds_the_register_uploads_and_takes_them_away(container: Container) -> None:
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from codeservice.storage.migrate import alembic_config
+
+    def migrate(target: str, down: bool = False) -> set[str]:
+        config = alembic_config()
+        with container.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            (command.downgrade if down else command.upgrade)(config, target)
+        return set(inspect(container.engine).get_table_names())
+
+    container.engine.dispose()
+    try:
+        below = migrate("0007_staff_accounts", down=True)
+    finally:
+        above = migrate("head")
+    assert "register_uploads" not in below and "register_uploads" in above
+    assert current_revision(container.engine) == head_revision()

@@ -136,6 +136,25 @@ EXPECTED: dict[tuple[str, str], Expect] = {
     # the rotation is refused (no providers), the export form sent without a cycle.
     ("GET", "/bmt"): page(Role.BMT),
     ("GET", "/bmt/register"): page(Role.BMT),
+    # The register CSV in the browser: the form sent without a file, a key never made.
+    ("GET", "/bmt/register/upload"): page(Role.BMT),
+    ("POST", "/bmt/register/upload"): page(Role.BMT, ok=422),
+    ("POST", "/bmt/register/apply"): page(Role.BMT, ok=404),
+    ("GET", "/bmt/register/{ref}"): page(Role.BMT, ok=404, path="/bmt/register/NOPE999"),
+    # A provider's single changes, asked of a provider that does not exist.
+    ("POST", "/bmt/register/{ref}/name"): page(Role.BMT, ok=404, path="/bmt/register/NOPE999/name"),
+    ("POST", "/bmt/register/{ref}/active"): page(
+        Role.BMT, ok=404, path="/bmt/register/NOPE999/active"
+    ),
+    ("POST", "/bmt/register/{ref}/spocs"): page(
+        Role.BMT, ok=404, path="/bmt/register/NOPE999/spocs"
+    ),
+    ("POST", "/bmt/register/{ref}/spocs/{spoc_id}/active"): page(
+        Role.BMT, ok=404, path="/bmt/register/NOPE999/spocs/1/active"
+    ),
+    ("GET", "/bmt/register/uploads/{key}"): page(
+        Role.BMT, ok=404, path="/bmt/register/uploads/" + "0" * 32
+    ),
     ("GET", "/bmt/cycles"): page(Role.BMT),
     ("GET", "/bmt/cycles/{cycle}"): page(Role.BMT, path=BMT_CYCLE),
     ("GET", "/bmt/cycles/{cycle}/deliveries/{delivery_id}/resend-document"): page(

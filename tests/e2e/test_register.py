@@ -1,0 +1,82 @@
+"""The register in Chromium: a CSV uploaded, previewed, applied once; a provider edited.
+
+Every state of the journey, error pages included, passes axe-core.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from codeservice.bootstrap import Container
+from codeservice.domain.accounts import Role
+from tests.e2e.browser import screenshot
+from tests.e2e.test_accessibility import Checker, _fail_on, axe_page, axe_source
+from tests.integration.web.staff import audit_actions, make_staff
+from tests.support.dashboard import REGISTER
+
+pytestmark = pytest.mark.slow
+__all__ = ["axe_page", "axe_source"]  # the fixtures this module uses
+
+
+def test_the_register_is_uploaded_previewed_applied_and_edited(
+    web_container: Container,
+    live_server: str,
+    axe_page: Page,
+    axe_source: str,
+    tmp_path: Path,
+) -> None:
+    make_staff(web_container, "bmt.user", Role.BMT)
+    checker = Checker(axe_page, live_server, axe_source)
+    checker.sign_in("bmt.user")
+    page = axe_page
+    bad = tmp_path / "bad.csv"
+    bad.write_text("ref,name,prime_ref,spoc_name,spoc_email\nPRV001,,,Ann Lee,nobody\n")
+
+    page.get_by_role("link", name="Register").first.click()
+    page.get_by_role("button", name="Upload the register").click()
+    page.get_by_role("button", name="Upload and preview").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Select a CSV file")
+    checker.check("register upload without a file")
+
+    page.get_by_label("Register file").set_input_files(str(bad))
+    page.get_by_role("button", name="Upload and preview").click()
+    expect(page.locator("#problems")).to_contain_text("bad.csv:2: name is empty")
+    checker.check("register file with bad lines")
+    screenshot(page, "bmt-register-problems")
+
+    page.get_by_role("link", name="Upload the file again").click()
+    page.get_by_label("Register file").set_input_files(str(REGISTER))
+    page.get_by_role("button", name="Upload and preview").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Check the changes before you apply them"
+    )
+    checker.check("register preview")
+    screenshot(page, "bmt-register-preview")
+    page.get_by_role("button", name="Apply these changes").dblclick()
+    expect(page.locator(".govuk-panel")).to_contain_text("The register is updated")
+    checker.check("register applied")
+    assert len(audit_actions(web_container, "register:import:apply")) == 1
+
+    page.get_by_role("link", name="Back to the register").click()
+    page.get_by_role("link", name="PRV001").click()
+    page.get_by_label("Name", exact=True).fill("")
+    page.get_by_role("button", name="Change the name").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Enter the provider's name")
+    checker.check("provider rename with an empty name")
+    page.get_by_label("Name", exact=True).fill("Northfield Group Ltd")
+    page.get_by_role("button", name="Change the name").click()
+    expect(page.locator("#done")).to_contain_text("The provider's name is changed.")
+    page.get_by_label("Full name").fill("Cat Diaz")
+    page.get_by_label("Email address").fill("cat.diaz@example.org")
+    page.get_by_role("button", name="Add the SPoC").click()
+    expect(page.locator("#spocs")).to_contain_text("cat.diaz@example.org")
+    expect(page.locator("#history")).to_contain_text("SPoC added: Cat Diaz")
+    page.get_by_role("button", name="Deactivate Tom Whitaker").click()
+    expect(page.locator("#done")).to_contain_text("The SPoC is deactivated")
+    expect(page.locator("#spocs")).not_to_contain_text("<span")
+    checker.check("provider page")
+    screenshot(page, "bmt-provider")
+    _fail_on(checker.findings)

@@ -1,0 +1,168 @@
+"""Single changes to the register in the browser: rename, deactivate, SPoCs."""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from codeservice.bootstrap import Container
+from codeservice.domain.accounts import Role
+from codeservice.services.register.providers import import_register
+from codeservice.storage.models import Provider, Spoc
+from tests.integration.web.links import csrf_field_of_form, make_ack_link
+from tests.integration.web.staff import audit_actions, signed_in_client
+
+PAGE = "/bmt/register/PRV001"
+REGISTER = (
+    "ref,name,prime_ref,spoc_name,spoc_email\n"
+    "PRV001,Northfield Ltd,,Ann Lee,ann.lee@example.org\n"
+    "SUB001,Eastway CIC,PRV001,,\n"
+)
+
+
+@pytest.fixture
+def bmt(client: TestClient, web_container: Container) -> TestClient:
+    import_register(web_container, REGISTER.encode(), "register.csv", actor="test")
+    return signed_in_client(client, web_container, Role.BMT)
+
+
+def _text(page: str) -> str:
+    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page)))
+
+
+def _post(client: TestClient, action: str, **fields: str) -> Any:
+    page = client.get(PAGE)
+    data = {"csrf_token": csrf_field_of_form(page.text, action), **fields}
+    return client.post(action, data=data, follow_redirects=False)
+
+
+def _state(container: Container) -> list[tuple[Any, ...]]:
+    with container.uow() as uow:
+        providers = [(p.ref, p.name, p.active) for p in uow.session.scalars(select(Provider))]
+        spocs = [(s.email, s.name, s.active) for s in uow.session.scalars(select(Spoc))]
+    return sorted(providers) + sorted(spocs)
+
+
+def test_rename_and_deactivate_a_provider(bmt: TestClient, web_container: Container) -> None:
+    renamed = _post(bmt, PAGE + "/name", name="  Northfield Group Ltd ")
+    assert renamed.status_code == 303
+    shown = bmt.get(renamed.headers["location"])
+    assert "The provider's name is changed." in _text(shown.text)
+    assert ("PRV001", "Northfield Group Ltd", True) in _state(web_container)
+    assert _post(bmt, PAGE + "/active", active="no").status_code == 303
+    assert ("PRV001", "Northfield Group Ltd", False) in _state(web_container)
+    assert _post(bmt, PAGE + "/active", active="no").status_code == 303  # already so
+    assert _post(bmt, PAGE + "/active", active="yes").status_code == 303
+    actions = [(a, d["changed"]) for a, _, d in audit_actions(web_container, "register:provider")]
+    assert actions == [
+        ("register:provider:update", "renamed"),
+        ("register:provider:deactivate", "deactivated"),
+        ("register:provider:update", "reactivated"),
+    ]
+    history = _text(bmt.get(PAGE).text)
+    assert "renamed; name: Northfield Group Ltd" in history
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "message"),
+    [
+        ({"name": "  "}, "name", "Enter the provider's name"),
+        ({"name": "North\x00field"}, "name", "The provider's name"),
+        ({"name": "N" * 256}, "name", "must be 255 characters or fewer"),
+    ],
+    ids=["empty", "control-character", "too-long"],
+)
+def test_a_bad_name_is_shown_against_its_field(
+    bmt: TestClient, web_container: Container, fields: dict[str, str], field: str, message: str
+) -> None:
+    before = _state(web_container)
+    answer = _post(bmt, PAGE + "/name", **fields)
+    assert answer.status_code == 422
+    assert f'href="#{field}"' in answer.text and message in _text(answer.text)
+    assert _state(web_container) == before
+
+
+def test_add_deactivate_and_reactivate_a_spoc(bmt: TestClient, web_container: Container) -> None:
+    bad = _post(bmt, PAGE + "/spocs", spoc_name="Cat Diaz", spoc_email="not-an-address")
+    assert bad.status_code == 422 and 'href="#spoc_email"' in bad.text
+    taken = _post(bmt, PAGE + "/spocs", spoc_name="Ann", spoc_email="ANN.LEE@example.org")
+    assert taken.status_code == 422 and "already a SPoC of PRV001" in _text(taken.text)
+    added = _post(bmt, PAGE + "/spocs", spoc_name="Cat Diaz", spoc_email="cat.diaz@example.org")
+    assert added.status_code == 303
+    assert ("cat.diaz@example.org", "Cat Diaz", True) in _state(web_container)
+    with web_container.uow() as uow:
+        spoc_id = uow.session.scalar(select(Spoc.id).where(Spoc.email == "cat.diaz@example.org"))
+    action = f"{PAGE}/spocs/{spoc_id}/active"
+    assert _post(bmt, action, active="no").status_code == 303
+    assert ("cat.diaz@example.org", "Cat Diaz", False) in _state(web_container)
+    again = _post(bmt, PAGE + "/spocs", spoc_name="Cat Diaz", spoc_email="cat.diaz@example.org")
+    assert again.status_code == 303  # the same address, inactive: reactivated, not doubled
+    assert _state(web_container).count(("cat.diaz@example.org", "Cat Diaz", True)) == 1
+    actions = [(a, d["changed"]) for a, _, d in audit_actions(web_container, "register:spoc")]
+    assert actions == [
+        ("register:spoc:create", "SPoC added"),
+        ("register:spoc:deactivate", "SPoC deactivated"),
+        ("register:spoc:update", "SPoC reactivated"),
+    ]
+    assert "SPoC added: Cat Diaz" in _text(bmt.get(PAGE).text)
+    # A subcontractor has no SPoCs of its own.
+    sub = bmt.get("/bmt/register/SUB001")
+    assert 'action="/bmt/register/SUB001/spocs"' not in sub.text
+
+
+def test_a_spoc_added_after_issue_day_is_offered_the_codes(
+    bmt: TestClient, web_container: Container
+) -> None:
+    make_ack_link(web_container, spoc_name="Bo Ng", spoc_email="bo.ng@example.org")
+    added = _post(bmt, PAGE + "/spocs", spoc_name="Cat Diaz", spoc_email="cat.diaz@example.org")
+    page = bmt.get(added.headers["location"])
+    assert 'href="/bmt/cycles/2027-04/new-spocs"' in page.text
+    assert "has not had the codes in use" in _text(page.text)
+    offered = _text(bmt.get("/bmt/cycles/2027-04/new-spocs").text)
+    assert "cat.diaz@example.org" in offered and "bo.ng@example.org" not in offered
+
+
+def test_a_preview_made_before_a_single_change_is_stale(
+    bmt: TestClient, web_container: Container
+) -> None:
+    form = bmt.get("/bmt/register/upload")
+    fields = {"csrf_token": csrf_field_of_form(form.text, "/bmt/register/upload")}
+    preview = bmt.post(
+        "/bmt/register/upload",
+        data=fields,
+        files={"file": ("register.csv", REGISTER.replace("Ann Lee", "Ann Li").encode())},
+    )
+    assert preview.status_code == 200
+    assert _post(bmt, PAGE + "/name", name="Northfield Group Ltd").status_code == 303
+    key = re.search(r'name="key" value="([0-9a-f]{32})"', preview.text)
+    assert key
+    apply = {"csrf_token": csrf_field_of_form(preview.text, "/bmt/register/apply")}
+    refused = bmt.post("/bmt/register/apply", data={**apply, "key": key.group(1)})
+    assert refused.status_code == 409
+    assert ("ann.lee@example.org", "Ann Lee", True) in _state(web_container)
+
+
+def test_every_register_form_needs_its_own_csrf_field(
+    bmt: TestClient, web_container: Container
+) -> None:
+    before = _state(web_container)
+    forms = {
+        PAGE + "/name": {"name": "Taken Over Ltd"},
+        PAGE + "/active": {"active": "no"},
+        PAGE + "/spocs": {"spoc_name": "Eve", "spoc_email": "eve@example.org"},
+        PAGE + "/spocs/1/active": {"active": "no"},
+        "/bmt/register/apply": {"key": "0" * 32},
+    }
+    from_rename = csrf_field_of_form(bmt.get(PAGE).text, PAGE + "/name")
+    for action, fields in forms.items():
+        assert bmt.post(action, data=fields).status_code == 400, action
+        if action != PAGE + "/name":  # a field is good for its own form only
+            answer = bmt.post(action, data={**fields, "csrf_token": from_rename})
+            assert answer.status_code == 400, action
+    assert _state(web_container) == before
+    assert audit_actions(web_container, "register:provider") == []
