@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from codeservice.domain.personal_details import find_personal_details, personal_details_message
-from codeservice.domain.text import check_usable, unusable_character
+from codeservice.domain.text import check_usable, unusable_character, whole_number
 from codeservice.errors import CodeserviceError, Conflict, InputError
 
 MAX_DETAILS = 2000
@@ -278,11 +278,17 @@ def _check_date(
             f"Date of the change of circumstances must include a {' and '.join(missing)}"
         )
         return None
-    if not all(value.isdigit() for value in parts.values()) or len(parts["year"]) != 4:
-        errors["change_date"] = "Date of the change of circumstances must be a real date"
-        return None
+    # ASCII digits, and few: "²" passes str.isdigit, and a day twenty digits long
+    # overflows date() instead of being refused as a bad value.
+    year_number = whole_number(parts["year"], max_digits=4)
+    month_number = whole_number(parts["month"], max_digits=4)
+    day_number = whole_number(parts["day"], max_digits=4)
     try:
-        when = date(int(parts["year"]), int(parts["month"]), int(parts["day"]))
+        if year_number is None or month_number is None or day_number is None:
+            raise ValueError("not a date")
+        if len(parts["year"]) != 4:
+            raise ValueError("the year in full")
+        when = date(year_number, month_number, day_number)
     except ValueError:
         errors["change_date"] = "Date of the change of circumstances must be a real date"
         return None

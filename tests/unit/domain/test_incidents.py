@@ -80,6 +80,10 @@ def test_every_problem_is_reported_at_once_in_field_order() -> None:
         ("31", "2", "2027", "Date of the change of circumstances must be a real date"),
         ("1", "4", "27", "Date of the change of circumstances must be a real date"),
         ("a", "4", "2027", "Date of the change of circumstances must be a real date"),
+        ("1" * 20, "4", "2027", "Date of the change of circumstances must be a real date"),
+        ("1", "9" * 30, "2027", "Date of the change of circumstances must be a real date"),
+        ("²", "4", "2027", "Date of the change of circumstances must be a real date"),
+        ("1", "4", "٢٠٢٧", "Date of the change of circumstances must be a real date"),
         ("2", "4", "2027", "Date of the change of circumstances must be today or in the past"),
     ],
 )
