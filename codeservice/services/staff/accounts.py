@@ -9,6 +9,7 @@ with the person who made it; no password or hash ever reaches the audit trail.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -126,42 +127,43 @@ def get_user(container: Container, name: str) -> StaffUserView:
         return _view(existing_user(uow, name))
 
 
-def disable_user(container: Container, name: str, *, actor: str, source: str = "cli") -> None:
-    """The account can no longer sign in, and its open sessions end at once."""
+def change_account(
+    container: Container,
+    name: str,
+    tag: AuditTag,
+    change: Callable[[UnitOfWork, StaffUser], None],
+    *,
+    actor: str,
+    source: str,
+) -> None:
+    """Make ``change`` to the account and audit it as ``tag``, in one transaction."""
     now = container.now()
     with container.uow() as uow:
         user = existing_user(uow, name)
+        change(uow, user)
+        audit_staff(uow, container, tag, actor=actor, source=source, now=now, username=user.name)
+        uow.commit()
+
+
+def disable_user(container: Container, name: str, *, actor: str, source: str = "cli") -> None:
+    """The account can no longer sign in, and its open sessions end at once."""
+
+    def disable(uow: UnitOfWork, user: StaffUser) -> None:
         if user.active:
             _keep_an_admin(uow, user, "disabled")
         user.active = False
         user.session_epoch += 1
-        audit_staff(
-            uow,
-            container,
-            AuditTag.STAFF_USER_DISABLE,
-            actor=actor,
-            source=source,
-            now=now,
-            username=user.name,
-        )
-        uow.commit()
+
+    change_account(
+        container, name, AuditTag.STAFF_USER_DISABLE, disable, actor=actor, source=source
+    )
 
 
 def enable_user(container: Container, name: str, *, actor: str, source: str = "cli") -> None:
-    now = container.now()
-    with container.uow() as uow:
-        user = existing_user(uow, name)
+    def enable(uow: UnitOfWork, user: StaffUser) -> None:
         user.active = True
-        audit_staff(
-            uow,
-            container,
-            AuditTag.STAFF_USER_ENABLE,
-            actor=actor,
-            source=source,
-            now=now,
-            username=user.name,
-        )
-        uow.commit()
+
+    change_account(container, name, AuditTag.STAFF_USER_ENABLE, enable, actor=actor, source=source)
 
 
 def change_role(

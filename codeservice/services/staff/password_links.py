@@ -22,6 +22,7 @@ from codeservice.services.staff.accounts import (
     StaffUserView,
     add_user,
     audit_staff,
+    change_account,
     existing_user,
     hasher,
 )
@@ -83,20 +84,13 @@ def set_email(container: Container, name: str, email: str, *, actor: str, source
     address = normalise_email(email.strip())
     if address is None:
         raise InputError("enter an email address like name@example.gov.uk", field="email")
-    now = container.now()
-    with container.uow() as uow:
-        user = existing_user(uow, name)
+
+    def set_address(uow: UnitOfWork, user: StaffUser) -> None:
         user.email = address
-        audit_staff(
-            uow,
-            container,
-            AuditTag.STAFF_USER_EMAIL,
-            actor=actor,
-            source=source,
-            now=now,
-            username=user.name,
-        )
-        uow.commit()
+
+    change_account(
+        container, name, AuditTag.STAFF_USER_EMAIL, set_address, actor=actor, source=source
+    )
 
 
 def send_reset_link(container: Container, name: str, *, actor: str, source: str) -> str:
