@@ -56,7 +56,7 @@ BASELINE = textwrap.dedent(
         document.add_paragraph("Keep this code secret. Do not share it.")
         plain, encrypted = folder / f"p{number}.docx", folder / f"p{number}.enc.docx"
         document.save(plain)
-        password = secrets.token_urlsafe(9)
+        password = secrets.token_hex(9)
         subprocess.run([tool, "-e", "-p", password, str(plain), str(encrypted)], check=True)
         plain.unlink()
     '''

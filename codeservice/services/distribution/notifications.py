@@ -7,6 +7,7 @@ puts a second copy of the same email in the outbox.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from email.message import EmailMessage
 from typing import Any
 
 from codeservice.bootstrap import Container
@@ -14,7 +15,14 @@ from codeservice.documents import document_filename
 from codeservice.domain.codes import CodeState
 from codeservice.domain.tokens import TokenPurpose, issue_token
 from codeservice.domain.wording import cycle_label, moment_text
-from codeservice.emails import DOCX, Attachment, compose, render
+from codeservice.emails import (
+    DOCX,
+    Attachment,
+    EncodedAttachment,
+    compose,
+    encode_attachment,
+    render,
+)
 from codeservice.errors import Conflict
 from codeservice.services.distribution.codes import reveal_unlock_code
 from codeservice.services.link_tokens import add_link
@@ -87,10 +95,66 @@ def queue_document_email(
     link to report a potential security incident."""
     _refuse_revoked(delivery)
     code = delivery.access_code
+    report_token = report_link_token(uow, container, delivery.spoc, now)
+    attachment = document_attachment(code.provider.ref, str(code.cycle), encrypted_document)
+    message = document_email(
+        container,
+        delivery=delivery,
+        link=link,
+        token=token,
+        report_token=report_token,
+        attachment=attachment,
+        now=now,
+        reissue_reason=reissue_reason,
+    )
+    message_id = uow.outbox.enqueue(
+        message,
+        dedupe_key=document_email_key(delivery, link),
+        category=DOCUMENT_CATEGORY,
+        now=now,
+        sealer=container.keyring,
+    )
+    delivery.document_message_id = message_id
+    return message_id
+
+
+DOCUMENT_CATEGORY = "access-code-document"
+
+
+def document_email_key(delivery: Delivery, link: LinkToken) -> str:
+    return f"{_document_tag(delivery.id)}link-{link.id}"
+
+
+def document_attachment(
+    provider_ref: str, cycle: str, encrypted_document: bytes
+) -> EncodedAttachment:
+    """Email 1's attachment, encoded once for all of a provider's SPoCs."""
+    return encode_attachment(
+        Attachment(
+            filename=document_filename(provider_ref, cycle),
+            content=encrypted_document,
+            maintype=DOCX[0],
+            subtype=DOCX[1],
+        )
+    )
+
+
+def document_email(
+    container: Container,
+    *,
+    delivery: Delivery,
+    link: LinkToken,
+    token: str,
+    report_token: str,
+    attachment: EncodedAttachment,
+    now: datetime,
+    reissue_reason: str | None = None,
+) -> EmailMessage:
+    """Email 1 as a message (not queued): see ``queue_document_email``."""
+    code = delivery.access_code
     provider = code.provider
     spoc = delivery.spoc
     tz = container.settings.tz
-    report_token = report_link_token(uow, container, spoc, now)
     rendered = render(
         "access_code_document",
         {
@@ -110,29 +174,13 @@ def queue_document_email(
             "reissue_reason": reissue_reason or "",
         },
     )
-    message = compose(
+    return compose(
         rendered,
         sender=container.settings.mail_from,
         to_name=spoc.name,
         to_email=spoc.email,
-        attachments=[
-            Attachment(
-                filename=document_filename(provider.ref, str(code.cycle)),
-                content=encrypted_document,
-                maintype=DOCX[0],
-                subtype=DOCX[1],
-            )
-        ],
+        encoded=[attachment],
     )
-    message_id = uow.outbox.enqueue(
-        message,
-        dedupe_key=f"{_document_tag(delivery.id)}link-{link.id}",
-        category="access-code-document",
-        now=now,
-        sealer=container.keyring,
-    )
-    delivery.document_message_id = message_id
-    return message_id
 
 
 def queue_unlock_email(

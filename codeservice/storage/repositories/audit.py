@@ -39,6 +39,10 @@ class AuditRepository:
         self.session.add(row)
         self.session.flush()
 
+    def append_many(self, rows: list[AuditRecord]) -> None:
+        self.session.add_all(rows)
+        self.session.flush()
+
     def from_seq(self, seq: int, limit: int) -> list[AuditRecord]:
         """Up to ``limit`` records from number ``seq`` on, in order."""
         query = (
