@@ -150,7 +150,10 @@ def p2(quick: bool) -> None:
     )
     print(
         f"       ({result.providers} providers in {result.rotate_seconds:.1f} s; the script "
-        f"did {result.baseline_providers} in {result.baseline_seconds:.1f} s)"
+        f"did {result.baseline_providers} in {result.baseline_seconds:.1f} s. CPU per "
+        f"provider, whole process trees: {1000 * result.rotate_cpu / result.providers:.1f} ms "
+        f"against {1000 * result.baseline_cpu / result.baseline_providers:.1f} ms, "
+        f"{result.cpu_ratio:.2f}x)"
     )
 
 

@@ -126,6 +126,9 @@ def rotate(
     if on_total:
         on_total(len(pending))
 
+    # A batch waits for this many documents (a small rotation writes in small batches),
+    # then takes any others already finished, up to BATCH.
+    target = max(1, min(BATCH, len(pending) // (AHEAD_PER_WORKER * worker_count(workers))))
     with document_pool(workers) as pool:
         if shared:  # PostgreSQL: other processes may share this rotation
             run = SharedRun(
@@ -136,9 +139,7 @@ def rotate(
                 alphabet,
                 actor,
                 source,
-                batch=max(
-                    1, min(BATCH, len(pending) // (AHEAD_PER_WORKER * worker_count(workers)))
-                ),
+                batch=target,
             )
             not_pending = {p.id for p in waiting if not p.security_plan.approved}
             rotate_shared(run, pool, report, not_pending, on_done)
@@ -149,9 +150,9 @@ def rotate(
             _finish(container, cycle, report, actor, source)
             return report
         # Commit in submission order: the pool keeps every core busy meanwhile, and the
-        # progress bar moves through the register alphabetically. Only a few documents
-        # are ever ahead of the commits, and each is let go once committed: memory stays
-        # flat however many providers there are.
+        # progress bar moves through the register alphabetically. Only a few batches of
+        # documents are ever ahead of the commits, and each is let go once committed:
+        # memory stays flat however many providers there are.
         jobs = iter(contents.items())
         ahead: deque[tuple[_Prepared, Future[EncryptedDocument]]] = deque()
 
@@ -166,12 +167,13 @@ def rotate(
             prepared = _Prepared(provider_id, template.provider_ref, material)
             ahead.append((prepared, pool.submit(make_document, job)))
 
-        for _ in range(AHEAD_PER_WORKER * worker_count(workers) + BATCH):
+        for _ in range(AHEAD_PER_WORKER * worker_count(workers) + 2 * BATCH):
             submit_next()
         while ahead:
-            # The next document (waiting for it), and those after it already finished.
+            # The next ``target`` documents (waiting for them), and those after them
+            # already finished.
             batch: list[ReadyProvider] = []
-            while ahead and len(batch) < BATCH and (not batch or ahead[0][1].done()):
+            while ahead and len(batch) < BATCH and (len(batch) < target or ahead[0][1].done()):
                 prepared, future = ahead.popleft()
                 submit_next()
                 try:
