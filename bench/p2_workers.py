@@ -2,6 +2,9 @@
 
     .venv/bin/python bench/p2_workers.py [--providers 600] [--postgres ADMIN_URL]
 
+``--workers 1``: each process makes its documents in one thread, as a process given
+one core of its own would: then the speed-up is what a second machine adds.
+
 Makes a throwaway database (dropped at the end), imports the providers, and times the
 same cycle's rotation run by one process, then (on a fresh copy of the register) by two
 processes started together, which share it by claiming providers (SKIP LOCKED). Each
@@ -46,7 +49,7 @@ class ThrowawayDatabase:
         self.admin.dispose()
 
 
-def time_processes(admin_url: str, providers: int, processes: int) -> float:
+def time_processes(admin_url: str, providers: int, processes: int, workers: int = 0) -> float:
     """Wall seconds until ``processes`` rotate processes started together are all done."""
     with (
         tempfile.TemporaryDirectory(prefix="codeservice-bench-") as home,
@@ -58,7 +61,9 @@ def time_processes(admin_url: str, providers: int, processes: int) -> float:
         started = time.perf_counter()
         running = [
             subprocess.Popen(  # noqa: S603
-                [str(command), "rotate", cycle, "--force"], env=env, stdout=subprocess.DEVNULL
+                [str(command), "rotate", cycle, "--force", "--workers", str(workers)],
+                env=env,
+                stdout=subprocess.DEVNULL,
             )
             for _ in range(processes)
         ]
@@ -74,6 +79,9 @@ def main() -> None:
     )
     parser.add_argument("--providers", type=int, default=600)
     parser.add_argument("--postgres", default=POSTGRES_ADMIN, help="admin URL")
+    parser.add_argument(
+        "--workers", type=int, default=0, help="document processes of each (0: one per core)"
+    )
     args = parser.parse_args()
     load = os.getloadavg()
     print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}, {os.cpu_count()} cores")
@@ -88,8 +96,8 @@ def main() -> None:
         f"PostgreSQL: {statements / issued:.2f} statements per provider, "
         f"main process {cpu_ms:.1f} ms CPU per provider ({issued} providers)"
     )
-    one = time_processes(args.postgres, args.providers, 1)
-    two = time_processes(args.postgres, args.providers, 2)
+    one = time_processes(args.postgres, args.providers, 1, args.workers)
+    two = time_processes(args.postgres, args.providers, 2, args.workers)
     n = args.providers
     print(f"1 process : {one:6.1f} s, {1000 * one / n:5.1f} ms per provider")
     print(f"2 processes: {two:6.1f} s, {1000 * two / n:5.1f} ms per provider")
