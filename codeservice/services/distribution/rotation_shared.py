@@ -9,13 +9,12 @@ at once (the second's documents are made while the first is written). A process 
 dies (SIGKILL, a lost host) loses its connection: PostgreSQL ends its transactions,
 the rows are free again and the processes still running claim them. A process is done
 when no prime is left waiting but those whose issue failed in this run; while others
-still hold some, it waits for them to finish (or die).
+still hold some, it waits on the first one's lock until its holder commits (or dies).
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
@@ -43,7 +42,6 @@ from codeservice.storage.uow import UnitOfWork
 log = logging.getLogger(__name__)
 
 IN_FLIGHT = 2  # claims whose documents are being made at once
-WAIT_SECONDS = 0.25  # between looks for providers others hold
 
 
 @dataclass
@@ -83,21 +81,27 @@ def rotate_shared(
             if in_flight:
                 _write(run, in_flight.popleft(), report, skip, on_done)
                 continue
-            with run.container.uow() as uow:
-                waiting = uow.register.any_waiting_prime(run.cycle, skip=skip)
-            if not waiting:
+            # Every provider left is held by others: wait for the first of them (its
+            # holder commits it, or dies); none left at all, the rotation is done.
+            claim = _claim(run, pool, report, skip, wait=True)
+            if claim is None:
                 return
-            time.sleep(WAIT_SECONDS)  # others hold the rest: wait for them to finish or die
+            in_flight.append(claim)
     finally:
         for claim in in_flight:  # stopped by an error: give the claims back
             claim.uow.__exit__(None, None, None)
 
 
-def _claim(run: SharedRun, pool: Executor, report: RotationReport, skip: set[int]) -> _Claim | None:
-    """Lock the next waiting primes and submit their documents; None if none is free."""
+def _claim(
+    run: SharedRun, pool: Executor, report: RotationReport, skip: set[int], *, wait: bool = False
+) -> _Claim | None:
+    """Lock the next waiting primes and submit their documents; None if none is free
+    (``wait``: none is left)."""
     uow = run.container.uow().__enter__()
     try:
-        providers = uow.register.claim_waiting_primes(run.cycle, skip=skip, limit=run.batch)
+        providers = uow.register.claim_waiting_primes(
+            run.cycle, skip=skip, limit=1 if wait else run.batch, wait=wait
+        )
         if not providers:
             uow.__exit__(None, None, None)
             return None

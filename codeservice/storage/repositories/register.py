@@ -53,24 +53,21 @@ class RegisterRepository:
         return self.session.get_bind().dialect.name == "postgresql"
 
     def claim_waiting_primes(
-        self, cycle: Cycle, *, skip: Collection[int], limit: int
+        self, cycle: Cycle, *, skip: Collection[int], limit: int, wait: bool = False
     ) -> list[Provider]:
         """Up to ``limit`` active primes with no live code for ``cycle`` (not in ``skip``),
         by ref, locked until commit — passing over those another transaction holds
-        (``SKIP LOCKED``): several processes sharing a rotation each take their own."""
+        (``SKIP LOCKED``), so several processes sharing a rotation each take their own;
+        or, with ``wait``, waiting for the holder (who may have issued it meanwhile: check
+        again once it is locked)."""
         query = (
             select(Provider)
             .where(*self._waiting(cycle, skip))
             .order_by(Provider.ref)
             .limit(limit)
-            .with_for_update(key_share=True, skip_locked=True, of=Provider)
+            .with_for_update(key_share=True, skip_locked=not wait, of=Provider)
         )
         return list(self.session.scalars(query))
-
-    def any_waiting_prime(self, cycle: Cycle, *, skip: Collection[int]) -> bool:
-        """Whether an active prime (not in ``skip``) still has no live code for ``cycle``."""
-        query = select(Provider.id).where(*self._waiting(cycle, skip)).limit(1)
-        return self.session.scalar(query) is not None
 
     @staticmethod
     def _waiting(cycle: Cycle, skip: Collection[int]) -> list[ColumnElement[bool]]:
