@@ -156,7 +156,7 @@ def set_security_plan(
     with _provider(container, ref) as (uow, provider):
         if provider.prime_id is not None:
             raise InvalidEdit(
-                {"received": "A subcontractor is covered by its prime provider's plan"}
+                {"plan": "A subcontractor is covered by its prime provider's security plan"}
             )
         if provider.security_plan == plan:
             return

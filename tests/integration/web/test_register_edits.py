@@ -13,6 +13,8 @@ from sqlalchemy import select
 
 from codeservice.bootstrap import Container
 from codeservice.domain.accounts import Role
+from codeservice.domain.register_edits import InvalidEdit
+from codeservice.services.register import edits
 from codeservice.services.register.providers import import_register
 from codeservice.storage.models import Provider, Spoc
 from tests.integration.web.links import csrf_field_of_form, make_ack_link
@@ -232,4 +234,17 @@ def test_a_bad_security_plan_date_is_named_and_changes_nothing(
     assert f'href="#{field}-day"' in answer.text
     assert f'id="{field}-error"' in answer.text
     assert _plan(web_container) == before
+    assert audit_actions(web_container, "register:provider") == []
+
+
+def test_a_subcontractor_has_no_security_plan_of_its_own(
+    bmt: TestClient, web_container: Container
+) -> None:
+    assert "/security-plan" not in bmt.get("/bmt/register/SUB001").text
+    parts = {"received": ("1", "3", "2027")}
+    with pytest.raises(InvalidEdit) as refused:
+        edits.set_security_plan(web_container, "SUB001", parts, actor="test", source="test")
+    assert refused.value.errors == {
+        "plan": "A subcontractor is covered by its prime provider's security plan"
+    }
     assert audit_actions(web_container, "register:provider") == []

@@ -36,6 +36,7 @@ FIELD_ANCHORS = {
     "received": "#received-day",
     "approved": "#approved-day",
     "changed": "#changed-day",
+    "plan": "#details",
 }
 PLAN_FIELDS = ("received", "approved", "changed")
 DONE = {
