@@ -168,6 +168,7 @@ def test_a_reported_incident_is_decided_and_the_code_replaced_everywhere(
     page.goto(live_server + link(email_1, "report"))
     expect(page.locator("h1")).to_have_text("Report a potential security incident")
     expect(page.locator("main")).to_contain_text("Northfield Employment Services Ltd (PRV001)")
+    screenshot(page, "incident-0-blank-form")  # for the SPoC guide
     page.get_by_label("Subcontractor organisation (optional)").fill("Step Forward Mentoring CIC")
     page.get_by_label("Day").fill("12")
     page.get_by_label("Month").fill("4")
