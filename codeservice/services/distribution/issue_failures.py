@@ -88,19 +88,17 @@ def record_failure(
         reason = reason_for(error, provider, spocs)
         ref = safe_ref(provider)
         row = uow.codes.record_failure(provider_id, cycle, reason, now)
-        audit.record(
+        audit.event(
             uow,
-            container.keyring.audit_key,
+            container.keyring,
+            AuditTag.CODE_ACCESS_ISSUE_FAIL,
             actor=actor,
-            action=AuditTag.CODE_ACCESS_ISSUE_FAIL,
             source=source,
-            details={
-                "provider": ref,
-                "cycle": str(cycle),
-                "reason": reason,
-                "attempt": row.attempts,
-            },
             now=now,
+            provider=ref,
+            cycle=str(cycle),
+            reason=reason,
+            attempt=row.attempts,
         )
         _queue_bmt_email(container, uow, cycle, ref, reason, row.attempts, now)
         attempts = row.attempts

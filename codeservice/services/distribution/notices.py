@@ -120,18 +120,16 @@ def send_notice(
                 uow.notices.add_recipient(
                     NoticeRecipient(notice_id=notice.id, spoc_id=spoc.id, message_id=message_id)
                 )
-            audit.record(
+            audit.event(
                 uow,
-                container.keyring.audit_key,
+                container.keyring,
+                AuditTag.MAIL_NOTICE_QUEUE,
                 actor=actor,
-                action=AuditTag.MAIL_NOTICE_QUEUE,
                 source=source,
-                details={
-                    "notice_id": notice.id,
-                    "spocs": len(spocs),
-                    "providers": len({spoc.provider_id for spoc in spocs}),
-                },
                 now=now,
+                notice_id=notice.id,
+                spocs=len(spocs),
+                providers=len({spoc.provider_id for spoc in spocs}),
             )
             notice_id = notice.id
             uow.commit()

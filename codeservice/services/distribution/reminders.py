@@ -80,19 +80,17 @@ def send_reminders(
                 report.at_limit += 1
                 continue
             _queue_reminder(uow, container, delivery, key, sent_on=day_text(document.sent_at, tz))
-            audit.record(
+            audit.event(
                 uow,
-                container.keyring.audit_key,
+                container.keyring,
+                AuditTag.MAIL_REMINDER_QUEUE,
                 actor=actor,
-                action=AuditTag.MAIL_REMINDER_QUEUE,
                 source=source,
-                details={
-                    "provider": delivery.access_code.provider.ref,
-                    "cycle": str(cycle),
-                    "delivery_id": delivery.id,
-                    "day": day.isoformat(),
-                },
                 now=now,
+                provider=delivery.access_code.provider.ref,
+                cycle=str(cycle),
+                delivery_id=delivery.id,
+                day=day.isoformat(),
             )
             report.queued += 1
         uow.commit()
@@ -232,18 +230,16 @@ def escalate(container: Container, cycle: Cycle, *, actor: str, source: str) -> 
             now=now,
             sealer=container.keyring,
         )
-        audit.record(
+        audit.event(
             uow,
-            container.keyring.audit_key,
+            container.keyring,
+            AuditTag.MAIL_ESCALATION_QUEUE,
             actor=actor,
-            action=AuditTag.MAIL_ESCALATION_QUEUE,
             source=source,
-            details={
-                "cycle": str(cycle),
-                "message": message_id,
-                "providers": [p.ref for p in providers],
-            },
             now=now,
+            cycle=str(cycle),
+            message=message_id,
+            providers=[p.ref for p in providers],
         )
         uow.commit()
     return EscalationReport(str(cycle), providers, queued=True)

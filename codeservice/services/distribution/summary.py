@@ -120,24 +120,22 @@ def queue_summary(
             now=now,
             sealer=container.keyring,
         )
-        audit.record(
+        audit.event(
             uow,
-            container.keyring.audit_key,
+            container.keyring,
+            AuditTag.MAIL_SUMMARY_QUEUE,
             actor=actor,
-            action=AuditTag.MAIL_SUMMARY_QUEUE,
             source=source,
-            details={
-                "cycle": str(cycle),
-                "stage": stage,
-                "message": message_id,
-                "providers": counts.providers,
-                "documents_sent": counts.documents_sent,
-                "delivery_failures": counts.delivery_failures,
-                "not_issued": len(counts.not_issued),
-                "acknowledgements": counts.acknowledgements,
-                "reissues": counts.reissues,
-            },
             now=now,
+            cycle=str(cycle),
+            stage=stage,
+            message=message_id,
+            providers=counts.providers,
+            documents_sent=counts.documents_sent,
+            delivery_failures=counts.delivery_failures,
+            not_issued=len(counts.not_issued),
+            acknowledgements=counts.acknowledgements,
+            reissues=counts.reissues,
         )
         uow.commit()
     return counts

@@ -76,14 +76,16 @@ def ensure_lock(
     number = uow.helpline.locks_on(prime.id, day) + 1
     lock = VerificationLock(provider_id=prime.id, day=day, fails=fails, locked_at=now)
     uow.helpline.add_lock(lock)
-    audit.record(
+    audit.event(
         uow,
-        container.keyring.audit_key,
+        container.keyring,
+        AuditTag.HELPLINE_VERIFICATION_LOCK,
         actor=agent,
-        action=AuditTag.HELPLINE_VERIFICATION_LOCK,
         source=source,
-        details={"prime": prime.ref, "day": day.isoformat(), "fails": fails},
         now=now,
+        prime=prime.ref,
+        day=day.isoformat(),
+        fails=fails,
     )
     _queue_lock_alert(uow, container, prime, lock, failed, number)
     metrics.HELPLINE_LOCKS.inc()
@@ -157,14 +159,16 @@ def unlock_verification(
             raise NotLocked(f"verification for {prime.name} ({prime.ref}) is not locked today")
         lock.unlocked_at = now
         lock.unlocked_by = actor
-        audit.record(
+        audit.event(
             uow,
-            container.keyring.audit_key,
+            container.keyring,
+            AuditTag.HELPLINE_VERIFICATION_UNLOCK,
             actor=actor,
-            action=AuditTag.HELPLINE_VERIFICATION_UNLOCK,
             source=source,
-            details={"prime": prime.ref, "day": day.isoformat(), "fails": lock.fails},
             now=now,
+            prime=prime.ref,
+            day=day.isoformat(),
+            fails=lock.fails,
         )
         uow.commit()
     log.info("helpline verification for %s unlocked by %s", prime.ref, actor)

@@ -85,14 +85,15 @@ def submit_report(
         try:
             link = _usable_link(uow, token, now)
         except LinkProblem as problem:
-            audit.record(
+            audit.event(
                 uow,
-                container.keyring.audit_key,
+                container.keyring,
+                AuditTag.SPOC_TOKEN_REJECT,
                 actor="anonymous" if problem.spoc_id is None else f"spoc:{problem.spoc_id}",
-                action=AuditTag.SPOC_TOKEN_REJECT,
                 source=ip,
-                details={"reason": problem.reason, "purpose": TokenPurpose.REPORT_INCIDENT},
                 now=now,
+                reason=problem.reason,
+                purpose=TokenPurpose.REPORT_INCIDENT,
             )
             uow.commit()
             raise
@@ -238,19 +239,17 @@ def _receive(
     )
     report.provider = provider
     uow.incidents.add(report)
-    audit.record(
+    audit.event(
         uow,
-        container.keyring.audit_key,
+        container.keyring,
+        AuditTag.INCIDENT_REPORT_RECEIVE,
         actor=reported_by,
-        action=AuditTag.INCIDENT_REPORT_RECEIVE,
         source=audit_source,
-        details={
-            "reference": report.reference,
-            "provider": provider.ref,
-            "reason": report.reason,
-            "from": source,
-        },
         now=now,
+        reference=report.reference,
+        provider=provider.ref,
+        reason=report.reason,
+        **{"from": source},
     )
     report.alert_message_id = _queue_alert(uow, container, report, now)
     return report

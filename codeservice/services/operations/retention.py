@@ -247,12 +247,13 @@ def _record(
     source: str,
     now: datetime,
 ) -> None:
-    audit.record(
+    audit.event(
         uow,
-        container.keyring.audit_key,
+        container.keyring,
+        AuditTag.SYSTEM_RETENTION_PURGE,
         actor=actor,
-        action=AuditTag.SYSTEM_RETENTION_PURGE,
         source=source,
-        details={"kind": str(kind), "count": count},
         now=now,
+        kind=str(kind),
+        count=count,
     )

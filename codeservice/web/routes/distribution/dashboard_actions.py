@@ -183,14 +183,15 @@ def start_rotation(
         )
     runs = rotation_runs(request)
     with container.uow() as uow:
-        audit.record(
+        audit.event(
             uow,
-            container.keyring.audit_key,
+            container.keyring,
+            AuditTag.CYCLE_ROTATION_REQUEST,
             actor=principal.actor,
-            action=AuditTag.CYCLE_ROTATION_REQUEST,
             source=client_ip(request),
-            details={"cycle": str(target), "pending": panel.board.pending},
             now=container.now(),
+            cycle=str(target),
+            pending=panel.board.pending,
         )
         uow.commit()
     runs.start(container, target, actor=principal.actor, source=client_ip(request))
