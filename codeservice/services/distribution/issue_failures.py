@@ -22,7 +22,8 @@ from codeservice.domain.audit import AuditTag
 from codeservice.domain.calendar import Cycle
 from codeservice.domain.text import unusable_character
 from codeservice.domain.wording import cycle_label
-from codeservice.emails import compose, render
+from codeservice.emails import render
+from codeservice.services.mail import queue_email
 from codeservice.services.operations import audit
 from codeservice.storage.models import Provider, Spoc
 from codeservice.storage.uow import UnitOfWork
@@ -127,16 +128,13 @@ def _queue_bmt_email(
         "issue_failure",
         {"cycle": str(cycle), "cycle_label": cycle_label(cycle), "ref": ref, "reason": reason},
     )
-    message = compose(
+    queue_email(
+        uow,
+        container,
         rendered,
-        sender=container.settings.mail_from,
         to_name=BMT_NAME,
         to_email=container.settings.bmt_mailbox,
-    )
-    uow.outbox.enqueue(
-        message,
         dedupe_key=f"issue-failure:{cycle}:{ref}:{attempt}",
         category="bmt-issue-failure",
         now=now,
-        sealer=container.keyring,
     )

@@ -16,7 +16,8 @@ from codeservice.domain import challenges as rules
 from codeservice.domain.audit import AuditTag
 from codeservice.domain.challenges import NotLocked, ProviderNotFound, VerificationLocked
 from codeservice.domain.wording import day_text, moment_text
-from codeservice.emails import compose, render
+from codeservice.emails import render
+from codeservice.services.mail import queue_email
 from codeservice.services.operations import audit
 from codeservice.services.staff.actors import actor_names
 from codeservice.storage.models import Challenge, Provider, VerificationLock
@@ -121,19 +122,16 @@ def _queue_lock_alert(
             ],
         },
     )
-    message = compose(
+    key = f"helpline-locked:{prime.ref}:{lock.day.isoformat()}"
+    return queue_email(
+        uow,
+        container,
         rendered,
-        sender=container.settings.mail_from,
         to_name="Provider Direct security",
         to_email=container.settings.security_mailbox,
-    )
-    key = f"helpline-locked:{prime.ref}:{lock.day.isoformat()}"
-    return uow.outbox.enqueue(
-        message,
         dedupe_key=key if number == 1 else f"{key}:{number}",
         category="helpline-locked",
         now=lock.locked_at,
-        sealer=container.keyring,
     )
 
 

@@ -27,10 +27,11 @@ from codeservice.domain.incidents import (
 from codeservice.domain.text import check_usable
 from codeservice.domain.tokens import TokenPurpose
 from codeservice.domain.wording import moment_text
-from codeservice.emails import compose, render
+from codeservice.emails import render
 from codeservice.errors import InputError, NotFound
 from codeservice.services.incidents.views import IncidentView, incident_view
 from codeservice.services.link_tokens import LinkExpired, LinkProblem, find_link
+from codeservice.services.mail import queue_email
 from codeservice.services.operations import audit
 from codeservice.storage.models import IncidentReport, LinkToken, Provider
 from codeservice.storage.uow import UnitOfWork
@@ -276,18 +277,15 @@ def _queue_alert(
             "triage_url": f"{settings.base_url}{TRIAGE_PATH}/{report.reference}",
         },
     )
-    message = compose(
+    return queue_email(
+        uow,
+        container,
         rendered,
-        sender=settings.mail_from,
         to_name="Provider Direct security",
         to_email=settings.security_mailbox,
-    )
-    return uow.outbox.enqueue(
-        message,
         dedupe_key=f"incident-received:{report.reference}",
         category="incident-received",
         now=now,
-        sealer=container.keyring,
     )
 
 
