@@ -18,7 +18,6 @@ from codeservice.domain.incidents import (
     REPORT_WINDOW,
     IncidentDetails,
     ReasonCategory,
-    TriageState,
     check_report,
     check_report_rate,
     parse_reference,
@@ -26,6 +25,7 @@ from codeservice.domain.incidents import (
 )
 from codeservice.domain.text import check_usable
 from codeservice.domain.tokens import TokenPurpose
+from codeservice.domain.triage import TriageState
 from codeservice.domain.wording import moment_text
 from codeservice.emails import render
 from codeservice.errors import InputError, NotFound

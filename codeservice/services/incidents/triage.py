@@ -12,7 +12,7 @@ from datetime import datetime
 
 from codeservice.bootstrap import Container
 from codeservice.domain.audit import AuditTag
-from codeservice.domain.incidents import (
+from codeservice.domain.triage import (
     TriageState,
     check_decision_reason,
     check_transition,

@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 
 from codeservice.bootstrap import Container
 from codeservice.domain.audit import AuditTag
-from codeservice.domain.incidents import InvalidReport, TriageConflict, TriageState
+from codeservice.domain.incidents import InvalidReport
+from codeservice.domain.triage import TriageConflict, TriageState
 from codeservice.errors import InputError, NotFound
 from codeservice.services.incidents.reports import (
     ReportForm,

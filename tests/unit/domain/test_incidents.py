@@ -7,15 +7,17 @@ import pytest
 from codeservice.domain.incidents import (
     InvalidReport,
     ReasonCategory,
-    TriageConflict,
-    TriageState,
-    check_decision_reason,
     check_report,
-    check_transition,
-    parse_decision,
     parse_reason,
     parse_reference,
     report_reference,
+)
+from codeservice.domain.triage import (
+    TriageConflict,
+    TriageState,
+    check_decision_reason,
+    check_transition,
+    parse_decision,
     steps_to,
     waiting_text,
     waiting_time,
