@@ -15,10 +15,9 @@ from codeservice.domain.audit import AuditTag
 from codeservice.domain.incidents import InvalidReport
 from codeservice.domain.triage import TriageConflict, TriageState
 from codeservice.errors import InputError, NotFound
-from codeservice.services.incidents.reports import (
-    ReportForm,
+from codeservice.services.incidents.reports import ReportForm, record_report
+from codeservice.services.incidents.reports_by_link import (
     load_report_link,
-    record_report,
     report_sent_by_link,
     submit_report,
 )
