@@ -14,10 +14,11 @@ from codeservice.documents import document_filename
 from codeservice.domain.codes import CodeState
 from codeservice.domain.tokens import TokenPurpose, issue_token
 from codeservice.domain.wording import cycle_label, moment_text
-from codeservice.emails import DOCX, Attachment, compose, render
+from codeservice.emails import DOCX, Attachment, render
 from codeservice.errors import Conflict
 from codeservice.services.distribution.codes import reveal_unlock_code
 from codeservice.services.link_tokens import add_link
+from codeservice.services.mail import queue_email
 from codeservice.services.report_links import report_link_token, report_url
 from codeservice.storage.models import Delivery, LinkToken
 from codeservice.storage.uow import UnitOfWork
@@ -110,9 +111,10 @@ def queue_document_email(
             "reissue_reason": reissue_reason or "",
         },
     )
-    message = compose(
+    message_id = queue_email(
+        uow,
+        container,
         rendered,
-        sender=container.settings.mail_from,
         to_name=spoc.name,
         to_email=spoc.email,
         attachments=[
@@ -123,13 +125,9 @@ def queue_document_email(
                 subtype=DOCX[1],
             )
         ],
-    )
-    message_id = uow.outbox.enqueue(
-        message,
         dedupe_key=f"{_document_tag(delivery.id)}link-{link.id}",
         category="access-code-document",
         now=now,
-        sealer=container.keyring,
     )
     delivery.document_message_id = message_id
     return message_id
@@ -163,18 +161,18 @@ def queue_unlock_email(
             "unlock_code": reveal_unlock_code(container.keyring, code),
         },
     )
-    message = compose(
-        rendered, sender=container.settings.mail_from, to_name=spoc.name, to_email=spoc.email
-    )
     key = _unlock_key(delivery.id)
     if resend_of is not None:
         key += f":resend-of-{resend_of}"
-    message_id = uow.outbox.enqueue(
-        message,
+    message_id = queue_email(
+        uow,
+        container,
+        rendered,
+        to_name=spoc.name,
+        to_email=spoc.email,
         dedupe_key=key,
         category="unlock-code",
         now=now,
-        sealer=container.keyring,
     )
     delivery.unlock_message_id = message_id
     return message_id

@@ -50,15 +50,7 @@ def _record(
     source: str,
 ) -> None:
     now = container.now()
-    audit.record(
-        uow,
-        container.keyring.audit_key,
-        actor=actor,
-        action=tag,
-        source=source,
-        details=details,
-        now=now,
-    )
+    audit.event(uow, container.keyring, tag, actor=actor, source=source, now=now, **details)
     uow.commit()
 
 
