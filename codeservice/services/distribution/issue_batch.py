@@ -25,6 +25,7 @@ from codeservice.domain.audit import AuditTag
 from codeservice.domain.calendar import Cycle, CycleDates
 from codeservice.domain.codes import CodeState
 from codeservice.domain.tokens import TokenPurpose, issue_token
+from codeservice.emails import encode_attachment
 from codeservice.errors import CodeserviceError
 from codeservice.services.distribution.codes import CodeMaterial, sealed_row
 from codeservice.services.distribution.notifications import (
@@ -34,11 +35,11 @@ from codeservice.services.distribution.notifications import (
     document_email,
     document_email_key,
 )
+from codeservice.services.mail import EmailToQueue, queue_emails
 from codeservice.services.operations import audit
 from codeservice.services.report_links import report_link_tokens
 from codeservice.storage.models import AccessCode, Delivery, LinkToken, Provider, Spoc
 from codeservice.storage.uow import UnitOfWork
-from mailer.outbox_many import Queued
 
 log = logging.getLogger(__name__)
 
@@ -169,24 +170,33 @@ def _queue_email_1s(
     report_tokens: dict[int, str],
     now: datetime,
 ) -> None:
-    queued: list[Queued] = []
+    queued: list[EmailToQueue] = []
     for issue in issues:
-        attachment = document_attachment(
-            issue.provider.ref, str(issue.code.cycle), issue.ready.document
+        # Encoded once, for all of the provider's SPoCs.
+        attachment = encode_attachment(
+            document_attachment(issue.provider.ref, str(issue.code.cycle), issue.ready.document)
         )
         for spoc in issue.spocs:
             delivery, link, token = deliveries[spoc.id]
-            message = document_email(
+            rendered = document_email(
                 container,
                 delivery=delivery,
                 link=link,
                 token=token,
                 report_token=report_tokens[spoc.id],
-                attachment=attachment,
                 now=now,
             )
-            queued.append(Queued(message, document_email_key(delivery, link), DOCUMENT_CATEGORY))
-    ids = uow.outbox.enqueue_many(queued, now=now, sealer=container.keyring)
+            queued.append(
+                EmailToQueue(
+                    rendered,
+                    to_name=spoc.name,
+                    to_email=spoc.email,
+                    dedupe_key=document_email_key(delivery, link),
+                    category=DOCUMENT_CATEGORY,
+                    attachments=[attachment],
+                )
+            )
+    ids = queue_emails(uow, container, queued, now=now)
     spoc_ids = [spoc.id for issue in issues for spoc in issue.spocs]
     for spoc_id, message_id in zip(spoc_ids, ids, strict=True):
         deliveries[spoc_id][0].document_message_id = message_id

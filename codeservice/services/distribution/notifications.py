@@ -7,7 +7,6 @@ puts a second copy of the same email in the outbox.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from email.message import EmailMessage
 from typing import Any
 
 from codeservice.bootstrap import Container
@@ -15,17 +14,11 @@ from codeservice.documents import document_filename
 from codeservice.domain.codes import CodeState
 from codeservice.domain.tokens import TokenPurpose, issue_token
 from codeservice.domain.wording import cycle_label, moment_text
-from codeservice.emails import (
-    DOCX,
-    Attachment,
-    EncodedAttachment,
-    compose,
-    encode_attachment,
-    render,
-)
+from codeservice.emails import DOCX, Attachment, RenderedEmail, render
 from codeservice.errors import Conflict
 from codeservice.services.distribution.codes import reveal_unlock_code
 from codeservice.services.link_tokens import add_link
+from codeservice.services.mail import queue_email
 from codeservice.services.report_links import report_link_token, report_url
 from codeservice.storage.models import Delivery, LinkToken
 from codeservice.storage.uow import UnitOfWork
@@ -95,24 +88,35 @@ def queue_document_email(
     link to report a potential security incident."""
     _refuse_revoked(delivery)
     code = delivery.access_code
-    report_token = report_link_token(uow, container, delivery.spoc, now)
-    attachment = document_attachment(code.provider.ref, str(code.cycle), encrypted_document)
-    message = document_email(
+    provider = code.provider
+    spoc = delivery.spoc
+    report_token = report_link_token(uow, container, spoc, now)
+    rendered = document_email(
         container,
         delivery=delivery,
         link=link,
         token=token,
         report_token=report_token,
-        attachment=attachment,
         now=now,
         reissue_reason=reissue_reason,
     )
-    message_id = uow.outbox.enqueue(
-        message,
+    message_id = queue_email(
+        uow,
+        container,
+        rendered,
+        to_name=spoc.name,
+        to_email=spoc.email,
+        attachments=[
+            Attachment(
+                filename=document_filename(provider.ref, str(code.cycle)),
+                content=encrypted_document,
+                maintype=DOCX[0],
+                subtype=DOCX[1],
+            )
+        ],
         dedupe_key=document_email_key(delivery, link),
         category=DOCUMENT_CATEGORY,
         now=now,
-        sealer=container.keyring,
     )
     delivery.document_message_id = message_id
     return message_id
@@ -125,17 +129,12 @@ def document_email_key(delivery: Delivery, link: LinkToken) -> str:
     return f"{_document_tag(delivery.id)}link-{link.id}"
 
 
-def document_attachment(
-    provider_ref: str, cycle: str, encrypted_document: bytes
-) -> EncodedAttachment:
-    """Email 1's attachment, encoded once for all of a provider's SPoCs."""
-    return encode_attachment(
-        Attachment(
-            filename=document_filename(provider_ref, cycle),
-            content=encrypted_document,
-            maintype=DOCX[0],
-            subtype=DOCX[1],
-        )
+def document_attachment(provider_ref: str, cycle: str, encrypted_document: bytes) -> Attachment:
+    return Attachment(
+        filename=document_filename(provider_ref, cycle),
+        content=encrypted_document,
+        maintype=DOCX[0],
+        subtype=DOCX[1],
     )
 
 
@@ -146,16 +145,15 @@ def document_email(
     link: LinkToken,
     token: str,
     report_token: str,
-    attachment: EncodedAttachment,
     now: datetime,
     reissue_reason: str | None = None,
-) -> EmailMessage:
-    """Email 1 as a message (not queued): see ``queue_document_email``."""
+) -> RenderedEmail:
+    """Email 1's text (``queue_document_email`` queues it; the rotation many at once)."""
     code = delivery.access_code
     provider = code.provider
     spoc = delivery.spoc
     tz = container.settings.tz
-    rendered = render(
+    return render(
         "access_code_document",
         {
             "spoc_name": spoc.name,
@@ -173,13 +171,6 @@ def document_email(
             "reissue": reissue_reason is not None,
             "reissue_reason": reissue_reason or "",
         },
-    )
-    return compose(
-        rendered,
-        sender=container.settings.mail_from,
-        to_name=spoc.name,
-        to_email=spoc.email,
-        encoded=[attachment],
     )
 
 
@@ -211,18 +202,18 @@ def queue_unlock_email(
             "unlock_code": reveal_unlock_code(container.keyring, code),
         },
     )
-    message = compose(
-        rendered, sender=container.settings.mail_from, to_name=spoc.name, to_email=spoc.email
-    )
     key = _unlock_key(delivery.id)
     if resend_of is not None:
         key += f":resend-of-{resend_of}"
-    message_id = uow.outbox.enqueue(
-        message,
+    message_id = queue_email(
+        uow,
+        container,
+        rendered,
+        to_name=spoc.name,
+        to_email=spoc.email,
         dedupe_key=key,
         category="unlock-code",
         now=now,
-        sealer=container.keyring,
     )
     delivery.unlock_message_id = message_id
     return message_id

@@ -108,19 +108,17 @@ def rotate(
         # The document says when the code was really issued: early with --force, or
         # late after a failure, is not the scheduled Wednesday.
         contents = {p.id: _content_for(p, dates, now) for p in pending}
-        audit.record(
+        audit.event(
             uow,
-            container.keyring.audit_key,
+            container.keyring,
+            AuditTag.CYCLE_ROTATION_START,
             actor=actor,
-            action=AuditTag.CYCLE_ROTATION_START,
             source=source,
-            details={
-                "cycle": str(cycle),
-                "providers": len(primes),
-                "pending": len(pending),
-                "no_security_plan": report.no_security_plan,
-            },
             now=now,
+            cycle=str(cycle),
+            providers=len(primes),
+            pending=len(pending),
+            no_security_plan=report.no_security_plan,
         )
         uow.commit()
     if on_total:
@@ -207,21 +205,19 @@ def _finish(
     container: Container, cycle: Cycle, report: RotationReport, actor: str, source: str
 ) -> None:
     with container.uow() as uow:
-        audit.record(
+        audit.event(
             uow,
-            container.keyring.audit_key,
+            container.keyring,
+            AuditTag.CYCLE_ROTATION_FINISH,
             actor=actor,
-            action=AuditTag.CYCLE_ROTATION_FINISH,
             source=source,
-            details={
-                "cycle": str(cycle),
-                "issued": report.issued,
-                "already_done": report.already_done,
-                "emails_queued": report.emails_queued,
-                "no_security_plan": report.no_security_plan,
-                "failed": [failed.provider_ref for failed in report.failed],
-            },
             now=container.now(),
+            cycle=str(cycle),
+            issued=report.issued,
+            already_done=report.already_done,
+            emails_queued=report.emails_queued,
+            no_security_plan=report.no_security_plan,
+            failed=[failed.provider_ref for failed in report.failed],
         )
         uow.commit()
 

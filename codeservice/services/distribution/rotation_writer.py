@@ -159,20 +159,18 @@ def commit_one(
             report.already_done += 1
             return
         code = issued.access_code
-        audit.record(
+        audit.event(
             uow,
-            container.keyring.audit_key,
+            container.keyring,
+            AuditTag.CODE_ACCESS_ISSUE,
             actor=actor,
-            action=AuditTag.CODE_ACCESS_ISSUE,
             source=source,
-            details={
-                "provider": provider.ref,
-                "cycle": str(cycle),
-                "document_ref": code.document_ref,
-                "key_id": code.key_id,
-                "emails_queued": issued.emails_queued,
-            },
             now=now,
+            provider=provider.ref,
+            cycle=str(cycle),
+            document_ref=code.document_ref,
+            key_id=code.key_id,
+            emails_queued=issued.emails_queued,
         )
         uow.codes.clear_failure(provider.id, cycle)
         uow.commit()

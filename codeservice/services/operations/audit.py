@@ -9,11 +9,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from codeservice.crypto.keyring import Keyring
 from codeservice.domain.audit import (
     CURRENT,
     GENESIS,
     LEGACY,
     AuditEntry,
+    AuditTag,
     canonical_details,
     chain_hash,
     chain_hash_v2,
@@ -23,6 +25,24 @@ from codeservice.domain.audit import (
 from codeservice.domain.retention import personal_fields, redact_record
 from codeservice.storage.models import AuditRecord
 from codeservice.storage.uow import UnitOfWork
+
+
+def event(
+    uow: UnitOfWork,
+    keyring: Keyring,
+    action: AuditTag,
+    /,
+    *,
+    actor: str,
+    source: str,
+    now: datetime,
+    **details: Any,
+) -> AuditRecord:
+    """Record one audit event in the caller's transaction: who (``actor``), from where
+    (``source``), when (``now``), and its details as keywords."""
+    return record(
+        uow, keyring.audit_key, actor=actor, action=action, source=source, details=details, now=now
+    )
 
 
 def record(
