@@ -4,7 +4,8 @@ Tasks ``submit`` items and get a future each. While one batch is being handled (
 worker thread, in one transaction of the handler's own), the items submitted meanwhile
 wait; they then go together in the next batch. Nobody waits for a timer: with one
 task submitting, each item is handled at once, as before; with ten, one transaction
-serves up to ten.
+serves up to ten. A batcher given ``patience`` waits that long (at most) for ``enough``
+items before it handles fewer: fewer, larger transactions for what nobody awaits.
 """
 
 from __future__ import annotations
@@ -18,17 +19,30 @@ R = TypeVar("R")
 
 
 class Batcher(Generic[T, R]):
-    def __init__(self, handle: Callable[[list[T]], list[R]], *, limit: int) -> None:
+    def __init__(
+        self,
+        handle: Callable[[list[T]], list[R]],
+        *,
+        limit: int,
+        enough: int = 1,
+        patience: float = 0.0,
+    ) -> None:
         """``handle`` takes a batch (at most ``limit`` items, in the order submitted)
         and returns one result per item, in the same order."""
         self._handle = handle
         self._limit = limit
+        self._enough = min(enough, limit)
+        self._patience = patience
         self._waiting: list[tuple[T, asyncio.Future[R]]] = []
         self._worker: asyncio.Task[None] | None = None
+        self._more = asyncio.Event()
+        self._draining = False
 
     def submit(self, item: T) -> asyncio.Future[R]:
         future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
         self._waiting.append((item, future))
+        if len(self._waiting) >= self._enough:
+            self._more.set()
         if self._worker is None or self._worker.done():
             self._worker = asyncio.create_task(self._work())
         return future
@@ -39,11 +53,31 @@ class Batcher(Generic[T, R]):
 
     async def drain(self) -> None:
         """Return once every item submitted so far has been handled (or has failed)."""
-        while self._worker is not None and not self._worker.done():
-            await asyncio.shield(self._worker)
+        self._draining = True
+        self._more.set()
+        try:
+            while self._worker is not None and not self._worker.done():
+                await asyncio.shield(self._worker)
+        finally:
+            self._draining = False
+
+    async def _gather(self) -> None:
+        """Wait (``patience`` at most) until ``enough`` items wait or a drain begins."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._patience
+        while len(self._waiting) < self._enough and not self._draining:
+            left = deadline - loop.time()
+            if left <= 0:
+                return
+            self._more.clear()
+            try:
+                await asyncio.wait_for(self._more.wait(), left)
+            except TimeoutError:
+                return
 
     async def _work(self) -> None:
         while self._waiting:
+            await self._gather()
             batch = self._waiting[: self._limit]
             del self._waiting[: self._limit]
             try:

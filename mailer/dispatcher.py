@@ -48,6 +48,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 Clock = Callable[[], datetime]
 _RECORD_LIMIT = 500  # attempts written in one transaction at most
+# Outcomes wait this long at most for a claim batch's worth to be written together.
+_RECORD_PATIENCE_SECONDS = 0.25
 
 
 @dataclass
@@ -79,6 +81,7 @@ async def run(
     clock: Clock = _utc_now,
     rng: random.Random | None = None,
     on_outcome: OutcomeHook | None = None,
+    reader: sessionmaker[Session] | None = None,
 ) -> DispatchSummary:
     """Send due messages until ``stop`` is set, or (``once``) until nothing is due.
 
@@ -86,7 +89,9 @@ async def run(
     queued for a later run. On ``stop`` no more messages are claimed; the messages in
     hand are finished and the rest of the claimed ones are handed back. Raises
     ``SmtpConfigurationError`` (after handing its claims back) when the server refuses
-    the configured login or encryption.
+    the configured login or encryption. ``reader``, if given, makes the sessions for
+    the checks just before sending, which only read (on SQLite, a reader's sessions
+    need not wait for the write lock).
     """
     sessions = database if isinstance(database, sessionmaker) else sessionmaker(database)
     worker = worker_id or default_worker_id()
@@ -97,7 +102,13 @@ async def run(
         on_outcome=on_outcome,
     )
     dispatcher = _Dispatcher(
-        sessions, config, sealer, recording, stop=stop or asyncio.Event(), clock=clock
+        sessions,
+        reader or sessions,
+        config,
+        sealer,
+        recording,
+        stop=stop or asyncio.Event(),
+        clock=clock,
     )
     return await dispatcher.run(once=once)
 
@@ -106,6 +117,7 @@ class _Dispatcher:
     def __init__(
         self,
         sessions: sessionmaker[Session],
+        reader: sessionmaker[Session],
         config: SmtpConfig,
         sealer: Sealer,
         recording: Recording,
@@ -114,6 +126,7 @@ class _Dispatcher:
         clock: Clock,
     ) -> None:
         self.sessions = sessions
+        self.reader = reader
         self.config = config
         self.sealer = sealer
         self.worker_id = recording.worker_id
@@ -126,14 +139,19 @@ class _Dispatcher:
         self.unsent: list[int] = []  # claimed, never attempted: handed back at the end
         self.recording = recording
         self.checks = Batcher(self.still_held, limit=config.connections)
-        self.records = Batcher(self.write, limit=_RECORD_LIMIT)
+        self.records = Batcher(
+            self.write,
+            limit=_RECORD_LIMIT,
+            enough=config.claim_batch,
+            patience=_RECORD_PATIENCE_SECONDS,
+        )
 
     def halting(self) -> bool:
         return self.fatal is not None or self.broken is not None or self.stop.is_set()
 
     def still_held(self, entry_ids: list[int]) -> list[bool]:
         """In a worker thread: which claims still hold, just before sending."""
-        with self.sessions.begin() as session:
+        with self.reader.begin() as session:
             held = claims.still_held(session, entry_ids, self.worker_id)
         return [entry_id in held for entry_id in entry_ids]
 
