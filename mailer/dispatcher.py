@@ -25,7 +25,6 @@ import random
 import secrets
 import socket
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 from typing import TypeVar
@@ -37,10 +36,18 @@ from mailer import claims, outbox
 from mailer.batching import Batcher
 from mailer.config import SmtpConfig
 from mailer.entry import OutboxEntry
-from mailer.recording import Attempt, Outcome, OutcomeHook, Recording, Result
-from mailer.schema import FAILED, QUEUED, SENT
+from mailer.recording import (
+    Attempt,
+    DispatchSummary,
+    Outcome,
+    OutcomeHook,
+    Recording,
+    Result,
+    tally,
+)
 from mailer.sealer import Sealer
-from mailer.smtp import Lane, SmtpConfigurationError, Verdict, classify, describe, smtp_code
+from mailer.sending import send_one
+from mailer.smtp import Lane, SmtpConfigurationError
 
 __all__ = ["DispatchSummary", "Outcome", "OutcomeHook", "default_worker_id", "run"]
 
@@ -48,18 +55,10 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 Clock = Callable[[], datetime]
 _RECORD_LIMIT = 500  # attempts written in one transaction at most
+# A lane waits this long at most for others to check their claims in the same query.
+_CHECK_PATIENCE_SECONDS = 0.005
 # Outcomes wait this long at most for a claim batch's worth to be written together.
 _RECORD_PATIENCE_SECONDS = 0.25
-
-
-@dataclass
-class DispatchSummary:
-    sent: int = 0
-    retrying: int = 0
-    failed: int = 0
-    released: int = 0  # claimed but handed back unsent at shutdown
-    lost_claims: int = 0  # another worker took the message over while we sent it
-    withdrawn: int = 0  # cancelled (or taken over) after it was claimed: not sent
 
 
 def default_worker_id() -> str:
@@ -138,7 +137,12 @@ class _Dispatcher:
         self.queue: asyncio.Queue[OutboxEntry | None] = asyncio.Queue(config.claim_batch)
         self.unsent: list[int] = []  # claimed, never attempted: handed back at the end
         self.recording = recording
-        self.checks = Batcher(self.still_held, limit=config.connections)
+        self.checks = Batcher(
+            self.still_held,
+            limit=config.connections,
+            enough=config.connections,
+            patience=_CHECK_PATIENCE_SECONDS,
+        )
         self.records = Batcher(
             self.write,
             limit=_RECORD_LIMIT,
@@ -253,37 +257,12 @@ class _Dispatcher:
             self.record(entry, Result.FAILED, error)
             return
         try:
-            refused, answer = await lane.send(data, entry.recipients)
+            result, detail = await send_one(lane, entry, data)
         except SmtpConfigurationError as exc:
             self.fatal = exc
             self.unsent.append(entry.id)
             return
-        except Exception as exc:
-            permanent = classify(exc) is Verdict.PERMANENT
-            if permanent:
-                log.warning(
-                    "outbox message %s (%s) to %s refused for good: SMTP %s",
-                    entry.id,
-                    entry.category,
-                    _domains(entry),
-                    smtp_code(exc),
-                )
-            else:
-                log.info(
-                    "outbox message %s (%s) to %s failed for now: %s (SMTP %s)",
-                    entry.id,
-                    entry.category,
-                    _domains(entry),
-                    type(exc).__name__,
-                    smtp_code(exc),
-                )
-            self.record(entry, Result.FAILED if permanent else Result.RETRY, describe(exc))
-            return
-        if refused:
-            answer += "; refused: " + "; ".join(
-                f"{address}: {reply.code} {reply.message}" for address, reply in refused.items()
-            )
-        self.record(entry, Result.SENT, answer)
+        self.record(entry, result, detail)
 
     def record(self, entry: OutboxEntry, result: Result, detail: str) -> None:
         """Hand the attempt to the batched recording; the lane goes on meanwhile."""
@@ -297,25 +276,4 @@ class _Dispatcher:
             if self.broken is None and isinstance(error, Exception):
                 self.broken = error
             return
-        state, entry = future.result(), attempt.entry
-        if state is None:
-            self.summary.lost_claims += 1
-            if attempt.result is Result.SENT:
-                log.warning("outbox message %s was sent but its claim had passed on", entry.id)
-        elif state == SENT:
-            self.summary.sent += 1
-            log.info(
-                "sent outbox message %s (%s) %s to %s",
-                entry.id,
-                entry.category,
-                entry.message_id,
-                _domains(entry),
-            )
-        elif state == QUEUED:
-            self.summary.retrying += 1
-        elif state == FAILED:
-            self.summary.failed += 1
-
-
-def _domains(entry: OutboxEntry) -> str:
-    return ",".join(entry.recipient_domains)
+        tally(self.summary, attempt, future.result())

@@ -13,6 +13,7 @@ their claims expire and they go again, with the same Message-IDs.
 
 from __future__ import annotations
 
+import logging
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,7 +24,9 @@ from sqlalchemy.orm import Session
 
 from mailer import claims
 from mailer.entry import OutboxEntry
-from mailer.schema import FAILED, SENT
+from mailer.schema import FAILED, QUEUED, SENT
+
+log = logging.getLogger("mailer.dispatcher")  # one logger for the dispatcher's story
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,16 @@ class Result(StrEnum):
     SENT = "sent"  # the server accepted it
     RETRY = "retry"  # a temporary failure
     FAILED = "failed"  # a permanent failure
+
+
+@dataclass
+class DispatchSummary:
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    released: int = 0  # claimed but handed back unsent at shutdown
+    lost_claims: int = 0  # another worker took the message over while we sent it
+    withdrawn: int = 0  # cancelled (or taken over) after it was claimed: not sent
 
 
 @dataclass(frozen=True)
@@ -98,3 +111,31 @@ class Recording:
             session, entry_id, self.worker_id, error=attempt.detail, now=attempt.at
         )
         return FAILED if changed else None
+
+
+def tally(summary: DispatchSummary, attempt: Attempt, state: str | None) -> None:
+    """Count a recorded attempt in ``summary`` (and log a delivery)."""
+    entry = attempt.entry
+    if state is None:
+        summary.lost_claims += 1
+        if attempt.result is Result.SENT:
+            log.warning("outbox message %s was sent but its claim had passed on", entry.id)
+    elif state == SENT:
+        summary.sent += 1
+        if log.isEnabledFor(logging.INFO):
+            log.info(
+                "sent outbox message %s (%s) %s to %s",
+                entry.id,
+                entry.category,
+                entry.message_id,
+                domains(entry),
+            )
+    elif state == QUEUED:
+        summary.retrying += 1
+    elif state == FAILED:
+        summary.failed += 1
+
+
+def domains(entry: OutboxEntry) -> str:
+    """What logs may show of the recipients."""
+    return ",".join(entry.recipient_domains)
