@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import inspect, select, text
 from sqlalchemy.orm import Session
 
 from codeservice.storage.models import (
@@ -18,6 +18,7 @@ from codeservice.storage.models import (
 )
 
 _PG_AUDIT_LOCK = 0x61756474  # "audt": appends are serialised so the chain never forks
+_LAST_APPENDED = "codeservice.audit_last_appended"  # (transaction, record) in session.info
 VERIFY_JOB = "audit-verify"  # each ``audit verify`` is noted in the job-run ledger
 
 
@@ -30,7 +31,15 @@ class AuditRepository:
 
     def last_for_append(self) -> AuditRecord | None:
         """``last``, once this transaction holds the append lock (PostgreSQL; SQLite has
-        one writer): the record an append follows on from stays the last until commit."""
+        one writer): the record an append follows on from stays the last until commit.
+
+        After an append, the transaction already holds the lock and knows the last
+        record (the one it appended), so a run of appends asks the database once."""
+        known = self.session.info.get(_LAST_APPENDED)
+        if known is not None:
+            transaction, row = known
+            if transaction is self.session.get_transaction() and inspect(row).persistent:
+                return row  # not if a savepoint that added it was rolled back
         if self.session.get_bind().dialect.name == "postgresql":
             self.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_AUDIT_LOCK})
         return self.last()
@@ -38,6 +47,7 @@ class AuditRepository:
     def append(self, row: AuditRecord) -> None:
         self.session.add(row)
         self.session.flush()
+        self.session.info[_LAST_APPENDED] = (self.session.get_transaction(), row)
 
     def from_seq(self, seq: int, limit: int) -> list[AuditRecord]:
         """Up to ``limit`` records from number ``seq`` on, in order."""
