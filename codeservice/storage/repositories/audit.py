@@ -38,6 +38,7 @@ class AuditRepository:
         known = self.session.info.get(_LAST_APPENDED)
         if known is not None:
             transaction, row = known
+            assert isinstance(row, AuditRecord)
             if transaction is self.session.get_transaction() and inspect(row).persistent:
                 return row  # not if a savepoint that added it was rolled back
         if self.session.get_bind().dialect.name == "postgresql":
