@@ -132,11 +132,13 @@ def attachment() -> bytes:
 def fill(env: dict[str, str], count: int) -> None:
     from codeservice.bootstrap import bootstrap
     from codeservice.emails import DOCX, Attachment, RenderedEmail, compose
+    from codeservice.services.operations.audit_verify import anchor_trail
     from codeservice.services.operations.setup import initialise
     from mailer import outbox
 
     app = bootstrap(env)
     initialise(app)
+    anchor_trail(app, actor="bench", source="bench")  # as in service: appends move it
     document = Attachment("access-code-B00001.docx", attachment(), *DOCX)
     paragraph = (
         "Your organisation's access code document for the next cycle is attached. "
