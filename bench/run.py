@@ -148,10 +148,14 @@ def p3(quick: bool) -> None:
         result.blast_seconds / result.send_seconds,
         ">= 0.8x",
     )
+    net = (result.blast_seconds - result.blast_empty_seconds) / (
+        result.send_seconds - result.send_empty_seconds
+    )
     print(
         f"       ({result.messages} messages of {result.message_bytes / 1e3:.0f} KB; start-up "
         f"with nothing to send: {result.send_empty_seconds:.1f} s and "
-        f"{result.blast_empty_seconds:.1f} s; load {os.getloadavg()[0]:.2f})"
+        f"{result.blast_empty_seconds:.1f} s, net of which {net:.2f}x; "
+        f"load {os.getloadavg()[0]:.2f})"
     )
 
 
