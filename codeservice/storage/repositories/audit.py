@@ -35,20 +35,35 @@ class AuditRepository:
 
         After an append, the transaction already holds the lock and knows the last
         record (the one it appended), so a run of appends asks the database once."""
-        known = self.session.info.get(_LAST_APPENDED)
+        known = self._appended_here()
         if known is not None:
-            transaction, row = known
-            assert isinstance(row, AuditRecord)
-            if transaction is self.session.get_transaction() and inspect(row).persistent:
-                return row  # not if a savepoint that added it was rolled back
+            return known
         if self.session.get_bind().dialect.name == "postgresql":
             self.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_AUDIT_LOCK})
         return self.last()
 
     def append(self, row: AuditRecord) -> None:
+        """Add ``row``. The first append of a transaction is flushed at once; the ones
+        that follow on from it wait for the next flush (the next query's, or the
+        commit's), so a run of appends goes in one INSERT."""
+        follows_on = self._appended_here() is not None
         self.session.add(row)
-        self.session.flush()
+        if not follows_on:
+            self.session.flush()
         self.session.info[_LAST_APPENDED] = (self.session.get_transaction(), row)
+
+    def _appended_here(self) -> AuditRecord | None:
+        """The record this transaction appended last, if it still stands (a savepoint
+        rolled back since takes its records with it)."""
+        known = self.session.info.get(_LAST_APPENDED)
+        if known is None:
+            return None
+        transaction, row = known
+        assert isinstance(row, AuditRecord)
+        state = inspect(row)
+        if transaction is self.session.get_transaction() and (state.persistent or state.pending):
+            return row
+        return None
 
     def from_seq(self, seq: int, limit: int) -> list[AuditRecord]:
         """Up to ``limit`` records from number ``seq`` on, in order."""
