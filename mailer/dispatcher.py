@@ -57,8 +57,9 @@ Clock = Callable[[], datetime]
 _RECORD_LIMIT = 500  # attempts written in one transaction at most
 # A lane waits this long at most for others to check their claims in the same query.
 _CHECK_PATIENCE_SECONDS = 0.005
-# Outcomes wait this long at most for a claim batch's worth to be written together.
-_RECORD_PATIENCE_SECONDS = 0.25
+# Outcomes are written as soon as the previous write is done (group commit, no timer):
+# a message accepted by the server is recorded within one commit's time, which keeps
+# the at-least-once window to the messages accepted while one commit runs.
 
 
 def default_worker_id() -> str:
@@ -146,8 +147,6 @@ class _Dispatcher:
         self.records = Batcher(
             self.write,
             limit=_RECORD_LIMIT,
-            enough=config.claim_batch,
-            patience=_RECORD_PATIENCE_SECONDS,
         )
 
     def halting(self) -> bool:

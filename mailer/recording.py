@@ -6,9 +6,10 @@ every message sent in one UPDATE, a retry or a permanent failure each on its own
 and ``on_outcome`` (the application's audit, say) called for each change, all in the
 same transaction. A message whose claim passed on is left alone and reported as such.
 
-This is what widens the at-least-once window from one message to one batch: if the
-process dies after the server accepted messages and before their batch is committed,
-their claims expire and they go again, with the same Message-IDs.
+This is the at-least-once window: if the process dies after the server accepted
+messages and before the write that records them is committed, their claims expire and
+they go again, with the same Message-IDs. Writes follow one another with no timer, so
+the window is the messages accepted while one write runs.
 """
 
 from __future__ import annotations
