@@ -12,6 +12,10 @@ P2  ``codeservice rotate`` of 300 providers (2,000 without --quick) on SQLite, a
     a script that builds each provider's .docx with python-docx and encrypts it with the
     msoffcrypto-tool command line (run on a sample of them: its cost per provider is
     flat), in seconds per provider. Goal: at least 10x faster.
+P3  ``codeservice mail send --once`` of real messages (email 1 with its encrypted document
+    attached; 600 with ``--quick``, else 2,000) over 10 connections to an aiosmtpd server
+    on 127.0.0.1 that discards them, against a raw aiosmtplib blast of the same bytes
+    over 10 connections to the same server; both whole processes. Goal: at least 0.8x.
 P4  The helpline API (a challenge and its answer) with 8 closed-loop clients, in
     requests a second against ``GET /healthz`` served by the same app, on SQLite and on
     a throwaway PostgreSQL database (made and dropped here; ``--postgres`` names the
@@ -157,6 +161,31 @@ def p2(quick: bool) -> None:
     )
 
 
+# --- P3: the outbox against a raw SMTP blast ----------------------------------------------
+
+
+def p3(quick: bool) -> None:
+    from p3_outbox import p3_run
+
+    result = p3_run(600 if quick else 2000, _env())
+    row(
+        "P3",
+        f"{result.send_seconds:.1f} s mail send --once",
+        f"{result.blast_seconds:.1f} s raw aiosmtplib blast",
+        result.blast_seconds / result.send_seconds,
+        ">= 0.8x",
+    )
+    net = (result.blast_seconds - result.blast_empty_seconds) / (
+        result.send_seconds - result.send_empty_seconds
+    )
+    print(
+        f"       ({result.messages} messages of {result.message_bytes / 1e3:.0f} KB; start-up "
+        f"with nothing to send: {result.send_empty_seconds:.1f} s and "
+        f"{result.blast_empty_seconds:.1f} s, net of which {net:.2f}x; "
+        f"load {os.getloadavg()[0]:.2f})"
+    )
+
+
 # --- P4: the helpline under load, against /healthz ----------------------------------
 
 
@@ -224,7 +253,7 @@ def p5(quick: bool) -> None:
     )
 
 
-PARTS: dict[str, Callable[[bool], None]] = {"P1": p1, "P2": p2, "P4": p4, "P5": p5}
+PARTS: dict[str, Callable[[bool], None]] = {"P1": p1, "P2": p2, "P3": p3, "P4": p4, "P5": p5}
 
 
 def main() -> None:
