@@ -215,7 +215,7 @@ def p4(quick: bool) -> None:
 
 def rotate_peak(providers: int) -> tuple[int, float]:
     """(peak Pss bytes of the whole tree, wall seconds) of ``codeservice rotate``."""
-    from rotation import write_register
+    from p2_rotate import write_register
 
     from codeservice.bootstrap import bootstrap
     from codeservice.services.operations.setup import initialise
@@ -232,6 +232,9 @@ def rotate_peak(providers: int) -> tuple[int, float]:
         app.close()
         command = Path(sys.executable).with_name("codeservice")
         run = tree.run([str(command), "rotate", cycle, "--force"], env, sample_memory=True)
+    issued = f"{providers} codes issued now"
+    if issued not in " ".join(run.stdout.split()):  # a register the rotation skips measures nothing
+        raise SystemExit(f"P5: rotate did not report {issued!r}:\n{run.stdout}")
     return run.peak_pss_bytes, run.wall_seconds
 
 
