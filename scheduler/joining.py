@@ -12,6 +12,7 @@ A joining process never starts a rotation: with no run under way it does nothing
 it never issues a cycle before its run was due (``rotate`` without ``force`` refuses a
 cycle more than one ahead, or one that has ended, too). It joins each attempt of a run
 at most once, so a provider whose issue failed is left to the scheduler's next attempt.
+Stopped (SIGTERM), it writes the claims in hand and leaves the rest to the others.
 A joining process that dies loses its connection and with it its locks: the others
 claim its providers. On SQLite (one writer) processes do not join.
 """
@@ -19,6 +20,7 @@ claim its providers. On SQLite (one writer) processes do not join.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -90,8 +92,11 @@ class Joiner:
         self.workers = workers
         self._joined: set[tuple[int, int]] = set()  # (run id, attempt) already joined
 
-    def poll(self) -> rotation.RotationReport | None:
-        """Join the rotation under way, if there is one to join; its report, or None."""
+    def poll(self, keep_going: Callable[[], bool] = lambda: True) -> rotation.RotationReport | None:
+        """Join the rotation under way, if there is one to join; its report, or None.
+
+        ``keep_going`` is asked before each claim: once it says no (SIGTERM), the claims
+        in hand are written and the rest is left to the other processes."""
         run = running_issue(self.container)
         if run is None or run.holder == self.holder:  # none, or this process runs it
             return None
@@ -110,6 +115,7 @@ class Joiner:
                 actor=SCHEDULER_ACTOR,
                 source=SOURCE,
                 workers=self.workers,
+                keep_going=keep_going,
             )
         except CodeserviceError as exc:  # the cycle cannot be issued now: not ours to force
             log.warning("not joining the rotation of cycle %s: %s", run.cycle, exc)
@@ -118,7 +124,8 @@ class Joiner:
             self._joined.discard((run.run_id, run.attempt))  # the database, say: try again
             raise
         log.info(
-            "joined the rotation of cycle %s: %s issued here, %s queued",
+            "%s the rotation of cycle %s: %s issued here, %s queued",
+            "joined" if keep_going() else "stopped before the end of",
             run.cycle,
             plural(report.issued, "code"),
             plural(report.emails_queued, "email"),

@@ -156,8 +156,8 @@ async def run_process(container: Container, parts: Parts) -> None:
     from codeservice.web import create_app
     from codeservice.web.metrics import default_exposition, metrics_app
     from mailer.dispatcher import default_worker_id
-    from scheduler.metrics import SchedulerCollector
     from scheduler.joining import Joiner, can_join
+    from scheduler.metrics import SchedulerCollector
     from scheduler.runner import SchedulerService
 
     # Built here, in one thread, before the parts' threads share them; a missing key
@@ -300,13 +300,13 @@ async def _mail_worker(
 async def _join_rotations(joiner: Joiner, stop: asyncio.Event) -> None:
     """Ask every few seconds whether the scheduler has a rotation under way, and join it.
 
-    A rotation joined runs to its end (SIGTERM waits for this process's claims to be
-    written; SIGKILL leaves them to the other processes)."""
+    Stopped (SIGTERM) while it takes part, it writes the claims in hand and leaves the
+    rest to the other processes; killed, it leaves its claims to them too."""
     from scheduler.joining import POLL_SECONDS
 
     while not stop.is_set():
         try:
-            await asyncio.to_thread(joiner.poll)
+            await asyncio.to_thread(joiner.poll, lambda: not stop.is_set())
         except Exception:
             log.exception("could not join the rotation under way; trying again")
         with contextlib.suppress(TimeoutError):

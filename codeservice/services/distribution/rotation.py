@@ -87,6 +87,7 @@ def rotate(
     workers: int | None = None,
     on_total: Callable[[int], None] | None = None,
     on_done: Callable[[str], None] | None = None,
+    keep_going: Callable[[], bool] = lambda: True,  # shared (PostgreSQL): False stops it
 ) -> RotationReport:
     now = container.now()
     check_rotation_allowed(container, cycle, now, force)
@@ -140,7 +141,7 @@ def rotate(
                 batch=target,
             )
             not_pending = {p.id for p in waiting if not p.security_plan.approved}
-            rotate_shared(run, pool, report, not_pending, on_done)
+            rotate_shared(run, pool, report, not_pending, on_done, keep_going)
             # Issued by another process meanwhile, or before this run.
             report.already_done = (
                 report.providers - report.issued - len(report.no_security_plan) - len(report.failed)

@@ -4,6 +4,7 @@ code and every SPoC one email 1."""
 
 from __future__ import annotations
 
+import re
 import signal
 import subprocess
 import time
@@ -18,25 +19,22 @@ from codeservice.storage.models import AccessCode, AuditRecord, Delivery, Spoc
 from mailer.schema import outbox
 from scheduler import joining, ledger
 from scheduler.jobs import JobContext, run_occurrence, schedule_for
-from scheduler.plan import JobKind
+from scheduler.plan import JobKind, Occurrence
 from tests.conftest import Cli
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.parametrize("database_url", ["postgresql"], indirect=True),  # SKIP LOCKED
-]
+POSTGRESQL = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # SKIP LOCKED
 
 PROVIDERS = 40
 PLAN = "2024-01-08,2024-02-05,"  # security plan received, approved, changed
 LEADER = JobContext(holder="test:leader", rotation_workers=1)
 
 
-def _register(path: Path) -> Path:
+def _register(path: Path, providers: int = PROVIDERS) -> Path:
     lines = [
         "ref,name,prime_ref,spoc_name,spoc_email,"
         "security_plan_received,security_plan_approved,security_plan_changed"
     ]
-    for number in range(1, PROVIDERS + 1):
+    for number in range(1, providers + 1):
         lines.append(f"J{number:03},Join {number} Ltd,,Spoc A{number},a{number}@example.org,{PLAN}")
         lines.append(f"J{number:03},Join {number} Ltd,,Spoc B{number},b{number}@example.net,,,")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -57,13 +55,55 @@ def _wait_for(what: str, done: object, process: subprocess.Popen[str], log: Path
         time.sleep(0.1)
 
 
+def _due_issue(container: Container) -> Occurrence:
+    due = schedule_for(container).due(container.now(), {})
+    return next(o for o in due if o.kind is JobKind.ISSUE)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_on_sqlite_workers_do_not_join(container: Container) -> None:
+    assert not joining.can_join(container)
+
+
+@POSTGRESQL
+def test_a_worker_starts_no_rotation_and_joins_each_run_once(
+    cli: Cli, container: Container, tmp_path: Path
+) -> None:
+    assert cli("providers", "import", str(_register(tmp_path / "r.csv", 3))).exit_code == 0
+    assert joining.can_join(container)
+    joiner = joining.Joiner(container, holder="worker:1", workers=1)
+    assert joiner.poll() is None  # no rotation under way: none is started
+
+    issue = _due_issue(container)
+    later = issue.cycle.next()
+    not_due = Occurrence(JobKind.ISSUE, str(later), later, container.calendar.dates(later).issue_at)
+    early = ledger.claim(container, not_due, holder="leader:1", now=container.now())
+    assert early is not None
+    assert joiner.poll() is None  # a run not yet due is not joined
+    ledger.fail(container, early.run_id, error="not due")
+
+    own = ledger.claim(container, issue, holder="worker:1", now=container.now())
+    assert own is not None
+    assert joiner.poll() is None  # this process's own run (serve, leading): not joined twice
+    assert _count(container, AccessCode) == 0
+
+    again = ledger.claim(container, issue, holder="leader:1", now=container.now())
+    assert again is not None and again.attempt == 2
+    report = joiner.poll()
+    assert report is not None and report.issued == 3
+    assert joiner.poll() is None  # nothing left, and this run was joined
+    assert _count(container, AccessCode, AccessCode.cycle == str(issue.cycle)) == 3
+    source = AuditRecord.source == joining.SOURCE
+    assert _count(container, AuditRecord, source, AuditRecord.action == "code:access:issue") == 3
+
+
+@pytest.mark.slow
+@POSTGRESQL
 def test_a_worker_joins_the_rotation_under_way_and_each_code_is_issued_once(
     cli: Cli, container: Container, tmp_path: Path
 ) -> None:
     assert cli("providers", "import", str(_register(tmp_path / "register.csv"))).exit_code == 0
-    issue = next(
-        o for o in schedule_for(container).due(container.now(), {}) if o.kind is JobKind.ISSUE
-    )
+    issue = _due_issue(container)
     cycle = str(issue.cycle)
     log = tmp_path / "worker.log"
     with log.open("w") as err:
@@ -85,7 +125,8 @@ def test_a_worker_joins_the_rotation_under_way_and_each_code_is_issued_once(
         worker.wait(timeout=300)
     output = log.read_text()
     assert worker.returncode == 0, output
-    assert f"joined the rotation of cycle {cycle}" in output
+    joined = re.search(rf"the rotation of cycle {cycle}: (\d+) codes? issued here", output)
+    assert joined is not None and int(joined.group(1)) > 0, output
 
     with container.uow() as uow:
         session = uow.session
