@@ -108,7 +108,8 @@ def rotate(
             log.warning("provider %s has no approved security plan: no code for %s", ref, cycle)
         # The document says when the code was really issued: early with --force, or
         # late after a failure, is not the scheduled Wednesday.
-        contents = {p.id: _content_for(p, dates, now) for p in pending}
+        # (A shared rotation makes each provider's as it claims it.)
+        contents = {} if shared else {p.id: _content_for(p, dates, now) for p in pending}
         audit.event(
             uow,
             container.keyring,

@@ -89,6 +89,10 @@ def test_a_worker_starts_no_rotation_and_joins_each_run_once(
 
     again = ledger.claim(container, issue, holder="leader:1", now=container.now())
     assert again is not None and again.attempt == 2
+    stopping = joining.Joiner(container, holder="worker:2", workers=1)
+    stopped = stopping.poll(keep_going=lambda: False)  # SIGTERM as it joins: claims none
+    assert stopped is not None and stopped.issued == 0
+    assert _count(container, AccessCode) == 0
     report = joiner.poll()
     assert report is not None and report.issued == 3
     assert joiner.poll() is None  # nothing left, and this run was joined
