@@ -3,7 +3,9 @@
 ``serve`` runs the web app, the scheduler and the mail worker in one process (the
 embedded default). Several processes may share one PostgreSQL database: only the one
 holding the scheduler lease runs scheduled jobs, and mail workers split the outbox by
-claiming messages. SIGTERM (or Ctrl-C) stops each part cleanly: the web server stops
+claiming messages. On PostgreSQL, ``worker`` and ``serve`` processes also join the
+rotation the scheduler's issue job has under way (``scheduler.joining``): each claims
+providers until none is left. SIGTERM (or Ctrl-C) stops each part cleanly: the web server stops
 accepting and finishes its requests, the mail worker finishes the messages in hand
 and hands the rest back, the scheduler finishes the job in progress and releases its
 lease; then the process exits 0.
@@ -32,6 +34,8 @@ from codeservice.errors import CodeserviceError, ConfigurationError
 
 if TYPE_CHECKING:
     import uvicorn
+
+    from scheduler.joining import Joiner
 
 log = logging.getLogger("codeservice.serve")
 
@@ -89,10 +93,18 @@ MetricsPort = Annotated[
 MetricsHost = Annotated[str, typer.Option(help="Address for --metrics-port to listen on.")]
 
 
-def worker(metrics_port: MetricsPort = None, metrics_host: MetricsHost = "127.0.0.1") -> None:
-    """Send the mail outbox until SIGTERM or Ctrl-C (alongside any number of others)."""
+def worker(
+    metrics_port: MetricsPort = None,
+    metrics_host: MetricsHost = "127.0.0.1",
+    workers: Annotated[
+        int,
+        typer.Option(help="Processes for document work when joining a rotation (0: one per core)."),
+    ] = 0,
+) -> None:
+    """Send the mail outbox, and on PostgreSQL join a rotation under way, until SIGTERM
+    or Ctrl-C (alongside any number of others)."""
     metrics = None if metrics_port is None else WebOptions(metrics_host, metrics_port, None)
-    _run(Parts(web=None, mail=True, schedule=False, metrics=metrics))
+    _run(Parts(web=None, mail=True, schedule=False, metrics=metrics, rotation_workers=workers))
 
 
 def scheduler(metrics_port: MetricsPort = None, metrics_host: MetricsHost = "127.0.0.1") -> None:
@@ -117,6 +129,7 @@ class Parts:
     mail: bool
     schedule: bool
     metrics: WebOptions | None = None  # /metrics alone, for a process without the web app
+    rotation_workers: int = 0  # document processes when joining a rotation (0: per core)
 
 
 def _run(parts: Parts) -> None:
@@ -143,6 +156,7 @@ async def run_process(container: Container, parts: Parts) -> None:
     from codeservice.web import create_app
     from codeservice.web.metrics import default_exposition, metrics_app
     from mailer.dispatcher import default_worker_id
+    from scheduler.joining import Joiner, can_join
     from scheduler.metrics import SchedulerCollector
     from scheduler.runner import SchedulerService
 
@@ -193,6 +207,9 @@ async def run_process(container: Container, parts: Parts) -> None:
         tasks.append(
             asyncio.create_task(_mail_worker(container, holder, stop, mail_state), name="mail")
         )
+    if parts.mail and await asyncio.to_thread(can_join, container):
+        joiner = Joiner(container, holder=holder, workers=parts.rotation_workers or None)
+        tasks.append(asyncio.create_task(_join_rotations(joiner, stop), name="rotation"))
     if service is not None:
         service.start()
     log.info("codeservice %s running", holder)
@@ -278,3 +295,19 @@ async def _mail_worker(
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=MAIL_RESTART_SECONDS)
     state["value"] = "off"
+
+
+async def _join_rotations(joiner: Joiner, stop: asyncio.Event) -> None:
+    """Ask every few seconds whether the scheduler has a rotation under way, and join it.
+
+    Stopped (SIGTERM) while it takes part, it writes the claims in hand and leaves the
+    rest to the other processes; killed, it leaves its claims to them too."""
+    from scheduler.joining import POLL_SECONDS
+
+    while not stop.is_set():
+        try:
+            await asyncio.to_thread(joiner.poll, lambda: not stop.is_set())
+        except Exception:
+            log.exception("could not join the rotation under way; trying again")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=POLL_SECONDS)

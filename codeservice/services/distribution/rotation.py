@@ -87,6 +87,7 @@ def rotate(
     workers: int | None = None,
     on_total: Callable[[int], None] | None = None,
     on_done: Callable[[str], None] | None = None,
+    keep_going: Callable[[], bool] = lambda: True,  # shared (PostgreSQL): False stops it
 ) -> RotationReport:
     now = container.now()
     check_rotation_allowed(container, cycle, now, force)
@@ -107,7 +108,8 @@ def rotate(
             log.warning("provider %s has no approved security plan: no code for %s", ref, cycle)
         # The document says when the code was really issued: early with --force, or
         # late after a failure, is not the scheduled Wednesday.
-        contents = {p.id: _content_for(p, dates, now) for p in pending}
+        # (A shared rotation makes each provider's as it claims it.)
+        contents = {} if shared else {p.id: _content_for(p, dates, now) for p in pending}
         audit.event(
             uow,
             container.keyring,
@@ -140,7 +142,7 @@ def rotate(
                 batch=target,
             )
             not_pending = {p.id for p in waiting if not p.security_plan.approved}
-            rotate_shared(run, pool, report, not_pending, on_done)
+            rotate_shared(run, pool, report, not_pending, on_done, keep_going)
             # Issued by another process meanwhile, or before this run.
             report.already_done = (
                 report.providers - report.issued - len(report.no_security_plan) - len(report.failed)

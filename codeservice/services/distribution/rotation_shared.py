@@ -68,12 +68,15 @@ def rotate_shared(
     report: RotationReport,
     skip: set[int],
     on_done: Callable[[str], None] | None = None,
+    keep_going: Callable[[], bool] = lambda: True,
 ) -> None:
-    """Claim, make and write batches until no prime is left waiting (but ``skip``)."""
+    """Claim, make and write batches until no prime is left waiting (but ``skip``), or
+    ``keep_going`` says to stop: then the claims in flight are written, and the
+    providers still waiting are left to the other processes (or the next run)."""
     in_flight: deque[_Claim] = deque()
     try:
         while True:
-            while len(in_flight) < IN_FLIGHT:
+            while len(in_flight) < IN_FLIGHT and keep_going():
                 claim = _claim(run, pool, report, skip)
                 if claim is None:
                     break
@@ -81,6 +84,8 @@ def rotate_shared(
             if in_flight:
                 _write(run, in_flight.popleft(), report, skip, on_done)
                 continue
+            if not keep_going():
+                return
             # Every provider left is held by others: wait for the first of them (its
             # holder commits it, or dies); none left at all, the rotation is done.
             claim = _claim(run, pool, report, skip, wait=True)
