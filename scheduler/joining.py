@@ -19,6 +19,8 @@ claim its providers. On SQLite (one writer) processes do not join.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -131,3 +133,17 @@ class Joiner:
             plural(report.emails_queued, "email"),
         )
         return report
+
+
+async def join_rotations(joiner: Joiner, stop: asyncio.Event) -> None:
+    """Ask every few seconds whether the scheduler has a rotation under way, and join it.
+
+    Stopped (SIGTERM) while it takes part, it writes the claims in hand and leaves the
+    rest to the other processes; killed, it leaves its claims to them too."""
+    while not stop.is_set():
+        try:
+            await asyncio.to_thread(joiner.poll, lambda: not stop.is_set())
+        except Exception:
+            log.exception("could not join the rotation under way; trying again")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=POLL_SECONDS)

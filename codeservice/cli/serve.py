@@ -35,8 +35,6 @@ from codeservice.errors import CodeserviceError, ConfigurationError
 if TYPE_CHECKING:
     import uvicorn
 
-    from scheduler.joining import Joiner
-
 log = logging.getLogger("codeservice.serve")
 
 MAIL_RESTART_SECONDS = 30.0
@@ -156,7 +154,7 @@ async def run_process(container: Container, parts: Parts) -> None:
     from codeservice.web import create_app
     from codeservice.web.metrics import default_exposition, metrics_app
     from mailer.dispatcher import default_worker_id
-    from scheduler.joining import Joiner, can_join
+    from scheduler.joining import Joiner, can_join, join_rotations
     from scheduler.metrics import SchedulerCollector
     from scheduler.runner import SchedulerService
 
@@ -209,7 +207,7 @@ async def run_process(container: Container, parts: Parts) -> None:
         )
     if parts.mail and await asyncio.to_thread(can_join, container):
         joiner = Joiner(container, holder=holder, workers=parts.rotation_workers or None)
-        tasks.append(asyncio.create_task(_join_rotations(joiner, stop), name="rotation"))
+        tasks.append(asyncio.create_task(join_rotations(joiner, stop), name="rotation"))
     if service is not None:
         service.start()
     log.info("codeservice %s running", holder)
@@ -295,19 +293,3 @@ async def _mail_worker(
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=MAIL_RESTART_SECONDS)
     state["value"] = "off"
-
-
-async def _join_rotations(joiner: Joiner, stop: asyncio.Event) -> None:
-    """Ask every few seconds whether the scheduler has a rotation under way, and join it.
-
-    Stopped (SIGTERM) while it takes part, it writes the claims in hand and leaves the
-    rest to the other processes; killed, it leaves its claims to them too."""
-    from scheduler.joining import POLL_SECONDS
-
-    while not stop.is_set():
-        try:
-            await asyncio.to_thread(joiner.poll, lambda: not stop.is_set())
-        except Exception:
-            log.exception("could not join the rotation under way; trying again")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=POLL_SECONDS)
