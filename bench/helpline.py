@@ -71,9 +71,12 @@ def prepare(env: dict[str, str], providers: int) -> tuple[str, dict[str, str]]:
 
     container = bootstrap(env)
     initialise(container)
-    lines = ["ref,name,prime_ref,spoc_name,spoc_email"]
-    lines += [
-        f"B{n:05},Bench Provider {n} Ltd,,Spoc {n},spoc{n}@example.org"
+    lines = [
+        "ref,name,prime_ref,spoc_name,spoc_email,"
+        "security_plan_received,security_plan_approved,security_plan_changed"
+    ]
+    lines += [  # an approved security plan: without one a provider cannot be helped
+        f"B{n:05},Bench Provider {n} Ltd,,Spoc {n},spoc{n}@example.org,2024-01-08,2024-02-05,"
         for n in range(1, providers + 1)
     ]
     import_register(container, "\n".join(lines).encode(), "bench.csv", actor="bench")

@@ -75,7 +75,7 @@ class UnitOfWork:
     def append_audit(self, row: AuditRecord, chain_key: bytes) -> None:
         """Add an audit record; the anchor follows it when this transaction commits."""
         self.audit.append(row)
-        note_append(self.session, chain_key, row.seq, row.hash)
+        note_append(self.session, chain_key, row.seq, row.hash, row.prev_hash)
 
     def create_anchor(self) -> None:
         """Let this transaction's audit append create the anchor file if there is none."""

@@ -3,7 +3,8 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import ColumnElement, and_, func, not_, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased, contains_eager, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from codeservice.domain.codes import CodeState
 from codeservice.storage.models import AccessCode, Challenge, Provider, VerificationLock
@@ -26,6 +27,82 @@ def _in_force(now: datetime) -> ColumnElement[bool]:
 class HelplineRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
+
+    # --- one request's reads, each in one statement --------------------------------
+
+    def provider_with_prime(self, ref: str) -> Provider | None:
+        """The provider with this ref, its prime read in the same statement."""
+        query = select(Provider).where(Provider.ref == ref).options(joinedload(Provider.prime))
+        return self.session.scalar(query)
+
+    def lock_prime(self, provider_id: int) -> None:
+        """``RegisterRepository.lock_provider`` where a row lock exists (PostgreSQL): on
+        SQLite the unit of work's BEGIN IMMEDIATE already serialises every writer, so
+        there is nothing to send."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            query = select(Provider.id).where(Provider.id == provider_id)
+            self.session.execute(query.with_for_update(key_share=True))
+
+    def lock_prime_of(self, challenge_id: str) -> None:
+        """``lock_prime`` for the prime provider a challenge was put for."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            prime = select(Challenge.provider_id).where(Challenge.id == challenge_id)
+            query = select(Provider.id).where(Provider.id == prime.scalar_subquery())
+            self.session.execute(query.with_for_update(key_share=True))
+
+    def challenge_with_providers(self, challenge_id: str) -> Challenge | None:
+        """A challenge as it is now, with its prime and the provider asked for."""
+        asked = aliased(Provider)
+        query = (
+            select(Challenge)
+            .join(Challenge.provider)
+            .join(asked, Challenge.asked_for)
+            .where(Challenge.id == challenge_id)
+            .options(
+                contains_eager(Challenge.provider),
+                contains_eager(Challenge.asked_for.of_type(asked)),
+            )
+            .execution_options(populate_existing=True)
+        )
+        return self.session.scalar(query)
+
+    def locks_of_day(self, provider_id: int, day: date) -> list[VerificationLock]:
+        """The provider's locks on this day, open and lifted (``open_lock``,
+        ``last_unlocked_at`` and ``locks_on`` at once)."""
+        query = select(VerificationLock).where(
+            VerificationLock.provider_id == provider_id, VerificationLock.day == day
+        )
+        return list(self.session.scalars(query))
+
+    def latest_and_failed(
+        self, provider_id: int, since: datetime
+    ) -> tuple[Challenge | None, list[Challenge]]:
+        """``latest_challenge`` and ``failed_since`` in one statement."""
+        latest_id = (
+            select(Challenge.id)
+            .where(Challenge.provider_id == provider_id)
+            .order_by(Challenge.created_at.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        query = select(Challenge).where(
+            Challenge.provider_id == provider_id,
+            or_(
+                Challenge.id == latest_id,
+                and_(Challenge.result == "fail", Challenge.answered_at >= since),
+            ),
+        )
+        rows = list(self.session.scalars(query))
+        latest = max(rows, key=lambda row: row.created_at, default=None)
+        failed = sorted(
+            (
+                row
+                for row in rows
+                if row.result == "fail" and row.answered_at is not None and row.answered_at >= since
+            ),
+            key=lambda row: row.answered_at or since,
+        )
+        return latest, failed
 
     # --- codes --------------------------------------------------------------------
 
@@ -83,8 +160,12 @@ class HelplineRepository:
         )
         return self.session.scalar(query)
 
-    def record_answer(self, challenge_id: str, *, result: str, code_id: int, now: datetime) -> bool:
-        """Take the challenge's one answer; False if it was answered or expired first."""
+    def record_answer(
+        self, challenge: Challenge | str, *, result: str, code_id: int, now: datetime
+    ) -> bool:
+        """Take the challenge's one answer; False if it was answered or expired first.
+        A ``Challenge`` given (rather than its id) shows the answer once taken."""
+        challenge_id = challenge if isinstance(challenge, str) else challenge.id
         outcome = self.session.execute(
             update(Challenge)
             .where(
@@ -96,6 +177,13 @@ class HelplineRepository:
             .execution_options(synchronize_session=False)
         )
         changed = int(outcome.rowcount)  # type: ignore[attr-defined]
+        if changed == 1 and not isinstance(challenge, str):
+            for name, value in (
+                ("answered_at", now),
+                ("result", result),
+                ("answered_code_id", code_id),
+            ):
+                set_committed_value(challenge, name, value)
         return changed == 1
 
     def failed_since(self, provider_id: int, since: datetime) -> list[Challenge]:
