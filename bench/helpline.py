@@ -38,6 +38,15 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 WARM_UP = 50
+SERVER_PIDS: list[int] = []  # the server's process, while it runs (for its CPU time)
+
+
+def server_cpu() -> float:
+    """CPU seconds the server process has used so far (user + system), from /proc."""
+    if not SERVER_PIDS:
+        return 0.0
+    fields = Path(f"/proc/{SERVER_PIDS[-1]}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @dataclass
@@ -45,6 +54,7 @@ class Timings:
     label: str
     seconds: list[float] = field(default_factory=list)
     elapsed: float = 0.0
+    server_cpu: float = 0.0  # the server's CPU seconds over the run: load-independent
 
     def row(self) -> str:
         ms = sorted(1000 * s for s in self.seconds)
@@ -132,6 +142,7 @@ def server(env: dict[str, str]) -> Any:
     )
     listening.close()
     base = f"http://127.0.0.1:{port}"
+    SERVER_PIDS.append(process.pid)
     try:
         for _ in range(200):
             try:
@@ -143,6 +154,7 @@ def server(env: dict[str, str]) -> Any:
             raise SystemExit("the server did not start")
         yield base
     finally:
+        SERVER_PIDS.remove(process.pid)
         process.terminate()
         process.wait(timeout=30)
 
@@ -223,9 +235,12 @@ async def measure(
         assert response.status_code == 200
 
     await drive(clients, WARM_UP, lambda c, n: one_pair(c, n, record=False), base)
+    cpu = server_cpu()
     pair.elapsed = await drive(clients, pairs, one_pair, base)
+    pair.server_cpu, cpu = server_cpu() - cpu, server_cpu()
     challenge.elapsed = answer.elapsed = pair.elapsed
     healthz.elapsed = await drive(clients, pairs, one_healthz, base)
+    healthz.server_cpu = server_cpu() - cpu
     return [challenge, answer, pair, healthz]
 
 

@@ -108,6 +108,14 @@ def main() -> None:
                 if number >= 5:  # the first few warm the caches and the pool
                     per["challenge"].append(challenge)
                     per["answer"].append(counts.take())
+        import time
+
+        started, cpu = time.perf_counter(), time.process_time()
+        service_pairs(container, codes, args.pairs)
+        print(
+            f"services alone: {1000 * (time.perf_counter() - started) / args.pairs:.1f} ms wall, "
+            f"{1000 * (time.process_time() - cpu) / args.pairs:.1f} ms CPU per pair"
+        )
         if profile:
             profile.disable()
             # The routes run in other threads: profile the services themselves, too.
