@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, and_, func, not_, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, func, not_, or_, select, update
 from sqlalchemy.orm import Session, aliased, contains_eager, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -10,7 +10,7 @@ from codeservice.domain.codes import CodeState
 from codeservice.storage.models import AccessCode, Challenge, Provider, VerificationLock
 
 
-def _in_force(now: datetime) -> ColumnElement[bool]:
+def _in_force(now: datetime | ColumnElement[datetime]) -> ColumnElement[bool]:
     """Codes whose active period holds ``now`` and that were not revoked by then.
 
     The ``state`` column is not trusted for issued→active (the scheduler may switch it a
@@ -24,6 +24,51 @@ def _in_force(now: datetime) -> ColumnElement[bool]:
     )
 
 
+# The statements a helpline request runs, built once (with parameters) rather than on
+# every request: building one costs about as much CPU as running it on SQLite.
+_NOW = bindparam("now", type_=AccessCode.active_from.type)
+_CODE_IN_FORCE = (
+    select(AccessCode)
+    .where(AccessCode.provider_id == bindparam("provider_id"), _in_force(_NOW))
+    .order_by(AccessCode.active_from.desc(), AccessCode.id.desc())
+    .limit(1)
+)
+_PROVIDER_WITH_PRIME = (
+    select(Provider).where(Provider.ref == bindparam("ref")).options(joinedload(Provider.prime))
+)
+_ASKED = aliased(Provider)
+_CHALLENGE_WITH_PROVIDERS = (
+    select(Challenge)
+    .join(Challenge.provider)
+    .join(_ASKED, Challenge.asked_for)
+    .where(Challenge.id == bindparam("challenge_id"))
+    .options(
+        contains_eager(Challenge.provider),
+        contains_eager(Challenge.asked_for.of_type(_ASKED)),
+    )
+    .execution_options(populate_existing=True)
+)
+_LOCKS_OF_DAY = select(VerificationLock).where(
+    VerificationLock.provider_id == bindparam("provider_id"),
+    VerificationLock.day == bindparam("day"),
+)
+_SINCE = bindparam("since", type_=Challenge.answered_at.type)
+_LATEST_AND_FAILED = select(Challenge).where(
+    Challenge.provider_id == bindparam("provider_id"),
+    or_(
+        Challenge.id
+        == (
+            select(Challenge.id)
+            .where(Challenge.provider_id == bindparam("provider_id"))
+            .order_by(Challenge.created_at.desc())
+            .limit(1)
+            .scalar_subquery()
+        ),
+        and_(Challenge.result == "fail", Challenge.answered_at >= _SINCE),
+    ),
+)
+
+
 class HelplineRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -32,8 +77,7 @@ class HelplineRepository:
 
     def provider_with_prime(self, ref: str) -> Provider | None:
         """The provider with this ref, its prime read in the same statement."""
-        query = select(Provider).where(Provider.ref == ref).options(joinedload(Provider.prime))
-        return self.session.scalar(query)
+        return self.session.scalar(_PROVIDER_WITH_PRIME, {"ref": ref})
 
     def lock_prime(self, provider_id: int) -> None:
         """``RegisterRepository.lock_provider`` where a row lock exists (PostgreSQL): on
@@ -52,47 +96,19 @@ class HelplineRepository:
 
     def challenge_with_providers(self, challenge_id: str) -> Challenge | None:
         """A challenge as it is now, with its prime and the provider asked for."""
-        asked = aliased(Provider)
-        query = (
-            select(Challenge)
-            .join(Challenge.provider)
-            .join(asked, Challenge.asked_for)
-            .where(Challenge.id == challenge_id)
-            .options(
-                contains_eager(Challenge.provider),
-                contains_eager(Challenge.asked_for.of_type(asked)),
-            )
-            .execution_options(populate_existing=True)
-        )
-        return self.session.scalar(query)
+        return self.session.scalar(_CHALLENGE_WITH_PROVIDERS, {"challenge_id": challenge_id})
 
     def locks_of_day(self, provider_id: int, day: date) -> list[VerificationLock]:
         """The provider's locks on this day, open and lifted (``open_lock``,
         ``last_unlocked_at`` and ``locks_on`` at once)."""
-        query = select(VerificationLock).where(
-            VerificationLock.provider_id == provider_id, VerificationLock.day == day
-        )
-        return list(self.session.scalars(query))
+        return list(self.session.scalars(_LOCKS_OF_DAY, {"provider_id": provider_id, "day": day}))
 
     def latest_and_failed(
         self, provider_id: int, since: datetime
     ) -> tuple[Challenge | None, list[Challenge]]:
         """``latest_challenge`` and ``failed_since`` in one statement."""
-        latest_id = (
-            select(Challenge.id)
-            .where(Challenge.provider_id == provider_id)
-            .order_by(Challenge.created_at.desc())
-            .limit(1)
-            .scalar_subquery()
-        )
-        query = select(Challenge).where(
-            Challenge.provider_id == provider_id,
-            or_(
-                Challenge.id == latest_id,
-                and_(Challenge.result == "fail", Challenge.answered_at >= since),
-            ),
-        )
-        rows = list(self.session.scalars(query))
+        query, values = _LATEST_AND_FAILED, {"provider_id": provider_id, "since": since}
+        rows = list(self.session.scalars(query, values))
         latest = max(rows, key=lambda row: row.created_at, default=None)
         failed = sorted(
             (
@@ -109,13 +125,7 @@ class HelplineRepository:
     def code_in_force(self, provider_id: int, now: datetime) -> AccessCode | None:
         """A replacement issued mid-cycle starts later than the code it replaced, so
         the latest start wins should the old one not be marked revoked yet."""
-        query = (
-            select(AccessCode)
-            .where(AccessCode.provider_id == provider_id, _in_force(now))
-            .order_by(AccessCode.active_from.desc(), AccessCode.id.desc())
-            .limit(1)
-        )
-        return self.session.scalar(query)
+        return self.session.scalar(_CODE_IN_FORCE, {"provider_id": provider_id, "now": now})
 
     def codes_in_force(self, now: datetime) -> list[AccessCode]:
         """One code per provider: the one ``code_in_force`` would give."""
