@@ -40,7 +40,6 @@ log = logging.getLogger(__name__)
 
 _PENDING = "codeservice.audit_pending"
 _ADVANCE = "codeservice.audit_advance"
-_HOOKED = "codeservice.audit_hooked"
 CREATE_ANCHOR = "codeservice.audit_create_anchor"  # set by ``audit anchor`` on its session
 
 
@@ -66,11 +65,6 @@ def note_append(
     session.info[_PENDING] = _Pending(
         pending.first_seq, ChainHead(seq, chain_hash), key, pending.follows
     )
-    if not session.info.get(_HOOKED):
-        event.listen(session, "before_commit", _before_commit)
-        event.listen(session, "after_commit", _after_commit)
-        event.listen(session, "after_transaction_end", _after_transaction_end)
-        session.info[_HOOKED] = True
 
 
 def read_anchor(anchor_file: AnchorFile) -> tuple[Anchor | None, str | None]:
@@ -158,3 +152,10 @@ def _after_transaction_end(session: Session, transaction: SessionTransaction) ->
         session.info.pop(_PENDING, None)
         session.info.pop(_ADVANCE, None)
         session.info.pop(CREATE_ANCHOR, None)
+
+
+# Hooked once for every session (each returns at once when nothing was appended): to
+# hook each session that appends would cost more than its audit record itself.
+event.listen(Session, "before_commit", _before_commit)
+event.listen(Session, "after_commit", _after_commit)
+event.listen(Session, "after_transaction_end", _after_transaction_end)
