@@ -38,6 +38,7 @@ class Load:
     steady_rate: float
     overload_ratio: float  # pairs completed a second at 2x, against the closed-loop peak
     shed: int
+    shed_answers: int
     offered: int
     shed_p99_ms: float
     cpu_ms: float  # the server's CPU per helpline request, closed loop (load-independent)
@@ -57,6 +58,7 @@ class Pairs:
         self.refs = sorted(codes)
         self.times_ms: list[float] = []
         self.shed_ms: list[float] = []
+        self.shed_answers = 0  # answers refused (then sent again): each delays its pair
         self.done = 0
 
     async def one(self, client: httpx.AsyncClient, number: int) -> None:
@@ -86,6 +88,7 @@ class Pairs:
             if checked.status_code != 503:
                 break
             self.shed_ms.append(1000 * (now - sent))
+            self.shed_answers += 1
             await asyncio.sleep(float(checked.headers["Retry-After"]))
         assert checked.json() == {"result": "pass"}, checked.text
         self.times_ms.append(1000 * (now - sent))
@@ -169,6 +172,7 @@ def p4_load(admin_url: str | None, quick: bool, rate: float = 50.0, **settings: 
         steady_rate=len(steady.times_ms) / steady_elapsed,
         overload_ratio=(overload.done / overload_elapsed) / (request_rate / 2),
         shed=len(overload.shed_ms),
+        shed_answers=overload.shed_answers,
         offered=len(overload.times_ms) + len(overload.shed_ms),
         shed_p99_ms=p99(overload.shed_ms),
         cpu_ms=cpu_ms,
