@@ -38,6 +38,15 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 WARM_UP = 50
+SERVER_PIDS: list[int] = []  # the server's process, while it runs (for its CPU time)
+
+
+def server_cpu() -> float:
+    """CPU seconds the server process has used so far (user + system), from /proc."""
+    if not SERVER_PIDS:
+        return 0.0
+    fields = Path(f"/proc/{SERVER_PIDS[-1]}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @dataclass
@@ -45,6 +54,7 @@ class Timings:
     label: str
     seconds: list[float] = field(default_factory=list)
     elapsed: float = 0.0
+    server_cpu: float = 0.0  # the server's CPU seconds over the run: load-independent
 
     def row(self) -> str:
         ms = sorted(1000 * s for s in self.seconds)
@@ -71,9 +81,12 @@ def prepare(env: dict[str, str], providers: int) -> tuple[str, dict[str, str]]:
 
     container = bootstrap(env)
     initialise(container)
-    lines = ["ref,name,prime_ref,spoc_name,spoc_email"]
-    lines += [
-        f"B{n:05},Bench Provider {n} Ltd,,Spoc {n},spoc{n}@example.org"
+    lines = [
+        "ref,name,prime_ref,spoc_name,spoc_email,"
+        "security_plan_received,security_plan_approved,security_plan_changed"
+    ]
+    lines += [  # an approved security plan: without one a provider cannot be helped
+        f"B{n:05},Bench Provider {n} Ltd,,Spoc {n},spoc{n}@example.org,2024-01-08,2024-02-05,"
         for n in range(1, providers + 1)
     ]
     import_register(container, "\n".join(lines).encode(), "bench.csv", actor="bench")
@@ -111,9 +124,61 @@ def serve(fd: int) -> None:
 
     app = create_app(bootstrap(os.environ))
     config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="off")
+    if os.environ.get("BENCH_SWITCH_INTERVAL"):
+        sys.setswitchinterval(float(os.environ["BENCH_SWITCH_INTERVAL"]))
+    if os.environ.get("BENCH_SAMPLE"):
+        Sampler(Path(os.environ["BENCH_SAMPLE"]))
     # Not uvicorn's own fd= option: it takes the socket for a Unix one, and asyncio then
     # leaves Nagle's algorithm on, adding 40 ms to every reused connection.
     uvicorn.Server(config).run(sockets=[socket.socket(fileno=fd)])
+
+
+class Sampler:
+    """A sampling profile of every thread of the server (``BENCH_SAMPLE=file``): every
+    2 ms, each function on a running stack counts once; the busiest go to ``file``,
+    written again every second."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        import threading
+        from collections import Counter
+
+        self.inclusive: Counter[str] = Counter()
+        self.leaf: Counter[str] = Counter()
+        self.samples = 0
+        self.me = threading.get_ident()
+        threading.Thread(target=self.run, daemon=True).start()
+
+    def run(self) -> None:
+        last = time.monotonic()
+        while True:
+            time.sleep(0.002)
+            if time.monotonic() - last > 1 and self.samples:
+                self.report(self.path)
+                last = time.monotonic()
+            for ident, frame in sys._current_frames().items():  # noqa: SLF001
+                if ident == self.me or frame.f_code.co_name in ("wait", "select", "_worker"):
+                    continue
+                self.samples += 1
+                seen = set()
+                leaf = True
+                while frame is not None:
+                    code = frame.f_code
+                    name = f"{code.co_filename.split('site-packages/')[-1]}:{code.co_name}"
+                    if leaf:
+                        self.leaf[name] += 1
+                        leaf = False
+                    if name not in seen:
+                        self.inclusive[name] += 1
+                        seen.add(name)
+                    frame = frame.f_back
+
+    def report(self, path: Path) -> None:
+        lines = [f"{self.samples} samples", "inclusive:"]
+        lines += [f"{n / self.samples:6.1%} {k}" for k, n in self.inclusive.most_common(80)]
+        lines += ["leaf:"]
+        lines += [f"{n / self.samples:6.1%} {k}" for k, n in self.leaf.most_common(40)]
+        path.write_text("\n".join(lines) + "\n")
 
 
 @contextmanager
@@ -129,6 +194,7 @@ def server(env: dict[str, str]) -> Any:
     )
     listening.close()
     base = f"http://127.0.0.1:{port}"
+    SERVER_PIDS.append(process.pid)
     try:
         for _ in range(200):
             try:
@@ -140,6 +206,7 @@ def server(env: dict[str, str]) -> Any:
             raise SystemExit("the server did not start")
         yield base
     finally:
+        SERVER_PIDS.remove(process.pid)
         process.terminate()
         process.wait(timeout=30)
 
@@ -220,9 +287,12 @@ async def measure(
         assert response.status_code == 200
 
     await drive(clients, WARM_UP, lambda c, n: one_pair(c, n, record=False), base)
+    cpu = server_cpu()
     pair.elapsed = await drive(clients, pairs, one_pair, base)
+    pair.server_cpu, cpu = server_cpu() - cpu, server_cpu()
     challenge.elapsed = answer.elapsed = pair.elapsed
     healthz.elapsed = await drive(clients, pairs, one_healthz, base)
+    healthz.server_cpu = server_cpu() - cpu
     return [challenge, answer, pair, healthz]
 
 

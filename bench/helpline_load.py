@@ -38,8 +38,11 @@ class Load:
     steady_rate: float
     overload_ratio: float  # pairs completed a second at 2x, against the closed-loop peak
     shed: int
+    shed_answers: int
     offered: int
     shed_p99_ms: float
+    cpu_ms: float  # the server's CPU per helpline request, closed loop (load-independent)
+    healthz_cpu_ms: float
 
 
 def p99(values: list[float]) -> float:
@@ -55,6 +58,7 @@ class Pairs:
         self.refs = sorted(codes)
         self.times_ms: list[float] = []
         self.shed_ms: list[float] = []
+        self.shed_answers = 0  # answers refused (then sent again): each delays its pair
         self.done = 0
 
     async def one(self, client: httpx.AsyncClient, number: int) -> None:
@@ -84,6 +88,7 @@ class Pairs:
             if checked.status_code != 503:
                 break
             self.shed_ms.append(1000 * (now - sent))
+            self.shed_answers += 1
             await asyncio.sleep(float(checked.headers["Retry-After"]))
         assert checked.json() == {"result": "pass"}, checked.text
         self.times_ms.append(1000 * (now - sent))
@@ -105,11 +110,13 @@ async def open_loop(base: str, pairs: Pairs, pair_rate: float, count: int) -> fl
 
 async def run_all(
     base: str, token: str, codes: dict[str, str], quick: bool, rate: float
-) -> tuple[float, float, Pairs, float, Pairs, float]:
+) -> tuple[float, float, Pairs, float, Pairs, float, float, float]:
     closed = await measure(base, token, codes, 400 if quick else 2000, clients=8)
     pair_timings, healthz = closed[2], closed[3]
     request_rate = 2 * len(pair_timings.seconds) / pair_timings.elapsed
     healthz_rate = len(healthz.seconds) / healthz.elapsed
+    cpu_ms = 1000 * pair_timings.server_cpu / (2 * len(pair_timings.seconds))
+    healthz_cpu_ms = 1000 * healthz.server_cpu / len(healthz.seconds)
     seconds = 10 if quick else 30
     steady = Pairs(token, codes)
     steady_elapsed = await open_loop(base, steady, rate / 2, int(seconds * rate / 2))
@@ -117,7 +124,16 @@ async def run_all(
     overload = Pairs(token, codes)
     count = int(2 * peak_pairs * (5 if quick else 15))
     overload_elapsed = await open_loop(base, overload, 2 * peak_pairs, count)
-    return request_rate, healthz_rate, steady, steady_elapsed, overload, overload_elapsed
+    return (
+        request_rate,
+        healthz_rate,
+        steady,
+        steady_elapsed,
+        overload,
+        overload_elapsed,
+        cpu_ms,
+        healthz_cpu_ms,
+    )
 
 
 def p4_load(admin_url: str | None, quick: bool, rate: float = 50.0, **settings: str) -> Load:
@@ -138,9 +154,16 @@ def p4_load(admin_url: str | None, quick: bool, rate: float = 50.0, **settings: 
         env.update({f"CODESERVICE_{name.upper()}": value for name, value in settings.items()})
         token, codes = prepare(env, 40)
         with server(env) as base:
-            request_rate, healthz_rate, steady, steady_elapsed, overload, overload_elapsed = (
-                asyncio.run(run_all(base, token, codes, quick, rate))
-            )
+            (
+                request_rate,
+                healthz_rate,
+                steady,
+                steady_elapsed,
+                overload,
+                overload_elapsed,
+                cpu_ms,
+                healthz_cpu_ms,
+            ) = asyncio.run(run_all(base, token, codes, quick, rate))
     return Load(
         backend="PostgreSQL" if admin_url else "SQLite",
         request_rate=request_rate,
@@ -149,6 +172,9 @@ def p4_load(admin_url: str | None, quick: bool, rate: float = 50.0, **settings: 
         steady_rate=len(steady.times_ms) / steady_elapsed,
         overload_ratio=(overload.done / overload_elapsed) / (request_rate / 2),
         shed=len(overload.shed_ms),
+        shed_answers=overload.shed_answers,
         offered=len(overload.times_ms) + len(overload.shed_ms),
         shed_p99_ms=p99(overload.shed_ms),
+        cpu_ms=cpu_ms,
+        healthz_cpu_ms=healthz_cpu_ms,
     )

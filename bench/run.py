@@ -204,8 +204,11 @@ def p4(quick: bool) -> None:
         print(
             f"       (steady {load.steady_rate:.0f} req/s: p99 {load.steady_p99_ms:.1f} ms, "
             f"goal <= 25 ms; at 2x the peak: {load.overload_ratio:.2f} of the peak's pairs "
-            f"done, goal >= 0.9, {load.shed} of {load.offered} requests refused with 503, "
-            f"p99 {load.shed_p99_ms:.1f} ms)"
+            f"done, goal >= 0.9, {load.shed} of {load.offered} requests refused with 503 "
+            f"({load.shed_answers} of them answers), "
+            f"p99 {load.shed_p99_ms:.1f} ms; server CPU per request {load.cpu_ms:.1f} ms, "
+            f"per GET /healthz {load.healthz_cpu_ms:.1f} ms, a ratio that the load does not move: "
+            f"{load.healthz_cpu_ms / load.cpu_ms:.2f}x)"
         )
         sys.stdout.flush()
 

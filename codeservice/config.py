@@ -80,6 +80,7 @@ class Settings:
     incident_reports_per_hour: int = 5  # per SPoC link
     web_max_in_flight: int = 8  # requests a web process works on at once (backpressure)
     web_queue_wait_ms: int = 100  # how long one more may wait for a place before a 503
+    web_finish_wait_ms: int = 2000  # the same for a helpline answer, which goes first
     web_retry_after_seconds: int = 1
     helpline_phone: str = "0345 6044015"  # Provider Direct's number (§19)
     log_format: str = "human"  # human, json, or auto (json when stderr is no terminal)
@@ -254,6 +255,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         helpline_phone=str(raw["helpline_phone"]).strip(),
         web_max_in_flight=_as_int("web_max_in_flight", raw["web_max_in_flight"], minimum=1),
         web_queue_wait_ms=_as_int("web_queue_wait_ms", raw["web_queue_wait_ms"]),
+        web_finish_wait_ms=_as_int("web_finish_wait_ms", raw["web_finish_wait_ms"]),
         web_retry_after_seconds=_as_int(
             "web_retry_after_seconds", raw["web_retry_after_seconds"], minimum=1
         ),

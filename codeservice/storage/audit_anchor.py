@@ -4,7 +4,9 @@ A session made by the container carries the ``AnchorFile`` in its ``info``. When
 record is appended, the session remembers the new head. Just before the commit (SQL
 still allowed) it checks that the head follows on from the anchored record; right
 after the commit it moves the anchor forward under the file's lock — never backwards,
-so concurrent writers in several processes are safe.
+so concurrent writers in several processes are safe. Within a process the writes are
+grouped (``AnchorFile.advance``): the commits that come while one anchor is written
+wait for it, then one write takes the newest head of them all.
 
 The crash window: a process that dies after the database commit and before the anchor
 is written leaves the anchor behind the trail. ``audit verify`` then reports the
@@ -38,7 +40,6 @@ log = logging.getLogger(__name__)
 
 _PENDING = "codeservice.audit_pending"
 _ADVANCE = "codeservice.audit_advance"
-_HOOKED = "codeservice.audit_hooked"
 CREATE_ANCHOR = "codeservice.audit_create_anchor"  # set by ``audit anchor`` on its session
 
 
@@ -47,20 +48,23 @@ class _Pending:
     first_seq: int
     head: ChainHead
     key: bytes
+    follows: ChainHead | None = None  # the record the first append follows on from
 
 
-def note_append(session: Session, key: bytes, seq: int, chain_hash: str) -> None:
-    """Remember the head this transaction will leave (if the session has an anchor)."""
+def note_append(
+    session: Session, key: bytes, seq: int, chain_hash: str, prev_hash: str | None = None
+) -> None:
+    """Remember the head this transaction will leave (if the session has an anchor);
+    ``prev_hash``, the hash the record follows on from, saves reading it again."""
     if not isinstance(session.info.get(SESSION_INFO_KEY), AnchorFile):
         return
     pending = session.info.get(_PENDING)
-    first = seq if pending is None else pending.first_seq
-    session.info[_PENDING] = _Pending(first, ChainHead(seq, chain_hash), key)
-    if not session.info.get(_HOOKED):
-        event.listen(session, "before_commit", _before_commit)
-        event.listen(session, "after_commit", _after_commit)
-        event.listen(session, "after_transaction_end", _after_transaction_end)
-        session.info[_HOOKED] = True
+    if pending is None:
+        follows = None if prev_hash is None else ChainHead(seq - 1, prev_hash)
+        pending = _Pending(seq, ChainHead(seq, chain_hash), key, follows)
+    session.info[_PENDING] = _Pending(
+        pending.first_seq, ChainHead(seq, chain_hash), key, pending.follows
+    )
 
 
 def read_anchor(anchor_file: AnchorFile) -> tuple[Anchor | None, str | None]:
@@ -92,7 +96,9 @@ def _before_commit(session: Session) -> None:
         )
         return
     hash_at = None
-    if current is not None and current.seq < pending.head.seq:
+    if current is not None and current.head == pending.follows:
+        hash_at = current.hash  # the first append follows on from the anchored record
+    elif current is not None and current.seq < pending.head.seq:
         hash_at = AuditRepository(session).hash_at(current.seq)
     create = bool(session.info.get(CREATE_ANCHOR))
     if may_advance(
@@ -120,7 +126,7 @@ def _after_commit(session: Session) -> None:
     if pending is None or not isinstance(anchor_file, AnchorFile):
         return
     try:
-        anchor_file.compare_and_write(lambda text: _forward(text, pending))
+        anchor_file.advance(pending.head.seq, lambda text: _forward(text, pending))
     except Exception as problem:  # the commit stands; verify reports the anchor behind
         log.error(
             "the audit anchor was not moved to record #%d: %s",
@@ -146,3 +152,10 @@ def _after_transaction_end(session: Session, transaction: SessionTransaction) ->
         session.info.pop(_PENDING, None)
         session.info.pop(_ADVANCE, None)
         session.info.pop(CREATE_ANCHOR, None)
+
+
+# Hooked once for every session (each returns at once when nothing was appended): to
+# hook each session that appends would cost more than its audit record itself.
+event.listen(Session, "before_commit", _before_commit)
+event.listen(Session, "after_commit", _after_commit)
+event.listen(Session, "after_transaction_end", _after_transaction_end)

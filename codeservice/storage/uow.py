@@ -75,13 +75,13 @@ class UnitOfWork:
     def append_audit(self, row: AuditRecord, chain_key: bytes) -> None:
         """Add an audit record; the anchor follows it when this transaction commits."""
         self.audit.append(row)
-        note_append(self.session, chain_key, row.seq, row.hash)
+        note_append(self.session, chain_key, row.seq, row.hash, row.prev_hash)
 
     def append_audits(self, rows: list[AuditRecord], chain_key: bytes) -> None:
         """``append_audit`` for records that follow on from each other, in one flush."""
         self.audit.append_many(rows)
         for row in rows:
-            note_append(self.session, chain_key, row.seq, row.hash)
+            note_append(self.session, chain_key, row.seq, row.hash, row.prev_hash)
 
     def create_anchor(self) -> None:
         """Let this transaction's audit append create the anchor file if there is none."""

@@ -125,6 +125,8 @@ def create_app(container: Container, *, govuk_frontend: Path | None = None) -> F
         retry_after_seconds=settings.web_retry_after_seconds,
         overloaded=_overloaded_page,
         pass_by=_passes_by,
+        finishes=_finishes,
+        finish_wait_ms=settings.web_finish_wait_ms,
     )
     app.add_middleware(RequestLog, error_page=server_error_page)
     app.add_middleware(SecurityHeaders, https=settings.base_url.startswith("https://"))
@@ -149,6 +151,15 @@ def _overloaded_page(request: Request, retry_after: int) -> Response:
 def _passes_by(path: str) -> bool:
     """Health, readiness, metrics and static files are never held back."""
     return path in PASS_BY or path.startswith((ASSET_PATH + "/", STATIC_PATH + "/"))
+
+
+def _finishes(method: str, path: str) -> bool:
+    """An answer to a helpline challenge: it completes a check the service began."""
+    return (
+        method == "POST"
+        and path.endswith("/answer")
+        and path.startswith(helpline_api.CHALLENGES + "/")
+    )
 
 
 def _too_large_page(request: Request, exc: RequestTooLarge) -> Response:

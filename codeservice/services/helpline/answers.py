@@ -100,11 +100,11 @@ def _answer(
     source: str,
     now: datetime,
 ) -> tuple[Result, Provider]:
-    challenge = uow.helpline.get_challenge(challenge_id)
+    uow.helpline.lock_prime_of(challenge_id)
+    # Read once the provider's lock is ours (PostgreSQL): as it is now, prime included.
+    challenge = uow.helpline.challenge_with_providers(challenge_id)
     if challenge is None:
         raise ChallengeNotFound("there is no such challenge; start a new one")
-    uow.register.lock_provider(challenge.provider_id)
-    uow.refresh(challenge)  # as it is now that this provider's changes are ours
     prime = challenge.provider
     details.update(
         challenge=challenge.id,
@@ -123,7 +123,7 @@ def _answer(
     positions = rules.parse_positions(challenge.positions)
     matched = rules.answer_matches(reveal_access_code(container.keyring, code), positions, given)
     result: Result = PASS if matched else FAIL
-    if not uow.helpline.record_answer(challenge.id, result=result, code_id=code.id, now=now):
+    if not uow.helpline.record_answer(challenge, result=result, code_id=code.id, now=now):
         raise ChallengeAnswered("this challenge has already been answered; start a new one")
     details.update(result=result, document_ref=code.document_ref)
     return result, prime

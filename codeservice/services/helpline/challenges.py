@@ -78,17 +78,20 @@ def start_challenge(
     query = check_usable(
         provider_query_or_ref.strip(), field="provider", label="the organisation's name or ref"
     )
-    with container.uow() as uow:
-        if uow.register.get_provider(query) is not None:  # an exact ref: no search
-            return _start_audited(uow, container, query, agent, source, now, rng)
+    with container.uow() as uow:  # an exact ref (the API's case): one transaction
+        asked = uow.helpline.provider_with_prime(query)
+        if asked is not None:
+            return _start_audited(uow, container, asked, query, agent, source, now, rng)
     ref = resolve_ref(container, query)
     with container.uow() as uow:
-        return _start_audited(uow, container, ref, agent, source, now, rng)
+        asked = None if ref is None else uow.helpline.provider_with_prime(ref)
+        return _start_audited(uow, container, asked, ref, agent, source, now, rng)
 
 
 def _start_audited(
     uow: UnitOfWork,
     container: Container,
+    asked: Provider | None,
     ref: str | None,
     agent: str,
     source: str,
@@ -98,7 +101,7 @@ def _start_audited(
     """Start it and audit it, or audit the refusal and raise it."""
     details: dict[str, Any] = {"provider": ref}
     try:
-        view = _start(uow, container, ref, details, agent=agent, source=source, now=now, rng=rng)
+        view = _start(uow, container, asked, details, agent=agent, source=source, now=now, rng=rng)
     except CodeserviceError as error:
         refused(
             uow,
@@ -134,7 +137,7 @@ def _start_audited(
 def _start(
     uow: UnitOfWork,
     container: Container,
-    ref: str | None,
+    asked: Provider | None,
     details: dict[str, Any],
     *,
     agent: str,
@@ -142,7 +145,6 @@ def _start(
     now: datetime,
     rng: Random | None,
 ) -> ChallengeView:
-    asked = None if ref is None else uow.register.get_provider(ref)
     reason = rules.ineligibility(None if asked is None else organisation(asked))
     if asked is None or reason is not None:
         reason = details["reason"] = reason or rules.NOT_LISTED
@@ -155,11 +157,17 @@ def _start(
     prime = asked if asked.is_prime else asked.prime
     assert prime is not None  # ineligibility() refuses a subcontractor without a prime
     details["prime"] = prime.ref
-    uow.register.lock_provider(prime.id)
-    if ensure_lock(uow, container, prime, now=now, agent=agent, source=source) is not None:
+    uow.helpline.lock_prime(prime.id)
+    day_start = rules.start_of_day(
+        rules.local_day(now, container.settings.tz), container.settings.tz
+    )
+    latest, failed_today = uow.helpline.latest_and_failed(prime.id, day_start)
+    lock = ensure_lock(
+        uow, container, prime, now=now, agent=agent, source=source, failed_today=failed_today
+    )
+    if lock is not None:
         raise locked_error(prime, container, now)
     code = code_for_answering(uow, prime, now)
-    latest = uow.helpline.latest_challenge(prime.id)
     reused = rules.positions_to_reuse(None if latest is None else past(latest), now)
     positions = reused or rules.draw_positions(**({} if rng is None else {"rng": rng}))
     challenge = Challenge(

@@ -54,18 +54,25 @@ def ensure_lock(
     now: datetime,
     agent: str,
     source: str,
+    failed_today: list[Challenge] | None = None,
 ) -> VerificationLock | None:
-    """Today's open lock for the prime provider, made now if its fails reached the limit."""
+    """Today's open lock for the prime provider, made now if its fails reached the limit.
+
+    ``failed_today``: its challenges failed since the start of today, if the caller has
+    read them already (``HelplineRepository.latest_and_failed``)."""
     tz = container.settings.tz
     day = rules.local_day(now, tz)
-    lock = uow.helpline.open_lock(prime.id, day)
+    locks = uow.helpline.locks_of_day(prime.id, day)
+    lock = next((lock for lock in locks if lock.unlocked_at is None), None)
     if lock is not None:
         return lock
     day_start = rules.start_of_day(day, tz)
-    unlocked_at = uow.helpline.last_unlocked_at(prime.id, day)
+    unlocked_at = max((lock.unlocked_at for lock in locks if lock.unlocked_at), default=None)
+    if failed_today is None:
+        failed_today = uow.helpline.failed_since(prime.id, day_start)
     failed = [
         challenge
-        for challenge in uow.helpline.failed_since(prime.id, day_start)
+        for challenge in failed_today
         if challenge.answered_at is not None
         and rules.counts_towards_lock(
             challenge.answered_at, day_start=day_start, unlocked_at=unlocked_at
@@ -74,7 +81,7 @@ def ensure_lock(
     fails = len(failed)
     if not rules.lock_due(fails, container.settings.helpline_fail_limit):
         return None
-    number = uow.helpline.locks_on(prime.id, day) + 1
+    number = len(locks) + 1
     lock = VerificationLock(provider_id=prime.id, day=day, fails=fails, locked_at=now)
     uow.helpline.add_lock(lock)
     audit.event(

@@ -17,6 +17,7 @@ from codeservice.storage.models import (
     StaffUser,
 )
 
+_LAST = select(AuditRecord).order_by(AuditRecord.seq.desc()).limit(1)  # built once: often run
 _PG_AUDIT_LOCK = 0x61756474  # "audt": appends are serialised so the chain never forks
 _LAST_APPENDED = "codeservice.audit_last_appended"  # (transaction, record) in session.info
 VERIFY_JOB = "audit-verify"  # each ``audit verify`` is noted in the job-run ledger
@@ -27,7 +28,7 @@ class AuditRepository:
         self.session = session
 
     def last(self) -> AuditRecord | None:
-        return self.session.scalar(select(AuditRecord).order_by(AuditRecord.seq.desc()).limit(1))
+        return self.session.scalar(_LAST)
 
     def last_for_append(self) -> AuditRecord | None:
         """``last``, once this transaction holds the append lock (PostgreSQL; SQLite has

@@ -2,14 +2,15 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, and_, func, not_, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, and_, bindparam, func, not_, or_, select, update
+from sqlalchemy.orm import Session, aliased, contains_eager, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from codeservice.domain.codes import CodeState
 from codeservice.storage.models import AccessCode, Challenge, Provider, VerificationLock
 
 
-def _in_force(now: datetime) -> ColumnElement[bool]:
+def _in_force(now: datetime | ColumnElement[datetime]) -> ColumnElement[bool]:
     """Codes whose active period holds ``now`` and that were not revoked by then.
 
     The ``state`` column is not trusted for issued→active (the scheduler may switch it a
@@ -23,22 +24,108 @@ def _in_force(now: datetime) -> ColumnElement[bool]:
     )
 
 
+# The statements a helpline request runs, built once (with parameters) rather than on
+# every request: building one costs about as much CPU as running it on SQLite.
+_NOW = bindparam("now", type_=AccessCode.active_from.type)
+_CODE_IN_FORCE = (
+    select(AccessCode)
+    .where(AccessCode.provider_id == bindparam("provider_id"), _in_force(_NOW))
+    .order_by(AccessCode.active_from.desc(), AccessCode.id.desc())
+    .limit(1)
+)
+_PROVIDER_WITH_PRIME = (
+    select(Provider).where(Provider.ref == bindparam("ref")).options(joinedload(Provider.prime))
+)
+_ASKED = aliased(Provider)
+_CHALLENGE_WITH_PROVIDERS = (
+    select(Challenge)
+    .join(Challenge.provider)
+    .join(_ASKED, Challenge.asked_for)
+    .where(Challenge.id == bindparam("challenge_id"))
+    .options(
+        contains_eager(Challenge.provider),
+        contains_eager(Challenge.asked_for.of_type(_ASKED)),
+    )
+    .execution_options(populate_existing=True)
+)
+_LOCKS_OF_DAY = select(VerificationLock).where(
+    VerificationLock.provider_id == bindparam("provider_id"),
+    VerificationLock.day == bindparam("day"),
+)
+_SINCE = bindparam("since", type_=Challenge.answered_at.type)
+_LATEST_AND_FAILED = select(Challenge).where(
+    Challenge.provider_id == bindparam("provider_id"),
+    or_(
+        Challenge.id
+        == (
+            select(Challenge.id)
+            .where(Challenge.provider_id == bindparam("provider_id"))
+            .order_by(Challenge.created_at.desc())
+            .limit(1)
+            .scalar_subquery()
+        ),
+        and_(Challenge.result == "fail", Challenge.answered_at >= _SINCE),
+    ),
+)
+
+
 class HelplineRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
+
+    # --- one request's reads, each in one statement --------------------------------
+
+    def provider_with_prime(self, ref: str) -> Provider | None:
+        """The provider with this ref, its prime read in the same statement."""
+        return self.session.scalar(_PROVIDER_WITH_PRIME, {"ref": ref})
+
+    def lock_prime(self, provider_id: int) -> None:
+        """``RegisterRepository.lock_provider`` where a row lock exists (PostgreSQL): on
+        SQLite the unit of work's BEGIN IMMEDIATE already serialises every writer, so
+        there is nothing to send."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            query = select(Provider.id).where(Provider.id == provider_id)
+            self.session.execute(query.with_for_update(key_share=True))
+
+    def lock_prime_of(self, challenge_id: str) -> None:
+        """``lock_prime`` for the prime provider a challenge was put for."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            prime = select(Challenge.provider_id).where(Challenge.id == challenge_id)
+            query = select(Provider.id).where(Provider.id == prime.scalar_subquery())
+            self.session.execute(query.with_for_update(key_share=True))
+
+    def challenge_with_providers(self, challenge_id: str) -> Challenge | None:
+        """A challenge as it is now, with its prime and the provider asked for."""
+        return self.session.scalar(_CHALLENGE_WITH_PROVIDERS, {"challenge_id": challenge_id})
+
+    def locks_of_day(self, provider_id: int, day: date) -> list[VerificationLock]:
+        """The provider's locks on this day, open and lifted (``open_lock``,
+        ``last_unlocked_at`` and ``locks_on`` at once)."""
+        return list(self.session.scalars(_LOCKS_OF_DAY, {"provider_id": provider_id, "day": day}))
+
+    def latest_and_failed(
+        self, provider_id: int, since: datetime
+    ) -> tuple[Challenge | None, list[Challenge]]:
+        """``latest_challenge`` and ``failed_since`` in one statement."""
+        query, values = _LATEST_AND_FAILED, {"provider_id": provider_id, "since": since}
+        rows = list(self.session.scalars(query, values))
+        latest = max(rows, key=lambda row: row.created_at, default=None)
+        failed = sorted(
+            (
+                row
+                for row in rows
+                if row.result == "fail" and row.answered_at is not None and row.answered_at >= since
+            ),
+            key=lambda row: row.answered_at or since,
+        )
+        return latest, failed
 
     # --- codes --------------------------------------------------------------------
 
     def code_in_force(self, provider_id: int, now: datetime) -> AccessCode | None:
         """A replacement issued mid-cycle starts later than the code it replaced, so
         the latest start wins should the old one not be marked revoked yet."""
-        query = (
-            select(AccessCode)
-            .where(AccessCode.provider_id == provider_id, _in_force(now))
-            .order_by(AccessCode.active_from.desc(), AccessCode.id.desc())
-            .limit(1)
-        )
-        return self.session.scalar(query)
+        return self.session.scalar(_CODE_IN_FORCE, {"provider_id": provider_id, "now": now})
 
     def codes_in_force(self, now: datetime) -> list[AccessCode]:
         """One code per provider: the one ``code_in_force`` would give."""
@@ -83,8 +170,12 @@ class HelplineRepository:
         )
         return self.session.scalar(query)
 
-    def record_answer(self, challenge_id: str, *, result: str, code_id: int, now: datetime) -> bool:
-        """Take the challenge's one answer; False if it was answered or expired first."""
+    def record_answer(
+        self, challenge: Challenge | str, *, result: str, code_id: int, now: datetime
+    ) -> bool:
+        """Take the challenge's one answer; False if it was answered or expired first.
+        A ``Challenge`` given (rather than its id) shows the answer once taken."""
+        challenge_id = challenge if isinstance(challenge, str) else challenge.id
         outcome = self.session.execute(
             update(Challenge)
             .where(
@@ -96,6 +187,13 @@ class HelplineRepository:
             .execution_options(synchronize_session=False)
         )
         changed = int(outcome.rowcount)  # type: ignore[attr-defined]
+        if changed == 1 and not isinstance(challenge, str):
+            for name, value in (
+                ("answered_at", now),
+                ("result", result),
+                ("answered_code_id", code_id),
+            ):
+                set_committed_value(challenge, name, value)
         return changed == 1
 
     def failed_since(self, provider_id: int, since: datetime) -> list[Challenge]:

@@ -45,3 +45,27 @@ def test_a_request_that_gives_up_waiting_leaves_no_trace() -> None:
         assert await gate.enter(0)
 
     asyncio.run(scenario())
+
+
+def test_a_request_that_finishes_work_goes_ahead_of_new_work() -> None:
+    async def scenario() -> list[str]:
+        gate = Gate(1)
+        order: list[str] = []
+        assert await gate.enter(0)
+
+        async def waiter(name: str, first: bool) -> None:
+            assert await gate.enter(3600, first=first)
+            order.append(name)
+            gate.leave()
+
+        new = asyncio.create_task(waiter("new challenge", False))
+        await asyncio.sleep(0)
+        answer = asyncio.create_task(waiter("answer", True))
+        await asyncio.sleep(0)
+        assert not await gate.enter(0)  # still full for new work
+        gate.leave()
+        await asyncio.gather(new, answer)
+        assert gate.in_flight == 0
+        return order
+
+    assert asyncio.run(scenario()) == ["answer", "new challenge"]

@@ -1,0 +1,157 @@
+"""Where a helpline challenge + answer goes: SQL statements and transactions per request.
+
+    .venv/bin/python bench/helpline_profile.py [--pairs 200] [--postgres ADMIN_URL]
+                                               [--cprofile 25]
+
+Builds the same throwaway service as ``helpline.py`` and sends pairs through the real
+app in this process (Starlette's test client, one at a time), counting on the engine
+itself: every statement the database is sent and every transaction begun, by request
+(the API token's check included). With ``--cprofile N`` it also prints the N functions
+that took the most time, cumulative, over all the pairs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import os
+import pstats
+import tempfile
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from helpline import database, prepare
+from sqlalchemy import event
+
+
+class Counts:
+    def __init__(self) -> None:
+        self.statements = 0
+        self.transactions = 0
+        self.kinds: Counter[str] = Counter()
+        self.show = False
+
+    def attach(self, engine: Any) -> None:
+        @event.listens_for(engine, "before_cursor_execute")
+        def _statement(_c: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            self.statements += 1
+            self.kinds[" ".join(statement.split()[:4])[:60]] += 1
+            if os.environ.get("SHOW_SQL") and self.show:
+                print("   ", " ".join(statement.split())[:300])
+
+        @event.listens_for(engine, "begin")
+        def _begin(_connection: Any) -> None:
+            self.transactions += 1
+
+    def take(self) -> tuple[int, int]:
+        taken = (self.statements, self.transactions)
+        self.statements = self.transactions = 0
+        return taken
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--pairs", type=int, default=200)
+    parser.add_argument("--postgres", default="")
+    parser.add_argument("--cprofile", type=int, default=0, help="print the top N functions")
+    parser.add_argument("--statements", action="store_true", help="list statement kinds")
+    args = parser.parse_args()
+
+    with (
+        tempfile.TemporaryDirectory(prefix="codeservice-bench-") as home,
+        database(args.postgres or None, Path(home)) as url,
+    ):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CODESERVICE_")}
+        env.update(
+            CODESERVICE_HOME=home,
+            CODESERVICE_DATABASE_URL=url,
+            CODESERVICE_LOG_LEVEL="WARNING",
+            CODESERVICE_BASE_URL="http://127.0.0.1",
+        )
+        token, codes = prepare(env, 40)
+        from starlette.testclient import TestClient
+
+        from codeservice.bootstrap import bootstrap
+        from codeservice.web import create_app
+
+        container = bootstrap(env)
+        app = create_app(container)
+        counts = Counts()
+        counts.attach(container.engine)
+        headers = {"Authorization": f"Bearer {token}"}
+        refs = sorted(codes)
+        per: dict[str, list[tuple[int, int]]] = {"challenge": [], "answer": []}
+        profile = cProfile.Profile() if args.cprofile else None
+        with TestClient(app) as client:
+            for number in range(args.pairs + 5):
+                ref = refs[number % len(refs)]
+                counts.take()
+                counts.show = number == 5
+                if number == 5:
+                    counts.kinds.clear()
+                    if profile:
+                        profile.enable()
+                made = client.post(
+                    "/api/v1/challenges", json={"provider_ref": ref}, headers=headers
+                )
+                assert made.status_code == 201, made.text
+                challenge = counts.take()
+                body = made.json()
+                characters = "".join(codes[ref][p - 1] for p in body["positions"])
+                checked = client.post(
+                    f"/api/v1/challenges/{body['id']}/answer",
+                    json={"characters": characters},
+                    headers=headers,
+                )
+                assert checked.json() == {"result": "pass"}, checked.text
+                if number >= 5:  # the first few warm the caches and the pool
+                    per["challenge"].append(challenge)
+                    per["answer"].append(counts.take())
+        import time
+
+        started, cpu = time.perf_counter(), time.process_time()
+        service_pairs(container, codes, args.pairs)
+        print(
+            f"services alone: {1000 * (time.perf_counter() - started) / args.pairs:.1f} ms wall, "
+            f"{1000 * (time.process_time() - cpu) / args.pairs:.1f} ms CPU per pair"
+        )
+        if profile:
+            profile.disable()
+            # The routes run in other threads: profile the services themselves, too.
+            service = cProfile.Profile()
+            service.enable()
+            service_pairs(container, codes, args.pairs)
+            service.disable()
+        container.close()
+
+    backend = "PostgreSQL" if args.postgres else "SQLite"
+    print(f"{args.pairs} pairs, {backend}, in process, one at a time")
+    for name, taken in per.items():
+        statements = sum(s for s, _ in taken) / len(taken)
+        transactions = sum(t for _, t in taken) / len(taken)
+        print(f"  {name:<10} {statements:5.1f} statements  {transactions:4.1f} transactions")
+    if args.statements:
+        for kind, count in counts.kinds.most_common():
+            print(f"    {count / args.pairs:5.2f}  {kind}")
+    if profile:
+        print("the services called directly (what a route runs, without HTTP):")
+        pstats.Stats(service).sort_stats("cumulative").print_stats(args.cprofile)
+
+
+def service_pairs(container: Any, codes: dict[str, str], pairs: int) -> None:
+    from codeservice.services.helpline import answer_challenge, start_challenge
+
+    refs = sorted(codes)
+    for number in range(pairs):
+        ref = refs[number % len(refs)]
+        view = start_challenge(container, ref, agent="token:bench", source="127.0.0.1")
+        characters = "".join(codes[ref][p - 1] for p in view.positions)
+        result = answer_challenge(
+            container, view.id, characters, agent="token:bench", source="127.0.0.1"
+        )
+        assert result == "pass", result
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,72 @@
+"""A challenge and its answer are one transaction each, counted on the real engine.
+
+Counted with SQLAlchemy's own ``begin`` and ``before_cursor_execute`` events: the
+challenge (provider, locks, code, challenge and audit record) and the answer (the same
+checks, the answer taken, the audit record) each begin exactly one transaction, the
+unlock after the fails included, and neither reads the same thing twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import event
+
+from tests.integration.services.helpline.support import DURING_APRIL, World, chars, wrong
+
+
+class Counted:
+    def __init__(self) -> None:
+        self.transactions = 0
+        self.statements: list[str] = []
+
+
+@contextmanager
+def counted(world: World) -> Iterator[Counted]:
+    engine = world.container.engine
+    seen = Counted()
+
+    def begin(_connection: Any) -> None:
+        seen.transactions += 1
+
+    def statement(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
+        seen.statements.append(sql)
+
+    event.listen(engine, "begin", begin)
+    event.listen(engine, "before_cursor_execute", statement)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "begin", begin)
+        event.remove(engine, "before_cursor_execute", statement)
+
+
+def repeated_reads(statements: list[str]) -> list[str]:
+    reads = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    return sorted({s for s in reads if reads.count(s) > 1})
+
+
+def test_a_challenge_and_its_answer_are_one_transaction_each(world: World) -> None:
+    with counted(world) as challenge:
+        view = world.start("PRV001", now=DURING_APRIL)
+    with counted(world) as answer:
+        result = world.answer(view, chars(world.code(), view.positions), DURING_APRIL)
+
+    assert result == "pass"
+    assert (challenge.transactions, answer.transactions) == (1, 1)
+    assert repeated_reads(challenge.statements) == []
+    assert repeated_reads(answer.statements) == []
+
+
+def test_a_failed_answer_and_a_subcontractor_challenge_are_one_transaction_each(
+    world: World,
+) -> None:
+    with counted(world) as challenge:
+        view = world.start("SUB101", now=DURING_APRIL)  # its prime is PRV001
+    with counted(world) as answer:
+        result = world.answer(view, wrong(world.code(), view.positions), DURING_APRIL)
+
+    assert result == "fail"
+    assert (challenge.transactions, answer.transactions) == (1, 1)
