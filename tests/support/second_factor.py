@@ -17,7 +17,12 @@ from codeservice.bootstrap import Container
 from codeservice.domain.second_factors import TOTP_WINDOW, totp_step
 from codeservice.services.staff.accounts import existing_user
 from codeservice.services.staff.second_factors import replace_recovery_codes
-from codeservice.services.staff.second_step import add_app
+from codeservice.services.staff.second_step import (
+    add_app,
+    second_step_with_code,
+    second_step_with_recovery_code,
+)
+from codeservice.services.staff.sign_in import SignedIn, sign_in
 from codeservice.services.staff.totp_factors import setup_totp
 
 
@@ -74,3 +79,12 @@ def next_code(container: Container, name: str) -> tuple[str, str]:
         seeded.last_step = unused[0]
         return "code", pyotp.TOTP(seeded.key).generate_otp(unused[0])
     return "recovery", seeded.recovery_codes.pop()
+
+
+def sign_in_fully(container: Container, name: str, password: str, *, ip: str) -> SignedIn:
+    """The password, then the account's next code: as ``services.staff.sign_in.sign_in``
+    did before there was a second step."""
+    accepted = sign_in(container, name, password, ip=ip)
+    kind, code = next_code(container, name)
+    finish = second_step_with_code if kind == "code" else second_step_with_recovery_code
+    return finish(container, accepted.user_id, accepted.session_epoch, code, ip=ip)
