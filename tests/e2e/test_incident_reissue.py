@@ -44,7 +44,7 @@ from mailer import dispatcher
 from mailer.capture import captured, capturing
 from mailer.schema import outbox
 from tests.conftest import Cli
-from tests.e2e.browser import BrowserProblems, screenshot
+from tests.e2e.browser import BrowserProblems, finish_sign_in, screenshot
 from tests.integration.web.staff import PASSWORD, make_staff
 from tests.support.clock import Clock
 
@@ -224,6 +224,7 @@ def test_a_reported_incident_is_decided_and_the_code_replaced_everywhere(
     staff.get_by_role("textbox", name="Username").fill("sec.officer")
     staff.get_by_role("textbox", name="Password").fill(PASSWORD)
     staff.get_by_role("button", name="Sign in").click()
+    finish_sign_in(staff, app, "sec.officer")
     expect(staff.locator("h1")).to_have_text("Incident reports")
     row = staff.locator("#incident-reports tbody tr")
     expect(row).to_have_count(1)

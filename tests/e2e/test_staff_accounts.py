@@ -24,7 +24,7 @@ def test_an_account_is_added_and_its_password_set_from_the_link(
     web_container: Container, live_server: str, axe_page: Page, axe_source: str
 ) -> None:
     make_staff(web_container, "root.admin", Role.ADMIN, display_name="Rosa Admin")
-    checker = Checker(axe_page, live_server, axe_source)
+    checker = Checker(axe_page, live_server, axe_source, web_container)
     page = axe_page
     checker.sign_in("root.admin")
     checker.check("accounts")
