@@ -49,6 +49,7 @@ from codeservice.web.routes.staff import (
     own_account,
     own_factors,
     second_step,
+    security_keys,
     set_password,
     sign_in,
     staff,
@@ -89,6 +90,7 @@ def create_app(container: Container, *, govuk_frontend: Path | None = None) -> F
     app.include_router(sign_in.router)
     app.include_router(second_step.router)
     app.include_router(own_factors.router)
+    app.include_router(security_keys.router)
     app.include_router(staff.router)
     app.include_router(admin.router)
     app.include_router(admin_account.router)

@@ -50,7 +50,7 @@ class Enrolled:
 
 def pending_account(container: Container, user_id: int, epoch: int) -> PendingAccount:
     with container.read_uow() as uow:
-        user = _pending_user(uow, user_id, epoch)
+        user = pending_user(uow, user_id, epoch)
         kinds = frozenset(FactorKind(f.kind) for f in uow.second_factors.factors_of(user.id))
         return PendingAccount(user.name, kinds)
 
@@ -64,7 +64,7 @@ def second_step_with_code(
         factor = use_totp_code(uow, container, user, code, attempt.now)
         return None if factor is None else FactorKind.TOTP.value
 
-    return _second_step(container, user_id, epoch, ip, check)
+    return finish_second_step(container, user_id, epoch, ip, check)
 
 
 def second_step_with_recovery_code(
@@ -88,15 +88,17 @@ def second_step_with_recovery_code(
         )
         return "recovery_code"
 
-    return _second_step(container, user_id, epoch, ip, check)
+    return finish_second_step(container, user_id, epoch, ip, check)
 
 
 Check = Callable[[UnitOfWork, StaffUser, Attempt], str | None]
 
 
-def _second_step(container: Container, user_id: int, epoch: int, ip: str, check: Check) -> SignedIn:
+def finish_second_step(
+    container: Container, user_id: int, epoch: int, ip: str, check: Check
+) -> SignedIn:
     with container.uow() as uow:
-        user = _pending_user(uow, user_id, epoch, for_update=True)
+        user = pending_user(uow, user_id, epoch, for_update=True)
         attempt = Attempt(uow, container, user.name, user.name, ip)
         attempt.refuse_if_throttled()
         if attempt.locked_until(SignInState(user.failed_attempts, user.locked_until)):
@@ -113,7 +115,7 @@ def enrol_app_at_sign_in(
     """The first factor of an account that has none, confirmed by a code from the app:
     the sign-in finishes, and the account's recovery codes are made (shown once)."""
     with container.uow() as uow:
-        user = _pending_user(uow, user_id, epoch, for_update=True)
+        user = pending_user(uow, user_id, epoch, for_update=True)
         if uow.second_factors.factor_count(user.id) > 0:
             raise Conflict("this account already has a second factor: sign in with it")
         attempt = Attempt(uow, container, user.name, user.name, ip)
@@ -136,7 +138,7 @@ def add_app(container: Container, user_id: int, code: str, name: str, *, source:
         return factor.name
 
 
-def _pending_user(
+def pending_user(
     uow: UnitOfWork, user_id: int, epoch: int, *, for_update: bool = False
 ) -> StaffUser:
     user = uow.accounts.user(user_id)

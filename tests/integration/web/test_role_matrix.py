@@ -78,6 +78,13 @@ EXPECTED: dict[tuple[str, str], Expect] = {
         for method in ("GET", "POST")
         for path in ("/sign-in/second-factor", "/sign-in/recovery-code", "/sign-in/set-up")
     },
+    ("POST", "/sign-in/security-key"): public(302),
+    ("POST", "/sign-in/set-up/security-key"): public(302),
+    # Their security key options are JSON: nobody half signed in here.
+    ("GET", "/sign-in/security-key/options"): Expect(dict.fromkeys(IDENTITIES, 401), kind="api"),
+    ("GET", "/sign-in/set-up/security-key/options"): Expect(
+        dict.fromkeys(IDENTITIES, 401), kind="api"
+    ),
     ("GET", "/sign-out"): page(*ALL),
     ("POST", "/sign-out"): public(200, ends_session=True),  # harmless when signed out
     ("GET", "/"): public(302),
@@ -92,6 +99,9 @@ EXPECTED: dict[tuple[str, str], Expect] = {
     ("GET", "/staff/second-factors/app"): page(*ALL),
     ("POST", "/staff/second-factors/app"): page(*ALL, ok=422),
     ("POST", "/staff/second-factors/recovery-codes"): page(*ALL),
+    ("GET", "/staff/second-factors/security-key"): page(*ALL),
+    ("GET", "/staff/second-factors/security-key/options"): page(*ALL),
+    ("POST", "/staff/second-factors/security-key"): page(*ALL, ok=422),
     ("POST", "/staff/second-factors/{factor_id}/remove"): page(
         *ALL, ok=404, path="/staff/second-factors/999999/remove"
     ),

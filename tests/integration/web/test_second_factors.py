@@ -15,7 +15,7 @@ from httpx import Response
 from codeservice.bootstrap import Container
 from codeservice.domain.accounts import Role
 from codeservice.services.staff.accounts import add_user
-from tests.integration.web.links import csrf_field, csrf_for
+from tests.integration.web.links import csrf_field, csrf_field_of_form, csrf_for
 from tests.integration.web.staff import (
     PASSWORD,
     audit_actions,
@@ -75,7 +75,11 @@ def test_the_first_sign_in_sets_up_an_app_before_any_page_and_shows_the_codes_on
     key = _key_on(page.text)
     wrong = client.post(
         SET_UP,
-        data={"csrf_token": csrf_field(page.text), "code": "000000", "name": "Work phone"},
+        data={
+            "csrf_token": csrf_field_of_form(page.text, SET_UP),
+            "code": "000000",
+            "name": "Work phone",
+        },
         follow_redirects=False,
     )
     assert wrong.status_code == 422
@@ -84,7 +88,7 @@ def test_the_first_sign_in_sets_up_an_app_before_any_page_and_shows_the_codes_on
     done = client.post(
         SET_UP,
         data={
-            "csrf_token": csrf_field(wrong.text),
+            "csrf_token": csrf_field_of_form(wrong.text, SET_UP),
             "code": pyotp.TOTP(key).at(clock.now),
             "name": "Work phone",
         },

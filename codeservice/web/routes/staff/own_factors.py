@@ -34,6 +34,7 @@ Field = Annotated[str, Form()]
 DONE = {
     "added": "The authenticator app has been added.",
     "removed": "The second factor has been removed.",
+    "key-added": "The security key has been added.",
 }
 
 
@@ -130,6 +131,7 @@ def _list(
         "codes_left": overview.recovery_codes_left,
         "done": DONE.get(request.query_params.get("done", "")) if not errors else None,
         "add_app": ADD_APP,
+        "add_key": FACTORS + "/security-key",
         "new_codes": NEW_CODES,
         "back": STAFF_HOME,
     }

@@ -42,7 +42,7 @@ SET_UP = SET_UP_PATH
 Field = Annotated[str, Form()]
 
 
-def _back_to_sign_in(request: Request) -> Response:
+def back_to_sign_in(request: Request) -> Response:
     response = RedirectResponse(SIGN_IN_PATH, status_code=302)
     pending_cookies(request).clear(response)
     return response
@@ -55,7 +55,7 @@ def code_form(request: Request) -> Response:
 
 @router.post(SECOND_STEP, dependencies=[Depends(require_csrf)])
 async def code_submit(request: Request, code: Field = "") -> Response:
-    return await _finish(request, use.second_step_with_code, code, "staff/second_step.html")
+    return await finish(request, use.second_step_with_code, code, "staff/second_step.html")
 
 
 @router.get(RECOVERY)
@@ -65,7 +65,7 @@ def recovery_form(request: Request) -> Response:
 
 @router.post(RECOVERY, dependencies=[Depends(require_csrf)])
 async def recovery_submit(request: Request, code: Field = "") -> Response:
-    return await _finish(
+    return await finish(
         request, use.second_step_with_recovery_code, code, "staff/recovery_code.html"
     )
 
@@ -74,27 +74,27 @@ async def recovery_submit(request: Request, code: Field = "") -> Response:
 def set_up_form(request: Request) -> Response:
     pending = current_pending(request)
     if pending is None:
-        return _back_to_sign_in(request)
-    return _set_up_page(request, pending, {}, fresh=True)
+        return back_to_sign_in(request)
+    return set_up_page(request, pending, {}, fresh=True)
 
 
 @router.post(SET_UP, dependencies=[Depends(require_csrf)])
 def set_up_submit(request: Request, code: Field = "", name: Field = "") -> Response:
     pending = current_pending(request)
     if pending is None:
-        return _back_to_sign_in(request)
+        return back_to_sign_in(request)
     container = container_of(request)
     try:
         enrolled = use.enrol_app_at_sign_in(
             container, pending.user_id, pending.epoch, code, name, ip=client_ip(request)
         )
     except use.SignInExpired:
-        return _back_to_sign_in(request)
+        return back_to_sign_in(request)
     except Conflict:
         return RedirectResponse(SECOND_STEP, status_code=303)
     except InputError as problem:
         errors = {"code": _sentence(str(problem))}
-        return _set_up_page(request, pending, errors, name=name, status_code=422)
+        return set_up_page(request, pending, errors, name=name, status_code=422)
     except AddressThrottled as throttled:
         return _throttled(request, "staff/set_up.html", throttled)
     return recovery_codes_page(
@@ -118,11 +118,11 @@ def _step_page(
 ) -> Response:
     pending = current_pending(request)
     if pending is None:
-        return _back_to_sign_in(request)
+        return back_to_sign_in(request)
     try:
         account = use.pending_account(container_of(request), pending.user_id, pending.epoch)
     except use.SignInExpired:
-        return _back_to_sign_in(request)
+        return back_to_sign_in(request)
     if not account.kinds:
         return RedirectResponse(SET_UP, status_code=303)
     context = {
@@ -137,23 +137,31 @@ def _step_page(
     )
 
 
-async def _finish(request: Request, check: Any, code: str, template: str) -> Response:
+async def finish(
+    request: Request,
+    check: Any,
+    code: str,
+    template: str,
+    *,
+    field: str = "code",
+    wrong: str = "The code is not right. Check it and try again",
+) -> Response:
+    """Send the second step's answer; a refusal shows the page again with ``wrong``."""
     pending = current_pending(request)
     if pending is None:
-        return _back_to_sign_in(request)
+        return back_to_sign_in(request)
     container = container_of(request)
     if not code.strip():
-        return _step_page(request, template, {"code": "Enter the code"}, status_code=400)
+        return _step_page(request, template, {field: "Enter the code"}, status_code=400)
     try:
         signed_in: SignedIn = await run_in_threadpool(
             check, container, pending.user_id, pending.epoch, code, ip=client_ip(request)
         )
     except use.SignInExpired:
-        return _back_to_sign_in(request)
+        return back_to_sign_in(request)
     except SignInRefused as refused:
         await slow_down(refused.delay)
-        message = "The code is not right. Check it and try again"
-        return _step_page(request, template, {"code": message}, status_code=400)
+        return _step_page(request, template, {field: wrong}, status_code=400)
     except AccountLocked as locked:
         await slow_down(locked.delay)
         return _locked(request, template, locked)
@@ -180,7 +188,7 @@ def _throttled(request: Request, template: str, throttled: AddressThrottled) -> 
     return pages_of(request).render(request, template, _with_problems(context), status_code=429)
 
 
-def _set_up_page(
+def set_up_page(
     request: Request,
     pending: Pending,
     errors: dict[str, str],
@@ -192,7 +200,7 @@ def _set_up_page(
     try:
         account = use.pending_account(container_of(request), pending.user_id, pending.epoch)
     except use.SignInExpired:
-        return _back_to_sign_in(request)
+        return back_to_sign_in(request)
     if account.kinds:
         return RedirectResponse(SECOND_STEP, status_code=303)
     setup = setup_totp(container_of(request), pending.user_id, fresh=fresh)
