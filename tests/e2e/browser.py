@@ -86,5 +86,5 @@ def finish_sign_in(page: Page, container: Container, name: str) -> None:
         second_step(page, container, name)
     elif path == "/sign-in/set-up":
         set_up_app(page, container, name)
-        page.get_by_role("link", name="Continue").click()
+        page.get_by_role("button", name="Continue").click()
     page.wait_for_load_state("load")
