@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import delete, func, select, update
@@ -86,6 +87,22 @@ class SecondFactorRepository:
             .execution_options(synchronize_session=False)
         )
         return int(result.rowcount)  # type: ignore[attr-defined]
+
+    def reseal_all(self, reseal: Callable[[bytes], bytes]) -> int:
+        """Pass every sealed TOTP key and challenge through ``reseal``; how many changed."""
+        changed = 0
+        keys = select(SecondFactor).where(SecondFactor.totp_key_sealed.is_not(None))
+        for factor in self.session.scalars(keys):
+            assert factor.totp_key_sealed is not None
+            resealed = reseal(factor.totp_key_sealed)
+            changed += resealed != factor.totp_key_sealed
+            factor.totp_key_sealed = resealed
+        for challenge in self.session.scalars(select(FactorChallenge)):
+            resealed = reseal(challenge.sealed)
+            changed += resealed != challenge.sealed
+            challenge.sealed = resealed
+        self.session.flush()
+        return changed
 
     def put_challenge(self, challenge: FactorChallenge) -> None:
         """The account's challenge for this purpose, replacing any before it."""
