@@ -216,3 +216,46 @@ def test_the_second_steps_forms_need_their_csrf_field(
 
     assert refused.status_code == 400 and "Your session expired" in refused.text
     assert second_step(client, "ann").status_code == 303  # the right way still works
+
+
+def test_a_security_keys_options_keep_a_challenge_that_answers_once(
+    client: TestClient, web_container: Container
+) -> None:
+    _new_admin(web_container)
+    sign_in(client, "root")
+
+    options = client.get("/sign-in/set-up/security-key/options")
+    assert options.status_code == 200 and options.headers["cache-control"] == "no-store"
+    body = options.json()
+    assert body["rp"]["id"] == "127.0.0.1"  # the base URL's host (a browser needs a name)
+    assert body["user"]["name"] == "root" and body["challenge"]
+    page = client.get(SET_UP)
+
+    def send(credential: str) -> Response:
+        data = {"csrf_token": csrf_field_of_form(page.text, "/sign-in/set-up/security-key")}
+        data |= {"credential": credential, "key_name": "Key"}
+        return client.post("/sign-in/set-up/security-key", data=data, follow_redirects=False)
+
+    forged = send('{"id": "AAAA", "rawId": "AAAA", "type": "public-key", "response": {}}')
+    assert forged.status_code == 422
+    assert "could not be checked" in forged.text
+    again = send('{"id": "AAAA", "rawId": "AAAA", "type": "public-key", "response": {}}')
+    assert again.status_code == 422 and "was not set up" in again.text  # challenge used
+    assert client.get("/admin/accounts", follow_redirects=False).status_code == 302
+    assert audit_actions(web_container, "staff:factor:enrol") == []
+
+
+def test_a_wrong_security_key_answer_counts_as_a_failure(
+    client: TestClient, web_container: Container
+) -> None:
+    make_staff(web_container, "ann", Role.BMT)
+    data = {"csrf_token": csrf_field(client.get("/sign-in").text)}
+    data |= {"username": "ann", "password": PASSWORD}
+    client.post("/sign-in", data=data, follow_redirects=False)
+
+    refused = _post(client, "/sign-in/security-key", credential='{"rawId": "AAAA"}')
+
+    assert refused.status_code == 400
+    fail = audit_actions(web_container, "staff:session:sign_in_fail")[-1]
+    assert fail[2]["reason"] == "wrong_second_factor"
+    assert client.get("/staff", follow_redirects=False).status_code == 302
