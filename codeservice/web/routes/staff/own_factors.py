@@ -77,7 +77,7 @@ def new_codes(request: Request, principal: Staff) -> Response:
 
 @router.get(ADD_APP)
 def add_app_form(request: Request, principal: Staff) -> Response:
-    return _app_form(request, principal, {}, fresh=True)
+    return _app_form(request, principal, {})
 
 
 @router.post(ADD_APP, dependencies=[Depends(require_csrf)])
@@ -146,10 +146,9 @@ def _app_form(
     errors: dict[str, str],
     *,
     name: str = "",
-    fresh: bool = False,
     status_code: int = 200,
 ) -> Response:
-    setup = setup_totp(container_of(request), _user_id(request), fresh=fresh)
+    setup = setup_totp(container_of(request), _user_id(request))
     context = {
         **_frame(request, principal),
         "errors": errors,

@@ -75,7 +75,7 @@ def set_up_form(request: Request) -> Response:
     pending = current_pending(request)
     if pending is None:
         return back_to_sign_in(request)
-    return set_up_page(request, pending, {}, fresh=True)
+    return set_up_page(request, pending, {})
 
 
 @router.post(SET_UP, dependencies=[Depends(require_csrf)])
@@ -194,7 +194,6 @@ def set_up_page(
     errors: dict[str, str],
     *,
     name: str = "",
-    fresh: bool = False,
     status_code: int = 200,
 ) -> Response:
     try:
@@ -203,7 +202,7 @@ def set_up_page(
         return back_to_sign_in(request)
     if account.kinds:
         return RedirectResponse(SECOND_STEP, status_code=303)
-    setup = setup_totp(container_of(request), pending.user_id, fresh=fresh)
+    setup = setup_totp(container_of(request), pending.user_id)
     context = {
         "errors": errors,
         "qr": qr_svg(setup.uri),
