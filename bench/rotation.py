@@ -20,6 +20,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from p2_rotate import write_register  # every provider with an approved security plan
+
 from codeservice.bootstrap import bootstrap
 from codeservice.domain.calendar import Cycle
 from codeservice.services.distribution.rotation import rotate
@@ -27,17 +29,6 @@ from codeservice.services.operations.setup import initialise
 from codeservice.services.register.providers import import_register_file
 
 ISSUE_TIME = datetime(2027, 3, 31, 8, 0, 5, tzinfo=UTC)  # cycle 2027-04 is due
-
-
-def write_register(path: Path, providers: int, spocs: int) -> None:
-    lines = ["ref,name,prime_ref,spoc_name,spoc_email"]
-    for number in range(1, providers + 1):
-        for spoc in range(1, spocs + 1):
-            lines.append(
-                f"B{number:05},Bench Provider {number} Ltd,,Spoc {spoc} of {number},"
-                f"spoc{spoc}.p{number}@example.org"
-            )
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def main() -> None:

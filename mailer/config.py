@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from email.headerregistry import Address
 from email.utils import parseaddr
+from functools import cached_property
 
 
 class InvalidSetting(ValueError):
@@ -48,7 +49,7 @@ class SmtpConfig:
                 "smtp_username", "give both an SMTP user name and a password, or neither"
             )
 
-    @property
+    @cached_property
     def envelope_sender(self) -> str:
         """The bare address of ``mail_from`` (the SMTP MAIL FROM)."""
         return parseaddr(self.mail_from)[1]

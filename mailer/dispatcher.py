@@ -1,12 +1,18 @@
 """The dispatcher: claims due messages from the outbox and sends them over SMTP.
 
+One claimer task claims batches (``batch_size``) and feeds a queue that holds at most
+one batch, so the next batch is claimed while the current one is sent; one task per
+connection (a *lane*) takes messages from that queue and sends each one's stored bytes
+as they are. What happened is recorded in batches (``mailer.recording``).
+
 Delivery is at least once. A message is marked sent only after the server accepted
-it; if the process dies between the server's acceptance and that mark, the claim
-expires after ``claim_seconds`` and another worker sends the message again, with the
-same Message-ID (so receiving systems can recognise the copy). That window — from the
-end of DATA to the commit of ``mark_sent`` — is the only way a message goes twice;
-no message is ever lost. Just before sending, the claim is checked again, so a
-message cancelled after it was claimed (its code revoked meanwhile) is not sent.
+it; if the process dies between the server's acceptance and the commit of the batch
+that records it, the claim expires after ``claim_seconds`` and a worker sends the
+message again, with the same Message-ID (so receiving systems can recognise the copy).
+That window is the only way a message goes twice; no message is ever lost. Just before
+sending, each claim is checked again (the checks of all lanes waiting at that moment
+in one query), so a message cancelled after it was claimed (its code revoked
+meanwhile) is not sent.
 """
 
 from __future__ import annotations
@@ -18,48 +24,42 @@ import os
 import random
 import secrets
 import socket
-from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from mailer import outbox, outbox_cancel
+from mailer import claims, outbox
+from mailer.batching import Batcher
 from mailer.config import SmtpConfig
 from mailer.entry import OutboxEntry
-from mailer.schema import FAILED, QUEUED, SENT
+from mailer.recording import (
+    Attempt,
+    DispatchSummary,
+    Outcome,
+    OutcomeHook,
+    Recording,
+    Result,
+    tally,
+)
 from mailer.sealer import Sealer
-from mailer.smtp import Lane, SmtpConfigurationError, Verdict, classify, describe, smtp_code
+from mailer.sending import send_one
+from mailer.smtp import Lane, SmtpConfigurationError
+
+__all__ = ["DispatchSummary", "Outcome", "OutcomeHook", "default_worker_id", "run"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 Clock = Callable[[], datetime]
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What happened to one message; handed to ``on_outcome`` in the same transaction."""
-
-    entry: OutboxEntry  # as claimed, before the change
-    state: str  # sent, queued (retry) or failed
-    detail: str  # the server's answer, or the error
-    at: datetime
-
-
-OutcomeHook = Callable[[Session, Outcome], None]
-
-
-@dataclass
-class DispatchSummary:
-    sent: int = 0
-    retrying: int = 0
-    failed: int = 0
-    released: int = 0  # claimed but handed back unsent at shutdown
-    lost_claims: int = 0  # another worker took the message over while we sent it
-    withdrawn: int = 0  # cancelled (or taken over) after it was claimed: not sent
+_RECORD_LIMIT = 500  # attempts written in one transaction at most
+# A lane waits this long at most for others to check their claims in the same query.
+_CHECK_PATIENCE_SECONDS = 0.005
+# Outcomes are written as soon as the previous write is done (group commit, no timer):
+# a message accepted by the server is recorded within one commit's time, which keeps
+# the at-least-once window to the messages accepted while one commit runs.
 
 
 def default_worker_id() -> str:
@@ -81,25 +81,34 @@ async def run(
     clock: Clock = _utc_now,
     rng: random.Random | None = None,
     on_outcome: OutcomeHook | None = None,
+    reader: sessionmaker[Session] | None = None,
 ) -> DispatchSummary:
     """Send due messages until ``stop`` is set, or (``once``) until nothing is due.
 
     ``once`` never waits for a backoff: a retry whose due time has not come stays
     queued for a later run. On ``stop`` no more messages are claimed; the messages in
-    hand are finished and the rest of the batch is handed back. Raises
+    hand are finished and the rest of the claimed ones are handed back. Raises
     ``SmtpConfigurationError`` (after handing its claims back) when the server refuses
-    the configured login or encryption.
+    the configured login or encryption. ``reader``, if given, makes the sessions for
+    the checks just before sending, which only read (on SQLite, a reader's sessions
+    need not wait for the write lock).
     """
     sessions = database if isinstance(database, sessionmaker) else sessionmaker(database)
-    dispatcher = _Dispatcher(
-        sessions,
-        config,
-        sealer,
-        worker_id=worker_id or default_worker_id(),
-        stop=stop or asyncio.Event(),
-        clock=clock,
+    worker = worker_id or default_worker_id()
+    recording = Recording(
+        worker_id=worker,
+        max_attempts=config.max_attempts,
         rng=rng or random.Random(),  # noqa: S311 (jitter, not secrecy)
         on_outcome=on_outcome,
+    )
+    dispatcher = _Dispatcher(
+        sessions,
+        reader or sessions,
+        config,
+        sealer,
+        recording,
+        stop=stop or asyncio.Event(),
+        clock=clock,
     )
     return await dispatcher.run(once=once)
 
@@ -108,28 +117,51 @@ class _Dispatcher:
     def __init__(
         self,
         sessions: sessionmaker[Session],
+        reader: sessionmaker[Session],
         config: SmtpConfig,
         sealer: Sealer,
+        recording: Recording,
         *,
-        worker_id: str,
         stop: asyncio.Event,
         clock: Clock,
-        rng: random.Random,
-        on_outcome: OutcomeHook | None,
     ) -> None:
         self.sessions = sessions
+        self.reader = reader
         self.config = config
         self.sealer = sealer
-        self.worker_id = worker_id
+        self.worker_id = recording.worker_id
         self.stop = stop
         self.clock = clock
-        self.rng = rng
-        self.on_outcome = on_outcome
         self.summary = DispatchSummary()
         self.fatal: SmtpConfigurationError | None = None
+        self.broken: Exception | None = None  # recording failed (the database gone)
+        self.queue: asyncio.Queue[OutboxEntry | None] = asyncio.Queue(config.claim_batch)
+        self.unsent: list[int] = []  # claimed, never attempted: handed back at the end
+        self.recording = recording
+        self.checks = Batcher(
+            self.still_held,
+            limit=config.connections,
+            enough=config.connections,
+            patience=_CHECK_PATIENCE_SECONDS,
+        )
+        self.records = Batcher(
+            self.write,
+            limit=_RECORD_LIMIT,
+        )
 
     def halting(self) -> bool:
-        return self.fatal is not None or self.stop.is_set()
+        return self.fatal is not None or self.broken is not None or self.stop.is_set()
+
+    def still_held(self, entry_ids: list[int]) -> list[bool]:
+        """In a worker thread: which claims still hold, just before sending."""
+        with self.reader.begin() as session:
+            held = claims.still_held(session, entry_ids, self.worker_id)
+        return [entry_id in held for entry_id in entry_ids]
+
+    def write(self, attempts: list[Attempt]) -> list[str | None]:
+        """In a worker thread: one batch of attempts recorded, in one transaction."""
+        with self.sessions.begin() as session:
+            return self.recording.write(session, attempts)
 
     async def db(self, work: Callable[[Session], T]) -> T:
         def in_transaction() -> T:
@@ -141,56 +173,67 @@ class _Dispatcher:
     async def run(self, *, once: bool) -> DispatchSummary:
         lanes = [Lane(self.config) for _ in range(self.config.connections)]
         log.info("mail dispatcher %s started", self.worker_id)
-        try:
-            while not self.halting():
-                batch = await self.db(
-                    lambda session: outbox.claim_due(
-                        session,
-                        worker_id=self.worker_id,
-                        now=self.clock(),
-                        claim_seconds=self.config.claim_seconds,
-                        limit=self.config.claim_batch,
-                    )
-                )
-                if batch:
-                    await self.deliver(batch, lanes)
-                elif once:
-                    break
-                else:
-                    await self.pause()
-        finally:
-            await asyncio.gather(*(lane.close() for lane in lanes), return_exceptions=True)
-        log.info("mail dispatcher %s stopped: %s", self.worker_id, self.summary)
-        if self.fatal is not None:
-            raise self.fatal
-        return self.summary
-
-    async def pause(self) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.stop.wait(), timeout=self.config.poll_seconds)
-
-    async def deliver(self, batch: list[OutboxEntry], lanes: list[Lane]) -> None:
-        pending = deque(batch)
-
-        async def drive(lane: Lane) -> None:
-            while pending and not self.halting():
-                await self.deliver_one(lane, pending.popleft())
-
-        tasks = [asyncio.create_task(drive(lane)) for lane in lanes[: len(batch)]]
+        tasks = [asyncio.create_task(self.claim(once, len(lanes)))]
+        tasks += [asyncio.create_task(self.drive(lane)) for lane in lanes]
         try:
             await asyncio.gather(*tasks)
         except BaseException:
-            # Something unforeseen (the database gone): stop the other lanes and let the
+            # Something unforeseen (the database gone): stop the other tasks and let the
             # error out as it is. Their claims expire and the messages go later.
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             raise
-        if pending:
-            await self.release([entry.id for entry in pending])
+        finally:
+            await asyncio.gather(*(lane.close() for lane in lanes), return_exceptions=True)
+            await self.records.drain()
+        while not self.queue.empty():
+            entry = self.queue.get_nowait()
+            if entry is not None:
+                self.unsent.append(entry.id)
+        if self.unsent:
+            await self.release(self.unsent)
+        log.info("mail dispatcher %s stopped: %s", self.worker_id, self.summary)
+        if self.broken is not None:
+            raise self.broken
+        if self.fatal is not None:
+            raise self.fatal
+        return self.summary
+
+    async def claim(self, once: bool, lanes: int) -> None:
+        """Claim batches while the lanes send, one batch ahead; then tell the lanes."""
+        while not self.halting():
+            batch = await self.db(
+                lambda session: claims.claim_due(
+                    session,
+                    worker_id=self.worker_id,
+                    now=self.clock(),
+                    claim_seconds=self.config.claim_seconds,
+                    limit=self.config.claim_batch,
+                )
+            )
+            for entry in batch:
+                await self.queue.put(entry)
+            if not batch:
+                if once:
+                    break
+                await self.pause()
+        for _ in range(lanes):
+            await self.queue.put(None)
+
+    async def pause(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.stop.wait(), timeout=self.config.poll_seconds)
+
+    async def drive(self, lane: Lane) -> None:
+        while (entry := await self.queue.get()) is not None:
+            if self.halting():
+                self.unsent.append(entry.id)
+            else:
+                await self.deliver_one(lane, entry)
 
     async def release(self, ids: list[int]) -> None:
-        count = await self.db(lambda session: outbox.release(session, ids, self.worker_id))
+        count = await self.db(lambda session: claims.release(session, ids, self.worker_id))
         self.summary.released += count
         log.info(
             "handed %d claimed %s back to the queue", count, "message" if count == 1 else "messages"
@@ -201,121 +244,35 @@ class _Dispatcher:
             # Another worker may own it by now; sending could make a second copy.
             log.warning("claim on outbox message %s expired before sending", entry.id)
             return
-        if not await self.db(
-            lambda session: outbox_cancel.still_claimed(session, entry.id, self.worker_id)
-        ):
+        if not await self.checks.submit(entry.id):
             # Cancelled since the claim (say, its code was revoked): it must not go.
             self.summary.withdrawn += 1
             log.info("outbox message %s was withdrawn before sending; not sent", entry.id)
             return
         try:
-            message = outbox.open_message(entry, self.sealer)
+            data = outbox.open_bytes(entry, self.sealer, default_from=self.config.mail_from)
         except Exception as exc:  # a key that cannot open it: no retry will help
-            await self.failed(entry, f"cannot open the stored message: {type(exc).__name__}")
+            error = f"cannot open the stored message: {type(exc).__name__}"
+            self.record(entry, Result.FAILED, error)
             return
-        if message["From"] is None:
-            message["From"] = self.config.mail_from
         try:
-            refused, answer = await lane.send(message, entry.recipients)
+            result, detail = await send_one(lane, entry, data)
         except SmtpConfigurationError as exc:
             self.fatal = exc
-            await self.release([entry.id])
+            self.unsent.append(entry.id)
             return
-        except Exception as exc:
-            code = smtp_code(exc)
-            if classify(exc) is Verdict.PERMANENT:
-                log.warning(
-                    "outbox message %s (%s) to %s refused for good: SMTP %s",
-                    entry.id,
-                    entry.category,
-                    _domains(entry),
-                    code,
-                )
-                await self.failed(entry, describe(exc))
-            else:
-                log.info(
-                    "outbox message %s (%s) to %s failed for now: %s (SMTP %s)",
-                    entry.id,
-                    entry.category,
-                    _domains(entry),
-                    type(exc).__name__,
-                    code,
-                )
-                await self.retry(entry, describe(exc))
+        self.record(entry, result, detail)
+
+    def record(self, entry: OutboxEntry, result: Result, detail: str) -> None:
+        """Hand the attempt to the batched recording; the lane goes on meanwhile."""
+        attempt = Attempt(entry, result, detail, self.clock())
+        self.records.submit(attempt).add_done_callback(partial(self.recorded, attempt))
+
+    def recorded(self, attempt: Attempt, future: asyncio.Future[str | None]) -> None:
+        if future.cancelled():
             return
-        if refused:
-            answer += "; refused: " + "; ".join(
-                f"{address}: {reply.code} {reply.message}" for address, reply in refused.items()
-            )
-        await self.sent(entry, answer)
-
-    async def sent(self, entry: OutboxEntry, answer: str) -> None:
-        now = self.clock()
-
-        def record(session: Session) -> bool:
-            done = outbox.mark_sent(
-                session, entry.id, self.worker_id, smtp_response=answer, now=now
-            )
-            if done:
-                self.notify(session, Outcome(entry, SENT, answer, now))
-            return done
-
-        if await self.db(record):
-            self.summary.sent += 1
-            log.info(
-                "sent outbox message %s (%s) %s to %s",
-                entry.id,
-                entry.category,
-                entry.message_id,
-                _domains(entry),
-            )
-        else:
-            self.summary.lost_claims += 1
-            log.warning("outbox message %s was sent but its claim had passed on", entry.id)
-
-    async def retry(self, entry: OutboxEntry, error: str) -> None:
-        now = self.clock()
-
-        def record(session: Session) -> str | None:
-            state = outbox.mark_retry(
-                session,
-                entry.id,
-                self.worker_id,
-                error=error,
-                now=now,
-                rng=self.rng,
-                max_attempts=self.config.max_attempts,
-            )
-            if state is not None:
-                self.notify(session, Outcome(entry, state, error, now))
-            return state
-
-        state = await self.db(record)
-        if state == QUEUED:
-            self.summary.retrying += 1
-        elif state == FAILED:
-            self.summary.failed += 1
-        else:
-            self.summary.lost_claims += 1
-
-    async def failed(self, entry: OutboxEntry, error: str) -> None:
-        now = self.clock()
-
-        def record(session: Session) -> bool:
-            done = outbox.mark_failed(session, entry.id, self.worker_id, error=error, now=now)
-            if done:
-                self.notify(session, Outcome(entry, FAILED, error, now))
-            return done
-
-        if await self.db(record):
-            self.summary.failed += 1
-        else:
-            self.summary.lost_claims += 1
-
-    def notify(self, session: Session, outcome: Outcome) -> None:
-        if self.on_outcome is not None:
-            self.on_outcome(session, outcome)
-
-
-def _domains(entry: OutboxEntry) -> str:
-    return ",".join(entry.recipient_domains)
+        if (error := future.exception()) is not None:
+            if self.broken is None and isinstance(error, Exception):
+                self.broken = error
+            return
+        tally(self.summary, attempt, future.result())

@@ -1,29 +1,27 @@
-"""The outbox: queueing finished messages, claiming them, and recording how sending went.
+"""The outbox: queueing finished messages, opening them, and reading how they fared.
 
-Every function works inside the caller's transaction and never commits. Claims follow
-the rule of a database used as a queue: a row is taken with a conditional UPDATE that
-repeats the condition it was selected under, and is kept only when exactly one row
-changed — so two workers never both own a message.
+Every function works inside the caller's transaction and never commits. A worker's
+side (claiming messages, recording how sending went) is in ``mailer.claims``.
 """
 
 from __future__ import annotations
 
 import email
 import email.policy
-import random
+import re
 from collections.abc import Callable, Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses, make_msgid, parseaddr
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from mailer.backoff import retry_delay
+from mailer import claims
 from mailer.entry import OutboxEntry, entry_from_row
-from mailer.schema import FAILED, QUEUED, SENDING, SENT, STATES, outbox, to_db_time
+from mailer.schema import FAILED, QUEUED, STATES, outbox, to_db_time
 from mailer.sealer import Sealer
 
 _MAX_TEXT = 2000
@@ -104,152 +102,39 @@ def enqueue(
     return int(new_id)
 
 
-def open_message(entry: OutboxEntry, sealer: Sealer) -> EmailMessage:
+def open_bytes(entry: OutboxEntry, sealer: Sealer, *, default_from: str | None = None) -> bytes:
+    """The message as queued (Message-ID and Date fixed, Bcc taken off), ready to send.
+
+    The stored bytes go as they are; only a message queued without a From header is
+    parsed, to be given ``default_from``.
+    """
     if entry.sealed_message is None:
         raise ValueError(f"outbox message {entry.id} has no stored body (it was sent)")
     data = sealer.open(entry.sealed_message, context=seal_context(entry.dedupe_key))
+    if default_from is None or _FROM_HEADER.search(data, 0, _header_end(data)):
+        return data
     message = email.message_from_bytes(data, policy=email.policy.default)
+    message["From"] = default_from
+    return message.as_bytes()
+
+
+_FROM_HEADER = re.compile(rb"^from[ \t]*:", re.IGNORECASE | re.MULTILINE)
+
+
+def _header_end(data: bytes) -> int:
+    ends = [at for at in (data.find(b"\n\n"), data.find(b"\r\n\r\n")) if at >= 0]
+    return min(ends, default=len(data))
+
+
+def open_message(entry: OutboxEntry, sealer: Sealer) -> EmailMessage:
+    message = email.message_from_bytes(open_bytes(entry, sealer), policy=email.policy.default)
     assert isinstance(message, EmailMessage)
     return message
-
-
-def _due(now: datetime) -> ColumnElement[bool]:
-    return or_(
-        and_(outbox.c.state == QUEUED, outbox.c.due_at <= now),
-        and_(outbox.c.state == SENDING, outbox.c.claim_expires_at < now),
-    )
-
-
-def claim_due(
-    session: Session, *, worker_id: str, now: datetime, claim_seconds: int, limit: int
-) -> list[OutboxEntry]:
-    """Take up to ``limit`` due messages for ``worker_id`` until the claim expires.
-
-    Due: queued with ``due_at`` reached, or ``sending`` under a claim that expired
-    (its worker died). Each claim counts as an attempt.
-    """
-    at = to_db_time(now)
-    candidates = (
-        session.execute(
-            select(outbox.c.id)
-            .where(_due(at))
-            .order_by(outbox.c.due_at, outbox.c.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)  # PostgreSQL only; SQLite locks the file
-        )
-        .scalars()
-        .all()
-    )
-    claimed: list[int] = []
-    for candidate in candidates:
-        result = session.execute(
-            update(outbox)
-            .where(outbox.c.id == candidate, _due(at))
-            .values(
-                state=SENDING,
-                claimed_by=worker_id,
-                claim_expires_at=at + timedelta(seconds=claim_seconds),
-                attempts=outbox.c.attempts + 1,
-            )
-        )
-        if result.rowcount == 1:  # type: ignore[attr-defined]
-            claimed.append(candidate)
-    return by_ids(session, claimed)
-
-
-def _held_by(entry_id: int, worker_id: str) -> ColumnElement[bool]:
-    return and_(
-        outbox.c.id == entry_id, outbox.c.state == SENDING, outbox.c.claimed_by == worker_id
-    )
 
 
 def _change(session: Session, condition: ColumnElement[bool], **values: Any) -> int:
     result = session.execute(update(outbox).where(condition).values(**values))
     return int(result.rowcount)  # type: ignore[attr-defined]
-
-
-def mark_sent(
-    session: Session, entry_id: int, worker_id: str, *, smtp_response: str, now: datetime
-) -> bool:
-    """Record delivery and drop the body (nothing left to protect). False: claim lost."""
-    changed = _change(
-        session,
-        _held_by(entry_id, worker_id),
-        state=SENT,
-        sent_at=to_db_time(now),
-        smtp_response=smtp_response[:_MAX_TEXT],
-        sealed_message=None,
-        claim_expires_at=None,
-    )
-    return changed == 1
-
-
-def mark_retry(
-    session: Session,
-    entry_id: int,
-    worker_id: str,
-    *,
-    error: str,
-    now: datetime,
-    rng: random.Random,
-    max_attempts: int,
-) -> str | None:
-    """Put a temporary failure back with a backoff; return the new state (None: claim lost).
-
-    After ``max_attempts`` attempts the message is failed for good.
-    """
-    attempts = session.execute(
-        select(outbox.c.attempts).where(_held_by(entry_id, worker_id))
-    ).scalar_one_or_none()
-    if attempts is None:
-        return None
-    if attempts >= max_attempts:
-        error = f"{error} (gave up after {attempts} attempts)"
-        changed = _change(
-            session,
-            _held_by(entry_id, worker_id),
-            state=FAILED,
-            last_error=error[:_MAX_TEXT],
-            claim_expires_at=None,
-        )
-        return FAILED if changed else None
-    changed = _change(
-        session,
-        _held_by(entry_id, worker_id),
-        state=QUEUED,
-        due_at=to_db_time(now) + retry_delay(attempts, rng),
-        last_error=error[:_MAX_TEXT],
-        claim_expires_at=None,
-    )
-    return QUEUED if changed else None
-
-
-def mark_failed(
-    session: Session, entry_id: int, worker_id: str, *, error: str, now: datetime
-) -> bool:
-    """A permanent failure; the body is kept so an operator can retry after fixing it."""
-    changed = _change(
-        session,
-        _held_by(entry_id, worker_id),
-        state=FAILED,
-        last_error=error[:_MAX_TEXT],
-        claim_expires_at=None,
-    )
-    return changed == 1
-
-
-def release(session: Session, entry_ids: Iterable[int], worker_id: str) -> int:
-    """Hand back claims that were never attempted (shutdown); the attempt is not counted."""
-    ids = list(entry_ids)
-    if not ids:
-        return 0
-    return _change(
-        session,
-        and_(outbox.c.id.in_(ids), outbox.c.state == SENDING, outbox.c.claimed_by == worker_id),
-        state=QUEUED,
-        attempts=outbox.c.attempts - 1,
-        claim_expires_at=None,
-    )
 
 
 def retry_failed(session: Session, entry_ids: Iterable[int], now: datetime) -> list[int]:
@@ -345,7 +230,7 @@ def backlog(session: Session, now: datetime) -> dict[str, int]:
     rows = session.execute(select(outbox.c.state, func.count()).group_by(outbox.c.state))
     for state, count in rows:
         counts[state] = int(count)
-    due = session.execute(select(func.count()).where(_due(to_db_time(now)))).scalar_one()
+    due = session.execute(select(func.count()).where(claims.due(to_db_time(now)))).scalar_one()
     counts["due"] = int(due)
     return counts
 

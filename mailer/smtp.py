@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import logging
 import ssl
 import time
 from collections.abc import Sequence
-from email.message import EmailMessage
 from enum import StrEnum
 
 import aiosmtplib
@@ -82,6 +83,21 @@ def describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}"
 
 
+async def _transmit(
+    smtp: aiosmtplib.SMTP, sender: str, recipients: list[str], data: bytes
+) -> tuple[dict[str, SMTPResponse], str]:
+    """The bytes as they are (aiosmtplib only fixes line ends and dots), unless this
+    server cannot take them so: non-ASCII addresses need SMTPUTF8, and 8-bit data a
+    server without 8BITMIME. Then aiosmtplib parses and encodes the message for it."""
+    if (sender + "".join(recipients)).isascii():
+        if data.isascii():
+            return await smtp.sendmail(sender, recipients, data)
+        if smtp.supports_extension("8bitmime"):
+            return await smtp.sendmail(sender, recipients, data, mail_options=["BODY=8BITMIME"])
+    message = email.message_from_bytes(data, policy=email.policy.default)
+    return await smtp.send_message(message, sender=sender, recipients=recipients)
+
+
 class Lane:
     """One SMTP connection, reused message after message; reconnects when it drops."""
 
@@ -91,14 +107,15 @@ class Lane:
         self._last_used = 0.0
 
     async def send(
-        self, message: EmailMessage, recipients: Sequence[str]
+        self, data: bytes, recipients: Sequence[str]
     ) -> tuple[dict[str, SMTPResponse], str]:
-        """Send one message; return refused recipients and the server's answer.
+        """Send one message, its bytes as they are; return refused recipients and the
+        server's answer.
 
         Its time and the class of the answer go to the metrics."""
         started = time.perf_counter()
         try:
-            result = await self._send(message, recipients)
+            result = await self._send(data, recipients)
         except Exception as exc:  # not a cancellation: that is no answer of the server's
             metrics.observe_send(time.perf_counter() - started, smtp_code(exc))
             raise
@@ -106,13 +123,11 @@ class Lane:
         return result
 
     async def _send(
-        self, message: EmailMessage, recipients: Sequence[str]
+        self, data: bytes, recipients: Sequence[str]
     ) -> tuple[dict[str, SMTPResponse], str]:
         smtp = await self._connection()
         try:
-            result = await smtp.send_message(
-                message, sender=self._config.envelope_sender, recipients=list(recipients)
-            )
+            result = await _transmit(smtp, self._config.envelope_sender, list(recipients), data)
         except SMTPResponseException as exc:
             if exc.code == 421:  # the server is closing the session
                 self._abandon()

@@ -9,7 +9,8 @@ from rich.table import Table
 from rich.text import Text
 
 from codeservice.cli.common import cli_actor, container, print_json, stdout
-from codeservice.domain.incidents import InvalidReport, ReasonCategory, waiting_text
+from codeservice.domain.incidents import InvalidReport, ReasonCategory
+from codeservice.domain.triage import waiting_text
 from codeservice.domain.wording import moment_text, plural
 from codeservice.errors import InputError
 

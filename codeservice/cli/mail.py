@@ -53,6 +53,7 @@ def send(
             stop=stop,
             clock=app_.now,
             on_outcome=audit_mail_outcomes(app_),
+            reader=app_.read_session_factory,
         )
 
     try:

@@ -263,6 +263,7 @@ async def _mail_worker(
                 stop=stop,
                 clock=container.now,
                 on_outcome=audit_mail_outcomes(container),
+                reader=container.read_session_factory,
             )
         except SmtpConfigurationError as exc:
             log.error("mail worker: %s; check the CODESERVICE_SMTP_* settings", exc)

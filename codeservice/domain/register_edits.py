@@ -9,10 +9,20 @@ against it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from codeservice.domain.email_address import normalise_email
 from codeservice.domain.register import MAX_NAME_LENGTH
-from codeservice.domain.text import unusable_character
+from codeservice.domain.security_plan import (
+    APPROVED,
+    CHANGED,
+    NO_RECEIVED,
+    RECEIVED,
+    SecurityPlan,
+    in_future,
+    order_problems,
+)
+from codeservice.domain.text import unusable_character, whole_number
 from codeservice.errors import InputError
 
 
@@ -66,3 +76,66 @@ def check_spoc(name: str, email: str) -> SpocDetails:
     if errors or normalised is None:
         raise InvalidEdit(errors)
     return SpocDetails(kept, normalised)
+
+
+PLAN_FIELDS = {RECEIVED: "received", APPROVED: "approved", CHANGED: "changed"}
+_PLAN_WORDS = {
+    "received": "the plan was received",
+    "approved": "the plan was approved",
+    "changed": "the plan last changed",
+}
+_PARTS = ("day", "month", "year")
+
+
+def check_plan_dates(parts: dict[str, tuple[str, str, str]], today: date) -> SecurityPlan:
+    """The security plan from the provider page's three GOV.UK date inputs.
+
+    ``parts`` maps ``received``, ``approved`` and ``changed`` to (day, month, year) as
+    typed; a date left wholly empty is not recorded. The register file's rules apply
+    (``codeservice.domain.security_plan``): no date after ``today``, and an approval or
+    a change needs a received date on or before it. Raises ``InvalidEdit`` naming each
+    field that is wrong.
+    """
+    errors: dict[str, str] = {}
+    dates: dict[str, date | None] = {}
+    for field in PLAN_FIELDS.values():
+        typed = tuple(part.strip() for part in parts.get(field, ("", "", "")))
+        dates[field] = None
+        if not any(typed):
+            continue
+        dates[field], problem = _form_date(typed, _PLAN_WORDS[field], today)
+        if problem:
+            errors[field] = problem
+    received, approved, changed = (dates[field] for field in PLAN_FIELDS.values())
+    for column, rule in order_problems(received, approved, changed, "received" in errors):
+        field = PLAN_FIELDS[column]
+        if field in errors:
+            continue
+        if rule == NO_RECEIVED:
+            errors["received"] = f"Enter the date {_PLAN_WORDS['received']}"
+        else:
+            errors[field] = (
+                f"The date {_PLAN_WORDS[field]} must be the same as or after the date "
+                f"{_PLAN_WORDS['received']}"
+            )
+    if errors:
+        raise InvalidEdit(errors)
+    return SecurityPlan(received, approved, changed)
+
+
+def _form_date(typed: tuple[str, ...], words: str, today: date) -> tuple[date | None, str | None]:
+    """The date in (day, month, year), or what is wrong with it, GOV.UK-worded."""
+    missing = [name for name, value in zip(_PARTS, typed, strict=True) if not value]
+    if missing:
+        return None, f"The date {words} must include a {' and '.join(missing)}"
+    numbers = [whole_number(value) for value in typed]
+    day, month, year = numbers
+    if day is None or month is None or year is None or len(typed[2]) != 4:
+        return None, f"The date {words} must be a real date"
+    try:
+        value = date(year, month, day)
+    except ValueError:
+        return None, f"The date {words} must be a real date"
+    if in_future(value, today):
+        return None, f"The date {words} must be today or in the past"
+    return value, None

@@ -53,16 +53,47 @@ def parse_plan(cells: dict[str, str], today: date) -> tuple[SecurityPlan, list[s
         value = cells.get(column, "")
         dates[column] = _date(column, value, today, problems) if value else None
     received, approved, changed = (dates[column] for column in PLAN_COLUMNS)
-    for column, later in ((APPROVED, approved), (CHANGED, changed)):
-        if later is None:
-            continue
-        if received is None and not cells.get(RECEIVED):
+    for column, rule in order_problems(received, approved, changed, bool(cells.get(RECEIVED))):
+        later = dates[column]
+        if rule == NO_RECEIVED:
             problems.append(f"{column} is given but {RECEIVED} is empty")
-        elif received is not None and later < received:
+        elif later is not None and received is not None:
             problems.append(
                 f"{column} {later.isoformat()} is before {RECEIVED} {received.isoformat()}"
             )
     return SecurityPlan(received, approved, changed), problems
+
+
+NO_RECEIVED = "no received date"
+BEFORE_RECEIVED = "before the received date"
+
+
+def order_problems(
+    received: date | None,
+    approved: date | None,
+    changed: date | None,
+    received_given: bool,
+) -> list[tuple[str, str]]:
+    """The plan's ordering rules, shared by the register file and the provider's form:
+    an approval or a change needs a received date, and neither may be before it.
+
+    ``received_given`` says a received date was entered (even one that was refused, in
+    which case only its own problem is reported). Each problem is ``(column, rule)``.
+    """
+    found: list[tuple[str, str]] = []
+    for column, later in ((APPROVED, approved), (CHANGED, changed)):
+        if later is None:
+            continue
+        if received is None and not received_given:
+            found.append((column, NO_RECEIVED))
+        elif received is not None and later < received:
+            found.append((column, BEFORE_RECEIVED))
+    return found
+
+
+def in_future(day: date, today: date) -> bool:
+    """No plan date may be after the local date of the change."""
+    return day > today
 
 
 def check_row_plan(
@@ -105,7 +136,7 @@ def _date(column: str, value: str, today: date, problems: list[str]) -> date | N
     if parsed is None:
         problems.append(f"{column} {value!r} is not a date (expected YYYY-MM-DD, e.g. 2026-03-31)")
         return None
-    if parsed > today:
+    if in_future(parsed, today):
         problems.append(f"{column} {value} is in the future (today is {today.isoformat()})")
         return None
     return parsed

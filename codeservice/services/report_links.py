@@ -49,6 +49,34 @@ def report_link_token(uow: UnitOfWork, container: Container, spoc: Spoc, now: da
     return _token_of(container, link)
 
 
+def report_link_tokens(
+    uow: UnitOfWork, container: Container, spocs: list[Spoc], now: datetime
+) -> dict[int, str]:
+    """``report_link_token`` for several SPoCs: one look-up, the new links made together."""
+    links = uow.incidents.live_report_links(
+        [spoc.id for spoc in spocs], TokenPurpose.REPORT_INCIDENT, valid_after=now + REUSE_MARGIN
+    )
+    new = []
+    for spoc in spocs:
+        if spoc.id not in links:
+            link = LinkToken(
+                digest=secrets.token_bytes(32),  # a placeholder, as in ``report_link_token``
+                purpose=TokenPurpose.REPORT_INCIDENT,
+                spoc=spoc,
+                delivery=None,
+                created_at=now,
+                expires_at=now + LIFETIME,
+            )
+            uow.deliveries.add_token(link)
+            links[spoc.id] = link
+            new.append(link)
+    if new:
+        uow.flush()
+        for link in new:
+            link.digest = token_digest(_token_of(container, link))
+    return {spoc.id: _token_of(container, links[spoc.id]) for spoc in spocs}
+
+
 def _token_of(container: Container, link: LinkToken) -> str:
     # The creation instant too: a database started afresh with the same keyring reuses
     # row ids, and an old email's link must not open a new database's form.

@@ -79,6 +79,12 @@ class UnitOfWork:
         self.audit.append(row)
         note_append(self.session, chain_key, row.seq, row.hash)
 
+    def append_audits(self, rows: list[AuditRecord], chain_key: bytes) -> None:
+        """``append_audit`` for records that follow on from each other, in one flush."""
+        self.audit.append_many(rows)
+        for row in rows:
+            note_append(self.session, chain_key, row.seq, row.hash)
+
     def create_anchor(self) -> None:
         """Let this transaction's audit append create the anchor file if there is none."""
         self.session.info[CREATE_ANCHOR] = True

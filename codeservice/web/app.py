@@ -30,15 +30,17 @@ from codeservice.web.routes.distribution import (
     acknowledgement,
     api_v1,
     dashboard,
-    dashboard_actions,
     new_spocs,
     notices,
     register_provider,
     register_upload,
+    resends,
+    rotation_run,
 )
 from codeservice.web.routes.distribution.register_upload import REGISTER_UPLOAD, UPLOAD_FORM_ROOM
 from codeservice.web.routes.helpline import api as helpline_api
 from codeservice.web.routes.helpline import console as helpline
+from codeservice.web.routes.helpline import export as helpline_export
 from codeservice.web.routes.helpline import security as helpline_security
 from codeservice.web.routes.incidents import report as incident_report
 from codeservice.web.routes.incidents import triage as incident_triage
@@ -100,7 +102,9 @@ def create_app(container: Container, *, govuk_frontend: Path | None = None) -> F
     app.include_router(register_upload.router)
     app.include_router(register_provider.router)  # after the upload: /{ref} takes any
     app.include_router(dashboard.router)
-    app.include_router(dashboard_actions.router)
+    app.include_router(resends.router)
+    app.include_router(rotation_run.router)
+    app.include_router(helpline_export.router)
     app.include_router(new_spocs.router)
     app.include_router(notices.router)
     api_v1.install(app)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from playwright.sync_api import ConsoleMessage, Page, Response
+from playwright.sync_api import ConsoleMessage, Page, Response, expect
 
 from codeservice.bootstrap import Container
 from tests.support.second_factor import app_code, next_code, remember
@@ -88,3 +88,25 @@ def finish_sign_in(page: Page, container: Container, name: str) -> None:
         set_up_app(page, container, name)
         page.get_by_role("button", name="Continue").click()
     page.wait_for_load_state("load")
+
+
+def looks_like_govuk(page: Page) -> None:
+    """The GOV.UK Frontend CSS and fonts were applied, not just loaded."""
+    page.evaluate("document.fonts.ready")
+    assert page.evaluate("document.fonts.check('19px \"GDS Transport\"')")
+    font = page.locator("h1").evaluate("e => getComputedStyle(e).fontFamily")
+    assert "GDS Transport" in font
+    expect(page.locator(".govuk-header")).to_be_visible()
+    expect(page.locator(".govuk-service-navigation")).to_contain_text(
+        "Provider Direct access codes"
+    )
+    expect(page.locator(".govuk-footer")).to_be_visible()
+
+
+def tab_to(page: Page, element_id: str) -> None:
+    """Press Tab until the element has focus, as someone without a mouse would."""
+    for _ in range(30):
+        if page.evaluate("document.activeElement && document.activeElement.id") == element_id:
+            return
+        page.keyboard.press("Tab")
+    raise AssertionError(f"#{element_id} cannot be reached with the Tab key")

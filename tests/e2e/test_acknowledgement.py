@@ -8,25 +8,12 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from codeservice.bootstrap import Container
-from tests.e2e.browser import BrowserProblems, screenshot
+from tests.e2e.browser import BrowserProblems, looks_like_govuk, screenshot
 from tests.integration.web.links import NOW, make_ack_link, outbox_rows
 
 pytestmark = pytest.mark.slow
 
 GOVUK_GREEN = "rgb(15, 122, 82)"  # $govuk-button-background-colour (GOV.UK Frontend 6)
-
-
-def _looks_like_govuk(page: Page) -> None:
-    """The GOV.UK Frontend CSS and fonts were applied, not just loaded."""
-    page.evaluate("document.fonts.ready")
-    assert page.evaluate("document.fonts.check('19px \"GDS Transport\"')")
-    font = page.locator("h1").evaluate("e => getComputedStyle(e).fontFamily")
-    assert "GDS Transport" in font
-    expect(page.locator(".govuk-header")).to_be_visible()
-    expect(page.locator(".govuk-service-navigation")).to_contain_text(
-        "Provider Direct access codes"
-    )
-    expect(page.locator(".govuk-footer")).to_be_visible()
 
 
 def test_a_spoc_confirms_receipt(
@@ -38,7 +25,7 @@ def test_a_spoc_confirms_receipt(
     link = make_ack_link(web_container)
 
     page.goto(live_server + link.path)
-    _looks_like_govuk(page)
+    looks_like_govuk(page)
     expect(page.locator("h1")).to_have_text("Confirm you have received the access code document")
     expect(page.locator("main")).to_contain_text("Northfield Ltd")
     button = page.get_by_role("button", name="Confirm receipt")
@@ -53,7 +40,7 @@ def test_a_spoc_confirms_receipt(
     expect(page.locator("main")).to_contain_text(
         "We have emailed the unlock code to ann.lee@example.org. It may take a few minutes."
     )
-    _looks_like_govuk(page)
+    looks_like_govuk(page)
     screenshot(page, "ack-2-confirmed")
 
     page.go_back()  # pages are never cached: this asks the server again
@@ -81,7 +68,7 @@ def test_pressing_the_button_again_in_another_tab_sends_nothing_more(
     second_tab.get_by_role("button", name="Confirm receipt").click()
 
     expect(second_tab.locator("h1")).to_have_text("You have already confirmed receipt")
-    _looks_like_govuk(second_tab)
+    looks_like_govuk(second_tab)
     screenshot(second_tab, "ack-4-confirmed-again")
     assert len(outbox_rows(web_container)) == 1
     assert problems.messages == []
@@ -101,7 +88,7 @@ def test_an_expired_link_says_whom_to_contact(
     expect(page.locator("h1")).to_have_text("This link has expired")
     expect(page.locator("main")).to_contain_text("Business Management Team")
     expect(page.get_by_role("button")).to_have_count(0)
-    _looks_like_govuk(page)
+    looks_like_govuk(page)
     screenshot(page, "ack-5-expired")
     assert problems.messages == []
 

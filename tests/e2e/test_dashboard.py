@@ -22,8 +22,7 @@ from codeservice.domain.accounts import Role
 from codeservice.domain.calendar import Cycle
 from codeservice.services.distribution.dashboard import cycle_board
 from codeservice.services.register.providers import import_register
-from tests.e2e.browser import BrowserProblems, finish_sign_in, screenshot
-from tests.e2e.test_acknowledgement import _looks_like_govuk
+from tests.e2e.browser import BrowserProblems, finish_sign_in, looks_like_govuk, screenshot
 from tests.integration.web.links import outbox_rows
 from tests.integration.web.staff import PASSWORD, audit_actions, make_staff
 from tests.support.clock import Clock
@@ -108,7 +107,7 @@ def test_the_bmt_issues_april_and_follows_it_to_a_resend_and_an_export(
     # Tuesday 30 March: April is not issued yet; the BMT issues it early, from the page.
     clock.now = BEFORE_APRIL
     _sign_in(page, live_server, "ann.lee", "/bmt", web_container)
-    _looks_like_govuk(page)
+    looks_like_govuk(page)
     april = page.locator("#cycle-2027-04")
     expect(april).to_contain_text("Not issued yet: due on Wednesday 31 March 2027 at 09:00")
     expect(page.locator("#cycle-2027-03-counts")).to_contain_text("15")
@@ -139,7 +138,7 @@ def test_the_bmt_issues_april_and_follows_it_to_a_resend_and_an_export(
     expect(chart).to_be_visible()
     assert chart.locator("rect").count() == 2  # Wed 31 Mar and Thu 1 Apr
     assert chart.bounding_box()["width"] > 600  # type: ignore[index]
-    _looks_like_govuk(page)
+    looks_like_govuk(page)
     screenshot(page, "bmt-4-dashboard")
 
     page.locator("#cycle-2027-04").get_by_role("link", name="See which").click()

@@ -10,9 +10,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from codeservice.bootstrap import Container
 from codeservice.domain.accounts import Role
-from tests.e2e.browser import BrowserProblems, screenshot
-from tests.e2e.test_acknowledgement import _looks_like_govuk
-from tests.e2e.test_sign_in import _tab_to
+from tests.e2e.browser import BrowserProblems, looks_like_govuk, screenshot, tab_to
 from tests.integration.web.helpline_world import (
     DURING_APRIL,
     HelplineWorld,
@@ -49,16 +47,16 @@ def second_step_with_keys(page: Page, container: Container, name: str) -> None:
     expect(page.locator("h1")).to_have_text("Confirm it is you")
     kind, code = next_code(container, name)
     assert kind == "code"
-    _tab_to(page, "code")
+    tab_to(page, "code")
     page.keyboard.type(code)
     page.keyboard.press("Enter")
 
 
 def sign_in_with_keys(page: Page, live_server: str, container: Container) -> None:
     page.goto(live_server + "/")
-    _tab_to(page, "username")
+    tab_to(page, "username")
     page.keyboard.type("jo.bloggs")
-    _tab_to(page, "password")
+    tab_to(page, "password")
     page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")
     second_step_with_keys(page, container, "jo.bloggs")
@@ -67,7 +65,7 @@ def sign_in_with_keys(page: Page, live_server: str, container: Container) -> Non
 
 
 def search(page: Page, query: str) -> None:
-    _tab_to(page, "q")
+    tab_to(page, "q")
     page.keyboard.press("Control+A")
     page.keyboard.type(query)
     page.keyboard.press("Enter")
@@ -76,7 +74,7 @@ def search(page: Page, query: str) -> None:
 
 def search_and_start(page: Page, query: str, ref: str) -> list[int]:
     search(page, query)
-    _tab_to(page, f"start-{ref}")
+    tab_to(page, f"start-{ref}")
     page.keyboard.press("Enter")
     expect(page.locator("h1")).to_contain_text("Ask the caller for characters")
     return [int(p) for p in page.locator(".app-positions__position").all_inner_texts()]
@@ -84,7 +82,7 @@ def search_and_start(page: Page, query: str, ref: str) -> list[int]:
 
 def type_characters(page: Page, characters: str, *, advancing: bool) -> None:
     """Into the three boxes; without script, the agent moves on with Tab."""
-    _tab_to(page, "character-1")
+    tab_to(page, "character-1")
     for number, character in enumerate(characters, start=1):
         page.keyboard.type(character)
         if number < len(characters):
@@ -98,7 +96,7 @@ def test_an_agent_checks_a_caller_with_the_keyboard_only(
     world: HelplineWorld, live_server: str, page: Page, problems: BrowserProblems
 ) -> None:
     sign_in_with_keys(page, live_server, world.container)
-    _looks_like_govuk(page)
+    looks_like_govuk(page)
     screenshot(page, "helpline-1-console")
     search(page, "PRV00")
     expect(page.locator("#results")).to_have_text("4 companies match ‘PRV00’")
@@ -120,7 +118,7 @@ def test_an_agent_checks_a_caller_with_the_keyboard_only(
         box = page.get_by_role("textbox", name=f"Character {position}")
         expect(box).to_have_attribute("id", f"character-{number}")
         expect(box).to_have_attribute("maxlength", "1")
-    _looks_like_govuk(page)
+    looks_like_govuk(page)
     screenshot(page, "helpline-2-challenge")
 
     type_characters(page, chars(world.code(), positions), advancing=True)
@@ -132,7 +130,7 @@ def test_an_agent_checks_a_caller_with_the_keyboard_only(
     expect(page.locator(".govuk-panel__body")).to_have_text("Continue the call")
     assert chars(world.code(), positions) not in page.locator("main").inner_text()
     assert world.code() not in page.content()
-    _looks_like_govuk(page)
+    looks_like_govuk(page)
     screenshot(page, "helpline-4-passed")
     assert problems.messages == []
 
@@ -153,11 +151,11 @@ def test_a_failed_check_is_red_and_the_next_asks_the_same(
     expect(panel.locator("h1")).to_have_text("Security check failed")
     colour = panel.evaluate("e => getComputedStyle(e).backgroundColor")
     assert colour == "rgb(202, 53, 53)"  # GOV.UK red
-    _looks_like_govuk(page)
+    looks_like_govuk(page)
     screenshot(page, "helpline-5-failed")
 
     clock.now += timedelta(minutes=1)
-    _tab_to(page, "next-call")
+    tab_to(page, "next-call")
     page.keyboard.press("Enter")
     expect(page.locator("h1")).to_have_text("Check a caller")
     again = search_and_start(page, "SUB101", "SUB101")
@@ -200,23 +198,23 @@ def test_the_security_team_sees_a_lock_and_the_exposure(
         )
     make_staff(web_container, "sam.patel", Role.SECURITY, display_name="Sam Patel")
     page.goto(live_server + "/security/helpline")
-    _tab_to(page, "username")
+    tab_to(page, "username")
     page.keyboard.type("sam.patel")
-    _tab_to(page, "password")
+    tab_to(page, "password")
     page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")
     second_step_with_keys(page, web_container, "sam.patel")
 
     expect(page.locator("h1")).to_have_text("Helpline locks and exposure")
     expect(page.locator("#locks-table")).to_contain_text("Harbourside Skills (PRV002)")
-    _looks_like_govuk(page)
+    looks_like_govuk(page)
     screenshot(page, "helpline-7-security")
 
     page.get_by_role("link", name="Unlock Harbourside Skills").focus()
     page.keyboard.press("Enter")
     expect(page.locator("h1")).to_have_text("Unlock verification for Harbourside Skills?")
     screenshot(page, "helpline-8-unlock")
-    _tab_to(page, "unlock")
+    tab_to(page, "unlock")
     page.keyboard.press("Enter")
 
     expect(page.locator(".govuk-notification-banner")).to_contain_text(
@@ -228,10 +226,10 @@ def test_the_security_team_sees_a_lock_and_the_exposure(
     page.get_by_role("link", name="Reissue the code of Harbourside Skills").focus()
     page.keyboard.press("Enter")
     expect(page.locator("h1")).to_have_text("Reissue the code of Harbourside Skills?")
-    _tab_to(page, "reason")
+    tab_to(page, "reason")
     page.keyboard.type("Three failed checks on one morning; replacing it as a precaution.")
     screenshot(page, "helpline-9-reissue")
-    _tab_to(page, "reissue")
+    tab_to(page, "reissue")
     page.keyboard.press("Enter")
     expect(page.locator(".govuk-notification-banner")).to_contain_text(
         "The code of Harbourside Skills is reissued", timeout=30_000

@@ -1,32 +1,21 @@
 """A potential security incident end to end: reported from email 1, decided, reissued.
 
 Real parts throughout: the database (SQLite and PostgreSQL), an aiosmtpd server, the
-web app in Chromium, the encrypted documents, the helpline check, and for the crash
-test a real ``codeservice reissue`` process killed with SIGKILL.
+web app in Chromium, the encrypted documents and the helpline check. A reissue killed
+part-way is ``test_reissue_crash``.
 """
 
 from __future__ import annotations
 
-import asyncio
-import email
-import email.policy
-import os
 import re
-import signal
-import sqlite3
-import subprocess
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy import func, select
 
 from codeservice.bootstrap import Container
 from codeservice.documents import decrypt_document, read_access_code
@@ -39,14 +28,12 @@ from codeservice.services.helpline import answer_challenge, start_challenge
 from codeservice.services.incidents.reissue import reissue_provider
 from codeservice.services.incidents.triage import decide_report
 from codeservice.services.register.providers import import_register_file
-from codeservice.storage.models import AccessCode, Delivery, IncidentReport, Reissue
-from mailer import dispatcher
-from mailer.capture import captured, capturing
-from mailer.schema import outbox
-from tests.conftest import Cli
+from codeservice.storage.models import AccessCode, IncidentReport
+from mailer.capture import capturing
 from tests.e2e.browser import BrowserProblems, finish_sign_in, screenshot
 from tests.integration.web.staff import PASSWORD, make_staff
 from tests.support.clock import Clock
+from tests.support.inbox import Inbox, attachment, body, link, send_mail, to
 
 pytestmark = pytest.mark.slow
 
@@ -55,7 +42,6 @@ REGISTER = ROOT / "config" / "providers.example.csv"
 APRIL = Cycle(2027, 4)
 DURING_APRIL = datetime(2027, 4, 14, 9, 0, tzinfo=UTC)  # Wednesday 14 April, 10:00 BST
 PRV001_SPOCS = {"priya.raman@example.org", "tom.whitaker@example.org"}
-BASE = "http://127.0.0.1:8000"
 AGENT = "agent:jo.bloggs"
 
 
@@ -74,71 +60,6 @@ def web_container(container: Container, clock: Clock, maildir: Path) -> Iterator
         built = Container(replace(container.settings, smtp_port=server.port), clock=clock)
         yield built
         built.close()
-
-
-def send_mail(app: Container) -> None:
-    """Run the dispatcher once, in its own thread: Playwright's loop owns this one."""
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            asyncio.run(
-                dispatcher.run(
-                    app.session_factory,
-                    app.smtp_config,
-                    app.mail_sealer,
-                    once=True,
-                    clock=app.now,
-                )
-            )
-        except BaseException as error:  # pragma: no cover - re-raised below
-            errors.append(error)
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    thread.join()
-    if errors:
-        raise errors[0]
-
-
-class Inbox:
-    def __init__(self, maildir: Path) -> None:
-        self.maildir = maildir
-        self.seen: set[str] = set()
-
-    def new(self) -> list[EmailMessage]:
-        """Messages that arrived since the last call."""
-        fresh = []
-        for raw in captured(self.maildir):
-            message = email.message_from_bytes(raw.as_bytes(), policy=email.policy.default)
-            assert isinstance(message, EmailMessage)
-            if message["Message-ID"] not in self.seen:
-                self.seen.add(message["Message-ID"])
-                fresh.append(message)
-        return fresh
-
-
-def to(message: EmailMessage) -> str:
-    return email.utils.parseaddr(str(message["To"]))[1]
-
-
-def body(message: EmailMessage) -> str:
-    part = message.get_body(preferencelist=("plain",))
-    assert part is not None
-    return str(part.get_content())
-
-
-def attachment(message: EmailMessage) -> bytes:
-    [part] = [p for p in message.walk() if p.get_content_disposition() == "attachment"]
-    data = part.get_payload(decode=True)
-    assert isinstance(data, bytes)
-    return data
-
-
-def link(message: EmailMessage, kind: str) -> str:
-    found = re.search(rf"{re.escape(BASE)}(/{kind}/[A-Za-z0-9_-]{{43}})", body(message))
-    assert found, f"no /{kind}/ link in the email"
-    return found.group(1)
 
 
 # --- the end-to-end test --------------------------------------------------------------------
@@ -168,6 +89,7 @@ def test_a_reported_incident_is_decided_and_the_code_replaced_everywhere(
     page.goto(live_server + link(email_1, "report"))
     expect(page.locator("h1")).to_have_text("Report a potential security incident")
     expect(page.locator("main")).to_contain_text("Northfield Employment Services Ltd (PRV001)")
+    screenshot(page, "incident-0-blank-form")  # for the SPoC guide
     page.get_by_label("Subcontractor organisation (optional)").fill("Step Forward Mentoring CIC")
     page.get_by_label("Day").fill("12")
     page.get_by_label("Month").fill("4")
@@ -362,178 +284,3 @@ def test_between_wednesday_and_monday_both_codes_are_replaced_and_the_next_still
         )
         assert at is not None and (str(at.cycle), at.replaces_id is not None) == ("2027-04", True)
     app.close()
-
-
-# --- killed part-way ---------------------------------------------------------------------
-
-_PG_AUDIT_LOCK = 0x61756474  # storage.repositories.audit: appends are serialised on it
-
-
-def test_a_reissue_killed_part_way_and_run_again_replaces_each_code_once(
-    cli: Cli, container: Container, database_url: str
-) -> None:
-    import_register_file(container, REGISTER, actor="bmt")
-    now = container.now()
-    in_force = container.calendar.cycle_in_force(now)
-    rotate(container, in_force, actor="scheduler", source="test", workers=1)
-    rotate(container, in_force.next(), actor="scheduler", source="test", workers=1, force=True)
-    assert len(_codes(container)) == 2
-
-    engine = create_engine(database_url) if database_url.startswith("postgresql") else None
-    try:
-        killed = _kill_part_way(cli, container, database_url, engine)
-    finally:
-        if engine is not None:
-            engine.dispose()
-    assert killed, "the reissue was never caught part-way"
-
-    # Nothing of the killed reissue's transaction was committed: asked for, not done.
-    with container.uow() as uow:
-        pending = [r.id for r in uow.session.scalars(select(Reissue)) if r.completed_at is None]
-        done_before = sum(r.codes_replaced for r in uow.session.scalars(select(Reissue)))
-    assert len(pending) == 1
-    live_before = [c for c in _codes(container) if c.state != "revoked"]
-    assert len(live_before) == 2
-    assert len([c for c in _codes(container) if c.state == "revoked"]) == done_before
-
-    rerun = cli.run_process("reissue", "PRV001", "--reason", "Lost laptop")
-    assert rerun.returncode == 0, rerun.stderr
-    assert f"Reissue #{pending[0]} " in rerun.stdout
-    assert "2 codes revoked and replaced, 4 emails queued" in rerun.stdout
-
-    with container.uow() as uow:
-        assert all(r.completed_at is not None for r in uow.session.scalars(select(Reissue)))
-    codes = _codes(container)
-    revoked = [c for c in codes if c.state == "revoked"]
-    assert {c.id for c in live_before} <= {c.id for c in revoked}
-    for old in revoked:
-        assert len([c for c in codes if c.replaces_id == old.id]) == 1
-    live = [c for c in codes if c.state != "revoked"]
-    assert len(live) == 2 and all(c.replaces_id in {o.id for o in live_before} for c in live)
-    with container.uow() as uow:
-        for new in (c for c in codes if c.replaces_id is not None):
-            deliveries = list(
-                uow.session.scalars(select(Delivery).where(Delivery.access_code_id == new.id))
-            )
-            assert sorted(d.spoc.email for d in deliveries) == sorted(PRV001_SPOCS)
-            assert len({d.document_message_id for d in deliveries if d.document_message_id}) == 2
-        document_emails = uow.session.scalar(
-            select(func.count())
-            .select_from(outbox)
-            .where(
-                outbox.c.category == "access-code-document",
-                outbox.c.recipients.in_(sorted(PRV001_SPOCS)),
-            )
-        )
-    # Email 1 per SPoC for each code ever issued to PRV001: 2 first codes + replacements.
-    assert document_emails == 2 * len(codes)
-
-
-def _codes(container: Container) -> list[AccessCode]:
-    with container.uow() as uow:
-        prv001 = uow.register.get_provider("PRV001")
-        assert prv001 is not None
-        found = list(
-            uow.session.scalars(
-                select(AccessCode)
-                .where(AccessCode.provider_id == prv001.id)
-                .order_by(AccessCode.id)
-            )
-        )
-        uow.session.expunge_all()
-        return found
-
-
-def _kill_part_way(
-    cli: Cli, container: Container, database_url: str, engine: Engine | None
-) -> bool:
-    """Start ``codeservice reissue``, hold it part-way, SIGKILL it; True once caught.
-
-    PostgreSQL: the test holds the audit chain's lock, so the reissue's one transaction
-    stops at its first audit record — after revoking, replacing and queueing emails —
-    and is killed there. SQLite: once the reissue has been asked for (its row
-    committed) the test takes the write lock, so the process stops before its one
-    transaction can begin; should it have finished first, it is tried again.
-    """
-    if engine is not None:
-        with engine.connect() as holder:
-            holder.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _PG_AUDIT_LOCK})
-            process = _start(cli)
-            try:
-                _wait_for(lambda: _pg_waiting_on_audit(engine), process)
-                _kill(process)
-            finally:
-                holder.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _PG_AUDIT_LOCK})
-                holder.commit()
-        return True
-    path = make_url(database_url).database
-    assert path
-    for _ in range(3):
-        process = _start(cli)
-        _wait_for(lambda: _sqlite_reissues(path) > 0, process)
-        lock = sqlite3.connect(path, timeout=30, isolation_level=None)
-        try:
-            lock.execute("BEGIN IMMEDIATE")
-            pending = lock.execute(
-                "SELECT count(*) FROM reissues WHERE completed_at IS NULL"
-            ).fetchone()[0]
-            if pending:
-                _kill(process)
-                return True
-            process.wait(timeout=60)  # it finished first: try again
-        finally:
-            lock.execute("ROLLBACK")
-            lock.close()
-    return False
-
-
-def _start(cli: Cli) -> subprocess.Popen[str]:
-    return cli.popen(
-        "reissue",
-        "PRV001",
-        "--reason",
-        "Lost laptop",
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-
-def _kill(process: subprocess.Popen[str]) -> None:
-    assert process.poll() is None, "the reissue process ended before it could be killed"
-    os.kill(process.pid, signal.SIGKILL)
-    assert process.wait(timeout=60) == -signal.SIGKILL
-
-
-def _wait_for(condition: object, process: subprocess.Popen[str]) -> None:
-    assert callable(condition)
-    deadline = time.monotonic() + 120
-    while not condition():
-        if process.poll() is not None:
-            raise AssertionError(f"the reissue process ended early ({process.returncode})")
-        if time.monotonic() > deadline:
-            process.kill()
-            raise AssertionError("the reissue process was never seen part-way")
-        time.sleep(0.005)
-
-
-def _sqlite_reissues(path: str) -> int:
-    connection = sqlite3.connect(path, timeout=30)
-    try:
-        return int(connection.execute("SELECT count(*) FROM reissues").fetchone()[0])
-    finally:
-        connection.close()
-
-
-def _pg_waiting_on_audit(engine: Engine) -> bool:
-    with engine.connect() as connection:
-        waiting = connection.execute(
-            text(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND wait_event_type = 'Lock' AND wait_event = 'advisory'"
-            )
-        ).scalar_one()
-        revoked_meanwhile = connection.execute(
-            text("SELECT count(*) FROM access_codes WHERE state = 'revoked'")
-        ).scalar_one()
-    assert revoked_meanwhile == 0  # uncommitted work is never visible
-    return bool(waiting)

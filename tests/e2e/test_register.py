@@ -69,6 +69,19 @@ def test_the_register_is_uploaded_previewed_applied_and_edited(
     page.get_by_label("Name", exact=True).fill("Northfield Group Ltd")
     page.get_by_role("button", name="Change the name").click()
     expect(page.locator("#done")).to_contain_text("The provider's name is changed.")
+    for field, typed in (("received", "10 3 2027"), ("approved", "9 3 2027")):
+        for part, number in zip(("day", "month", "year"), typed.split(), strict=True):
+            page.locator(f"#{field}-{part}").fill(number)
+    page.get_by_role("button", name="Save the security plan dates").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text(
+        "The date the plan was approved must be the same as or after the date the plan was received"
+    )
+    expect(page.locator("#approved-error")).to_be_visible()
+    checker.check("security plan approved before received")
+    page.locator("#approved-day").fill("15")
+    page.get_by_role("button", name="Save the security plan dates").click()
+    expect(page.locator("#done")).to_contain_text("The security plan's dates are recorded.")
+    expect(page.locator("#details")).to_contain_text("approved 2027-03-15")
     page.get_by_label("Full name").fill("Cat Diaz")
     page.get_by_label("Email address").fill("cat.diaz@example.org")
     page.get_by_role("button", name="Add the SPoC").click()

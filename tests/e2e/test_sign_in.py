@@ -10,22 +10,12 @@ from playwright.sync_api import Page, expect
 from codeservice.bootstrap import Container
 from codeservice.domain.accounts import Role
 from codeservice.storage.models import StaffUser
-from tests.e2e.browser import BrowserProblems, finish_sign_in, screenshot
-from tests.e2e.test_acknowledgement import _looks_like_govuk
+from tests.e2e.browser import BrowserProblems, finish_sign_in, looks_like_govuk, screenshot, tab_to
 from tests.integration.web.links import NOW, change
 from tests.integration.web.staff import PASSWORD, make_staff, make_token
 from tests.support.second_factor import next_code
 
 pytestmark = pytest.mark.slow
-
-
-def _tab_to(page: Page, element_id: str) -> None:
-    """Press Tab until the element has focus, as someone without a mouse would."""
-    for _ in range(30):
-        if page.evaluate("document.activeElement && document.activeElement.id") == element_id:
-            return
-        page.keyboard.press("Tab")
-    raise AssertionError(f"#{element_id} cannot be reached with the Tab key")
 
 
 def test_staff_sign_in_with_the_keyboard(
@@ -36,12 +26,12 @@ def test_staff_sign_in_with_the_keyboard(
     page.goto(live_server + "/staff")
     expect(page).to_have_url(live_server + "/sign-in?next=%2Fstaff")
     expect(page.locator("h1")).to_have_text("Sign in")
-    _looks_like_govuk(page)
+    looks_like_govuk(page)
     screenshot(page, "sign-in-1-form")
 
-    _tab_to(page, "username")
+    tab_to(page, "username")
     page.keyboard.type("ann.lee")
-    _tab_to(page, "password")
+    tab_to(page, "password")
     page.keyboard.type("not the password at all")
     page.keyboard.press("Enter")
 
@@ -55,14 +45,14 @@ def test_staff_sign_in_with_the_keyboard(
     assert page.title().startswith("Error: Sign in")
     screenshot(page, "sign-in-2-wrong-password")
 
-    _tab_to(page, "password")
+    tab_to(page, "password")
     page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")
     expect(page.locator("h1")).to_have_text("Confirm it is you")
     screenshot(page, "sign-in-3-second-factor")
     kind, code = next_code(web_container, "ann.lee")
     assert kind == "code"
-    _tab_to(page, "code")
+    tab_to(page, "code")
     page.keyboard.type(code)
     page.keyboard.press("Enter")
 
@@ -70,7 +60,7 @@ def test_staff_sign_in_with_the_keyboard(
     expect(page.locator("h1")).to_have_text("Your account")
     expect(page.locator("main")).to_contain_text("Signed in as Ann Lee (bmt)")
     expect(page.locator(".govuk-service-navigation")).to_contain_text("Sign out")
-    _looks_like_govuk(page)
+    looks_like_govuk(page)
     screenshot(page, "sign-in-3-staff-home")
 
     page.get_by_role("button", name="Sign out").click()
@@ -120,7 +110,7 @@ def test_a_locked_account_is_told_when_to_try_again(
         "This account is locked because of too many wrong passwords. Try again after "
         "Thursday 1 April 2027 at 10:45, or ask an administrator to unlock it."
     )
-    _looks_like_govuk(page)
+    looks_like_govuk(page)
     screenshot(page, "sign-in-5-locked")
     assert problems.messages == []
 
@@ -141,7 +131,7 @@ def test_only_an_administrator_sees_accounts_and_tokens(
     expect(page.locator("h1")).to_have_text("Staff accounts and API tokens")
     expect(page.locator("table").first).to_contain_text("ann.lee")
     expect(page.locator("table").last).to_contain_text("helpline-crm")
-    _looks_like_govuk(page)
+    looks_like_govuk(page)
     screenshot(page, "admin-accounts")
 
     other = problems.watch(page.context.browser.new_context().new_page())  # type: ignore[union-attr]

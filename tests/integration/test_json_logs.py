@@ -27,11 +27,11 @@ from codeservice.services.register.providers import import_register
 from codeservice.web import create_app
 from mailer import dispatcher
 from mailer.capture import captured, capturing
-from tests.integration.test_no_secret_leaks import _assert_absent, _revealed
 from tests.integration.web.helpline_world import chars, wrong
 from tests.integration.web.links import open_and_confirm
 from tests.integration.web.staff import PASSWORD, make_staff, make_token, sign_in
 from tests.support.clock import Clock
+from tests.support.secrets import assert_absent, revealed
 
 REGISTER = (
     "ref,name,prime_ref,spoc_name,spoc_email,"
@@ -119,7 +119,7 @@ def test_a_whole_month_logs_json_lines_without_secrets(
         assert started.status_code == 201, started.text
         unsafe = client.get("/healthz", headers={"X-Request-ID": "no spaces {allowed}"})
         assert re.fullmatch(r"[0-9a-f]{16}", unsafe.headers["x-request-id"])
-        code = _revealed(service)[0][0]
+        code = revealed(service)[0][0]
         body = started.json()
         answered = client.post(
             f"/api/v1/challenges/{body['id']}/answer",
@@ -139,7 +139,7 @@ def test_a_whole_month_logs_json_lines_without_secrets(
     reissue_provider(service, "PRV001", reason="a SPoC left", actor="cli:officer", source="test")
     tokens += _send(service, tmp_path / "mail")
 
-    codes, unlocks = _revealed(service)
+    codes, unlocks = revealed(service)
     assert len(codes) == 3  # April's two, and PRV001's replacement
     text = json_lines.getvalue()
     lines = [json.loads(line) for line in text.splitlines()]  # each line one JSON object
@@ -151,7 +151,7 @@ def test_a_whole_month_logs_json_lines_without_secrets(
     assert any(line["actor"] == "token:helpline-crm" for line in access)
     assert any(line["actor"] == "user:bmt.user" for line in access)
     assert any(line["logger"].startswith("sqlalchemy.engine") for line in lines)
-    _assert_absent(
+    assert_absent(
         [*codes, *unlocks, *set(tokens), PASSWORD, api_token],
         {"the JSON logs": text.encode()},
     )

@@ -4,91 +4,22 @@ audit trail — issued in-process and by a real ``codeservice`` process."""
 
 from __future__ import annotations
 
-import base64
 import logging
-from collections.abc import Iterable
 from datetime import date
-from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import select
 
 from codeservice.bootstrap import Container
 from codeservice.domain.audit import AuditTag
-from codeservice.services.distribution.codes import reveal_access_code, reveal_unlock_code
 from codeservice.services.operations import audit
-from codeservice.storage.models import AccessCode, AuditRecord, Provider, Spoc
+from codeservice.storage.models import AuditRecord, Provider, Spoc
 from tests.conftest import Cli
 from tests.integration.services.test_codes import add_providers, issue_for_all
+from tests.support.secrets import assert_absent, database_bytes, revealed
 
 PROVIDERS = 220
 PROCESS_PROVIDERS = 40  # each needs a real encrypted document: kept small for speed
-
-
-def _needles(secret: str) -> list[bytes]:
-    """The shapes a leaked secret could take in bytes."""
-    forms = {secret, secret.replace("-", "")}
-    needles: list[bytes] = []
-    for form in forms:
-        raw = form.encode()
-        needles += [
-            raw,
-            form.encode("utf-16-le"),
-            form.encode("utf-16-be"),
-            raw.hex().encode(),
-            base64.b64encode(raw),
-        ]
-    return needles
-
-
-def _assert_absent(secrets: Iterable[str], haystacks: dict[str, bytes]) -> None:
-    secrets = list(secrets)
-    assert secrets
-    for secret in secrets:
-        for needle in _needles(secret):
-            for name, haystack in haystacks.items():
-                found = needle in haystack  # not asserted directly: pytest would print it
-                assert not found, f"a secret appears in {name}"
-
-
-def _database_bytes(container: Container) -> dict[str, bytes]:
-    """Everything the database holds, in the forms someone with access would read."""
-    url = make_url(container.settings.database_url)
-    found: dict[str, bytes] = {}
-    if url.get_backend_name() == "sqlite":
-        path = Path(str(url.database))
-        for suffix in ("", "-wal", "-shm", "-journal"):
-            part = path.with_name(path.name + suffix)
-            if part.exists():
-                found[part.name] = part.read_bytes()
-        assert found[path.name]
-    with container.engine.connect() as connection:
-        tables = inspect(connection).get_table_names()
-        assert {"access_codes", "audit_records", "outbox"} <= set(tables)
-        for table in tables:  # names from the database itself, not from input
-            rows = connection.execute(text(f'SELECT * FROM "{table}"')).all()  # noqa: S608
-            found[f"{table} rows"] = b"\n".join(
-                (value if isinstance(value, bytes) else str(value).encode())
-                for row in rows
-                for value in row
-            )
-            found[f"{table} repr"] = repr(rows).encode()
-            if connection.dialect.name == "postgresql":
-                # What pg_dump writes: the table as COPY text (bytea as hex), and each
-                # row cast to text.
-                query = f'SELECT t::text FROM "{table}" t'  # noqa: S608
-                as_text = connection.execute(text(query)).scalars()
-                found[f"{table} as text"] = "\n".join(as_text).encode()
-                raw = connection.connection.dbapi_connection
-                assert raw is not None
-                with raw.cursor() as cursor:
-                    copied = bytearray()
-                    with cursor.copy(f'COPY "{table}" TO STDOUT') as copy:
-                        for chunk in copy:
-                            copied += chunk
-                found[f"{table} COPY"] = bytes(copied)
-    return found
 
 
 def _audit_details(container: Container) -> bytes:
@@ -98,16 +29,6 @@ def _audit_details(container: Container) -> bytes:
         ).all()
     assert rows
     return "\n".join(" ".join(row) for row in rows).encode()
-
-
-def _revealed(container: Container) -> tuple[list[str], list[str]]:
-    keyring = container.keyring
-    with container.uow() as uow:
-        rows = list(uow.session.scalars(select(AccessCode).order_by(AccessCode.id)))
-        return (
-            [reveal_access_code(keyring, row) for row in rows],
-            [reveal_unlock_code(keyring, row) for row in rows],
-        )
 
 
 def test_issued_codes_leave_no_plain_trace(
@@ -142,13 +63,13 @@ def test_issued_codes_leave_no_plain_trace(
     codes = [one.code for one in issued.values()]
     unlocks = [one.unlock_code for one in issued.values()]
     assert len(set(codes)) == PROVIDERS
-    same = _revealed(container) == (codes, unlocks)  # not asserted directly: no secret shown
+    same = revealed(container) == (codes, unlocks)  # not asserted directly: no secret shown
     assert same, "the stored codes do not reveal as issued"
     assert any("sqlalchemy" in record.name for record in caplog.records)
-    _assert_absent(
+    assert_absent(
         codes + unlocks,
         {
-            **_database_bytes(container),
+            **database_bytes(container),
             "the logs": caplog.text.encode(),
             "log arguments": repr([r.args for r in caplog.records]).encode(),
             "the audit trail": _audit_details(container),
@@ -189,12 +110,12 @@ def test_a_real_rotation_process_leaves_no_plain_trace(cli: Cli, container: Cont
 
     assert result.returncode == 0, result.stderr
     assert "issued access code" in result.stderr  # the DEBUG logs were written
-    codes, unlocks = _revealed(container)
+    codes, unlocks = revealed(container)
     assert len(set(codes)) == PROCESS_PROVIDERS
-    _assert_absent(
+    assert_absent(
         codes + unlocks,
         {
-            **_database_bytes(container),
+            **database_bytes(container),
             "the process output": (result.stdout + result.stderr).encode(),
             "the audit trail": _audit_details(container),
         },
@@ -235,10 +156,10 @@ def test_second_factor_secrets_leave_no_plain_trace(
     second = replace_recovery_codes(container, accepted.user_id, source="192.0.2.7")
 
     assert any("sqlalchemy" in record.name for record in caplog.records)
-    _assert_absent(
+    assert_absent(
         [key, *first, *second],
         {
-            **_database_bytes(container),
+            **database_bytes(container),
             "the logs": caplog.text.encode(),
             "log arguments": repr([r.args for r in caplog.records]).encode(),
             "the audit trail": _audit_details(container),

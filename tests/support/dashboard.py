@@ -20,7 +20,7 @@ from codeservice.domain.calendar import Cycle
 from codeservice.services.distribution.acknowledgement import acknowledge
 from codeservice.services.distribution.rotation import RotationReport, rotate
 from codeservice.services.register.providers import import_register_file
-from mailer import outbox
+from mailer import claims, outbox
 
 ROOT = Path(__file__).resolve().parents[2]
 REGISTER = ROOT / "config" / "providers.example.csv"
@@ -64,13 +64,13 @@ def work_outbox(
     now = container.now()
     with container.uow() as uow:
         session = uow.session
-        entries = outbox.claim_due(
+        entries = claims.claim_due(
             session, worker_id="test-worker", now=now, claim_seconds=60, limit=10_000
         )
         for entry in entries:
             (recipient,) = entry.recipients
             if recipient in failing:
-                outbox.mark_failed(
+                claims.mark_failed(
                     session,
                     entry.id,
                     "test-worker",
@@ -79,7 +79,7 @@ def work_outbox(
                 )
                 continue
             if recipient in retrying:
-                outbox.mark_retry(
+                claims.mark_retry(
                     session,
                     entry.id,
                     "test-worker",
@@ -102,7 +102,7 @@ def work_outbox(
                     mailbox.documents[recipient] = attachment.get_content()
             if entry.category == "unlock-code":
                 mailbox.unlock_emails.setdefault(recipient, []).append(body.get_content())
-            outbox.mark_sent(session, entry.id, "test-worker", smtp_response="250 OK", now=now)
+            claims.mark_sent(session, entry.id, "test-worker", smtp_response="250 OK", now=now)
             mailbox.delivered.append((recipient, entry.category))
         uow.commit()
     return len(entries)

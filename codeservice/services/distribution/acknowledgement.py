@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from codeservice.bootstrap import Container
 from codeservice.domain.audit import AuditTag
@@ -69,19 +68,19 @@ def acknowledge(
     A repeat is answered with ``already=True`` and audited; a link that cannot be used
     is audited as a rejection (never with the token) and its ``LinkProblem`` re-raised.
     """
-    audit_key = container.keyring.audit_key
     with container.uow() as uow:
         try:
             link = _usable_link_locked(uow, token, now)
         except LinkProblem as problem:
-            _audit(
+            audit.event(
                 uow,
-                audit_key,
+                container.keyring,
                 AuditTag.SPOC_TOKEN_REJECT,
                 actor="anonymous" if problem.spoc_id is None else f"spoc:{problem.spoc_id}",
-                ip=ip,
-                details={"reason": problem.reason, "delivery_id": problem.delivery_id},
+                source=ip,
                 now=now,
+                reason=problem.reason,
+                delivery_id=problem.delivery_id,
             )
             uow.commit()
             raise
@@ -96,27 +95,28 @@ def acknowledge(
             "delivery_id": delivery.id,
         }
         if first:
-            _audit(
+            audit.event(
                 uow,
-                audit_key,
+                container.keyring,
                 AuditTag.SPOC_RECEIPT_ACKNOWLEDGE,
                 actor=f"spoc:{delivery.spoc_id}",
-                ip=ip,
-                details=details,
+                source=ip,
                 now=now,
+                **details,
             )
             queue_unlock_email(uow, container, delivery=delivery, now=now)
         else:
             acknowledged_at = delivery.acknowledged_at
             assert acknowledged_at is not None
-            _audit(
+            audit.event(
                 uow,
-                audit_key,
+                container.keyring,
                 AuditTag.SPOC_RECEIPT_REPEAT,
                 actor=f"spoc:{delivery.spoc_id}",
-                ip=ip,
-                details={**details, "first_acknowledged_at": acknowledged_at.isoformat()},
+                source=ip,
                 now=now,
+                **details,
+                first_acknowledged_at=acknowledged_at.isoformat(),
             )
         view = _view(link)
         uow.commit()
@@ -163,19 +163,6 @@ def _record_acknowledgement(
     return uow.deliveries.acknowledge(
         delivery.id, at=now, ip=ip[:MAX_IP], user_agent=user_agent[:MAX_USER_AGENT]
     )
-
-
-def _audit(
-    uow: UnitOfWork,
-    key: bytes,
-    action: AuditTag,
-    *,
-    actor: str,
-    ip: str,
-    details: dict[str, Any],
-    now: datetime,
-) -> None:
-    audit.record(uow, key, actor=actor, action=action, source=ip, details=details, now=now)
 
 
 def _view(link: LinkToken) -> AcknowledgementView:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from codeservice.bootstrap import Container
 from codeservice.domain.audit import AuditTag
@@ -21,7 +20,6 @@ from codeservice.domain.wording import moment_text
 from codeservice.errors import Conflict
 from codeservice.services.operations import audit
 from codeservice.storage.models import AccessCode
-from codeservice.storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -41,28 +39,42 @@ def activate(container: Container, cycle: Cycle, *, actor: str, source: str) -> 
         when = moment_text(dates.active_from, container.settings.tz)
         raise Conflict(f"cycle {cycle} becomes active on {when}; it cannot be activated before")
     report = ActivationReport(cycle=str(cycle))
-    key = container.keyring.audit_key
+    keyring = container.keyring
     with container.uow() as uow:
         for code in uow.codes.in_cycle(cycle, CodeState.ISSUED):
             if uow.codes.change_state(code.id, CodeState.ISSUED, CodeState.ACTIVE):
                 report.activated.append(code.provider.ref)
-                _audit(uow, key, AuditTag.CODE_ACCESS_ACTIVATE, code, actor, source, now)
+                audit.event(
+                    uow,
+                    keyring,
+                    AuditTag.CODE_ACCESS_ACTIVATE,
+                    actor=actor,
+                    source=source,
+                    now=now,
+                    **_about(code),
+                )
         for code in uow.codes.before_cycle(cycle, STANDING):
             if uow.codes.change_state(code.id, code.state, CodeState.RETIRED):
                 report.retired.append(f"{code.provider.ref} {code.cycle}")
-                _audit(uow, key, AuditTag.CODE_ACCESS_RETIRE, code, actor, source, now)
-        audit.record(
+                audit.event(
+                    uow,
+                    keyring,
+                    AuditTag.CODE_ACCESS_RETIRE,
+                    actor=actor,
+                    source=source,
+                    now=now,
+                    **_about(code),
+                )
+        audit.event(
             uow,
-            key,
+            keyring,
+            AuditTag.CYCLE_ACTIVATION_RUN,
             actor=actor,
-            action=AuditTag.CYCLE_ACTIVATION_RUN,
             source=source,
-            details={
-                "cycle": str(cycle),
-                "activated": len(report.activated),
-                "retired": len(report.retired),
-            },
             now=now,
+            cycle=str(cycle),
+            activated=len(report.activated),
+            retired=len(report.retired),
         )
         uow.commit()
     log.info(
@@ -74,25 +86,9 @@ def activate(container: Container, cycle: Cycle, *, actor: str, source: str) -> 
     return report
 
 
-def _audit(
-    uow: UnitOfWork,
-    key: bytes,
-    action: AuditTag,
-    code: AccessCode,
-    actor: str,
-    source: str,
-    now: datetime,
-) -> None:
-    audit.record(
-        uow,
-        key,
-        actor=actor,
-        action=action,
-        source=source,
-        details={
-            "provider": code.provider.ref,
-            "cycle": str(code.cycle),
-            "document_ref": code.document_ref,
-        },
-        now=now,
-    )
+def _about(code: AccessCode) -> dict[str, str]:
+    return {
+        "provider": code.provider.ref,
+        "cycle": str(code.cycle),
+        "document_ref": code.document_ref,
+    }

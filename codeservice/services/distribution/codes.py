@@ -132,11 +132,17 @@ def _stored_if_unused(
     uow: UnitOfWork, keyring: Keyring, drawn: CodeMaterial, provider: Provider, cycle: Cycle
 ) -> AccessCode | None:
     """The sealed row for ``drawn`` (not yet added), or None if its code or ref was used."""
-    fingerprint = keyring.fingerprint(drawn.code)
-    if uow.codes.fingerprint_exists(fingerprint) or uow.codes.document_ref_exists(
-        drawn.document_ref
-    ):
+    row = sealed_row(keyring, drawn, provider, cycle)
+    if uow.codes.any_used([row.fingerprint], [row.document_ref]):
         return None
+    return row
+
+
+def sealed_row(
+    keyring: Keyring, drawn: CodeMaterial, provider: Provider, cycle: Cycle
+) -> AccessCode:
+    """The new code's row, sealed (not yet added; its state and dates still to set)."""
+    fingerprint = keyring.fingerprint(drawn.code)
     sealed_code = keyring.seal(
         drawn.code.encode(), context=code_context(provider.ref, str(cycle), "access-code")
     )

@@ -22,7 +22,8 @@ from codeservice.domain.audit import AuditTag
 from codeservice.domain.calendar import Cycle
 from codeservice.domain.text import unusable_character
 from codeservice.domain.wording import cycle_label
-from codeservice.emails import compose, render
+from codeservice.emails import render
+from codeservice.services.mail import queue_email
 from codeservice.services.operations import audit
 from codeservice.storage.models import Provider, Spoc
 from codeservice.storage.uow import UnitOfWork
@@ -88,19 +89,17 @@ def record_failure(
         reason = reason_for(error, provider, spocs)
         ref = safe_ref(provider)
         row = uow.codes.record_failure(provider_id, cycle, reason, now)
-        audit.record(
+        audit.event(
             uow,
-            container.keyring.audit_key,
+            container.keyring,
+            AuditTag.CODE_ACCESS_ISSUE_FAIL,
             actor=actor,
-            action=AuditTag.CODE_ACCESS_ISSUE_FAIL,
             source=source,
-            details={
-                "provider": ref,
-                "cycle": str(cycle),
-                "reason": reason,
-                "attempt": row.attempts,
-            },
             now=now,
+            provider=ref,
+            cycle=str(cycle),
+            reason=reason,
+            attempt=row.attempts,
         )
         _queue_bmt_email(container, uow, cycle, ref, reason, row.attempts, now)
         attempts = row.attempts
@@ -129,16 +128,13 @@ def _queue_bmt_email(
         "issue_failure",
         {"cycle": str(cycle), "cycle_label": cycle_label(cycle), "ref": ref, "reason": reason},
     )
-    message = compose(
+    queue_email(
+        uow,
+        container,
         rendered,
-        sender=container.settings.mail_from,
         to_name=BMT_NAME,
         to_email=container.settings.bmt_mailbox,
-    )
-    uow.outbox.enqueue(
-        message,
         dedupe_key=f"issue-failure:{cycle}:{ref}:{attempt}",
         category="bmt-issue-failure",
         now=now,
-        sealer=container.keyring,
     )

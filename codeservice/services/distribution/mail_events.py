@@ -15,22 +15,18 @@ def audit_mail_outcomes(container: Container, worker: str = "mail-worker") -> Ou
     def on_outcome(uow: UnitOfWork, outcome: Outcome) -> None:
         if outcome.state not in {"sent", "failed"}:
             return  # a retry is not an event anyone needs to audit; the row keeps the error
-        audit.record(
+        audit.event(
             uow,
-            container.keyring.audit_key,
+            container.keyring,
+            AuditTag.MAIL_MESSAGE_SEND if outcome.state == "sent" else AuditTag.MAIL_MESSAGE_FAIL,
             actor=f"system:{worker}",
-            action=AuditTag.MAIL_MESSAGE_SEND
-            if outcome.state == "sent"
-            else AuditTag.MAIL_MESSAGE_FAIL,
             source="smtp",
-            details={
-                "message": outcome.entry.id,
-                "category": outcome.entry.category,
-                "recipients": list(outcome.entry.recipients),
-                "message_id": outcome.entry.message_id,
-                "answer": outcome.detail[:200],
-            },
             now=outcome.at,
+            message=outcome.entry.id,
+            category=outcome.entry.category,
+            recipients=list(outcome.entry.recipients),
+            message_id=outcome.entry.message_id,
+            answer=outcome.detail[:200],
         )
 
     return joined(on_outcome)

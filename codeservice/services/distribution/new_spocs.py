@@ -183,21 +183,19 @@ def _deliver(
 ) -> SentToSpoc:
     delivery = deliver_to_spoc(uow, container, code, pair.spoc, document, now, reissue_reason)
     assert delivery.document_message_id is not None
-    audit.record(
+    audit.event(
         uow,
-        container.keyring.audit_key,
+        container.keyring,
+        AuditTag.MAIL_DOCUMENT_NEW_SPOC,
         actor=actor,
-        action=AuditTag.MAIL_DOCUMENT_NEW_SPOC,
         source=source,
-        details={
-            "provider": code.provider.ref,
-            "cycle": str(code.cycle),
-            "document_ref": code.document_ref,
-            "delivery_id": delivery.id,
-            "spoc_id": pair.spoc.id,
-            "message_id": delivery.document_message_id,
-        },
         now=now,
+        provider=code.provider.ref,
+        cycle=str(code.cycle),
+        document_ref=code.document_ref,
+        delivery_id=delivery.id,
+        spoc_id=pair.spoc.id,
+        message_id=delivery.document_message_id,
     )
     return SentToSpoc(_view(pair), delivery.id, delivery.document_message_id)
 

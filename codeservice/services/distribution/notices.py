@@ -17,8 +17,9 @@ from datetime import datetime
 from codeservice.bootstrap import Container
 from codeservice.domain.audit import AuditTag
 from codeservice.domain.notices import NoticeDraft, check_notice, check_notice_key
-from codeservice.emails import RenderedEmail, compose, render
+from codeservice.emails import RenderedEmail, render
 from codeservice.errors import Conflict, NotFound
+from codeservice.services.mail import queue_email
 from codeservice.services.operations import audit
 from codeservice.services.staff.actors import actor_names
 from codeservice.storage.errors import ConstraintViolation
@@ -104,34 +105,29 @@ def send_notice(
             )
             uow.notices.add(notice)
             for spoc in spocs:
-                message = compose(
+                message_id = queue_email(
+                    uow,
+                    container,
                     email,
-                    sender=container.settings.mail_from,
                     to_name=spoc.name,
                     to_email=spoc.email,
-                )
-                message_id = uow.outbox.enqueue(
-                    message,
                     dedupe_key=f"notice:{key}:spoc-{spoc.id}",
                     category=CATEGORY,
                     now=now,
-                    sealer=container.keyring,
                 )
                 uow.notices.add_recipient(
                     NoticeRecipient(notice_id=notice.id, spoc_id=spoc.id, message_id=message_id)
                 )
-            audit.record(
+            audit.event(
                 uow,
-                container.keyring.audit_key,
+                container.keyring,
+                AuditTag.MAIL_NOTICE_QUEUE,
                 actor=actor,
-                action=AuditTag.MAIL_NOTICE_QUEUE,
                 source=source,
-                details={
-                    "notice_id": notice.id,
-                    "spocs": len(spocs),
-                    "providers": len({spoc.provider_id for spoc in spocs}),
-                },
                 now=now,
+                notice_id=notice.id,
+                spocs=len(spocs),
+                providers=len({spoc.provider_id for spoc in spocs}),
             )
             notice_id = notice.id
             uow.commit()

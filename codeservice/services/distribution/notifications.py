@@ -14,10 +14,11 @@ from codeservice.documents import document_filename
 from codeservice.domain.codes import CodeState
 from codeservice.domain.tokens import TokenPurpose, issue_token
 from codeservice.domain.wording import cycle_label, moment_text
-from codeservice.emails import DOCX, Attachment, compose, render
+from codeservice.emails import DOCX, Attachment, RenderedEmail, render
 from codeservice.errors import Conflict
 from codeservice.services.distribution.codes import reveal_unlock_code
 from codeservice.services.link_tokens import add_link
+from codeservice.services.mail import queue_email
 from codeservice.services.report_links import report_link_token, report_url
 from codeservice.storage.models import Delivery, LinkToken
 from codeservice.storage.uow import UnitOfWork
@@ -89,9 +90,70 @@ def queue_document_email(
     code = delivery.access_code
     provider = code.provider
     spoc = delivery.spoc
-    tz = container.settings.tz
     report_token = report_link_token(uow, container, spoc, now)
-    rendered = render(
+    rendered = document_email(
+        container,
+        delivery=delivery,
+        link=link,
+        token=token,
+        report_token=report_token,
+        now=now,
+        reissue_reason=reissue_reason,
+    )
+    message_id = queue_email(
+        uow,
+        container,
+        rendered,
+        to_name=spoc.name,
+        to_email=spoc.email,
+        attachments=[
+            Attachment(
+                filename=document_filename(provider.ref, str(code.cycle)),
+                content=encrypted_document,
+                maintype=DOCX[0],
+                subtype=DOCX[1],
+            )
+        ],
+        dedupe_key=document_email_key(delivery, link),
+        category=DOCUMENT_CATEGORY,
+        now=now,
+    )
+    delivery.document_message_id = message_id
+    return message_id
+
+
+DOCUMENT_CATEGORY = "access-code-document"
+
+
+def document_email_key(delivery: Delivery, link: LinkToken) -> str:
+    return f"{_document_tag(delivery.id)}link-{link.id}"
+
+
+def document_attachment(provider_ref: str, cycle: str, encrypted_document: bytes) -> Attachment:
+    return Attachment(
+        filename=document_filename(provider_ref, cycle),
+        content=encrypted_document,
+        maintype=DOCX[0],
+        subtype=DOCX[1],
+    )
+
+
+def document_email(
+    container: Container,
+    *,
+    delivery: Delivery,
+    link: LinkToken,
+    token: str,
+    report_token: str,
+    now: datetime,
+    reissue_reason: str | None = None,
+) -> RenderedEmail:
+    """Email 1's text (``queue_document_email`` queues it; the rotation many at once)."""
+    code = delivery.access_code
+    provider = code.provider
+    spoc = delivery.spoc
+    tz = container.settings.tz
+    return render(
         "access_code_document",
         {
             "spoc_name": spoc.name,
@@ -110,29 +172,6 @@ def queue_document_email(
             "reissue_reason": reissue_reason or "",
         },
     )
-    message = compose(
-        rendered,
-        sender=container.settings.mail_from,
-        to_name=spoc.name,
-        to_email=spoc.email,
-        attachments=[
-            Attachment(
-                filename=document_filename(provider.ref, str(code.cycle)),
-                content=encrypted_document,
-                maintype=DOCX[0],
-                subtype=DOCX[1],
-            )
-        ],
-    )
-    message_id = uow.outbox.enqueue(
-        message,
-        dedupe_key=f"{_document_tag(delivery.id)}link-{link.id}",
-        category="access-code-document",
-        now=now,
-        sealer=container.keyring,
-    )
-    delivery.document_message_id = message_id
-    return message_id
 
 
 def queue_unlock_email(
@@ -163,18 +202,18 @@ def queue_unlock_email(
             "unlock_code": reveal_unlock_code(container.keyring, code),
         },
     )
-    message = compose(
-        rendered, sender=container.settings.mail_from, to_name=spoc.name, to_email=spoc.email
-    )
     key = _unlock_key(delivery.id)
     if resend_of is not None:
         key += f":resend-of-{resend_of}"
-    message_id = uow.outbox.enqueue(
-        message,
+    message_id = queue_email(
+        uow,
+        container,
+        rendered,
+        to_name=spoc.name,
+        to_email=spoc.email,
         dedupe_key=key,
         category="unlock-code",
         now=now,
-        sealer=container.keyring,
     )
     delivery.unlock_message_id = message_id
     return message_id

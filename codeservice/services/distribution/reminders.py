@@ -20,11 +20,12 @@ from codeservice.domain.audit import AuditTag
 from codeservice.domain.calendar import Cycle
 from codeservice.domain.codes import STANDING, CodeState
 from codeservice.domain.wording import cycle_label, day_text, moment_text
-from codeservice.emails import compose, render
+from codeservice.emails import render
 from codeservice.services.distribution.board import NOT_ISSUED
 from codeservice.services.distribution.notifications import ack_url, new_ack_link, reminder_tag
 from codeservice.services.distribution.status import ProviderStatus, cycle_status
 from codeservice.services.distribution.summary import BMT_NAME
+from codeservice.services.mail import queue_email
 from codeservice.services.operations import audit
 from codeservice.storage.models import Delivery
 from codeservice.storage.uow import UnitOfWork
@@ -80,19 +81,17 @@ def send_reminders(
                 report.at_limit += 1
                 continue
             _queue_reminder(uow, container, delivery, key, sent_on=day_text(document.sent_at, tz))
-            audit.record(
+            audit.event(
                 uow,
-                container.keyring.audit_key,
+                container.keyring,
+                AuditTag.MAIL_REMINDER_QUEUE,
                 actor=actor,
-                action=AuditTag.MAIL_REMINDER_QUEUE,
                 source=source,
-                details={
-                    "provider": delivery.access_code.provider.ref,
-                    "cycle": str(cycle),
-                    "delivery_id": delivery.id,
-                    "day": day.isoformat(),
-                },
                 now=now,
+                provider=delivery.access_code.provider.ref,
+                cycle=str(cycle),
+                delivery_id=delivery.id,
+                day=day.isoformat(),
             )
             report.queued += 1
         uow.commit()
@@ -148,11 +147,15 @@ def _queue_reminder(
             "bmt_mailbox": container.settings.bmt_mailbox,
         },
     )
-    message = compose(
-        rendered, sender=container.settings.mail_from, to_name=spoc.name, to_email=spoc.email
-    )
-    uow.outbox.enqueue(
-        message, dedupe_key=key, category="reminder", now=now, sealer=container.keyring
+    queue_email(
+        uow,
+        container,
+        rendered,
+        to_name=spoc.name,
+        to_email=spoc.email,
+        dedupe_key=key,
+        category="reminder",
+        now=now,
     )
 
 
@@ -219,31 +222,26 @@ def escalate(container: Container, cycle: Cycle, *, actor: str, source: str) -> 
                 "providers": providers,
             },
         )
-        message = compose(
+        message_id = queue_email(
+            uow,
+            container,
             rendered,
-            sender=container.settings.mail_from,
             to_name=BMT_NAME,
             to_email=container.settings.bmt_mailbox,
-        )
-        message_id = uow.outbox.enqueue(
-            message,
             dedupe_key=key,
             category="escalation",
             now=now,
-            sealer=container.keyring,
         )
-        audit.record(
+        audit.event(
             uow,
-            container.keyring.audit_key,
+            container.keyring,
+            AuditTag.MAIL_ESCALATION_QUEUE,
             actor=actor,
-            action=AuditTag.MAIL_ESCALATION_QUEUE,
             source=source,
-            details={
-                "cycle": str(cycle),
-                "message": message_id,
-                "providers": [p.ref for p in providers],
-            },
             now=now,
+            cycle=str(cycle),
+            message=message_id,
+            providers=[p.ref for p in providers],
         )
         uow.commit()
     return EscalationReport(str(cycle), providers, queued=True)

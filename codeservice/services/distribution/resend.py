@@ -129,19 +129,17 @@ def resend_document(
             now=now,
             reissue_reason=content.reissue_reason,
         )
-        audit.record(
+        audit.event(
             uow,
-            container.keyring.audit_key,
+            container.keyring,
+            AuditTag.MAIL_DOCUMENT_RESEND,
             actor=actor,
-            action=AuditTag.MAIL_DOCUMENT_RESEND,
             source=source,
-            details={
-                **_about(delivery),
-                "links_replaced": replaced,
-                "resend_of": seen,
-                "message_id": message_id,
-            },
             now=now,
+            **_about(delivery),
+            links_replaced=replaced,
+            resend_of=seen,
+            message_id=message_id,
         )
         outcome = ResendOutcome(True, delivery.id, delivery.spoc.email, message_id)
         uow.commit()
@@ -159,14 +157,16 @@ def resend_unlock(
         if seen is None or delivery.unlock_message_id != seen:
             return _already(delivery, delivery.unlock_message_id)
         message_id = queue_unlock_email(uow, container, delivery=delivery, now=now, resend_of=seen)
-        audit.record(
+        audit.event(
             uow,
-            container.keyring.audit_key,
+            container.keyring,
+            AuditTag.MAIL_UNLOCK_RESEND,
             actor=actor,
-            action=AuditTag.MAIL_UNLOCK_RESEND,
             source=source,
-            details={**_about(delivery), "resend_of": seen, "message_id": message_id},
             now=now,
+            **_about(delivery),
+            resend_of=seen,
+            message_id=message_id,
         )
         outcome = ResendOutcome(True, delivery.id, delivery.spoc.email, message_id)
         uow.commit()

@@ -1,11 +1,13 @@
 """Rotation: give every active prime provider its code for a cycle.
 
-Each provider is done in one transaction: the code, its deliveries and link tokens,
-email 1 to every active SPoC and the audit record commit together or not at all. A
-run killed at any point and run again skips the providers already done and finishes
-the rest, so there is never a second code, document or email for a provider and
-cycle. Document work (build + encrypt) runs in a process pool, a few providers ahead
-of the commits.
+Each provider's code, its deliveries and link tokens, email 1 to every active SPoC
+and the audit record commit together or not at all — with the other providers of its
+batch (``issue_batch``): the documents finished when the writer comes to them, up to
+``BATCH`` at a time, so the writer batches more as it falls behind and waits for
+nobody. A run killed at any point and run again skips the providers already done and
+finishes the rest, so there is never a second code, document or email for a provider
+and cycle. Document work (build + encrypt) runs in a process pool, a few providers
+ahead of the commits.
 """
 
 from __future__ import annotations
@@ -21,9 +23,9 @@ from codeservice.bootstrap import Container
 from codeservice.documents import DocumentContent
 from codeservice.domain.audit import AuditTag
 from codeservice.domain.calendar import Cycle, CycleDates
-from codeservice.domain.codes import Alphabet, CodeState
+from codeservice.domain.codes import Alphabet
 from codeservice.errors import Conflict
-from codeservice.services.distribution.codes import CodeMaterial, SecondLiveCode, draw_code_material
+from codeservice.services.distribution.codes import CodeMaterial, draw_code_material
 from codeservice.services.distribution.document_work import (
     DocumentJob,
     EncryptedDocument,
@@ -31,35 +33,26 @@ from codeservice.services.distribution.document_work import (
     make_document,
     worker_count,
 )
-from codeservice.services.distribution.issue_failures import FailedIssue, record_failure
+from codeservice.services.distribution.issue_batch import ReadyProvider
 from codeservice.services.distribution.issuing import (
-    PreparedCode,
     document_content,
-    issue_to_spocs,
     with_code,
+)
+from codeservice.services.distribution.rotation_shared import SharedRun, rotate_shared
+from codeservice.services.distribution.rotation_writer import (
+    RotationReport,
+    note_failure,
+    write_ready,
 )
 from codeservice.services.operations import audit
 from codeservice.storage.models import Provider
 
 log = logging.getLogger(__name__)
 
+__all__ = ["RotationReport", "check_rotation_allowed", "rotate"]
+
 AHEAD_PER_WORKER = 4  # documents submitted ahead of the commits, per worker process
-
-
-@dataclass
-class RotationReport:
-    cycle: str
-    providers: int = 0
-    issued: int = 0
-    already_done: int = 0
-    emails_queued: int = 0
-    without_spocs: list[str] = field(default_factory=list)
-    # §17–18: skipped, no code issued: DWP holds no approved security plan for them.
-    no_security_plan: list[str] = field(default_factory=list)
-    failed: list[FailedIssue] = field(default_factory=list)  # retried by the next run
-    build_seconds: float = 0.0
-    encrypt_seconds: float = 0.0
-    commit_seconds: float = 0.0
+BATCH = 20  # providers written in one transaction, at most
 
 
 @dataclass(frozen=True)
@@ -102,8 +95,10 @@ def rotate(
     report = RotationReport(cycle=str(cycle))
 
     with container.uow() as uow:
+        shared = uow.register.can_skip_locked()
         primes = uow.register.active_primes()
-        waiting = [p for p in primes if uow.codes.live_for(p.id, cycle) is None]
+        done = uow.codes.live_provider_ids(cycle)
+        waiting = [p for p in primes if p.id not in done]
         pending = [p for p in waiting if p.security_plan.approved]
         report.providers = len(primes)
         report.already_done = len(primes) - len(waiting)
@@ -113,29 +108,49 @@ def rotate(
         # The document says when the code was really issued: early with --force, or
         # late after a failure, is not the scheduled Wednesday.
         contents = {p.id: _content_for(p, dates, now) for p in pending}
-        audit.record(
+        audit.event(
             uow,
-            container.keyring.audit_key,
+            container.keyring,
+            AuditTag.CYCLE_ROTATION_START,
             actor=actor,
-            action=AuditTag.CYCLE_ROTATION_START,
             source=source,
-            details={
-                "cycle": str(cycle),
-                "providers": len(primes),
-                "pending": len(pending),
-                "no_security_plan": report.no_security_plan,
-            },
             now=now,
+            cycle=str(cycle),
+            providers=len(primes),
+            pending=len(pending),
+            no_security_plan=report.no_security_plan,
         )
         uow.commit()
     if on_total:
         on_total(len(pending))
 
+    # A batch waits for this many documents (a small rotation writes in small batches),
+    # then takes any others already finished, up to BATCH.
+    target = max(1, min(BATCH, len(pending) // (AHEAD_PER_WORKER * worker_count(workers))))
     with document_pool(workers) as pool:
+        if shared:  # PostgreSQL: other processes may share this rotation
+            run = SharedRun(
+                container,
+                cycle,
+                dates,
+                now,
+                alphabet,
+                actor,
+                source,
+                batch=target,
+            )
+            not_pending = {p.id for p in waiting if not p.security_plan.approved}
+            rotate_shared(run, pool, report, not_pending, on_done)
+            # Issued by another process meanwhile, or before this run.
+            report.already_done = (
+                report.providers - report.issued - len(report.no_security_plan) - len(report.failed)
+            )
+            _finish(container, cycle, report, actor, source)
+            return report
         # Commit in submission order: the pool keeps every core busy meanwhile, and the
-        # progress bar moves through the register alphabetically. Only a few documents
-        # are ever ahead of the commits, and each is let go once committed: memory stays
-        # flat however many providers there are.
+        # progress bar moves through the register alphabetically. Only a few batches of
+        # documents are ever ahead of the commits, and each is let go once committed:
+        # memory stays flat however many providers there are.
         jobs = iter(contents.items())
         ahead: deque[tuple[_Prepared, Future[EncryptedDocument]]] = deque()
 
@@ -150,51 +165,61 @@ def rotate(
             prepared = _Prepared(provider_id, template.provider_ref, material)
             ahead.append((prepared, pool.submit(make_document, job)))
 
-        for _ in range(AHEAD_PER_WORKER * worker_count(workers)):
+        for _ in range(AHEAD_PER_WORKER * worker_count(workers) + 2 * BATCH):
             submit_next()
         while ahead:
-            prepared, future = ahead.popleft()
-            submit_next()
-            try:
-                document = future.result()
+            # The next ``target`` documents (waiting for them), and those after them
+            # already finished.
+            batch: list[ReadyProvider] = []
+            while ahead and len(batch) < BATCH and (len(batch) < target or ahead[0][1].done()):
+                prepared, future = ahead.popleft()
+                submit_next()
+                try:
+                    document = future.result()
+                except Exception as error:  # one provider's failure never stops the others
+                    failed = prepared.provider_id
+                    note_failure(container, cycle, failed, error, actor, source, report)
+                    if on_done:
+                        on_done(prepared.provider_ref)
+                    continue
                 report.build_seconds += document.build_seconds
                 report.encrypt_seconds += document.encrypt_seconds
-                _commit_provider(
-                    container, cycle, dates, prepared, document, actor, source, report, now
-                )
-            except Exception as error:  # one provider's failure never stops the others
-                report.failed.append(
-                    record_failure(
-                        container,
-                        cycle,
+                batch.append(
+                    ReadyProvider(
                         prepared.provider_id,
-                        error,
-                        actor=actor,
-                        source=source,
+                        prepared.provider_ref,
+                        prepared.material,
+                        document.data,
                     )
                 )
+            write_ready(container, cycle, dates, batch, actor, source, report, now)
             if on_done:
-                on_done(prepared.provider_ref)
+                for ready in batch:
+                    on_done(ready.provider_ref)
 
+    _finish(container, cycle, report, actor, source)
+    return report
+
+
+def _finish(
+    container: Container, cycle: Cycle, report: RotationReport, actor: str, source: str
+) -> None:
     with container.uow() as uow:
-        audit.record(
+        audit.event(
             uow,
-            container.keyring.audit_key,
+            container.keyring,
+            AuditTag.CYCLE_ROTATION_FINISH,
             actor=actor,
-            action=AuditTag.CYCLE_ROTATION_FINISH,
             source=source,
-            details={
-                "cycle": str(cycle),
-                "issued": report.issued,
-                "already_done": report.already_done,
-                "emails_queued": report.emails_queued,
-                "no_security_plan": report.no_security_plan,
-                "failed": [failed.provider_ref for failed in report.failed],
-            },
             now=container.now(),
+            cycle=str(cycle),
+            issued=report.issued,
+            already_done=report.already_done,
+            emails_queued=report.emails_queued,
+            no_security_plan=report.no_security_plan,
+            failed=[failed.provider_ref for failed in report.failed],
         )
         uow.commit()
-    return report
 
 
 def _content_for(provider: Provider, dates: CycleDates, issued_at: datetime) -> DocumentContent:
@@ -205,73 +230,3 @@ def _content_for(provider: Provider, dates: CycleDates, issued_at: datetime) -> 
         active_until=dates.active_until,
         issued_at=issued_at,
     )
-
-
-def _commit_provider(
-    container: Container,
-    cycle: Cycle,
-    dates: CycleDates,
-    prepared: _Prepared,
-    document: EncryptedDocument,
-    actor: str,
-    source: str,
-    report: RotationReport,
-    issued_at: datetime,
-) -> None:
-    import time
-
-    started = time.perf_counter()
-    now = container.now()
-    with container.uow() as uow:
-        provider = uow.register.lock_provider(prepared.provider_id)
-        assert provider is not None
-        if uow.codes.live_for(provider.id, cycle) is not None:
-            report.already_done += 1  # another process finished it meanwhile
-            return
-        if not provider.security_plan.approved:  # withdrawn since the run started
-            report.no_security_plan.append(provider.ref)
-            return
-        try:
-            issued = issue_to_spocs(
-                uow,
-                container,
-                provider=provider,
-                cycle=cycle,
-                issue_at=issued_at,
-                active_from=dates.active_from,
-                active_until=dates.active_until,
-                state=CodeState.ACTIVE if dates.active_from <= now else CodeState.ISSUED,
-                prepared=PreparedCode(material=prepared.material, document=document.data),
-                now=now,
-            )
-        except SecondLiveCode:
-            # Another rotation of this cycle (the scheduler's, or one started by hand)
-            # committed this provider's code between our check and our insert.
-            report.already_done += 1
-            return
-        code = issued.access_code
-        audit.record(
-            uow,
-            container.keyring.audit_key,
-            actor=actor,
-            action=AuditTag.CODE_ACCESS_ISSUE,
-            source=source,
-            details={
-                "provider": provider.ref,
-                "cycle": str(cycle),
-                "document_ref": code.document_ref,
-                "key_id": code.key_id,
-                "emails_queued": issued.emails_queued,
-            },
-            now=now,
-        )
-        uow.codes.clear_failure(provider.id, cycle)
-        uow.commit()
-    report.issued += 1
-    report.emails_queued += issued.emails_queued
-    if not issued.spocs:
-        report.without_spocs.append(provider.ref)
-        log.warning(
-            "provider %s has no active SPoC: its code for %s was not sent", provider.ref, cycle
-        )
-    report.commit_seconds += time.perf_counter() - started

@@ -11,9 +11,10 @@ from codeservice.domain.audit import AuditTag
 from codeservice.domain.calendar import Cycle
 from codeservice.domain.codes import CodeState
 from codeservice.domain.wording import cycle_label, moment_text
-from codeservice.emails import compose, render
+from codeservice.emails import render
 from codeservice.services.distribution.board import NOT_ISSUED
 from codeservice.services.distribution.status import CycleStatus, cycle_status
+from codeservice.services.mail import queue_email
 from codeservice.services.operations import audit
 
 log = logging.getLogger(__name__)
@@ -103,41 +104,36 @@ def queue_summary(
             "counts": counts,
         },
     )
-    message = compose(
-        rendered,
-        sender=container.settings.mail_from,
-        to_name=BMT_NAME,
-        to_email=container.settings.bmt_mailbox,
-    )
     key = f"summary:{stage}:{cycle}"
     with container.uow() as uow:
         if uow.outbox.is_queued(key):
             return counts
-        message_id = uow.outbox.enqueue(
-            message,
+        message_id = queue_email(
+            uow,
+            container,
+            rendered,
+            to_name=BMT_NAME,
+            to_email=container.settings.bmt_mailbox,
             dedupe_key=key,
             category="bmt-summary",
             now=now,
-            sealer=container.keyring,
         )
-        audit.record(
+        audit.event(
             uow,
-            container.keyring.audit_key,
+            container.keyring,
+            AuditTag.MAIL_SUMMARY_QUEUE,
             actor=actor,
-            action=AuditTag.MAIL_SUMMARY_QUEUE,
             source=source,
-            details={
-                "cycle": str(cycle),
-                "stage": stage,
-                "message": message_id,
-                "providers": counts.providers,
-                "documents_sent": counts.documents_sent,
-                "delivery_failures": counts.delivery_failures,
-                "not_issued": len(counts.not_issued),
-                "acknowledgements": counts.acknowledgements,
-                "reissues": counts.reissues,
-            },
             now=now,
+            cycle=str(cycle),
+            stage=stage,
+            message=message_id,
+            providers=counts.providers,
+            documents_sent=counts.documents_sent,
+            delivery_failures=counts.delivery_failures,
+            not_issued=len(counts.not_issued),
+            acknowledgements=counts.acknowledgements,
+            reissues=counts.reissues,
         )
         uow.commit()
     return counts

@@ -72,14 +72,14 @@ def answer_challenge(
             )
             metrics.HELPLINE_CHECKS.labels("refused").inc()
             raise
-        audit.record(
+        audit.event(
             uow,
-            container.keyring.audit_key,
+            container.keyring,
+            AuditTag.HELPLINE_CHALLENGE_ANSWER,
             actor=agent,
-            action=AuditTag.HELPLINE_CHALLENGE_ANSWER,
             source=source,
-            details=details,
             now=now,
+            **details,
         )
         if result == FAIL:
             ensure_lock(uow, container, prime, now=now, agent=agent, source=source)

@@ -111,14 +111,14 @@ def _start_audited(
             now,
         )
         raise
-    audit.record(
+    audit.event(
         uow,
-        container.keyring.audit_key,
+        container.keyring,
+        AuditTag.HELPLINE_CHALLENGE_CREATE,
         actor=agent,
-        action=AuditTag.HELPLINE_CHALLENGE_CREATE,
         source=source,
-        details=details,
         now=now,
+        **details,
     )
     uow.commit()
     log.info(
@@ -256,14 +256,15 @@ def refused(
 ) -> None:
     """Keep the refusal (and a lock just made) on record for the security team."""
     reason = getattr(error, "code", type(error).__name__)
-    audit.record(
+    audit.event(
         uow,
-        container.keyring.audit_key,
+        container.keyring,
+        action,
         actor=agent,
-        action=action,
         source=source,
-        details={**details, "refused": reason},
         now=now,
+        **details,
+        refused=reason,
     )
     uow.commit()
     log.info("helpline refused %s for %s: %s", action, agent, reason)

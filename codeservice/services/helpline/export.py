@@ -75,21 +75,19 @@ def export_code_list(
     document = encrypt_document(build_code_list(content), unlock_code)
     filename = code_list_filename(str(cycle))
     with container.uow() as uow:
-        audit.record(
+        audit.event(
             uow,
-            container.keyring.audit_key,
+            container.keyring,
+            AuditTag.CODE_LIST_EXPORT,
             actor=actor,
-            action=AuditTag.CODE_LIST_EXPORT,
             source=source,
-            details={
-                "cycle": str(cycle),
-                "reveal": "access-codes",
-                "codes": len(entries),
-                "providers": [entry.provider_ref for entry in entries],
-                "file": filename,
-                "sha256": hashlib.sha256(document).hexdigest(),
-            },
             now=now,
+            cycle=str(cycle),
+            reveal="access-codes",
+            codes=len(entries),
+            providers=[entry.provider_ref for entry in entries],
+            file=filename,
+            sha256=hashlib.sha256(document).hexdigest(),
         )
         uow.commit()
     return CodeListExport(

@@ -16,7 +16,8 @@ from codeservice.domain import challenges as rules
 from codeservice.domain.audit import AuditTag
 from codeservice.domain.challenges import NotLocked, ProviderNotFound, VerificationLocked
 from codeservice.domain.wording import day_text, moment_text
-from codeservice.emails import compose, render
+from codeservice.emails import render
+from codeservice.services.mail import queue_email
 from codeservice.services.operations import audit
 from codeservice.services.staff.actors import actor_names
 from codeservice.storage.models import Challenge, Provider, VerificationLock
@@ -76,14 +77,16 @@ def ensure_lock(
     number = uow.helpline.locks_on(prime.id, day) + 1
     lock = VerificationLock(provider_id=prime.id, day=day, fails=fails, locked_at=now)
     uow.helpline.add_lock(lock)
-    audit.record(
+    audit.event(
         uow,
-        container.keyring.audit_key,
+        container.keyring,
+        AuditTag.HELPLINE_VERIFICATION_LOCK,
         actor=agent,
-        action=AuditTag.HELPLINE_VERIFICATION_LOCK,
         source=source,
-        details={"prime": prime.ref, "day": day.isoformat(), "fails": fails},
         now=now,
+        prime=prime.ref,
+        day=day.isoformat(),
+        fails=fails,
     )
     _queue_lock_alert(uow, container, prime, lock, failed, number)
     metrics.HELPLINE_LOCKS.inc()
@@ -119,19 +122,16 @@ def _queue_lock_alert(
             ],
         },
     )
-    message = compose(
+    key = f"helpline-locked:{prime.ref}:{lock.day.isoformat()}"
+    return queue_email(
+        uow,
+        container,
         rendered,
-        sender=container.settings.mail_from,
         to_name="Provider Direct security",
         to_email=container.settings.security_mailbox,
-    )
-    key = f"helpline-locked:{prime.ref}:{lock.day.isoformat()}"
-    return uow.outbox.enqueue(
-        message,
         dedupe_key=key if number == 1 else f"{key}:{number}",
         category="helpline-locked",
         now=lock.locked_at,
-        sealer=container.keyring,
     )
 
 
@@ -157,14 +157,16 @@ def unlock_verification(
             raise NotLocked(f"verification for {prime.name} ({prime.ref}) is not locked today")
         lock.unlocked_at = now
         lock.unlocked_by = actor
-        audit.record(
+        audit.event(
             uow,
-            container.keyring.audit_key,
+            container.keyring,
+            AuditTag.HELPLINE_VERIFICATION_UNLOCK,
             actor=actor,
-            action=AuditTag.HELPLINE_VERIFICATION_UNLOCK,
             source=source,
-            details={"prime": prime.ref, "day": day.isoformat(), "fails": lock.fails},
             now=now,
+            prime=prime.ref,
+            day=day.isoformat(),
+            fails=lock.fails,
         )
         uow.commit()
     log.info("helpline verification for %s unlocked by %s", prime.ref, actor)

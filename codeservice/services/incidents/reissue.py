@@ -26,8 +26,8 @@ from datetime import datetime
 from codeservice.bootstrap import Container
 from codeservice.domain.calendar import Cycle
 from codeservice.domain.codes import Alphabet, CodeState
-from codeservice.domain.incidents import check_decision_reason
 from codeservice.domain.text import check_usable
+from codeservice.domain.triage import check_decision_reason
 from codeservice.errors import Conflict, NotFound
 from codeservice.services.distribution.codes import draw_code_material
 from codeservice.services.distribution.document_work import DocumentJob, make_document

@@ -69,7 +69,6 @@ def commit_reissue(
 ) -> ReissueReport | None:
     """The one transaction; None when the codes to replace are no longer those planned."""
     at = plan.at
-    key = container.keyring.audit_key
     with container.uow() as uow:
         provider = uow.register.lock_provider(plan.provider_id)
         reissue = uow.incidents.get_reissue(plan.reissue_id)
@@ -129,30 +128,29 @@ def commit_reissue(
             report.spocs = issued.spocs
             report.emails_queued += issued.emails_queued
             common = {"provider": provider.ref, "cycle": str(code.cycle), "reissue": reissue.id}
-            audit.record(
+            audit.event(
                 uow,
-                key,
+                container.keyring,
+                AuditTag.CODE_ACCESS_REVOKE,
                 actor=actor,
-                action=AuditTag.CODE_ACCESS_REVOKE,
                 source=source,
-                details={**common, "document_ref": code.document_ref},
                 now=container.now(),
+                **common,
+                document_ref=code.document_ref,
             )
-            audit.record(
+            audit.event(
                 uow,
-                key,
+                container.keyring,
+                AuditTag.CODE_ACCESS_ISSUE,
                 actor=actor,
-                action=AuditTag.CODE_ACCESS_ISSUE,
                 source=source,
-                details={
-                    **common,
-                    "document_ref": new.document_ref,
-                    "key_id": new.key_id,
-                    "replaces": code.document_ref,
-                    "active_from": new.active_from.isoformat(),
-                    "emails_queued": issued.emails_queued,
-                },
                 now=container.now(),
+                **common,
+                document_ref=new.document_ref,
+                key_id=new.key_id,
+                replaces=code.document_ref,
+                active_from=new.active_from.isoformat(),
+                emails_queued=issued.emails_queued,
             )
         reissue.codes_replaced = len(codes)
         log.info(
@@ -182,20 +180,18 @@ def _cancel_revoked_mail(
     report.emails_cancelled = sum(by_category.values())
     if not by_category:
         return
-    audit.record(
+    audit.event(
         uow,
-        container.keyring.audit_key,
+        container.keyring,
+        AuditTag.MAIL_MESSAGE_CANCEL,
         actor=actor,
-        action=AuditTag.MAIL_MESSAGE_CANCEL,
         source=source,
-        details={
-            "provider": report.provider_ref,
-            "reissue": reissue.id,
-            "revoked": [c.document_ref for c in codes],
-            "cancelled": report.emails_cancelled,
-            "by_category": by_category,
-        },
         now=container.now(),
+        provider=report.provider_ref,
+        reissue=reissue.id,
+        revoked=[c.document_ref for c in codes],
+        cancelled=report.emails_cancelled,
+        by_category=by_category,
     )
 
 
@@ -211,26 +207,24 @@ def _finish(
 ) -> ReissueReport:
     reissue.completed_at = at
     report.completed_at = at
-    audit.record(
+    audit.event(
         uow,
-        container.keyring.audit_key,
+        container.keyring,
+        AuditTag.CODE_ACCESS_REISSUE,
         actor=actor,
-        action=AuditTag.CODE_ACCESS_REISSUE,
         source=source,
-        details={
-            "provider": report.provider_ref,
-            "reissue": reissue.id,
-            "incident": report.incident_reference,
-            "reason": reissue.reason,
-            "requested_by": reissue.requested_by,
-            "requested_at": reissue.requested_at.isoformat(),
-            "codes_replaced": reissue.codes_replaced,
-            "replaced": [r.revoked_document_ref for r in report.replaced],
-            "covered_by": report.covered_by,
-            "emails_queued": report.emails_queued,
-            "emails_cancelled": report.emails_cancelled,
-        },
         now=container.now(),
+        provider=report.provider_ref,
+        reissue=reissue.id,
+        incident=report.incident_reference,
+        reason=reissue.reason,
+        requested_by=reissue.requested_by,
+        requested_at=reissue.requested_at.isoformat(),
+        codes_replaced=reissue.codes_replaced,
+        replaced=[r.revoked_document_ref for r in report.replaced],
+        covered_by=report.covered_by,
+        emails_queued=report.emails_queued,
+        emails_cancelled=report.emails_cancelled,
     )
     uow.commit()
     return report

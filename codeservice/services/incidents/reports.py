@@ -1,6 +1,6 @@
-"""Annex B reports: receiving them, from a SPoC's link or entered by the security team
-from a proforma sent by email. Reading them is ``views``; triage is
-``triage``.
+"""Annex B reports: receiving them, entered by the security team from a proforma sent
+by email, or from a SPoC's link (``reports_by_link``). Reading them is ``views``;
+triage is ``triage``.
 
 A new report is recorded, audited and announced to the security mailbox in one
 transaction; the email names the report, never its description.
@@ -15,24 +15,20 @@ from datetime import datetime
 from codeservice.bootstrap import Container
 from codeservice.domain.audit import AuditTag
 from codeservice.domain.incidents import (
-    REPORT_WINDOW,
     IncidentDetails,
     ReasonCategory,
-    TriageState,
     check_report,
-    check_report_rate,
-    parse_reference,
     report_reference,
 )
 from codeservice.domain.text import check_usable
-from codeservice.domain.tokens import TokenPurpose
+from codeservice.domain.triage import TriageState
 from codeservice.domain.wording import moment_text
-from codeservice.emails import compose, render
+from codeservice.emails import render
 from codeservice.errors import InputError, NotFound
 from codeservice.services.incidents.views import IncidentView, incident_view
-from codeservice.services.link_tokens import LinkExpired, LinkProblem, find_link
+from codeservice.services.mail import queue_email
 from codeservice.services.operations import audit
-from codeservice.storage.models import IncidentReport, LinkToken, Provider
+from codeservice.storage.models import IncidentReport, Provider
 from codeservice.storage.uow import UnitOfWork
 
 FROM_SPOC_LINK = "spoc-link"
@@ -51,84 +47,6 @@ class ReportForm:
     year: str = ""
     reason: str = ""
     details: str = ""
-
-
-@dataclass(frozen=True)
-class ReportLinkView:
-    spoc_id: int
-    spoc_name: str
-    provider_ref: str
-    provider_name: str
-    link_expires_at: datetime
-
-
-def load_report_link(container: Container, token: str, now: datetime) -> ReportLinkView:
-    """Who the link belongs to; raises ``LinkProblem`` when it cannot be used. Writes nothing."""
-    with container.read_uow() as uow:
-        link = _usable_link(uow, token, now)
-        return ReportLinkView(
-            spoc_id=link.spoc.id,
-            spoc_name=link.spoc.name,
-            provider_ref=link.spoc.provider.ref,
-            provider_name=link.spoc.provider.name,
-            link_expires_at=link.expires_at,
-        )
-
-
-def submit_report(
-    container: Container, token: str, form: ReportForm, *, ip: str, now: datetime
-) -> IncidentView:
-    """A SPoC's report from their link. Raises ``LinkProblem`` (audited),
-    ``TooManyReports`` (the link's reports for the hour are used up) or ``InvalidReport``
-    (nothing recorded: the form is shown again as typed)."""
-    with container.uow() as uow:
-        try:
-            link = _usable_link(uow, token, now)
-        except LinkProblem as problem:
-            audit.record(
-                uow,
-                container.keyring.audit_key,
-                actor="anonymous" if problem.spoc_id is None else f"spoc:{problem.spoc_id}",
-                action=AuditTag.SPOC_TOKEN_REJECT,
-                source=ip,
-                details={"reason": problem.reason, "purpose": TokenPurpose.REPORT_INCIDENT},
-                now=now,
-            )
-            uow.commit()
-            raise
-        spoc = link.spoc
-        reported_by = f"spoc:{spoc.id}"
-        check_report_rate(
-            uow.incidents.received_from_since(reported_by, now - REPORT_WINDOW),
-            limit=container.settings.incident_reports_per_hour,
-            now=now,
-        )
-        details = _checked(form, container, now)
-        report = _receive(
-            uow,
-            container,
-            provider=spoc.provider,
-            details=details,
-            source=FROM_SPOC_LINK,
-            reported_by=reported_by,
-            audit_source=ip,
-            now=now,
-        )
-        view = incident_view(uow, report)
-        uow.commit()
-    return view
-
-
-def report_sent_by_link(
-    container: Container, token: str, reference: str, now: datetime
-) -> IncidentView:
-    """The confirmation page: the report, only to the SPoC whose link sent it."""
-    with container.read_uow() as uow:
-        link = _usable_link(uow, token, now)
-        report = uow.incidents.by_reference(parse_reference(reference))
-        if report is None or report.reported_by != f"spoc:{link.spoc_id}":
-            raise NotFound("there is no such report")
-        return incident_view(uow, report)
 
 
 def record_report(
@@ -162,8 +80,8 @@ def record_report_form(
     now = container.now()
     with container.uow() as uow:
         provider = _prime(uow, provider_ref)
-        checked = _checked(form, container, now)
-        report = _receive(
+        checked = check_form(form, container, now)
+        report = receive_report(
             uow,
             container,
             provider=provider,
@@ -199,7 +117,7 @@ def _date_parts(text: str) -> tuple[str, str, str]:
     return day, month, year
 
 
-def _checked(form: ReportForm, container: Container, now: datetime) -> IncidentDetails:
+def check_form(form: ReportForm, container: Container, now: datetime) -> IncidentDetails:
     return check_report(
         subcontractor=form.subcontractor,
         day=form.day,
@@ -211,7 +129,7 @@ def _checked(form: ReportForm, container: Container, now: datetime) -> IncidentD
     )
 
 
-def _receive(
+def receive_report(
     uow: UnitOfWork,
     container: Container,
     *,
@@ -238,19 +156,17 @@ def _receive(
     )
     report.provider = provider
     uow.incidents.add(report)
-    audit.record(
+    audit.event(
         uow,
-        container.keyring.audit_key,
+        container.keyring,
+        AuditTag.INCIDENT_REPORT_RECEIVE,
         actor=reported_by,
-        action=AuditTag.INCIDENT_REPORT_RECEIVE,
         source=audit_source,
-        details={
-            "reference": report.reference,
-            "provider": provider.ref,
-            "reason": report.reason,
-            "from": source,
-        },
         now=now,
+        reference=report.reference,
+        provider=provider.ref,
+        reason=report.reason,
+        **{"from": source},
     )
     report.alert_message_id = _queue_alert(uow, container, report, now)
     return report
@@ -277,27 +193,13 @@ def _queue_alert(
             "triage_url": f"{settings.base_url}{TRIAGE_PATH}/{report.reference}",
         },
     )
-    message = compose(
+    return queue_email(
+        uow,
+        container,
         rendered,
-        sender=settings.mail_from,
         to_name="Provider Direct security",
         to_email=settings.security_mailbox,
-    )
-    return uow.outbox.enqueue(
-        message,
         dedupe_key=f"incident-received:{report.reference}",
         category="incident-received",
         now=now,
-        sealer=container.keyring,
     )
-
-
-def _usable_link(uow: UnitOfWork, token: str, now: datetime) -> LinkToken:
-    link = find_link(uow, token, TokenPurpose.REPORT_INCIDENT)
-    if not (link.spoc.active and link.spoc.provider.active):
-        # Valid only while the SPoC is: one taken off the register (perhaps the
-        # leaver §48 is about) must not be able to use a link sent before.
-        raise LinkExpired(link, "withdrawn")
-    if link.expires_at <= now:
-        raise LinkExpired(link)
-    return link

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from codeservice.bootstrap import Container
 from codeservice.domain.audit import AuditTag
-from codeservice.domain.incidents import (
+from codeservice.domain.triage import (
     TriageState,
     check_decision_reason,
     check_transition,
@@ -135,14 +135,15 @@ def _assess(
     report.state = TriageState.ASSESSED
     report.assessed_at, report.assessed_by = now, actor
     report.assessment_note = note or None
-    audit.record(
+    audit.event(
         uow,
-        container.keyring.audit_key,
+        container.keyring,
+        AuditTag.INCIDENT_REPORT_ASSESS,
         actor=actor,
-        action=AuditTag.INCIDENT_REPORT_ASSESS,
         source=source,
-        details={"reference": report.reference, "provider": report.provider.ref},
         now=now,
+        reference=report.reference,
+        provider=report.provider.ref,
     )
 
 
@@ -160,20 +161,18 @@ def _decide(
     report.state = decision
     report.decided_at, report.decided_by = now, actor
     report.decision_reason = reason
-    audit.record(
+    audit.event(
         uow,
-        container.keyring.audit_key,
+        container.keyring,
+        AuditTag.INCIDENT_REPORT_DECIDE,
         actor=actor,
-        action=AuditTag.INCIDENT_REPORT_DECIDE,
         source=source,
-        details={
-            "reference": report.reference,
-            "provider": report.provider.ref,
-            "decision": decision.value,
-            "reason": reason,
-            "waited_seconds": int(waiting_time(report.received_at, now, now).total_seconds()),
-        },
         now=now,
+        reference=report.reference,
+        provider=report.provider.ref,
+        decision=decision.value,
+        reason=reason,
+        waited_seconds=int(waiting_time(report.received_at, now, now).total_seconds()),
     )
 
 

@@ -10,12 +10,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from codeservice.bootstrap import Container
-from codeservice.domain.incidents import (
-    ReasonCategory,
-    TriageState,
-    parse_reference,
-    waiting_time,
-)
+from codeservice.domain.incidents import ReasonCategory, parse_reference
+from codeservice.domain.triage import TriageState, waiting_time
 from codeservice.errors import InputError, NotFound
 from codeservice.services.staff.actors import actor_names
 from codeservice.storage.models import IncidentReport

@@ -9,11 +9,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from codeservice.crypto.keyring import Keyring
 from codeservice.domain.audit import (
     CURRENT,
     GENESIS,
     LEGACY,
     AuditEntry,
+    AuditTag,
     canonical_details,
     chain_hash,
     chain_hash_v2,
@@ -23,6 +25,24 @@ from codeservice.domain.audit import (
 from codeservice.domain.retention import personal_fields, redact_record
 from codeservice.storage.models import AuditRecord
 from codeservice.storage.uow import UnitOfWork
+
+
+def event(
+    uow: UnitOfWork,
+    keyring: Keyring,
+    action: AuditTag,
+    /,
+    *,
+    actor: str,
+    source: str,
+    now: datetime,
+    **details: Any,
+) -> AuditRecord:
+    """Record one audit event in the caller's transaction: who (``actor``), from where
+    (``source``), when (``now``), and its details as keywords."""
+    return record(
+        uow, keyring.audit_key, actor=actor, action=action, source=source, details=details, now=now
+    )
 
 
 def record(
@@ -40,8 +60,51 @@ def record(
 
     ``version`` is ``LEGACY`` only to reproduce a trail written before migration 0004.
     """
-    entry = AuditEntry(actor=actor, action=str(action), source=source, details=details or {})
     last = uow.audit.last_for_append()
+    row = _chained(chain_key, last, actor, action, source, details or {}, now, version)
+    uow.append_audit(row, chain_key)
+    return row
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One record for ``record_many``."""
+
+    actor: str
+    action: str
+    source: str
+    details: dict[str, Any]
+
+
+def record_many(
+    uow: UnitOfWork, chain_key: bytes, entries: list[Entry], *, now: datetime
+) -> list[AuditRecord]:
+    """``record`` for several records in a row: one look-up of the last and one insert."""
+    if not entries:
+        return []
+    last = uow.audit.last_for_append()
+    rows: list[AuditRecord] = []
+    for entry in entries:
+        last = _chained(
+            chain_key, last, entry.actor, entry.action, entry.source, entry.details, now, CURRENT
+        )
+        rows.append(last)
+    uow.append_audits(rows, chain_key)
+    return rows
+
+
+def _chained(
+    chain_key: bytes,
+    last: AuditRecord | None,
+    actor: str,
+    action: str,
+    source: str,
+    details: dict[str, Any],
+    now: datetime,
+    version: int,
+) -> AuditRecord:
+    """The record that follows ``last`` (not yet added)."""
+    entry = AuditEntry(actor=actor, action=str(action), source=source, details=details)
     seq = 1 if last is None else last.seq + 1
     prev_hash = GENESIS if last is None else last.hash
     at = now.astimezone(UTC)
@@ -63,7 +126,6 @@ def record(
             row.personal_salt = secrets.token_hex(16)
             row.personal_hash = personal_digest(row.personal_salt, personal)
         row.hash = _hash_v2(chain_key, row)
-    uow.append_audit(row, chain_key)
     return row
 
 

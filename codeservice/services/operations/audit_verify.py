@@ -134,14 +134,14 @@ def anchor_trail(container: Container, *, actor: str, source: str) -> AnchorFind
         raise Conflict(f"the hash chain is broken ({problem}); an anchor would vouch for it")
     with container.uow() as uow:
         uow.create_anchor()
-        audit.record(
+        audit.event(
             uow,
-            key,
+            container.keyring,
+            AuditTag.SYSTEM_AUDIT_ANCHOR,
             actor=actor,
-            action=AuditTag.SYSTEM_AUDIT_ANCHOR,
             source=source,
-            details={"anchor_file": str(container.settings.audit_anchor_file)},
             now=container.now(),
+            anchor_file=str(container.settings.audit_anchor_file),
         )
         uow.commit()
     return verify_trail(container).anchor or judge_anchor(key, None, None, None)

@@ -132,14 +132,15 @@ def restore(app: Container, source: Path, *, actor: str, origin: str) -> Restore
     needs_migration = manifest.schema_revision != head_revision()
     if not needs_migration:
         with app.uow() as uow:
-            audit.record(
+            audit.event(
                 uow,
-                Keyring.load(settings.master_key_file).audit_key,
+                Keyring.load(settings.master_key_file),
+                AuditTag.SYSTEM_DATABASE_RESTORE,
                 actor=actor,
-                action=AuditTag.SYSTEM_DATABASE_RESTORE,
                 source=origin,
-                details={"backup_created_at": manifest.created_at, "database": database},
                 now=app.now(),
+                backup_created_at=manifest.created_at,
+                database=database,
             )
             uow.commit()
     return RestoreReport(target, manifest, anchor_placed, needs_migration)

@@ -144,14 +144,14 @@ def rotate_keys(
     if not resume:
         details["previous_key_id"] = previous
     with app.uow() as uow:
-        audit.record(
+        audit.event(
             uow,
-            keyring.audit_key,
+            keyring,
+            AuditTag.SYSTEM_KEYS_ROTATE,
             actor=actor,
-            action=AuditTag.SYSTEM_KEYS_ROTATE,
             source=source,
-            details=details,
             now=app.now(),
+            **details,
         )
         uow.commit()
     return RotationReport(key_id, previous, codes, messages)

@@ -36,11 +36,11 @@ from codeservice.services.operations import audit
 from codeservice.services.operations.audit import public_form, verify_chain, vouched_for
 from codeservice.storage.models import AuditRecord
 from codeservice.storage.repositories.retention import RetentionRepository, Waiting
-from codeservice.storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
 BATCH = 500
+PURGE = AuditTag.SYSTEM_RETENTION_PURGE
 
 
 def policy_of(settings: Settings) -> RetentionPolicy:
@@ -147,7 +147,16 @@ def purge(container: Container, *, actor: str, source: str, batch: int = BATCH) 
                 ids = due(cut, batch)
                 done = blank(uow.retention, ids, cut) if ids else 0
                 if done:
-                    _record(container, uow, kind, done, actor=actor, source=source, now=now)
+                    audit.event(
+                        uow,
+                        container.keyring,
+                        PURGE,
+                        actor=actor,
+                        source=source,
+                        now=now,
+                        kind=str(kind),
+                        count=done,
+                    )
                 uow.commit()
             result.counts[str(kind)] += done
             if not ids or not done:
@@ -216,8 +225,15 @@ def _redact_audit(
                 )
                 done += 1
             if done:
-                _record(
-                    container, uow, RetentionKind.AUDIT, done, actor=actor, source=source, now=now
+                audit.event(
+                    uow,
+                    container.keyring,
+                    PURGE,
+                    actor=actor,
+                    source=source,
+                    now=now,
+                    kind=str(RetentionKind.AUDIT),
+                    count=done,
                 )
             uow.commit()
         result.counts[str(RetentionKind.AUDIT)] += done
@@ -235,24 +251,3 @@ def _redacted(row: AuditRecord) -> tuple[str, str] | None:
         return None
     public = public_form(row.action, row.source, details)
     return None if public == (row.source, row.details) else public
-
-
-def _record(
-    container: Container,
-    uow: UnitOfWork,
-    kind: RetentionKind,
-    count: int,
-    *,
-    actor: str,
-    source: str,
-    now: datetime,
-) -> None:
-    audit.record(
-        uow,
-        container.keyring.audit_key,
-        actor=actor,
-        action=AuditTag.SYSTEM_RETENTION_PURGE,
-        source=source,
-        details={"kind": str(kind), "count": count},
-        now=now,
-    )

@@ -1,5 +1,5 @@
 """Single changes to the register, made in the browser: rename a provider, deactivate or
-reactivate it, add a SPoC, deactivate or reactivate one.
+reactivate it, record its security plan's dates, add a SPoC, deactivate or reactivate one.
 
 Each is one transaction under the register import's lock (so it never interleaves
 with an import, and any preview made before it is refused as stale), checked with the
@@ -15,7 +15,13 @@ from typing import Any
 
 from codeservice.bootstrap import Container
 from codeservice.domain.audit import AuditTag
-from codeservice.domain.register_edits import InvalidEdit, check_provider_name, check_spoc
+from codeservice.domain.register_edits import (
+    InvalidEdit,
+    check_plan_dates,
+    check_provider_name,
+    check_spoc,
+)
+from codeservice.domain.security_plan import plan_status
 from codeservice.errors import NotFound
 from codeservice.services.operations import audit
 from codeservice.storage.models import Provider, Spoc
@@ -44,15 +50,7 @@ def _record(
     source: str,
 ) -> None:
     now = container.now()
-    audit.record(
-        uow,
-        container.keyring.audit_key,
-        actor=actor,
-        action=tag,
-        source=source,
-        details=details,
-        now=now,
-    )
+    audit.event(uow, container.keyring, tag, actor=actor, source=source, now=now, **details)
     uow.commit()
 
 
@@ -133,3 +131,29 @@ def set_spoc_active(
             "changed": "SPoC reactivated" if active else "SPoC deactivated",
         }
         _record(uow, container, tag, details, actor=actor, source=source)
+
+
+def set_security_plan(
+    container: Container,
+    ref: str,
+    parts: dict[str, tuple[str, str, str]],
+    *,
+    actor: str,
+    source: str,
+) -> None:
+    """Record when a prime provider's security plan was received, approved and last
+    changed, as typed in the provider page's date inputs (the register file's rules)."""
+    today = container.now().astimezone(container.settings.tz).date()
+    plan = check_plan_dates(parts, today)
+    with _provider(container, ref) as (uow, provider):
+        if provider.prime_id is not None:
+            raise InvalidEdit(
+                {"plan": "A subcontractor is covered by its prime provider's security plan"}
+            )
+        if provider.security_plan == plan:
+            return
+        provider.security_plan, provider.updated_at = plan, container.now()
+        details = {"provider": ref, "changed": f"security plan: {plan_status(plan)}"}
+        _record(
+            uow, container, AuditTag.REGISTER_PROVIDER_UPDATE, details, actor=actor, source=source
+        )

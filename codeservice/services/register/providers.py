@@ -135,22 +135,19 @@ def record_import(
     now: datetime,
 ) -> None:
     """The audit record of an applied import (counts only: no names, no addresses)."""
-    audit.record(
+    audit.event(
         uow,
-        container.keyring.audit_key,
+        container.keyring,
+        AuditTag.REGISTER_IMPORT_APPLY,
         actor=actor,
-        action=AuditTag.REGISTER_IMPORT_APPLY,
         source=source,
-        details={
-            "file": summary.filename,
-            "sha256": summary.sha256,
-            "prune": summary.prune,
-            **summary.counts(),
-            "warnings": len(summary.warnings),
-            # Which providers it changed and how (refs only: no names, no addresses).
-            "changed": changed_refs(summary),
-        },
         now=now,
+        file=summary.filename,
+        sha256=summary.sha256,
+        prune=summary.prune,
+        **summary.counts(),
+        warnings=len(summary.warnings),
+        changed=changed_refs(summary),
     )
 
 

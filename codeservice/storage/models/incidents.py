@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from codeservice.domain.incidents import TriageState
+from codeservice.domain.triage import TriageState
 from codeservice.storage.base import Base, UTCDateTime, state_column
 from codeservice.storage.models.register import Provider
 

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import inspect, select, text
 from sqlalchemy.orm import Session
 
 from codeservice.storage.models import (
@@ -18,6 +18,7 @@ from codeservice.storage.models import (
 )
 
 _PG_AUDIT_LOCK = 0x61756474  # "audt": appends are serialised so the chain never forks
+_LAST_APPENDED = "codeservice.audit_last_appended"  # (transaction, record) in session.info
 VERIFY_JOB = "audit-verify"  # each ``audit verify`` is noted in the job-run ledger
 
 
@@ -30,13 +31,42 @@ class AuditRepository:
 
     def last_for_append(self) -> AuditRecord | None:
         """``last``, once this transaction holds the append lock (PostgreSQL; SQLite has
-        one writer): the record an append follows on from stays the last until commit."""
+        one writer): the record an append follows on from stays the last until commit.
+
+        After an append, the transaction already holds the lock and knows the last
+        record (the one it appended), so a run of appends asks the database once."""
+        known = self._appended_here()
+        if known is not None:
+            return known
         if self.session.get_bind().dialect.name == "postgresql":
             self.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_AUDIT_LOCK})
         return self.last()
 
     def append(self, row: AuditRecord) -> None:
+        """Add ``row``. The first append of a transaction is flushed at once; the ones
+        that follow on from it wait for the next flush (the next query's, or the
+        commit's), so a run of appends goes in one INSERT."""
+        follows_on = self._appended_here() is not None
         self.session.add(row)
+        if not follows_on:
+            self.session.flush()
+        self.session.info[_LAST_APPENDED] = (self.session.get_transaction(), row)
+
+    def _appended_here(self) -> AuditRecord | None:
+        """The record this transaction appended last, if it still stands (a savepoint
+        rolled back since takes its records with it)."""
+        known = self.session.info.get(_LAST_APPENDED)
+        if known is None:
+            return None
+        transaction, row = known
+        assert isinstance(row, AuditRecord)
+        state = inspect(row)
+        if transaction is self.session.get_transaction() and (state.persistent or state.pending):
+            return row
+        return None
+
+    def append_many(self, rows: list[AuditRecord]) -> None:
+        self.session.add_all(rows)
         self.session.flush()
 
     def from_seq(self, seq: int, limit: int) -> list[AuditRecord]:

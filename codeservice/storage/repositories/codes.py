@@ -121,6 +121,28 @@ class AccessCodeRepository:
         )
         return self.session.scalar(query)
 
+    def live_provider_ids(
+        self, cycle: Cycle, provider_ids: Collection[int] | None = None
+    ) -> set[int]:
+        """The providers (of ``provider_ids``, or all) that have a live code for ``cycle``."""
+        query = select(AccessCode.provider_id).where(
+            AccessCode.cycle == cycle, AccessCode.state != CodeState.REVOKED
+        )
+        if provider_ids is not None:
+            query = query.where(AccessCode.provider_id.in_(provider_ids))
+        return set(self.session.scalars(query))
+
+    def any_used(self, fingerprints: Collection[bytes], document_refs: Collection[str]) -> bool:
+        """Whether any of these fingerprints or document references is taken (one query)."""
+        query = select(AccessCode.id).where(
+            AccessCode.fingerprint.in_(fingerprints) | AccessCode.document_ref.in_(document_refs)
+        )
+        return self.session.scalar(query.limit(1)) is not None
+
+    def add_all(self, codes: Collection[AccessCode]) -> None:
+        """Add new codes; the next flush inserts them together."""
+        self.session.add_all(codes)
+
     def of_provider(self, provider_id: int) -> list[AccessCode]:
         """A provider's codes, the latest cycle first."""
         query = (
@@ -204,6 +226,13 @@ class AccessCodeRepository:
         self.session.execute(
             delete(IssueFailure).where(
                 IssueFailure.provider_id == provider_id, IssueFailure.cycle == cycle
+            )
+        )
+
+    def clear_failures(self, provider_ids: Collection[int], cycle: Cycle) -> None:
+        self.session.execute(
+            delete(IssueFailure).where(
+                IssueFailure.provider_id.in_(provider_ids), IssueFailure.cycle == cycle
             )
         )
 

@@ -87,6 +87,22 @@ class IncidentRepository:
         )
         return self.session.scalar(query)
 
+    def live_report_links(
+        self, spoc_ids: Collection[int], purpose: TokenPurpose, *, valid_after: datetime
+    ) -> dict[int, LinkToken]:
+        """``live_report_link`` for several SPoCs in one query, by SPoC id."""
+        query = (
+            select(LinkToken)
+            .where(
+                LinkToken.spoc_id.in_(spoc_ids),
+                LinkToken.purpose == purpose,
+                LinkToken.replaced_at.is_(None),
+                LinkToken.expires_at > valid_after,
+            )
+            .order_by(LinkToken.expires_at, LinkToken.id)  # the last one kept wins
+        )
+        return {link.spoc_id: link for link in self.session.scalars(query)}
+
     # --- reissues ---------------------------------------------------------------------
 
     def add_reissue(self, reissue: Reissue) -> None:

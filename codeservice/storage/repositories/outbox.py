@@ -6,15 +6,16 @@ binds them to the unit of work's session, so a use case never holds a session it
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from email.message import EmailMessage
 
 from sqlalchemy.orm import Session
 
-from mailer import outbox, outbox_cancel
+from mailer import outbox, outbox_cancel, outbox_many
 from mailer.entry import OutboxEntry
 from mailer.outbox_cancel import Cancelled
+from mailer.outbox_many import Queued
 from mailer.sealer import Sealer
 
 
@@ -42,6 +43,10 @@ class OutboxRepository:
             sealer=sealer,
             due_at=due_at,
         )
+
+    def enqueue_many(self, items: Sequence[Queued], *, now: datetime, sealer: Sealer) -> list[int]:
+        """``enqueue`` for a batch, in one statement; the ids in the order given."""
+        return outbox_many.enqueue_many(self.session, items, now=now, sealer=sealer)
 
     def by_ids(self, entry_ids: Iterable[int]) -> list[OutboxEntry]:
         return outbox.by_ids(self.session, entry_ids)

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from codeservice.bootstrap import Container
 from codeservice.storage.models import AuditRecord, IncidentReport, StaffUser
 from tests.conftest import Cli
-from tests.integration.services.test_incidents import live  # noqa: F401 (a fixture)
+from tests.integration.services.incidents.support import live  # noqa: F401 (a fixture)
 from tests.integration.web.staff import PASSWORD
 
 

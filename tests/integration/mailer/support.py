@@ -219,3 +219,40 @@ def entry(sessions: Any, entry_id: int) -> Any:
         found = outbox.get(session, entry_id)
     assert found is not None
     return found
+
+
+class Stall(Recorder):
+    """Accepts the first ``accept`` messages, then holds every later one in DATA (never
+    answering) until ``release`` is set: a sender killed meanwhile is mid-batch."""
+
+    def __init__(self, accept: int) -> None:
+        super().__init__()
+        self.accept = accept
+        self.release = threading.Event()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        with self._lock:
+            stall = len(self.received) >= self.accept
+        if stall:
+            await asyncio.to_thread(self.release.wait, 60)
+            return "421 4.3.0 closing"
+        return await super().handle_DATA(server, session, envelope)
+
+
+def dispatch_child() -> None:
+    """``python -c`` entry for a sender in a process of its own (so a test can kill it):
+    argv is the database URL, the sealer key (hex), the SMTP port and the clock."""
+    import sys
+
+    from codeservice.storage.db import make_engine
+    from mailer import dispatcher
+
+    url, key, port, now = sys.argv[1:5]
+    instant = datetime.fromisoformat(now)
+    engine = make_engine(url)
+    config = config_for(int(port), connections=2, batch_size=10)
+    asyncio.run(
+        dispatcher.run(
+            engine, config, AesGcmSealer(bytes.fromhex(key)), once=True, clock=lambda: instant
+        )
+    )

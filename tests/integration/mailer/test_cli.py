@@ -13,7 +13,7 @@ import pytest
 from aiosmtpd.smtp import AuthResult
 
 from codeservice.bootstrap import Container
-from mailer import outbox
+from mailer import claims, outbox
 from mailer.capture import captured, capturing, smtp_server
 from tests.conftest import Cli
 from tests.integration.mailer.support import Recorder, free_port, message
@@ -89,8 +89,8 @@ def test_retry_queues_a_failed_message_again(cli: Cli, container: Container) -> 
     failed_id = _queue(container, "failed")
     queued_id = _queue(container, "queued")
     with container.uow() as uow:
-        outbox.claim_due(uow.session, worker_id="w", now=container.now(), claim_seconds=60, limit=1)
-        outbox.mark_failed(
+        claims.claim_due(uow.session, worker_id="w", now=container.now(), claim_seconds=60, limit=1)
+        claims.mark_failed(
             uow.session, failed_id, "w", error="550 user unknown", now=container.now()
         )
         uow.commit()

@@ -8,7 +8,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from codeservice.storage.db import make_engine
-from mailer import dispatcher, outbox
+from mailer import claims, dispatcher, outbox
 from mailer.capture import smtp_server
 from mailer.dispatcher import DispatchSummary, Outcome
 from mailer.schema import outbox as outbox_table
@@ -160,7 +160,7 @@ def test_a_dead_workers_claim_is_resent_once_it_expires(
 ) -> None:
     entry_id = queue(sessions, sealer, clock())
     with sessions.begin() as session:  # a worker claims it, then dies
-        outbox.claim_due(session, worker_id="dead", now=clock(), claim_seconds=300, limit=10)
+        claims.claim_due(session, worker_id="dead", now=clock(), claim_seconds=300, limit=10)
     config = config_for(server_port, claim_seconds=300)
     clock.advance(seconds=299)
     assert asyncio.run(dispatcher.run(sessions, config, sealer, once=True, clock=clock)).sent == 0

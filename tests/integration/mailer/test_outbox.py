@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from mailer import outbox
+from mailer import claims, outbox
 from mailer.schema import outbox as outbox_table
 from tests.integration.mailer.support import AesGcmSealer, entry, message, queue
 from tests.support.clock import Clock
@@ -113,14 +113,14 @@ def test_due_times_in_any_zone_compare_as_instants(
         due_at=datetime(2027, 6, 1, 10, 0, tzinfo=london),
     )
     with sessions.begin() as session:
-        early = outbox.claim_due(
+        early = claims.claim_due(
             session,
             worker_id="w",
             now=datetime(2027, 6, 1, 8, 59, tzinfo=UTC),
             claim_seconds=60,
             limit=10,
         )
-        on_time = outbox.claim_due(
+        on_time = claims.claim_due(
             session,
             worker_id="w",
             now=datetime(2027, 6, 1, 9, 30, tzinfo=UTC),
@@ -143,9 +143,9 @@ def test_a_claimed_message_is_not_claimed_again_until_its_claim_expires(
 ) -> None:
     entry_id = queue(sessions, sealer, clock())
     with sessions.begin() as session:
-        first = outbox.claim_due(session, worker_id="a", now=clock(), claim_seconds=300, limit=10)
+        first = claims.claim_due(session, worker_id="a", now=clock(), claim_seconds=300, limit=10)
     with sessions.begin() as session:
-        second = outbox.claim_due(
+        second = claims.claim_due(
             session,
             worker_id="b",
             now=clock() + timedelta(seconds=299),
@@ -153,7 +153,7 @@ def test_a_claimed_message_is_not_claimed_again_until_its_claim_expires(
             limit=10,
         )
     with sessions.begin() as session:
-        third = outbox.claim_due(
+        third = claims.claim_due(
             session,
             worker_id="c",
             now=clock() + timedelta(seconds=301),
@@ -163,8 +163,8 @@ def test_a_claimed_message_is_not_claimed_again_until_its_claim_expires(
     assert [e.id for e in first] == [entry_id] and second == []
     assert [(e.id, e.claimed_by, e.attempts) for e in third] == [(entry_id, "c", 2)]
     with sessions.begin() as session:  # the first worker lost it: its marks change nothing
-        assert not outbox.mark_sent(session, entry_id, "a", smtp_response="250 OK", now=clock())
-        assert outbox.mark_sent(session, entry_id, "c", smtp_response="250 OK", now=clock())
+        assert not claims.mark_sent(session, entry_id, "a", smtp_response="250 OK", now=clock())
+        assert claims.mark_sent(session, entry_id, "c", smtp_response="250 OK", now=clock())
 
 
 def test_sent_drops_the_body_and_failed_keeps_it(
@@ -173,9 +173,9 @@ def test_sent_drops_the_body_and_failed_keeps_it(
     sent_id = queue(sessions, sealer, clock(), "sent")
     failed_id = queue(sessions, sealer, clock(), "failed")
     with sessions.begin() as session:
-        outbox.claim_due(session, worker_id="w", now=clock(), claim_seconds=60, limit=10)
-        assert outbox.mark_sent(session, sent_id, "w", smtp_response="250 queued", now=clock())
-        assert outbox.mark_failed(session, failed_id, "w", error="550 no such user", now=clock())
+        claims.claim_due(session, worker_id="w", now=clock(), claim_seconds=60, limit=10)
+        assert claims.mark_sent(session, sent_id, "w", smtp_response="250 queued", now=clock())
+        assert claims.mark_failed(session, failed_id, "w", error="550 no such user", now=clock())
     sent, failed = entry(sessions, sent_id), entry(sessions, failed_id)
     assert (sent.state, sent.sent_at, sent.smtp_response, sent.has_body) == (
         "sent",
@@ -200,11 +200,11 @@ def test_retry_backs_off_and_gives_up_after_the_last_attempt(
     ceilings = [30, 60]
     for attempt, ceiling in enumerate(ceilings, start=1):
         with sessions.begin() as session:
-            claimed = outbox.claim_due(
+            claimed = claims.claim_due(
                 session, worker_id="w", now=clock(), claim_seconds=60, limit=1
             )
             assert [e.attempts for e in claimed] == [attempt]
-            state = outbox.mark_retry(
+            state = claims.mark_retry(
                 session, entry_id, "w", error="451 later", now=clock(), rng=rng, max_attempts=3
             )
         found = entry(sessions, entry_id)
@@ -213,8 +213,8 @@ def test_retry_backs_off_and_gives_up_after_the_last_attempt(
         assert found.last_error == "451 later"
         clock.advance(hours=1)
     with sessions.begin() as session:
-        outbox.claim_due(session, worker_id="w", now=clock(), claim_seconds=60, limit=1)
-        state = outbox.mark_retry(
+        claims.claim_due(session, worker_id="w", now=clock(), claim_seconds=60, limit=1)
+        state = claims.mark_retry(
             session, entry_id, "w", error="451 later", now=clock(), rng=rng, max_attempts=3
         )
     found = entry(sessions, entry_id)
@@ -229,8 +229,8 @@ def test_retry_failed_queues_a_failed_message_again(
     failed_id = queue(sessions, sealer, clock(), "f")
     queued_id = queue(sessions, sealer, clock(), "q", due_at=clock() + timedelta(days=1))
     with sessions.begin() as session:
-        outbox.claim_due(session, worker_id="w", now=clock(), claim_seconds=60, limit=10)
-        outbox.mark_failed(session, failed_id, "w", error="550 no", now=clock())
+        claims.claim_due(session, worker_id="w", now=clock(), claim_seconds=60, limit=10)
+        claims.mark_failed(session, failed_id, "w", error="550 no", now=clock())
     clock.advance(hours=2)
     with sessions.begin() as session:
         assert outbox.retry_failed(session, [failed_id, queued_id, 999], clock()) == [failed_id]
@@ -243,9 +243,9 @@ def test_release_hands_claims_back_without_counting_an_attempt(
 ) -> None:
     entry_id = queue(sessions, sealer, clock())
     with sessions.begin() as session:
-        outbox.claim_due(session, worker_id="w", now=clock(), claim_seconds=60, limit=1)
-        assert outbox.release(session, [entry_id], "other") == 0
-        assert outbox.release(session, [entry_id], "w") == 1
+        claims.claim_due(session, worker_id="w", now=clock(), claim_seconds=60, limit=1)
+        assert claims.release(session, [entry_id], "other") == 0
+        assert claims.release(session, [entry_id], "w") == 1
     found = entry(sessions, entry_id)
     assert (found.state, found.attempts, found.claim_expires_at) == ("queued", 0, None)
 
@@ -255,8 +255,8 @@ def test_reseal_all_moves_every_stored_body_to_a_new_key(
 ) -> None:
     ids = [queue(sessions, sealer, clock(), f"k{n}", body=f"body {n}") for n in range(3)]
     with sessions.begin() as session:  # a sent message has no body left to re-seal
-        outbox.claim_due(session, worker_id="w", now=clock(), claim_seconds=60, limit=1)
-        outbox.mark_sent(session, ids[0], "w", smtp_response="250", now=clock())
+        claims.claim_due(session, worker_id="w", now=clock(), claim_seconds=60, limit=1)
+        claims.mark_sent(session, ids[0], "w", smtp_response="250", now=clock())
     new = AesGcmSealer()
 
     def reseal(sealed: bytes, context: bytes) -> bytes:

@@ -36,12 +36,12 @@ from codeservice.services.staff.sign_in import (
     sign_out,
 )
 from codeservice.storage.models import ApiToken, AuditRecord, StaffUser
-from tests.integration.test_no_secret_leaks import _assert_absent, _database_bytes
 from tests.integration.web.links import NOW
 from tests.integration.web.staff import NEW_PASSWORD, PASSWORD
 from tests.support.clock import Clock
 from tests.support.second_factor import seed_factor
 from tests.support.second_factor import sign_in_fully as sign_in
+from tests.support.secrets import assert_absent, database_bytes
 
 
 @pytest.fixture
@@ -313,8 +313,8 @@ def test_no_password_or_token_reaches_the_database_or_the_logs(
     token = create_token(service, "crm", role=Role.AGENT, actor="cli:root").token
     assert token_principal(service, token) is not None
 
-    haystacks = {**_database_bytes(service), "logs": caplog.text.encode()}
-    _assert_absent([PASSWORD, NEW_PASSWORD, "quiet harbour violet 81", token], haystacks)
+    haystacks = {**database_bytes(service), "logs": caplog.text.encode()}
+    assert_absent([PASSWORD, NEW_PASSWORD, "quiet harbour violet 81", token], haystacks)
 
 
 def test_a_name_longer_than_any_account_never_matches_one(service: Container) -> None:

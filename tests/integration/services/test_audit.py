@@ -85,3 +85,34 @@ def test_audit_list_shows_newest_first(cli, container: Container) -> None:
     records = json.loads(result.stdout)
     assert [r["seq"] for r in records] == [3, 2, 1]
     assert records[0]["action"] == "register:import:apply"
+
+
+def test_a_run_of_appends_in_one_transaction_chains_across_a_rolled_back_savepoint(
+    cli, container: Container
+) -> None:
+    def append(uow, number: int) -> None:  # type: ignore[no-untyped-def]
+        audit.record(
+            uow,
+            container.keyring.audit_key,
+            actor="cli:tester",
+            action=AuditTag.REGISTER_IMPORT_APPLY,
+            source="cli",
+            details={"number": number, "file": "register.csv"},
+            now=container.now(),
+        )
+
+    _write(container, 1)
+    with container.uow() as uow:
+        append(uow, 1)
+        append(uow, 2)
+        savepoint = uow.session.begin_nested()
+        append(uow, 99)  # rolled back: the next append must not follow on from it
+        savepoint.rollback()
+        append(uow, 3)
+        uow.commit()
+    with container.uow() as uow:  # a new transaction asks the database again
+        append(uow, 4)
+        uow.commit()
+    result = cli("audit", "verify")
+    assert result.exit_code == 0, result.output
+    assert "5 records verified" in result.output

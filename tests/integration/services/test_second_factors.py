@@ -36,10 +36,10 @@ from codeservice.services.staff.sign_in import (
 )
 from codeservice.services.staff.totp_factors import setup_totp
 from codeservice.storage.models import AuditRecord
-from tests.integration.test_no_secret_leaks import _assert_absent, _database_bytes
 from tests.integration.web.links import NOW
 from tests.integration.web.staff import PASSWORD
 from tests.support.clock import Clock
+from tests.support.secrets import assert_absent, database_bytes
 
 IP = "192.0.2.7"
 
@@ -94,7 +94,7 @@ def test_the_first_sign_in_sets_up_an_app_and_gives_ten_codes_kept_secret(
             {"username": "ann", "kind": "totp", "factor": "Authenticator app"},
         )
     ]
-    _assert_absent([key, *codes, *(c.replace("-", "") for c in codes)], _database_bytes(service))
+    assert_absent([key, *codes, *(c.replace("-", "") for c in codes)], database_bytes(service))
 
 
 def test_a_wrong_setup_code_keeps_the_key_and_enrols_nothing(service: Container) -> None:

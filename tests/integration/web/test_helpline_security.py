@@ -12,7 +12,7 @@ from codeservice.services.helpline import (
     start_challenge,
     verification_locks,
 )
-from tests.integration.services.test_helpline import drawing
+from tests.integration.services.helpline.support import drawing
 from tests.integration.web.helpline_world import (
     HelplineWorld,
     assert_no_secret_in,

@@ -14,18 +14,9 @@ from codeservice.errors import ConfigurationError, InputError
 from codeservice.web import create_app
 from codeservice.web.headers import CONTENT_SECURITY_POLICY
 from tests.integration.web.links import make_ack_link
+from tests.support.pages import assert_no_inline_code
 
 SERVICE_NAME = "Provider Direct access codes"
-
-
-def _assert_no_inline_code(html: str) -> None:
-    scripts = re.findall(r"<script\b[^>]*>", html)
-    assert scripts, "the page loads no script at all"
-    assert all(" src=" in tag for tag in scripts), scripts
-    assert not re.search(r"<script\b[^>]*>\s*[^<\s]", html), "a script element has inline code"
-    assert " style=" not in html
-    assert "<style" not in html
-    assert not re.search(r"\son[a-z]+=", html), "an inline event handler"
 
 
 def test_healthz_answers_without_a_database(tmp_path: Path) -> None:
@@ -102,7 +93,7 @@ def test_pages_use_the_govuk_template_without_inline_code(
     assert '<script type="module" src="/static/init.js"></script>' in html
     assert "govuk-footer" in html
     assert "– Provider Direct access codes</title>" in html
-    _assert_no_inline_code(html)
+    assert_no_inline_code(html)
 
 
 def test_govuk_frontend_assets_are_served(client: TestClient) -> None:
@@ -139,7 +130,7 @@ def _error_page_checks(response: object, status: int, title: str) -> None:
     assert "Traceback" not in html
     assert 'File "' not in html
     assert response.headers["cache-control"] == "no-store"  # type: ignore[attr-defined]
-    _assert_no_inline_code(html)
+    assert_no_inline_code(html)
 
 
 def test_error_pages_are_govuk_pages(app: FastAPI, client: TestClient) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import date
 from typing import Any
 
 import pytest
@@ -12,6 +13,8 @@ from sqlalchemy import select
 
 from codeservice.bootstrap import Container
 from codeservice.domain.accounts import Role
+from codeservice.domain.register_edits import InvalidEdit
+from codeservice.services.register import edits
 from codeservice.services.register.providers import import_register
 from codeservice.storage.models import Provider, Spoc
 from tests.integration.web.links import csrf_field_of_form, make_ack_link
@@ -156,6 +159,11 @@ def test_every_register_form_needs_its_own_csrf_field(
         PAGE + "/active": {"active": "no"},
         PAGE + "/spocs": {"spoc_name": "Eve", "spoc_email": "eve@example.org"},
         PAGE + "/spocs/1/active": {"active": "no"},
+        PAGE + "/security-plan": {
+            "received-day": "1",
+            "received-month": "3",
+            "received-year": "2027",
+        },
         "/bmt/register/apply": {"key": "0" * 32},
     }
     from_rename = csrf_field_of_form(bmt.get(PAGE).text, PAGE + "/name")
@@ -165,4 +173,78 @@ def test_every_register_form_needs_its_own_csrf_field(
             answer = bmt.post(action, data={**fields, "csrf_token": from_rename})
             assert answer.status_code == 400, action
     assert _state(web_container) == before
+    assert audit_actions(web_container, "register:provider") == []
+
+
+def _plan(container: Container) -> tuple[Any, ...]:
+    with container.uow() as uow:
+        provider = uow.register.get_provider("PRV001")
+        assert provider is not None
+        plan = provider.security_plan
+    return (plan.received_on, plan.approved_on, plan.changed_on)
+
+
+def _dates(**typed: str) -> dict[str, str]:
+    """``received="1 3 2027"`` as the three fields of a GOV.UK date input."""
+    fields = {}
+    for field, value in typed.items():
+        for part, number in zip(("day", "month", "year"), value.split(" "), strict=True):
+            fields[f"{field}-{part}"] = number
+    return fields
+
+
+def test_the_security_plan_dates_are_recorded_and_audited(
+    bmt: TestClient, web_container: Container
+) -> None:
+    action = PAGE + "/security-plan"
+    saved = _post(bmt, action, **_dates(received="1 3 2027", approved="15 3 2027"))
+    assert saved.status_code == 303
+    shown = _text(bmt.get(saved.headers["location"]).text)
+    assert "The security plan's dates are recorded." in shown
+    assert "approved 2027-03-15" in shown
+    assert _plan(web_container) == (date(2027, 3, 1), date(2027, 3, 15), None)
+    again = _post(bmt, action, **_dates(received="1 3 2027", approved="15 3 2027"))
+    assert again.status_code == 303  # the same dates again: nothing recorded
+    changes = [d["changed"] for _, _, d in audit_actions(web_container, "register:provider")]
+    assert changes == ["security plan: approved 2027-03-15"]
+
+
+@pytest.mark.parametrize(
+    ("typed", "field", "message"),
+    [
+        ({"received": "2 4 2027"}, "received", "must be today or in the past"),
+        (
+            {"received": "10 3 2027", "approved": "9 3 2027"},
+            "approved",
+            "The date the plan was approved must be the same as or after the date the plan "
+            "was received",
+        ),
+        ({"approved": "9 3 2027"}, "received", "Enter the date the plan was received"),
+        ({"changed": "31 2 2027", "received": "1 1 2027"}, "changed", "must be a real date"),
+    ],
+    ids=["future", "approved-before-received", "no-received", "not-a-date"],
+)
+def test_a_bad_security_plan_date_is_named_and_changes_nothing(
+    bmt: TestClient, web_container: Container, typed: dict[str, str], field: str, message: str
+) -> None:
+    before = _plan(web_container)
+    answer = _post(bmt, PAGE + "/security-plan", **_dates(**typed))
+    assert answer.status_code == 422
+    assert message in _text(answer.text)
+    assert f'href="#{field}-day"' in answer.text
+    assert f'id="{field}-error"' in answer.text
+    assert _plan(web_container) == before
+    assert audit_actions(web_container, "register:provider") == []
+
+
+def test_a_subcontractor_has_no_security_plan_of_its_own(
+    bmt: TestClient, web_container: Container
+) -> None:
+    assert "/security-plan" not in bmt.get("/bmt/register/SUB001").text
+    parts = {"received": ("1", "3", "2027")}
+    with pytest.raises(InvalidEdit) as refused:
+        edits.set_security_plan(web_container, "SUB001", parts, actor="test", source="test")
+    assert refused.value.errors == {
+        "plan": "A subcontractor is covered by its prime provider's security plan"
+    }
     assert audit_actions(web_container, "register:provider") == []

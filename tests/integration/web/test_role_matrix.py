@@ -171,6 +171,9 @@ EXPECTED: dict[tuple[str, str], Expect] = {
     ("POST", "/bmt/register/{ref}/active"): page(
         Role.BMT, ok=404, path="/bmt/register/NOPE999/active"
     ),
+    ("POST", "/bmt/register/{ref}/security-plan"): page(
+        Role.BMT, ok=404, path="/bmt/register/NOPE999/security-plan"
+    ),
     ("POST", "/bmt/register/{ref}/spocs"): page(
         Role.BMT, ok=404, path="/bmt/register/NOPE999/spocs"
     ),

@@ -29,8 +29,8 @@ from tests.integration.web.staff import (
     sign_in,
     sign_in_form,
 )
-from tests.integration.web.test_pages import _assert_no_inline_code
 from tests.support.clock import Clock
+from tests.support.pages import assert_no_inline_code
 
 WRONG = "not the password at all"
 GENERIC = "Enter a correct username and password"
@@ -58,7 +58,7 @@ def test_the_sign_in_page_is_a_govuk_form_with_csrf(client: TestClient) -> None:
     assert 'autocomplete="current-password"' in html
     assert 'type="password"' in html
     assert csrf_field(html)
-    _assert_no_inline_code(html)
+    assert_no_inline_code(html)
     assert page.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
     assert page.headers["cache-control"] == "no-store"
     assert page.headers["referrer-policy"] == "no-referrer"
@@ -97,7 +97,7 @@ def test_a_staff_page_sends_strangers_to_sign_in_and_back(
     assert home.status_code == 200
     assert "Signed in as Ann Lee (bmt)" in home.text
     assert home.headers["cache-control"] == "no-store"
-    _assert_no_inline_code(home.text)
+    assert_no_inline_code(home.text)
     assert audit_actions(web_container, "staff:session:")[-1][:2] == (
         "staff:session:sign_in",
         "user:ann",

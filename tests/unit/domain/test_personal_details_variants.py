@@ -17,13 +17,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from codeservice.domain.codes import Alphabet, document_ref
-from codeservice.domain.incidents import (
-    InvalidReport,
-    ReasonCategory,
-    check_decision_reason,
-    check_report,
-)
+from codeservice.domain.incidents import InvalidReport, ReasonCategory, check_report
 from codeservice.domain.personal_details import PersonalDetail, find_personal_details
+from codeservice.domain.triage import check_decision_reason
 from codeservice.errors import InputError
 
 EMAIL, PHONE, NINO = (

@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 
 from codeservice.domain.register import parse_register
+from codeservice.domain.register_edits import InvalidEdit, check_plan_dates
 from codeservice.domain.security_plan import SecurityPlan, plan_status
 from codeservice.errors import InputError
 
@@ -95,3 +96,59 @@ def test_the_plan_columns_come_together() -> None:
         "reg.csv:1: missing column 'security_plan_changed'; the columns "
         "security_plan_received, security_plan_approved, security_plan_changed go together",
     ]
+
+
+def _typed(**dates: str) -> dict[str, tuple[str, str, str]]:
+    return {field: tuple(value.split(" ")) for field, value in dates.items()}  # type: ignore[misc]
+
+
+def test_the_form_takes_the_same_dates_as_the_file() -> None:
+    plan = check_plan_dates(_typed(received="1 3 2027", approved="01 04 2027"), TODAY)
+    assert plan == SecurityPlan(date(2027, 3, 1), date(2027, 4, 1), None)
+    assert check_plan_dates({}, TODAY) == SecurityPlan()
+
+
+@pytest.mark.parametrize(
+    ("typed", "errors"),
+    [
+        ({"received": "1 3 "}, {"received": "The date the plan was received must include a year"}),
+        (
+            {"received": " 3 "},
+            {"received": "The date the plan was received must include a day and year"},
+        ),
+        (
+            {"received": "1 3 27"},
+            {"received": "The date the plan was received must be a real date"},
+        ),
+        (
+            {"received": "x 3 2027"},
+            {"received": "The date the plan was received must be a real date"},
+        ),
+        (
+            {"received": "1 13 2027"},
+            {"received": "The date the plan was received must be a real date"},
+        ),
+        (
+            {"received": "2 4 2027"},
+            {"received": "The date the plan was received must be today or in the past"},
+        ),
+        ({"changed": "2 3 2027"}, {"received": "Enter the date the plan was received"}),
+        (
+            {"received": "2 3 2027", "approved": "1 3 2027", "changed": "1 2 2027"},
+            {
+                "approved": "The date the plan was approved must be the same as or after the date "
+                "the plan was received",
+                "changed": "The date the plan last changed must be the same as or after the date "
+                "the plan was received",
+            },
+        ),
+        (  # a refused received date is named once, not again for the approval
+            {"received": "2 4 2027", "approved": "1 3 2027"},
+            {"received": "The date the plan was received must be today or in the past"},
+        ),
+    ],
+)
+def test_each_wrong_form_date_is_named(typed: dict[str, str], errors: dict[str, str]) -> None:
+    with pytest.raises(InvalidEdit) as caught:
+        check_plan_dates(_typed(**typed), TODAY)
+    assert caught.value.errors == errors

@@ -2,8 +2,8 @@
 
 ``/bmt`` shows the cycle in force and the next one: counts, a chart of
 acknowledgements per day and what to do next. A cycle's page lists every provider and
-SPoC with where each stands, with filters; the actions it links to (resends, the
-rotation, the helpline export) are in ``dashboard_actions``.
+SPoC with where each stands, with filters; the actions it links to are in ``resends``,
+``rotation_run`` and the helpline's ``export``.
 """
 
 from __future__ import annotations

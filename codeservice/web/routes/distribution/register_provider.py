@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -28,11 +29,21 @@ from codeservice.web.dependencies import client_ip, container_of, require_csrf
 router = APIRouter(include_in_schema=False)
 ContainerDep = Annotated[Container, Depends(container_of)]
 PROVIDER = BMT_REGISTER + "/{ref}"
-FIELD_ANCHORS = {"name": "#name", "spoc_name": "#spoc_name", "spoc_email": "#spoc_email"}
+FIELD_ANCHORS = {
+    "name": "#name",
+    "spoc_name": "#spoc_name",
+    "spoc_email": "#spoc_email",
+    "received": "#received-day",
+    "approved": "#approved-day",
+    "changed": "#changed-day",
+    "plan": "#details",
+}
+PLAN_FIELDS = ("received", "approved", "changed")
 DONE = {
     "renamed": "The provider's name is changed.",
     "deactivated": "The provider is deactivated: it gets no code and the helpline refuses it.",
     "reactivated": "The provider is active again.",
+    "plan": "The security plan's dates are recorded.",
     "spoc-added": "The SPoC is added.",
     "spoc-deactivated": "The SPoC is deactivated: nothing more is sent to them.",
     "spoc-reactivated": "The SPoC is active again.",
@@ -87,6 +98,26 @@ def provider_active(
     on = active == "yes"
     done = "reactivated" if on else "deactivated"
     return _change(request, container, principal, ref, done, edits.set_provider_active, on)
+
+
+@router.post(PROVIDER + "/security-plan", dependencies=[Depends(require_csrf)])
+async def security_plan(
+    request: Request, ref: str, container: ContainerDep, principal: BmtTeam
+) -> Response:
+    form = await request.form()  # already read, and its fields' lengths checked
+    typed = {
+        f"{field}-{part}": str(form.get(f"{field}-{part}", ""))
+        for field in PLAN_FIELDS
+        for part in ("day", "month", "year")
+    }
+    parts = {
+        field: (typed[f"{field}-day"], typed[f"{field}-month"], typed[f"{field}-year"])
+        for field in PLAN_FIELDS
+    }
+    act = edits.set_security_plan
+    return await run_in_threadpool(
+        _change, request, container, principal, ref, "plan", act, parts, typed=typed
+    )
 
 
 @router.post(PROVIDER + "/spocs", dependencies=[Depends(require_csrf)])

@@ -24,8 +24,8 @@ from codeservice.domain.incidents import (
 )
 from codeservice.domain.personal_details import PERSONAL_DETAILS_WARNING
 from codeservice.domain.wording import moment_text
-from codeservice.services.incidents.reports import (
-    ReportForm,
+from codeservice.services.incidents.reports import ReportForm
+from codeservice.services.incidents.reports_by_link import (
     ReportLinkView,
     load_report_link,
     report_sent_by_link,

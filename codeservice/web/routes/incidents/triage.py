@@ -16,14 +16,9 @@ from starlette.responses import RedirectResponse, Response
 
 from codeservice.bootstrap import Container
 from codeservice.domain.accounts import Principal, Role
-from codeservice.domain.incidents import (
-    MAX_DETAILS,
-    InvalidReport,
-    ReasonCategory,
-    TriageState,
-    waiting_text,
-)
+from codeservice.domain.incidents import MAX_DETAILS, InvalidReport, ReasonCategory
 from codeservice.domain.personal_details import PERSONAL_DETAILS_WARNING
+from codeservice.domain.triage import TriageState, waiting_text
 from codeservice.domain.wording import moment_text
 from codeservice.errors import CodeserviceError, InputError, NotFound
 from codeservice.services.incidents.reports import ReportForm, record_report_form

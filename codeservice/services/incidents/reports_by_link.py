@@ -1,0 +1,114 @@
+"""A SPoC's report from the link in their email: the form, its sending (at most a
+setting's reports an hour per link) and the confirmation, shown only to that SPoC."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from codeservice.bootstrap import Container
+from codeservice.domain.audit import AuditTag
+from codeservice.domain.incidents import REPORT_WINDOW, check_report_rate, parse_reference
+from codeservice.domain.tokens import TokenPurpose
+from codeservice.errors import NotFound
+from codeservice.services.incidents.reports import (
+    FROM_SPOC_LINK,
+    ReportForm,
+    check_form,
+    receive_report,
+)
+from codeservice.services.incidents.views import IncidentView, incident_view
+from codeservice.services.link_tokens import LinkExpired, LinkProblem, find_link
+from codeservice.services.operations import audit
+from codeservice.storage.models import LinkToken
+from codeservice.storage.uow import UnitOfWork
+
+
+@dataclass(frozen=True)
+class ReportLinkView:
+    spoc_id: int
+    spoc_name: str
+    provider_ref: str
+    provider_name: str
+    link_expires_at: datetime
+
+
+def load_report_link(container: Container, token: str, now: datetime) -> ReportLinkView:
+    """Who the link belongs to; raises ``LinkProblem`` when it cannot be used. Writes nothing."""
+    with container.read_uow() as uow:
+        link = _usable_link(uow, token, now)
+        return ReportLinkView(
+            spoc_id=link.spoc.id,
+            spoc_name=link.spoc.name,
+            provider_ref=link.spoc.provider.ref,
+            provider_name=link.spoc.provider.name,
+            link_expires_at=link.expires_at,
+        )
+
+
+def submit_report(
+    container: Container, token: str, form: ReportForm, *, ip: str, now: datetime
+) -> IncidentView:
+    """A SPoC's report from their link. Raises ``LinkProblem`` (audited),
+    ``TooManyReports`` (the link's reports for the hour are used up) or ``InvalidReport``
+    (nothing recorded: the form is shown again as typed)."""
+    with container.uow() as uow:
+        try:
+            link = _usable_link(uow, token, now)
+        except LinkProblem as problem:
+            audit.event(
+                uow,
+                container.keyring,
+                AuditTag.SPOC_TOKEN_REJECT,
+                actor="anonymous" if problem.spoc_id is None else f"spoc:{problem.spoc_id}",
+                source=ip,
+                now=now,
+                reason=problem.reason,
+                purpose=TokenPurpose.REPORT_INCIDENT,
+            )
+            uow.commit()
+            raise
+        spoc = link.spoc
+        reported_by = f"spoc:{spoc.id}"
+        check_report_rate(
+            uow.incidents.received_from_since(reported_by, now - REPORT_WINDOW),
+            limit=container.settings.incident_reports_per_hour,
+            now=now,
+        )
+        details = check_form(form, container, now)
+        report = receive_report(
+            uow,
+            container,
+            provider=spoc.provider,
+            details=details,
+            source=FROM_SPOC_LINK,
+            reported_by=reported_by,
+            audit_source=ip,
+            now=now,
+        )
+        view = incident_view(uow, report)
+        uow.commit()
+    return view
+
+
+def report_sent_by_link(
+    container: Container, token: str, reference: str, now: datetime
+) -> IncidentView:
+    """The confirmation page: the report, only to the SPoC whose link sent it."""
+    with container.read_uow() as uow:
+        link = _usable_link(uow, token, now)
+        report = uow.incidents.by_reference(parse_reference(reference))
+        if report is None or report.reported_by != f"spoc:{link.spoc_id}":
+            raise NotFound("there is no such report")
+        return incident_view(uow, report)
+
+
+def _usable_link(uow: UnitOfWork, token: str, now: datetime) -> LinkToken:
+    link = find_link(uow, token, TokenPurpose.REPORT_INCIDENT)
+    if not (link.spoc.active and link.spoc.provider.active):
+        # Valid only while the SPoC is: one taken off the register (perhaps the
+        # leaver §48 is about) must not be able to use a link sent before.
+        raise LinkExpired(link, "withdrawn")
+    if link.expires_at <= now:
+        raise LinkExpired(link)
+    return link
