@@ -16,7 +16,10 @@ from codeservice.errors import InputError
 
 app = typer.Typer(
     no_args_is_help=True,
-    help="Staff accounts for the web app: add, list, roles, disable, reset passwords, unlock.",
+    help=(
+        "Staff accounts for the web app: add, list, roles, disable, reset passwords, unlock, "
+        "reset second factors."
+    ),
 )
 
 PasswordFile = Annotated[
@@ -191,3 +194,19 @@ def unlock(name: Annotated[str, typer.Argument(help="The username.")]) -> None:
     username = name.strip().lower()
     message = f"Unlocked {username}." if was_locked else f"{username} was not locked."
     stdout.print(message, highlight=False)
+
+
+@app.command("reset-second-factor")
+def reset_second_factor(name: Annotated[str, typer.Argument(help="The username.")]) -> None:
+    """Remove every second factor and recovery code of an account (when the only admin
+    has lost theirs); its sessions end and it sets up a new one at its next sign-in.
+    API tokens are not changed."""
+    from codeservice.services.staff.second_factors import reset_second_factors
+
+    removed = reset_second_factors(container(), name, actor=cli_actor(), source="cli")
+    username = name.strip().lower()
+    stdout.print(
+        f"Removed {removed} second factor{'' if removed == 1 else 's'} and the recovery codes "
+        f"of {username}; they set up a new one when they next sign in.",
+        highlight=False,
+    )

@@ -89,6 +89,11 @@ class AuditTag(StrEnum):
     STAFF_USER_PASSWORD_LINK = "staff:user:password_link"
     STAFF_USER_SET_PASSWORD = "staff:user:set_password"
     STAFF_USER_CHANGE_PASSWORD = "staff:user:change_password"
+    STAFF_FACTOR_ENROL = "staff:factor:enrol"  # never the TOTP key or a credential
+    STAFF_FACTOR_REMOVE = "staff:factor:remove"
+    STAFF_FACTOR_RESET = "staff:factor:reset"  # by an administrator: every factor and code
+    STAFF_FACTOR_RECOVERY_CODES = "staff:factor:recovery_codes"  # a new set (counts only)
+    STAFF_FACTOR_RECOVERY_USE = "staff:factor:recovery_use"
     API_TOKEN_CREATE = "api:token:create"
     API_TOKEN_REVOKE = "api:token:revoke"
 

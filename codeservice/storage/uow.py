@@ -21,6 +21,7 @@ from codeservice.storage.repositories.notices import NoticeRepository
 from codeservice.storage.repositories.outbox import OutboxRepository
 from codeservice.storage.repositories.register import RegisterRepository
 from codeservice.storage.repositories.retention import RetentionRepository
+from codeservice.storage.repositories.second_factors import SecondFactorRepository
 from codeservice.storage.repositories.throttles import ThrottleRepository
 
 T = TypeVar("T")
@@ -52,6 +53,7 @@ class UnitOfWork:
         self.outbox = OutboxRepository(self.session)
         self.retention = RetentionRepository(self.session)
         self.notices = NoticeRepository(self.session)
+        self.second_factors = SecondFactorRepository(self.session)
 
     def __exit__(
         self,

@@ -25,6 +25,7 @@ from codeservice.web.headers import SecurityHeaders
 from codeservice.web.limits import BodyLimit, RequestTooLarge, UnusablePath
 from codeservice.web.metrics import default_exposition
 from codeservice.web.metrics import router as metrics_router
+from codeservice.web.pending_sign_in import PendingCookies
 from codeservice.web.routes.distribution import (
     acknowledgement,
     api_v1,
@@ -48,6 +49,9 @@ from codeservice.web.routes.staff import (
     admin,
     admin_account,
     own_account,
+    own_factors,
+    second_step,
+    security_keys,
     set_password,
     sign_in,
     staff,
@@ -86,6 +90,9 @@ def create_app(container: Container, *, govuk_frontend: Path | None = None) -> F
     app.include_router(incident_report.router)
     app.include_router(incident_triage.router)
     app.include_router(sign_in.router)
+    app.include_router(second_step.router)
+    app.include_router(own_factors.router)
+    app.include_router(security_keys.router)
     app.include_router(staff.router)
     app.include_router(admin.router)
     app.include_router(admin_account.router)
@@ -106,6 +113,9 @@ def create_app(container: Container, *, govuk_frontend: Path | None = None) -> F
     app.include_router(helpline_security.router)
     install_error_pages(app)
     install_auth(app, secret, https=settings.base_url.startswith("https://"))
+    app.state.pending_cookies = PendingCookies(
+        secret, https=settings.base_url.startswith("https://")
+    )
 
     # Added innermost first: BodyLimit refuses an over-long body before any route reads
     # it; Backpressure sheds what is over the in-flight bound before any of that work;

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from playwright.sync_api import ConsoleMessage, Page, Response, expect
+
+from codeservice.bootstrap import Container
+from tests.support.second_factor import app_code, next_code, remember
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 
@@ -47,6 +51,43 @@ def screenshot(page: Page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def second_step(page: Page, container: Container, name: str) -> None:
+    """After the password: the code a person would type at ``now`` (see
+    ``tests.support.second_factor``) — the app's, or one of their recovery codes."""
+    kind, code = next_code(container, name)
+    if kind == "recovery":
+        page.get_by_role("link", name="Use a recovery code instead").click()
+        page.get_by_role("textbox", name="Recovery code").fill(code)
+    else:
+        page.get_by_role("textbox", name="Code from your authenticator app").fill(code)
+    page.get_by_role("button", name="Continue").click()
+
+
+def set_up_app(page: Page, container: Container, name: str, *, app_name: str = "") -> list[str]:
+    """On the set-up page: add the key shown to an app (pyotp), send its code, and keep
+    the recovery codes shown; then continue. The recovery codes."""
+    key = page.locator("#totp-key").inner_text()
+    if app_name:
+        page.get_by_role("textbox", name="Name for this app (optional)").fill(app_name)
+    page.get_by_role("textbox", name="Code from the app").fill(app_code(key, container))
+    page.get_by_role("button", name="Set up the app").click()
+    codes = page.locator(".app-recovery-codes code").all_inner_texts()
+    remember(container, name, key, codes)
+    return codes
+
+
+def finish_sign_in(page: Page, container: Container, name: str) -> None:
+    """Whatever comes after a right password: the second step, or setting one up."""
+    page.wait_for_load_state("load")
+    path = urlsplit(page.url).path
+    if path == "/sign-in/second-factor":
+        second_step(page, container, name)
+    elif path == "/sign-in/set-up":
+        set_up_app(page, container, name)
+        page.get_by_role("button", name="Continue").click()
+    page.wait_for_load_state("load")
 
 
 def looks_like_govuk(page: Page) -> None:

@@ -21,6 +21,8 @@ from playwright.sync_api import Browser, Page, expect
 
 from codeservice.bootstrap import Container
 from codeservice.domain.accounts import Role
+from codeservice.services.staff.accounts import add_user
+from tests.e2e.browser import finish_sign_in, set_up_app
 from tests.integration.web.helpline_world import DURING_APRIL, chars, make_world, wrong
 from tests.integration.web.staff import PASSWORD, make_staff
 from tests.support.clock import Clock
@@ -68,8 +70,9 @@ def axe_page(browser: Browser) -> Iterator[Page]:
 
 
 class Checker:
-    def __init__(self, page: Page, base: str, axe_source: str) -> None:
+    def __init__(self, page: Page, base: str, axe_source: str, container: Container) -> None:
         self.page, self.base, self.axe_source = page, base, axe_source
+        self.container = container
         self.findings = Findings()
         self.shapes: dict[str, int] = {}
 
@@ -102,6 +105,9 @@ class Checker:
         self.page.get_by_role("textbox", name="Password").fill(password)
         self.page.get_by_role("button", name="Sign in").click()
         self.page.wait_for_load_state("load")
+        if urlsplit(self.page.url).path in {"/sign-in/second-factor", "/sign-in/set-up"}:
+            self.check(f"{username} second step")
+            finish_sign_in(self.page, self.container, username)
 
     def walk(self, label: str) -> None:
         """Every page reachable by links from the landing page, then its forms sent empty."""
@@ -189,7 +195,7 @@ def test_every_page_of_the_month_passes_axe(
         ("root.admin", Role.ADMIN),
     ]:
         make_staff(web_container, username, role)
-    checker = Checker(axe_page, live_server, axe_source)
+    checker = Checker(axe_page, live_server, axe_source, web_container)
 
     # A SPoC: the acknowledgement page, confirmed, pressed again, and a broken link.
     checker.visit(f"/ack/{mailbox.ack_tokens[SPOC]}", "spoc")
@@ -229,7 +235,40 @@ def test_every_page_of_the_month_passes_axe(
     checker.visit("/staff", "bmt account")
     axe_page.get_by_role("button", name="Sign out").click()
     checker.check("signed out")
+    _second_factor_pages(checker, web_container)
     _fail_on(checker.findings)
+
+
+def _second_factor_pages(checker: Checker, container: Container) -> None:
+    """Setting up a second factor and the second step, with their error states."""
+    page = checker.page
+    add_user(container, "new.person", role=Role.BMT, password=PASSWORD, actor="test")
+    checker.sign_in("new.person")  # sets up an app (checked) and signs in
+    page.context.clear_cookies()
+    add_user(container, "second.person", role=Role.AGENT, password=PASSWORD, actor="test")
+    checker.visit("/sign-in", "sign-in again")
+    page.get_by_role("textbox", name="Username").fill("second.person")
+    page.get_by_role("textbox", name="Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    checker.check("set up a second factor")
+    page.get_by_role("button", name="Set up the app").click()
+    checker.check("set up a second factor, no code")
+    set_up_app(page, container, "second.person")
+    checker.check("recovery codes")
+    page.context.clear_cookies()
+    checker.visit("/sign-in", "sign-in once more")
+    page.get_by_role("textbox", name="Username").fill("second.person")
+    page.get_by_role("textbox", name="Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("textbox", name="Code from your authenticator app").fill("000000")
+    page.get_by_role("button", name="Continue").click()
+    checker.check("second step, wrong code")
+    page.get_by_role("link", name="Use a recovery code instead").click()
+    checker.check("recovery code")
+    page.get_by_role("textbox", name="Recovery code").fill("not-a-code")
+    page.get_by_role("button", name="Continue").click()
+    checker.check("recovery code, wrong")
+    page.context.clear_cookies()
 
 
 def test_every_helpline_state_passes_axe(
@@ -242,7 +281,7 @@ def test_every_helpline_state_passes_axe(
     clock.now = DURING_APRIL
     world = make_world(web_container)
     make_staff(web_container, "jo.bloggs", Role.AGENT)
-    checker = Checker(axe_page, live_server, axe_source)
+    checker = Checker(axe_page, live_server, axe_source, web_container)
     checker.sign_in("jo.bloggs")
     checker.check("agent console")
 

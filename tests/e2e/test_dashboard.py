@@ -22,7 +22,7 @@ from codeservice.domain.accounts import Role
 from codeservice.domain.calendar import Cycle
 from codeservice.services.distribution.dashboard import cycle_board
 from codeservice.services.register.providers import import_register
-from tests.e2e.browser import BrowserProblems, looks_like_govuk, screenshot
+from tests.e2e.browser import BrowserProblems, finish_sign_in, looks_like_govuk, screenshot
 from tests.integration.web.links import outbox_rows
 from tests.integration.web.staff import PASSWORD, audit_actions, make_staff
 from tests.support.clock import Clock
@@ -84,11 +84,12 @@ def _april_goes_out(container: Container, clock: Clock) -> Mailbox:
     return mailbox
 
 
-def _sign_in(page: Page, live_server: str, name: str, next_path: str) -> None:
+def _sign_in(page: Page, live_server: str, name: str, next_path: str, container: Container) -> None:
     page.goto(f"{live_server}/sign-in?next={quote(next_path, safe='')}")
     page.get_by_label("Username").fill(name)
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+    finish_sign_in(page, container, name)
     expect(page).to_have_url(live_server + next_path)
 
 
@@ -105,7 +106,7 @@ def test_the_bmt_issues_april_and_follows_it_to_a_resend_and_an_export(
 
     # Tuesday 30 March: April is not issued yet; the BMT issues it early, from the page.
     clock.now = BEFORE_APRIL
-    _sign_in(page, live_server, "ann.lee", "/bmt")
+    _sign_in(page, live_server, "ann.lee", "/bmt", web_container)
     looks_like_govuk(page)
     april = page.locator("#cycle-2027-04")
     expect(april).to_contain_text("Not issued yet: due on Wednesday 31 March 2027 at 09:00")
@@ -129,7 +130,7 @@ def test_the_bmt_issues_april_and_follows_it_to_a_resend_and_an_export(
     # Thursday 1 April: the emails went out, one bounced; eight SPoCs acknowledged.
     _april_goes_out(web_container, clock)
     clock.now = THURSDAY
-    _sign_in(page, live_server, "ann.lee", "/bmt")
+    _sign_in(page, live_server, "ann.lee", "/bmt", web_container)
     counts = page.locator("#cycle-2027-04-counts")
     expect(counts).to_contain_text("14")  # of 15 SPoCs sent email 1
     expect(page.locator("#cycle-2027-04")).to_contain_text("1 email is failing")

@@ -20,6 +20,7 @@ from tests.integration.web.helpline_world import (
 )
 from tests.integration.web.staff import PASSWORD, make_staff
 from tests.support.clock import Clock
+from tests.support.second_factor import next_code
 
 pytestmark = pytest.mark.slow
 
@@ -41,13 +42,24 @@ def no_js_page(browser: Browser, problems: BrowserProblems) -> Iterator[Page]:
     context.close()
 
 
-def sign_in_with_keys(page: Page, live_server: str) -> None:
+def second_step_with_keys(page: Page, container: Container, name: str) -> None:
+    """The code from the app, typed: the second step with the keyboard alone."""
+    expect(page.locator("h1")).to_have_text("Confirm it is you")
+    kind, code = next_code(container, name)
+    assert kind == "code"
+    tab_to(page, "code")
+    page.keyboard.type(code)
+    page.keyboard.press("Enter")
+
+
+def sign_in_with_keys(page: Page, live_server: str, container: Container) -> None:
     page.goto(live_server + "/")
     tab_to(page, "username")
     page.keyboard.type("jo.bloggs")
     tab_to(page, "password")
     page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")
+    second_step_with_keys(page, container, "jo.bloggs")
     expect(page).to_have_url(live_server + "/helpline")
     expect(page.locator("h1")).to_have_text("Check a caller")
 
@@ -83,7 +95,7 @@ def type_characters(page: Page, characters: str, *, advancing: bool) -> None:
 def test_an_agent_checks_a_caller_with_the_keyboard_only(
     world: HelplineWorld, live_server: str, page: Page, problems: BrowserProblems
 ) -> None:
-    sign_in_with_keys(page, live_server)
+    sign_in_with_keys(page, live_server, world.container)
     looks_like_govuk(page)
     screenshot(page, "helpline-1-console")
     search(page, "PRV00")
@@ -126,7 +138,7 @@ def test_an_agent_checks_a_caller_with_the_keyboard_only(
 def test_a_failed_check_is_red_and_the_next_asks_the_same(
     world: HelplineWorld, live_server: str, page: Page, problems: BrowserProblems, clock: Clock
 ) -> None:
-    sign_in_with_keys(page, live_server)
+    sign_in_with_keys(page, live_server, world.container)
     positions = search_and_start(page, "Riverside", "SUB101")
     expect(page.locator(".govuk-caption-l")).to_contain_text(
         "checks the code of Northfield Employment Ltd (PRV001)"
@@ -157,7 +169,7 @@ def test_the_console_works_without_javascript(
     world: HelplineWorld, live_server: str, no_js_page: Page, problems: BrowserProblems
 ) -> None:
     page = no_js_page
-    sign_in_with_keys(page, live_server)
+    sign_in_with_keys(page, live_server, world.container)
     positions = search_and_start(page, "PRV001", "PRV001")
 
     type_characters(page, chars(world.code(), positions), advancing=False)
@@ -191,6 +203,7 @@ def test_the_security_team_sees_a_lock_and_the_exposure(
     tab_to(page, "password")
     page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")
+    second_step_with_keys(page, web_container, "sam.patel")
 
     expect(page.locator("h1")).to_have_text("Helpline locks and exposure")
     expect(page.locator("#locks-table")).to_contain_text("Harbourside Skills (PRV002)")

@@ -30,7 +30,7 @@ from codeservice.services.incidents.triage import decide_report
 from codeservice.services.register.providers import import_register_file
 from codeservice.storage.models import AccessCode, IncidentReport
 from mailer.capture import capturing
-from tests.e2e.browser import BrowserProblems, screenshot
+from tests.e2e.browser import BrowserProblems, finish_sign_in, screenshot
 from tests.integration.web.staff import PASSWORD, make_staff
 from tests.support.clock import Clock
 from tests.support.inbox import Inbox, attachment, body, link, send_mail, to
@@ -146,6 +146,7 @@ def test_a_reported_incident_is_decided_and_the_code_replaced_everywhere(
     staff.get_by_role("textbox", name="Username").fill("sec.officer")
     staff.get_by_role("textbox", name="Password").fill(PASSWORD)
     staff.get_by_role("button", name="Sign in").click()
+    finish_sign_in(staff, app, "sec.officer")
     expect(staff.locator("h1")).to_have_text("Incident reports")
     row = staff.locator("#incident-reports tbody tr")
     expect(row).to_have_count(1)

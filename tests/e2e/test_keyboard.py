@@ -17,7 +17,12 @@ from playwright.sync_api import Page, expect
 
 from codeservice.bootstrap import Container
 from codeservice.domain.accounts import Role
-from tests.e2e.test_helpline_console import search_and_start, sign_in_with_keys, type_characters
+from tests.e2e.test_helpline_console import (
+    search_and_start,
+    second_step_with_keys,
+    sign_in_with_keys,
+    type_characters,
+)
 from tests.integration.web.helpline_world import DURING_APRIL, chars, make_world
 from tests.integration.web.staff import PASSWORD, make_staff
 from tests.support.clock import Clock
@@ -123,6 +128,7 @@ def test_a_spoc_and_the_bmt_do_everything_with_the_keyboard(
     type_into(page, "username", "bmt.user")
     type_into(page, "password", PASSWORD)
     page.keyboard.press("Enter")
+    second_step_with_keys(page, web_container, "bmt.user")
     expect(page.locator("h1")).to_have_text("Access codes dashboard")
     press(page, "Register")
     press(page, "Upload the register")
@@ -160,7 +166,7 @@ def test_an_agent_checks_a_caller_with_the_keyboard_alone(
 
     page.goto(f"{live_server}/sign-in")
     skip_link_works(page)
-    sign_in_with_keys(page, live_server)
+    sign_in_with_keys(page, live_server, web_container)
     positions = search_and_start(page, "north", "PRV001")
     type_characters(page, chars(world.code(), positions), advancing=True)
     now = page.evaluate(FOCUSED)

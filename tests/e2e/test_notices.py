@@ -28,7 +28,7 @@ def test_a_notice_is_previewed_sent_once_and_followed(
 ) -> None:
     import_example_register(web_container)
     make_staff(web_container, "bmt.user", Role.BMT)
-    checker = Checker(axe_page, live_server, axe_source)
+    checker = Checker(axe_page, live_server, axe_source, web_container)
     checker.sign_in("bmt.user")
     page = axe_page
 

@@ -29,7 +29,7 @@ def test_the_register_is_uploaded_previewed_applied_and_edited(
     tmp_path: Path,
 ) -> None:
     make_staff(web_container, "bmt.user", Role.BMT)
-    checker = Checker(axe_page, live_server, axe_source)
+    checker = Checker(axe_page, live_server, axe_source, web_container)
     checker.sign_in("bmt.user")
     page = axe_page
     bad = tmp_path / "bad.csv"

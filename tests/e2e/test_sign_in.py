@@ -10,9 +10,10 @@ from playwright.sync_api import Page, expect
 from codeservice.bootstrap import Container
 from codeservice.domain.accounts import Role
 from codeservice.storage.models import StaffUser
-from tests.e2e.browser import BrowserProblems, looks_like_govuk, screenshot, tab_to
+from tests.e2e.browser import BrowserProblems, finish_sign_in, looks_like_govuk, screenshot, tab_to
 from tests.integration.web.links import NOW, change
 from tests.integration.web.staff import PASSWORD, make_staff, make_token
+from tests.support.second_factor import next_code
 
 pytestmark = pytest.mark.slow
 
@@ -46,6 +47,13 @@ def test_staff_sign_in_with_the_keyboard(
 
     tab_to(page, "password")
     page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page.locator("h1")).to_have_text("Confirm it is you")
+    screenshot(page, "sign-in-3-second-factor")
+    kind, code = next_code(web_container, "ann.lee")
+    assert kind == "code"
+    tab_to(page, "code")
+    page.keyboard.type(code)
     page.keyboard.press("Enter")
 
     expect(page).to_have_url(live_server + "/staff")
@@ -118,6 +126,7 @@ def test_only_an_administrator_sees_accounts_and_tokens(
     page.get_by_role("textbox", name="Username").fill("root.admin")
     page.get_by_role("textbox", name="Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+    finish_sign_in(page, web_container, "root.admin")
 
     expect(page.locator("h1")).to_have_text("Staff accounts and API tokens")
     expect(page.locator("table").first).to_contain_text("ann.lee")
@@ -130,6 +139,7 @@ def test_only_an_administrator_sees_accounts_and_tokens(
     other.get_by_role("textbox", name="Username").fill("ann.lee")
     other.get_by_role("textbox", name="Password").fill(PASSWORD)
     other.get_by_role("button", name="Sign in").click()
+    finish_sign_in(other, web_container, "ann.lee")
     expect(other).to_have_url(live_server + "/bmt")  # the BMT lands on its dashboard
     response = other.goto(live_server + "/admin/accounts")
 

@@ -120,3 +120,48 @@ def test_a_real_rotation_process_leaves_no_plain_trace(cli: Cli, container: Cont
             "the audit trail": _audit_details(container),
         },
     )
+
+
+def test_second_factor_secrets_leave_no_plain_trace(
+    container: Container, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A TOTP key and the recovery codes, through enrolment, a sign-in with each and a
+    new set: not in the database, the logs (SQL parameters included) or the audit."""
+    import pyotp
+
+    from codeservice.domain.accounts import Role
+    from codeservice.services.staff.accounts import add_user
+    from codeservice.services.staff.second_factors import replace_recovery_codes
+    from codeservice.services.staff.second_step import (
+        enrol_app_at_sign_in,
+        second_step_with_recovery_code,
+    )
+    from codeservice.services.staff.sign_in import sign_in
+    from codeservice.services.staff.totp_factors import setup_totp
+    from tests.integration.web.staff import PASSWORD
+
+    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="sqlalchemy.engine")
+    add_user(container, "ann", role=Role.BMT, password=PASSWORD, actor="test")
+    accepted = sign_in(container, "ann", PASSWORD, ip="192.0.2.7")
+    key = setup_totp(container, accepted.user_id).key
+    code = pyotp.TOTP(key).at(container.now())
+    first = enrol_app_at_sign_in(
+        container, accepted.user_id, accepted.session_epoch, code, "", ip="192.0.2.7"
+    ).recovery_codes
+    again = sign_in(container, "ann", PASSWORD, ip="192.0.2.7")
+    second_step_with_recovery_code(
+        container, again.user_id, again.session_epoch, first[0], ip="192.0.2.7"
+    )
+    second = replace_recovery_codes(container, accepted.user_id, source="192.0.2.7")
+
+    assert any("sqlalchemy" in record.name for record in caplog.records)
+    assert_absent(
+        [key, *first, *second],
+        {
+            **database_bytes(container),
+            "the logs": caplog.text.encode(),
+            "log arguments": repr([r.args for r in caplog.records]).encode(),
+            "the audit trail": _audit_details(container),
+        },
+    )

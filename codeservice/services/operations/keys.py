@@ -110,6 +110,14 @@ def reseal_messages(
     return count
 
 
+def reseal_second_factors(new_uow: Callable[[], UnitOfWork], keyring: Keyring) -> int:
+    """Re-seal staff TOTP keys and waiting challenges (a few per person: one transaction)."""
+    with new_uow() as uow:
+        count = uow.second_factors.reseal_all(keyring.reseal)
+        uow.commit()
+    return count
+
+
 def rotate_keys(
     app: Container,
     *,
@@ -125,11 +133,13 @@ def rotate_keys(
     key_id = previous if resume else keyring.add_key()
     codes = reseal_access_codes(app.uow, keyring, batch_size=batch_size, progress=progress)
     messages = reseal_messages(app.uow, keyring, progress=progress)
+    factors = reseal_second_factors(app.uow, keyring)
     details = {
         "key_id": key_id,
         "resumed": resume,
         "access_codes_resealed": codes,
         "messages_resealed": messages,
+        "second_factor_secrets_resealed": factors,
     }
     if not resume:
         details["previous_key_id"] = previous

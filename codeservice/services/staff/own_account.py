@@ -23,7 +23,11 @@ _OUTCOMES = {
     AuditTag.STAFF_SESSION_SIGN_IN_REFUSE: "Refused: too many attempts",
     AuditTag.STAFF_ACCOUNT_LOCK: "Account locked",
 }
-_REASONS = {"disabled": "Refused: account disabled", "locked": "Refused: account locked"}
+_REASONS = {
+    "disabled": "Refused: account disabled",
+    "locked": "Refused: account locked",
+    "wrong_second_factor": "Refused: wrong code or security key",
+}
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ answer tells the two apart) and per client address (``services.sign_in_throttle`
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from functools import cache
 
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -53,12 +53,24 @@ class SignedIn:
     principal: Principal
 
 
-def sign_in(container: Container, username: str, password: str, *, ip: str) -> SignedIn:
+@dataclass(frozen=True)
+class PasswordAccepted:
+    """The first step passed: the account must now show a second factor (or, with none,
+    set one up) before a session begins (``services.staff.second_step``)."""
+
+    user_id: int
+    session_epoch: int
+    has_factor: bool
+
+
+def sign_in(container: Container, username: str, password: str, *, ip: str) -> PasswordAccepted:
     """Check a username and password; raise ``SignInRefused``, ``AccountLocked`` or
     ``AddressThrottled``. The caller waits the refusal's ``delay`` before answering.
 
     A name with no account, and a disabled account, are counted and locked exactly
-    like a wrong password on a real one: every answer and delay is the same.
+    like a wrong password on a real one: every answer and delay is the same. A right
+    password clears no count: only the second step does, so a password known to
+    somebody else gives them no more tries at the second factor.
     """
     typed = username.strip().lower()
     lookup = typed if could_be_username(typed) else None  # no account has another shape
@@ -86,18 +98,29 @@ def sign_in(container: Container, username: str, password: str, *, ip: str) -> S
             attempt.fail_account(user, "disabled")
         if not correct:
             attempt.fail_account(user, "wrong_password")
-        attempt.succeeded()
-        signed_in = _succeed(uow, container, user, password, ip, attempt.now)
-    return signed_in
+        if hasher.check_needs_rehash(user.password_hash):
+            user.password_hash = hasher.hash(password)
+        accepted = PasswordAccepted(
+            user.id, user.session_epoch, uow.second_factors.factor_count(user.id) > 0
+        )
+        uow.commit()
+    return accepted
 
 
-def _succeed(
-    uow: UnitOfWork, container: Container, user: StaffUser, password: str, ip: str, now: datetime
+def complete_sign_in(
+    uow: UnitOfWork,
+    attempt: Attempt,
+    container: Container,
+    user: StaffUser,
+    ip: str,
+    *,
+    factor: str,
 ) -> SignedIn:
-    """A success clears the account's count, not its address': the failures on other
-    names from the same address still count."""
-    if hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = hasher.hash(password)
+    """Both steps passed: the counts start afresh and the session may begin. A success
+    clears the account's count, not its address': the failures on other names from the
+    same address still count."""
+    now = attempt.now
+    attempt.succeeded()
     fresh = after_success()
     user.failed_attempts, user.locked_until = fresh.failed_attempts, fresh.locked_until
     user.last_sign_in_at = now
@@ -111,6 +134,7 @@ def _succeed(
         now=now,
         username=user.name,
         role=user.role,
+        factor=factor,
     )
     signed_in = SignedIn(user.id, user.session_epoch, principal)
     uow.commit()

@@ -12,6 +12,7 @@ from codeservice.storage.models.notices import Notice, NoticeRecipient
 from codeservice.storage.models.register import Provider, Spoc
 from codeservice.storage.models.register_uploads import RegisterUpload
 from codeservice.storage.models.scheduler import JobRun, SchedulerLease
+from codeservice.storage.models.second_factors import FactorChallenge, RecoveryCode, SecondFactor
 from codeservice.storage.models.throttles import SignInThrottle
 from codeservice.storage.models.tokens import LinkToken
 
@@ -21,6 +22,7 @@ __all__ = [
     "AuditRecord",
     "Challenge",
     "Delivery",
+    "FactorChallenge",
     "IncidentReport",
     "IssueFailure",
     "JobRun",
@@ -28,10 +30,12 @@ __all__ = [
     "Notice",
     "NoticeRecipient",
     "OneTimeDownload",
+    "RecoveryCode",
     "Provider",
     "RegisterUpload",
     "Reissue",
     "SchedulerLease",
+    "SecondFactor",
     "SignInThrottle",
     "Spoc",
     "StaffPasswordLink",

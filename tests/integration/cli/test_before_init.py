@@ -59,6 +59,7 @@ COMMANDS: list[tuple[str, ...]] = [
     ("users", "enable", "ann.lee"),
     ("users", "reset-password", "ann.lee", "--password-file", "password.txt"),
     ("users", "unlock", "ann.lee"),
+    ("users", "reset-second-factor", "ann.lee"),
     ("users", "role", "ann.lee", "--role", "security"),
     ("tokens", "create", "crm", "--role", "agent"),
     ("tokens", "list"),

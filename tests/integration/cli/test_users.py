@@ -14,6 +14,7 @@ from codeservice.services.staff.sign_in import session_principal, sign_in
 from codeservice.storage.models import AuditRecord, StaffUser
 from tests.conftest import Cli
 from tests.integration.web.staff import NEW_PASSWORD, PASSWORD
+from tests.support.second_factor import seed_factor, sign_in_fully
 
 
 def _typed(password: str, again: str | None = None) -> str:
@@ -130,7 +131,8 @@ def test_list_shows_accounts_but_never_a_hash(cli: Cli, tmp_path: Path) -> None:
 def test_disable_enable_reset_and_unlock(cli: Cli, container: Container, tmp_path: Path) -> None:
     password_file = _password_file(tmp_path, PASSWORD)
     cli("users", "add", "ann", "--role", "bmt", "--password-file", password_file)
-    signed_in = sign_in(container, "ann", PASSWORD, ip="127.0.0.1")
+    seed_factor(container, "ann")
+    signed_in = sign_in_fully(container, "ann", PASSWORD, ip="127.0.0.1")
 
     disabled = cli("users", "disable", "ann")
     listed = cli("users", "list")
@@ -145,7 +147,7 @@ def test_disable_enable_reset_and_unlock(cli: Cli, container: Container, tmp_pat
     assert session_principal(container, signed_in.user_id, signed_in.session_epoch) is None
     assert enabled.exit_code == 0
     assert reset.exit_code == 0, reset.output
-    assert sign_in(container, "ann", NEW_PASSWORD, ip="127.0.0.1").principal.name == "ann"
+    assert sign_in_fully(container, "ann", NEW_PASSWORD, ip="127.0.0.1").principal.name == "ann"
     assert "ann was not locked." in unlocked.stdout
     assert unknown.exit_code == 66
     assert "no staff account named 'nobody'" in unknown.stderr
@@ -217,3 +219,31 @@ def test_the_last_active_admin_keeps_the_role_and_cannot_be_disabled(
     assert ("staff:user:role", {"username": "root", "role": "bmt", "previous_role": "admin"}) in [
         (action, details) for action, _, details in _audit(container)
     ]
+
+
+def test_the_first_admin_sets_up_a_second_factor_and_the_cli_can_reset_it(
+    cli: Cli, container: Container, tmp_path: Path
+) -> None:
+    """A new install's first admin has no second factor: the password alone starts no
+    session. When the only admin has lost theirs, the CLI takes them away."""
+    password_file = _password_file(tmp_path, PASSWORD)
+    cli("users", "add", "root", "--role", "admin", "--password-file", password_file)
+    assert sign_in(container, "root", PASSWORD, ip="127.0.0.1").has_factor is False
+    seed_factor(container, "root")
+    assert sign_in(container, "root", PASSWORD, ip="127.0.0.1").has_factor is True
+    token = cli("tokens", "create", "crm", "--role", "agent")
+
+    reset = cli("users", "reset-second-factor", "root")
+    unknown = cli("users", "reset-second-factor", "nobody")
+
+    assert reset.exit_code == 0, reset.output
+    assert "Removed 1 second factor and the recovery codes of root" in reset.stdout
+    assert sign_in(container, "root", PASSWORD, ip="127.0.0.1").has_factor is False
+    assert unknown.exit_code == 66
+    (reset_record,) = [a for a in _audit(container) if a[0] == "staff:factor:reset"]
+    assert reset_record[2] == {
+        "username": "root",
+        "factors_removed": 1,
+        "recovery_codes_removed": 10,
+    }
+    assert token_principal(container, token.stdout.strip()) is not None  # API tokens unchanged

@@ -204,3 +204,26 @@ def test_status_warns_about_a_key_missing_from_the_keyring(cli: Cli, container: 
     assert result.exit_code == 1
     assert "k9-lost" in result.stdout
     assert "restore the keyring from backup" in result.stderr
+
+
+def test_rotate_reseals_staff_totp_keys_which_still_give_the_same_codes(
+    container: Container,
+) -> None:
+    from codeservice.crypto.keyring import key_id_of
+    from codeservice.domain.accounts import Role
+    from codeservice.services.staff.accounts import add_user
+    from codeservice.storage.models import SecondFactor
+    from tests.integration.web.staff import PASSWORD
+    from tests.support.second_factor import seed_factor, sign_in_fully
+
+    add_user(container, "ann", role=Role.BMT, password=PASSWORD, actor="test")
+    seed_factor(container, "ann")
+
+    rotate_keys(container, actor="test", source="test")
+
+    current = container.keyring.current_key_id
+    with container.uow() as uow:
+        (factor,) = uow.session.scalars(select(SecondFactor))
+        assert factor.totp_key_sealed is not None
+        assert key_id_of(factor.totp_key_sealed) == current
+    assert sign_in_fully(container, "ann", PASSWORD, ip="127.0.0.1").principal.name == "ann"

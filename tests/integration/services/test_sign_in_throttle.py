@@ -15,12 +15,13 @@ from codeservice.services.staff.sign_in import (
     AccountLocked,
     AddressThrottled,
     SignInRefused,
-    sign_in,
 )
 from codeservice.storage.models import AuditRecord, SignInThrottle
 from tests.integration.web.links import NOW
 from tests.integration.web.staff import PASSWORD
 from tests.support.clock import Clock
+from tests.support.second_factor import seed_factor
+from tests.support.second_factor import sign_in_fully as sign_in
 
 WRONG = "not the password at all"
 
@@ -53,6 +54,7 @@ def test_known_unknown_and_disabled_names_get_the_same_answers_and_delays(
 ) -> None:
     for name in ("ann", "bob"):
         add_user(service, name, role=Role.BMT, password=PASSWORD, actor="cli:root")
+        seed_factor(service, name)
     disable_user(service, "bob", actor="cli:root")
     passwords = [WRONG] * 10 + [PASSWORD, WRONG]  # the right one while locked
     names = {"ann": "192.0.2.1", "nobody": "192.0.2.2", "bob": "192.0.2.3"}
@@ -77,6 +79,7 @@ def test_a_lock_from_one_address_does_not_shut_the_user_out_elsewhere(
     service: Container, clock: Clock
 ) -> None:
     add_user(service, "ann", role=Role.BMT, password=PASSWORD, actor="cli:root")
+    seed_factor(service, "ann")
     for _ in range(10):
         with pytest.raises((SignInRefused, AccountLocked)):
             sign_in(service, "ann", WRONG, ip="203.0.113.66")
@@ -90,6 +93,7 @@ def test_an_address_is_refused_after_thirty_failures_before_any_password_is_chec
     service: Container, clock: Clock
 ) -> None:
     add_user(service, "ann", role=Role.BMT, password=PASSWORD, actor="cli:root")
+    seed_factor(service, "ann")
     for n in range(29):
         with pytest.raises(SignInRefused):
             sign_in(service, f"guess{n}", WRONG, ip="203.0.113.66")
@@ -142,6 +146,7 @@ def test_rows_are_forgotten_when_their_lock_or_window_runs_out(
 
 def test_an_administrators_unlock_clears_the_lock_from_every_address(service: Container) -> None:
     add_user(service, "ann", role=Role.BMT, password=PASSWORD, actor="cli:root")
+    seed_factor(service, "ann")
     for _ in range(10):
         with pytest.raises((SignInRefused, AccountLocked)):
             sign_in(service, "ann", WRONG, ip="192.0.2.7")

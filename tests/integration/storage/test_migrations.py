@@ -161,3 +161,27 @@ def test_0008_adds_the_register_uploads_and_takes_them_away(container: Container
         above = migrate("head")
     assert "register_uploads" not in below and "register_uploads" in above
     assert current_revision(container.engine) == head_revision()
+
+
+def test_0009_adds_the_second_factor_tables_and_takes_them_away(container: Container) -> None:
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from codeservice.storage.migrate import alembic_config
+
+    def migrate(target: str, down: bool = False) -> set[str]:
+        config = alembic_config()
+        with container.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            (command.downgrade if down else command.upgrade)(config, target)
+        return set(inspect(container.engine).get_table_names())
+
+    tables = {"staff_second_factors", "staff_recovery_codes", "staff_factor_challenges"}
+    container.engine.dispose()
+    try:
+        below = migrate("0008_register_uploads", down=True)
+    finally:
+        above = migrate("head")
+    assert tables & below == set()
+    assert tables <= above
+    assert current_revision(container.engine) == head_revision()

@@ -13,6 +13,11 @@ from codeservice.services.staff.accounts import add_user
 from codeservice.services.staff.api_tokens import create_token
 from codeservice.storage.models import AuditRecord
 from tests.integration.web.links import csrf_field
+from tests.support.second_factor import next_code, seed_factor
+
+SECOND_STEP = "/sign-in/second-factor"
+RECOVERY = "/sign-in/recovery-code"
+SET_UP = "/sign-in/set-up"
 
 # Passwords that pass the policy: every test account starts with the first.
 PASSWORD = "vivid otter lamp sky 2027"  # noqa: S105
@@ -31,6 +36,7 @@ def make_staff(
         actor="test",
         source="test",
     )
+    seed_factor(container, name)
     return name
 
 
@@ -48,11 +54,29 @@ def sign_in_form(client: TestClient, path: str = "/sign-in") -> str:
 def sign_in(
     client: TestClient, name: str, password: str = PASSWORD, *, next_path: str | None = None
 ) -> Any:
-    """Open the sign-in page and send the form; the response is not followed."""
+    """Open the sign-in page and send the form, then the second step with the account's
+    next code (see ``tests.support.second_factor``); the last response is not followed.
+
+    A refused password is that response; an account with no second factor stops at
+    the redirect to setting one up."""
     data = {"csrf_token": sign_in_form(client), "username": name, "password": password}
     if next_path is not None:
         data["next"] = next_path
-    return client.post("/sign-in", data=data, follow_redirects=False)
+    response = client.post("/sign-in", data=data, follow_redirects=False)
+    if response.status_code != 303 or response.headers["location"] != SECOND_STEP:
+        return response
+    return second_step(client, name)
+
+
+def second_step(client: TestClient, name: str) -> Any:
+    """Send the account's next code (or a recovery code) at the second step."""
+    container = client.app.state.container  # type: ignore[attr-defined]
+    kind, code = next_code(container, name)
+    path = SECOND_STEP if kind == "code" else RECOVERY
+    page = client.get(path, follow_redirects=False)
+    assert page.status_code == 200, page.status_code
+    data = {"csrf_token": csrf_field(page.text), "code": code}
+    return client.post(path, data=data, follow_redirects=False)
 
 
 def signed_in_client(client: TestClient, container: Container, role: Role | str) -> TestClient:

@@ -72,6 +72,19 @@ EXPECTED: dict[tuple[str, str], Expect] = {
     # Signed in, the sign-in page sends you on; the form sent empty is a 400 for anyone.
     ("GET", "/sign-in"): Expect({ANONYMOUS: 200, **{r.value: 302 for r in Role}}),
     ("POST", "/sign-in"): public(400),
+    # The second step needs a half-finished sign-in: without one, back to sign in.
+    **{
+        (method, path): public(302)
+        for method in ("GET", "POST")
+        for path in ("/sign-in/second-factor", "/sign-in/recovery-code", "/sign-in/set-up")
+    },
+    ("POST", "/sign-in/security-key"): public(302),
+    ("POST", "/sign-in/set-up/security-key"): public(302),
+    # Their security key options are JSON: nobody half signed in here.
+    ("GET", "/sign-in/security-key/options"): Expect(dict.fromkeys(IDENTITIES, 401), kind="api"),
+    ("GET", "/sign-in/set-up/security-key/options"): Expect(
+        dict.fromkeys(IDENTITIES, 401), kind="api"
+    ),
     ("GET", "/sign-out"): page(*ALL),
     ("POST", "/sign-out"): public(200, ends_session=True),  # harmless when signed out
     ("GET", "/"): public(302),
@@ -80,6 +93,18 @@ EXPECTED: dict[tuple[str, str], Expect] = {
     # Your own password (the form sent empty); a set-password link never sent.
     ("GET", "/staff/password"): page(*ALL),
     ("POST", "/staff/password"): page(*ALL, ok=422),
+    # Your own second factors: the list, adding an app (a wrong code), new recovery
+    # codes, and removing one that is not yours (each test account has one).
+    ("GET", "/staff/second-factors"): page(*ALL),
+    ("GET", "/staff/second-factors/app"): page(*ALL),
+    ("POST", "/staff/second-factors/app"): page(*ALL, ok=422),
+    ("POST", "/staff/second-factors/recovery-codes"): page(*ALL),
+    ("GET", "/staff/second-factors/security-key"): page(*ALL),
+    ("GET", "/staff/second-factors/security-key/options"): page(*ALL),
+    ("POST", "/staff/second-factors/security-key"): page(*ALL, ok=422),
+    ("POST", "/staff/second-factors/{factor_id}/remove"): page(
+        *ALL, ok=404, path="/staff/second-factors/999999/remove"
+    ),
     ("GET", "/set-password/{token}"): public(404, path=UNKNOWN_SET_PASSWORD),
     ("POST", "/set-password/{token}"): public(404, path=UNKNOWN_SET_PASSWORD),
     # Staff accounts (admin): the new-account form sent empty, an account that does not exist.
@@ -90,7 +115,7 @@ EXPECTED: dict[tuple[str, str], Expect] = {
         ("POST", f"/admin/accounts/{{username}}/{action}"): page(
             Role.ADMIN, ok=404, path=f"{UNKNOWN_ACCOUNT}/{action}"
         )
-        for action in ("role", "email", "disable", "enable", "unlock", "reset")
+        for action in ("role", "email", "disable", "enable", "unlock", "reset", "second-factors")
     },
     # The security team's triage of Annex B reports; forms sent empty, a report unknown.
     ("GET", "/security/incidents"): page(Role.SECURITY),

@@ -25,6 +25,7 @@ from tests.integration.web.staff import (
     audit_actions,
     make_staff,
     make_token,
+    second_step,
     sign_in,
     sign_in_form,
 )
@@ -87,7 +88,11 @@ def test_a_staff_page_sends_strangers_to_sign_in_and_back(
     )
 
     assert signed_in.status_code == 303
-    assert signed_in.headers["location"] == "/staff?tab=1"
+    assert signed_in.headers["location"] == "/sign-in/second-factor"
+    assert client.get("/staff", follow_redirects=False).status_code == 302  # half signed in
+    finished = second_step(client, "ann")
+    assert finished.status_code == 303
+    assert finished.headers["location"] == "/staff?tab=1"
     home = client.get("/staff")
     assert home.status_code == 200
     assert "Signed in as Ann Lee (bmt)" in home.text

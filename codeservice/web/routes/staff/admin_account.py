@@ -21,6 +21,7 @@ from codeservice.domain.accounts import Principal, Role
 from codeservice.errors import Conflict, InputError
 from codeservice.services.staff import accounts as use
 from codeservice.services.staff.password_links import add_account, send_reset_link, set_email
+from codeservice.services.staff.second_factors import overview_of, reset_second_factors
 from codeservice.web.auth import require_role
 from codeservice.web.dependencies import client_ip, container_of, pages_of, require_csrf
 from codeservice.web.navigation import ADMIN_ACCOUNTS, staff_navigation
@@ -40,6 +41,8 @@ DONE = {
     "unlocked": "The account has been unlocked.",
     "not-locked": "The account was not locked.",
     "reset": "A link to set a new password has been sent. The old password no longer works.",
+    "second-factors": "The second factors and recovery codes have been removed. The person "
+    "sets up a new second factor when they next sign in.",
 }
 
 
@@ -152,6 +155,15 @@ def reset(request: Request, principal: Admin, username: str) -> Response:
     return _act(request, principal, username, act, field="reset")
 
 
+@router.post(ACCOUNT + "/second-factors", dependencies=[Depends(require_csrf)])
+def reset_factors(request: Request, principal: Admin, username: str) -> Response:
+    def act(name: str, actor: str, source: str) -> str:
+        reset_second_factors(container_of(request), name, actor=actor, source=source)
+        return "second-factors"
+
+    return _act(request, principal, username, act, field="second-factors")
+
+
 def _act(
     request: Request,
     principal: Admin,
@@ -219,9 +231,10 @@ def _account_page(
         "done": DONE.get(request.query_params.get("done", "")) if not errors else None,
         "locked": view.locked_until is not None and view.locked_until > now,
         "role_label": Role(view.role).label,
+        "factors": overview_of(container, view.name),
         "paths": {action: f"{path}/{action}" for action in DONE_ACTIONS},
     }
     return _render(request, principal, "staff/admin_account.html", context, status_code)
 
 
-DONE_ACTIONS = ("role", "email", "disable", "enable", "unlock", "reset")
+DONE_ACTIONS = ("role", "email", "disable", "enable", "unlock", "reset", "second-factors")

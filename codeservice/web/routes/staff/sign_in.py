@@ -18,14 +18,12 @@ from codeservice.services.staff.sign_in_throttle import AddressThrottled
 from codeservice.web.auth import ALL_ROLES, require_role, safe_next
 from codeservice.web.dependencies import client_ip, container_of, pages_of, require_csrf
 from codeservice.web.navigation import landing_page, staff_navigation
-from codeservice.web.sessions import (
-    current_principal,
-    current_session,
-    end_session,
-    start_session,
-)
+from codeservice.web.pending_sign_in import Pending, pending_cookies
+from codeservice.web.sessions import current_principal, current_session, end_session
 
 router = APIRouter()
+SECOND_STEP_PATH = "/sign-in/second-factor"
+SET_UP_PATH = "/sign-in/set-up"
 _MAX_FIELD = 1024  # longer than any username or password the service accepts
 
 
@@ -53,16 +51,16 @@ async def sign_in_submit(request: Request) -> Response:
 
     container = container_of(request)
     try:
-        signed_in = await run_in_threadpool(
+        accepted = await run_in_threadpool(
             sign_in, container, username, password, ip=client_ip(request)
         )
     except SignInRefused as refused:
-        await _slow_down(refused.delay)
+        await slow_down(refused.delay)
         return _form(
             request, next_path=next_path or "", username=username, errors={"username": str(refused)}
         )
     except AccountLocked as locked:
-        await _slow_down(locked.delay)
+        await slow_down(locked.delay)
         return _form(
             request,
             next_path=next_path or "",
@@ -78,8 +76,12 @@ async def sign_in_submit(request: Request) -> Response:
             throttled_until=throttled.until,
             status_code=429,
         )
-    start_session(request, signed_in)
-    return RedirectResponse(next_path or landing_page(signed_in.principal), status_code=303)
+    # Not signed in yet: the second factor (or setting one up) comes next.
+    step = SECOND_STEP_PATH if accepted.has_factor else SET_UP_PATH
+    response = RedirectResponse(step, status_code=303)
+    pending = Pending(accepted.user_id, accepted.session_epoch, container.now(), next_path or "")
+    pending_cookies(request).set(response, pending)
+    return response
 
 
 @router.get("/sign-out")
@@ -134,7 +136,7 @@ def _text(value: object) -> str:
     return value[: _MAX_FIELD * 4] if isinstance(value, str) else ""
 
 
-async def _slow_down(delay: timedelta) -> None:
+async def slow_down(delay: timedelta) -> None:
     """Answer a failure late: guessing gets slower, and no thread is held meanwhile."""
     seconds = delay.total_seconds()
     if seconds > 0:

@@ -3,6 +3,7 @@ account, a link to change its password and its recent sign-ins."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
@@ -11,10 +12,11 @@ from starlette.responses import RedirectResponse, Response
 
 from codeservice.domain.accounts import Principal
 from codeservice.services.staff.own_account import recent_sign_ins
+from codeservice.services.staff.second_factors import overview
 from codeservice.web.auth import ALL_ROLES, SIGN_IN_PATH, require_role
 from codeservice.web.dependencies import container_of, pages_of
 from codeservice.web.navigation import STAFF_HOME, landing_page, staff_navigation
-from codeservice.web.sessions import current_principal
+from codeservice.web.sessions import current_principal, current_session
 
 router = APIRouter()
 
@@ -32,6 +34,24 @@ def staff_home(
 ) -> Response:
     container = container_of(request)
     tz = container.settings.tz
+    session = current_session(request)
+    assert session is not None  # require_role saw to it
+
+    def when(moment: datetime | None) -> str:
+        if moment is None:
+            return "Not yet"
+        local = moment.astimezone(tz)
+        return f"{local.day} {local:%b %Y %H:%M}"
+
+    factors = [
+        [
+            {"text": factor.name},
+            {"text": factor.kind.label},
+            {"text": when(factor.created_at)},
+            {"text": when(factor.last_used_at)},
+        ]
+        for factor in overview(container, session.user_id).factors
+    ]
     sign_ins = [
         [
             {"text": f"{event.at.astimezone(tz).day} {event.at.astimezone(tz):%b %Y %H:%M}"},
@@ -47,6 +67,7 @@ def staff_home(
             "principal": principal,
             "navigation": staff_navigation(principal, request.url.path),
             "sign_ins": sign_ins,
+            "factors": factors,
             "password_changed": request.query_params.get("password") == "changed",
         },
     )
