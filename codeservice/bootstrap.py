@@ -84,8 +84,10 @@ class Container:
         return sessionmaker(reading(self.engine), expire_on_commit=False)
 
     def read_uow(self) -> UnitOfWork:
-        """A unit of work that only reads: on SQLite it does not wait for writers."""
-        return UnitOfWork(self.read_session_factory)
+        """A unit of work that only reads: on SQLite it does not wait for writers. Its
+        ``flush()`` and ``commit()`` raise ``ReadOnlyWork``; the database refuses any
+        other write (SQLite ``query_only``, PostgreSQL ``READ ONLY``)."""
+        return UnitOfWork(self.read_session_factory, read_only=True)
 
     @cached_property
     def keyring(self) -> Keyring:
