@@ -7,7 +7,8 @@ database never opens one.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -76,6 +77,14 @@ class Container:
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.session_factory)
+
+    @contextmanager
+    def transaction(self) -> Iterator[UnitOfWork]:
+        """An open unit of work for an entry point to hand to its use cases, committed
+        when the block ends without an error (rolled back when it raises)."""
+        with self.uow() as uow:
+            yield uow
+            uow.commit()
 
     @cached_property
     def read_session_factory(self) -> sessionmaker[Session]:

@@ -73,9 +73,21 @@ def _change(
     act: Callable[..., None],
     *args: Any,
     typed: dict[str, str] | None = None,
+    **options: Any,
 ) -> Response:
+    now = container.now()
     try:
-        act(container, _ref(ref), *args, actor=principal.actor, source=client_ip(request))
+        with container.transaction() as uow:
+            act(
+                uow,
+                container.keyring,
+                _ref(ref),
+                *args,
+                actor=principal.actor,
+                source=client_ip(request),
+                now=now,
+                **options,
+            )
     except InvalidEdit as bad:
         return _page(request, container, principal, ref, errors=bad.errors, typed=typed or {})
     return RedirectResponse(f"{BMT_REGISTER}/{ref}?done={done}", status_code=303)
@@ -116,7 +128,16 @@ async def security_plan(
     }
     act = edits.set_security_plan
     return await run_in_threadpool(
-        _change, request, container, principal, ref, "plan", act, parts, typed=typed
+        _change,
+        request,
+        container,
+        principal,
+        ref,
+        "plan",
+        act,
+        parts,
+        typed=typed,
+        tz=container.settings.tz,
     )
 
 
