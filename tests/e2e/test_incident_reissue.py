@@ -182,6 +182,7 @@ def test_a_reported_incident_is_decided_and_the_code_replaced_everywhere(
         reason="Dismissed; knew the code",
         actor="user:sec.officer",
         source="test",
+        now=app.now(),
     )
     assert decision.already and decision.reissue is not None and decision.reissue.already_done
 

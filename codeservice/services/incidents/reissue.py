@@ -146,30 +146,30 @@ def reissue_provider(
     (``CodesChanged``), so a form sent twice reissues once.
     """
     text = check_decision_reason(reason)
+    now = container.now()  # its callers (a helpline route among them) pass no time yet
     with container.uow() as uow:
         provider = prime_for_reissue(uow, provider_ref)
         uow.register.lock_provider(provider.id)
         if shown is not None:
-            current = uow.incidents.codes_not_ended(provider.id, container.now())
+            current = uow.incidents.codes_not_ended(provider.id, now)
             if {code.document_ref for code in current} != set(shown):
                 raise CodesChanged(
                     f"The codes of {provider.name} ({provider.ref}) have changed since the "
                     "page was shown: they have been replaced already"
                 )
-        reissue = request_reissue(
-            uow, provider=provider, reason=text, requested_by=actor, now=container.now()
-        )
+        reissue = request_reissue(uow, provider=provider, reason=text, requested_by=actor, now=now)
         reissue_id = reissue.id
         uow.commit()
-    return complete_reissue(container, reissue_id, actor=actor, source=source)
+    return complete_reissue(container, reissue_id, actor=actor, source=source, now=now)
 
 
 def complete_reissue(
-    container: Container, reissue_id: int, *, actor: str, source: str
+    container: Container, reissue_id: int, *, actor: str, source: str, now: datetime
 ) -> ReissueReport:
-    """Revoke and replace; does nothing (and says so) if the reissue was completed."""
+    """Revoke and replace; does nothing (and says so) if the reissue was completed.
+    Everything it revokes, issues and audits is stamped ``now``."""
     for _ in range(MAX_ATTEMPTS):
-        plan, done = _plan(container, reissue_id)
+        plan, done = _plan(container, reissue_id, now)
         if done is not None:
             return done
         assert plan is not None
@@ -183,8 +183,9 @@ def complete_reissue(
     )
 
 
-def _plan(container: Container, reissue_id: int) -> tuple[Plan | None, ReissueReport | None]:
-    at = container.now()
+def _plan(
+    container: Container, reissue_id: int, at: datetime
+) -> tuple[Plan | None, ReissueReport | None]:
     with container.uow() as uow:
         reissue = uow.incidents.get_reissue(reissue_id)
         if reissue is None:

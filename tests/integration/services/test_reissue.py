@@ -208,7 +208,8 @@ def test_status_shows_the_revoked_code_and_its_replacement(world: World) -> None
     ]
     assert status.reissues == 1
     assert status.to_json()["reissues"] == 1
-    listed = reissues_between(world.container, DURING_APRIL, DURING_APRIL + timedelta(days=1))
+    with world.container.read_uow() as uow:
+        listed = reissues_between(uow, DURING_APRIL, DURING_APRIL + timedelta(days=1))
     assert [(r.provider_ref, r.codes_replaced) for r in listed] == [("PRV001", 1)]
 
 
@@ -261,7 +262,9 @@ def test_a_pending_reissue_is_completed_by_the_next_run_not_doubled(world: World
     assert report.reissue_id == pending_id
     assert len(report.replaced) == 1
 
-    again = complete_reissue(world.container, pending_id, actor=ACTOR, source="cli")
+    again = complete_reissue(
+        world.container, pending_id, actor=ACTOR, source="cli", now=world.container.now()
+    )
     assert again.already_done and [r.new_document_ref for r in again.replaced] == [
         report.replaced[0].new_document_ref
     ]
@@ -296,10 +299,14 @@ def test_a_reissue_asked_for_before_another_completed_is_covered_by_it(world: Wo
         uow.incidents.add_reissue(second)
         second_id = second.id
         uow.commit()
-    done = complete_reissue(world.container, second_id, actor=ACTOR, source="cli")
+    done = complete_reissue(
+        world.container, second_id, actor=ACTOR, source="cli", now=world.container.now()
+    )
     assert len(done.replaced) == 1
 
-    covered = complete_reissue(world.container, first, actor=ACTOR, source="cli")
+    covered = complete_reissue(
+        world.container, first, actor=ACTOR, source="cli", now=world.container.now()
+    )
     assert covered.covered_by == second_id and covered.replaced == []
     assert len(world.codes()) == 2  # the replacement was not replaced again
 

@@ -113,7 +113,8 @@ def test_a_report_with_personal_details_is_refused_and_nothing_is_kept(world: Wo
         "details": "Do not include personal details about any member of staff: remove the "
         "National Insurance number"
     }
-    assert list_reports(world.container) == []
+    with world.container.read_uow() as uow:
+        assert list_reports(uow) == []
     assert world.emails("incident-received") == []
 
 
@@ -129,7 +130,8 @@ def test_a_withdrawn_spocs_link_no_longer_works_and_the_attempt_is_audited(world
     assert refused.value.reason == "withdrawn"
     [rejected] = world.audit(AuditTag.SPOC_TOKEN_REJECT)
     assert rejected == {"reason": "withdrawn", "purpose": "report-incident"}
-    assert list_reports(world.container) == []
+    with world.container.read_uow() as uow:
+        assert list_reports(uow) == []
 
 
 def test_an_acknowledgement_token_is_not_a_report_link(world: World) -> None:
