@@ -184,7 +184,8 @@ def _page(
     errors: dict[str, str] | None = None,
     typed: dict[str, str] | None = None,
 ) -> Response:
-    page = provider_page(container, ref)
+    with container.read_uow() as uow:
+        page = provider_page(uow, ref)
     errors = errors or {}
     live = page.view.is_prime and page.view.active  # an inactive one is sent nothing
     waiting = pending_new_spocs(container, provider_ref=ref) if live else []
