@@ -113,7 +113,7 @@ def send_to_new_spocs(
     """
     report = NewSpocsReport()
     chosen = None if only is None else frozenset(only)
-    with container.uow() as uow:
+    with container.read_uow() as uow:  # each code is sent in its own transaction
         scope = _scope(uow, cycle, provider_ref)
         pairs = _pairs(uow, container.now(), *scope)
         waiting = sorted({p.code.id for p in pairs if _to_send(p, chosen)})

@@ -186,7 +186,7 @@ def complete_reissue(
 def _plan(
     container: Container, reissue_id: int, at: datetime
 ) -> tuple[Plan | None, ReissueReport | None]:
-    with container.uow() as uow:
+    with container.read_uow() as uow:  # the plan only reads; the commit checks it
         reissue = uow.incidents.get_reissue(reissue_id)
         if reissue is None:
             raise NotFound(f"there is no reissue {reissue_id}")
@@ -216,7 +216,7 @@ def _plan(
 def _prepare(container: Container, plan: Plan) -> dict[int, PreparedCode]:
     """Draw each replacement and build its encrypted document (no transaction open)."""
     alphabet = Alphabet.from_excluded(container.settings.code_excluded_characters)
-    with container.uow() as uow:
+    with container.read_uow() as uow:
         provider = uow.register.provider_by_id(plan.provider_id)
         reissue = uow.incidents.get_reissue(plan.reissue_id)
         assert provider is not None and reissue is not None

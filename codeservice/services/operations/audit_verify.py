@@ -50,7 +50,7 @@ def verify_trail(container: Container) -> TrailReport:
     key = container.keyring.audit_key
     anchor, unreadable = read_anchor(AnchorFile(container.settings.audit_anchor_file))
     report = TrailReport()
-    with container.uow() as uow:
+    with container.read_uow() as uow:
         report.records, report.chain_problem = verify_chain(uow, key)
         last = uow.audit.last()
         head = None if last is None else ChainHead(last.seq, last.hash)
