@@ -180,8 +180,8 @@ class EscalationReport:
 def unacknowledged_providers(container: Container, cycle: Cycle) -> list[Unacknowledged]:
     """Active prime providers where no SPoC has acknowledged the code that stands."""
     tz = container.settings.tz
-    status = cycle_status(container, cycle)
     with container.read_uow() as uow:
+        status = cycle_status(uow, cycle)
         active = {p.ref for p in uow.register.active_primes()}
     found: list[Unacknowledged] = []
     for provider in status.providers:

@@ -89,8 +89,8 @@ def queue_summary(
     now = container.now()
     tz = container.settings.tz
     dates = container.calendar.dates(cycle)
-    counts = count(cycle_status(container, cycle))
-    with container.uow() as uow:  # when the codes really went out (early, or late)
+    with container.read_uow() as uow:  # when the codes really went out (early, or late)
+        counts = count(cycle_status(uow, cycle))
         first = [c.issued_at for c in uow.codes.for_cycle(cycle) if c.replaces_id is None]
     issued_at = min(first, default=dates.issue_at)
     rendered = render(

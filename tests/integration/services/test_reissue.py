@@ -18,7 +18,6 @@ from codeservice.domain.wording import INCIDENT_REASON, PRECAUTION_REASON
 from codeservice.errors import Conflict, InputError, NotFound
 from codeservice.services.distribution.codes import reveal_access_code, reveal_unlock_code
 from codeservice.services.distribution.rotation import rotate
-from codeservice.services.distribution.status import cycle_status
 from codeservice.services.helpline import code_in_force
 from codeservice.services.incidents.reissue import (
     complete_reissue,
@@ -31,6 +30,7 @@ from codeservice.storage.models import AccessCode, AuditRecord, Delivery, LinkTo
 from mailer import outbox
 from mailer.entry import OutboxEntry
 from tests.support.clock import Clock
+from tests.support.reading import status_of
 
 REGISTER = (
     "ref,name,prime_ref,spoc_name,spoc_email,"
@@ -198,7 +198,7 @@ def test_status_shows_the_revoked_code_and_its_replacement(world: World) -> None
     world.clock.now = DURING_APRIL
     reissue_provider(world.container, "PRV001", reason="precaution", actor=ACTOR, source="cli")
 
-    status = cycle_status(world.container, APRIL)
+    status = status_of(world.container, APRIL)
     rows = [(p.ref, p.code_state, p.replaces, p.replaced_by) for p in status.providers]
     revoked, new = world.codes()
     assert rows == [

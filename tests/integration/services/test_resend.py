@@ -19,7 +19,6 @@ from codeservice.services.distribution.acknowledgement import (
     load_acknowledgement,
 )
 from codeservice.services.distribution.codes import reveal_access_code, reveal_unlock_code
-from codeservice.services.distribution.dashboard import cycle_board
 from codeservice.services.distribution.resend import (
     ResendOutcome,
     resend_document,
@@ -40,6 +39,7 @@ from tests.support.dashboard import (
     issue,
     work_outbox,
 )
+from tests.support.reading import board_of
 
 PRIYA = "priya.raman@example.org"
 ACTOR = "user:ann.lee"
@@ -68,7 +68,7 @@ def mailbox(month: Container, clock: Clock) -> Mailbox:
 
 
 def _delivery_id(month: Container, email: str) -> int:
-    board = cycle_board(month, APRIL)
+    board = board_of(month, APRIL)
     return next(
         s.delivery_id for p in board.providers if p.standing for s in p.spocs if s.email == email
     )

@@ -27,11 +27,10 @@ NOT_YET = {
     "distribution/rotation.py",
     "distribution/issuing.py",
     # still to move over in the capabilities being converted
-    *(f"distribution/{name}.py" for name in ("acknowledgement", "activation", "cycle_list")),
-    *(f"distribution/{name}.py" for name in ("dashboard", "issue_failures", "mail_events")),
-    *(f"distribution/{name}.py" for name in ("new_spocs", "notices", "notifications")),
-    *(f"distribution/{name}.py" for name in ("reminders", "resend", "rotation_request")),
-    *(f"distribution/{name}.py" for name in ("status", "summary")),
+    *(f"distribution/{name}.py" for name in ("acknowledgement", "activation", "mail_events")),
+    *(f"distribution/{name}.py" for name in ("issue_failures", "new_spocs", "notices")),
+    *(f"distribution/{name}.py" for name in ("notifications", "reminders", "resend")),
+    "distribution/summary.py",
     # a reissue builds its documents between two transactions, and issues through
     # distribution/issuing (the container); reissue_provider and codes_to_replace are
     # called by the helpline's pages too

@@ -56,8 +56,9 @@ class CyclePanel:
 
 
 def cycle_panel(container: Container, request: Request, cycle: Cycle, heading: str) -> CyclePanel:
-    board = cycle_board(container, cycle)
     now = container.now()
+    with container.read_uow() as uow:
+        board = cycle_board(uow, container.calendar, cycle, now=now)
     today = now.astimezone(container.settings.tz).date()
     run = rotation_runs(request).get(cycle)
     return CyclePanel(
@@ -96,7 +97,9 @@ def overview(request: Request, container: ContainerDep, principal: BmtTeam) -> R
 
 @router.get(BMT_CYCLES)
 def cycles_page(request: Request, container: ContainerDep, principal: BmtTeam) -> Response:
-    return render(request, principal, "bmt/cycles.html", {"lines": list_cycles(container)})
+    with container.read_uow() as uow:
+        lines = list_cycles(uow, container.calendar, now=container.now())
+    return render(request, principal, "bmt/cycles.html", {"lines": lines})
 
 
 @router.get(BMT_CYCLES + "/{cycle}")
