@@ -79,7 +79,17 @@ def issue(container: Container, occurrence: Occurrence, context: JobContext) -> 
 
 
 def activate(container: Container, occurrence: Occurrence, context: JobContext) -> str:
-    report = activation.activate(container, occurrence.cycle, actor=context.actor, source=SOURCE)
+    now = container.now()
+    with container.transaction() as uow:
+        report = activation.activate(
+            uow,
+            container.keyring,
+            container.calendar,
+            occurrence.cycle,
+            actor=context.actor,
+            source=SOURCE,
+            now=now,
+        )
     return (
         f"activated cycle {report.cycle}: {plural(len(report.activated), 'code')} activated, "
         f"{len(report.retired)} retired"

@@ -39,7 +39,7 @@ from tests.support.dashboard import (
     issue,
     work_outbox,
 )
-from tests.support.reading import board_of
+from tests.support.reading import board_of, read
 
 PRIYA = "priya.raman@example.org"
 ACTOR = "user:ann.lee"
@@ -108,9 +108,12 @@ def test_email_1_again_has_the_same_document_and_a_new_link(
     plain = decrypt_document(mailbox.documents[PRIYA], unlock_code)
     assert read_access_code(plain) == access_code
     with pytest.raises(LinkReplaced) as replaced:
-        load_acknowledgement(month, first_token, month.now())
+        read(month, load_acknowledgement, first_token, now=month.now())
     assert replaced.value.replaced_reason == "resent"
-    assert load_acknowledgement(month, mailbox.ack_tokens[PRIYA], month.now()).spoc_email == PRIYA
+    assert (
+        read(month, load_acknowledgement, mailbox.ack_tokens[PRIYA], now=month.now()).spoc_email
+        == PRIYA
+    )
 
 
 def test_a_resend_is_audited_without_any_secret(month: Container, mailbox: Mailbox) -> None:

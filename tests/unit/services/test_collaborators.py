@@ -27,7 +27,8 @@ NOT_YET = {
     "distribution/rotation.py",
     "distribution/issuing.py",
     # still to move over in the capabilities being converted
-    *(f"distribution/{name}.py" for name in ("acknowledgement", "activation", "mail_events")),
+    "distribution/acknowledgement.py:acknowledge",
+    "distribution/mail_events.py",
     *(f"distribution/{name}.py" for name in ("issue_failures", "new_spocs", "notices")),
     *(f"distribution/{name}.py" for name in ("notifications", "reminders", "resend")),
     "distribution/summary.py",
@@ -39,7 +40,7 @@ NOT_YET = {
     "incidents/triage.py:decide_report",
     # services.mail.queue_email takes the container (staff and helpline queue mail too)
     "incidents/reports.py",
-    "incidents/reports_by_link.py",
+    "incidents/reports_by_link.py:submit_report",
     *(f"operations/{name}.py" for name in ("audit_verify", "backup", "downloads", "keys")),
     *(f"operations/{name}.py" for name in ("retention", "setup")),
     # the helpline's eligibility finds providers, and its tests import registers, this way
