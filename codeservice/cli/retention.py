@@ -27,7 +27,10 @@ def report(as_json: bool = typer.Option(False, "--json")) -> None:
     from codeservice.services.operations.retention import report as retention_report
 
     built = container()
-    rows = retention_report(built)
+    from codeservice.services.operations.retention import policy_of
+
+    with built.read_uow() as uow:
+        rows = retention_report(uow, policy_of(built.settings), now=built.now())
     if as_json:
         print_json([row.as_dict() for row in rows])
         return

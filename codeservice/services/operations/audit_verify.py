@@ -17,6 +17,7 @@ only make the trail look longer than the anchor, never shorter.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from codeservice.bootstrap import Container
 from codeservice.crypto.anchor_file import AnchorFile
@@ -60,15 +61,12 @@ def verify_trail(container: Container) -> TrailReport:
     return report
 
 
-def record_verification(container: Container, report: TrailReport, *, actor: str) -> None:
-    """Note when the trail was verified and whether it was intact (for metrics)."""
+def record_verification(uow: UnitOfWork, report: TrailReport, *, actor: str, now: datetime) -> None:
+    """Note when the trail was verified and whether it was intact (for metrics), in the
+    caller's transaction."""
     problems = report.problems
     detail = "intact" if not problems else f"{len(problems)} problems: {problems[0]}"
-    with container.uow() as uow:
-        uow.audit.record_verification(
-            at=container.now(), ok=not problems, detail=detail, holder=actor
-        )
-        uow.commit()
+    uow.audit.record_verification(at=now, ok=not problems, detail=detail, holder=actor)
 
 
 def _cross_check(uow: UnitOfWork, report: TrailReport) -> None:
