@@ -99,7 +99,7 @@ def activate(container: Container, occurrence: Occurrence, context: JobContext) 
 def remind(container: Container, occurrence: Occurrence, context: JobContext) -> str:
     day = date.fromisoformat(occurrence.key)
     report = reminders.send_reminders(
-        container, occurrence.cycle, day, actor=context.actor, source=SOURCE
+        container, occurrence.cycle, day, actor=context.actor, source=SOURCE, now=container.now()
     )
     return (
         f"reminders for cycle {report.cycle} on {report.day}: {report.queued} queued, "
@@ -109,7 +109,9 @@ def remind(container: Container, occurrence: Occurrence, context: JobContext) ->
 
 
 def escalate(container: Container, occurrence: Occurrence, context: JobContext) -> str:
-    report = reminders.escalate(container, occurrence.cycle, actor=context.actor, source=SOURCE)
+    report = reminders.escalate(
+        container, occurrence.cycle, actor=context.actor, source=SOURCE, now=container.now()
+    )
     if not report.providers:
         return f"escalation for cycle {report.cycle}: every provider has acknowledged"
     refs = ", ".join(p.ref for p in report.providers)
@@ -129,7 +131,12 @@ def _summary(
     container: Container, occurrence: Occurrence, context: JobContext, stage: summary.Stage
 ) -> str:
     counts = summary.queue_summary(
-        container, occurrence.cycle, stage=stage, actor=context.actor, source=SOURCE
+        container,
+        occurrence.cycle,
+        stage=stage,
+        actor=context.actor,
+        source=SOURCE,
+        now=container.now(),
     )
     return (
         f"{stage} summary for cycle {occurrence.cycle} queued: "

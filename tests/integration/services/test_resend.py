@@ -79,8 +79,10 @@ def _emails_to(month: Container, email: str, category: str) -> int:
 
 
 def _resend_document(month: Container, delivery_id: int) -> ResendOutcome:
-    seen = resend_target(month, delivery_id).document_message_id
-    return resend_document(month, delivery_id, seen=seen, actor=ACTOR, source="192.0.2.1")
+    seen = read(month, resend_target, delivery_id, now=month.now()).document_message_id
+    return resend_document(
+        month, delivery_id, seen=seen, actor=ACTOR, source="192.0.2.1", now=month.now()
+    )
 
 
 def _secrets(month: Container, delivery_id: int) -> tuple[str, str]:
@@ -134,10 +136,14 @@ def test_a_resend_is_audited_without_any_secret(month: Container, mailbox: Mailb
 
 def test_the_same_confirmation_sent_twice_sends_once(month: Container, mailbox: Mailbox) -> None:
     delivery_id = _delivery_id(month, PRIYA)
-    seen = resend_target(month, delivery_id).document_message_id
+    seen = read(month, resend_target, delivery_id, now=month.now()).document_message_id
 
-    first = resend_document(month, delivery_id, seen=seen, actor=ACTOR, source="test")
-    second = resend_document(month, delivery_id, seen=seen, actor=ACTOR, source="test")
+    first = resend_document(
+        month, delivery_id, seen=seen, actor=ACTOR, source="test", now=month.now()
+    )
+    second = resend_document(
+        month, delivery_id, seen=seen, actor=ACTOR, source="test", now=month.now()
+    )
 
     assert first.sent and not second.sent
     assert second.message_id == first.message_id
@@ -147,13 +153,17 @@ def test_the_same_confirmation_sent_twice_sends_once(month: Container, mailbox: 
 
 def test_two_confirmations_at_the_same_moment_send_once(month: Container, mailbox: Mailbox) -> None:
     delivery_id = _delivery_id(month, PRIYA)
-    seen = resend_target(month, delivery_id).document_message_id
+    seen = read(month, resend_target, delivery_id, now=month.now()).document_message_id
     start = threading.Barrier(2)
     outcomes: list[ResendOutcome] = []
 
     def click() -> None:
         start.wait()
-        outcomes.append(resend_document(month, delivery_id, seen=seen, actor=ACTOR, source="test"))
+        outcomes.append(
+            resend_document(
+                month, delivery_id, seen=seen, actor=ACTOR, source="test", now=month.now()
+            )
+        )
 
     clicks = [threading.Thread(target=click) for _ in range(2)]
     for thread in clicks:
@@ -185,13 +195,17 @@ def test_the_unlock_code_goes_again_only_after_acknowledgement(
 ) -> None:
     delivery_id = _delivery_id(month, PRIYA)
     with pytest.raises(Conflict, match="has not acknowledged"):
-        resend_unlock(month, delivery_id, seen=None, actor=ACTOR, source="test")
+        resend_unlock(month, delivery_id, seen=None, actor=ACTOR, source="test", now=month.now())
 
     acknowledge_as(month, mailbox, PRIYA)
     work_outbox(month, mailbox)
-    seen = resend_target(month, delivery_id).unlock_message_id
-    first = resend_unlock(month, delivery_id, seen=seen, actor=ACTOR, source="test")
-    second = resend_unlock(month, delivery_id, seen=seen, actor=ACTOR, source="test")
+    seen = read(month, resend_target, delivery_id, now=month.now()).unlock_message_id
+    first = resend_unlock(
+        month, delivery_id, seen=seen, actor=ACTOR, source="test", now=month.now()
+    )
+    second = resend_unlock(
+        month, delivery_id, seen=seen, actor=ACTOR, source="test", now=month.now()
+    )
     work_outbox(month, mailbox)
 
     assert first.sent and not second.sent
@@ -208,7 +222,7 @@ def test_nothing_is_resent_for_a_revoked_code(
     old = _delivery_id(month, PRIYA)
     reissue_provider(month, "PRV001", reason="A test precaution.", actor="test", source="test")
 
-    target = resend_target(month, old)
+    target = read(month, resend_target, old, now=month.now())
 
     assert target.document_refusal is not None and "security reissue" in target.document_refusal
     with pytest.raises(Conflict, match="security reissue"):

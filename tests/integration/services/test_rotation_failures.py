@@ -94,7 +94,7 @@ def test_one_failing_document_leaves_the_others_issued_and_is_reported(
 
     summary = count(status_of(month, APRIL))
     assert [(f.provider_ref, f.reason) for f in summary.issue_failures] == [(BAD, reason)]
-    queue_summary(month, APRIL, stage="rotation", actor="test", source="test")
+    queue_summary(month, APRIL, stage="rotation", actor="test", source="test", now=month.now())
 
     (subject, text), *others = _bmt_failure_emails(month)
     assert others == []
@@ -134,7 +134,7 @@ def test_the_document_says_when_the_code_was_really_issued(container: Container)
         from codeservice.services.distribution.rotation import rotate
 
         rotate(built, APRIL, actor="test", source="test", force=True, workers=1)
-        queue_summary(built, APRIL, stage="rotation", actor="test", source="test")
+        queue_summary(built, APRIL, stage="rotation", actor="test", source="test", now=built.now())
         with built.uow() as uow:
             issued = {code.issued_at for code in uow.session.scalars(select(AccessCode))}
             query = select(outbox_table.c.id).where(outbox_table.c.category == "bmt-summary")

@@ -186,9 +186,9 @@ def _page(
 ) -> Response:
     with container.read_uow() as uow:
         page = provider_page(uow, ref)
+        live = page.view.is_prime and page.view.active  # an inactive one is sent nothing
+        waiting = pending_new_spocs(uow, provider_ref=ref, now=container.now()) if live else []
     errors = errors or {}
-    live = page.view.is_prime and page.view.active  # an inactive one is sent nothing
-    waiting = pending_new_spocs(container, provider_ref=ref) if live else []
     context = {
         "page": page,
         "view": page.view,

@@ -118,7 +118,7 @@ def apply(
 def applied(request: Request, key: str, container: ContainerDep, principal: BmtTeam) -> Response:
     with container.read_uow() as uow:
         done = applied_upload(uow, key)
-    waiting = pending_new_spocs(container)
+        waiting = pending_new_spocs(uow, now=container.now())
     context = {
         "done": done,
         "changes": _grouped(done.changes),
