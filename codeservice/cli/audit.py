@@ -65,7 +65,7 @@ def anchor() -> None:
     from codeservice.services.operations.audit_verify import anchor_trail
 
     built = container()
-    finding = anchor_trail(built, actor=cli_actor(), source="cli")
+    finding = anchor_trail(built, actor=cli_actor(), source="cli", now=built.now())
     if finding.failed:
         raise AuditChainBroken(f"the anchor was not written: {finding.message}")
     stdout.print(

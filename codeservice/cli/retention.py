@@ -58,7 +58,7 @@ def purge() -> None:
     from codeservice.services.operations.retention import purge as retention_purge
 
     built = container()
-    result = retention_purge(built, actor=cli_actor(), source="cli")
+    result = retention_purge(built, actor=cli_actor(), source="cli", now=built.now())
     for kind in RetentionKind:
         count = result.counts[str(kind)]
         done = "redacted" if kind is RetentionKind.AUDIT else "purged"

@@ -115,7 +115,7 @@ def _missing(report: TrailReport, lines: list[str]) -> None:
         report.unaudited.append(f"... and {len(lines) - SHOWN} more like it")
 
 
-def anchor_trail(container: Container, *, actor: str, source: str) -> AnchorFinding:
+def anchor_trail(container: Container, *, actor: str, source: str, now: datetime) -> AnchorFinding:
     """``audit anchor``: anchor a trail that has none (kept from before anchors existed).
 
     Only an intact chain is anchored. An anchor that exists is only moved forward along
@@ -126,7 +126,7 @@ def anchor_trail(container: Container, *, actor: str, source: str) -> AnchorFind
     from codeservice.services.operations import audit
 
     key = container.keyring.audit_key
-    with container.uow() as uow:
+    with container.read_uow() as uow:
         _records, problem = verify_chain(uow, key)
     if problem is not None:
         raise Conflict(f"the hash chain is broken ({problem}); an anchor would vouch for it")
@@ -138,7 +138,7 @@ def anchor_trail(container: Container, *, actor: str, source: str) -> AnchorFind
             AuditTag.SYSTEM_AUDIT_ANCHOR,
             actor=actor,
             source=source,
-            now=container.now(),
+            now=now,
             anchor_file=str(container.settings.audit_anchor_file),
         )
         uow.commit()

@@ -129,9 +129,12 @@ class PurgeResult:
         return sum(self.counts.values())
 
 
-def purge(container: Container, *, actor: str, source: str, batch: int = BATCH) -> PurgeResult:
-    """Purge or redact everything past its period now (idempotent, crash-safe)."""
-    policy, now = policy_of(container.settings), container.now()
+def purge(
+    container: Container, *, actor: str, source: str, now: datetime, batch: int = BATCH
+) -> PurgeResult:
+    """Purge or redact everything past its period at ``now`` (idempotent, crash-safe).
+    It commits batch by batch, so it takes the container's units of work."""
+    policy = policy_of(container.settings)
     result = PurgeResult()
     blankers: dict[RetentionKind, Callable[[RetentionRepository, list[int], datetime], int]] = {
         RetentionKind.MAIL: lambda r, ids, cut: r.blank_mail(ids, cut),

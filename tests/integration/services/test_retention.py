@@ -160,7 +160,7 @@ def test_what_is_past_its_period_goes_and_the_rest_stays(app: Container) -> None
     assert before["incidents"].due_now == 1 and before["incidents"].waiting == 1
     assert before["audit"].due_now >= 5  # 3 mail records, 2 sign-ins
 
-    result = purge(app, actor="test", source="test")
+    result = purge(app, actor="test", source="test", now=app.now())
     assert result.audit_problem is None
     assert result.counts["mail"] == 3 and result.counts["acknowledgements"] == 1
     assert result.counts["removed-spocs"] == 1 and result.counts["incidents"] == 1
@@ -206,7 +206,7 @@ def test_what_is_past_its_period_goes_and_the_rest_stays(app: Container) -> None
     assert all(set(p) == {"kind", "count"} for p in purges)
 
     assert verify_trail(app).problems == []
-    again = purge(app, actor="test", source="test")  # idempotent
+    again = purge(app, actor="test", source="test", now=app.now())  # idempotent
     assert again.total == 0 and again.audit_problem is None
     assert verify_trail(app).problems == []
 
@@ -218,7 +218,7 @@ def test_what_is_past_its_period_goes_and_the_rest_stays(app: Container) -> None
 def test_an_edited_record_is_found_redacted_or_not(
     app: Container, which: int, change: dict[str, str]
 ) -> None:
-    purge(app, actor="test", source="test")
+    purge(app, actor="test", source="test", now=app.now())
     edited = audit_rows(app, "staff:session:sign_in_fail")[which]
     with app.uow() as uow:
         uow.session.execute(update(AuditRecord).where(AuditRecord.id == edited.id).values(change))
@@ -234,7 +234,7 @@ def test_nothing_is_redacted_from_a_broken_chain(app: Container) -> None:
             update(AuditRecord).where(AuditRecord.id == old_fail.id).values(source="10.0.0.1")
         )
         uow.commit()
-    result = purge(app, actor="test", source="test")
+    result = purge(app, actor="test", source="test", now=app.now())
     assert result.counts["audit"] == 0 and result.audit_problem is not None
     assert result.counts["mail"] == 3  # the rest of retention goes on
     assert audit_rows(app, "staff:session:sign_in_fail")[0].source == "10.0.0.1"

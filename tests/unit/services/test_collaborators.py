@@ -69,8 +69,6 @@ CLOCK_NOT_YET = {
     "incidents/reissue.py:codes_to_replace",  # called by the helpline's pages
     "incidents/reissue.py:reissue_provider",
     "register/providers.py:import_register",  # called by the helpline's tests
-    "operations/audit_verify.py:anchor_trail",
-    "operations/retention.py:purge",
     "operations/downloads.py",  # called by the helpline's export
     "operations/backup.py",  # a command of its own, several steps
     "operations/keys.py:rotate_keys",
