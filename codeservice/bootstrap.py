@@ -7,7 +7,8 @@ database never opens one.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -77,6 +78,14 @@ class Container:
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.session_factory)
 
+    @contextmanager
+    def transaction(self) -> Iterator[UnitOfWork]:
+        """An open unit of work for an entry point to hand to its use cases, committed
+        when the block ends without an error (rolled back when it raises)."""
+        with self.uow() as uow:
+            yield uow
+            uow.commit()
+
     @cached_property
     def read_session_factory(self) -> sessionmaker[Session]:
         from codeservice.storage.db import reading
@@ -84,8 +93,10 @@ class Container:
         return sessionmaker(reading(self.engine), expire_on_commit=False)
 
     def read_uow(self) -> UnitOfWork:
-        """A unit of work that only reads: on SQLite it does not wait for writers."""
-        return UnitOfWork(self.read_session_factory)
+        """A unit of work that only reads: on SQLite it does not wait for writers. Its
+        ``flush()`` and ``commit()`` raise ``ReadOnlyWork``; the database refuses any
+        other write (SQLite ``query_only``, PostgreSQL ``READ ONLY``)."""
+        return UnitOfWork(self.read_session_factory, read_only=True)
 
     @cached_property
     def keyring(self) -> Keyring:

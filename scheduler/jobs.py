@@ -79,7 +79,17 @@ def issue(container: Container, occurrence: Occurrence, context: JobContext) -> 
 
 
 def activate(container: Container, occurrence: Occurrence, context: JobContext) -> str:
-    report = activation.activate(container, occurrence.cycle, actor=context.actor, source=SOURCE)
+    now = container.now()
+    with container.transaction() as uow:
+        report = activation.activate(
+            uow,
+            container.keyring,
+            container.calendar,
+            occurrence.cycle,
+            actor=context.actor,
+            source=SOURCE,
+            now=now,
+        )
     return (
         f"activated cycle {report.cycle}: {plural(len(report.activated), 'code')} activated, "
         f"{len(report.retired)} retired"
@@ -89,7 +99,7 @@ def activate(container: Container, occurrence: Occurrence, context: JobContext) 
 def remind(container: Container, occurrence: Occurrence, context: JobContext) -> str:
     day = date.fromisoformat(occurrence.key)
     report = reminders.send_reminders(
-        container, occurrence.cycle, day, actor=context.actor, source=SOURCE
+        container, occurrence.cycle, day, actor=context.actor, source=SOURCE, now=container.now()
     )
     return (
         f"reminders for cycle {report.cycle} on {report.day}: {report.queued} queued, "
@@ -99,7 +109,9 @@ def remind(container: Container, occurrence: Occurrence, context: JobContext) ->
 
 
 def escalate(container: Container, occurrence: Occurrence, context: JobContext) -> str:
-    report = reminders.escalate(container, occurrence.cycle, actor=context.actor, source=SOURCE)
+    report = reminders.escalate(
+        container, occurrence.cycle, actor=context.actor, source=SOURCE, now=container.now()
+    )
     if not report.providers:
         return f"escalation for cycle {report.cycle}: every provider has acknowledged"
     refs = ", ".join(p.ref for p in report.providers)
@@ -119,7 +131,12 @@ def _summary(
     container: Container, occurrence: Occurrence, context: JobContext, stage: summary.Stage
 ) -> str:
     counts = summary.queue_summary(
-        container, occurrence.cycle, stage=stage, actor=context.actor, source=SOURCE
+        container,
+        occurrence.cycle,
+        stage=stage,
+        actor=context.actor,
+        source=SOURCE,
+        now=container.now(),
     )
     return (
         f"{stage} summary for cycle {occurrence.cycle} queued: "
@@ -131,7 +148,7 @@ def _summary(
 
 
 def purge(container: Container, occurrence: Occurrence, context: JobContext) -> str:
-    result = retention.purge(container, actor=context.actor, source=SOURCE)
+    result = retention.purge(container, actor=context.actor, source=SOURCE, now=container.now())
     counts = ", ".join(f"{count} {kind}" for kind, count in result.counts.items())
     if result.audit_problem is not None:
         raise CodeserviceError(f"retention purged {counts}; audit records: {result.audit_problem}")

@@ -29,7 +29,9 @@ def verify() -> None:
 
     built = container()
     report = verify_trail(built)
-    record_verification(built, report, actor=cli_actor())
+    now = built.now()
+    with built.transaction() as uow:
+        record_verification(uow, report, actor=cli_actor(), now=now)
     say = stdout.print
     if report.chain_problem is None:
         say(f"hash chain: intact, {plural(report.records, 'record')} verified", highlight=False)
@@ -63,7 +65,7 @@ def anchor() -> None:
     from codeservice.services.operations.audit_verify import anchor_trail
 
     built = container()
-    finding = anchor_trail(built, actor=cli_actor(), source="cli")
+    finding = anchor_trail(built, actor=cli_actor(), source="cli", now=built.now())
     if finding.failed:
         raise AuditChainBroken(f"the anchor was not written: {finding.message}")
     stdout.print(

@@ -95,7 +95,9 @@ def status(
         _schedule_status(as_json)
         return
     app = container()
-    result = cycle_status(app, Cycle.parse(cycle))
+    wanted = Cycle.parse(cycle)
+    with app.read_uow() as uow:
+        result = cycle_status(uow, wanted)
     if as_json:
         print_json(result.to_json())
         return

@@ -61,6 +61,7 @@ def record(
             subcontractor=subcontractor,
             actor=cli_actor(),
             source=SOURCE,
+            now=app_.now(),
         )
     except InvalidReport as invalid:
         problems = [f"{_OPTIONS.get(name, name)}: {text}" for name, text in invalid.errors.items()]
@@ -99,8 +100,11 @@ def list_(
     if open_only:
         waiting = ["received", "assessed"]
         states = [s for s in states or waiting if s in waiting] or ["none"]
-    views = [] if states == ["none"] else list_reports(app_, states=states or None)
     now = app_.now()
+    views = []
+    if states != ["none"]:
+        with app_.read_uow() as uow:
+            views = list_reports(uow, states=states or None)
     if as_json:
         print_json([_as_json(view, now) for view in views])
         return
@@ -137,7 +141,8 @@ def show(
     from codeservice.services.incidents.views import get_report
 
     app_ = container()
-    view = get_report(app_, reference)
+    with app_.read_uow() as uow:
+        view = get_report(uow, reference)
     data = _as_json(view, app_.now())
     if as_json:
         print_json(data)
@@ -188,7 +193,12 @@ def assess(
     """Mark a received report as assessed (§51)."""
     from codeservice.services.incidents.triage import assess_report
 
-    view = assess_report(container(), reference, actor=cli_actor(), source=SOURCE, note=note)
+    app_ = container()
+    now = app_.now()
+    with app_.transaction() as uow:
+        view = assess_report(
+            uow, app_.keyring, reference, actor=cli_actor(), source=SOURCE, note=note, now=now
+        )
     stdout.print(f"{view.reference} is assessed.", highlight=False)
 
 
@@ -217,6 +227,7 @@ def decide(
         reason=reason,
         actor=cli_actor(),
         source=SOURCE,
+        now=app_.now(),
     )
     view = result.view
     if result.already:

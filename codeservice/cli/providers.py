@@ -66,7 +66,8 @@ def _hint_new_spocs(app_: Container) -> None:
     """After an import: one line if a SPoC has not had the codes already issued."""
     from codeservice.services.distribution.new_spocs import pending_new_spocs
 
-    spocs = len({waiting.spoc_id for waiting in pending_new_spocs(app_)})
+    with app_.read_uow() as uow:
+        spocs = len({waiting.spoc_id for waiting in pending_new_spocs(uow, now=app_.now())})
     if spocs:
         stdout.print(
             f"{plural(spocs, 'SPoC')} {'has' if spocs == 1 else 'have'} not had the codes in "
@@ -164,7 +165,8 @@ def new_spocs(
 
     app_ = container()
     if not send:
-        waiting = pending_new_spocs(app_, cycle=cycle, provider_ref=provider)
+        with app_.read_uow() as uow:
+            waiting = pending_new_spocs(uow, cycle=cycle, provider_ref=provider, now=app_.now())
         if as_json:
             print_json([spoc.as_dict() for spoc in waiting])
             return
@@ -176,6 +178,7 @@ def new_spocs(
         source="cli",
         cycle=cycle,
         provider_ref=provider,
+        now=app_.now(),
     )
     if as_json:
         print_json(report.as_dict())

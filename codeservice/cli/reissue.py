@@ -46,7 +46,8 @@ def reissue(
             raise InputError("give --incident REFERENCE, or --reason TEXT without a report")
         report = reissue_provider(app_, provider, reason=reason, actor=actor, source="cli")
     else:
-        view = get_report(app_, incident)
+        with app_.read_uow() as uow:
+            view = get_report(uow, incident)
         if view.provider_ref.casefold() != provider.strip().casefold():
             raise InputError(
                 f"{view.reference} is about {view.provider_ref} ({view.provider_name}), "
@@ -59,6 +60,7 @@ def reissue(
             reason=reason or f"Code reissued with `codeservice reissue {view.provider_ref}`",
             actor=actor,
             source="cli",
+            now=app_.now(),
         )
         assert decision.reissue is not None
         report = decision.reissue

@@ -27,7 +27,10 @@ def report(as_json: bool = typer.Option(False, "--json")) -> None:
     from codeservice.services.operations.retention import report as retention_report
 
     built = container()
-    rows = retention_report(built)
+    from codeservice.services.operations.retention import policy_of
+
+    with built.read_uow() as uow:
+        rows = retention_report(uow, policy_of(built.settings), now=built.now())
     if as_json:
         print_json([row.as_dict() for row in rows])
         return
@@ -55,7 +58,7 @@ def purge() -> None:
     from codeservice.services.operations.retention import purge as retention_purge
 
     built = container()
-    result = retention_purge(built, actor=cli_actor(), source="cli")
+    result = retention_purge(built, actor=cli_actor(), source="cli", now=built.now())
     for kind in RetentionKind:
         count = result.counts[str(kind)]
         done = "redacted" if kind is RetentionKind.AUDIT else "purged"

@@ -79,7 +79,8 @@ class ServiceStateCollector(Collector):
             labels=["cycle"],
         )
         for cycle in self.cycles_reported(now):
-            board = cycle_board(self.container, cycle)
+            with self.container.read_uow() as uow:
+                board = cycle_board(uow, self.container.calendar, cycle, now=now)
             counts, name = board.counts, str(cycle)
             providers.add_metric([name, "issued"], counts.codes_issued)
             providers.add_metric([name, "failed"], counts.issue_failed)

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import TypeVar
 
+from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
 from codeservice.storage.audit_anchor import CREATE_ANCHOR, note_append
@@ -27,16 +28,38 @@ from codeservice.storage.repositories.throttles import ThrottleRepository
 T = TypeVar("T")
 
 
+class ReadOnlyWork(RuntimeError):
+    """A unit of work opened to read was asked to write: a use case took the wrong one."""
+
+
+_READ_ONLY = "codeservice.read_only"
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_reader_flush(session: Session, _context: object, _instances: object) -> None:
+    """A repository's own flush, or an autoflush, in a read unit of work fails here,
+    before the database is asked, with the same clear error."""
+    if session.info.get(_READ_ONLY):
+        raise ReadOnlyWork(
+            "cannot write: this unit of work only reads (container.read_uow());"
+            " a use case that writes takes container.uow()"
+        )
+
+
 class UnitOfWork:
     """``with uow: ...; uow.commit()`` — anything not committed is rolled back."""
 
     session: Session
 
-    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+    def __init__(self, session_factory: sessionmaker[Session], *, read_only: bool = False) -> None:
         self._session_factory = session_factory
+        self.read_only = read_only
 
     def __enter__(self) -> UnitOfWork:
-        self._bind(self._session_factory())
+        session = self._session_factory()
+        if self.read_only:
+            session.info[_READ_ONLY] = True
+        self._bind(session)
         return self
 
     def _bind(self, session: Session) -> None:
@@ -72,6 +95,7 @@ class UnitOfWork:
     def flush(self) -> None:
         """Send the pending changes now (ids assigned, constraints checked), in this
         transaction."""
+        self._may_write("flush")
         self.session.flush()
 
     def append_audit(self, row: AuditRecord, chain_key: bytes) -> None:
@@ -90,7 +114,15 @@ class UnitOfWork:
         self.session.info[CREATE_ANCHOR] = True
 
     def commit(self) -> None:
+        self._may_write("commit")
         self.session.commit()
+
+    def _may_write(self, step: str) -> None:
+        if self.read_only:
+            raise ReadOnlyWork(
+                f"cannot {step}: this unit of work only reads (container.read_uow());"
+                " a use case that writes takes container.uow()"
+            )
 
     def rollback(self) -> None:
         self.session.rollback()
@@ -103,6 +135,7 @@ def joined(use: Callable[[UnitOfWork, T], None]) -> Callable[[Session, T], None]
 
     def callback(session: Session, argument: T) -> None:
         uow = UnitOfWork.__new__(UnitOfWork)
+        uow.read_only = False
         uow._bind(session)
         use(uow, argument)
 

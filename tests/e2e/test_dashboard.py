@@ -20,7 +20,6 @@ from codeservice.documents import decrypt_document
 from codeservice.documents.code_list import read_code_list
 from codeservice.domain.accounts import Role
 from codeservice.domain.calendar import Cycle
-from codeservice.services.distribution.dashboard import cycle_board
 from codeservice.services.register.providers import import_register
 from tests.e2e.browser import BrowserProblems, finish_sign_in, looks_like_govuk, screenshot
 from tests.integration.web.links import outbox_rows
@@ -36,6 +35,7 @@ from tests.support.dashboard import (
     issue,
     work_outbox,
 )
+from tests.support.reading import board_of
 
 pytestmark = pytest.mark.slow
 
@@ -125,7 +125,7 @@ def test_the_bmt_issues_april_and_follows_it_to_a_resend_and_an_export(
     expect(page.locator(".govuk-panel")).to_contain_text("Codes issued", timeout=120_000)
     expect(page.locator(".govuk-panel")).to_contain_text("8 issued now, 0 already had theirs")
     screenshot(page, "bmt-3-rotation-done")
-    assert cycle_board(web_container, APRIL).counts.codes_issued == 8
+    assert board_of(web_container, APRIL).counts.codes_issued == 8
 
     # Thursday 1 April: the emails went out, one bounced; eight SPoCs acknowledged.
     _april_goes_out(web_container, clock)

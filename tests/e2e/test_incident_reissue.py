@@ -183,6 +183,7 @@ def test_a_reported_incident_is_decided_and_the_code_replaced_everywhere(
         reason="Dismissed; knew the code",
         actor="user:sec.officer",
         source="test",
+        now=app.now(),
     )
     assert decision.already and decision.reissue is not None and decision.reissue.already_done
 
@@ -239,15 +240,15 @@ def test_a_reported_incident_is_decided_and_the_code_replaced_everywhere(
 def test_between_wednesday_and_monday_both_codes_are_replaced_and_the_next_still_starts_monday(
     container: Container,
 ) -> None:
-    from codeservice.services.distribution.activation import activate
     from codeservice.services.helpline import code_in_force
+    from tests.support.reading import activate_now
 
     clock = Clock(datetime(2027, 2, 24, 9, 0, 5, tzinfo=UTC))
     app = Container(container.settings, clock=clock)
     import_register_file(app, REGISTER, actor="bmt")
     rotate(app, Cycle(2027, 3), actor="scheduler", source="test", workers=2)
     clock.now = app.calendar.dates(Cycle(2027, 3)).active_from
-    activate(app, Cycle(2027, 3), actor="scheduler", source="test")
+    activate_now(app, Cycle(2027, 3), actor="scheduler", source="test")
     clock.now = app.calendar.dates(APRIL).issue_at + timedelta(seconds=5)
     rotate(app, APRIL, actor="scheduler", source="test", workers=2)
 
@@ -260,7 +261,7 @@ def test_between_wednesday_and_monday_both_codes_are_replaced_and_the_next_still
 
     monday = app.calendar.dates(APRIL).active_from
     clock.now = monday
-    activate(app, APRIL, actor="scheduler", source="test")
+    activate_now(app, APRIL, actor="scheduler", source="test")
     with app.uow() as uow:
         prv001 = uow.register.get_provider("PRV001")
         assert prv001 is not None

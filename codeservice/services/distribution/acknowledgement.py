@@ -54,10 +54,10 @@ class AcknowledgementResult:
     view: AcknowledgementView
 
 
-def load_acknowledgement(container: Container, token: str, now: datetime) -> AcknowledgementView:
-    """What the link is for; raises a ``LinkProblem`` if it cannot be used. Writes nothing."""
-    with container.read_uow() as uow:
-        return _view(_usable_link(uow, token, now))
+def load_acknowledgement(uow: UnitOfWork, token: str, *, now: datetime) -> AcknowledgementView:
+    """What the link is for; raises a ``LinkProblem`` if it cannot be used. Writes
+    nothing: mail scanners open it, so the caller opens ``container.read_uow()``."""
+    return _view(_usable_link(uow, token, now))
 
 
 def acknowledge(

@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime
 
-from codeservice.bootstrap import Container
+from codeservice.crypto.keyring import Keyring
 from codeservice.domain.audit import AuditTag
-from codeservice.domain.calendar import Cycle
+from codeservice.domain.calendar import Calendar, Cycle
 from codeservice.domain.codes import STANDING, CodeState
 from codeservice.domain.wording import moment_text
 from codeservice.errors import Conflict
 from codeservice.services.operations import audit
 from codeservice.storage.models import AccessCode
+from codeservice.storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -31,52 +33,58 @@ class ActivationReport:
     retired: list[str] = field(default_factory=list)  # "ref cycle"
 
 
-def activate(container: Container, cycle: Cycle, *, actor: str, source: str) -> ActivationReport:
-    """Make ``cycle`` the cycle in force; refused before its ``active_from``."""
-    now = container.now()
-    dates = container.calendar.dates(cycle)
+def activate(
+    uow: UnitOfWork,
+    keyring: Keyring,
+    calendar: Calendar,
+    cycle: Cycle,
+    *,
+    actor: str,
+    source: str,
+    now: datetime,
+) -> ActivationReport:
+    """Make ``cycle`` the cycle in force, in the caller's transaction (the caller
+    commits); refused before its ``active_from``."""
+    dates = calendar.dates(cycle)
     if now < dates.active_from:
-        when = moment_text(dates.active_from, container.settings.tz)
+        when = moment_text(dates.active_from, calendar.policy.tz)
         raise Conflict(f"cycle {cycle} becomes active on {when}; it cannot be activated before")
     report = ActivationReport(cycle=str(cycle))
-    keyring = container.keyring
-    with container.uow() as uow:
-        for code in uow.codes.in_cycle(cycle, CodeState.ISSUED):
-            if uow.codes.change_state(code.id, CodeState.ISSUED, CodeState.ACTIVE):
-                report.activated.append(code.provider.ref)
-                audit.event(
-                    uow,
-                    keyring,
-                    AuditTag.CODE_ACCESS_ACTIVATE,
-                    actor=actor,
-                    source=source,
-                    now=now,
-                    **_about(code),
-                )
-        for code in uow.codes.before_cycle(cycle, STANDING):
-            if uow.codes.change_state(code.id, code.state, CodeState.RETIRED):
-                report.retired.append(f"{code.provider.ref} {code.cycle}")
-                audit.event(
-                    uow,
-                    keyring,
-                    AuditTag.CODE_ACCESS_RETIRE,
-                    actor=actor,
-                    source=source,
-                    now=now,
-                    **_about(code),
-                )
-        audit.event(
-            uow,
-            keyring,
-            AuditTag.CYCLE_ACTIVATION_RUN,
-            actor=actor,
-            source=source,
-            now=now,
-            cycle=str(cycle),
-            activated=len(report.activated),
-            retired=len(report.retired),
-        )
-        uow.commit()
+    for code in uow.codes.in_cycle(cycle, CodeState.ISSUED):
+        if uow.codes.change_state(code.id, CodeState.ISSUED, CodeState.ACTIVE):
+            report.activated.append(code.provider.ref)
+            audit.event(
+                uow,
+                keyring,
+                AuditTag.CODE_ACCESS_ACTIVATE,
+                actor=actor,
+                source=source,
+                now=now,
+                **_about(code),
+            )
+    for code in uow.codes.before_cycle(cycle, STANDING):
+        if uow.codes.change_state(code.id, code.state, CodeState.RETIRED):
+            report.retired.append(f"{code.provider.ref} {code.cycle}")
+            audit.event(
+                uow,
+                keyring,
+                AuditTag.CODE_ACCESS_RETIRE,
+                actor=actor,
+                source=source,
+                now=now,
+                **_about(code),
+            )
+    audit.event(
+        uow,
+        keyring,
+        AuditTag.CYCLE_ACTIVATION_RUN,
+        actor=actor,
+        source=source,
+        now=now,
+        cycle=str(cycle),
+        activated=len(report.activated),
+        retired=len(report.retired),
+    )
     log.info(
         "activated cycle %s: %d codes activated, %d retired",
         cycle,

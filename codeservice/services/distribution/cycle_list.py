@@ -4,11 +4,12 @@ how many codes, acknowledgements and reissues it has."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
-from codeservice.bootstrap import Container
-from codeservice.domain.calendar import Cycle, CycleDates
+from codeservice.domain.calendar import Calendar, Cycle, CycleDates
 from codeservice.services.distribution.board import Phase, phase_of
 from codeservice.services.distribution.dashboard import known_cycles
+from codeservice.storage.uow import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -25,14 +26,12 @@ class CycleLine:
         return self.dates.cycle
 
 
-def list_cycles(container: Container) -> list[CycleLine]:
+def list_cycles(uow: UnitOfWork, calendar: Calendar, *, now: datetime) -> list[CycleLine]:
     """Every cycle with codes, and the cycle in force and the next, newest first."""
-    now = container.now()
-    with container.read_uow() as uow:
-        totals = uow.codes.totals_by_cycle()
+    totals = uow.codes.totals_by_cycle()
     lines = []
-    for cycle in known_cycles(container):
-        dates = container.calendar.dates(cycle)
+    for cycle in known_cycles(uow, calendar, now=now):
+        dates = calendar.dates(cycle)
         codes, reissues, spocs, acknowledged = totals.get(cycle, (0, 0, 0, 0))
         lines.append(CycleLine(dates, phase_of(dates, now), codes, spocs, acknowledged, reissues))
     return lines

@@ -88,12 +88,16 @@ class _Pair:
 
 
 def pending_new_spocs(
-    container: Container, *, cycle: str | None = None, provider_ref: str | None = None
+    uow: UnitOfWork,
+    *,
+    cycle: str | None = None,
+    provider_ref: str | None = None,
+    now: datetime,
 ) -> list[NewSpoc]:
-    """Every active SPoC of an active prime provider without the code in use (or next)."""
-    with container.read_uow() as uow:
-        pairs = _pairs(uow, container.now(), *_scope(uow, cycle, provider_ref))
-        return [_view(p) for p in pairs if not p.delivered]
+    """Every active SPoC of an active prime provider without the code in use (or next);
+    reads only (the caller opens a read unit of work)."""
+    pairs = _pairs(uow, now, *_scope(uow, cycle, provider_ref))
+    return [_view(p) for p in pairs if not p.delivered]
 
 
 def send_to_new_spocs(
@@ -104,6 +108,7 @@ def send_to_new_spocs(
     cycle: str | None = None,
     provider_ref: str | None = None,
     only: Collection[tuple[int, int]] | None = None,
+    now: datetime,
 ) -> NewSpocsReport:
     """Email 1 to every SPoC ``pending_new_spocs`` lists; the others need nothing.
 
@@ -113,13 +118,13 @@ def send_to_new_spocs(
     """
     report = NewSpocsReport()
     chosen = None if only is None else frozenset(only)
-    with container.uow() as uow:
+    with container.read_uow() as uow:  # each code is sent in its own transaction
         scope = _scope(uow, cycle, provider_ref)
-        pairs = _pairs(uow, container.now(), *scope)
+        pairs = _pairs(uow, now, *scope)
         waiting = sorted({p.code.id for p in pairs if _to_send(p, chosen)})
         report.needed_nothing = sum(1 for p in pairs if p.code.id not in waiting)
     for code_id in waiting:
-        _send_code(container, code_id, report, chosen, actor=actor, source=source)
+        _send_code(container, code_id, report, chosen, actor=actor, source=source, now=now)
     return report
 
 
@@ -135,8 +140,9 @@ def _send_code(
     *,
     actor: str,
     source: str,
+    now: datetime,
 ) -> None:
-    with container.uow() as uow:
+    with container.read_uow() as uow:  # what to build: the document is made outside
         code = uow.codes.get(code_id)
         assert code is not None
         content = rebuilt_content(uow, container, code)
@@ -144,7 +150,6 @@ def _send_code(
     # Building and encrypting take a tenth of a second: outside the transaction.
     document = make_document(DocumentJob(content=content, unlock_code=unlock_code)).data
 
-    now = container.now()
     with container.uow() as uow:
         code = uow.codes.get(code_id)
         assert code is not None

@@ -86,13 +86,19 @@ def preview_notice(container: Container, *, subject: str, text: str) -> NoticePr
 
 
 def send_notice(
-    container: Container, *, key: str, subject: str, text: str, actor: str, source: str
+    container: Container,
+    *,
+    key: str,
+    subject: str,
+    text: str,
+    actor: str,
+    source: str,
+    now: datetime,
 ) -> SentNotice:
     """Queue the notice to every active SPoC, once per key; ``Conflict`` when nobody."""
     check_notice_key(key)
     draft = check_notice(subject=subject, text=text)
     email = notice_email(draft)
-    now = container.now()
     try:
         with container.uow() as uow:
             if (done := uow.notices.by_key(key)) is not None:

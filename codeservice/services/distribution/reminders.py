@@ -48,9 +48,8 @@ def reminder_key(delivery_id: int, day: date) -> str:
 
 
 def send_reminders(
-    container: Container, cycle: Cycle, day: date, *, actor: str, source: str
+    container: Container, cycle: Cycle, day: date, *, actor: str, source: str, now: datetime
 ) -> ReminderReport:
-    now = container.now()
     tz = container.settings.tz
     limit = container.settings.reminder_limit
     report = ReminderReport(cycle=str(cycle), day=day.isoformat())
@@ -80,7 +79,8 @@ def send_reminders(
             if counts.get(delivery.id, 0) >= limit:
                 report.at_limit += 1
                 continue
-            _queue_reminder(uow, container, delivery, key, sent_on=day_text(document.sent_at, tz))
+            sent_on = day_text(document.sent_at, tz)
+            _queue_reminder(uow, container, delivery, key, sent_on=sent_on, now=now)
             audit.event(
                 uow,
                 container.keyring,
@@ -124,9 +124,14 @@ def _reminders_so_far(uow: UnitOfWork, delivery_ids: list[int], since: datetime)
 
 
 def _queue_reminder(
-    uow: UnitOfWork, container: Container, delivery: Delivery, key: str, *, sent_on: str
+    uow: UnitOfWork,
+    container: Container,
+    delivery: Delivery,
+    key: str,
+    *,
+    sent_on: str,
+    now: datetime,
 ) -> None:
-    now = container.now()
     tz = container.settings.tz
     code = delivery.access_code
     provider = code.provider
@@ -180,8 +185,8 @@ class EscalationReport:
 def unacknowledged_providers(container: Container, cycle: Cycle) -> list[Unacknowledged]:
     """Active prime providers where no SPoC has acknowledged the code that stands."""
     tz = container.settings.tz
-    status = cycle_status(container, cycle)
     with container.read_uow() as uow:
+        status = cycle_status(uow, cycle)
         active = {p.ref for p in uow.register.active_primes()}
     found: list[Unacknowledged] = []
     for provider in status.providers:
@@ -200,9 +205,10 @@ def unacknowledged_providers(container: Container, cycle: Cycle) -> list[Unackno
     return found
 
 
-def escalate(container: Container, cycle: Cycle, *, actor: str, source: str) -> EscalationReport:
+def escalate(
+    container: Container, cycle: Cycle, *, actor: str, source: str, now: datetime
+) -> EscalationReport:
     """One email to the BMT mailbox per cycle, if any provider has not acknowledged."""
-    now = container.now()
     tz = container.settings.tz
     providers = unacknowledged_providers(container, cycle)
     if not providers:

@@ -67,43 +67,48 @@ class ResendOutcome:
     message_id: int | None  # the email now current for this delivery
 
 
-def resend_target(container: Container, delivery_id: int) -> ResendTarget:
-    with container.read_uow() as uow:
-        delivery = _delivery(uow, delivery_id)
-        code = delivery.access_code
-        ids = [i for i in (delivery.document_message_id, delivery.unlock_message_id) if i]
-        messages = {entry.id: entry for entry in uow.outbox.by_ids(ids)}
-        document = messages.get(delivery.document_message_id or -1)
-        unlock = messages.get(delivery.unlock_message_id or -1)
-        now = container.now()
-        return ResendTarget(
-            delivery_id=delivery.id,
-            cycle=str(code.cycle),
-            provider_ref=code.provider.ref,
-            provider_name=code.provider.name,
-            spoc_name=delivery.spoc.name,
-            spoc_email=delivery.spoc.email,
-            document_ref=code.document_ref,
-            code_state=code.state,
-            document_message_id=delivery.document_message_id,
-            document_state=None if document is None else document.state,
-            document_sent_at=None if document is None else document.sent_at,
-            acknowledged_at=delivery.acknowledged_at,
-            unlock_message_id=delivery.unlock_message_id,
-            unlock_state=None if unlock is None else unlock.state,
-            unlock_sent_at=None if unlock is None else unlock.sent_at,
-            document_refusal=_refusal(delivery, now),
-            unlock_refusal=_refusal(delivery, now, unlock=True),
-        )
+def resend_target(uow: UnitOfWork, delivery_id: int, *, now: datetime) -> ResendTarget:
+    """What the resend page shows; reads only (the caller opens a read unit of work)."""
+    delivery = _delivery(uow, delivery_id)
+    code = delivery.access_code
+    ids = [i for i in (delivery.document_message_id, delivery.unlock_message_id) if i]
+    messages = {entry.id: entry for entry in uow.outbox.by_ids(ids)}
+    document = messages.get(delivery.document_message_id or -1)
+    unlock = messages.get(delivery.unlock_message_id or -1)
+    return ResendTarget(
+        delivery_id=delivery.id,
+        cycle=str(code.cycle),
+        provider_ref=code.provider.ref,
+        provider_name=code.provider.name,
+        spoc_name=delivery.spoc.name,
+        spoc_email=delivery.spoc.email,
+        document_ref=code.document_ref,
+        code_state=code.state,
+        document_message_id=delivery.document_message_id,
+        document_state=None if document is None else document.state,
+        document_sent_at=None if document is None else document.sent_at,
+        acknowledged_at=delivery.acknowledged_at,
+        unlock_message_id=delivery.unlock_message_id,
+        unlock_state=None if unlock is None else unlock.state,
+        unlock_sent_at=None if unlock is None else unlock.sent_at,
+        document_refusal=_refusal(delivery, now),
+        unlock_refusal=_refusal(delivery, now, unlock=True),
+    )
 
 
 def resend_document(
-    container: Container, delivery_id: int, *, seen: int | None, actor: str, source: str
+    container: Container,
+    delivery_id: int,
+    *,
+    seen: int | None,
+    actor: str,
+    source: str,
+    now: datetime,
 ) -> ResendOutcome:
     """Email 1 again with a new link, unless the email 1 ``seen`` was already replaced."""
-    with container.uow() as uow:
+    with container.read_uow() as uow:  # what to build: the document is made outside
         delivery = _delivery(uow, delivery_id)
-        _refuse(delivery, container.now())
+        _refuse(delivery, now)
         if delivery.document_message_id != seen:
             return _already(delivery, delivery.document_message_id)
         content = rebuilt_content(uow, container, delivery.access_code)
@@ -111,7 +116,6 @@ def resend_document(
     # Building and encrypting take a tenth of a second: outside the transaction.
     document = make_document(DocumentJob(content=content, unlock_code=unlock_code)).data
 
-    now = container.now()
     with container.uow() as uow:
         delivery = _delivery(uow, delivery_id, lock=True)
         _refuse(delivery, now)
@@ -147,10 +151,15 @@ def resend_document(
 
 
 def resend_unlock(
-    container: Container, delivery_id: int, *, seen: int | None, actor: str, source: str
+    container: Container,
+    delivery_id: int,
+    *,
+    seen: int | None,
+    actor: str,
+    source: str,
+    now: datetime,
 ) -> ResendOutcome:
     """Email 2 again to a SPoC who acknowledged, unless the email 2 ``seen`` was replaced."""
-    now = container.now()
     with container.uow() as uow:
         delivery = _delivery(uow, delivery_id, lock=True)
         _refuse(delivery, now, unlock=True)

@@ -3,24 +3,33 @@
 
 from __future__ import annotations
 
-from codeservice.bootstrap import Container
+from datetime import datetime
+
+from codeservice.crypto.keyring import Keyring
 from codeservice.domain.audit import AuditTag
 from codeservice.domain.calendar import Cycle
 from codeservice.services.operations import audit
+from codeservice.storage.uow import UnitOfWork
 
 
 def record_rotation_request(
-    container: Container, cycle: Cycle, *, pending: int, actor: str, source: str
+    uow: UnitOfWork,
+    keyring: Keyring,
+    cycle: Cycle,
+    *,
+    pending: int,
+    actor: str,
+    source: str,
+    now: datetime,
 ) -> None:
-    with container.uow() as uow:
-        audit.event(
-            uow,
-            container.keyring,
-            AuditTag.CYCLE_ROTATION_REQUEST,
-            actor=actor,
-            source=source,
-            now=container.now(),
-            cycle=str(cycle),
-            pending=pending,
-        )
-        uow.commit()
+    """In the caller's transaction: the caller commits before the rotation starts."""
+    audit.event(
+        uow,
+        keyring,
+        AuditTag.CYCLE_ROTATION_REQUEST,
+        actor=actor,
+        source=source,
+        now=now,
+        cycle=str(cycle),
+        pending=pending,
+    )

@@ -6,11 +6,11 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from codeservice.bootstrap import Container
 from codeservice.domain.calendar import Cycle
 from codeservice.domain.codes import CodeState
 from codeservice.services.distribution.board import ProviderCodeState, ProviderRow, SpocRow
 from codeservice.services.distribution.cycle_rows import provider_rows
+from codeservice.storage.uow import UnitOfWork
 from mailer.schema import FAILED, MessageState
 
 
@@ -72,9 +72,9 @@ class CycleStatus:
         }
 
 
-def cycle_status(container: Container, cycle: Cycle) -> CycleStatus:
-    with container.read_uow() as uow:
-        rows = provider_rows(uow, cycle)
+def cycle_status(uow: UnitOfWork, cycle: Cycle) -> CycleStatus:
+    """Where the cycle stands, read in the caller's (read) unit of work."""
+    rows = provider_rows(uow, cycle)
     return CycleStatus(cycle=str(cycle), providers=[_provider(row) for row in rows])
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Literal
 
 from codeservice.bootstrap import Container
@@ -83,14 +84,13 @@ def count(status: CycleStatus) -> CycleCounts:
 
 
 def queue_summary(
-    container: Container, cycle: Cycle, *, stage: Stage, actor: str, source: str
+    container: Container, cycle: Cycle, *, stage: Stage, actor: str, source: str, now: datetime
 ) -> CycleCounts:
     """Queue the summary email to the BMT mailbox, once per cycle and stage."""
-    now = container.now()
     tz = container.settings.tz
     dates = container.calendar.dates(cycle)
-    counts = count(cycle_status(container, cycle))
-    with container.uow() as uow:  # when the codes really went out (early, or late)
+    with container.read_uow() as uow:  # when the codes really went out (early, or late)
+        counts = count(cycle_status(uow, cycle))
         first = [c.issued_at for c in uow.codes.for_cycle(cycle) if c.replaces_id is None]
     issued_at = min(first, default=dates.issue_at)
     rendered = render(

@@ -146,30 +146,30 @@ def reissue_provider(
     (``CodesChanged``), so a form sent twice reissues once.
     """
     text = check_decision_reason(reason)
+    now = container.now()  # its callers (a helpline route among them) pass no time yet
     with container.uow() as uow:
         provider = prime_for_reissue(uow, provider_ref)
         uow.register.lock_provider(provider.id)
         if shown is not None:
-            current = uow.incidents.codes_not_ended(provider.id, container.now())
+            current = uow.incidents.codes_not_ended(provider.id, now)
             if {code.document_ref for code in current} != set(shown):
                 raise CodesChanged(
                     f"The codes of {provider.name} ({provider.ref}) have changed since the "
                     "page was shown: they have been replaced already"
                 )
-        reissue = request_reissue(
-            uow, provider=provider, reason=text, requested_by=actor, now=container.now()
-        )
+        reissue = request_reissue(uow, provider=provider, reason=text, requested_by=actor, now=now)
         reissue_id = reissue.id
         uow.commit()
-    return complete_reissue(container, reissue_id, actor=actor, source=source)
+    return complete_reissue(container, reissue_id, actor=actor, source=source, now=now)
 
 
 def complete_reissue(
-    container: Container, reissue_id: int, *, actor: str, source: str
+    container: Container, reissue_id: int, *, actor: str, source: str, now: datetime
 ) -> ReissueReport:
-    """Revoke and replace; does nothing (and says so) if the reissue was completed."""
+    """Revoke and replace; does nothing (and says so) if the reissue was completed.
+    Everything it revokes, issues and audits is stamped ``now``."""
     for _ in range(MAX_ATTEMPTS):
-        plan, done = _plan(container, reissue_id)
+        plan, done = _plan(container, reissue_id, now)
         if done is not None:
             return done
         assert plan is not None
@@ -183,9 +183,10 @@ def complete_reissue(
     )
 
 
-def _plan(container: Container, reissue_id: int) -> tuple[Plan | None, ReissueReport | None]:
-    at = container.now()
-    with container.uow() as uow:
+def _plan(
+    container: Container, reissue_id: int, at: datetime
+) -> tuple[Plan | None, ReissueReport | None]:
+    with container.read_uow() as uow:  # the plan only reads; the commit checks it
         reissue = uow.incidents.get_reissue(reissue_id)
         if reissue is None:
             raise NotFound(f"there is no reissue {reissue_id}")
@@ -215,7 +216,7 @@ def _plan(container: Container, reissue_id: int) -> tuple[Plan | None, ReissueRe
 def _prepare(container: Container, plan: Plan) -> dict[int, PreparedCode]:
     """Draw each replacement and build its encrypted document (no transaction open)."""
     alphabet = Alphabet.from_excluded(container.settings.code_excluded_characters)
-    with container.uow() as uow:
+    with container.read_uow() as uow:
         provider = uow.register.provider_by_id(plan.provider_id)
         reissue = uow.incidents.get_reissue(plan.reissue_id)
         assert provider is not None and reissue is not None

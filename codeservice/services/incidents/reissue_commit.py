@@ -6,7 +6,7 @@ was asked for is marked covered; if the codes not ended are no longer those plan
 gives up (``None``) so that the caller plans again. Otherwise every code is revoked, its
 links replaced, its unsent emails (email 1, email 2, reminders) cancelled and a
 replacement issued, each step audited and the reissue marked complete, all in one
-commit.
+commit, every record stamped with the plan's time.
 """
 
 from __future__ import annotations
@@ -97,7 +97,9 @@ def commit_reissue(
             code.revoked_at = at
         uow.flush()  # frees each cycle for its replacement
         links = uow.incidents.replace_links([c.id for c in codes], at)
-        _cancel_revoked_mail(uow, container, codes, reissue, report, actor=actor, source=source)
+        _cancel_revoked_mail(
+            uow, container, codes, reissue, report, actor=actor, source=source, at=at
+        )
         reason = general_reason(reissue)
         for code, code_plan in zip(codes, plan.codes, strict=True):
             issued = issue_to_spocs(
@@ -134,7 +136,7 @@ def commit_reissue(
                 AuditTag.CODE_ACCESS_REVOKE,
                 actor=actor,
                 source=source,
-                now=container.now(),
+                now=at,
                 **common,
                 document_ref=code.document_ref,
             )
@@ -144,7 +146,7 @@ def commit_reissue(
                 AuditTag.CODE_ACCESS_ISSUE,
                 actor=actor,
                 source=source,
-                now=container.now(),
+                now=at,
                 **common,
                 document_ref=new.document_ref,
                 key_id=new.key_id,
@@ -174,9 +176,10 @@ def _cancel_revoked_mail(
     *,
     actor: str,
     source: str,
+    at: datetime,
 ) -> None:
     """Email 1, email 2 and reminders of the revoked codes not sent yet never go."""
-    by_category = cancel_mail_of_codes(uow, [c.id for c in codes], now=container.now())
+    by_category = cancel_mail_of_codes(uow, [c.id for c in codes], now=at)
     report.emails_cancelled = sum(by_category.values())
     if not by_category:
         return
@@ -186,7 +189,7 @@ def _cancel_revoked_mail(
         AuditTag.MAIL_MESSAGE_CANCEL,
         actor=actor,
         source=source,
-        now=container.now(),
+        now=at,
         provider=report.provider_ref,
         reissue=reissue.id,
         revoked=[c.document_ref for c in codes],
@@ -213,7 +216,7 @@ def _finish(
         AuditTag.CODE_ACCESS_REISSUE,
         actor=actor,
         source=source,
-        now=container.now(),
+        now=at,
         provider=report.provider_ref,
         reissue=reissue.id,
         incident=report.incident_reference,

@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from codeservice.bootstrap import Container
 from codeservice.services.distribution.notifications import cancelled_mail_of_codes
 from codeservice.storage.models import AccessCode, Reissue
 from codeservice.storage.uow import UnitOfWork
@@ -85,19 +84,18 @@ class ReissueView:
     codes_replaced: int
 
 
-def reissues_between(container: Container, start: datetime, end: datetime) -> list[ReissueView]:
+def reissues_between(uow: UnitOfWork, start: datetime, end: datetime) -> list[ReissueView]:
     """Reissues completed in ``[start, end)`` that replaced codes (for the BMT summary)."""
-    with container.read_uow() as uow:
-        return [
-            ReissueView(
-                reissue_id=r.id,
-                provider_ref=r.provider.ref,
-                provider_name=r.provider.name,
-                incident_reference=None if r.incident is None else r.incident.reference,
-                requested_at=r.requested_at,
-                completed_at=r.completed_at,
-                codes_replaced=r.codes_replaced,
-            )
-            for r in uow.incidents.reissues_between(start, end)
-            if r.codes_replaced
-        ]
+    return [
+        ReissueView(
+            reissue_id=r.id,
+            provider_ref=r.provider.ref,
+            provider_name=r.provider.name,
+            incident_reference=None if r.incident is None else r.incident.reference,
+            requested_at=r.requested_at,
+            completed_at=r.completed_at,
+            codes_replaced=r.codes_replaced,
+        )
+        for r in uow.incidents.reissues_between(start, end)
+        if r.codes_replaced
+    ]

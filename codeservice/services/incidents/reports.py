@@ -59,6 +59,7 @@ def record_report(
     subcontractor: str = "",
     actor: str,
     source: str,
+    now: datetime,
 ) -> IncidentView:
     """The security team enters a proforma received by email (``--date YYYY-MM-DD``)."""
     day, month, year = _date_parts(change_date)
@@ -70,14 +71,19 @@ def record_report(
         reason=reason,
         details=details,
     )
-    return record_report_form(container, provider_ref, form, actor=actor, source=source)
+    return record_report_form(container, provider_ref, form, actor=actor, source=source, now=now)
 
 
 def record_report_form(
-    container: Container, provider_ref: str, form: ReportForm, *, actor: str, source: str
+    container: Container,
+    provider_ref: str,
+    form: ReportForm,
+    *,
+    actor: str,
+    source: str,
+    now: datetime,
 ) -> IncidentView:
     """As ``record_report``, from the fields of the security team's web form."""
-    now = container.now()
     with container.uow() as uow:
         provider = _prime(uow, provider_ref)
         checked = check_form(form, container, now)

@@ -33,17 +33,17 @@ class ReportLinkView:
     link_expires_at: datetime
 
 
-def load_report_link(container: Container, token: str, now: datetime) -> ReportLinkView:
-    """Who the link belongs to; raises ``LinkProblem`` when it cannot be used. Writes nothing."""
-    with container.read_uow() as uow:
-        link = _usable_link(uow, token, now)
-        return ReportLinkView(
-            spoc_id=link.spoc.id,
-            spoc_name=link.spoc.name,
-            provider_ref=link.spoc.provider.ref,
-            provider_name=link.spoc.provider.name,
-            link_expires_at=link.expires_at,
-        )
+def load_report_link(uow: UnitOfWork, token: str, *, now: datetime) -> ReportLinkView:
+    """Who the link belongs to; raises ``LinkProblem`` when it cannot be used. Writes
+    nothing (the caller opens a read unit of work)."""
+    link = _usable_link(uow, token, now)
+    return ReportLinkView(
+        spoc_id=link.spoc.id,
+        spoc_name=link.spoc.name,
+        provider_ref=link.spoc.provider.ref,
+        provider_name=link.spoc.provider.name,
+        link_expires_at=link.expires_at,
+    )
 
 
 def submit_report(
@@ -92,15 +92,14 @@ def submit_report(
 
 
 def report_sent_by_link(
-    container: Container, token: str, reference: str, now: datetime
+    uow: UnitOfWork, token: str, reference: str, *, now: datetime
 ) -> IncidentView:
     """The confirmation page: the report, only to the SPoC whose link sent it."""
-    with container.read_uow() as uow:
-        link = _usable_link(uow, token, now)
-        report = uow.incidents.by_reference(parse_reference(reference))
-        if report is None or report.reported_by != f"spoc:{link.spoc_id}":
-            raise NotFound("there is no such report")
-        return incident_view(uow, report)
+    link = _usable_link(uow, token, now)
+    report = uow.incidents.by_reference(parse_reference(reference))
+    if report is None or report.reported_by != f"spoc:{link.spoc_id}":
+        raise NotFound("there is no such report")
+    return incident_view(uow, report)
 
 
 def _usable_link(uow: UnitOfWork, token: str, now: datetime) -> LinkToken:

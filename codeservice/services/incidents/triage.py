@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from codeservice.bootstrap import Container
+from codeservice.crypto.keyring import Keyring
 from codeservice.domain.audit import AuditTag
 from codeservice.domain.triage import (
     TriageState,
@@ -45,18 +46,22 @@ class Decision:
 
 
 def assess_report(
-    container: Container, reference: str, *, actor: str, source: str, note: str = ""
+    uow: UnitOfWork,
+    keyring: Keyring,
+    reference: str,
+    *,
+    actor: str,
+    source: str,
+    note: str = "",
+    now: datetime,
 ) -> IncidentView:
-    """received → assessed (§51): someone has looked at all the circumstances."""
-    now = container.now()
+    """received → assessed (§51): someone has looked at all the circumstances. In the
+    caller's transaction (the caller commits)."""
     text = _checked_note(note)
-    with container.uow() as uow:
-        report = find_report(uow, reference, for_update=True)
-        check_transition(report.reference, report.state, TriageState.ASSESSED)
-        _assess(uow, container, report, actor=actor, source=source, note=text, now=now)
-        view = incident_view(uow, report)
-        uow.commit()
-    return view
+    report = find_report(uow, reference, for_update=True)
+    check_transition(report.reference, report.state, TriageState.ASSESSED)
+    _assess(uow, keyring, report, actor=actor, source=source, note=text, now=now)
+    return incident_view(uow, report)
 
 
 def decide_report(
@@ -67,11 +72,14 @@ def decide_report(
     reason: str,
     actor: str,
     source: str,
+    now: datetime,
 ) -> Decision:
     """assessed → reissue | no-change, with the reason (§52). A report still
     ``received`` is assessed in the same step. The same decision again changes nothing
-    (a reissue still pending is completed); a different one is refused."""
-    now = container.now()
+    (a reissue still pending is completed); a different one is refused.
+
+    It takes the container, not one unit of work: a reissue builds its documents
+    between two transactions (``incidents.reissue``). Every record is stamped ``now``."""
     wanted = parse_decision(decision)
     text = check_decision_reason(reason)
     with container.uow() as uow:
@@ -88,11 +96,13 @@ def decide_report(
             for step in steps_to(current, wanted):
                 check_transition(report.reference, report.state, step)
                 if step is TriageState.ASSESSED:
-                    _assess(uow, container, report, actor=actor, source=source, note="", now=now)
+                    _assess(
+                        uow, container.keyring, report, actor=actor, source=source, note="", now=now
+                    )
                 else:
                     _decide(
                         uow,
-                        container,
+                        container.keyring,
                         report,
                         step,
                         actor=actor,
@@ -117,14 +127,16 @@ def decide_report(
     outcome = (
         None
         if pending_id is None
-        else complete_reissue(container, pending_id, actor=actor, source=source)
+        else complete_reissue(container, pending_id, actor=actor, source=source, now=now)
     )
-    return Decision(view=get_report(container, found), already=already, reissue=outcome)
+    with container.read_uow() as uow:
+        view = get_report(uow, found)
+    return Decision(view=view, already=already, reissue=outcome)
 
 
 def _assess(
     uow: UnitOfWork,
-    container: Container,
+    keyring: Keyring,
     report: IncidentReport,
     *,
     actor: str,
@@ -137,7 +149,7 @@ def _assess(
     report.assessment_note = note or None
     audit.event(
         uow,
-        container.keyring,
+        keyring,
         AuditTag.INCIDENT_REPORT_ASSESS,
         actor=actor,
         source=source,
@@ -149,7 +161,7 @@ def _assess(
 
 def _decide(
     uow: UnitOfWork,
-    container: Container,
+    keyring: Keyring,
     report: IncidentReport,
     decision: TriageState,
     *,
@@ -163,7 +175,7 @@ def _decide(
     report.decision_reason = reason
     audit.event(
         uow,
-        container.keyring,
+        keyring,
         AuditTag.INCIDENT_REPORT_DECIDE,
         actor=actor,
         source=source,

@@ -1,7 +1,7 @@
 """Annex B reports as the security team reads them: listed, found by reference, shown.
 
 Receiving a report is ``incidents.reports``; triage is ``incidents.triage``.
-Reading writes nothing.
+Reading writes nothing: the caller opens a read unit of work (``container.read_uow()``).
 """
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from codeservice.bootstrap import Container
 from codeservice.domain.incidents import ReasonCategory, parse_reference
 from codeservice.domain.triage import TriageState, waiting_time
 from codeservice.errors import InputError, NotFound
@@ -48,15 +47,13 @@ class IncidentView:
         return waiting_time(self.received_at, self.decided_at, now)
 
 
-def list_reports(container: Container, *, states: list[str] | None = None) -> list[IncidentView]:
+def list_reports(uow: UnitOfWork, *, states: list[str] | None = None) -> list[IncidentView]:
     wanted = None if not states else [TriageState(s).value for s in states]
-    with container.read_uow() as uow:
-        return [incident_view(uow, r) for r in uow.incidents.reports(wanted)]
+    return [incident_view(uow, r) for r in uow.incidents.reports(wanted)]
 
 
-def get_report(container: Container, reference: str) -> IncidentView:
-    with container.read_uow() as uow:
-        return incident_view(uow, find_report(uow, reference))
+def get_report(uow: UnitOfWork, reference: str) -> IncidentView:
+    return incident_view(uow, find_report(uow, reference))
 
 
 def find_report(uow: UnitOfWork, reference: str, *, for_update: bool = False) -> IncidentReport:

@@ -17,6 +17,7 @@ only make the trail look longer than the anchor, never shorter.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from codeservice.bootstrap import Container
 from codeservice.crypto.anchor_file import AnchorFile
@@ -50,7 +51,7 @@ def verify_trail(container: Container) -> TrailReport:
     key = container.keyring.audit_key
     anchor, unreadable = read_anchor(AnchorFile(container.settings.audit_anchor_file))
     report = TrailReport()
-    with container.uow() as uow:
+    with container.read_uow() as uow:
         report.records, report.chain_problem = verify_chain(uow, key)
         last = uow.audit.last()
         head = None if last is None else ChainHead(last.seq, last.hash)
@@ -60,15 +61,12 @@ def verify_trail(container: Container) -> TrailReport:
     return report
 
 
-def record_verification(container: Container, report: TrailReport, *, actor: str) -> None:
-    """Note when the trail was verified and whether it was intact (for metrics)."""
+def record_verification(uow: UnitOfWork, report: TrailReport, *, actor: str, now: datetime) -> None:
+    """Note when the trail was verified and whether it was intact (for metrics), in the
+    caller's transaction."""
     problems = report.problems
     detail = "intact" if not problems else f"{len(problems)} problems: {problems[0]}"
-    with container.uow() as uow:
-        uow.audit.record_verification(
-            at=container.now(), ok=not problems, detail=detail, holder=actor
-        )
-        uow.commit()
+    uow.audit.record_verification(at=now, ok=not problems, detail=detail, holder=actor)
 
 
 def _cross_check(uow: UnitOfWork, report: TrailReport) -> None:
@@ -117,7 +115,7 @@ def _missing(report: TrailReport, lines: list[str]) -> None:
         report.unaudited.append(f"... and {len(lines) - SHOWN} more like it")
 
 
-def anchor_trail(container: Container, *, actor: str, source: str) -> AnchorFinding:
+def anchor_trail(container: Container, *, actor: str, source: str, now: datetime) -> AnchorFinding:
     """``audit anchor``: anchor a trail that has none (kept from before anchors existed).
 
     Only an intact chain is anchored. An anchor that exists is only moved forward along
@@ -128,7 +126,7 @@ def anchor_trail(container: Container, *, actor: str, source: str) -> AnchorFind
     from codeservice.services.operations import audit
 
     key = container.keyring.audit_key
-    with container.uow() as uow:
+    with container.read_uow() as uow:
         _records, problem = verify_chain(uow, key)
     if problem is not None:
         raise Conflict(f"the hash chain is broken ({problem}); an anchor would vouch for it")
@@ -140,7 +138,7 @@ def anchor_trail(container: Container, *, actor: str, source: str) -> AnchorFind
             AuditTag.SYSTEM_AUDIT_ANCHOR,
             actor=actor,
             source=source,
-            now=container.now(),
+            now=now,
             anchor_file=str(container.settings.audit_anchor_file),
         )
         uow.commit()

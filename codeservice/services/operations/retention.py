@@ -36,6 +36,7 @@ from codeservice.services.operations import audit
 from codeservice.services.operations.audit import public_form, verify_chain, vouched_for
 from codeservice.storage.models import AuditRecord
 from codeservice.storage.repositories.retention import RetentionRepository, Waiting
+from codeservice.storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -73,26 +74,25 @@ class KindReport:
         }
 
 
-def report(container: Container) -> list[KindReport]:
-    """What ``purge`` would do now, and when each kind next has something to do."""
-    policy, now = policy_of(container.settings), container.now()
+def report(uow: UnitOfWork, policy: RetentionPolicy, *, now: datetime) -> list[KindReport]:
+    """What ``purge`` would do now, and when each kind next has something to do; reads
+    only (the caller opens ``container.read_uow()``)."""
     mail_cut = policy.cutoff(RetentionKind.MAIL, now)
     address_cut = policy.cutoff(RetentionKind.ACKNOWLEDGEMENTS, now)
     found: list[KindReport] = []
-    with container.read_uow() as uow:
-        repo = uow.retention
-        for kind, due, waiting in _kinds(repo):
-            cut = policy.cutoff(kind, now)
-            months = policy.months(kind)
-            count = len(due(cut, 10**9))
-            found.append(_report(kind, months, count, [(waiting(cut), months)]))
-        records = repo.audit_due(mail_cut, address_cut, 0, 10**9, lock=False)
-        pending = [
-            (repo.audit_waiting(True, mail_cut), policy.mail_months),
-            (repo.audit_waiting(False, address_cut), policy.address_months),
-        ]
-        due_now = sum(1 for row in records if _redacted(row) is not None)
-        found.append(_report(RetentionKind.AUDIT, policy.address_months, due_now, pending))
+    repo = uow.retention
+    for kind, due, waiting in _kinds(repo):
+        cut = policy.cutoff(kind, now)
+        months = policy.months(kind)
+        count = len(due(cut, 10**9))
+        found.append(_report(kind, months, count, [(waiting(cut), months)]))
+    records = repo.audit_due(mail_cut, address_cut, 0, 10**9, lock=False)
+    pending = [
+        (repo.audit_waiting(True, mail_cut), policy.mail_months),
+        (repo.audit_waiting(False, address_cut), policy.address_months),
+    ]
+    due_now = sum(1 for row in records if _redacted(row) is not None)
+    found.append(_report(RetentionKind.AUDIT, policy.address_months, due_now, pending))
     return found
 
 
@@ -129,9 +129,12 @@ class PurgeResult:
         return sum(self.counts.values())
 
 
-def purge(container: Container, *, actor: str, source: str, batch: int = BATCH) -> PurgeResult:
-    """Purge or redact everything past its period now (idempotent, crash-safe)."""
-    policy, now = policy_of(container.settings), container.now()
+def purge(
+    container: Container, *, actor: str, source: str, now: datetime, batch: int = BATCH
+) -> PurgeResult:
+    """Purge or redact everything past its period at ``now`` (idempotent, crash-safe).
+    It commits batch by batch, so it takes the container's units of work."""
+    policy = policy_of(container.settings)
     result = PurgeResult()
     blankers: dict[RetentionKind, Callable[[RetentionRepository, list[int], datetime], int]] = {
         RetentionKind.MAIL: lambda r, ids, cut: r.blank_mail(ids, cut),

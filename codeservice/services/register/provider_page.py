@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from codeservice.bootstrap import Container
 from codeservice.domain.codes import CodeState
 from codeservice.errors import NotFound
-from codeservice.services.register.providers import ProviderView, list_register
+from codeservice.services.register.providers import ProviderView, provider_views
 from codeservice.services.staff.actors import actor_names
+from codeservice.storage.uow import UnitOfWork
 
 HISTORY_SHOWN = 100
 _NOT_SHOWN = {"file", "sha256", "changed", "provider", "provider_ref", "ref", "warnings", "spoc"}
@@ -56,41 +56,39 @@ class ProviderPage:
     history: list[HistoryLine]
 
 
-def provider_page(container: Container, ref: str) -> ProviderPage:
-    """The provider ``ref`` (active or not); NotFound if the register has no such ref."""
-    view = next((v for v in list_register(container, include_inactive=True) if v.ref == ref), None)
+def provider_page(uow: UnitOfWork, ref: str) -> ProviderPage:
+    """The provider ``ref`` (active or not); NotFound if the register has no such ref.
+    Reads only: the caller opens ``container.read_uow()``."""
+    view = next((v for v in provider_views(uow, include_inactive=True) if v.ref == ref), None)
     if view is None:
         raise NotFound("There is no provider with this reference on the register")
-    with container.read_uow() as uow:
-        provider = uow.register.get_provider(ref)
-        if provider is None:
-            raise NotFound("There is no provider with this reference on the register")
-        codes = [
-            CodeLine(
-                str(code.cycle),
-                code.state,
-                code.issued_at,
-                code.active_from,
-                code.active_until,
-                code.revoked_at,
-            )
-            for code in uow.codes.of_provider(provider.id)
-        ]
-        records = uow.audit.mentioning(ref, HISTORY_SHOWN)
-        names = actor_names(uow, (record.actor for record in records))
-        own = [s for s in uow.register.all_spocs() if s.provider_id == provider.id]
-        spocs = {s.id: s.name for s in own}
-        spoc_lines = [SpocLine(s.id, s.name, s.email, s.active) for s in own]
-        history = []
-        for record in records:
-            details: dict[str, Any] = json.loads(record.details or "{}")
-            if not _about(details, ref):
-                continue
-            history.append(
-                HistoryLine(
-                    record.at, names[record.actor], record.action, _what(details, ref, spocs)
-                )
-            )
+    provider = uow.register.get_provider(ref)
+    if provider is None:
+        raise NotFound("There is no provider with this reference on the register")
+    codes = [
+        CodeLine(
+            str(code.cycle),
+            code.state,
+            code.issued_at,
+            code.active_from,
+            code.active_until,
+            code.revoked_at,
+        )
+        for code in uow.codes.of_provider(provider.id)
+    ]
+    records = uow.audit.mentioning(ref, HISTORY_SHOWN)
+    names = actor_names(uow, (record.actor for record in records))
+    own = [s for s in uow.register.all_spocs() if s.provider_id == provider.id]
+    spocs = {s.id: s.name for s in own}
+    spoc_lines = [SpocLine(s.id, s.name, s.email, s.active) for s in own]
+    history = []
+    for record in records:
+        details: dict[str, Any] = json.loads(record.details or "{}")
+        if not _about(details, ref):
+            continue
+        history.append(
+            HistoryLine(record.at, names[record.actor], record.action, _what(details, ref, spocs))
+        )
     return ProviderPage(view, spoc_lines, codes, history)
 
 

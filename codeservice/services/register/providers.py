@@ -5,11 +5,13 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
 from codeservice.bootstrap import Container
+from codeservice.config import Settings
+from codeservice.crypto.keyring import Keyring
 from codeservice.domain.audit import AuditTag
 from codeservice.domain.register import (
     RegisterFile,
@@ -67,15 +69,24 @@ class ProviderView:
         }
 
 
-def register_limits(container: Container) -> RegisterLimits:
-    settings = container.settings
-    return RegisterLimits(settings.register_max_bytes, settings.register_max_lines)
+@dataclass(frozen=True)
+class RegisterRules:
+    """What checking a register file needs of the settings: its limits, and the time
+    zone in which "today" is reckoned for a security plan's dates."""
+
+    limits: RegisterLimits
+    tz: tzinfo
+
+    @classmethod
+    def of(cls, settings: Settings) -> RegisterRules:
+        limits = RegisterLimits(settings.register_max_bytes, settings.register_max_lines)
+        return cls(limits, settings.tz)
 
 
 def import_register_file(
     container: Container, path: Path, *, prune: bool = False, actor: str, source: str = "cli"
 ) -> ImportSummary:
-    limits = register_limits(container)
+    limits = RegisterRules.of(container.settings).limits
     try:
         with path.open("rb") as file:
             # The size first: a huge file is refused before a byte of it is read, and
@@ -87,10 +98,10 @@ def import_register_file(
     return import_register(container, data, str(path), prune=prune, actor=actor, source=source)
 
 
-def check_file(container: Container, data: bytes, filename: str) -> RegisterFile:
+def check_file(rules: RegisterRules, data: bytes, filename: str, *, now: datetime) -> RegisterFile:
     """The register in ``data``; raises InputError naming every problem (changes nothing)."""
-    check_limits(data, filename, register_limits(container))
-    today = container.now().astimezone(container.settings.tz).date()
+    check_limits(data, filename, rules.limits)
+    today = now.astimezone(rules.tz).date()
     return parse_register(decode_register(data, filename), filename, today)
 
 
@@ -109,25 +120,25 @@ def import_register(
     ``prune`` whatever the file does not name is deactivated, never deleted: codes,
     deliveries and the audit trail refer to those rows.
     """
-    register = check_file(container, data, filename)
+    now = container.now()
+    register = check_file(RegisterRules.of(container.settings), data, filename, now=now)
     summary = ImportSummary(
         filename=Path(filename).name,
         sha256=hashlib.sha256(data).hexdigest(),
         prune=prune,
         warnings=register.warnings,
     )
-    now = container.now()
     with container.uow() as uow:
         uow.register.lock_for_import()
         apply_file(uow, register, summary, now)
-        record_import(uow, container, summary, actor=actor, source=source, now=now)
+        record_import(uow, container.keyring, summary, actor=actor, source=source, now=now)
         uow.commit()
     return summary
 
 
 def record_import(
     uow: UnitOfWork,
-    container: Container,
+    keyring: Keyring,
     summary: ImportSummary,
     *,
     actor: str,
@@ -137,7 +148,7 @@ def record_import(
     """The audit record of an applied import (counts only: no names, no addresses)."""
     audit.event(
         uow,
-        container.keyring,
+        keyring,
         AuditTag.REGISTER_IMPORT_APPLY,
         actor=actor,
         source=source,
@@ -163,7 +174,12 @@ def list_register(container: Container, *, include_inactive: bool = False) -> li
     """Every prime provider followed by its subcontractors, by ref (active ones only
     unless ``include_inactive``); each prime with its SPoCs."""
     with container.read_uow() as uow:
-        return _views(uow.register.all_providers(), uow.register.all_spocs(), include_inactive)
+        return provider_views(uow, include_inactive=include_inactive)
+
+
+def provider_views(uow: UnitOfWork, *, include_inactive: bool = False) -> list[ProviderView]:
+    """As ``list_register``, in the caller's unit of work."""
+    return _views(uow.register.all_providers(), uow.register.all_spocs(), include_inactive)
 
 
 def _views(

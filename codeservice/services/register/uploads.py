@@ -14,17 +14,19 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import PurePosixPath, PureWindowsPath
 
-from codeservice.bootstrap import Container
+from codeservice.crypto.keyring import Keyring
 from codeservice.domain.retention import REGISTER_UPLOAD_KEPT
 from codeservice.domain.text import unusable_character
 from codeservice.errors import Conflict, NotFound
 from codeservice.services.register.apply import Change, ImportSummary, apply_file, register_state
-from codeservice.services.register.providers import check_file, record_import
+from codeservice.services.register.providers import RegisterRules, check_file, record_import
 from codeservice.storage.models import RegisterUpload
+from codeservice.storage.uow import UnitOfWork
 
 KEPT_FOR = REGISTER_UPLOAD_KEPT  # a preview not applied by then is forgotten
 KEY_LENGTH = 32
@@ -60,24 +62,33 @@ def upload_name(filename: str | None) -> str:
 
 
 def preview_upload(
-    container: Container, data: bytes, filename: str, *, prune: bool, actor: str
+    transactions: Callable[[], UnitOfWork],
+    rules: RegisterRules,
+    data: bytes,
+    filename: str,
+    *,
+    prune: bool,
+    actor: str,
+    now: datetime,
 ) -> UploadPreview:
-    """What applying the file would change (nothing is changed); InputError if bad."""
-    register = check_file(container, data, filename)
+    """What applying the file would change (nothing is changed); InputError if bad.
+
+    Two transactions, from ``transactions`` (``container.uow``): the dry run, rolled
+    back, then the file kept for ``apply_upload``."""
+    register = check_file(rules, data, filename, now=now)
     summary = ImportSummary(
         filename=filename,
         sha256=hashlib.sha256(data).hexdigest(),
         prune=prune,
         warnings=register.warnings,
     )
-    now = container.now()
-    with container.uow() as uow:
+    with transactions() as uow:
         uow.register.lock_for_import()  # the dry run inserts new refs, as an import does
         state = register_state(uow)
         apply_file(uow, register, summary, now)
         # Rolled back when the unit of work ends: a preview changes nothing.
     key = secrets.token_hex(KEY_LENGTH // 2)
-    with container.uow() as uow:
+    with transactions() as uow:
         uow.register.drop_uploads_before(now - KEPT_FOR)
         uow.register.add_upload(
             RegisterUpload(
@@ -95,53 +106,58 @@ def preview_upload(
     return UploadPreview(key, summary)
 
 
-def apply_upload(container: Container, key: str, *, actor: str, source: str) -> AppliedUpload:
-    """Apply the previewed file once; Conflict if the register changed since."""
+def apply_upload(
+    uow: UnitOfWork,
+    keyring: Keyring,
+    rules: RegisterRules,
+    key: str,
+    *,
+    actor: str,
+    source: str,
+    now: datetime,
+) -> AppliedUpload:
+    """Apply the previewed file once, in the caller's transaction (the caller commits);
+    Conflict if the register changed since."""
     if len(key) != KEY_LENGTH or not key.isalnum():
         raise NotFound(EXPIRED)
-    now = container.now()
-    with container.uow() as uow:
-        uow.register.lock_for_import()
-        upload = uow.register.upload_by_key(key, lock=True)
-        if upload is None:
-            raise NotFound(EXPIRED)
-        if upload.applied_at is not None:
-            return _applied(upload, new=False)
-        if upload.created_at < now - KEPT_FOR:
-            raise NotFound(EXPIRED)
-        if register_state(uow) != upload.register_state:
-            raise Conflict(STALE)
-        data = upload.data
-        if hashlib.sha256(data).hexdigest() != upload.sha256:
-            raise NotFound(EXPIRED)
-        register = check_file(container, data, upload.filename)
-        summary = ImportSummary(
-            filename=upload.filename,
-            sha256=upload.sha256,
-            prune=upload.prune,
-            warnings=register.warnings,
-        )
-        apply_file(uow, register, summary, now)
-        record_import(uow, container, summary, actor=actor, source=source, now=now)
-        upload.applied_at = now
-        upload.data = b""  # applied: the register holds it now
-        upload.result = json.dumps(
-            {"counts": summary.counts(), "changes": [asdict(c) for c in summary.changes]}
-        )
-        applied = _applied(upload, new=True)
-        uow.commit()
-    return applied
+    uow.register.lock_for_import()
+    upload = uow.register.upload_by_key(key, lock=True)
+    if upload is None:
+        raise NotFound(EXPIRED)
+    if upload.applied_at is not None:
+        return _applied(upload, new=False)
+    if upload.created_at < now - KEPT_FOR:
+        raise NotFound(EXPIRED)
+    if register_state(uow) != upload.register_state:
+        raise Conflict(STALE)
+    data = upload.data
+    if hashlib.sha256(data).hexdigest() != upload.sha256:
+        raise NotFound(EXPIRED)
+    register = check_file(rules, data, upload.filename, now=now)
+    summary = ImportSummary(
+        filename=upload.filename,
+        sha256=upload.sha256,
+        prune=upload.prune,
+        warnings=register.warnings,
+    )
+    apply_file(uow, register, summary, now)
+    record_import(uow, keyring, summary, actor=actor, source=source, now=now)
+    upload.applied_at = now
+    upload.data = b""  # applied: the register holds it now
+    upload.result = json.dumps(
+        {"counts": summary.counts(), "changes": [asdict(c) for c in summary.changes]}
+    )
+    return _applied(upload, new=True)
 
 
-def applied_upload(container: Container, key: str) -> AppliedUpload:
+def applied_upload(uow: UnitOfWork, key: str) -> AppliedUpload:
     """An applied upload's result; NotFound if there is none under ``key``."""
     if len(key) != KEY_LENGTH or not key.isalnum():
         raise NotFound("There is no such upload")
-    with container.read_uow() as uow:
-        upload = uow.register.upload_by_key(key)
-        if upload is None or upload.applied_at is None:
-            raise NotFound("There is no such upload")
-        return _applied(upload, new=False)
+    upload = uow.register.upload_by_key(key)
+    if upload is None or upload.applied_at is None:
+        raise NotFound("There is no such upload")
+    return _applied(upload, new=False)
 
 
 def _applied(upload: RegisterUpload, *, new: bool) -> AppliedUpload:

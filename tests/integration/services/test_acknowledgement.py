@@ -17,13 +17,14 @@ from codeservice.services.distribution.acknowledgement import (
 )
 from codeservice.storage.models import LinkToken
 from tests.integration.web.links import NOW, change, make_ack_link, outbox_rows, snapshot
+from tests.support.reading import read
 
 
 def test_loading_describes_the_link_and_writes_nothing(container: Container) -> None:
     link = make_ack_link(container)
     before = snapshot(container)
 
-    view = load_acknowledgement(container, link.token, NOW)
+    view = read(container, load_acknowledgement, link.token, now=NOW)
 
     assert (view.provider_ref, view.provider_name, view.cycle, view.cycle_label) == (
         "PRV001",
@@ -44,12 +45,12 @@ def test_unusable_links_raise_errors_with_a_status(container: Container) -> None
     link = make_ack_link(container, expires_at=NOW + timedelta(days=1))
 
     with pytest.raises(LinkNotFound) as unknown:
-        load_acknowledgement(container, "Z" * 43, NOW)
+        read(container, load_acknowledgement, "Z" * 43, now=NOW)
     with pytest.raises(LinkExpired) as expired:
-        load_acknowledgement(container, link.token, NOW + timedelta(days=1))
+        read(container, load_acknowledgement, link.token, now=NOW + timedelta(days=1))
     change(container, LinkToken, link.link_id, replaced_at=NOW, replaced_reason="reissued")
     with pytest.raises(LinkReplaced) as replaced:
-        load_acknowledgement(container, link.token, NOW)
+        read(container, load_acknowledgement, link.token, now=NOW)
 
     assert unknown.value.status_code == 404
     assert expired.value.status_code == 410

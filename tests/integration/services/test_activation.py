@@ -9,11 +9,11 @@ from sqlalchemy import select
 from codeservice.bootstrap import Container
 from codeservice.domain.calendar import Cycle
 from codeservice.errors import Conflict
-from codeservice.services.distribution.activation import activate
 from codeservice.services.distribution.rotation import rotate
 from codeservice.storage.models import AccessCode, AuditRecord
 from tests.integration.scheduler.support import load_register
 from tests.support.clock import Clock
+from tests.support.reading import activate_now
 
 APRIL, MAY = Cycle.parse("2027-04"), Cycle.parse("2027-05")
 # April: issued Wed 31 Mar 2027 09:00 BST, active Mon 5 Apr.
@@ -56,7 +56,7 @@ def test_a_cycle_cannot_be_activated_before_its_monday(app: Container, clock: Cl
     rotate(app, APRIL, actor="test", source="test", workers=1)
     clock.now = APRIL_ACTIVE - timedelta(seconds=1)
     with pytest.raises(Conflict, match="becomes active on Monday 5 April 2027 at 00:00"):
-        activate(app, APRIL, actor="test", source="test")
+        activate_now(app, APRIL, actor="test", source="test")
     assert set(states(app).values()) == {"issued"}
 
 
@@ -65,7 +65,7 @@ def test_activation_makes_the_new_codes_active_and_retires_the_old_ones_once(
 ) -> None:
     rotate(app, APRIL, actor="test", source="test", workers=1)
     clock.now = APRIL_ACTIVE
-    first = activate(app, APRIL, actor="system:scheduler", source="scheduler")
+    first = activate_now(app, APRIL, actor="system:scheduler", source="scheduler")
     assert sorted(first.activated) == ["PRV001", "PRV002"] and first.retired == []
 
     clock.now = MAY_ISSUE
@@ -77,7 +77,7 @@ def test_activation_makes_the_new_codes_active_and_retires_the_old_ones_once(
         ("PRV002", "2027-05"): "issued",
     }
     clock.now = MAY_ACTIVE + timedelta(hours=3)  # late: the service was down at midnight
-    report = activate(app, MAY, actor="system:scheduler", source="scheduler")
+    report = activate_now(app, MAY, actor="system:scheduler", source="scheduler")
     assert sorted(report.activated) == ["PRV001", "PRV002"]
     assert sorted(report.retired) == ["PRV001 2027-04", "PRV002 2027-04"]
     assert states(app) == {
@@ -87,7 +87,7 @@ def test_activation_makes_the_new_codes_active_and_retires_the_old_ones_once(
         ("PRV002", "2027-05"): "active",
     }
 
-    again = activate(app, MAY, actor="system:scheduler", source="scheduler")
+    again = activate_now(app, MAY, actor="system:scheduler", source="scheduler")
     assert again.activated == [] and again.retired == []
     code_changes = actions(app, "code:access:")
     assert [
@@ -115,7 +115,7 @@ def test_a_cycle_never_issued_before_still_retires_what_came_before(
 ) -> None:
     rotate(app, APRIL, actor="test", source="test", workers=1)
     clock.now = MAY_ACTIVE  # April was never activated, May never issued
-    report = activate(app, MAY, actor="test", source="test")
+    report = activate_now(app, MAY, actor="test", source="test")
     assert report.activated == []
     assert sorted(report.retired) == ["PRV001 2027-04", "PRV002 2027-04"]
     assert set(states(app).values()) == {"retired"}

@@ -10,7 +10,6 @@ import pytest
 from codeservice.bootstrap import Container
 from codeservice.domain.calendar import Cycle
 from codeservice.services.distribution.board import Phase, Stage
-from codeservice.services.distribution.dashboard import cycle_board, known_cycles
 from codeservice.services.incidents.reissue import reissue_provider
 from tests.support.clock import Clock
 from tests.support.dashboard import (
@@ -22,6 +21,7 @@ from tests.support.dashboard import (
     issue,
     work_outbox,
 )
+from tests.support.reading import board_of, cycles_of
 
 FAILING = "fiona.macleod@example.org"  # PRV007's only SPoC
 RETRYING = "daniel.hughes@example.net"  # PRV003's only SPoC
@@ -41,7 +41,7 @@ def month(container: Container, clock: Clock) -> Iterator[Container]:
 
 
 def _stages(month: Container) -> dict[str, Stage]:
-    board = cycle_board(month, APRIL)
+    board = board_of(month, APRIL)
     return {s.email: s.stage for p in board.providers if p.counted for s in p.spocs}
 
 
@@ -50,7 +50,7 @@ def test_before_the_issue_day_every_active_prime_is_waiting_for_its_code(
 ) -> None:
     clock.now = ISSUE_DAY - timedelta(days=2)
 
-    board = cycle_board(month, APRIL)
+    board = board_of(month, APRIL)
 
     assert board.phase is Phase.UPCOMING
     assert not board.issued
@@ -87,7 +87,7 @@ def test_the_counts_say_how_far_the_cycle_has_gone(month: Container, clock: Cloc
         acknowledge_as(month, mailbox, email)
     work_outbox(month, mailbox, retrying=[RETRYING])
 
-    board = cycle_board(month, APRIL)
+    board = board_of(month, APRIL)
     counts = board.counts
 
     assert board.phase is Phase.ISSUED
@@ -116,7 +116,7 @@ def test_acknowledgements_are_counted_on_the_day_they_happened(
     clock.now = ISSUE_DAY + timedelta(days=6)  # Tue 6 Apr, in force
     acknowledge_as(month, mailbox, "sofia.marini@example.org")
 
-    days = cycle_board(month, APRIL).acknowledgements
+    days = board_of(month, APRIL).acknowledgements
 
     assert days[0].day == date(2027, 3, 31)
     assert days[-1].day == date(2027, 5, 2)  # the day before the next cycle comes in
@@ -138,7 +138,7 @@ def test_a_reissued_code_is_shown_and_counted_through_its_replacement(
     clock.now = ISSUE_DAY + timedelta(days=8)
     reissue_provider(month, "PRV001", reason="A test precaution.", actor="test", source="test")
 
-    board = cycle_board(month, APRIL)
+    board = board_of(month, APRIL)
 
     prv001 = [p for p in board.providers if p.ref == "PRV001"]
     assert [p.code_state for p in prv001] == ["revoked", "active"]
@@ -154,4 +154,4 @@ def test_the_known_cycles_are_those_with_codes_and_the_two_around_now(
     issue(month)
     clock.now = ISSUE_DAY + timedelta(days=60)  # late May: 2027-05 in force
 
-    assert known_cycles(month) == [Cycle(2027, 6), Cycle(2027, 5), APRIL]
+    assert cycles_of(month) == [Cycle(2027, 6), Cycle(2027, 5), APRIL]

@@ -43,6 +43,7 @@ from tests.support.dashboard import (
     issue,
     work_outbox,
 )
+from tests.support.reading import read
 
 NADIA = "nadia.khan@example.org"
 OMAR = "omar.farah@example.net"
@@ -78,7 +79,9 @@ def add_nadia(container: Container) -> None:
 
 
 def send(container: Container, **scope: str) -> NewSpocsReport:
-    return send_to_new_spocs(container, actor=ACTOR, source="192.0.2.1", **scope)
+    return send_to_new_spocs(
+        container, actor=ACTOR, source="192.0.2.1", **scope, now=container.now()
+    )
 
 
 def emails_to(container: Container, email: str, category: str) -> int:
@@ -108,17 +111,19 @@ def decrypt(document: bytes, unlock_code: str) -> bytes:
 
 
 def test_a_spoc_added_after_issue_day_is_listed(month: Container) -> None:
-    assert pending_new_spocs(month) == []
+    assert read(month, pending_new_spocs, now=month.now()) == []
 
     add_nadia(month)
 
-    (waiting,) = pending_new_spocs(month)
+    (waiting,) = read(month, pending_new_spocs, now=month.now())
     assert (waiting.provider_ref, waiting.cycle, waiting.spoc_email) == ("PRV001", "2027-04", NADIA)
     assert waiting.spoc_name == "Nadia Khan" and waiting.code_state == "issued"
     assert waiting.document_ref == live_code(month, "PRV001")[0]
-    assert pending_new_spocs(month, cycle="2027-04", provider_ref="PRV001") == [waiting]
-    assert pending_new_spocs(month, provider_ref="PRV002") == []
-    assert pending_new_spocs(month, cycle="2027-05") == []
+    assert read(
+        month, pending_new_spocs, cycle="2027-04", provider_ref="PRV001", now=month.now()
+    ) == [waiting]
+    assert read(month, pending_new_spocs, provider_ref="PRV002", now=month.now()) == []
+    assert read(month, pending_new_spocs, cycle="2027-05", now=month.now()) == []
 
 
 def test_the_new_spoc_gets_the_same_document_and_then_the_same_unlock_code(
@@ -139,7 +144,7 @@ def test_the_new_spoc_gets_the_same_document_and_then_the_same_unlock_code(
     plain = decrypt(mailbox.documents[NADIA], unlock_code)
     assert read_access_code(plain) == access_code
     assert Document(io.BytesIO(plain)).core_properties.identifier == document_ref
-    assert pending_new_spocs(month) == []
+    assert read(month, pending_new_spocs, now=month.now()) == []
 
     clock.now += timedelta(hours=2)
     acknowledge_as(month, mailbox, NADIA)
@@ -202,7 +207,7 @@ def test_the_next_cycle_goes_too_when_it_is_issued(month: Container, clock: Cloc
     issue(month, MAY)
     add_nadia(month)
 
-    waiting = pending_new_spocs(month)
+    waiting = read(month, pending_new_spocs, now=month.now())
     report = send(month)
 
     assert [(w.provider_ref, w.cycle) for w in waiting] == [
@@ -221,14 +226,16 @@ def test_the_next_cycle_goes_too_when_it_is_issued(month: Container, clock: Cloc
 def test_a_replacement_code_is_the_code_in_use_and_says_so(month: Container) -> None:
     add_nadia(month)
     reissue_provider(month, "PRV001", reason="A test precaution.", actor="test", source="test")
-    assert pending_new_spocs(month) == []  # the reissue sent Nadia the replacement
+    assert (
+        read(month, pending_new_spocs, now=month.now()) == []
+    )  # the reissue sent Nadia the replacement
 
     add_spocs(
         month,
         f"PRV001,Northfield Employment Services Ltd,,Nadia Khan,{NADIA},,,",
         f"PRV001,Northfield Employment Services Ltd,,Omar Farah,{OMAR},,,",
     )
-    (waiting,) = pending_new_spocs(month)
+    (waiting,) = read(month, pending_new_spocs, now=month.now())
     document_ref, access_code, unlock_code = live_code(month, "PRV001")
     assert waiting.spoc_email == OMAR and waiting.document_ref == document_ref
 
@@ -251,7 +258,7 @@ def test_ended_codes_inactive_providers_and_spocs_and_subcontractors_are_not_lis
         "PRV005,Severn Bridge Training Group,,Paul Stone,paul@example.com,,,",
         "PRV007,Coast & County Employability Ltd,,Rosa Diaz,rosa@example.org,,,",
     )
-    assert len(pending_new_spocs(month)) == 4
+    assert len(read(month, pending_new_spocs, now=month.now())) == 4
     with month.uow() as uow:
         spocs = {s.email: s.id for s in uow.session.scalars(select(Spoc))}
         providers = {p.ref: p.id for p in uow.session.scalars(select(Provider))}
@@ -286,10 +293,12 @@ def test_ended_codes_inactive_providers_and_spocs_and_subcontractors_are_not_lis
         )
         uow.commit()
 
-    assert [w.spoc_email for w in pending_new_spocs(month)] == ["rosa@example.org"]
+    assert [w.spoc_email for w in read(month, pending_new_spocs, now=month.now())] == [
+        "rosa@example.org"
+    ]
 
     clock.now = month.calendar.dates(APRIL).active_until + timedelta(seconds=1)
-    assert pending_new_spocs(month) == []
+    assert read(month, pending_new_spocs, now=month.now()) == []
     assert send(month).sent == []
 
 
@@ -302,7 +311,7 @@ def test_a_revoked_code_is_never_sent(month: Container) -> None:
         code.state = "revoked"
         uow.commit()
 
-    assert pending_new_spocs(month) == []
+    assert read(month, pending_new_spocs, now=month.now()) == []
     assert send(month).sent == []
     assert emails_to(month, NADIA, "access-code-document") == 0
 
@@ -330,8 +339,8 @@ def test_the_audit_records_who_and_what_but_no_code(month: Container) -> None:
 
 def test_bad_filters_are_refused_with_a_message(month: Container) -> None:
     with pytest.raises(NotFound, match="'NOPE9'"):
-        pending_new_spocs(month, provider_ref="NOPE9")
+        read(month, pending_new_spocs, provider_ref="NOPE9", now=month.now())
     with pytest.raises(InputError, match="'2027-13' is not a cycle"):
         send(month, cycle="2027-13")
     with pytest.raises(Conflict, match="subcontractor of PRV001"):
-        pending_new_spocs(month, provider_ref="SUB101")
+        read(month, pending_new_spocs, provider_ref="SUB101", now=month.now())

@@ -24,7 +24,13 @@ def test_two_confirmations_at_the_same_moment_send_once(container: Container) ->
         start.wait()
         results.append(
             send_notice(
-                container, key=preview.key, subject=SUBJECT, text=TEXT, actor="test", source="t"
+                container,
+                key=preview.key,
+                subject=SUBJECT,
+                text=TEXT,
+                actor="test",
+                source="t",
+                now=container.now(),
             )
         )
 

@@ -18,7 +18,6 @@ from codeservice.domain.wording import INCIDENT_REASON, PRECAUTION_REASON
 from codeservice.errors import Conflict, InputError, NotFound
 from codeservice.services.distribution.codes import reveal_access_code, reveal_unlock_code
 from codeservice.services.distribution.rotation import rotate
-from codeservice.services.distribution.status import cycle_status
 from codeservice.services.helpline import code_in_force
 from codeservice.services.incidents.reissue import (
     complete_reissue,
@@ -31,6 +30,7 @@ from codeservice.storage.models import AccessCode, AuditRecord, Delivery, LinkTo
 from mailer import outbox
 from mailer.entry import OutboxEntry
 from tests.support.clock import Clock
+from tests.support.reading import status_of
 
 REGISTER = (
     "ref,name,prime_ref,spoc_name,spoc_email,"
@@ -198,7 +198,7 @@ def test_status_shows_the_revoked_code_and_its_replacement(world: World) -> None
     world.clock.now = DURING_APRIL
     reissue_provider(world.container, "PRV001", reason="precaution", actor=ACTOR, source="cli")
 
-    status = cycle_status(world.container, APRIL)
+    status = status_of(world.container, APRIL)
     rows = [(p.ref, p.code_state, p.replaces, p.replaced_by) for p in status.providers]
     revoked, new = world.codes()
     assert rows == [
@@ -208,7 +208,8 @@ def test_status_shows_the_revoked_code_and_its_replacement(world: World) -> None
     ]
     assert status.reissues == 1
     assert status.to_json()["reissues"] == 1
-    listed = reissues_between(world.container, DURING_APRIL, DURING_APRIL + timedelta(days=1))
+    with world.container.read_uow() as uow:
+        listed = reissues_between(uow, DURING_APRIL, DURING_APRIL + timedelta(days=1))
     assert [(r.provider_ref, r.codes_replaced) for r in listed] == [("PRV001", 1)]
 
 
@@ -261,7 +262,9 @@ def test_a_pending_reissue_is_completed_by_the_next_run_not_doubled(world: World
     assert report.reissue_id == pending_id
     assert len(report.replaced) == 1
 
-    again = complete_reissue(world.container, pending_id, actor=ACTOR, source="cli")
+    again = complete_reissue(
+        world.container, pending_id, actor=ACTOR, source="cli", now=world.container.now()
+    )
     assert again.already_done and [r.new_document_ref for r in again.replaced] == [
         report.replaced[0].new_document_ref
     ]
@@ -296,10 +299,14 @@ def test_a_reissue_asked_for_before_another_completed_is_covered_by_it(world: Wo
         uow.incidents.add_reissue(second)
         second_id = second.id
         uow.commit()
-    done = complete_reissue(world.container, second_id, actor=ACTOR, source="cli")
+    done = complete_reissue(
+        world.container, second_id, actor=ACTOR, source="cli", now=world.container.now()
+    )
     assert len(done.replaced) == 1
 
-    covered = complete_reissue(world.container, first, actor=ACTOR, source="cli")
+    covered = complete_reissue(
+        world.container, first, actor=ACTOR, source="cli", now=world.container.now()
+    )
     assert covered.covered_by == second_id and covered.replaced == []
     assert len(world.codes()) == 2  # the replacement was not replaced again
 

@@ -108,7 +108,9 @@ def test_a_reissue_cancels_an_unsent_unlock_email_and_reminders_of_the_old_code(
     assert token is not None
     world.clock.now = BETWEEN  # Thursday: Ann acknowledges, Bob is reminded
     acknowledge(world.container, token.group(1), ip="192.0.2.1", user_agent="t", now=BETWEEN)
-    reminded = send_reminders(world.container, APRIL, date(2027, 4, 1), actor="t", source="t")
+    reminded = send_reminders(
+        world.container, APRIL, date(2027, 4, 1), actor="t", source="t", now=world.container.now()
+    )
     assert reminded.queued == 2  # Bob, and Cat of PRV002
     received.received.clear()
 
@@ -137,7 +139,9 @@ def test_later_jobs_queue_nothing_more_for_the_revoked_code(
     reissue_provider(world.container, "PRV001", reason="Precaution", actor=ACTOR, source="cli")
     received.received.clear()
 
-    reminded = send_reminders(world.container, APRIL, date(2027, 4, 1), actor="t", source="t")
+    reminded = send_reminders(
+        world.container, APRIL, date(2027, 4, 1), actor="t", source="t", now=world.container.now()
+    )
 
     assert reminded.queued == 1  # only Cat: the new PRV001 document has not gone yet
     dispatch(world, port)

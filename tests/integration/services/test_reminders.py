@@ -90,8 +90,12 @@ def test_reminders_go_once_a_day_to_spocs_who_have_not_acknowledged(
     acknowledge_directly(app, ANN, "2027-04", ISSUE)
 
     clock.now = THURSDAY_9AM
-    first = send_reminders(app, APRIL, THURSDAY, actor="system:scheduler", source="scheduler")
-    again = send_reminders(app, APRIL, THURSDAY, actor="system:scheduler", source="scheduler")
+    first = send_reminders(
+        app, APRIL, THURSDAY, actor="system:scheduler", source="scheduler", now=app.now()
+    )
+    again = send_reminders(
+        app, APRIL, THURSDAY, actor="system:scheduler", source="scheduler", now=app.now()
+    )
     assert (first.queued, first.already) == (2, 0)
     assert (again.queued, again.already) == (0, 2)
     send_mail(app)
@@ -110,7 +114,9 @@ def test_reminders_go_once_a_day_to_spocs_who_have_not_acknowledged(
     assert result.already is False
 
     clock.now = FRIDAY_9AM
-    friday = send_reminders(app, APRIL, FRIDAY, actor="system:scheduler", source="scheduler")
+    friday = send_reminders(
+        app, APRIL, FRIDAY, actor="system:scheduler", source="scheduler", now=app.now()
+    )
     assert friday.queued == 1
     keys = reminder_keys(app)
     assert len([k for k in keys if k.endswith(":2027-04-01")]) == 2
@@ -130,9 +136,11 @@ def test_no_spoc_gets_more_reminders_than_the_limit(
         load_register(app)
         issued_and_sent(app)
         clock.now = THURSDAY_9AM
-        assert send_reminders(app, APRIL, THURSDAY, actor="t", source="t").queued == 3
+        assert (
+            send_reminders(app, APRIL, THURSDAY, actor="t", source="t", now=app.now()).queued == 3
+        )
         clock.now = FRIDAY_9AM
-        friday = send_reminders(app, APRIL, FRIDAY, actor="t", source="t")
+        friday = send_reminders(app, APRIL, FRIDAY, actor="t", source="t", now=app.now())
         assert (friday.queued, friday.at_limit) == (0, 3)
 
 
@@ -141,13 +149,13 @@ def test_no_reminder_before_email_1_has_gone_or_on_the_day_it_went(
 ) -> None:
     rotate(app, APRIL, actor="test", source="test", workers=1)
     clock.now = THURSDAY_9AM
-    report = send_reminders(app, APRIL, THURSDAY, actor="t", source="t")
+    report = send_reminders(app, APRIL, THURSDAY, actor="t", source="t", now=app.now())
     assert (report.queued, report.not_sent_yet) == (0, 3)
     send_mail(app)  # email 1 goes on Thursday, late
-    report = send_reminders(app, APRIL, THURSDAY, actor="t", source="t")
+    report = send_reminders(app, APRIL, THURSDAY, actor="t", source="t", now=app.now())
     assert (report.queued, report.not_sent_yet) == (0, 3)
     clock.now = FRIDAY_9AM
-    assert send_reminders(app, APRIL, FRIDAY, actor="t", source="t").queued == 3
+    assert send_reminders(app, APRIL, FRIDAY, actor="t", source="t", now=app.now()).queued == 3
 
 
 def test_the_escalation_lists_each_provider_nobody_acknowledged_once(
@@ -156,8 +164,8 @@ def test_the_escalation_lists_each_provider_nobody_acknowledged_once(
     issued_and_sent(app)
     acknowledge_directly(app, ANN, "2027-04", ISSUE)
     clock.now = FRIDAY_9AM
-    first = escalate(app, APRIL, actor="system:scheduler", source="scheduler")
-    again = escalate(app, APRIL, actor="system:scheduler", source="scheduler")
+    first = escalate(app, APRIL, actor="system:scheduler", source="scheduler", now=app.now())
+    again = escalate(app, APRIL, actor="system:scheduler", source="scheduler", now=app.now())
     assert [p.ref for p in first.providers] == ["PRV002"] and first.queued
     assert again.queued is False
     send_mail(app)
@@ -174,7 +182,7 @@ def test_no_escalation_when_every_provider_has_acknowledged(app: Container, cloc
     acknowledge_directly(app, BEN, "2027-04", ISSUE)
     acknowledge_directly(app, CAT, "2027-04", ISSUE)
     clock.now = FRIDAY_9AM
-    report = escalate(app, APRIL, actor="t", source="t")
+    report = escalate(app, APRIL, actor="t", source="t", now=app.now())
     assert report.providers == [] and report.queued is False
     with app.uow() as uow:
         assert (

@@ -19,7 +19,6 @@ from codeservice.services.distribution.acknowledgement import (
     load_acknowledgement,
 )
 from codeservice.services.distribution.codes import reveal_access_code, reveal_unlock_code
-from codeservice.services.distribution.dashboard import cycle_board
 from codeservice.services.distribution.resend import (
     ResendOutcome,
     resend_document,
@@ -40,6 +39,7 @@ from tests.support.dashboard import (
     issue,
     work_outbox,
 )
+from tests.support.reading import board_of, read
 
 PRIYA = "priya.raman@example.org"
 ACTOR = "user:ann.lee"
@@ -68,7 +68,7 @@ def mailbox(month: Container, clock: Clock) -> Mailbox:
 
 
 def _delivery_id(month: Container, email: str) -> int:
-    board = cycle_board(month, APRIL)
+    board = board_of(month, APRIL)
     return next(
         s.delivery_id for p in board.providers if p.standing for s in p.spocs if s.email == email
     )
@@ -79,8 +79,10 @@ def _emails_to(month: Container, email: str, category: str) -> int:
 
 
 def _resend_document(month: Container, delivery_id: int) -> ResendOutcome:
-    seen = resend_target(month, delivery_id).document_message_id
-    return resend_document(month, delivery_id, seen=seen, actor=ACTOR, source="192.0.2.1")
+    seen = read(month, resend_target, delivery_id, now=month.now()).document_message_id
+    return resend_document(
+        month, delivery_id, seen=seen, actor=ACTOR, source="192.0.2.1", now=month.now()
+    )
 
 
 def _secrets(month: Container, delivery_id: int) -> tuple[str, str]:
@@ -108,9 +110,12 @@ def test_email_1_again_has_the_same_document_and_a_new_link(
     plain = decrypt_document(mailbox.documents[PRIYA], unlock_code)
     assert read_access_code(plain) == access_code
     with pytest.raises(LinkReplaced) as replaced:
-        load_acknowledgement(month, first_token, month.now())
+        read(month, load_acknowledgement, first_token, now=month.now())
     assert replaced.value.replaced_reason == "resent"
-    assert load_acknowledgement(month, mailbox.ack_tokens[PRIYA], month.now()).spoc_email == PRIYA
+    assert (
+        read(month, load_acknowledgement, mailbox.ack_tokens[PRIYA], now=month.now()).spoc_email
+        == PRIYA
+    )
 
 
 def test_a_resend_is_audited_without_any_secret(month: Container, mailbox: Mailbox) -> None:
@@ -131,10 +136,14 @@ def test_a_resend_is_audited_without_any_secret(month: Container, mailbox: Mailb
 
 def test_the_same_confirmation_sent_twice_sends_once(month: Container, mailbox: Mailbox) -> None:
     delivery_id = _delivery_id(month, PRIYA)
-    seen = resend_target(month, delivery_id).document_message_id
+    seen = read(month, resend_target, delivery_id, now=month.now()).document_message_id
 
-    first = resend_document(month, delivery_id, seen=seen, actor=ACTOR, source="test")
-    second = resend_document(month, delivery_id, seen=seen, actor=ACTOR, source="test")
+    first = resend_document(
+        month, delivery_id, seen=seen, actor=ACTOR, source="test", now=month.now()
+    )
+    second = resend_document(
+        month, delivery_id, seen=seen, actor=ACTOR, source="test", now=month.now()
+    )
 
     assert first.sent and not second.sent
     assert second.message_id == first.message_id
@@ -144,13 +153,17 @@ def test_the_same_confirmation_sent_twice_sends_once(month: Container, mailbox: 
 
 def test_two_confirmations_at_the_same_moment_send_once(month: Container, mailbox: Mailbox) -> None:
     delivery_id = _delivery_id(month, PRIYA)
-    seen = resend_target(month, delivery_id).document_message_id
+    seen = read(month, resend_target, delivery_id, now=month.now()).document_message_id
     start = threading.Barrier(2)
     outcomes: list[ResendOutcome] = []
 
     def click() -> None:
         start.wait()
-        outcomes.append(resend_document(month, delivery_id, seen=seen, actor=ACTOR, source="test"))
+        outcomes.append(
+            resend_document(
+                month, delivery_id, seen=seen, actor=ACTOR, source="test", now=month.now()
+            )
+        )
 
     clicks = [threading.Thread(target=click) for _ in range(2)]
     for thread in clicks:
@@ -182,13 +195,17 @@ def test_the_unlock_code_goes_again_only_after_acknowledgement(
 ) -> None:
     delivery_id = _delivery_id(month, PRIYA)
     with pytest.raises(Conflict, match="has not acknowledged"):
-        resend_unlock(month, delivery_id, seen=None, actor=ACTOR, source="test")
+        resend_unlock(month, delivery_id, seen=None, actor=ACTOR, source="test", now=month.now())
 
     acknowledge_as(month, mailbox, PRIYA)
     work_outbox(month, mailbox)
-    seen = resend_target(month, delivery_id).unlock_message_id
-    first = resend_unlock(month, delivery_id, seen=seen, actor=ACTOR, source="test")
-    second = resend_unlock(month, delivery_id, seen=seen, actor=ACTOR, source="test")
+    seen = read(month, resend_target, delivery_id, now=month.now()).unlock_message_id
+    first = resend_unlock(
+        month, delivery_id, seen=seen, actor=ACTOR, source="test", now=month.now()
+    )
+    second = resend_unlock(
+        month, delivery_id, seen=seen, actor=ACTOR, source="test", now=month.now()
+    )
     work_outbox(month, mailbox)
 
     assert first.sent and not second.sent
@@ -205,7 +222,7 @@ def test_nothing_is_resent_for_a_revoked_code(
     old = _delivery_id(month, PRIYA)
     reissue_provider(month, "PRV001", reason="A test precaution.", actor="test", source="test")
 
-    target = resend_target(month, old)
+    target = read(month, resend_target, old, now=month.now())
 
     assert target.document_refusal is not None and "security reissue" in target.document_refusal
     with pytest.raises(Conflict, match="security reissue"):

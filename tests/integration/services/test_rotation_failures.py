@@ -19,8 +19,6 @@ from codeservice.documents import decrypt_document
 from codeservice.documents.errors import UnusableText
 from codeservice.errors import InputError
 from codeservice.services.distribution.codes import reveal_unlock_code
-from codeservice.services.distribution.dashboard import cycle_board
-from codeservice.services.distribution.status import cycle_status
 from codeservice.services.distribution.summary import count, queue_summary
 from codeservice.services.incidents.reissue import reissue_provider
 from codeservice.storage.models import AccessCode, AuditRecord, IssueFailure, Provider
@@ -28,6 +26,7 @@ from mailer import outbox
 from mailer.schema import outbox as outbox_table
 from tests.support.clock import Clock
 from tests.support.dashboard import APRIL, ISSUE_DAY, import_example_register, issue
+from tests.support.reading import board_of, status_of
 
 BAD = "PRV003"
 BELL_NAME = "Pennine\x07 Routes to Work CIC"
@@ -85,17 +84,17 @@ def test_one_failing_document_leaves_the_others_issued_and_is_reported(
     codes = _codes(month)
     assert BAD not in codes and len(codes) == 7 and set(codes.values()) == {1}
 
-    status = {p.ref: p for p in cycle_status(month, APRIL).providers}
+    status = {p.ref: p for p in status_of(month, APRIL).providers}
     assert status[BAD].code_state == "not-issued" and status[BAD].issue_error == reason
-    assert cycle_status(month, APRIL).to_json()["providers"][2]["issue_error"] == reason
+    assert status_of(month, APRIL).to_json()["providers"][2]["issue_error"] == reason
 
-    board = cycle_board(month, APRIL)
+    board = board_of(month, APRIL)
     assert board.counts.issue_failed == 1 and board.counts.not_issued == 1
     assert [p.issue_error for p in board.providers if p.ref == BAD] == [reason]
 
-    summary = count(cycle_status(month, APRIL))
+    summary = count(status_of(month, APRIL))
     assert [(f.provider_ref, f.reason) for f in summary.issue_failures] == [(BAD, reason)]
-    queue_summary(month, APRIL, stage="rotation", actor="test", source="test")
+    queue_summary(month, APRIL, stage="rotation", actor="test", source="test", now=month.now())
 
     (subject, text), *others = _bmt_failure_emails(month)
     assert others == []
@@ -124,7 +123,7 @@ def test_a_rerun_retries_the_failed_provider_and_issues_it_once_corrected(
     assert len(codes) == 8 and set(codes.values()) == {1}
     with month.uow() as uow:
         assert list(uow.session.scalars(select(IssueFailure))) == []
-    assert all(p.issue_error is None for p in cycle_status(month, APRIL).providers)
+    assert all(p.issue_error is None for p in status_of(month, APRIL).providers)
 
 
 def test_the_document_says_when_the_code_was_really_issued(container: Container) -> None:
@@ -135,7 +134,7 @@ def test_the_document_says_when_the_code_was_really_issued(container: Container)
         from codeservice.services.distribution.rotation import rotate
 
         rotate(built, APRIL, actor="test", source="test", force=True, workers=1)
-        queue_summary(built, APRIL, stage="rotation", actor="test", source="test")
+        queue_summary(built, APRIL, stage="rotation", actor="test", source="test", now=built.now())
         with built.uow() as uow:
             issued = {code.issued_at for code in uow.session.scalars(select(AccessCode))}
             query = select(outbox_table.c.id).where(outbox_table.c.category == "bmt-summary")

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import DBAPIError
 
 from codeservice.bootstrap import Container
 from codeservice.storage.models import Provider
+from codeservice.storage.uow import ReadOnlyWork
 
 
 def _provider() -> Provider:
@@ -18,9 +19,21 @@ def _provider() -> Provider:
 
 
 def test_a_read_unit_of_work_refuses_any_write(container: Container) -> None:
-    with container.read_uow() as uow, pytest.raises(DBAPIError):
+    with container.read_uow() as uow, pytest.raises(ReadOnlyWork, match="only reads"):
         uow.register.add_provider(_provider())
         uow.register.flush()
+    with container.read_uow() as uow, pytest.raises(ReadOnlyWork, match="cannot flush"):
+        uow.flush()
+    with container.read_uow() as uow, pytest.raises(ReadOnlyWork, match="cannot commit"):
+        uow.commit()
+    # A write that goes round the unit of work is refused by the database itself.
+    with container.read_uow() as uow, pytest.raises(DBAPIError):
+        now = datetime(2027, 4, 1, tzinfo=UTC)
+        uow.session.execute(
+            insert(Provider).values(
+                ref="PRV901", name="Round", active=True, created_at=now, updated_at=now
+            )
+        )
 
     with container.uow() as uow:  # the same database still takes writes elsewhere
         uow.register.add_provider(_provider())
@@ -42,8 +55,15 @@ def test_pooled_connections_pass_between_readers_and_writers(container: Containe
             uow.register.add_provider(provider)
             uow.commit()
         with container.read_uow() as uow, pytest.raises(DBAPIError):
-            uow.register.add_provider(_provider())
-            uow.register.flush()
+            uow.session.execute(
+                insert(Provider).values(
+                    ref="PRV999",
+                    name="X",
+                    active=True,
+                    created_at=datetime(2027, 4, 1, tzinfo=UTC),
+                    updated_at=datetime(2027, 4, 1, tzinfo=UTC),
+                )
+            )
     assert engine.pool.checkedin() >= 1  # the connections were kept, not closed
     with container.read_uow() as uow:
         assert uow.session.scalar(select(func.count()).select_from(Provider)) == 3

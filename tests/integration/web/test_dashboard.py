@@ -13,7 +13,6 @@ from codeservice.bootstrap import Container
 from codeservice.documents import decrypt_document
 from codeservice.documents.code_list import read_code_list
 from codeservice.domain.accounts import Role
-from codeservice.services.distribution.dashboard import cycle_board
 from codeservice.web.rotation_runs import RotationRuns
 from tests.integration.web.links import NOW, csrf_field, csrf_for, outbox_rows
 from tests.integration.web.staff import audit_actions, make_staff, sign_in, signed_in_client
@@ -27,6 +26,7 @@ from tests.support.dashboard import (
     issue,
     work_outbox,
 )
+from tests.support.reading import board_of
 
 FAILING = "fiona.macleod@example.org"
 PRIYA = "priya.raman@example.org"
@@ -55,7 +55,7 @@ def bmt(client: TestClient, web_container: Container) -> TestClient:
 
 
 def _delivery_id(container: Container, email: str) -> int:
-    board = cycle_board(container, APRIL)
+    board = board_of(container, APRIL)
     return next(s.delivery_id for p in board.providers for s in p.spocs if s.email == email)
 
 
@@ -220,7 +220,7 @@ def test_a_rotation_runs_in_the_background_after_confirmation(
 
     done = _text(bmt.get(path).text)
     assert "Codes issued" in done and "8 issued now, 0 already had theirs" in done
-    assert cycle_board(web_container, APRIL).counts.codes_issued == 8
+    assert board_of(web_container, APRIL).counts.codes_issued == 8
     actions = [(a, who) for a, who, _ in audit_actions(web_container, "cycle:rotation")]
     assert actions == [
         ("cycle:rotation:request", "user:bmt.user"),

@@ -50,6 +50,7 @@ def reference(security: TestClient, web_container: Container) -> str:
         details="Team leader dismissed; knew the code.",
         actor="cli:sec",
         source="cli",
+        now=web_container.now(),
     ).reference
 
 

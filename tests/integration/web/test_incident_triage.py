@@ -35,6 +35,7 @@ def a_report(container: Container, details: str = "Team leader dismissed; knew t
         details=details,
         actor="cli:sec",
         source="cli",
+        now=container.now(),
     ).reference
 
 

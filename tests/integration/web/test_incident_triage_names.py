@@ -26,6 +26,7 @@ def test_the_triage_page_names_the_people_who_recorded_assessed_and_decided(
         details="Team leader dismissed; knew the code.",
         actor="user:sam.sec",
         source="web",
+        now=web_container.now(),
     ).reference
     assert sign_in(client, "sam.sec").status_code == 303
     path = f"{TRIAGE}/{reference}"
@@ -38,7 +39,8 @@ def test_the_triage_page_names_the_people_who_recorded_assessed_and_decided(
     assert page.count("Sam Okafor") >= 3  # reported, assessed and decided by
     assert "by Sam Okafor: Had the code" in page
 
-    view = get_report(web_container, reference)
+    with web_container.read_uow() as uow:
+        view = get_report(uow, reference)
     assert (view.reported_by_label, view.assessed_by_label, view.decided_by_label) == (
         "Sam Okafor",
         "Sam Okafor",
@@ -60,7 +62,9 @@ def test_without_a_display_name_the_username_is_shown_and_cli_users_say_so(
         details="Team leader dismissed; knew the code.",
         actor="cli:root",
         source="cli",
+        now=web_container.now(),
     ).reference
-    view = get_report(web_container, reference)
+    with web_container.read_uow() as uow:
+        view = get_report(uow, reference)
     assert view.reported_by_label == "root (command line)"
     assert view.assessed_by_label is None

@@ -242,8 +242,17 @@ def test_a_subcontractor_has_no_security_plan_of_its_own(
 ) -> None:
     assert "/security-plan" not in bmt.get("/bmt/register/SUB001").text
     parts = {"received": ("1", "3", "2027")}
-    with pytest.raises(InvalidEdit) as refused:
-        edits.set_security_plan(web_container, "SUB001", parts, actor="test", source="test")
+    with pytest.raises(InvalidEdit) as refused, web_container.transaction() as uow:
+        edits.set_security_plan(
+            uow,
+            web_container.keyring,
+            "SUB001",
+            parts,
+            tz=web_container.settings.tz,
+            actor="test",
+            source="test",
+            now=web_container.now(),
+        )
     assert refused.value.errors == {
         "plan": "A subcontractor is covered by its prime provider's security plan"
     }

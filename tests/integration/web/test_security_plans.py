@@ -13,14 +13,13 @@ from fastapi.testclient import TestClient
 from codeservice.bootstrap import Container
 from codeservice.domain.accounts import Role
 from codeservice.domain.security_plan import NO_SECURITY_PLAN
-from codeservice.services.distribution.dashboard import cycle_board
-from codeservice.services.distribution.status import cycle_status
 from codeservice.services.register.providers import import_register
 from codeservice.web.rotation_runs import RotationRuns
 from tests.integration.web.links import NOW
 from tests.integration.web.staff import audit_actions, signed_in_client
 from tests.support.clock import Clock
 from tests.support.dashboard import APRIL, ISSUE_DAY, REGISTER, issue
+from tests.support.reading import board_of, status_of
 
 # The example register, with Pennine Routes' plan received but not yet approved.
 PENNINE_APPROVED = b"daniel.hughes@example.net,2023-01-16,2023-02-13,"
@@ -61,9 +60,9 @@ def test_the_rotation_skips_a_provider_without_an_approved_plan_and_says_so(
     (start,) = [d for a, _, d in audit_actions(pennine_waiting) if a.endswith("rotation:start")]
     assert start["no_security_plan"] == ["PRV003"]
 
-    row = next(p for p in cycle_board(pennine_waiting, APRIL).providers if p.ref == "PRV003")
+    row = next(p for p in board_of(pennine_waiting, APRIL).providers if p.ref == "PRV003")
     assert (row.code_state, row.issue_error) == ("not-issued", NO_SECURITY_PLAN)
-    status = next(p for p in cycle_status(pennine_waiting, APRIL).providers if p.ref == "PRV003")
+    status = next(p for p in status_of(pennine_waiting, APRIL).providers if p.ref == "PRV003")
     assert status.issue_error == NO_SECURITY_PLAN
 
     # A second run issues nothing more and says so again; once the plan is approved the

@@ -25,7 +25,9 @@ ContainerDep = Annotated[Container, Depends(container_of)]
 @router.api_route("/ack/{token}", methods=["GET", "HEAD"])  # scanners send HEAD too
 def show(request: Request, token: str, container: ContainerDep) -> Response:
     try:
-        view = load_acknowledgement(container, token, container.now())
+        now = container.now()
+        with container.read_uow() as uow:
+            view = load_acknowledgement(uow, token, now=now)
     except LinkProblem as problem:
         return _link_problem(request, container, problem)
     template = "ack/already.html" if view.acknowledged_at else "ack/confirm.html"

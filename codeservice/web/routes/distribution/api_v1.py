@@ -10,6 +10,7 @@ the rest of the service shows.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Path, Query, Security
@@ -26,6 +27,7 @@ from codeservice.errors import InputError
 from codeservice.services.distribution.board import CycleBoard
 from codeservice.services.distribution.dashboard import cycle_board, known_cycles
 from codeservice.services.register.providers import find_provider, list_register
+from codeservice.storage.uow import UnitOfWork
 from codeservice.web.api_models import (
     CycleDetail,
     CycleList,
@@ -135,9 +137,9 @@ def _cycle(text: str) -> Cycle:
     return Cycle.parse(text)
 
 
-def _board(container: Container, cycle: Cycle) -> CycleBoard:
+def _board(uow: UnitOfWork, container: Container, cycle: Cycle, now: datetime) -> CycleBoard:
     try:
-        return cycle_board(container, cycle)
+        return cycle_board(uow, container.calendar, cycle, now=now)
     except InputError as exc:  # a year whose bank holidays are not known
         raise ApiProblem(422, "invalid-cycle", str(exc)) from None
 
@@ -147,25 +149,29 @@ def dashboard(response: Response, container: ContainerDep) -> Dashboard:
     now = container.now()
     in_force = container.calendar.cycle_in_force(now)
     response.headers.update(NO_STORE)
-    return Dashboard(
-        generated_at=now,
-        in_force=cycle_overview(_board(container, in_force)),
-        next=cycle_overview(_board(container, in_force.next())),
-    )
+    with container.read_uow() as uow:
+        return Dashboard(
+            generated_at=now,
+            in_force=cycle_overview(_board(uow, container, in_force, now)),
+            next=cycle_overview(_board(uow, container, in_force.next(), now)),
+        )
 
 
 @router.get("/cycles", summary="Every cycle with codes, and the one in force and the next")
 def cycles(response: Response, container: ContainerDep) -> CycleList:
     response.headers.update(NO_STORE)
-    return CycleList(
-        cycles=[cycle_summary(_board(container, cycle)) for cycle in known_cycles(container)]
-    )
+    now = container.now()
+    with container.read_uow() as uow:
+        known = known_cycles(uow, container.calendar, now=now)
+        return CycleList(cycles=[cycle_summary(_board(uow, container, c, now)) for c in known])
 
 
 @router.get("/cycles/{cycle}", summary="Where each provider and SPoC stands in a cycle")
 def cycle(cycle: CycleParam, response: Response, container: ContainerDep) -> CycleDetail:
     response.headers.update(NO_STORE)
-    return cycle_detail(_board(container, _cycle(cycle)))
+    wanted = _cycle(cycle)
+    with container.read_uow() as uow:
+        return cycle_detail(_board(uow, container, wanted, container.now()))
 
 
 @router.get("/providers", summary="The register, or the providers matching a search")

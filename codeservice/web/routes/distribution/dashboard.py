@@ -56,8 +56,10 @@ class CyclePanel:
 
 
 def cycle_panel(container: Container, request: Request, cycle: Cycle, heading: str) -> CyclePanel:
-    board = cycle_board(container, cycle)
     now = container.now()
+    with container.read_uow() as uow:
+        board = cycle_board(uow, container.calendar, cycle, now=now)
+        waiting = pending_new_spocs(uow, cycle=str(cycle), now=now) if board.issued else []
     today = now.astimezone(container.settings.tz).date()
     run = rotation_runs(request).get(cycle)
     return CyclePanel(
@@ -66,7 +68,7 @@ def cycle_panel(container: Container, request: Request, cycle: Cycle, heading: s
         chart=acknowledgement_chart(board.acknowledgements, today) if board.issued else None,
         rotation_refused=rotation_refusal(container, board),
         rotation_running=run is not None and run.running,
-        new_spocs=len(pending_new_spocs(container, cycle=str(cycle))) if board.issued else 0,
+        new_spocs=len(waiting),
     )
 
 
@@ -96,7 +98,9 @@ def overview(request: Request, container: ContainerDep, principal: BmtTeam) -> R
 
 @router.get(BMT_CYCLES)
 def cycles_page(request: Request, container: ContainerDep, principal: BmtTeam) -> Response:
-    return render(request, principal, "bmt/cycles.html", {"lines": list_cycles(container)})
+    with container.read_uow() as uow:
+        lines = list_cycles(uow, container.calendar, now=container.now())
+    return render(request, principal, "bmt/cycles.html", {"lines": lines})
 
 
 @router.get(BMT_CYCLES + "/{cycle}")
@@ -113,6 +117,8 @@ def cycle_page(
 ) -> Response:
     target, _ = parse_cycle(request, cycle)
     panel = cycle_panel(container, request, target, "")
+    with container.read_uow() as uow:
+        new_spocs = pending_new_spocs(uow, cycle=str(target), now=container.now())
     show = show if show in FILTERS else "all"
     rows = filter_rows(panel.board.providers, show, q)
     return render(
@@ -130,7 +136,7 @@ def cycle_page(
             "done_to": _spoc(panel.board, delivery),
             "sent": sent,
             # SPoCs added since this cycle's code was issued, who have not had it.
-            "new_spocs": pending_new_spocs(container, cycle=str(target)),
+            "new_spocs": new_spocs,
             "filter_counts": {
                 "all": len({p.ref for p in panel.board.providers}),  # providers, not codes
                 "waiting": panel.board.counts.not_acknowledged,

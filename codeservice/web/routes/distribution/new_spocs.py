@@ -30,7 +30,8 @@ def confirm_new_spocs(
     request: Request, cycle: str, container: ContainerDep, principal: BmtTeam
 ) -> Response:
     target, _ = parse_cycle(request, cycle)
-    waiting = pending_new_spocs(container, cycle=str(target))
+    with container.read_uow() as uow:
+        waiting = pending_new_spocs(uow, cycle=str(target), now=container.now())
     return render(
         request,
         principal,
@@ -54,6 +55,7 @@ def send_new_spocs(
         source=client_ip(request),
         cycle=str(target),
         only=_pairs(shown),
+        now=container.now(),
     )
     if not report.sent:
         return RedirectResponse(f"{cycle_path(target)}?done=new-spocs-none", status_code=303)

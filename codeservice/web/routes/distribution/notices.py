@@ -102,6 +102,7 @@ def confirm(
             text=text,
             actor=principal.actor,
             source=client_ip(request),
+            now=container.now(),
         )
     except InvalidNotice as invalid:
         return _form(request, principal, typed, invalid.errors, status_code=422)

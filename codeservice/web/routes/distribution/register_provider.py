@@ -73,9 +73,21 @@ def _change(
     act: Callable[..., None],
     *args: Any,
     typed: dict[str, str] | None = None,
+    **options: Any,
 ) -> Response:
+    now = container.now()
     try:
-        act(container, _ref(ref), *args, actor=principal.actor, source=client_ip(request))
+        with container.transaction() as uow:
+            act(
+                uow,
+                container.keyring,
+                _ref(ref),
+                *args,
+                actor=principal.actor,
+                source=client_ip(request),
+                now=now,
+                **options,
+            )
     except InvalidEdit as bad:
         return _page(request, container, principal, ref, errors=bad.errors, typed=typed or {})
     return RedirectResponse(f"{BMT_REGISTER}/{ref}?done={done}", status_code=303)
@@ -116,7 +128,16 @@ async def security_plan(
     }
     act = edits.set_security_plan
     return await run_in_threadpool(
-        _change, request, container, principal, ref, "plan", act, parts, typed=typed
+        _change,
+        request,
+        container,
+        principal,
+        ref,
+        "plan",
+        act,
+        parts,
+        typed=typed,
+        tz=container.settings.tz,
     )
 
 
@@ -163,10 +184,11 @@ def _page(
     errors: dict[str, str] | None = None,
     typed: dict[str, str] | None = None,
 ) -> Response:
-    page = provider_page(container, ref)
+    with container.read_uow() as uow:
+        page = provider_page(uow, ref)
+        live = page.view.is_prime and page.view.active  # an inactive one is sent nothing
+        waiting = pending_new_spocs(uow, provider_ref=ref, now=container.now()) if live else []
     errors = errors or {}
-    live = page.view.is_prime and page.view.active  # an inactive one is sent nothing
-    waiting = pending_new_spocs(container, provider_ref=ref) if live else []
     context = {
         "page": page,
         "view": page.view,

@@ -19,7 +19,7 @@ from codeservice.bootstrap import Container
 from codeservice.domain.accounts import Principal
 from codeservice.errors import Conflict, InputError, NotFound
 from codeservice.services.distribution.new_spocs import pending_new_spocs
-from codeservice.services.register.providers import register_limits
+from codeservice.services.register.providers import RegisterRules
 from codeservice.services.register.uploads import (
     applied_upload,
     apply_upload,
@@ -50,7 +50,8 @@ async def upload(
     file: Annotated[UploadFile | None, File()] = None,
     prune: Annotated[str, Form()] = "",
 ) -> Response:
-    limits = register_limits(container)
+    rules = RegisterRules.of(container.settings)
+    limits = rules.limits
     if file is None or not file.filename:
         return _form(request, container, principal, {"file": "Select a CSV file"}, 422)
     name = upload_name(file.filename)
@@ -58,7 +59,15 @@ async def upload(
     if not data:
         return _form(request, container, principal, {"file": f"{name} is empty"}, 422)
     try:
-        shown = preview_upload(container, data, name, prune=prune == "yes", actor=principal.actor)
+        shown = preview_upload(
+            container.uow,
+            rules,
+            data,
+            name,
+            prune=prune == "yes",
+            actor=principal.actor,
+            now=container.now(),
+        )
     except InputError as bad:
         found: dict[str, Any] = {
             "filename": name,
@@ -87,7 +96,17 @@ def apply(
     key: Annotated[str, Form()] = "",
 ) -> Response:
     try:
-        done = apply_upload(container, key, actor=principal.actor, source=client_ip(request))
+        now = container.now()
+        with container.transaction() as uow:
+            done = apply_upload(
+                uow,
+                container.keyring,
+                RegisterRules.of(container.settings),
+                key,
+                actor=principal.actor,
+                source=client_ip(request),
+                now=now,
+            )
     except Conflict as stale:
         return _form(request, container, principal, {"file": str(stale)}, 409)
     except NotFound as gone:
@@ -97,8 +116,9 @@ def apply(
 
 @router.get(REGISTER_UPLOADS + "/{key}")
 def applied(request: Request, key: str, container: ContainerDep, principal: BmtTeam) -> Response:
-    done = applied_upload(container, key)
-    waiting = pending_new_spocs(container)
+    with container.read_uow() as uow:
+        done = applied_upload(uow, key)
+        waiting = pending_new_spocs(uow, now=container.now())
     context = {
         "done": done,
         "changes": _grouped(done.changes),
@@ -131,7 +151,7 @@ def _form(
     errors: dict[str, str],
     status_code: int = 200,
 ) -> Response:
-    limits = register_limits(container)
+    limits = RegisterRules.of(container.settings).limits
     context: dict[str, Any] = {
         "errors": errors,
         "error_list": [{"text": message, "href": "#file"} for message in errors.values()],

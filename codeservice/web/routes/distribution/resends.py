@@ -32,7 +32,8 @@ DELIVERY = "/bmt/cycles/{cycle}/deliveries/{delivery_id}"
 
 
 def _target(container: Container, cycle: str, delivery_id: int) -> ResendTarget:
-    target = resend_target(container, delivery_id)
+    with container.read_uow() as uow:
+        target = resend_target(uow, delivery_id, now=container.now())
     if target.cycle != cycle:
         raise NotFound("There is no such delivery in this cycle")
     return target
@@ -115,6 +116,7 @@ def _resend(
             seen=whole_number(seen),
             actor=principal.actor,
             source=client_ip(request),
+            now=container.now(),
         )
     except Conflict as refused:
         return _confirm(request, principal, target, which, error=str(refused), status_code=409)

@@ -52,13 +52,17 @@ def start_rotation(
             status_code=422,
         )
     runs = rotation_runs(request)
-    record_rotation_request(
-        container,
-        target,
-        pending=panel.board.pending,
-        actor=principal.actor,
-        source=client_ip(request),
-    )
+    now = container.now()
+    with container.transaction() as uow:
+        record_rotation_request(
+            uow,
+            container.keyring,
+            target,
+            pending=panel.board.pending,
+            actor=principal.actor,
+            source=client_ip(request),
+            now=now,
+        )
     runs.start(container, target, actor=principal.actor, source=client_ip(request))
     return RedirectResponse(ROTATION.format(cycle=target), status_code=303)
 

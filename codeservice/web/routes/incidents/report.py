@@ -48,7 +48,9 @@ FIELD_ANCHORS = {
 @router.api_route("/report/{token}", methods=["GET", "HEAD"])
 def show(request: Request, token: str, container: ContainerDep) -> Response:
     try:
-        link = load_report_link(container, token, container.now())
+        now = container.now()
+        with container.read_uow() as uow:
+            link = load_report_link(uow, token, now=now)
     except LinkProblem as problem:
         return _link_problem(request, container, problem)
     return _form(request, container, link, ReportForm(), {})
@@ -82,7 +84,8 @@ def send(
     except TooManyReports as refused:
         return _too_many(request, container, refused, now)
     except InvalidReport as invalid:
-        link = load_report_link(container, token, now)
+        with container.read_uow() as uow:
+            link = load_report_link(uow, token, now=now)
         return _form(request, container, link, form, invalid.errors, status_code=422)
     return RedirectResponse(f"/report/{token}/sent/{report.reference}", status_code=303)
 
@@ -90,7 +93,9 @@ def send(
 @router.get("/report/{token}/sent/{reference}")
 def sent(request: Request, token: str, reference: str, container: ContainerDep) -> Response:
     try:
-        report = report_sent_by_link(container, token, reference, container.now())
+        now = container.now()
+        with container.read_uow() as uow:
+            report = report_sent_by_link(uow, token, reference, now=now)
     except LinkProblem as problem:
         return _link_problem(request, container, problem)
     return pages_of(request).render(

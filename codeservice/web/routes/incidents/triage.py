@@ -42,8 +42,9 @@ def reports(
     request: Request, container: ContainerDep, principal: SecurityTeam, show: str = "open"
 ) -> Response:
     everything = show == "all"
-    views = list_reports(container, states=None if everything else OPEN_STATES)
     now = container.now()
+    with container.read_uow() as uow:
+        views = list_reports(uow, states=None if everything else OPEN_STATES)
     tz = container.settings.tz
     rows = [
         {
@@ -59,6 +60,11 @@ def reports(
         "incidents/triage_list.html",
         {"rows": rows, "everything": everything},
     )
+
+
+def _view(container: Container, reference: str) -> IncidentView:
+    with container.read_uow() as uow:
+        return get_report(uow, reference)
 
 
 @router.get(TRIAGE + "/new")
@@ -92,7 +98,12 @@ def record(
         return _new_form(request, container, principal, provider, form, errors)
     try:
         view = record_report_form(
-            container, provider, form, actor=principal.actor, source=client_ip(request)
+            container,
+            provider,
+            form,
+            actor=principal.actor,
+            source=client_ip(request),
+            now=container.now(),
         )
     except InvalidReport as invalid:
         return _new_form(request, container, principal, provider, form, invalid.errors)
@@ -114,7 +125,7 @@ def report(
     done: str = "",
     cancelled: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> Response:
-    view = get_report(container, reference)
+    view = _view(container, reference)
     return _report_page(request, container, principal, view, done=done, cancelled=cancelled)
 
 
@@ -127,11 +138,19 @@ def assess(
     note: Annotated[str, Form()] = "",
 ) -> Response:
     try:
-        view = assess_report(
-            container, reference, actor=principal.actor, source=client_ip(request), note=note
-        )
+        now = container.now()
+        with container.transaction() as uow:
+            view = assess_report(
+                uow,
+                container.keyring,
+                reference,
+                actor=principal.actor,
+                source=client_ip(request),
+                note=note,
+                now=now,
+            )
     except InputError as error:
-        view = get_report(container, reference)
+        view = _view(container, reference)
         return _report_page(
             request,
             container,
@@ -166,6 +185,7 @@ def decide(
                 reason=reason,
                 actor=principal.actor,
                 source=client_ip(request),
+                now=container.now(),
             )
         except InputError as error:
             errors["decision-reason"] = _sentence(str(error))
@@ -177,7 +197,7 @@ def decide(
                 f"{TRIAGE}/{result.view.reference}?done=decided&cancelled={cancelled}",
                 status_code=303,
             )
-    view = get_report(container, reference)
+    view = _view(container, reference)
     return _report_page(
         request,
         container,

@@ -43,7 +43,9 @@ def record(world: World, **changes: str) -> str:
         "details": "Left without notice; knew the code.",
     }
     fields.update(changes)
-    return record_report(world.container, actor=ACTOR, source="cli", **fields).reference
+    return record_report(
+        world.container, actor=ACTOR, source="cli", **fields, now=world.container.now()
+    ).reference
 
 
 @pytest.fixture

@@ -19,7 +19,8 @@ def test_the_security_team_records_a_proforma_received_by_email(world: World) ->
     first = record(world)
     second = record(world, subcontractor="Riverside Community Trust", reason="subcontractor-ended")
     assert (first, second) == ("INC-2027-0001", "INC-2027-0002")
-    view = get_report(world.container, "inc-2027-0002")
+    with world.container.read_uow() as uow:
+        view = get_report(uow, "inc-2027-0002")
     assert (view.subcontractor, view.source, view.reported_by) == (
         "Riverside Community Trust",
         "security-team",
@@ -45,4 +46,5 @@ def test_a_bad_proforma_is_refused(
 ) -> None:
     with pytest.raises(error, match=message):
         record(world, **changes)
-    assert list_reports(world.container) == []
+    with world.container.read_uow() as uow:
+        assert list_reports(uow) == []

@@ -27,6 +27,7 @@ from tests.integration.services.test_reissue import (
     World,
     text_of,
 )
+from tests.support.reading import read
 
 # --- the link in email 1 ------------------------------------------------------------
 
@@ -66,13 +67,15 @@ def test_a_report_link_nearing_its_end_is_replaced_by_a_new_one_in_the_next_emai
     world.clock.now = DURING_APRIL + timedelta(days=300)
     second = report_token(world)
     assert second != first
-    view = load_report_link(world.container, first, world.clock.now)  # still works meanwhile
+    view = read(
+        world.container, load_report_link, first, now=world.clock.now
+    )  # still works meanwhile
     assert view.provider_ref == "PRV001"
 
 
 def test_a_spoc_reports_from_their_link(world: World) -> None:
     token = report_token(world)
-    view = load_report_link(world.container, token, world.clock.now)
+    view = read(world.container, load_report_link, token, now=world.clock.now)
     assert (view.spoc_name, view.provider_name) == ("Ann Lee", "Northfield Employment Ltd")
 
     report = submit_report(world.container, token, FORM, ip="203.0.113.9", now=world.clock.now)
@@ -97,11 +100,11 @@ def test_a_spoc_reports_from_their_link(world: World) -> None:
     assert "/security/incidents/INC-2027-0001" in text
     assert FORM.details not in world.message(alert).as_string()
 
-    shown = report_sent_by_link(world.container, token, "INC-2027-0001", world.clock.now)
+    shown = read(world.container, report_sent_by_link, token, "INC-2027-0001", now=world.clock.now)
     assert shown.reference == "INC-2027-0001"
     other = report_token(world, "bob.roe@example.org")
     with pytest.raises(NotFound):
-        report_sent_by_link(world.container, other, "INC-2027-0001", world.clock.now)
+        read(world.container, report_sent_by_link, other, "INC-2027-0001", now=world.clock.now)
 
 
 def test_a_report_with_personal_details_is_refused_and_nothing_is_kept(world: World) -> None:
@@ -113,7 +116,8 @@ def test_a_report_with_personal_details_is_refused_and_nothing_is_kept(world: Wo
         "details": "Do not include personal details about any member of staff: remove the "
         "National Insurance number"
     }
-    assert list_reports(world.container) == []
+    with world.container.read_uow() as uow:
+        assert list_reports(uow) == []
     assert world.emails("incident-received") == []
 
 
@@ -129,11 +133,12 @@ def test_a_withdrawn_spocs_link_no_longer_works_and_the_attempt_is_audited(world
     assert refused.value.reason == "withdrawn"
     [rejected] = world.audit(AuditTag.SPOC_TOKEN_REJECT)
     assert rejected == {"reason": "withdrawn", "purpose": "report-incident"}
-    assert list_reports(world.container) == []
+    with world.container.read_uow() as uow:
+        assert list_reports(uow) == []
 
 
 def test_an_acknowledgement_token_is_not_a_report_link(world: World) -> None:
     with pytest.raises(LinkNotFound):
-        load_report_link(world.container, "x" * 43, world.clock.now)
+        read(world.container, load_report_link, "x" * 43, now=world.clock.now)
     with pytest.raises(LinkNotFound):
-        load_report_link(world.container, "not-a-token", world.clock.now)
+        read(world.container, load_report_link, "not-a-token", now=world.clock.now)

@@ -23,7 +23,16 @@ from tests.integration.services.test_reissue import (
 def test_triage_assess_then_no_change_with_every_step_audited(world: World) -> None:
     reference = record(world)
     world.clock.now += timedelta(hours=2)
-    assessed = assess_report(world.container, reference, actor=ACTOR, source="cli", note="Checked")
+    with world.container.transaction() as uow:
+        assessed = assess_report(
+            uow,
+            world.container.keyring,
+            reference,
+            actor=ACTOR,
+            source="cli",
+            note="Checked",
+            now=world.container.now(),
+        )
     assert (assessed.state, assessed.assessment_note) == (TriageState.ASSESSED, "Checked")
     world.clock.now += timedelta(minutes=30)
     decision = decide_report(
@@ -33,6 +42,7 @@ def test_triage_assess_then_no_change_with_every_step_audited(world: World) -> N
         reason="Left for a new job; no reason to doubt them",
         actor=ACTOR,
         source="cli",
+        now=world.container.now(),
     )
     assert decision.view.state is TriageState.NO_CHANGE and decision.reissue is None
     assert decision.view.waiting(world.clock.now + timedelta(days=9)) == timedelta(
@@ -50,6 +60,7 @@ def test_triage_assess_then_no_change_with_every_step_audited(world: World) -> N
         reason="again",
         actor=ACTOR,
         source="cli",
+        now=world.container.now(),
     )
     assert again.already
     with pytest.raises(TriageConflict, match="a decision is final"):
@@ -60,9 +71,17 @@ def test_triage_assess_then_no_change_with_every_step_audited(world: World) -> N
             reason="changed my mind",
             actor=ACTOR,
             source="cli",
+            now=world.container.now(),
         )
-    with pytest.raises(TriageConflict):
-        assess_report(world.container, reference, actor=ACTOR, source="cli")
+    with pytest.raises(TriageConflict), world.container.transaction() as uow:
+        assess_report(
+            uow,
+            world.container.keyring,
+            reference,
+            actor=ACTOR,
+            source="cli",
+            now=world.clock.now,
+        )
 
 
 def test_deciding_reissue_twice_reissues_once(world: World) -> None:
@@ -75,6 +94,7 @@ def test_deciding_reissue_twice_reissues_once(world: World) -> None:
         reason="Dismissed; code known",
         actor=ACTOR,
         source="cli",
+        now=world.container.now(),
     )
     assert first.view.state is TriageState.REISSUE
     assert first.view.assessed_at == first.view.decided_at  # assessed in the same step
@@ -87,6 +107,7 @@ def test_deciding_reissue_twice_reissues_once(world: World) -> None:
         reason="Dismissed; code known",
         actor=ACTOR,
         source="cli",
+        now=world.container.now(),
     )
     assert second.already and second.reissue is not None and second.reissue.already_done
     assert len(world.codes()) == 2
@@ -104,8 +125,15 @@ def test_the_list_shows_open_reports_oldest_first(world: World) -> None:
     world.clock.now += timedelta(minutes=5)
     second = record(world)
     decide_report(
-        world.container, first, decision="no-change", reason="fine", actor=ACTOR, source="cli"
+        world.container,
+        first,
+        decision="no-change",
+        reason="fine",
+        actor=ACTOR,
+        source="cli",
+        now=world.container.now(),
     )
-    assert [v.reference for v in list_reports(world.container)] == [first, second]
-    open_ = list_reports(world.container, states=["received", "assessed"])
+    with world.container.read_uow() as uow:
+        assert [v.reference for v in list_reports(uow)] == [first, second]
+        open_ = list_reports(uow, states=["received", "assessed"])
     assert [v.reference for v in open_] == [second]
