@@ -31,6 +31,7 @@ from collections.abc import Awaitable, Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import httpx
@@ -102,7 +103,7 @@ def prepare(env: dict[str, str], providers: int) -> tuple[str, dict[str, str]]:
                 uow,
                 container.keyring,
                 provider=provider,
-                cycle=str(dates.cycle),
+                cycle=dates.cycle,
                 issue_at=dates.issue_at,
                 active_from=dates.active_from,
                 active_until=dates.active_until,
@@ -162,8 +163,9 @@ class Sampler:
                 self.samples += 1
                 seen = set()
                 leaf = True
-                while frame is not None:
-                    code = frame.f_code
+                at: FrameType | None = frame
+                while at is not None:
+                    code = at.f_code
                     name = f"{code.co_filename.split('site-packages/')[-1]}:{code.co_name}"
                     if leaf:
                         self.leaf[name] += 1
@@ -171,7 +173,7 @@ class Sampler:
                     if name not in seen:
                         self.inclusive[name] += 1
                         seen.add(name)
-                    frame = frame.f_back
+                    at = at.f_back
 
     def report(self, path: Path) -> None:
         lines = [f"{self.samples} samples", "inclusive:"]
