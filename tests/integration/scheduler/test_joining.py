@@ -15,30 +15,17 @@ from sqlalchemy import func, select
 
 from codeservice.bootstrap import Container
 from codeservice.domain.audit import AuditTag
-from codeservice.storage.models import AccessCode, AuditRecord, Delivery, Spoc
-from mailer.schema import outbox
+from codeservice.storage.models import AccessCode, AuditRecord
 from scheduler import joining, ledger
 from scheduler.jobs import JobContext, run_occurrence, schedule_for
 from scheduler.plan import JobKind, Occurrence
 from tests.conftest import Cli
+from tests.support.rotation import assert_once_each, write_register
 
 POSTGRESQL = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # SKIP LOCKED
 
 PROVIDERS = 40
-PLAN = "2024-01-08,2024-02-05,"  # security plan received, approved, changed
 LEADER = JobContext(holder="test:leader", rotation_workers=1)
-
-
-def _register(path: Path, providers: int = PROVIDERS) -> Path:
-    lines = [
-        "ref,name,prime_ref,spoc_name,spoc_email,"
-        "security_plan_received,security_plan_approved,security_plan_changed"
-    ]
-    for number in range(1, providers + 1):
-        lines.append(f"J{number:03},Join {number} Ltd,,Spoc A{number},a{number}@example.org,{PLAN}")
-        lines.append(f"J{number:03},Join {number} Ltd,,Spoc B{number},b{number}@example.net,,,")
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
 
 
 def _count(container: Container, model: type, *conditions: object) -> int:
@@ -69,7 +56,8 @@ def test_on_sqlite_workers_do_not_join(container: Container) -> None:
 def test_a_worker_starts_no_rotation_and_joins_each_run_once(
     cli: Cli, container: Container, tmp_path: Path
 ) -> None:
-    assert cli("providers", "import", str(_register(tmp_path / "r.csv", 3))).exit_code == 0
+    register = write_register(tmp_path / "r.csv", 3, prefix="J", name="Join")
+    assert cli("providers", "import", str(register)).exit_code == 0
     assert joining.can_join(container)
     joiner = joining.Joiner(container, holder="worker:1", workers=1)
     assert joiner.poll() is None  # no rotation under way: none is started
@@ -106,7 +94,8 @@ def test_a_worker_starts_no_rotation_and_joins_each_run_once(
 def test_a_worker_joins_the_rotation_under_way_and_each_code_is_issued_once(
     cli: Cli, container: Container, tmp_path: Path
 ) -> None:
-    assert cli("providers", "import", str(_register(tmp_path / "register.csv"))).exit_code == 0
+    register = write_register(tmp_path / "register.csv", PROVIDERS, prefix="J", name="Join")
+    assert cli("providers", "import", str(register)).exit_code == 0
     issue = _due_issue(container)
     cycle = str(issue.cycle)
     log = tmp_path / "worker.log"
@@ -132,28 +121,9 @@ def test_a_worker_joins_the_rotation_under_way_and_each_code_is_issued_once(
     joined = re.search(rf"the rotation of cycle {cycle}: (\d+) codes? issued here", output)
     assert joined is not None and int(joined.group(1)) > 0, output
 
+    assert_once_each(container, cycle, PROVIDERS)
     with container.uow() as uow:
         session = uow.session
-        per_provider = session.execute(
-            select(AccessCode.provider_id, func.count())
-            .where(AccessCode.cycle == cycle)
-            .group_by(AccessCode.provider_id)
-        ).all()
-        assert len(per_provider) == PROVIDERS
-        assert all(n == 1 for _provider, n in per_provider)
-        spocs = session.scalar(select(func.count()).select_from(Spoc))
-        deliveries = session.execute(
-            select(Delivery.spoc_id, func.count()).group_by(Delivery.spoc_id)
-        ).all()
-        assert len(deliveries) == spocs == 2 * PROVIDERS
-        assert all(n == 1 for _spoc, n in deliveries)
-        emails = session.execute(
-            select(outbox.c.recipients, func.count())
-            .where(outbox.c.category == "access-code-document")
-            .group_by(outbox.c.recipients)
-        ).all()
-        assert len(emails) == spocs
-        assert all(n == 1 for _to, n in emails)
         by_source = dict(
             session.execute(
                 select(AuditRecord.source, func.count())
