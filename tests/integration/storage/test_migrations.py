@@ -1,12 +1,28 @@
 from __future__ import annotations
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect
 
 import mailer.schema
 from codeservice.bootstrap import Container
 from codeservice.storage.base import metadata
-from codeservice.storage.migrate import current_revision, head_revision, upgrade_to_head
+from codeservice.storage.migrate import (
+    alembic_config,
+    current_revision,
+    head_revision,
+    upgrade_to_head,
+)
+
+
+def _migrate(container: Container, target: str, down: bool = False) -> set[str]:
+    """Migrate the test database up or down to ``target``; return its tables then."""
+    config = alembic_config()
+    with container.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        (command.downgrade if down else command.upgrade)(config, target)
+    return set(inspect(container.engine).get_table_names())
 
 
 def test_init_migrates_to_head_and_running_again_changes_nothing(container: Container) -> None:
@@ -26,19 +42,10 @@ def test_0004_keeps_existing_audit_records_as_version_1_and_goes_down_and_up(
 ) -> None:
     from datetime import UTC, datetime
 
-    from alembic import command
     from sqlalchemy import text
 
-    from codeservice.storage.migrate import alembic_config
-
-    def migrate(target: str, down: bool = False) -> None:
-        config = alembic_config()
-        with container.engine.begin() as connection:
-            config.attributes["connection"] = connection
-            (command.downgrade if down else command.upgrade)(config, target)
-
     container.engine.dispose()
-    migrate("0003_sign_in_throttles", down=True)
+    _migrate(container, "0003_sign_in_throttles", down=True)
     try:
         with container.engine.begin() as connection:
             connection.execute(
@@ -50,7 +57,7 @@ def test_0004_keeps_existing_audit_records_as_version_1_and_goes_down_and_up(
                 {"at": datetime(2025, 1, 1, tzinfo=UTC), "prev": "0" * 64, "hash": "f" * 64},
             )
     finally:
-        migrate("head")
+        _migrate(container, "head")
     with container.engine.connect() as connection:
         row = connection.execute(
             text("SELECT version, personal_salt, redacted_at FROM audit_records WHERE seq = 999")
@@ -66,19 +73,10 @@ def test_0005_treats_active_primes_as_approved_and_goes_down_and_up(
     approved on the day of the upgrade; inactive ones and subcontractors are not."""
     from datetime import UTC, datetime
 
-    from alembic import command
     from sqlalchemy import text
 
-    from codeservice.storage.migrate import alembic_config
-
-    def migrate(target: str, down: bool = False) -> None:
-        config = alembic_config()
-        with container.engine.begin() as connection:
-            config.attributes["connection"] = connection
-            (command.downgrade if down else command.upgrade)(config, target)
-
     container.engine.dispose()
-    migrate("0004_retention", down=True)
+    _migrate(container, "0004_retention", down=True)
     try:
         with container.engine.begin() as connection:
             at = datetime(2025, 1, 1, tzinfo=UTC)
@@ -95,7 +93,7 @@ def test_0005_treats_active_primes_as_approved_and_goes_down_and_up(
                     {"id": id_, "ref": ref, "prime_id": prime_id, "active": active, "at": at},
                 )
     finally:
-        migrate("head")
+        _migrate(container, "head")
     with container.engine.connect() as connection:
         rows = connection.execute(
             text(
@@ -110,78 +108,45 @@ def test_0005_treats_active_primes_as_approved_and_goes_down_and_up(
     assert tuple(oldsub[1:]) == (None, None, None)
     assert current_revision(container.engine) == head_revision()
 
-    migrate("0004_retention", down=True)
+    _migrate(container, "0004_retention", down=True)
     with container.engine.connect() as connection:
         columns = connection.execute(text("SELECT * FROM providers")).keys()
     assert not [c for c in columns if c.startswith("security_plan")]
-    migrate("head")
+    _migrate(container, "head")
     assert current_revision(container.engine) == head_revision()
 
 
 def test_0006_adds_the_notice_tables_and_takes_them_away(container: Container) -> None:
-    from alembic import command
-    from sqlalchemy import inspect
-
-    from codeservice.storage.migrate import alembic_config
-
-    def migrate(target: str, down: bool = False) -> set[str]:
-        config = alembic_config()
-        with container.engine.begin() as connection:
-            config.attributes["connection"] = connection
-            (command.downgrade if down else command.upgrade)(config, target)
-        return set(inspect(container.engine).get_table_names())
 
     container.engine.dispose()
     try:
-        below = migrate("0005_security_plans", down=True)
+        below = _migrate(container, "0005_security_plans", down=True)
     finally:
-        above = migrate("head")
+        above = _migrate(container, "head")
     assert {"notices", "notice_recipients"} & below == set()
     assert {"notices", "notice_recipients"} <= above
     assert current_revision(container.engine) == head_revision()
 
 
 def test_0008_adds_the_register_uploads_and_takes_them_away(container: Container) -> None:
-    from alembic import command
-    from sqlalchemy import inspect
-
-    from codeservice.storage.migrate import alembic_config
-
-    def migrate(target: str, down: bool = False) -> set[str]:
-        config = alembic_config()
-        with container.engine.begin() as connection:
-            config.attributes["connection"] = connection
-            (command.downgrade if down else command.upgrade)(config, target)
-        return set(inspect(container.engine).get_table_names())
 
     container.engine.dispose()
     try:
-        below = migrate("0007_staff_accounts", down=True)
+        below = _migrate(container, "0007_staff_accounts", down=True)
     finally:
-        above = migrate("head")
+        above = _migrate(container, "head")
     assert "register_uploads" not in below and "register_uploads" in above
     assert current_revision(container.engine) == head_revision()
 
 
 def test_0009_adds_the_second_factor_tables_and_takes_them_away(container: Container) -> None:
-    from alembic import command
-    from sqlalchemy import inspect
-
-    from codeservice.storage.migrate import alembic_config
-
-    def migrate(target: str, down: bool = False) -> set[str]:
-        config = alembic_config()
-        with container.engine.begin() as connection:
-            config.attributes["connection"] = connection
-            (command.downgrade if down else command.upgrade)(config, target)
-        return set(inspect(container.engine).get_table_names())
 
     tables = {"staff_second_factors", "staff_recovery_codes", "staff_factor_challenges"}
     container.engine.dispose()
     try:
-        below = migrate("0008_register_uploads", down=True)
+        below = _migrate(container, "0008_register_uploads", down=True)
     finally:
-        above = migrate("head")
+        above = _migrate(container, "head")
     assert tables & below == set()
     assert tables <= above
     assert current_revision(container.engine) == head_revision()
