@@ -7,9 +7,13 @@ both hand out single-purpose links; each adds its own checks on what the link le
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
+from codeservice.crypto.keyring import Keyring
+from codeservice.domain.audit import AuditTag
 from codeservice.domain.tokens import TokenPurpose, looks_like_token, token_digest
 from codeservice.errors import CodeserviceError
+from codeservice.services.operations import audit
 from codeservice.storage.models import Delivery, LinkToken, Spoc
 from codeservice.storage.uow import UnitOfWork
 
@@ -86,3 +90,26 @@ def find_link(uow: UnitOfWork, token: str, purpose: TokenPurpose) -> LinkToken:
     if link.replaced_at is not None:
         raise LinkReplaced(link, link.replaced_reason or "resent")
     return link
+
+
+def record_rejection(
+    uow: UnitOfWork,
+    keyring: Keyring,
+    problem: LinkProblem,
+    *,
+    ip: str,
+    now: datetime,
+    **details: Any,
+) -> None:
+    """Audit a link that could not be used (never with its token) and commit that alone."""
+    audit.event(
+        uow,
+        keyring,
+        AuditTag.SPOC_TOKEN_REJECT,
+        actor="anonymous" if problem.spoc_id is None else f"spoc:{problem.spoc_id}",
+        source=ip,
+        now=now,
+        reason=problem.reason,
+        **details,
+    )
+    uow.commit()

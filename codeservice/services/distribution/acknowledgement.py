@@ -22,6 +22,7 @@ from codeservice.services.link_tokens import (
     LinkProblem,
     LinkReplaced,
     find_link,
+    record_rejection,
 )
 from codeservice.services.operations import audit
 from codeservice.storage.models import Delivery, LinkToken
@@ -72,17 +73,9 @@ def acknowledge(
         try:
             link = _usable_link_locked(uow, token, now)
         except LinkProblem as problem:
-            audit.event(
-                uow,
-                container.keyring,
-                AuditTag.SPOC_TOKEN_REJECT,
-                actor="anonymous" if problem.spoc_id is None else f"spoc:{problem.spoc_id}",
-                source=ip,
-                now=now,
-                reason=problem.reason,
-                delivery_id=problem.delivery_id,
+            record_rejection(
+                uow, container.keyring, problem, ip=ip, now=now, delivery_id=problem.delivery_id
             )
-            uow.commit()
             raise
 
         delivery = link.delivery

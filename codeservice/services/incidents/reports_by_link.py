@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from codeservice.bootstrap import Container
-from codeservice.domain.audit import AuditTag
 from codeservice.domain.incidents import REPORT_WINDOW, check_report_rate, parse_reference
 from codeservice.domain.tokens import TokenPurpose
 from codeservice.errors import NotFound
@@ -18,8 +17,7 @@ from codeservice.services.incidents.reports import (
     receive_report,
 )
 from codeservice.services.incidents.views import IncidentView, incident_view
-from codeservice.services.link_tokens import LinkExpired, LinkProblem, find_link
-from codeservice.services.operations import audit
+from codeservice.services.link_tokens import LinkExpired, LinkProblem, find_link, record_rejection
 from codeservice.storage.models import LinkToken
 from codeservice.storage.uow import UnitOfWork
 
@@ -56,17 +54,14 @@ def submit_report(
         try:
             link = _usable_link(uow, token, now)
         except LinkProblem as problem:
-            audit.event(
+            record_rejection(
                 uow,
                 container.keyring,
-                AuditTag.SPOC_TOKEN_REJECT,
-                actor="anonymous" if problem.spoc_id is None else f"spoc:{problem.spoc_id}",
-                source=ip,
+                problem,
+                ip=ip,
                 now=now,
-                reason=problem.reason,
                 purpose=TokenPurpose.REPORT_INCIDENT,
             )
-            uow.commit()
             raise
         spoc = link.spoc
         reported_by = f"spoc:{spoc.id}"
