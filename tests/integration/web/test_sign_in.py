@@ -8,23 +8,17 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from fastapi import Depends, FastAPI
 from fastapi.testclient import TestClient
 
 from codeservice.bootstrap import Container, bootstrap
-from codeservice.domain.accounts import Principal, Role
-from codeservice.services.staff.accounts import disable_user, reset_password
-from codeservice.services.staff.api_tokens import revoke_token
+from codeservice.domain.accounts import Role
 from codeservice.web import create_app
-from codeservice.web.auth import require_api_role
 from codeservice.web.headers import CONTENT_SECURITY_POLICY
-from codeservice.web.sessions import SessionCookies
 from tests.integration.web.links import NOW, csrf_field
 from tests.integration.web.staff import (
     PASSWORD,
     audit_actions,
     make_staff,
-    make_token,
     second_step,
     sign_in,
     sign_in_form,
@@ -228,177 +222,3 @@ def test_ten_wrong_passwords_lock_the_account_for_a_time(
     assert [t[0] for t in trail].count("staff:account:lock") == 1
     assert [t[0] for t in trail][-2:] == ["staff:session:sign_in_refuse", "staff:session:sign_in"]
     assert WRONG not in str(trail) and PASSWORD not in str(trail)
-
-
-def test_signing_out_ends_the_session_even_for_a_copied_cookie(
-    web_container: Container, client: TestClient
-) -> None:
-    make_staff(web_container, "ann", Role.BMT)
-    sign_in(client, "ann")
-    copied = client.cookies["session"]
-    page = client.get("/sign-out")
-    assert page.status_code == 200
-
-    out = client.post("/sign-out", data={"csrf_token": csrf_field(page.text)})
-
-    assert out.status_code == 200
-    assert "You have signed out" in out.text
-    assert "session" not in client.cookies
-    replay = TestClient(client.app, base_url="http://127.0.0.1:8000", cookies={"session": copied})
-    assert replay.get("/staff", follow_redirects=False).status_code == 302
-    assert audit_actions(web_container, "staff:session:sign_out")[0][1] == "user:ann"
-
-
-def test_sign_out_needs_the_forms_csrf_token(web_container: Container, client: TestClient) -> None:
-    make_staff(web_container, "ann", Role.BMT)
-    sign_in(client, "ann")
-
-    refused = client.post("/sign-out", data={})
-
-    assert refused.status_code == 400
-    assert client.get("/staff", follow_redirects=False).status_code == 200
-
-
-def test_a_session_ends_after_thirty_idle_minutes(
-    web_container: Container, client: TestClient, clock: Clock
-) -> None:
-    make_staff(web_container, "ann", Role.BMT)
-    sign_in(client, "ann")
-
-    clock.now = NOW + timedelta(minutes=29)
-    assert client.get("/staff", follow_redirects=False).status_code == 200  # refreshes it
-    clock.now = NOW + timedelta(minutes=58)
-    assert client.get("/staff", follow_redirects=False).status_code == 200
-    clock.now = NOW + timedelta(minutes=88)
-    expired = client.get("/staff", follow_redirects=False)
-
-    assert expired.status_code == 302
-    assert "session" not in client.cookies  # the stale cookie is deleted
-
-
-def test_a_session_ends_twelve_hours_after_sign_in_however_busy(
-    web_container: Container, client: TestClient, clock: Clock
-) -> None:
-    make_staff(web_container, "ann", Role.BMT)
-    sign_in(client, "ann")
-
-    for minutes in range(20, 12 * 60, 20):
-        clock.now = NOW + timedelta(minutes=minutes)
-        assert client.get("/staff", follow_redirects=False).status_code == 200, minutes
-    clock.now = NOW + timedelta(hours=12)
-
-    assert client.get("/staff", follow_redirects=False).status_code == 302
-
-
-def test_disabling_or_a_new_password_ends_open_sessions(
-    web_container: Container, client: TestClient, app: FastAPI
-) -> None:
-    make_staff(web_container, "ann", Role.BMT)
-    make_staff(web_container, "bob", Role.BMT)
-    other = TestClient(app, base_url="http://127.0.0.1:8000")
-    sign_in(client, "ann")
-    sign_in(other, "bob")
-
-    disable_user(web_container, "ann", actor="cli:root")
-    reset_password(web_container, "bob", "amber kettle north tide 9", actor="cli:root")
-
-    assert client.get("/staff", follow_redirects=False).status_code == 302
-    assert other.get("/staff", follow_redirects=False).status_code == 302
-
-
-def test_a_cookie_made_without_the_secret_is_no_session(
-    web_container: Container, client: TestClient, app: FastAPI
-) -> None:
-    make_staff(web_container, "root.admin", Role.ADMIN)
-    sign_in(client, "root.admin")
-    genuine = client.cookies["session"]
-    decoded = app.state.session_cookies.decode(genuine)
-    assert decoded is not None
-    forger = SessionCookies(b"a guess at the secret, 32 bytes or more", https=False)
-    intruder = TestClient(
-        app, base_url="http://127.0.0.1:8000", cookies={"session": forger.encode(decoded)}
-    )
-    spliced = genuine[:-3] + ("AAA" if not genuine.endswith("AAA") else "BBB")
-    splicer = TestClient(app, base_url="http://127.0.0.1:8000", cookies={"session": spliced})
-
-    assert client.get("/admin/accounts", follow_redirects=False).status_code == 200
-    assert intruder.get("/admin/accounts", follow_redirects=False).status_code == 302
-    assert splicer.get("/admin/accounts", follow_redirects=False).status_code == 302
-
-
-def test_a_signed_in_visit_to_sign_in_goes_home(
-    web_container: Container, client: TestClient
-) -> None:
-    make_staff(web_container, "ann", Role.BMT)
-    sign_in(client, "ann")
-
-    assert client.get("/sign-in", follow_redirects=False).headers["location"] == "/bmt"
-    assert client.get("/", follow_redirects=False).headers["location"] == "/bmt"
-
-
-def test_machines_use_bearer_tokens_on_the_api(
-    web_container: Container, client: TestClient
-) -> None:
-    token = make_token(web_container, "crm", Role.AGENT)
-
-    me = client.get("/api/whoami", headers={"Authorization": f"Bearer {token}"})
-    missing = client.get("/api/whoami")
-    wrong_scheme = client.get("/api/whoami", headers={"Authorization": f"Basic {token}"})
-    revoke_token(web_container, "crm", actor="cli:root")
-    revoked = client.get("/api/whoami", headers={"Authorization": f"Bearer {token}"})
-
-    assert me.json() == {"kind": "token", "name": "crm", "role": "agent"}
-    assert me.headers["cache-control"] == "no-store"
-    for refused in (missing, wrong_scheme, revoked):
-        assert refused.status_code == 401
-        assert refused.headers["www-authenticate"].startswith("Bearer")
-        assert refused.json() == {
-            "error": {"code": "unauthenticated", "message": "a valid API token is required"}
-        }
-
-
-def test_tokens_do_not_open_pages(web_container: Container, client: TestClient) -> None:
-    token = make_token(web_container, "crm", Role.ADMIN)
-
-    page = client.get(
-        "/admin/accounts", headers={"Authorization": f"Bearer {token}"}, follow_redirects=False
-    )
-
-    assert page.status_code == 302
-
-
-def test_an_api_route_refuses_the_wrong_role_with_json(
-    web_container: Container, app: FastAPI, client: TestClient
-) -> None:
-    @app.get("/api/test-security-only")
-    def security_only(
-        principal: Principal = Depends(require_api_role(Role.SECURITY)),  # noqa: B008
-    ) -> dict[str, str]:
-        return {"name": principal.name}
-
-    agent = make_token(web_container, "crm", Role.AGENT)
-    security = make_token(web_container, "siem", Role.SECURITY)
-    headers = {"Authorization": f"Bearer {agent}"}
-
-    refused = client.get("/api/test-security-only", headers=headers)
-    allowed = client.get("/api/test-security-only", headers={"Authorization": f"Bearer {security}"})
-
-    assert refused.status_code == 403
-    assert refused.json() == {
-        "error": {"code": "forbidden", "message": "the agent role may not use this"}
-    }
-    assert allowed.json() == {"name": "siem"}
-
-
-def test_a_session_reads_the_api_but_never_changes_it(
-    web_container: Container, app: FastAPI, client: TestClient
-) -> None:
-    @app.post("/api/test-change")
-    def change(principal: Principal = Depends(require_api_role(*Role))) -> dict[str, str]:  # noqa: B008
-        return {"changed_by": principal.actor}
-
-    make_staff(web_container, "ann", Role.BMT)
-    sign_in(client, "ann")
-
-    assert client.get("/api/whoami").json() == {"kind": "user", "name": "ann", "role": "bmt"}
-    assert client.post("/api/test-change").status_code == 401
