@@ -25,7 +25,7 @@ from codeservice.domain.second_factors import (
 )
 from codeservice.errors import Conflict, NotFound
 from codeservice.services.staff.accounts import audit_staff, existing_user
-from codeservice.storage.models import RecoveryCode, StaffUser
+from codeservice.storage.models import RecoveryCode, SecondFactor, StaffUser
 from codeservice.storage.uow import UnitOfWork
 
 
@@ -66,6 +66,31 @@ def _overview(uow: UnitOfWork, user_id: int) -> FactorsOverview:
         for f in uow.second_factors.factors_of(user_id)
     ]
     return FactorsOverview(factors, uow.second_factors.recovery_codes_left(user_id))
+
+
+def add_factor(
+    uow: UnitOfWork,
+    container: Container,
+    user: StaffUser,
+    factor: SecondFactor,
+    *,
+    source: str,
+    now: datetime,
+) -> SecondFactor:
+    """Keep a newly set-up factor (an app or a key) and audit it, without its secret."""
+    uow.second_factors.add_factor(factor)
+    audit_staff(
+        uow,
+        container,
+        AuditTag.STAFF_FACTOR_ENROL,
+        actor=f"user:{user.name}",
+        source=source,
+        now=now,
+        username=user.name,
+        kind=factor.kind,
+        factor=factor.name,
+    )
+    return factor
 
 
 def remove_factor(container: Container, user_id: int, factor_id: int, *, source: str) -> str:

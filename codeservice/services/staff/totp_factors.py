@@ -16,7 +16,6 @@ from datetime import datetime, timedelta
 import pyotp
 
 from codeservice.bootstrap import Container
-from codeservice.domain.audit import AuditTag
 from codeservice.domain.second_factors import (
     FactorKind,
     clean_totp_code,
@@ -25,7 +24,7 @@ from codeservice.domain.second_factors import (
     matching_step,
 )
 from codeservice.errors import InputError, NotFound
-from codeservice.services.staff.accounts import audit_staff
+from codeservice.services.staff.second_factors import add_factor
 from codeservice.storage.models import FactorChallenge, SecondFactor, StaffUser
 from codeservice.storage.uow import UnitOfWork
 
@@ -98,20 +97,8 @@ def confirm_totp(
         created_at=now,
         last_used_at=now,
     )
-    uow.second_factors.add_factor(factor)
     uow.second_factors.take_challenge(user.id, TOTP_SETUP)
-    audit_staff(
-        uow,
-        container,
-        AuditTag.STAFF_FACTOR_ENROL,
-        actor=f"user:{user.name}",
-        source=source,
-        now=now,
-        username=user.name,
-        kind=factor.kind,
-        factor=factor.name,
-    )
-    return factor
+    return add_factor(uow, container, user, factor, source=source, now=now)
 
 
 def use_totp_code(

@@ -36,10 +36,9 @@ from webauthn.helpers.structs import (
 
 from codeservice.bootstrap import Container
 from codeservice.config import Settings
-from codeservice.domain.audit import AuditTag
 from codeservice.domain.second_factors import FactorKind, factor_name
 from codeservice.errors import InputError
-from codeservice.services.staff.accounts import audit_staff
+from codeservice.services.staff.second_factors import add_factor
 from codeservice.storage.models import FactorChallenge, SecondFactor, StaffUser
 from codeservice.storage.uow import UnitOfWork
 
@@ -141,19 +140,7 @@ def register_key(
         created_at=now,
         last_used_at=now,
     )
-    uow.second_factors.add_factor(factor)
-    audit_staff(
-        uow,
-        container,
-        AuditTag.STAFF_FACTOR_ENROL,
-        actor=f"user:{user.name}",
-        source=source,
-        now=now,
-        username=user.name,
-        kind=factor.kind,
-        factor=factor.name,
-    )
-    return factor
+    return add_factor(uow, container, user, factor, source=source, now=now)
 
 
 def use_key(
