@@ -26,6 +26,7 @@ POOL_SPARE = 4  # database connections kept beyond web_max_in_flight
 
 if TYPE_CHECKING:
     from codeservice.crypto.keyring import Keyring
+    from codeservice.services.mail import Mailroom, Postbox
     from mailer.config import SmtpConfig
     from mailer.sealer import Sealer
 
@@ -130,6 +131,20 @@ class Container:
     def mail_sealer(self) -> Sealer:
         """What seals outbox message bodies at rest: the keyring."""
         return self.keyring
+
+    @cached_property
+    def postbox(self) -> Postbox:
+        """What use cases queue email with: the service's address and the sealer."""
+        from codeservice.services.mail import Postbox
+
+        return Postbox(self.settings.mail_from, self.mail_sealer)
+
+    @cached_property
+    def mailroom(self) -> Mailroom:
+        """The postbox, keyring and settings the use cases that send mail write with."""
+        from codeservice.services.mail import Mailroom
+
+        return Mailroom.of(self.settings, self.keyring, self.postbox)
 
     @cached_property
     def calendar(self) -> Calendar:

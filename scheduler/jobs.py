@@ -98,9 +98,19 @@ def activate(container: Container, occurrence: Occurrence, context: JobContext) 
 
 def remind(container: Container, occurrence: Occurrence, context: JobContext) -> str:
     day = date.fromisoformat(occurrence.key)
-    report = reminders.send_reminders(
-        container, occurrence.cycle, day, actor=context.actor, source=SOURCE, now=container.now()
-    )
+    now = container.now()
+    with container.transaction() as uow:
+        report = reminders.send_reminders(
+            uow,
+            container.mailroom,
+            container.calendar,
+            occurrence.cycle,
+            day,
+            limit=container.settings.reminder_limit,
+            actor=context.actor,
+            source=SOURCE,
+            now=now,
+        )
     return (
         f"reminders for cycle {report.cycle} on {report.day}: {report.queued} queued, "
         f"{report.already} already sent today, {report.at_limit} at the limit, "
@@ -109,9 +119,17 @@ def remind(container: Container, occurrence: Occurrence, context: JobContext) ->
 
 
 def escalate(container: Container, occurrence: Occurrence, context: JobContext) -> str:
-    report = reminders.escalate(
-        container, occurrence.cycle, actor=context.actor, source=SOURCE, now=container.now()
-    )
+    now = container.now()
+    with container.transaction() as uow:
+        report = reminders.escalate(
+            uow,
+            container.mailroom,
+            container.calendar,
+            occurrence.cycle,
+            actor=context.actor,
+            source=SOURCE,
+            now=now,
+        )
     if not report.providers:
         return f"escalation for cycle {report.cycle}: every provider has acknowledged"
     refs = ", ".join(p.ref for p in report.providers)
@@ -130,14 +148,18 @@ def activation_summary(container: Container, occurrence: Occurrence, context: Jo
 def _summary(
     container: Container, occurrence: Occurrence, context: JobContext, stage: summary.Stage
 ) -> str:
-    counts = summary.queue_summary(
-        container,
-        occurrence.cycle,
-        stage=stage,
-        actor=context.actor,
-        source=SOURCE,
-        now=container.now(),
-    )
+    now = container.now()
+    with container.transaction() as uow:
+        counts = summary.queue_summary(
+            uow,
+            container.mailroom,
+            container.calendar,
+            occurrence.cycle,
+            stage=stage,
+            actor=context.actor,
+            source=SOURCE,
+            now=now,
+        )
     return (
         f"{stage} summary for cycle {occurrence.cycle} queued: "
         f"{plural(counts.providers, 'provider')}, "

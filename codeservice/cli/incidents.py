@@ -52,17 +52,20 @@ def record(
 
     app_ = container()
     try:
-        view = record_report(
-            app_,
-            provider_ref=provider,
-            change_date=date,
-            reason=reason,
-            details=details,
-            subcontractor=subcontractor,
-            actor=cli_actor(),
-            source=SOURCE,
-            now=app_.now(),
-        )
+        now = app_.now()
+        with app_.transaction() as uow:
+            view = record_report(
+                uow,
+                app_.mailroom,
+                provider_ref=provider,
+                change_date=date,
+                reason=reason,
+                details=details,
+                subcontractor=subcontractor,
+                actor=cli_actor(),
+                source=SOURCE,
+                now=now,
+            )
     except InvalidReport as invalid:
         problems = [f"{_OPTIONS.get(name, name)}: {text}" for name, text in invalid.errors.items()]
         raise InputError(
@@ -220,24 +223,30 @@ def decide(
     if reissue == no_change:
         raise InputError("choose exactly one of --reissue and --no-change")
     app_ = container()
-    result = decide_report(
-        app_,
-        reference,
-        decision="reissue" if reissue else "no-change",
-        reason=reason,
-        actor=cli_actor(),
-        source=SOURCE,
-        now=app_.now(),
-    )
+    actor = cli_actor()
+    now = app_.now()
+    with app_.transaction() as uow:
+        result = decide_report(
+            uow,
+            app_.keyring,
+            reference,
+            decision="reissue" if reissue else "no-change",
+            reason=reason,
+            actor=actor,
+            source=SOURCE,
+            now=now,
+        )
     view = result.view
     if result.already:
         stdout.print(f"{view.reference} was already decided: {view.state.label.lower()}.")
     else:
         stdout.print(f"{view.reference}: {view.state.label.lower()}.", highlight=False)
-    if result.reissue is not None:
+    if result.reissue_id is not None:
         from codeservice.cli.reissue import print_reissue
+        from codeservice.services.incidents.reissue import complete_reissue
 
-        print_reissue(result.reissue, app_.settings.tz)
+        done = complete_reissue(app_, result.reissue_id, actor=actor, source=SOURCE, now=now)
+        print_reissue(done, app_.settings.tz)
 
 
 def _as_json(view: Any, now: Any) -> dict[str, Any]:

@@ -173,7 +173,9 @@ def new_spocs(
         _show_new_spocs(waiting, cycle=cycle, provider=provider)
         return
     report = send_to_new_spocs(
-        app_,
+        app_.read_uow,
+        app_.uow,
+        app_.mailroom,
         actor=cli_actor(),
         source="cli",
         cycle=cycle,

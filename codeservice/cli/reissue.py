@@ -35,7 +35,7 @@ def reissue(
     again, or after it was interrupted, never replaces a code twice.
     """
     from codeservice.errors import InputError
-    from codeservice.services.incidents.reissue import reissue_provider
+    from codeservice.services.incidents.reissue import complete_reissue, reissue_provider
     from codeservice.services.incidents.triage import decide_report
     from codeservice.services.incidents.views import get_report
 
@@ -53,17 +53,20 @@ def reissue(
                 f"{view.reference} is about {view.provider_ref} ({view.provider_name}), "
                 f"not {provider}"
             )
-        decision = decide_report(
-            app_,
-            incident,
-            decision="reissue",
-            reason=reason or f"Code reissued with `codeservice reissue {view.provider_ref}`",
-            actor=actor,
-            source="cli",
-            now=app_.now(),
-        )
-        assert decision.reissue is not None
-        report = decision.reissue
+        now = app_.now()
+        with app_.transaction() as uow:
+            decision = decide_report(
+                uow,
+                app_.keyring,
+                incident,
+                decision="reissue",
+                reason=reason or f"Code reissued with `codeservice reissue {view.provider_ref}`",
+                actor=actor,
+                source="cli",
+                now=now,
+            )
+        assert decision.reissue_id is not None
+        report = complete_reissue(app_, decision.reissue_id, actor=actor, source="cli", now=now)
     print_reissue(report, app_.settings.tz)
 
 

@@ -1,21 +1,65 @@
 """Queueing one email: composed for one recipient from the service's address, sealed
 and put in the outbox once per dedupe key (queueing it again returns the same id) —
-or many at once (``queue_emails``), as the rotation's writer does."""
+or many at once (``queue_emails``), as the rotation's writer does.
+
+A use case that sends mail takes a ``Postbox`` (the address and the sealer), or a
+``Mailroom`` when it also writes links, dates and mailboxes into its emails; the
+composition root builds both once (``container.postbox``, ``container.mailroom``).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
-from codeservice.bootstrap import Container
+from codeservice.config import Settings
+from codeservice.crypto.keyring import Keyring
 from codeservice.emails import Attachment, EncodedAttachment, RenderedEmail, compose
 from codeservice.storage.uow import UnitOfWork
 from mailer.outbox_many import Queued
+from mailer.sealer import Sealer
+
+
+@dataclass(frozen=True)
+class Postbox:
+    """Where the service's email leaves from: its address, and what seals each body
+    at rest in the outbox."""
+
+    sender: str
+    sealer: Sealer
+
+
+@dataclass(frozen=True)
+class Mailroom:
+    """What a use case that emails SPoCs, the BMT or the security team needs besides
+    its unit of work: the postbox, the keyring (audit records, unlock codes, link
+    tokens) and the settings its emails are written with."""
+
+    postbox: Postbox
+    keyring: Keyring
+    base_url: str
+    tz: ZoneInfo
+    bmt_mailbox: str
+    security_mailbox: str
+    ack_lifetime: timedelta
+
+    @classmethod
+    def of(cls, settings: Settings, keyring: Keyring, postbox: Postbox) -> Mailroom:
+        return cls(
+            postbox=postbox,
+            keyring=keyring,
+            base_url=settings.base_url,
+            tz=settings.tz,
+            bmt_mailbox=settings.bmt_mailbox,
+            security_mailbox=settings.security_mailbox,
+            ack_lifetime=timedelta(days=settings.ack_token_days),
+        )
 
 
 def queue_email(
     uow: UnitOfWork,
-    container: Container,
+    postbox: Postbox,
     email: RenderedEmail,
     *,
     to_name: str,
@@ -28,13 +72,13 @@ def queue_email(
     """The outbox id of the email, in the caller's transaction."""
     message = compose(
         email,
-        sender=container.settings.mail_from,
+        sender=postbox.sender,
         to_name=to_name,
         to_email=to_email,
         attachments=attachments,
     )
     return uow.outbox.enqueue(
-        message, dedupe_key=dedupe_key, category=category, now=now, sealer=container.keyring
+        message, dedupe_key=dedupe_key, category=category, now=now, sealer=postbox.sealer
     )
 
 
@@ -52,14 +96,14 @@ class EmailToQueue:
 
 
 def queue_emails(
-    uow: UnitOfWork, container: Container, emails: list[EmailToQueue], *, now: datetime
+    uow: UnitOfWork, postbox: Postbox, emails: list[EmailToQueue], *, now: datetime
 ) -> list[int]:
     """``queue_email`` for many at once (one INSERT): the outbox ids, in order."""
     queued = [
         Queued(
             compose(
                 item.email,
-                sender=container.settings.mail_from,
+                sender=postbox.sender,
                 to_name=item.to_name,
                 to_email=item.to_email,
                 encoded=item.attachments,
@@ -69,4 +113,4 @@ def queue_emails(
         )
         for item in emails
     ]
-    return uow.outbox.enqueue_many(queued, now=now, sealer=container.keyring)
+    return uow.outbox.enqueue_many(queued, now=now, sealer=postbox.sealer)

@@ -13,7 +13,7 @@ import base64
 import secrets
 from datetime import UTC, datetime, timedelta
 
-from codeservice.bootstrap import Container
+from codeservice.crypto.keyring import Keyring
 from codeservice.domain.tokens import TokenPurpose, token_digest
 from codeservice.services.link_tokens import add_link
 from codeservice.storage.models import LinkToken, Spoc
@@ -24,11 +24,11 @@ LIFETIME = timedelta(days=365)
 REUSE_MARGIN = timedelta(days=90)
 
 
-def report_url(container: Container, token: str) -> str:
-    return f"{container.settings.base_url}/report/{token}"
+def report_url(base_url: str, token: str) -> str:
+    return f"{base_url}/report/{token}"
 
 
-def report_link_token(uow: UnitOfWork, container: Container, spoc: Spoc, now: datetime) -> str:
+def report_link_token(uow: UnitOfWork, keyring: Keyring, spoc: Spoc, now: datetime) -> str:
     """The SPoC's report-incident token: their current link, or a new one (flushed)."""
     link = uow.incidents.live_report_link(
         spoc.id, TokenPurpose.REPORT_INCIDENT, valid_after=now + REUSE_MARGIN
@@ -44,13 +44,13 @@ def report_link_token(uow: UnitOfWork, container: Container, spoc: Spoc, now: da
             now=now,
             expires_at=now + LIFETIME,
         )
-        link.digest = token_digest(_token_of(container, link))
+        link.digest = token_digest(_token_of(keyring, link))
         uow.flush()
-    return _token_of(container, link)
+    return _token_of(keyring, link)
 
 
 def report_link_tokens(
-    uow: UnitOfWork, container: Container, spocs: list[Spoc], now: datetime
+    uow: UnitOfWork, keyring: Keyring, spocs: list[Spoc], now: datetime
 ) -> dict[int, str]:
     """``report_link_token`` for several SPoCs: one look-up, the new links made together."""
     links = uow.incidents.live_report_links(
@@ -73,14 +73,14 @@ def report_link_tokens(
     if new:
         uow.flush()
         for link in new:
-            link.digest = token_digest(_token_of(container, link))
-    return {spoc.id: _token_of(container, links[spoc.id]) for spoc in spocs}
+            link.digest = token_digest(_token_of(keyring, link))
+    return {spoc.id: _token_of(keyring, links[spoc.id]) for spoc in spocs}
 
 
-def _token_of(container: Container, link: LinkToken) -> str:
+def _token_of(keyring: Keyring, link: LinkToken) -> str:
     # The creation instant too: a database started afresh with the same keyring reuses
     # row ids, and an old email's link must not open a new database's form.
     created = link.created_at.astimezone(UTC).isoformat(timespec="microseconds")
     material = f"link-token:{TokenPurpose.REPORT_INCIDENT}:{link.id}:{link.spoc_id}:{created}"
-    mac = container.keyring.fingerprint(material)
+    mac = keyring.fingerprint(material)
     return base64.urlsafe_b64encode(mac).rstrip(b"=").decode("ascii")

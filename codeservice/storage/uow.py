@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from types import TracebackType
 from typing import TypeVar
 
@@ -126,6 +127,23 @@ class UnitOfWork:
 
     def rollback(self) -> None:
         self.session.rollback()
+
+    @contextmanager
+    def savepoint(self, *, keep: bool = True) -> Iterator[None]:
+        """A part of this transaction undone on its own: when the block raises (the
+        error goes on, the transaction stays usable), and always when ``keep`` is
+        false — a dry run, whose changes are read and then dropped."""
+        self._may_write("open a savepoint in")
+        nested = self.session.begin_nested()
+        try:
+            yield
+        except BaseException:
+            nested.rollback()  # a failed flush leaves it inactive, still to roll back
+            raise
+        if keep:
+            nested.commit()
+        else:
+            nested.rollback()
 
 
 def joined(use: Callable[[UnitOfWork, T], None]) -> Callable[[Session, T], None]:

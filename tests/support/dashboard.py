@@ -109,10 +109,13 @@ def work_outbox(
 
 
 def acknowledge_as(container: Container, mailbox: Mailbox, email: str) -> None:
-    acknowledge(
-        container,
-        mailbox.ack_tokens[email],
-        ip="192.0.2.10",
-        user_agent="test browser",
-        now=container.now(),
-    )
+    now = container.now()
+    with container.transaction() as uow:
+        acknowledge(
+            uow,
+            container.mailroom,
+            mailbox.ack_tokens[email],
+            ip="192.0.2.10",
+            user_agent="test browser",
+            now=now,
+        )

@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from codeservice.bootstrap import Container
 from codeservice.domain.audit import AuditTag
 from codeservice.domain.codes import CodeState
 from codeservice.domain.tokens import TokenPurpose
@@ -24,6 +23,7 @@ from codeservice.services.link_tokens import (
     find_link,
     record_rejection,
 )
+from codeservice.services.mail import Mailroom
 from codeservice.services.operations import audit
 from codeservice.storage.models import Delivery, LinkToken
 from codeservice.storage.uow import UnitOfWork
@@ -62,58 +62,63 @@ def load_acknowledgement(uow: UnitOfWork, token: str, *, now: datetime) -> Ackno
 
 
 def acknowledge(
-    container: Container, token: str, *, ip: str, user_agent: str, now: datetime
+    uow: UnitOfWork,
+    mailroom: Mailroom,
+    token: str,
+    *,
+    ip: str,
+    user_agent: str,
+    now: datetime,
 ) -> AcknowledgementResult:
-    """Record the SPoC's acknowledgement and queue their unlock email, once.
+    """Record the SPoC's acknowledgement and queue their unlock email, once, in the
+    caller's transaction (the caller commits).
 
     A repeat is answered with ``already=True`` and audited; a link that cannot be used
-    is audited as a rejection (never with the token) and its ``LinkProblem`` re-raised.
+    is audited as a rejection (never with the token; that record is committed at once)
+    and its ``LinkProblem`` re-raised.
     """
-    with container.uow() as uow:
-        try:
-            link = _usable_link_locked(uow, token, now)
-        except LinkProblem as problem:
-            record_rejection(
-                uow, container.keyring, problem, ip=ip, now=now, delivery_id=problem.delivery_id
-            )
-            raise
+    try:
+        link = _usable_link_locked(uow, token, now)
+    except LinkProblem as problem:
+        record_rejection(
+            uow, mailroom.keyring, problem, ip=ip, now=now, delivery_id=problem.delivery_id
+        )
+        raise
 
-        delivery = link.delivery
-        assert delivery is not None
-        first = _record_acknowledgement(uow, delivery, ip=ip, user_agent=user_agent, now=now)
-        uow.refresh(delivery)
-        details = {
-            "provider_ref": delivery.access_code.provider.ref,
-            "cycle": str(delivery.access_code.cycle),
-            "delivery_id": delivery.id,
-        }
-        if first:
-            audit.event(
-                uow,
-                container.keyring,
-                AuditTag.SPOC_RECEIPT_ACKNOWLEDGE,
-                actor=f"spoc:{delivery.spoc_id}",
-                source=ip,
-                now=now,
-                **details,
-            )
-            queue_unlock_email(uow, container, delivery=delivery, now=now)
-        else:
-            acknowledged_at = delivery.acknowledged_at
-            assert acknowledged_at is not None
-            audit.event(
-                uow,
-                container.keyring,
-                AuditTag.SPOC_RECEIPT_REPEAT,
-                actor=f"spoc:{delivery.spoc_id}",
-                source=ip,
-                now=now,
-                **details,
-                first_acknowledged_at=acknowledged_at.isoformat(),
-            )
-        view = _view(link)
-        uow.commit()
-    return AcknowledgementResult(already=not first, view=view)
+    delivery = link.delivery
+    assert delivery is not None
+    first = _record_acknowledgement(uow, delivery, ip=ip, user_agent=user_agent, now=now)
+    uow.refresh(delivery)
+    details = {
+        "provider_ref": delivery.access_code.provider.ref,
+        "cycle": str(delivery.access_code.cycle),
+        "delivery_id": delivery.id,
+    }
+    if first:
+        audit.event(
+            uow,
+            mailroom.keyring,
+            AuditTag.SPOC_RECEIPT_ACKNOWLEDGE,
+            actor=f"spoc:{delivery.spoc_id}",
+            source=ip,
+            now=now,
+            **details,
+        )
+        queue_unlock_email(uow, mailroom, delivery=delivery, now=now)
+    else:
+        acknowledged_at = delivery.acknowledged_at
+        assert acknowledged_at is not None
+        audit.event(
+            uow,
+            mailroom.keyring,
+            AuditTag.SPOC_RECEIPT_REPEAT,
+            actor=f"spoc:{delivery.spoc_id}",
+            source=ip,
+            now=now,
+            **details,
+            first_acknowledged_at=acknowledged_at.isoformat(),
+        )
+    return AcknowledgementResult(already=not first, view=_view(link))
 
 
 def _usable_link(uow: UnitOfWork, token: str, now: datetime) -> LinkToken:

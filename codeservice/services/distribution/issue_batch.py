@@ -116,7 +116,7 @@ def write_batch(
     uow.codes.add_all([i.code for i in issues])
     deliveries = _deliveries(uow, container, issues, now)
     all_spocs = [spoc for i in issues for spoc in i.spocs]
-    report_tokens = report_link_tokens(uow, container, all_spocs, now)
+    report_tokens = report_link_tokens(uow, container.keyring, all_spocs, now)
     uow.flush()  # codes, deliveries and links: their ids name the emails
     _queue_email_1s(uow, container, issues, deliveries, report_tokens, now)
     audit.record_many(
@@ -142,7 +142,7 @@ def _deliveries(
 ) -> dict[int, tuple[Delivery, LinkToken, str]]:
     """Each SPoC's delivery and acknowledgement link (added, not flushed), by SPoC id."""
     made: dict[int, tuple[Delivery, LinkToken, str]] = {}
-    lifetime = ack_token_lifetime(container)
+    lifetime = ack_token_lifetime(container.mailroom)
     for issue in issues:
         expires_at = max(now, issue.code.active_from) + lifetime
         for spoc in issue.spocs:
@@ -179,7 +179,7 @@ def _queue_email_1s(
         for spoc in issue.spocs:
             delivery, link, token = deliveries[spoc.id]
             rendered = document_email(
-                container,
+                container.mailroom,
                 delivery=delivery,
                 link=link,
                 token=token,
@@ -196,7 +196,7 @@ def _queue_email_1s(
                     attachments=[attachment],
                 )
             )
-    ids = queue_emails(uow, container, queued, now=now)
+    ids = queue_emails(uow, container.postbox, queued, now=now)
     spoc_ids = [spoc.id for issue in issues for spoc in issue.spocs]
     for spoc_id, message_id in zip(spoc_ids, ids, strict=True):
         deliveries[spoc_id][0].document_message_id = message_id

@@ -17,13 +17,12 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from codeservice.bootstrap import Container
 from codeservice.domain.audit import AuditTag
 from codeservice.domain.calendar import Cycle
 from codeservice.domain.text import unusable_character
 from codeservice.domain.wording import cycle_label
 from codeservice.emails import render
-from codeservice.services.mail import queue_email
+from codeservice.services.mail import Mailroom, queue_email
 from codeservice.services.operations import audit
 from codeservice.storage.models import Provider, Spoc
 from codeservice.storage.uow import UnitOfWork
@@ -72,38 +71,37 @@ def reason_for(error: BaseException, provider: Provider, spocs: list[Spoc]) -> s
 
 
 def record_failure(
-    container: Container,
+    uow: UnitOfWork,
+    mailroom: Mailroom,
     cycle: Cycle,
     provider_id: int,
     error: BaseException,
     *,
     actor: str,
     source: str,
+    now: datetime,
 ) -> FailedIssue:
-    """Keep, audit and mail one provider's failed issue (its own transaction)."""
-    now = container.now()
-    with container.uow() as uow:
-        provider = uow.register.provider_by_id(provider_id)
-        assert provider is not None
-        spocs = uow.register.active_spocs(provider)
-        reason = reason_for(error, provider, spocs)
-        ref = safe_ref(provider)
-        row = uow.codes.record_failure(provider_id, cycle, reason, now)
-        audit.event(
-            uow,
-            container.keyring,
-            AuditTag.CODE_ACCESS_ISSUE_FAIL,
-            actor=actor,
-            source=source,
-            now=now,
-            provider=ref,
-            cycle=str(cycle),
-            reason=reason,
-            attempt=row.attempts,
-        )
-        _queue_bmt_email(container, uow, cycle, ref, reason, row.attempts, now)
-        attempts = row.attempts
-        uow.commit()
+    """Keep, audit and mail one provider's failed issue, in the caller's transaction
+    (the rotation opens one for it alone, and commits)."""
+    provider = uow.register.provider_by_id(provider_id)
+    assert provider is not None
+    spocs = uow.register.active_spocs(provider)
+    reason = reason_for(error, provider, spocs)
+    ref = safe_ref(provider)
+    row = uow.codes.record_failure(provider_id, cycle, reason, now)
+    audit.event(
+        uow,
+        mailroom.keyring,
+        AuditTag.CODE_ACCESS_ISSUE_FAIL,
+        actor=actor,
+        source=source,
+        now=now,
+        provider=ref,
+        cycle=str(cycle),
+        reason=reason,
+        attempt=row.attempts,
+    )
+    _queue_bmt_email(uow, mailroom, cycle, ref, reason, row.attempts, now)
     # The error's type only: its text may quote the document's content.
     log.warning(
         "provider %s: the code for %s was not issued (%s): %s",
@@ -112,12 +110,12 @@ def record_failure(
         type(error).__name__,
         reason,
     )
-    return FailedIssue(ref, reason, attempts)
+    return FailedIssue(ref, reason, row.attempts)
 
 
 def _queue_bmt_email(
-    container: Container,
     uow: UnitOfWork,
+    mailroom: Mailroom,
     cycle: Cycle,
     ref: str,
     reason: str,
@@ -130,10 +128,10 @@ def _queue_bmt_email(
     )
     queue_email(
         uow,
-        container,
+        mailroom.postbox,
         rendered,
         to_name=BMT_NAME,
-        to_email=container.settings.bmt_mailbox,
+        to_email=mailroom.bmt_mailbox,
         dedupe_key=f"issue-failure:{cycle}:{ref}:{attempt}",
         category="bmt-issue-failure",
         now=now,

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from codeservice.bootstrap import Container
+from codeservice.crypto.keyring import Keyring
 from codeservice.documents import DocumentContent
 from codeservice.domain.calendar import Cycle
 from codeservice.domain.codes import Alphabet, CodeState
@@ -23,6 +24,7 @@ from codeservice.services.distribution.codes import (
     reveal_access_code,
 )
 from codeservice.services.distribution.notifications import new_ack_link, queue_document_email
+from codeservice.services.mail import Mailroom
 from codeservice.storage.models import AccessCode, Delivery, Provider, Spoc
 from codeservice.storage.uow import UnitOfWork
 
@@ -105,13 +107,13 @@ def issue_to_spocs(
     code = issued.access_code
     spocs = uow.register.active_spocs(provider)
     for spoc in spocs:
-        deliver_to_spoc(uow, container, code, spoc, prepared.document, now, reissue_reason)
+        deliver_to_spoc(uow, container.mailroom, code, spoc, prepared.document, now, reissue_reason)
     return IssuedToSpocs(access_code=code, spocs=len(spocs), emails_queued=len(spocs))
 
 
 def deliver_to_spoc(
     uow: UnitOfWork,
-    container: Container,
+    mailroom: Mailroom,
     code: AccessCode,
     spoc: Spoc,
     document: bytes,
@@ -125,10 +127,10 @@ def deliver_to_spoc(
     """
     delivery = Delivery(access_code=code, spoc=spoc, created_at=now)
     uow.deliveries.add(delivery)
-    link, token = new_ack_link(uow, container, delivery, now)
+    link, token = new_ack_link(uow, mailroom, delivery, now)
     queue_document_email(
         uow,
-        container,
+        mailroom,
         delivery=delivery,
         link=link,
         token=token,
@@ -139,7 +141,7 @@ def deliver_to_spoc(
     return delivery
 
 
-def rebuilt_content(uow: UnitOfWork, container: Container, code: AccessCode) -> DocumentContent:
+def rebuilt_content(uow: UnitOfWork, keyring: Keyring, code: AccessCode) -> DocumentContent:
     """The document as first sent: same code, dates, reference and reissue notice.
 
     A code that replaced another carries the reissue notice in general terms, looked
@@ -160,6 +162,6 @@ def rebuilt_content(uow: UnitOfWork, container: Container, code: AccessCode) -> 
     )
     return replace(
         content,
-        access_code=reveal_access_code(container.keyring, code),
+        access_code=reveal_access_code(keyring, code),
         document_ref=code.document_ref,
     )

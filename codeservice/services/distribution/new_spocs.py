@@ -15,12 +15,11 @@ midway and run again sends the rest.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from codeservice.bootstrap import Container
 from codeservice.domain.audit import AuditTag
 from codeservice.domain.calendar import Cycle
 from codeservice.domain.codes import STANDING, CodeState
@@ -28,6 +27,7 @@ from codeservice.errors import Conflict, NotFound
 from codeservice.services.distribution.codes import reveal_unlock_code
 from codeservice.services.distribution.document_work import DocumentJob, make_document
 from codeservice.services.distribution.issuing import deliver_to_spoc, rebuilt_content
+from codeservice.services.mail import Mailroom
 from codeservice.services.operations import audit
 from codeservice.storage.errors import ConstraintViolation
 from codeservice.storage.models import AccessCode, Spoc
@@ -101,7 +101,9 @@ def pending_new_spocs(
 
 
 def send_to_new_spocs(
-    container: Container,
+    reading: Callable[[], UnitOfWork],
+    writing: Callable[[], UnitOfWork],
+    mailroom: Mailroom,
     *,
     actor: str,
     source: str,
@@ -115,16 +117,22 @@ def send_to_new_spocs(
     ``only`` — the (code id, SPoC id) pairs a confirmation page showed — keeps the send
     to what the person confirmed: a SPoC added since the page was shown waits for the
     next confirmation.
+
+    Units of work from ``reading`` and ``writing`` (``container.read_uow``,
+    ``container.uow``): each code is sent in a transaction of its own, committed, its
+    document built before it opens.
     """
     report = NewSpocsReport()
     chosen = None if only is None else frozenset(only)
-    with container.read_uow() as uow:  # each code is sent in its own transaction
+    with reading() as uow:  # each code is sent in its own transaction
         scope = _scope(uow, cycle, provider_ref)
         pairs = _pairs(uow, now, *scope)
         waiting = sorted({p.code.id for p in pairs if _to_send(p, chosen)})
         report.needed_nothing = sum(1 for p in pairs if p.code.id not in waiting)
     for code_id in waiting:
-        _send_code(container, code_id, report, chosen, actor=actor, source=source, now=now)
+        _send_code(
+            reading, writing, mailroom, code_id, report, chosen, actor=actor, source=source, now=now
+        )
     return report
 
 
@@ -133,7 +141,9 @@ def _to_send(pair: _Pair, chosen: frozenset[tuple[int, int]] | None) -> bool:
 
 
 def _send_code(
-    container: Container,
+    reading: Callable[[], UnitOfWork],
+    writing: Callable[[], UnitOfWork],
+    mailroom: Mailroom,
     code_id: int,
     report: NewSpocsReport,
     chosen: frozenset[tuple[int, int]] | None,
@@ -142,15 +152,15 @@ def _send_code(
     source: str,
     now: datetime,
 ) -> None:
-    with container.read_uow() as uow:  # what to build: the document is made outside
+    with reading() as uow:  # what to build: the document is made outside
         code = uow.codes.get(code_id)
         assert code is not None
-        content = rebuilt_content(uow, container, code)
-        unlock_code = reveal_unlock_code(container.keyring, code)
+        content = rebuilt_content(uow, mailroom.keyring, code)
+        unlock_code = reveal_unlock_code(mailroom.keyring, code)
     # Building and encrypting take a tenth of a second: outside the transaction.
     document = make_document(DocumentJob(content=content, unlock_code=unlock_code)).data
 
-    with container.uow() as uow:
+    with writing() as uow:
         code = uow.codes.get(code_id)
         assert code is not None
         # The lock a reissue takes: the code cannot be replaced while we send it, and a
@@ -162,7 +172,7 @@ def _send_code(
         try:
             sent = [
                 _deliver(
-                    uow, container, code, pair, document, content.reissue_reason, now, actor, source
+                    uow, mailroom, code, pair, document, content.reissue_reason, now, actor, source
                 )
                 for pair in waiting
             ]
@@ -177,7 +187,7 @@ def _send_code(
 
 def _deliver(
     uow: UnitOfWork,
-    container: Container,
+    mailroom: Mailroom,
     code: AccessCode,
     pair: _Pair,
     document: bytes,
@@ -186,11 +196,11 @@ def _deliver(
     actor: str,
     source: str,
 ) -> SentToSpoc:
-    delivery = deliver_to_spoc(uow, container, code, pair.spoc, document, now, reissue_reason)
+    delivery = deliver_to_spoc(uow, mailroom, code, pair.spoc, document, now, reissue_reason)
     assert delivery.document_message_id is not None
     audit.event(
         uow,
-        container.keyring,
+        mailroom.keyring,
         AuditTag.MAIL_DOCUMENT_NEW_SPOC,
         actor=actor,
         source=source,

@@ -14,16 +14,17 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from codeservice.bootstrap import Container
+from codeservice.crypto.keyring import Keyring
 from codeservice.domain.audit import AuditTag
 from codeservice.domain.notices import NoticeDraft, check_notice, check_notice_key
 from codeservice.emails import RenderedEmail, render
 from codeservice.errors import Conflict, NotFound
-from codeservice.services.mail import queue_email
+from codeservice.services.mail import Postbox, queue_email
 from codeservice.services.operations import audit
 from codeservice.services.staff.actors import actor_names
 from codeservice.storage.errors import ConstraintViolation
 from codeservice.storage.models import Notice, NoticeRecipient
+from codeservice.storage.uow import UnitOfWork
 from mailer.schema import FAILED, QUEUED, SENDING, SENT
 
 CATEGORY = "notice"
@@ -77,16 +78,18 @@ def notice_email(draft: NoticeDraft) -> RenderedEmail:
     return render("notice", {"subject": draft.subject, "text": draft.text})
 
 
-def preview_notice(container: Container, *, subject: str, text: str) -> NoticePreview:
-    """The email as it will go and how many SPoCs it goes to; ``InvalidNotice`` if bad."""
+def preview_notice(uow: UnitOfWork, *, subject: str, text: str) -> NoticePreview:
+    """The email as it will go and how many SPoCs it goes to; ``InvalidNotice`` if bad.
+    Reads only (the caller opens a read unit of work)."""
     draft = check_notice(subject=subject, text=text)
-    with container.read_uow() as uow:
-        audience = uow.notices.audience_size()
+    audience = uow.notices.audience_size()
     return NoticePreview(secrets.token_hex(16), draft, notice_email(draft), audience)
 
 
 def send_notice(
-    container: Container,
+    uow: UnitOfWork,
+    postbox: Postbox,
+    keyring: Keyring,
     *,
     key: str,
     subject: str,
@@ -95,84 +98,79 @@ def send_notice(
     source: str,
     now: datetime,
 ) -> SentNotice:
-    """Queue the notice to every active SPoC, once per key; ``Conflict`` when nobody."""
+    """Queue the notice to every active SPoC, once per key, in the caller's transaction
+    (the caller commits); ``Conflict`` when nobody."""
     check_notice_key(key)
     draft = check_notice(subject=subject, text=text)
     email = notice_email(draft)
+    if (done := uow.notices.by_key(key)) is not None:
+        return SentNotice(done.id, 0, new=False)
+    spocs = uow.notices.audience()
+    if not spocs:
+        raise Conflict(NO_AUDIENCE)
+    notice = Notice(key=key, subject=draft.subject, text=draft.text, sent_by=actor, created_at=now)
     try:
-        with container.uow() as uow:
-            if (done := uow.notices.by_key(key)) is not None:
-                return SentNotice(done.id, 0, new=False)
-            spocs = uow.notices.audience()
-            if not spocs:
-                raise Conflict(NO_AUDIENCE)
-            notice = Notice(
-                key=key, subject=draft.subject, text=draft.text, sent_by=actor, created_at=now
-            )
+        with uow.savepoint():
             uow.notices.add(notice)
-            for spoc in spocs:
-                message_id = queue_email(
-                    uow,
-                    container,
-                    email,
-                    to_name=spoc.name,
-                    to_email=spoc.email,
-                    dedupe_key=f"notice:{key}:spoc-{spoc.id}",
-                    category=CATEGORY,
-                    now=now,
-                )
-                uow.notices.add_recipient(
-                    NoticeRecipient(notice_id=notice.id, spoc_id=spoc.id, message_id=message_id)
-                )
-            audit.event(
-                uow,
-                container.keyring,
-                AuditTag.MAIL_NOTICE_QUEUE,
-                actor=actor,
-                source=source,
-                now=now,
-                notice_id=notice.id,
-                spocs=len(spocs),
-                providers=len({spoc.provider_id for spoc in spocs}),
-            )
-            notice_id = notice.id
-            uow.commit()
-            return SentNotice(notice_id, len(spocs), new=True)
     except ConstraintViolation:  # the same key confirmed at the same moment elsewhere
-        with container.read_uow() as uow:
-            done = uow.notices.by_key(key)
-            if done is None:
-                raise
-            return SentNotice(done.id, 0, new=False)
+        done = uow.notices.by_key(key)
+        if done is None:
+            raise
+        return SentNotice(done.id, 0, new=False)
+    for spoc in spocs:
+        message_id = queue_email(
+            uow,
+            postbox,
+            email,
+            to_name=spoc.name,
+            to_email=spoc.email,
+            dedupe_key=f"notice:{key}:spoc-{spoc.id}",
+            category=CATEGORY,
+            now=now,
+        )
+        uow.notices.add_recipient(
+            NoticeRecipient(notice_id=notice.id, spoc_id=spoc.id, message_id=message_id)
+        )
+    audit.event(
+        uow,
+        keyring,
+        AuditTag.MAIL_NOTICE_QUEUE,
+        actor=actor,
+        source=source,
+        now=now,
+        notice_id=notice.id,
+        spocs=len(spocs),
+        providers=len({spoc.provider_id for spoc in spocs}),
+    )
+    return SentNotice(notice.id, len(spocs), new=True)
 
 
-def past_notices(container: Container) -> list[NoticeSummary]:
-    with container.read_uow() as uow:
-        found = uow.notices.recent()
-        names = actor_names(uow, (notice.sent_by for notice, _ in found))
-        return [_summary(notice, count, names) for notice, count in found]
+def past_notices(uow: UnitOfWork) -> list[NoticeSummary]:
+    """Reads only (the caller opens a read unit of work)."""
+    found = uow.notices.recent()
+    names = actor_names(uow, (notice.sent_by for notice, _ in found))
+    return [_summary(notice, count, names) for notice, count in found]
 
 
-def notice_delivery(container: Container, notice_id: int) -> NoticeDelivery:
-    """A notice, its email, and where each SPoC's copy stands."""
-    with container.read_uow() as uow:
-        notice = uow.notices.get(notice_id)
-        if notice is None:
-            raise NotFound("There is no such notice")
-        rows = uow.notices.mail_of(notice_id)
-        recipients = [
-            RecipientView(
-                provider_ref=row.recipient.spoc.provider.ref,
-                provider_name=row.recipient.spoc.provider.name,
-                spoc_name=row.recipient.spoc.name,
-                spoc_email=row.recipient.spoc.email,
-                status=_status(row.state, row.last_error),
-                detail=_detail(row.state, row.attempts, row.last_error),
-            )
-            for row in rows
-        ]
-        summary = _summary(notice, len(rows), actor_names(uow, [notice.sent_by]))
-        email = notice_email(NoticeDraft(notice.subject, notice.text))
+def notice_delivery(uow: UnitOfWork, notice_id: int) -> NoticeDelivery:
+    """A notice, its email, and where each SPoC's copy stands; reads only."""
+    notice = uow.notices.get(notice_id)
+    if notice is None:
+        raise NotFound("There is no such notice")
+    rows = uow.notices.mail_of(notice_id)
+    recipients = [
+        RecipientView(
+            provider_ref=row.recipient.spoc.provider.ref,
+            provider_name=row.recipient.spoc.provider.name,
+            spoc_name=row.recipient.spoc.name,
+            spoc_email=row.recipient.spoc.email,
+            status=_status(row.state, row.last_error),
+            detail=_detail(row.state, row.attempts, row.last_error),
+        )
+        for row in rows
+    ]
+    summary = _summary(notice, len(rows), actor_names(uow, [notice.sent_by]))
+    email = notice_email(NoticeDraft(notice.subject, notice.text))
     found = Counter(r.status for r in recipients)
     counts = {status: found[status] for status in STATUSES if found[status]}
     return NoticeDelivery(summary, email, recipients, counts)

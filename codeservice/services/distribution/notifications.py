@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from codeservice.bootstrap import Container
 from codeservice.documents import document_filename
 from codeservice.domain.codes import CodeState
 from codeservice.domain.tokens import TokenPurpose, issue_token
@@ -18,7 +17,7 @@ from codeservice.emails import DOCX, Attachment, RenderedEmail, render
 from codeservice.errors import Conflict
 from codeservice.services.distribution.codes import reveal_unlock_code
 from codeservice.services.link_tokens import add_link
-from codeservice.services.mail import queue_email
+from codeservice.services.mail import Mailroom, queue_email
 from codeservice.services.report_links import report_link_token, report_url
 from codeservice.storage.models import Delivery, LinkToken
 from codeservice.storage.uow import UnitOfWork
@@ -44,16 +43,16 @@ def _refuse_revoked(delivery: Delivery) -> None:
         )
 
 
-def ack_url(container: Container, token: str) -> str:
-    return f"{container.settings.base_url}/ack/{token}"
+def ack_url(mailroom: Mailroom, token: str) -> str:
+    return f"{mailroom.base_url}/ack/{token}"
 
 
-def ack_token_lifetime(container: Container) -> timedelta:
-    return timedelta(days=container.settings.ack_token_days)
+def ack_token_lifetime(mailroom: Mailroom) -> timedelta:
+    return mailroom.ack_lifetime
 
 
 def new_ack_link(
-    uow: UnitOfWork, container: Container, delivery: Delivery, now: datetime
+    uow: UnitOfWork, mailroom: Mailroom, delivery: Delivery, now: datetime
 ) -> tuple[LinkToken, str]:
     """A fresh acknowledgement link for ``delivery`` (flushed): its row and the token to send.
 
@@ -68,14 +67,14 @@ def new_ack_link(
         spoc=delivery.spoc,
         delivery=delivery,
         now=now,
-        expires_at=max(now, delivery.access_code.active_from) + ack_token_lifetime(container),
+        expires_at=max(now, delivery.access_code.active_from) + ack_token_lifetime(mailroom),
     )
     return link, token.token
 
 
 def queue_document_email(
     uow: UnitOfWork,
-    container: Container,
+    mailroom: Mailroom,
     *,
     delivery: Delivery,
     link: LinkToken,
@@ -90,9 +89,9 @@ def queue_document_email(
     code = delivery.access_code
     provider = code.provider
     spoc = delivery.spoc
-    report_token = report_link_token(uow, container, spoc, now)
+    report_token = report_link_token(uow, mailroom.keyring, spoc, now)
     rendered = document_email(
-        container,
+        mailroom,
         delivery=delivery,
         link=link,
         token=token,
@@ -102,7 +101,7 @@ def queue_document_email(
     )
     message_id = queue_email(
         uow,
-        container,
+        mailroom.postbox,
         rendered,
         to_name=spoc.name,
         to_email=spoc.email,
@@ -139,7 +138,7 @@ def document_attachment(provider_ref: str, cycle: str, encrypted_document: bytes
 
 
 def document_email(
-    container: Container,
+    mailroom: Mailroom,
     *,
     delivery: Delivery,
     link: LinkToken,
@@ -152,7 +151,7 @@ def document_email(
     code = delivery.access_code
     provider = code.provider
     spoc = delivery.spoc
-    tz = container.settings.tz
+    tz = mailroom.tz
     return render(
         "access_code_document",
         {
@@ -163,10 +162,10 @@ def document_email(
             "active_from": moment_text(code.active_from, tz),
             "active_until": moment_text(code.active_until, tz),
             "active_now": code.active_from <= now,
-            "ack_url": ack_url(container, token),
+            "ack_url": ack_url(mailroom, token),
             "ack_expires": moment_text(link.expires_at, tz),
-            "security_mailbox": container.settings.security_mailbox,
-            "report_url": report_url(container, report_token),
+            "security_mailbox": mailroom.security_mailbox,
+            "report_url": report_url(mailroom.base_url, report_token),
             "document_ref": code.document_ref,
             "reissue": reissue_reason is not None,
             "reissue_reason": reissue_reason or "",
@@ -176,7 +175,7 @@ def document_email(
 
 def queue_unlock_email(
     uow: UnitOfWork,
-    container: Container,
+    mailroom: Mailroom,
     *,
     delivery: Delivery,
     now: datetime,
@@ -199,7 +198,7 @@ def queue_unlock_email(
             "provider_ref": provider.ref,
             "cycle_label": cycle_label(code.cycle),
             "document_ref": code.document_ref,
-            "unlock_code": reveal_unlock_code(container.keyring, code),
+            "unlock_code": reveal_unlock_code(mailroom.keyring, code),
         },
     )
     key = _unlock_key(delivery.id)
@@ -207,7 +206,7 @@ def queue_unlock_email(
         key += f":resend-of-{resend_of}"
     message_id = queue_email(
         uow,
-        container,
+        mailroom.postbox,
         rendered,
         to_name=spoc.name,
         to_email=spoc.email,

@@ -15,9 +15,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from codeservice.bootstrap import Container
 from codeservice.domain.audit import AuditTag
-from codeservice.domain.calendar import Cycle
+from codeservice.domain.calendar import Calendar, Cycle
 from codeservice.domain.codes import STANDING, CodeState
 from codeservice.domain.wording import cycle_label, day_text, moment_text
 from codeservice.emails import render
@@ -25,7 +24,7 @@ from codeservice.services.distribution.board import NOT_ISSUED
 from codeservice.services.distribution.notifications import ack_url, new_ack_link, reminder_tag
 from codeservice.services.distribution.status import ProviderStatus, cycle_status
 from codeservice.services.distribution.summary import BMT_NAME
-from codeservice.services.mail import queue_email
+from codeservice.services.mail import Mailroom, queue_email
 from codeservice.services.operations import audit
 from codeservice.storage.models import Delivery
 from codeservice.storage.uow import UnitOfWork
@@ -48,53 +47,59 @@ def reminder_key(delivery_id: int, day: date) -> str:
 
 
 def send_reminders(
-    container: Container, cycle: Cycle, day: date, *, actor: str, source: str, now: datetime
+    uow: UnitOfWork,
+    mailroom: Mailroom,
+    calendar: Calendar,
+    cycle: Cycle,
+    day: date,
+    *,
+    limit: int,
+    actor: str,
+    source: str,
+    now: datetime,
 ) -> ReminderReport:
-    tz = container.settings.tz
-    limit = container.settings.reminder_limit
+    """Remind each SPoC due a reminder on ``day`` (at most ``limit`` each), in the
+    caller's transaction (the caller commits)."""
+    tz = mailroom.tz
     report = ReminderReport(cycle=str(cycle), day=day.isoformat())
-    with container.uow() as uow:
-        deliveries = _unacknowledged(uow, cycle)
-        documents = {
-            e.id: e for e in uow.outbox.by_ids([d.document_message_id or -1 for d in deliveries])
-        }
-        counts = _reminders_so_far(
-            uow, [d.id for d in deliveries], container.calendar.dates(cycle).issue_at
+    deliveries = _unacknowledged(uow, cycle)
+    documents = {
+        e.id: e for e in uow.outbox.by_ids([d.document_message_id or -1 for d in deliveries])
+    }
+    counts = _reminders_so_far(uow, [d.id for d in deliveries], calendar.dates(cycle).issue_at)
+    for delivery in deliveries:
+        if not _still_standing(uow, delivery):
+            continue  # revoked by a reissue since it was read: its mail is cancelled
+        document = documents.get(delivery.document_message_id or -1)
+        if (
+            document is None
+            or document.sent_at is None
+            or document.sent_at.astimezone(tz).date() >= day
+        ):
+            report.not_sent_yet += 1
+            continue
+        key = reminder_key(delivery.id, day)
+        if uow.outbox.is_queued(key):
+            report.already += 1
+            continue
+        if counts.get(delivery.id, 0) >= limit:
+            report.at_limit += 1
+            continue
+        sent_on = day_text(document.sent_at, tz)
+        _queue_reminder(uow, mailroom, delivery, key, sent_on=sent_on, now=now)
+        audit.event(
+            uow,
+            mailroom.keyring,
+            AuditTag.MAIL_REMINDER_QUEUE,
+            actor=actor,
+            source=source,
+            now=now,
+            provider=delivery.access_code.provider.ref,
+            cycle=str(cycle),
+            delivery_id=delivery.id,
+            day=day.isoformat(),
         )
-        for delivery in deliveries:
-            if not _still_standing(uow, delivery):
-                continue  # revoked by a reissue since it was read: its mail is cancelled
-            document = documents.get(delivery.document_message_id or -1)
-            if (
-                document is None
-                or document.sent_at is None
-                or document.sent_at.astimezone(tz).date() >= day
-            ):
-                report.not_sent_yet += 1
-                continue
-            key = reminder_key(delivery.id, day)
-            if uow.outbox.is_queued(key):
-                report.already += 1
-                continue
-            if counts.get(delivery.id, 0) >= limit:
-                report.at_limit += 1
-                continue
-            sent_on = day_text(document.sent_at, tz)
-            _queue_reminder(uow, container, delivery, key, sent_on=sent_on, now=now)
-            audit.event(
-                uow,
-                container.keyring,
-                AuditTag.MAIL_REMINDER_QUEUE,
-                actor=actor,
-                source=source,
-                now=now,
-                provider=delivery.access_code.provider.ref,
-                cycle=str(cycle),
-                delivery_id=delivery.id,
-                day=day.isoformat(),
-            )
-            report.queued += 1
-        uow.commit()
+        report.queued += 1
     return report
 
 
@@ -125,18 +130,18 @@ def _reminders_so_far(uow: UnitOfWork, delivery_ids: list[int], since: datetime)
 
 def _queue_reminder(
     uow: UnitOfWork,
-    container: Container,
+    mailroom: Mailroom,
     delivery: Delivery,
     key: str,
     *,
     sent_on: str,
     now: datetime,
 ) -> None:
-    tz = container.settings.tz
+    tz = mailroom.tz
     code = delivery.access_code
     provider = code.provider
     spoc = delivery.spoc
-    link, token = new_ack_link(uow, container, delivery, now)
+    link, token = new_ack_link(uow, mailroom, delivery, now)
     rendered = render(
         "reminder",
         {
@@ -146,15 +151,15 @@ def _queue_reminder(
             "cycle_label": cycle_label(code.cycle),
             "sent_on": sent_on,
             "active_from": moment_text(code.active_from, tz),
-            "ack_url": ack_url(container, token),
+            "ack_url": ack_url(mailroom, token),
             "ack_expires": moment_text(link.expires_at, tz),
             "document_ref": code.document_ref,
-            "bmt_mailbox": container.settings.bmt_mailbox,
+            "bmt_mailbox": mailroom.bmt_mailbox,
         },
     )
     queue_email(
         uow,
-        container,
+        mailroom.postbox,
         rendered,
         to_name=spoc.name,
         to_email=spoc.email,
@@ -182,12 +187,10 @@ class EscalationReport:
     queued: bool
 
 
-def unacknowledged_providers(container: Container, cycle: Cycle) -> list[Unacknowledged]:
+def unacknowledged_providers(uow: UnitOfWork, tz: ZoneInfo, cycle: Cycle) -> list[Unacknowledged]:
     """Active prime providers where no SPoC has acknowledged the code that stands."""
-    tz = container.settings.tz
-    with container.read_uow() as uow:
-        status = cycle_status(uow, cycle)
-        active = {p.ref for p in uow.register.active_primes()}
+    status = cycle_status(uow, cycle)
+    active = {p.ref for p in uow.register.active_primes()}
     found: list[Unacknowledged] = []
     for provider in status.providers:
         if provider.ref not in active or provider.code_state in {
@@ -206,50 +209,54 @@ def unacknowledged_providers(container: Container, cycle: Cycle) -> list[Unackno
 
 
 def escalate(
-    container: Container, cycle: Cycle, *, actor: str, source: str, now: datetime
+    uow: UnitOfWork,
+    mailroom: Mailroom,
+    calendar: Calendar,
+    cycle: Cycle,
+    *,
+    actor: str,
+    source: str,
+    now: datetime,
 ) -> EscalationReport:
-    """One email to the BMT mailbox per cycle, if any provider has not acknowledged."""
-    tz = container.settings.tz
-    providers = unacknowledged_providers(container, cycle)
-    if not providers:
-        return EscalationReport(str(cycle), providers, queued=False)
-    dates = container.calendar.dates(cycle)
+    """One email to the BMT mailbox per cycle, if any provider has not acknowledged, in
+    the caller's transaction (the caller commits)."""
+    tz = mailroom.tz
+    providers = unacknowledged_providers(uow, tz, cycle)
     key = f"escalation:{cycle}"
-    with container.uow() as uow:
-        if uow.outbox.is_queued(key):
-            return EscalationReport(str(cycle), providers, queued=False)
-        rendered = render(
-            "escalation",
-            {
-                "cycle": str(cycle),
-                "cycle_label": cycle_label(cycle),
-                "active_from": moment_text(dates.active_from, tz),
-                "active_from_day": day_text(dates.active_from, tz),
-                "providers": providers,
-            },
-        )
-        message_id = queue_email(
-            uow,
-            container,
-            rendered,
-            to_name=BMT_NAME,
-            to_email=container.settings.bmt_mailbox,
-            dedupe_key=key,
-            category="escalation",
-            now=now,
-        )
-        audit.event(
-            uow,
-            container.keyring,
-            AuditTag.MAIL_ESCALATION_QUEUE,
-            actor=actor,
-            source=source,
-            now=now,
-            cycle=str(cycle),
-            message=message_id,
-            providers=[p.ref for p in providers],
-        )
-        uow.commit()
+    if not providers or uow.outbox.is_queued(key):
+        return EscalationReport(str(cycle), providers, queued=False)
+    dates = calendar.dates(cycle)
+    rendered = render(
+        "escalation",
+        {
+            "cycle": str(cycle),
+            "cycle_label": cycle_label(cycle),
+            "active_from": moment_text(dates.active_from, tz),
+            "active_from_day": day_text(dates.active_from, tz),
+            "providers": providers,
+        },
+    )
+    message_id = queue_email(
+        uow,
+        mailroom.postbox,
+        rendered,
+        to_name=BMT_NAME,
+        to_email=mailroom.bmt_mailbox,
+        dedupe_key=key,
+        category="escalation",
+        now=now,
+    )
+    audit.event(
+        uow,
+        mailroom.keyring,
+        AuditTag.MAIL_ESCALATION_QUEUE,
+        actor=actor,
+        source=source,
+        now=now,
+        cycle=str(cycle),
+        message=message_id,
+        providers=[p.ref for p in providers],
+    )
     return EscalationReport(str(cycle), providers, queued=True)
 
 

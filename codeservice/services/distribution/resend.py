@@ -12,10 +12,10 @@ click, a reload — finds that email already replaced and sends nothing more.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from codeservice.bootstrap import Container
 from codeservice.domain.audit import AuditTag
 from codeservice.domain.codes import STANDING, CodeState
 from codeservice.domain.tokens import TokenPurpose
@@ -28,6 +28,7 @@ from codeservice.services.distribution.notifications import (
     queue_document_email,
     queue_unlock_email,
 )
+from codeservice.services.mail import Mailroom
 from codeservice.services.operations import audit
 from codeservice.storage.models import Delivery
 from codeservice.storage.uow import UnitOfWork
@@ -97,7 +98,9 @@ def resend_target(uow: UnitOfWork, delivery_id: int, *, now: datetime) -> Resend
 
 
 def resend_document(
-    container: Container,
+    reading: Callable[[], UnitOfWork],
+    writing: Callable[[], UnitOfWork],
+    mailroom: Mailroom,
     delivery_id: int,
     *,
     seen: int | None,
@@ -105,27 +108,30 @@ def resend_document(
     source: str,
     now: datetime,
 ) -> ResendOutcome:
-    """Email 1 again with a new link, unless the email 1 ``seen`` was already replaced."""
-    with container.read_uow() as uow:  # what to build: the document is made outside
+    """Email 1 again with a new link, unless the email 1 ``seen`` was already replaced.
+
+    Two units of work (``container.read_uow``, ``container.uow``): the document is
+    built between them, so no transaction waits on it; the second commits."""
+    with reading() as uow:  # what to build: the document is made outside
         delivery = _delivery(uow, delivery_id)
         _refuse(delivery, now)
         if delivery.document_message_id != seen:
             return _already(delivery, delivery.document_message_id)
-        content = rebuilt_content(uow, container, delivery.access_code)
-        unlock_code = reveal_unlock_code(container.keyring, delivery.access_code)
+        content = rebuilt_content(uow, mailroom.keyring, delivery.access_code)
+        unlock_code = reveal_unlock_code(mailroom.keyring, delivery.access_code)
     # Building and encrypting take a tenth of a second: outside the transaction.
     document = make_document(DocumentJob(content=content, unlock_code=unlock_code)).data
 
-    with container.uow() as uow:
+    with writing() as uow:
         delivery = _delivery(uow, delivery_id, lock=True)
         _refuse(delivery, now)
         if delivery.document_message_id != seen:
             return _already(delivery, delivery.document_message_id)
         replaced = _replace_links(uow, delivery.id, now)
-        link, token = new_ack_link(uow, container, delivery, now)
+        link, token = new_ack_link(uow, mailroom, delivery, now)
         message_id = queue_document_email(
             uow,
-            container,
+            mailroom,
             delivery=delivery,
             link=link,
             token=token,
@@ -135,7 +141,7 @@ def resend_document(
         )
         audit.event(
             uow,
-            container.keyring,
+            mailroom.keyring,
             AuditTag.MAIL_DOCUMENT_RESEND,
             actor=actor,
             source=source,
@@ -151,7 +157,8 @@ def resend_document(
 
 
 def resend_unlock(
-    container: Container,
+    uow: UnitOfWork,
+    mailroom: Mailroom,
     delivery_id: int,
     *,
     seen: int | None,
@@ -159,27 +166,25 @@ def resend_unlock(
     source: str,
     now: datetime,
 ) -> ResendOutcome:
-    """Email 2 again to a SPoC who acknowledged, unless the email 2 ``seen`` was replaced."""
-    with container.uow() as uow:
-        delivery = _delivery(uow, delivery_id, lock=True)
-        _refuse(delivery, now, unlock=True)
-        if seen is None or delivery.unlock_message_id != seen:
-            return _already(delivery, delivery.unlock_message_id)
-        message_id = queue_unlock_email(uow, container, delivery=delivery, now=now, resend_of=seen)
-        audit.event(
-            uow,
-            container.keyring,
-            AuditTag.MAIL_UNLOCK_RESEND,
-            actor=actor,
-            source=source,
-            now=now,
-            **_about(delivery),
-            resend_of=seen,
-            message_id=message_id,
-        )
-        outcome = ResendOutcome(True, delivery.id, delivery.spoc.email, message_id)
-        uow.commit()
-    return outcome
+    """Email 2 again to a SPoC who acknowledged, unless the email 2 ``seen`` was
+    replaced; in the caller's transaction (the caller commits)."""
+    delivery = _delivery(uow, delivery_id, lock=True)
+    _refuse(delivery, now, unlock=True)
+    if seen is None or delivery.unlock_message_id != seen:
+        return _already(delivery, delivery.unlock_message_id)
+    message_id = queue_unlock_email(uow, mailroom, delivery=delivery, now=now, resend_of=seen)
+    audit.event(
+        uow,
+        mailroom.keyring,
+        AuditTag.MAIL_UNLOCK_RESEND,
+        actor=actor,
+        source=source,
+        now=now,
+        **_about(delivery),
+        resend_of=seen,
+        message_id=message_id,
+    )
+    return ResendOutcome(True, delivery.id, delivery.spoc.email, message_id)
 
 
 # --- helpers ------------------------------------------------------------------------

@@ -51,9 +51,12 @@ def note_failure(
     source: str,
     report: RotationReport,
 ) -> None:
-    report.failed.append(
-        record_failure(container, cycle, provider_id, error, actor=actor, source=source)
-    )
+    now = container.now()
+    with container.transaction() as uow:  # its own: the failure is kept whatever follows
+        failed = record_failure(
+            uow, container.mailroom, cycle, provider_id, error, actor=actor, source=source, now=now
+        )
+    report.failed.append(failed)
 
 
 def write_ready(

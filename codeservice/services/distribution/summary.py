@@ -7,16 +7,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
-from codeservice.bootstrap import Container
 from codeservice.domain.audit import AuditTag
-from codeservice.domain.calendar import Cycle
+from codeservice.domain.calendar import Calendar, Cycle
 from codeservice.domain.codes import CodeState
 from codeservice.domain.wording import cycle_label, moment_text
 from codeservice.emails import render
 from codeservice.services.distribution.board import NOT_ISSUED
 from codeservice.services.distribution.status import CycleStatus, cycle_status
-from codeservice.services.mail import queue_email
+from codeservice.services.mail import Mailroom, queue_email
 from codeservice.services.operations import audit
+from codeservice.storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -84,14 +84,26 @@ def count(status: CycleStatus) -> CycleCounts:
 
 
 def queue_summary(
-    container: Container, cycle: Cycle, *, stage: Stage, actor: str, source: str, now: datetime
+    uow: UnitOfWork,
+    mailroom: Mailroom,
+    calendar: Calendar,
+    cycle: Cycle,
+    *,
+    stage: Stage,
+    actor: str,
+    source: str,
+    now: datetime,
 ) -> CycleCounts:
-    """Queue the summary email to the BMT mailbox, once per cycle and stage."""
-    tz = container.settings.tz
-    dates = container.calendar.dates(cycle)
-    with container.read_uow() as uow:  # when the codes really went out (early, or late)
-        counts = count(cycle_status(uow, cycle))
-        first = [c.issued_at for c in uow.codes.for_cycle(cycle) if c.replaces_id is None]
+    """Queue the summary email to the BMT mailbox, once per cycle and stage, in the
+    caller's transaction (the caller commits)."""
+    tz = mailroom.tz
+    dates = calendar.dates(cycle)
+    counts = count(cycle_status(uow, cycle))
+    key = f"summary:{stage}:{cycle}"
+    if uow.outbox.is_queued(key):
+        return counts
+    # When the codes really went out (early, or late).
+    first = [c.issued_at for c in uow.codes.for_cycle(cycle) if c.replaces_id is None]
     issued_at = min(first, default=dates.issue_at)
     rendered = render(
         "bmt_summary",
@@ -104,36 +116,31 @@ def queue_summary(
             "counts": counts,
         },
     )
-    key = f"summary:{stage}:{cycle}"
-    with container.uow() as uow:
-        if uow.outbox.is_queued(key):
-            return counts
-        message_id = queue_email(
-            uow,
-            container,
-            rendered,
-            to_name=BMT_NAME,
-            to_email=container.settings.bmt_mailbox,
-            dedupe_key=key,
-            category="bmt-summary",
-            now=now,
-        )
-        audit.event(
-            uow,
-            container.keyring,
-            AuditTag.MAIL_SUMMARY_QUEUE,
-            actor=actor,
-            source=source,
-            now=now,
-            cycle=str(cycle),
-            stage=stage,
-            message=message_id,
-            providers=counts.providers,
-            documents_sent=counts.documents_sent,
-            delivery_failures=counts.delivery_failures,
-            not_issued=len(counts.not_issued),
-            acknowledgements=counts.acknowledgements,
-            reissues=counts.reissues,
-        )
-        uow.commit()
+    message_id = queue_email(
+        uow,
+        mailroom.postbox,
+        rendered,
+        to_name=BMT_NAME,
+        to_email=mailroom.bmt_mailbox,
+        dedupe_key=key,
+        category="bmt-summary",
+        now=now,
+    )
+    audit.event(
+        uow,
+        mailroom.keyring,
+        AuditTag.MAIL_SUMMARY_QUEUE,
+        actor=actor,
+        source=source,
+        now=now,
+        cycle=str(cycle),
+        stage=stage,
+        message=message_id,
+        providers=counts.providers,
+        documents_sent=counts.documents_sent,
+        delivery_failures=counts.delivery_failures,
+        not_issued=len(counts.not_issued),
+        acknowledgements=counts.acknowledgements,
+        reissues=counts.reissues,
+    )
     return counts

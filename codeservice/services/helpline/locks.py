@@ -132,7 +132,7 @@ def _queue_lock_alert(
     key = f"helpline-locked:{prime.ref}:{lock.day.isoformat()}"
     return queue_email(
         uow,
-        container,
+        container.postbox,
         rendered,
         to_name="Provider Direct security",
         to_email=container.settings.security_mailbox,

@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
-from codeservice.bootstrap import Container
 from codeservice.domain.audit import AuditTag
 from codeservice.domain.incidents import (
     IncidentDetails,
@@ -26,7 +26,7 @@ from codeservice.domain.wording import moment_text
 from codeservice.emails import render
 from codeservice.errors import InputError, NotFound
 from codeservice.services.incidents.views import IncidentView, incident_view
-from codeservice.services.mail import queue_email
+from codeservice.services.mail import Mailroom, queue_email
 from codeservice.services.operations import audit
 from codeservice.storage.models import IncidentReport, Provider
 from codeservice.storage.uow import UnitOfWork
@@ -50,7 +50,8 @@ class ReportForm:
 
 
 def record_report(
-    container: Container,
+    uow: UnitOfWork,
+    mailroom: Mailroom,
     *,
     provider_ref: str,
     change_date: str,
@@ -61,7 +62,8 @@ def record_report(
     source: str,
     now: datetime,
 ) -> IncidentView:
-    """The security team enters a proforma received by email (``--date YYYY-MM-DD``)."""
+    """The security team enters a proforma received by email (``--date YYYY-MM-DD``),
+    in the caller's transaction (the caller commits)."""
     day, month, year = _date_parts(change_date)
     form = ReportForm(
         subcontractor=subcontractor,
@@ -71,11 +73,14 @@ def record_report(
         reason=reason,
         details=details,
     )
-    return record_report_form(container, provider_ref, form, actor=actor, source=source, now=now)
+    return record_report_form(
+        uow, mailroom, provider_ref, form, actor=actor, source=source, now=now
+    )
 
 
 def record_report_form(
-    container: Container,
+    uow: UnitOfWork,
+    mailroom: Mailroom,
     provider_ref: str,
     form: ReportForm,
     *,
@@ -84,22 +89,19 @@ def record_report_form(
     now: datetime,
 ) -> IncidentView:
     """As ``record_report``, from the fields of the security team's web form."""
-    with container.uow() as uow:
-        provider = _prime(uow, provider_ref)
-        checked = check_form(form, container, now)
-        report = receive_report(
-            uow,
-            container,
-            provider=provider,
-            details=checked,
-            source=FROM_SECURITY_TEAM,
-            reported_by=actor,
-            audit_source=source,
-            now=now,
-        )
-        view = incident_view(uow, report)
-        uow.commit()
-    return view
+    provider = _prime(uow, provider_ref)
+    checked = check_form(form, mailroom.tz, now)
+    report = receive_report(
+        uow,
+        mailroom,
+        provider=provider,
+        details=checked,
+        source=FROM_SECURITY_TEAM,
+        reported_by=actor,
+        audit_source=source,
+        now=now,
+    )
+    return incident_view(uow, report)
 
 
 def _prime(uow: UnitOfWork, provider_ref: str) -> Provider:
@@ -123,7 +125,7 @@ def _date_parts(text: str) -> tuple[str, str, str]:
     return day, month, year
 
 
-def check_form(form: ReportForm, container: Container, now: datetime) -> IncidentDetails:
+def check_form(form: ReportForm, tz: ZoneInfo, now: datetime) -> IncidentDetails:
     return check_report(
         subcontractor=form.subcontractor,
         day=form.day,
@@ -131,13 +133,13 @@ def check_form(form: ReportForm, container: Container, now: datetime) -> Inciden
         year=form.year,
         reason=form.reason,
         details=form.details,
-        today=now.astimezone(container.settings.tz).date(),
+        today=now.astimezone(tz).date(),
     )
 
 
 def receive_report(
     uow: UnitOfWork,
-    container: Container,
+    mailroom: Mailroom,
     *,
     provider: Provider,
     details: IncidentDetails,
@@ -147,7 +149,7 @@ def receive_report(
     now: datetime,
 ) -> IncidentReport:
     uow.incidents.lock_references()
-    year = now.astimezone(container.settings.tz).year
+    year = now.astimezone(mailroom.tz).year
     report = IncidentReport(
         reference=report_reference(year, uow.incidents.last_number(year) + 1),
         provider_id=provider.id,
@@ -164,7 +166,7 @@ def receive_report(
     uow.incidents.add(report)
     audit.event(
         uow,
-        container.keyring,
+        mailroom.keyring,
         AuditTag.INCIDENT_REPORT_RECEIVE,
         actor=reported_by,
         source=audit_source,
@@ -174,15 +176,12 @@ def receive_report(
         reason=report.reason,
         **{"from": source},
     )
-    report.alert_message_id = _queue_alert(uow, container, report, now)
+    report.alert_message_id = _queue_alert(uow, mailroom, report, now)
     return report
 
 
-def _queue_alert(
-    uow: UnitOfWork, container: Container, report: IncidentReport, now: datetime
-) -> int:
+def _queue_alert(uow: UnitOfWork, mailroom: Mailroom, report: IncidentReport, now: datetime) -> int:
     """The security mailbox hears of the report at once, without its description."""
-    settings = container.settings
     rendered = render(
         "incident_received",
         {
@@ -190,21 +189,21 @@ def _queue_alert(
             "provider_name": report.provider.name,
             "provider_ref": report.provider.ref,
             "reason_label": ReasonCategory(report.reason).label,
-            "received_at": moment_text(report.received_at, settings.tz),
+            "received_at": moment_text(report.received_at, mailroom.tz),
             "source_label": (
                 "a Single Point of Contact, from the link in their email"
                 if report.source == FROM_SPOC_LINK
                 else "entered by the security team from a proforma sent by email"
             ),
-            "triage_url": f"{settings.base_url}{TRIAGE_PATH}/{report.reference}",
+            "triage_url": f"{mailroom.base_url}{TRIAGE_PATH}/{report.reference}",
         },
     )
     return queue_email(
         uow,
-        container,
+        mailroom.postbox,
         rendered,
         to_name="Provider Direct security",
-        to_email=settings.security_mailbox,
+        to_email=mailroom.security_mailbox,
         dedupe_key=f"incident-received:{report.reference}",
         category="incident-received",
         now=now,

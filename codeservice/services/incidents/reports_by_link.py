@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from codeservice.bootstrap import Container
 from codeservice.domain.incidents import REPORT_WINDOW, check_report_rate, parse_reference
 from codeservice.domain.tokens import TokenPurpose
 from codeservice.errors import NotFound
@@ -18,6 +17,7 @@ from codeservice.services.incidents.reports import (
 )
 from codeservice.services.incidents.views import IncidentView, incident_view
 from codeservice.services.link_tokens import LinkExpired, LinkProblem, find_link, record_rejection
+from codeservice.services.mail import Mailroom
 from codeservice.storage.models import LinkToken
 from codeservice.storage.uow import UnitOfWork
 
@@ -45,45 +45,50 @@ def load_report_link(uow: UnitOfWork, token: str, *, now: datetime) -> ReportLin
 
 
 def submit_report(
-    container: Container, token: str, form: ReportForm, *, ip: str, now: datetime
+    uow: UnitOfWork,
+    mailroom: Mailroom,
+    token: str,
+    form: ReportForm,
+    *,
+    per_hour: int,
+    ip: str,
+    now: datetime,
 ) -> IncidentView:
-    """A SPoC's report from their link. Raises ``LinkProblem`` (audited),
-    ``TooManyReports`` (the link's reports for the hour are used up) or ``InvalidReport``
-    (nothing recorded: the form is shown again as typed)."""
-    with container.uow() as uow:
-        try:
-            link = _usable_link(uow, token, now)
-        except LinkProblem as problem:
-            record_rejection(
-                uow,
-                container.keyring,
-                problem,
-                ip=ip,
-                now=now,
-                purpose=TokenPurpose.REPORT_INCIDENT,
-            )
-            raise
-        spoc = link.spoc
-        reported_by = f"spoc:{spoc.id}"
-        check_report_rate(
-            uow.incidents.received_from_since(reported_by, now - REPORT_WINDOW),
-            limit=container.settings.incident_reports_per_hour,
-            now=now,
-        )
-        details = check_form(form, container, now)
-        report = receive_report(
+    """A SPoC's report from their link, in the caller's transaction (the caller
+    commits). Raises ``LinkProblem`` (audited, that record committed at once),
+    ``TooManyReports`` (the link's ``per_hour`` reports for the hour are used up) or
+    ``InvalidReport`` (nothing recorded: the form is shown again as typed)."""
+    try:
+        link = _usable_link(uow, token, now)
+    except LinkProblem as problem:
+        record_rejection(
             uow,
-            container,
-            provider=spoc.provider,
-            details=details,
-            source=FROM_SPOC_LINK,
-            reported_by=reported_by,
-            audit_source=ip,
+            mailroom.keyring,
+            problem,
+            ip=ip,
             now=now,
+            purpose=TokenPurpose.REPORT_INCIDENT,
         )
-        view = incident_view(uow, report)
-        uow.commit()
-    return view
+        raise
+    spoc = link.spoc
+    reported_by = f"spoc:{spoc.id}"
+    check_report_rate(
+        uow.incidents.received_from_since(reported_by, now - REPORT_WINDOW),
+        limit=per_hour,
+        now=now,
+    )
+    details = check_form(form, mailroom.tz, now)
+    report = receive_report(
+        uow,
+        mailroom,
+        provider=spoc.provider,
+        details=details,
+        source=FROM_SPOC_LINK,
+        reported_by=reported_by,
+        audit_source=ip,
+        now=now,
+    )
+    return incident_view(uow, report)
 
 
 def report_sent_by_link(

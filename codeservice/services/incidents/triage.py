@@ -1,8 +1,10 @@
 """Triage of Annex B reports (§51–52): received → assessed → reissue or no-change.
 
 Every step is audited. Deciding "reissue" asks for the provider's one reissue for that
-report and completes it (``services.reissue``); deciding again changes nothing, except
-that a reissue left pending by an interrupted run is completed.
+report, which the caller completes once the decision is committed
+(``incidents.reissue.complete_reissue``: it builds documents between transactions of
+its own); deciding again changes nothing, except that the caller completes a reissue
+left pending by an interrupted run.
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from codeservice.bootstrap import Container
 from codeservice.crypto.keyring import Keyring
 from codeservice.domain.audit import AuditTag
 from codeservice.domain.triage import (
@@ -21,18 +22,8 @@ from codeservice.domain.triage import (
     steps_to,
     waiting_time,
 )
-from codeservice.services.incidents.reissue import (
-    complete_reissue,
-    prime_for_reissue,
-    request_reissue,
-)
-from codeservice.services.incidents.reissue_views import ReissueReport
-from codeservice.services.incidents.views import (
-    IncidentView,
-    find_report,
-    get_report,
-    incident_view,
-)
+from codeservice.services.incidents.reissue import prime_for_reissue, request_reissue
+from codeservice.services.incidents.views import IncidentView, find_report, incident_view
 from codeservice.services.operations import audit
 from codeservice.storage.models import IncidentReport
 from codeservice.storage.uow import UnitOfWork
@@ -40,9 +31,9 @@ from codeservice.storage.uow import UnitOfWork
 
 @dataclass(frozen=True)
 class Decision:
-    view: IncidentView
+    view: IncidentView  # as decided, before the reissue (if any) is completed
     already: bool  # the same decision had been made before: nothing changed
-    reissue: ReissueReport | None
+    reissue_id: int | None  # the report's reissue, for the caller to complete
 
 
 def assess_report(
@@ -65,7 +56,8 @@ def assess_report(
 
 
 def decide_report(
-    container: Container,
+    uow: UnitOfWork,
+    keyring: Keyring,
     reference: str,
     *,
     decision: str,
@@ -74,64 +66,46 @@ def decide_report(
     source: str,
     now: datetime,
 ) -> Decision:
-    """assessed → reissue | no-change, with the reason (§52). A report still
-    ``received`` is assessed in the same step. The same decision again changes nothing
-    (a reissue still pending is completed); a different one is refused.
+    """assessed → reissue | no-change, with the reason (§52), in the caller's
+    transaction (the caller commits). A report still ``received`` is assessed in the
+    same step. The same decision again changes nothing; a different one is refused.
 
-    It takes the container, not one unit of work: a reissue builds its documents
-    between two transactions (``incidents.reissue``). Every record is stamped ``now``."""
+    A "reissue" decision returns the report's reissue (asked for now, or before and
+    perhaps left pending): the caller completes it after committing, with
+    ``complete_reissue`` and the same ``now``, which does nothing if it is done."""
     wanted = parse_decision(decision)
     text = check_decision_reason(reason)
-    with container.uow() as uow:
-        report = find_report(uow, reference, for_update=True)
-        found = report.reference
-        current = report.state
-        already = current is wanted
-        if not already:
-            if current.is_decided:
-                check_transition(report.reference, current, wanted)  # raises: final
-            if wanted is TriageState.REISSUE:
-                provider = prime_for_reissue(uow, report.provider.ref)
-                uow.register.lock_provider(provider.id)
-            for step in steps_to(current, wanted):
-                check_transition(report.reference, report.state, step)
-                if step is TriageState.ASSESSED:
-                    _assess(
-                        uow, container.keyring, report, actor=actor, source=source, note="", now=now
-                    )
-                else:
-                    _decide(
-                        uow,
-                        container.keyring,
-                        report,
-                        step,
-                        actor=actor,
-                        source=source,
-                        reason=text,
-                        now=now,
-                    )
-            if wanted is TriageState.REISSUE:
-                request_reissue(
-                    uow,
-                    provider=report.provider,
-                    reason=text,
-                    requested_by=actor,
-                    now=now,
-                    incident=report,
+    report = find_report(uow, reference, for_update=True)
+    current = report.state
+    already = current is wanted
+    if not already:
+        if current.is_decided:
+            check_transition(report.reference, current, wanted)  # raises: final
+        if wanted is TriageState.REISSUE:
+            provider = prime_for_reissue(uow, report.provider.ref)
+            uow.register.lock_provider(provider.id)
+        for step in steps_to(current, wanted):
+            check_transition(report.reference, report.state, step)
+            if step is TriageState.ASSESSED:
+                _assess(uow, keyring, report, actor=actor, source=source, note="", now=now)
+            else:
+                _decide(
+                    uow, keyring, report, step, actor=actor, source=source, reason=text, now=now
                 )
-            uow.commit()
-        pending = (
-            uow.incidents.reissue_for_incident(report.id) if wanted is TriageState.REISSUE else None
-        )
-        pending_id = None if pending is None else pending.id
-    outcome = (
-        None
-        if pending_id is None
-        else complete_reissue(container, pending_id, actor=actor, source=source, now=now)
+        if wanted is TriageState.REISSUE:
+            request_reissue(
+                uow,
+                provider=report.provider,
+                reason=text,
+                requested_by=actor,
+                now=now,
+                incident=report,
+            )
+    pending = (
+        uow.incidents.reissue_for_incident(report.id) if wanted is TriageState.REISSUE else None
     )
-    with container.read_uow() as uow:
-        view = get_report(uow, found)
-    return Decision(view=view, already=already, reissue=outcome)
+    reissue_id = None if pending is None else pending.id
+    return Decision(view=incident_view(uow, report), already=already, reissue_id=reissue_id)
 
 
 def _assess(

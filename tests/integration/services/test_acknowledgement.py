@@ -68,9 +68,17 @@ def test_two_confirmations_at_once_acknowledge_once(container: Container) -> Non
     def press_the_button() -> None:
         start.wait()
         try:
-            results.append(
-                acknowledge(container, link.token, ip="192.0.2.1", user_agent="ua", now=NOW)
-            )
+            with container.transaction() as uow:
+                results.append(
+                    acknowledge(
+                        uow,
+                        container.mailroom,
+                        link.token,
+                        ip="192.0.2.1",
+                        user_agent="ua",
+                        now=NOW,
+                    )
+                )
         except BaseException as exc:  # reported below, on the test's thread
             errors.append(exc)
 
@@ -91,8 +99,8 @@ def test_two_confirmations_at_once_acknowledge_once(container: Container) -> Non
 def test_a_rejected_link_is_audited_without_the_token(container: Container) -> None:
     link = make_ack_link(container, expires_at=NOW)
 
-    with pytest.raises(LinkProblem):
-        acknowledge(container, link.token, ip="192.0.2.9", user_agent="ua", now=NOW)
+    with pytest.raises(LinkProblem), container.transaction() as uow:
+        acknowledge(uow, container.mailroom, link.token, ip="192.0.2.9", user_agent="ua", now=NOW)
 
     [reject] = [row for row in snapshot(container)["audit"] if row[1] == "spoc:token:reject"]
     assert reject[2] == f"spoc:{link.spoc_id}"

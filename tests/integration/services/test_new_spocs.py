@@ -80,7 +80,13 @@ def add_nadia(container: Container) -> None:
 
 def send(container: Container, **scope: str) -> NewSpocsReport:
     return send_to_new_spocs(
-        container, actor=ACTOR, source="192.0.2.1", **scope, now=container.now()
+        container.read_uow,
+        container.uow,
+        container.mailroom,
+        actor=ACTOR,
+        source="192.0.2.1",
+        **scope,
+        now=container.now(),
     )
 
 

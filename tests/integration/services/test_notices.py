@@ -16,23 +16,27 @@ TEXT = "The telephone system has failed; we expect it back by 2pm."
 
 def test_two_confirmations_at_the_same_moment_send_once(container: Container) -> None:
     import_example_register(container)
-    preview = preview_notice(container, subject=SUBJECT, text=TEXT)
+    with container.read_uow() as uow:
+        preview = preview_notice(uow, subject=SUBJECT, text=TEXT)
     start = threading.Barrier(2)
     results: list[SentNotice] = []
 
     def confirm() -> None:
         start.wait()
-        results.append(
-            send_notice(
-                container,
+        now = container.now()
+        with container.transaction() as uow:
+            sent = send_notice(
+                uow,
+                container.postbox,
+                container.keyring,
                 key=preview.key,
                 subject=SUBJECT,
                 text=TEXT,
                 actor="test",
                 source="t",
-                now=container.now(),
+                now=now,
             )
-        )
+        results.append(sent)
 
     runs = [threading.Thread(target=confirm) for _ in range(2)]
     for thread in runs:

@@ -17,13 +17,13 @@ import pytest
 from codeservice.bootstrap import Container
 from codeservice.services.distribution.acknowledgement import acknowledge
 from codeservice.services.distribution.mail_events import audit_mail_outcomes
-from codeservice.services.distribution.reminders import send_reminders
 from codeservice.services.incidents.reissue import reissue_provider
 from mailer import dispatcher
 from mailer.capture import smtp_server
 from tests.conftest import Cli
 from tests.integration.mailer.support import Recorder, config_for
 from tests.integration.services.test_reissue import APRIL, BETWEEN, World, make_world
+from tests.support.mail_jobs import send_reminders
 
 ACTOR = "cli:security.officer"
 ANN, BOB, CAT = "ann.lee@example.org", "bob.roe@example.org", "cat@example.com"
@@ -52,7 +52,7 @@ def dispatch(world: World, port: int) -> dispatcher.DispatchSummary:
             app.keyring,
             once=True,
             clock=app.now,
-            on_outcome=audit_mail_outcomes(app),
+            on_outcome=audit_mail_outcomes(app.keyring),
         )
     )
 
@@ -107,7 +107,15 @@ def test_a_reissue_cancels_an_unsent_unlock_email_and_reminders_of_the_old_code(
     token = re.search(r"/ack/(\S+)", text_of(to_ann))
     assert token is not None
     world.clock.now = BETWEEN  # Thursday: Ann acknowledges, Bob is reminded
-    acknowledge(world.container, token.group(1), ip="192.0.2.1", user_agent="t", now=BETWEEN)
+    with world.container.transaction() as uow:
+        acknowledge(
+            uow,
+            world.container.mailroom,
+            token.group(1),
+            ip="192.0.2.1",
+            user_agent="t",
+            now=BETWEEN,
+        )
     reminded = send_reminders(
         world.container, APRIL, date(2027, 4, 1), actor="t", source="t", now=world.container.now()
     )

@@ -14,7 +14,6 @@ from sqlalchemy import select
 from codeservice.bootstrap import Container
 from codeservice.domain.calendar import Cycle
 from codeservice.services.distribution.acknowledgement import acknowledge
-from codeservice.services.distribution.reminders import escalate, send_reminders
 from codeservice.services.distribution.rotation import rotate
 from codeservice.storage.models import AuditRecord
 from mailer.capture import captured
@@ -29,6 +28,7 @@ from tests.integration.scheduler.support import (
     send_mail,
 )
 from tests.support.clock import Clock
+from tests.support.mail_jobs import escalate, send_reminders
 
 APRIL = Cycle.parse("2027-04")
 ISSUE = datetime(2027, 3, 31, 8, 0, tzinfo=UTC)  # Wed 31 Mar 2027 09:00 BST
@@ -110,7 +110,10 @@ def test_reminders_go_once_a_day_to_spocs_who_have_not_acknowledged(
     ben = next(m for m in reminders if BEN in str(m["To"]))
     token = ACK_LINK.search(text_of(ben))
     assert token is not None
-    result = acknowledge(app, token.group(1), ip="192.0.2.1", user_agent="test", now=clock.now)
+    with app.transaction() as uow:
+        result = acknowledge(
+            uow, app.mailroom, token.group(1), ip="192.0.2.1", user_agent="test", now=clock.now
+        )
     assert result.already is False
 
     clock.now = FRIDAY_9AM

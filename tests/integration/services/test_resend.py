@@ -81,8 +81,23 @@ def _emails_to(month: Container, email: str, category: str) -> int:
 def _resend_document(month: Container, delivery_id: int) -> ResendOutcome:
     seen = read(month, resend_target, delivery_id, now=month.now()).document_message_id
     return resend_document(
-        month, delivery_id, seen=seen, actor=ACTOR, source="192.0.2.1", now=month.now()
+        month.read_uow,
+        month.uow,
+        month.mailroom,
+        delivery_id,
+        seen=seen,
+        actor=ACTOR,
+        source="192.0.2.1",
+        now=month.now(),
     )
+
+
+def _resend_unlock(month: Container, delivery_id: int, seen: int | None) -> ResendOutcome:
+    now = month.now()
+    with month.transaction() as uow:
+        return resend_unlock(
+            uow, month.mailroom, delivery_id, seen=seen, actor=ACTOR, source="test", now=now
+        )
 
 
 def _secrets(month: Container, delivery_id: int) -> tuple[str, str]:
@@ -139,10 +154,24 @@ def test_the_same_confirmation_sent_twice_sends_once(month: Container, mailbox: 
     seen = read(month, resend_target, delivery_id, now=month.now()).document_message_id
 
     first = resend_document(
-        month, delivery_id, seen=seen, actor=ACTOR, source="test", now=month.now()
+        month.read_uow,
+        month.uow,
+        month.mailroom,
+        delivery_id,
+        seen=seen,
+        actor=ACTOR,
+        source="test",
+        now=month.now(),
     )
     second = resend_document(
-        month, delivery_id, seen=seen, actor=ACTOR, source="test", now=month.now()
+        month.read_uow,
+        month.uow,
+        month.mailroom,
+        delivery_id,
+        seen=seen,
+        actor=ACTOR,
+        source="test",
+        now=month.now(),
     )
 
     assert first.sent and not second.sent
@@ -161,7 +190,14 @@ def test_two_confirmations_at_the_same_moment_send_once(month: Container, mailbo
         start.wait()
         outcomes.append(
             resend_document(
-                month, delivery_id, seen=seen, actor=ACTOR, source="test", now=month.now()
+                month.read_uow,
+                month.uow,
+                month.mailroom,
+                delivery_id,
+                seen=seen,
+                actor=ACTOR,
+                source="test",
+                now=month.now(),
             )
         )
 
@@ -182,9 +218,15 @@ def test_a_new_link_after_acknowledging_finds_it_already_done(
     _resend_document(month, _delivery_id(month, PRIYA))
     work_outbox(month, mailbox)
 
-    again = acknowledge(
-        month, mailbox.ack_tokens[PRIYA], ip="192.0.2.10", user_agent="t", now=month.now()
-    )
+    with month.transaction() as uow:
+        again = acknowledge(
+            uow,
+            month.mailroom,
+            mailbox.ack_tokens[PRIYA],
+            ip="192.0.2.10",
+            user_agent="t",
+            now=month.now(),
+        )
 
     assert again.already
     assert _emails_to(month, PRIYA, "unlock-code") == 1
@@ -194,18 +236,15 @@ def test_the_unlock_code_goes_again_only_after_acknowledgement(
     month: Container, mailbox: Mailbox
 ) -> None:
     delivery_id = _delivery_id(month, PRIYA)
-    with pytest.raises(Conflict, match="has not acknowledged"):
-        resend_unlock(month, delivery_id, seen=None, actor=ACTOR, source="test", now=month.now())
+    with pytest.raises(Conflict, match="has not acknowledged"), month.transaction() as uow:
+        resend_unlock(
+            uow, month.mailroom, delivery_id, seen=None, actor=ACTOR, source="test", now=month.now()
+        )
 
     acknowledge_as(month, mailbox, PRIYA)
     work_outbox(month, mailbox)
     seen = read(month, resend_target, delivery_id, now=month.now()).unlock_message_id
-    first = resend_unlock(
-        month, delivery_id, seen=seen, actor=ACTOR, source="test", now=month.now()
-    )
-    second = resend_unlock(
-        month, delivery_id, seen=seen, actor=ACTOR, source="test", now=month.now()
-    )
+    first, second = (_resend_unlock(month, delivery_id, seen) for _ in range(2))
     work_outbox(month, mailbox)
 
     assert first.sent and not second.sent

@@ -19,13 +19,14 @@ from codeservice.documents import decrypt_document
 from codeservice.documents.errors import UnusableText
 from codeservice.errors import InputError
 from codeservice.services.distribution.codes import reveal_unlock_code
-from codeservice.services.distribution.summary import count, queue_summary
+from codeservice.services.distribution.summary import count
 from codeservice.services.incidents.reissue import reissue_provider
 from codeservice.storage.models import AccessCode, AuditRecord, IssueFailure, Provider
 from mailer import outbox
 from mailer.schema import outbox as outbox_table
 from tests.support.clock import Clock
 from tests.support.dashboard import APRIL, ISSUE_DAY, import_example_register, issue
+from tests.support.mail_jobs import queue_summary
 from tests.support.reading import board_of, status_of
 
 BAD = "PRV003"

@@ -15,7 +15,7 @@ def _report_path(container: Container, spoc_id: int) -> str:
     with container.uow() as uow:
         spoc = uow.session.get(Spoc, spoc_id)
         assert spoc is not None
-        token = report_link_token(uow, container, spoc, NOW)
+        token = report_link_token(uow, container.keyring, spoc, NOW)
         uow.commit()
     return f"/report/{token}"
 

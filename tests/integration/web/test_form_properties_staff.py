@@ -42,16 +42,18 @@ def _send(client: TestClient, container: Container, path: str, data: dict[str, s
 @pytest.fixture
 def reference(security: TestClient, web_container: Container) -> str:
     security.get("/staff")  # for the CSRF cookie
-    return record_report(
-        web_container,
-        provider_ref="PRV001",
-        change_date="2027-03-29",
-        reason="dismissed",
-        details="Team leader dismissed; knew the code.",
-        actor="cli:sec",
-        source="cli",
-        now=web_container.now(),
-    ).reference
+    with web_container.transaction() as uow:
+        return record_report(
+            uow,
+            web_container.mailroom,
+            provider_ref="PRV001",
+            change_date="2027-03-29",
+            reason="dismissed",
+            details="Team leader dismissed; knew the code.",
+            actor="cli:sec",
+            source="cli",
+            now=web_container.now(),
+        ).reference
 
 
 @FORMS

@@ -45,7 +45,7 @@ def report_path(
     with container.uow() as uow:
         found = uow.session.get(Spoc, link.spoc_id)
         assert found is not None
-        token = report_link_token(uow, container, found, NOW)
+        token = report_link_token(uow, container.keyring, found, NOW)
         uow.commit()
     return f"/report/{token}", link.spoc_id
 

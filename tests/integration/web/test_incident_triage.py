@@ -27,16 +27,18 @@ TRIAGE = "/security/incidents"
 
 def a_report(container: Container, details: str = "Team leader dismissed; knew the code.") -> str:
     make_ack_link(container)  # PRV001 with a SPoC and April's code, issued
-    return record_report(
-        container,
-        provider_ref="PRV001",
-        change_date="2027-03-29",
-        reason="dismissed",
-        details=details,
-        actor="cli:sec",
-        source="cli",
-        now=container.now(),
-    ).reference
+    with container.transaction() as uow:
+        return record_report(
+            uow,
+            container.mailroom,
+            provider_ref="PRV001",
+            change_date="2027-03-29",
+            reason="dismissed",
+            details=details,
+            actor="cli:sec",
+            source="cli",
+            now=container.now(),
+        ).reference
 
 
 def post_form(client: TestClient, page_path: str, action: str, **fields: str) -> Response:

@@ -18,16 +18,18 @@ def test_the_triage_page_names_the_people_who_recorded_assessed_and_decided(
 ) -> None:
     make_staff(web_container, "sam.sec", Role.SECURITY, display_name="Sam Okafor")
     make_ack_link(web_container)
-    reference = record_report(
-        web_container,
-        provider_ref="PRV001",
-        change_date="2027-03-29",
-        reason="dismissed",
-        details="Team leader dismissed; knew the code.",
-        actor="user:sam.sec",
-        source="web",
-        now=web_container.now(),
-    ).reference
+    with web_container.transaction() as uow:
+        reference = record_report(
+            uow,
+            web_container.mailroom,
+            provider_ref="PRV001",
+            change_date="2027-03-29",
+            reason="dismissed",
+            details="Team leader dismissed; knew the code.",
+            actor="user:sam.sec",
+            source="web",
+            now=web_container.now(),
+        ).reference
     assert sign_in(client, "sam.sec").status_code == 303
     path = f"{TRIAGE}/{reference}"
     assert post_form(client, path, f"{path}/assess", note="Had the code").status_code == 303
@@ -54,16 +56,18 @@ def test_without_a_display_name_the_username_is_shown_and_cli_users_say_so(
 ) -> None:
     make_staff(web_container, "kim.sec", Role.SECURITY)
     make_ack_link(web_container)
-    reference = record_report(
-        web_container,
-        provider_ref="PRV001",
-        change_date="2027-03-29",
-        reason="dismissed",
-        details="Team leader dismissed; knew the code.",
-        actor="cli:root",
-        source="cli",
-        now=web_container.now(),
-    ).reference
+    with web_container.transaction() as uow:
+        reference = record_report(
+            uow,
+            web_container.mailroom,
+            provider_ref="PRV001",
+            change_date="2027-03-29",
+            reason="dismissed",
+            details="Team leader dismissed; knew the code.",
+            actor="cli:root",
+            source="cli",
+            now=web_container.now(),
+        ).reference
     with web_container.read_uow() as uow:
         view = get_report(uow, reference)
     assert view.reported_by_label == "root (command line)"

@@ -32,21 +32,11 @@ NOT_YET = {
     # the rotation's batch writer, written beside this conversion, on the container still
     "distribution/issue_batch.py",
     "distribution/rotation_writer.py",
-    # still to move over in the capabilities being converted
-    "distribution/acknowledgement.py:acknowledge",
-    "distribution/mail_events.py",
-    *(f"distribution/{name}.py" for name in ("issue_failures", "new_spocs", "notices")),
-    *(f"distribution/{name}.py" for name in ("notifications", "reminders", "resend")),
-    "distribution/summary.py",
     # a reissue builds its documents between two transactions, and issues through
     # distribution/issuing (the container); reissue_provider and codes_to_replace are
     # called by the helpline's pages too
     "incidents/reissue.py",
     "incidents/reissue_commit.py",
-    "incidents/triage.py:decide_report",
-    # services.mail.queue_email takes the container (staff and helpline queue mail too)
-    "incidents/reports.py",
-    "incidents/reports_by_link.py:submit_report",
     # several transactions each (a backup, a purge in batches, key rotation), or
     # called by the helpline's export (downloads)
     *(f"operations/{name}.py" for name in ("backup", "downloads", "keys", "setup")),
@@ -59,9 +49,7 @@ NOT_YET = {
     "register/providers.py:import_register",
     "register/providers.py:list_register",
     "register/providers.py:find_provider",
-    "mail.py",
     "metrics_state.py",
-    "report_links.py",
 }
 
 
@@ -71,7 +59,6 @@ CLOCK_NOT_YET = {
     "distribution/rotation.py",
     "distribution/issuing.py",
     "distribution/rotation_writer.py",
-    "distribution/issue_failures.py",  # called by the rotation
     "incidents/reissue.py:codes_to_replace",  # called by the helpline's pages
     "incidents/reissue.py:reissue_provider",
     "register/providers.py:import_register",  # called by the helpline's tests

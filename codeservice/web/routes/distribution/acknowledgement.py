@@ -37,13 +37,16 @@ def show(request: Request, token: str, container: ContainerDep) -> Response:
 @router.post("/ack/{token}", dependencies=[Depends(require_csrf)])
 def confirm(request: Request, token: str, container: ContainerDep) -> Response:
     try:
-        result = acknowledge(
-            container,
-            token,
-            ip=client_ip(request),
-            user_agent=request.headers.get("user-agent", ""),
-            now=container.now(),
-        )
+        now = container.now()
+        with container.transaction() as uow:
+            result = acknowledge(
+                uow,
+                container.mailroom,
+                token,
+                ip=client_ip(request),
+                user_agent=request.headers.get("user-agent", ""),
+                now=now,
+            )
     except LinkProblem as problem:
         return _link_problem(request, container, problem)
     template = "ack/already.html" if result.already else "ack/confirmed.html"

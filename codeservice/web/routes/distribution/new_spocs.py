@@ -50,7 +50,9 @@ def send_new_spocs(
 ) -> Response:
     target, _ = parse_cycle(request, cycle)
     report = send_to_new_spocs(
-        container,
+        container.read_uow,
+        container.uow,
+        container.mailroom,
         actor=principal.actor,
         source=client_ip(request),
         cycle=str(target),

@@ -41,8 +41,10 @@ Text = Annotated[str, Form()]
 
 @router.get(NOTICES)
 def notices(request: Request, container: ContainerDep, principal: BmtTeam) -> Response:
+    with container.read_uow() as uow:
+        found = past_notices(uow)
     context = {
-        "notices": past_notices(container),
+        "notices": found,
         "notices_path": NOTICES,
         "new_notice": NEW_NOTICE,
     }
@@ -72,7 +74,8 @@ def preview(
 ) -> Response:
     typed = {"subject": subject, "text": text}
     try:
-        shown = preview_notice(container, subject=subject, text=text)
+        with container.read_uow() as uow:
+            shown = preview_notice(uow, subject=subject, text=text)
     except InvalidNotice as invalid:
         return _form(request, principal, typed, invalid.errors, status_code=422)
     context = {
@@ -95,15 +98,19 @@ def confirm(
 ) -> Response:
     typed = {"subject": subject, "text": text}
     try:
-        sent = send_notice(
-            container,
-            key=key,
-            subject=subject,
-            text=text,
-            actor=principal.actor,
-            source=client_ip(request),
-            now=container.now(),
-        )
+        now = container.now()
+        with container.transaction() as uow:
+            sent = send_notice(
+                uow,
+                container.postbox,
+                container.keyring,
+                key=key,
+                subject=subject,
+                text=text,
+                actor=principal.actor,
+                source=client_ip(request),
+                now=now,
+            )
     except InvalidNotice as invalid:
         return _form(request, principal, typed, invalid.errors, status_code=422)
     return RedirectResponse(f"{NOTICES}/{sent.notice_id}", status_code=303)
@@ -116,7 +123,9 @@ def delivery(
     number = whole_number(notice_id)
     if number is None:
         raise NotFound("There is no such notice")
-    context = {"delivery": notice_delivery(container, number), "notices": NOTICES}
+    with container.read_uow() as uow:
+        shown = notice_delivery(uow, number)
+    context = {"delivery": shown, "notices": NOTICES}
     return render(request, principal, "bmt/notice.html", context)
 
 

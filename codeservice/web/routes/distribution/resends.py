@@ -108,16 +108,31 @@ def _resend(
 ) -> Response:
     parse_cycle(request, cycle)
     target = _target(container, cycle, delivery_id)
-    send = resend_document if which == "document" else resend_unlock
+    number, actor, source = whole_number(seen), principal.actor, client_ip(request)
+    now = container.now()
     try:
-        outcome = send(
-            container,
-            delivery_id,
-            seen=whole_number(seen),
-            actor=principal.actor,
-            source=client_ip(request),
-            now=container.now(),
-        )
+        if which == "document":
+            outcome = resend_document(
+                container.read_uow,
+                container.uow,
+                container.mailroom,
+                delivery_id,
+                seen=number,
+                actor=actor,
+                source=source,
+                now=now,
+            )
+        else:
+            with container.transaction() as uow:
+                outcome = resend_unlock(
+                    uow,
+                    container.mailroom,
+                    delivery_id,
+                    seen=number,
+                    actor=actor,
+                    source=source,
+                    now=now,
+                )
     except Conflict as refused:
         return _confirm(request, principal, target, which, error=str(refused), status_code=409)
     done = which if outcome.sent else f"already-{which}"

@@ -78,7 +78,16 @@ def send(
     )
     now = container.now()
     try:
-        report = submit_report(container, token, form, ip=client_ip(request), now=now)
+        with container.transaction() as uow:
+            report = submit_report(
+                uow,
+                container.mailroom,
+                token,
+                form,
+                per_hour=container.settings.incident_reports_per_hour,
+                ip=client_ip(request),
+                now=now,
+            )
     except LinkProblem as problem:
         return _link_problem(request, container, problem)
     except TooManyReports as refused:

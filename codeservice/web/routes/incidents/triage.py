@@ -21,6 +21,7 @@ from codeservice.domain.personal_details import PERSONAL_DETAILS_WARNING
 from codeservice.domain.triage import TriageState, waiting_text
 from codeservice.domain.wording import moment_text
 from codeservice.errors import CodeserviceError, InputError, NotFound
+from codeservice.services.incidents.reissue import complete_reissue
 from codeservice.services.incidents.reports import ReportForm, record_report_form
 from codeservice.services.incidents.triage import assess_report, decide_report
 from codeservice.services.incidents.views import IncidentView, get_report, list_reports
@@ -97,14 +98,17 @@ def record(
         errors = {"provider": "Select the prime provider the proforma is about"}
         return _new_form(request, container, principal, provider, form, errors)
     try:
-        view = record_report_form(
-            container,
-            provider,
-            form,
-            actor=principal.actor,
-            source=client_ip(request),
-            now=container.now(),
-        )
+        now = container.now()
+        with container.transaction() as uow:
+            view = record_report_form(
+                uow,
+                container.mailroom,
+                provider,
+                form,
+                actor=principal.actor,
+                source=client_ip(request),
+                now=now,
+            )
     except InvalidReport as invalid:
         return _new_form(request, container, principal, provider, form, invalid.errors)
     except NotFound:  # not one of the providers offered
@@ -178,21 +182,32 @@ def decide(
         errors["decision-reason"] = "Enter the reason for the decision"
     if not errors:
         try:
-            result = decide_report(
-                container,
-                reference,
-                decision=decision,
-                reason=reason,
-                actor=principal.actor,
-                source=client_ip(request),
-                now=container.now(),
+            source = client_ip(request)
+            now = container.now()
+            with container.transaction() as uow:
+                result = decide_report(
+                    uow,
+                    container.keyring,
+                    reference,
+                    decision=decision,
+                    reason=reason,
+                    actor=principal.actor,
+                    source=source,
+                    now=now,
+                )
+            reissue = (
+                None
+                if result.reissue_id is None
+                else complete_reissue(
+                    container, result.reissue_id, actor=principal.actor, source=source, now=now
+                )
             )
         except InputError as error:
             errors["decision-reason"] = _sentence(str(error))
         except CodeserviceError as error:  # a final decision, nothing to reissue...
             errors["decision"] = _sentence(str(error))
         else:
-            cancelled = result.reissue.emails_cancelled if result.reissue else 0
+            cancelled = reissue.emails_cancelled if reissue else 0
             return RedirectResponse(
                 f"{TRIAGE}/{result.view.reference}?done=decided&cancelled={cancelled}",
                 status_code=303,

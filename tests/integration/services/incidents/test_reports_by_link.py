@@ -18,7 +18,7 @@ from codeservice.services.incidents.reports_by_link import (
     report_sent_by_link,
     submit_report,
 )
-from codeservice.services.incidents.views import list_reports
+from codeservice.services.incidents.views import IncidentView, list_reports
 from codeservice.services.link_tokens import LinkExpired, LinkNotFound
 from codeservice.storage.models import LinkToken, Spoc
 from tests.integration.services.incidents.support import ACTOR, FORM, report_token
@@ -30,6 +30,20 @@ from tests.integration.services.test_reissue import (
 from tests.support.reading import read
 
 # --- the link in email 1 ------------------------------------------------------------
+
+
+def _submit(world: World, token: str, form: ReportForm) -> IncidentView:
+    container, now = world.container, world.clock.now
+    with container.transaction() as uow:
+        return submit_report(
+            uow,
+            container.mailroom,
+            token,
+            form,
+            per_hour=container.settings.incident_reports_per_hour,
+            ip="203.0.113.9",
+            now=now,
+        )
 
 
 def test_every_email_1_carries_the_spocs_own_report_link_reused_while_valid(world: World) -> None:
@@ -78,7 +92,7 @@ def test_a_spoc_reports_from_their_link(world: World) -> None:
     view = read(world.container, load_report_link, token, now=world.clock.now)
     assert (view.spoc_name, view.provider_name) == ("Ann Lee", "Northfield Employment Ltd")
 
-    report = submit_report(world.container, token, FORM, ip="203.0.113.9", now=world.clock.now)
+    report = _submit(world, token, FORM)
 
     assert report.reference == "INC-2027-0001"
     assert report.state is TriageState.RECEIVED
@@ -111,7 +125,7 @@ def test_a_report_with_personal_details_is_refused_and_nothing_is_kept(world: Wo
     token = report_token(world)
     form = ReportForm(**{**FORM.__dict__, "details": "Dismissed; NI QQ 12 34 56 C."})
     with pytest.raises(InvalidReport) as refused:
-        submit_report(world.container, token, form, ip="203.0.113.9", now=world.clock.now)
+        _submit(world, token, form)
     assert refused.value.errors == {
         "details": "Do not include personal details about any member of staff: remove the "
         "National Insurance number"
@@ -129,7 +143,7 @@ def test_a_withdrawn_spocs_link_no_longer_works_and_the_attempt_is_audited(world
         spoc.active = False
         uow.commit()
     with pytest.raises(LinkExpired) as refused:
-        submit_report(world.container, token, FORM, ip="203.0.113.9", now=world.clock.now)
+        _submit(world, token, FORM)
     assert refused.value.reason == "withdrawn"
     [rejected] = world.audit(AuditTag.SPOC_TOKEN_REJECT)
     assert rejected == {"reason": "withdrawn", "purpose": "report-incident"}
