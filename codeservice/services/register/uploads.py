@@ -1,7 +1,7 @@
 """A register CSV uploaded in the browser: preview what it changes, then apply it once.
 
 The preview checks the file with the CLI import's rules and runs the very same apply
-in a transaction it then rolls back, so what it lists is what applying will do. The
+in a savepoint it then rolls back, so what it lists is what applying will do. The
 bytes are kept (``register_uploads``) under a random key with the register's
 fingerprint at that moment. Applying takes the import lock, then: a key already
 applied answers with its result (a double click applies once); a register changed
@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import PurePosixPath, PureWindowsPath
@@ -62,7 +61,7 @@ def upload_name(filename: str | None) -> str:
 
 
 def preview_upload(
-    transactions: Callable[[], UnitOfWork],
+    uow: UnitOfWork,
     rules: RegisterRules,
     data: bytes,
     filename: str,
@@ -71,10 +70,9 @@ def preview_upload(
     actor: str,
     now: datetime,
 ) -> UploadPreview:
-    """What applying the file would change (nothing is changed); InputError if bad.
-
-    Two transactions, from ``transactions`` (``container.uow``): the dry run, rolled
-    back, then the file kept for ``apply_upload``."""
+    """What applying the file would change (nothing of the register is changed);
+    InputError if bad. In the caller's transaction (the caller commits): the dry run in
+    a savepoint rolled back, then the file kept for ``apply_upload``."""
     register = check_file(rules, data, filename, now=now)
     summary = ImportSummary(
         filename=filename,
@@ -82,27 +80,26 @@ def preview_upload(
         prune=prune,
         warnings=register.warnings,
     )
-    with transactions() as uow:
-        uow.register.lock_for_import()  # the dry run inserts new refs, as an import does
-        state = register_state(uow)
+    # Taken before the savepoint, so it is held to the end (the dry run inserts new refs,
+    # as an import does).
+    uow.register.lock_for_import()
+    state = register_state(uow)
+    with uow.savepoint(keep=False):  # rolled back: a preview changes nothing
         apply_file(uow, register, summary, now)
-        # Rolled back when the unit of work ends: a preview changes nothing.
     key = secrets.token_hex(KEY_LENGTH // 2)
-    with transactions() as uow:
-        uow.register.drop_uploads_before(now - KEPT_FOR)
-        uow.register.add_upload(
-            RegisterUpload(
-                key=key,
-                filename=filename,
-                sha256=summary.sha256,
-                data=data,
-                prune=prune,
-                register_state=state,
-                uploaded_by=actor,
-                created_at=now,
-            )
+    uow.register.drop_uploads_before(now - KEPT_FOR)
+    uow.register.add_upload(
+        RegisterUpload(
+            key=key,
+            filename=filename,
+            sha256=summary.sha256,
+            data=data,
+            prune=prune,
+            register_state=state,
+            uploaded_by=actor,
+            created_at=now,
         )
-        uow.commit()
+    )
     return UploadPreview(key, summary)
 
 

@@ -59,15 +59,11 @@ async def upload(
     if not data:
         return _form(request, container, principal, {"file": f"{name} is empty"}, 422)
     try:
-        shown = preview_upload(
-            container.uow,
-            rules,
-            data,
-            name,
-            prune=prune == "yes",
-            actor=principal.actor,
-            now=container.now(),
-        )
+        now = container.now()
+        with container.transaction() as uow:
+            shown = preview_upload(
+                uow, rules, data, name, prune=prune == "yes", actor=principal.actor, now=now
+            )
     except InputError as bad:
         found: dict[str, Any] = {
             "filename": name,
