@@ -15,7 +15,6 @@ from codeservice.services.staff import (
     account_changes,
     accounts,
     api_tokens,
-    own_account,
     password_links,
     second_factors,
     second_step,
@@ -25,10 +24,8 @@ from codeservice.services.staff import (
 from codeservice.services.staff import sign_in as signing
 from codeservice.services.staff.accounts import StaffUserView
 from codeservice.services.staff.api_tokens import ApiTokenView, CreatedToken
-from codeservice.services.staff.own_account import SignInEvent
-from codeservice.services.staff.password_links import LinkHolder
 from codeservice.services.staff.second_factors import FactorsOverview
-from codeservice.services.staff.second_step import Enrolled, PendingAccount
+from codeservice.services.staff.second_step import Enrolled
 from codeservice.services.staff.sign_in import PasswordAccepted, SignedIn
 from codeservice.services.staff.totp_factors import TotpSetup
 
@@ -66,10 +63,6 @@ def get_user(container: Container, name: str) -> StaffUserView:
     return _read(container, accounts.get_user, name)
 
 
-def change_role(container: Container, name: str, role: Any, **kwargs: Any) -> bool:
-    return _write(container, account_changes.change_role, name, role, **kwargs)
-
-
 def disable_user(container: Container, name: str, **kwargs: Any) -> None:
     _write(container, account_changes.disable_user, name, **kwargs)
 
@@ -100,7 +93,7 @@ def revoke_token(container: Container, name: str, **kwargs: Any) -> None:
     _write(container, api_tokens.revoke_token, name, **kwargs)
 
 
-# signing in and out, one's own account
+# signing in and out
 
 
 def sign_in(container: Container, username: str, password: str, *, ip: str) -> PasswordAccepted:
@@ -123,17 +116,7 @@ def session_principal(container: Container, user_id: int, epoch: int) -> Princip
     return _read(container, signing.session_principal, user_id, epoch)
 
 
-def recent_sign_ins(container: Container, username: str) -> list[SignInEvent]:
-    return _read(container, own_account.recent_sign_ins, username)
-
-
-def change_own_password(container: Container, user_id: int, **kwargs: Any) -> int:
-    return own_account.change_own_password(
-        container.uow, container.keyring, user_id, now=container.now(), **kwargs
-    )
-
-
-# set-password links
+# a new account and its set-password link
 
 
 def add_account(container: Container, name: str, **kwargs: Any) -> StaffUserView:
@@ -142,41 +125,11 @@ def add_account(container: Container, name: str, **kwargs: Any) -> StaffUserView
         return password_links.add_account(uow, container, name, now=now, **kwargs)
 
 
-def send_reset_link(container: Container, name: str, **kwargs: Any) -> str:
-    now = container.now()
-    with container.transaction() as uow:
-        return password_links.send_reset_link(uow, container, name, now=now, **kwargs)
-
-
-def set_email(container: Container, name: str, email: str, **kwargs: Any) -> None:
-    _write(container, password_links.set_email, name, email, **kwargs)
-
-
-def link_holder(container: Container, token: str) -> LinkHolder:
-    return _read(container, password_links.link_holder, token, now=container.now())
-
-
-def set_password_by_link(
-    container: Container, token: str, password: str, again: str, *, source: str
-) -> str:
-    return password_links.set_password_by_link(
-        container.uow, container.keyring, token, password, again, source=source, now=container.now()
-    )
-
-
 # second factors
 
 
 def overview(container: Container, user_id: int) -> FactorsOverview:
     return _read(container, second_factors.overview, user_id)
-
-
-def overview_of(container: Container, name: str) -> FactorsOverview:
-    return _read(container, second_factors.overview_of, name)
-
-
-def has_factor(container: Container, user_id: int) -> bool:
-    return _read(container, second_factors.has_factor, user_id)
 
 
 def remove_factor(container: Container, user_id: int, factor_id: int, **kwargs: Any) -> str:
@@ -197,10 +150,6 @@ def setup_totp(container: Container, user_id: int, **kwargs: Any) -> TotpSetup:
 
 def add_app(container: Container, user_id: int, code: str, name: str, **kwargs: Any) -> str:
     return _write(container, second_step.add_app, user_id, code, name, **kwargs)
-
-
-def pending_account(container: Container, user_id: int, epoch: int) -> PendingAccount:
-    return _read(container, second_step.pending_account, user_id, epoch)
 
 
 def second_step_with_code(
