@@ -81,7 +81,7 @@ async def run(
     stop: asyncio.Event | None = None,
     clock: Clock = _utc_now,
     rng: random.Random | None = None,
-    on_outcome: OutcomeHook | None = None,
+    on_outcomes: OutcomeHook | None = None,
     reader: sessionmaker[Session] | None = None,
 ) -> DispatchSummary:
     """Send due messages until ``stop`` is set, or (``once``) until nothing is due.
@@ -100,7 +100,7 @@ async def run(
         worker_id=worker,
         max_attempts=config.max_attempts,
         rng=rng or random.Random(),  # noqa: S311 (jitter, not secrecy)
-        on_outcome=on_outcome,
+        on_outcomes=on_outcomes,
     )
     dispatcher = _Dispatcher(
         sessions,
