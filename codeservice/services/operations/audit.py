@@ -74,6 +74,7 @@ class Entry:
     action: str
     source: str
     details: dict[str, Any]
+    at: datetime | None = None  # when it happened, if not the ``now`` of the batch
 
 
 def record_many(
@@ -85,8 +86,9 @@ def record_many(
     last = uow.audit.last_for_append()
     rows: list[AuditRecord] = []
     for entry in entries:
+        at = entry.at or now
         last = _chained(
-            chain_key, last, entry.actor, entry.action, entry.source, entry.details, now, CURRENT
+            chain_key, last, entry.actor, entry.action, entry.source, entry.details, at, CURRENT
         )
         rows.append(last)
     uow.append_audits(rows, chain_key)

@@ -56,7 +56,7 @@ def send_mail(app: Container) -> None:
             app.mail_sealer,
             once=True,
             clock=app.now,
-            on_outcome=audit_mail_outcomes(app.keyring),
+            on_outcomes=audit_mail_outcomes(app.keyring),
         )
     )
 
