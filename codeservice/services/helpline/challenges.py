@@ -82,10 +82,34 @@ def start_challenge(
         asked = uow.helpline.provider_with_prime(query)
         if asked is not None:
             return _start_audited(uow, container, asked, query, agent, source, now, rng)
+    # A search is not made while holding the write lock (SQLite's: one writer).
     ref = resolve_ref(container, query)
     with container.uow() as uow:
         asked = None if ref is None else uow.helpline.provider_with_prime(ref)
         return _start_audited(uow, container, asked, ref, agent, source, now, rng)
+
+
+def start_challenge_in(
+    uow: UnitOfWork,
+    container: Container,
+    provider_ref: str,
+    *,
+    agent: str,
+    now: datetime,
+    source: str = SOURCE,
+) -> ChallengeView:
+    """``start_challenge`` in the caller's open unit of work (the API's: its token was
+    checked in it), committed here. Meant for an exact ref; anything else is resolved
+    as the console's query is, with the transaction held open meanwhile."""
+    query = check_usable(
+        provider_ref.strip(), field="provider", label="the organisation's name or ref"
+    )
+    asked = uow.helpline.provider_with_prime(query)
+    ref: str | None = query
+    if asked is None:
+        ref = resolve_ref(container, query)
+        asked = None if ref is None else uow.helpline.provider_with_prime(ref)
+    return _start_audited(uow, container, asked, ref, agent, source, now, None)
 
 
 def _start_audited(

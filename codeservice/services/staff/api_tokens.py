@@ -20,6 +20,7 @@ from codeservice.domain.tokens import token_digest
 from codeservice.errors import Conflict, NotFound
 from codeservice.services.staff.accounts import audit_staff
 from codeservice.storage.models import ApiToken
+from codeservice.storage.uow import UnitOfWork
 
 TOKEN_START = "cs_"  # noqa: S105 (the marker every token starts with)
 _TOKEN_SHAPE = re.compile(r"^cs_[0-9a-f]{8}_[A-Za-z0-9_-]{43}$")
@@ -130,13 +131,31 @@ def token_principal(container: Container, presented: str) -> Principal | None:
         if row is None or row.revoked_at is not None:
             return None
         principal = Principal(kind="token", name=row.name, role=Role(row.role))
-        note_use = row.last_used_at is None or now - row.last_used_at >= _NOTE_USE_EVERY
+        note_use = _note_due(row.last_used_at, now)
         token_id = row.id
     if note_use:  # now and then, in a transaction of its own that may write
         with container.uow() as uow:
             uow.accounts.note_token_used(token_id, now)
             uow.commit()
     return principal
+
+
+def token_principal_in(uow: UnitOfWork, presented: str, *, now: datetime) -> Principal | None:
+    """``token_principal`` inside the caller's write transaction (a route whose use case
+    writes anyway: one transaction for the check and the work); ``last_used_at`` is
+    noted in it, so it is kept only if the caller commits."""
+    if not _TOKEN_SHAPE.match(presented):
+        return None
+    row = uow.accounts.token_by_digest(token_digest(presented))
+    if row is None or row.revoked_at is not None:
+        return None
+    if _note_due(row.last_used_at, now):
+        uow.accounts.note_token_used(row.id, now)
+    return Principal(kind="token", name=row.name, role=Role(row.role))
+
+
+def _note_due(last_used_at: datetime | None, now: datetime) -> bool:
+    return last_used_at is None or now - last_used_at >= _NOTE_USE_EVERY
 
 
 def _view(row: ApiToken) -> ApiTokenView:
