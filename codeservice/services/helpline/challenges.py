@@ -211,7 +211,7 @@ def _start(
         positions_reused=reused is not None,
         document_ref=code.document_ref,
     )
-    return _view(challenge, positions, reused=reused is not None)
+    return _view(challenge, positions, reused=reused is not None, asked=asked, prime=prime)
 
 
 def get_challenge(
@@ -242,9 +242,18 @@ def get_challenge(
         return ChallengeStatus(_view(challenge, positions, reused=reused), state, result)
 
 
-def _view(challenge: Challenge, positions: Positions, *, reused: bool) -> ChallengeView:
-    asked: Provider = challenge.asked_for
-    prime: Provider = challenge.provider
+def _view(
+    challenge: Challenge,
+    positions: Positions,
+    *,
+    reused: bool,
+    asked: Provider | None = None,
+    prime: Provider | None = None,
+) -> ChallengeView:
+    """``asked`` and ``prime``: the challenge's providers, for one just added (not
+    loaded: ``add_challenge`` leaves it detached)."""
+    asked = asked or challenge.asked_for
+    prime = prime or challenge.provider
     return ChallengeView(
         id=challenge.id,
         positions=positions,

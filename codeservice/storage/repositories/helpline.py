@@ -1,8 +1,20 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import cast
 
-from sqlalchemy import ColumnElement, and_, bindparam, func, not_, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    and_,
+    bindparam,
+    func,
+    insert,
+    not_,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session, aliased, contains_eager, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -66,6 +78,26 @@ _LATEST_AND_FAILED = select(Challenge).where(
         ),
         and_(Challenge.result == "fail", Challenge.answered_at >= _SINCE),
     ),
+)
+
+
+# The writes of every check: on the table, not through the ORM (its unit of work and
+# bulk-update machinery cost more than the statements).
+_CHALLENGES = cast(Table, Challenge.__table__)
+_INSERT_CHALLENGE = insert(_CHALLENGES)
+_CHALLENGE_FIELDS = tuple(column.key for column in _CHALLENGES.columns)
+_RECORD_ANSWER = (
+    update(_CHALLENGES)
+    .where(
+        _CHALLENGES.c.id == bindparam("b_id"),
+        _CHALLENGES.c.answered_at.is_(None),
+        _CHALLENGES.c.expires_at > bindparam("b_now"),
+    )
+    .values(
+        answered_at=bindparam("b_now"),
+        result=bindparam("b_result"),
+        answered_code_id=bindparam("b_code"),
+    )
 )
 
 
@@ -142,8 +174,11 @@ class HelplineRepository:
     # --- challenges ---------------------------------------------------------------
 
     def add_challenge(self, challenge: Challenge) -> None:
-        self.session.add(challenge)
-        self.session.flush()
+        """Insert it as given, as a plain INSERT (cheaper than the ORM's unit of work on
+        every challenge); ``challenge`` stays detached, its relationships not loaded."""
+        self.session.execute(
+            _INSERT_CHALLENGE, {name: getattr(challenge, name) for name in _CHALLENGE_FIELDS}
+        )
 
     def get_challenge(self, challenge_id: str) -> Challenge | None:
         return self.session.get(Challenge, challenge_id)
@@ -176,16 +211,8 @@ class HelplineRepository:
         """Take the challenge's one answer; False if it was answered or expired first.
         A ``Challenge`` given (rather than its id) shows the answer once taken."""
         challenge_id = challenge if isinstance(challenge, str) else challenge.id
-        outcome = self.session.execute(
-            update(Challenge)
-            .where(
-                Challenge.id == challenge_id,
-                Challenge.answered_at.is_(None),
-                Challenge.expires_at > now,
-            )
-            .values(answered_at=now, result=result, answered_code_id=code_id)
-            .execution_options(synchronize_session=False)
-        )
+        values = {"b_id": challenge_id, "b_now": now, "b_result": result, "b_code": code_id}
+        outcome = self.session.execute(_RECORD_ANSWER, values)
         changed = int(outcome.rowcount)  # type: ignore[attr-defined]
         if changed == 1 and not isinstance(challenge, str):
             for name, value in (
