@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, inspect, select, text
+from sqlalchemy import Table, bindparam, insert, inspect, select, text
 from sqlalchemy.orm import Session
 
 from codeservice.domain.audit_anchor import ChainHead
@@ -21,6 +21,14 @@ from codeservice.storage.models import (
 _LAST = select(AuditRecord).order_by(AuditRecord.seq.desc()).limit(1)  # built once: often run
 _HEAD = select(AuditRecord.seq, AuditRecord.hash).order_by(AuditRecord.seq.desc()).limit(1)
 _TABLE = cast(Table, AuditRecord.__table__)
+# Run before most commits that append (the anchor's check): built once.
+_HASH_AT = (
+    select(AuditRecord.hash)
+    .where(AuditRecord.seq == bindparam("seq"))
+    .order_by(AuditRecord.id)
+    .limit(1)
+)
+_PG_APPEND_LOCK = text("SELECT pg_advisory_xact_lock(:k)")
 _INSERT = insert(_TABLE)  # the table's, not the ORM's: see ``append``
 _FIELDS = tuple(column.key for column in _TABLE.columns if column.key != "id")
 _PG_AUDIT_LOCK = 0x61756474  # "audt": appends are serialised so the chain never forks
@@ -46,7 +54,7 @@ class AuditRepository:
         if known is not None:
             return known
         if self.session.get_bind().dialect.name == "postgresql":
-            self.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_AUDIT_LOCK})
+            self.session.execute(_PG_APPEND_LOCK, {"k": _PG_AUDIT_LOCK})
         row = self.session.execute(_HEAD).first()
         return None if row is None else ChainHead(row.seq, row.hash)
 
@@ -129,8 +137,7 @@ class AuditRepository:
 
     def hash_at(self, seq: int) -> str | None:
         """The hash of record number ``seq``, if there is one (the first, if renumbered)."""
-        query = select(AuditRecord.hash).where(AuditRecord.seq == seq).order_by(AuditRecord.id)
-        return self.session.scalar(query.limit(1))
+        return self.session.scalar(_HASH_AT, {"seq": seq})
 
     def details_of(self, action: str, batch: int = 2000) -> Iterator[dict[str, Any]]:
         """The details of every record with this action, oldest first."""

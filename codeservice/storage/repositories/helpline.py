@@ -80,6 +80,30 @@ _LATEST_AND_FAILED = select(Challenge).where(
     ),
 )
 
+_LOCK_PRIME = (
+    select(Provider.id)
+    .where(Provider.id == bindparam("provider_id"))
+    .with_for_update(key_share=True)
+)
+_LOCK_PRIME_OF = (
+    select(Provider.id)
+    .where(
+        Provider.id
+        == select(Challenge.provider_id)
+        .where(Challenge.id == bindparam("challenge_id"))
+        .scalar_subquery()
+    )
+    .with_for_update(key_share=True)
+)
+_FAILED_SINCE = (  # every answer asks it (``ensure_lock``)
+    select(Challenge)
+    .where(
+        Challenge.provider_id == bindparam("provider_id"),
+        Challenge.result == "fail",
+        Challenge.answered_at >= _SINCE,
+    )
+    .order_by(Challenge.answered_at)
+)
 
 # The writes of every check: on the table, not through the ORM (its unit of work and
 # bulk-update machinery cost more than the statements).
@@ -116,15 +140,12 @@ class HelplineRepository:
         SQLite the unit of work's BEGIN IMMEDIATE already serialises every writer, so
         there is nothing to send."""
         if self.session.get_bind().dialect.name == "postgresql":
-            query = select(Provider.id).where(Provider.id == provider_id)
-            self.session.execute(query.with_for_update(key_share=True))
+            self.session.execute(_LOCK_PRIME, {"provider_id": provider_id})
 
     def lock_prime_of(self, challenge_id: str) -> None:
         """``lock_prime`` for the prime provider a challenge was put for."""
         if self.session.get_bind().dialect.name == "postgresql":
-            prime = select(Challenge.provider_id).where(Challenge.id == challenge_id)
-            query = select(Provider.id).where(Provider.id == prime.scalar_subquery())
-            self.session.execute(query.with_for_update(key_share=True))
+            self.session.execute(_LOCK_PRIME_OF, {"challenge_id": challenge_id})
 
     def challenge_with_providers(self, challenge_id: str) -> Challenge | None:
         """A challenge as it is now, with its prime and the provider asked for."""
@@ -224,16 +245,8 @@ class HelplineRepository:
         return changed == 1
 
     def failed_since(self, provider_id: int, since: datetime) -> list[Challenge]:
-        query = (
-            select(Challenge)
-            .where(
-                Challenge.provider_id == provider_id,
-                Challenge.result == "fail",
-                Challenge.answered_at >= since,
-            )
-            .order_by(Challenge.answered_at)
-        )
-        return list(self.session.scalars(query))
+        values = {"provider_id": provider_id, "since": since}
+        return list(self.session.scalars(_FAILED_SINCE, values))
 
     def answered_positions(self, code_ids: list[int]) -> dict[int, list[str]]:
         """Positions asked in answered challenges, by the code they were checked against."""
