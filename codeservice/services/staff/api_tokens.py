@@ -133,13 +133,31 @@ def token_principal(container: Container, presented: str) -> Principal | None:
         if row is None or row.revoked_at is not None:
             return None
         principal = Principal(kind="token", name=row.name, role=Role(row.role))
-        note_use = row.last_used_at is None or now - row.last_used_at >= _NOTE_USE_EVERY
+        note_use = _note_due(row.last_used_at, now)
         token_id = row.id
     if note_use:  # now and then, in a transaction of its own that may write
         with container.uow() as uow:
             uow.accounts.note_token_used(token_id, now)
             uow.commit()
     return principal
+
+
+def token_principal_in(uow: UnitOfWork, presented: str, *, now: datetime) -> Principal | None:
+    """``token_principal`` inside the caller's write transaction (a route whose use case
+    writes anyway: one transaction for the check and the work); ``last_used_at`` is
+    noted in it, so it is kept only if the caller commits."""
+    if not _TOKEN_SHAPE.match(presented):
+        return None
+    row = uow.accounts.token_by_digest(token_digest(presented))
+    if row is None or row.revoked_at is not None:
+        return None
+    if _note_due(row.last_used_at, now):
+        uow.accounts.note_token_used(row.id, now)
+    return Principal(kind="token", name=row.name, role=Role(row.role))
+
+
+def _note_due(last_used_at: datetime | None, now: datetime) -> bool:
+    return last_used_at is None or now - last_used_at >= _NOTE_USE_EVERY
 
 
 def _view(row: ApiToken) -> ApiTokenView:
