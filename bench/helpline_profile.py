@@ -18,6 +18,7 @@ import os
 import pstats
 import tempfile
 from collections import Counter
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -140,15 +141,30 @@ def main() -> None:
 
 
 def service_pairs(container: Any, codes: dict[str, str], pairs: int) -> None:
-    from codeservice.services.helpline import answer_challenge, start_challenge
+    from codeservice.services.helpline import answer_challenge, resolve_ref, start_challenge
 
     refs = sorted(codes)
+    desk, resolve = container.helpdesk, partial(resolve_ref, container)
     for number in range(pairs):
         ref = refs[number % len(refs)]
-        view = start_challenge(container, ref, agent="token:bench", source="127.0.0.1")
+        view = start_challenge(
+            container.uow,
+            desk,
+            ref,
+            resolve=resolve,
+            agent="token:bench",
+            now=container.now(),
+            source="127.0.0.1",
+        )
         characters = "".join(codes[ref][p - 1] for p in view.positions)
         result = answer_challenge(
-            container, view.id, characters, agent="token:bench", source="127.0.0.1"
+            container.uow,
+            desk,
+            view.id,
+            characters,
+            agent="token:bench",
+            now=container.now(),
+            source="127.0.0.1",
         )
         assert result == "pass", result
 

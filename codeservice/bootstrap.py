@@ -26,6 +26,7 @@ POOL_SPARE = 4  # database connections kept beyond web_max_in_flight
 
 if TYPE_CHECKING:
     from codeservice.crypto.keyring import Keyring
+    from codeservice.services.helpline.desk import Helpdesk
     from codeservice.services.mail import Mailroom, Postbox
     from mailer.config import SmtpConfig
     from mailer.sealer import Sealer
@@ -145,6 +146,13 @@ class Container:
         from codeservice.services.mail import Mailroom
 
         return Mailroom.of(self.settings, self.keyring, self.postbox)
+
+    @cached_property
+    def helpdesk(self) -> Helpdesk:
+        """The keyring, postbox and settings the helpline's use cases work with."""
+        from codeservice.services.helpline.desk import Helpdesk
+
+        return Helpdesk.of(self.settings, self.keyring, self.postbox)
 
     @cached_property
     def calendar(self) -> Calendar:

@@ -41,8 +41,16 @@ def export(
     if not path.parent.is_dir():
         raise InputError(f"the folder {path.parent} does not exist")
     user = os_user()
+    services = container()
     result = export_code_list(
-        container(), target, actor=f"cli:{user}", exported_by=user, source="cli"
+        services.uow,
+        services.keyring,
+        services.calendar,
+        target,
+        actor=f"cli:{user}",
+        exported_by=user,
+        source="cli",
+        now=services.now(),
     )
     _write_private(path, result.document)
     stdout.print(

@@ -109,9 +109,11 @@ class ServiceStateCollector(Collector):
 
     def _helpline(self, now: datetime) -> list[Metric]:
         day = rules.local_day(now, self.container.settings.tz)
+        limit = self.container.settings.exposure_limit
         with self.container.read_uow() as uow:
             locked = len(uow.helpline.open_locks(day))
-        flagged = sum(1 for view in exposure_report(self.container, now) if view.flagged)
+            views = exposure_report(uow, limit=limit, now=now)
+        flagged = sum(1 for view in views if view.flagged)
         return [
             GaugeMetricFamily(
                 "codeservice_helpline_locked_providers",

@@ -186,7 +186,7 @@ def test_the_security_team_sees_a_lock_and_the_exposure(
     page: Page,
     problems: BrowserProblems,
 ) -> None:
-    from codeservice.services.helpline import answer_challenge, start_challenge
+    from tests.support.helpline import answer_challenge, start_challenge
 
     for _ in range(3):
         view = start_challenge(web_container, "PRV002", agent="user:jo.bloggs")

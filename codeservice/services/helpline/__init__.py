@@ -17,7 +17,12 @@ from codeservice.services.helpline.challenges import (
     start_challenge,
     start_challenge_in,
 )
-from codeservice.services.helpline.eligibility import EligibilityView, search_providers
+from codeservice.services.helpline.desk import Helpdesk
+from codeservice.services.helpline.eligibility import (
+    EligibilityView,
+    resolve_ref,
+    search_providers,
+)
 from codeservice.services.helpline.exposure import ExposureView, exposure_report
 from codeservice.services.helpline.locks import (
     SOURCE,
@@ -33,12 +38,14 @@ __all__ = [
     "ChallengeView",
     "EligibilityView",
     "ExposureView",
+    "Helpdesk",
     "LockView",
     "answer_challenge",
     "answer_challenge_in",
     "code_in_force",
     "exposure_report",
     "get_challenge",
+    "resolve_ref",
     "search_providers",
     "start_challenge",
     "start_challenge_in",

@@ -9,11 +9,11 @@ raised, and leaves the challenge as it was.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from codeservice import metrics
-from codeservice.bootstrap import Container
 from codeservice.domain import challenges as rules
 from codeservice.domain.audit import AuditTag
 from codeservice.domain.challenges import (
@@ -27,6 +27,7 @@ from codeservice.domain.challenges import (
 from codeservice.errors import CodeserviceError
 from codeservice.services.distribution.codes import reveal_access_code
 from codeservice.services.helpline.challenges import code_for_answering, refused
+from codeservice.services.helpline.desk import Helpdesk
 from codeservice.services.helpline.locks import SOURCE, ensure_lock, locked_error
 from codeservice.services.operations import audit
 from codeservice.storage.models import Provider
@@ -36,25 +37,25 @@ log = logging.getLogger(__name__)
 
 
 def answer_challenge(
-    container: Container,
+    uows: Callable[[], UnitOfWork],
+    desk: Helpdesk,
     challenge_id: str,
     characters: str,
     *,
     agent: str,
-    now: datetime | None = None,
+    now: datetime,
     source: str = SOURCE,
 ) -> Result:
     """Compare the caller's three characters with the code in force now; pass or fail."""
-    now = now or container.now()
-    with container.uow() as uow:
+    with uows() as uow:
         return answer_challenge_in(
-            uow, container, challenge_id, characters, agent=agent, now=now, source=source
+            uow, desk, challenge_id, characters, agent=agent, now=now, source=source
         )
 
 
 def answer_challenge_in(
     uow: UnitOfWork,
-    container: Container,
+    desk: Helpdesk,
     challenge_id: str,
     characters: str,
     *,
@@ -68,7 +69,7 @@ def answer_challenge_in(
     try:
         result, prime = _answer(
             uow,
-            container,
+            desk,
             challenge_id,
             characters,
             details,
@@ -79,7 +80,7 @@ def answer_challenge_in(
     except CodeserviceError as error:
         refused(
             uow,
-            container,
+            desk.keyring,
             AuditTag.HELPLINE_ANSWER_REJECT,
             error,
             details,
@@ -91,7 +92,7 @@ def answer_challenge_in(
         raise
     audit.event(
         uow,
-        container.keyring,
+        desk.keyring,
         AuditTag.HELPLINE_CHALLENGE_ANSWER,
         actor=agent,
         source=source,
@@ -99,7 +100,7 @@ def answer_challenge_in(
         **details,
     )
     if result == FAIL:
-        ensure_lock(uow, container, prime, now=now, agent=agent, source=source)
+        ensure_lock(uow, desk, prime, now=now, agent=agent, source=source)
     uow.commit()
     metrics.HELPLINE_CHECKS.labels(result).inc()
     log.info("helpline challenge %s for %s: %s", challenge_id, details["prime"], result)
@@ -108,7 +109,7 @@ def answer_challenge_in(
 
 def _answer(
     uow: UnitOfWork,
-    container: Container,
+    desk: Helpdesk,
     challenge_id: str,
     characters: str,
     details: dict[str, Any],
@@ -133,12 +134,12 @@ def _answer(
         raise ChallengeAnswered("this challenge has already been answered; start a new one")
     if now >= challenge.expires_at:
         raise ChallengeExpired("this challenge has expired; start a new one")
-    if ensure_lock(uow, container, prime, now=now, agent=agent, source=source) is not None:
-        raise locked_error(prime, container, now)
+    if ensure_lock(uow, desk, prime, now=now, agent=agent, source=source) is not None:
+        raise locked_error(prime, desk.tz, now)
     given = rules.normalise_answer(characters)
     code = code_for_answering(uow, prime, now)
     positions = rules.parse_positions(challenge.positions)
-    matched = rules.answer_matches(reveal_access_code(container.keyring, code), positions, given)
+    matched = rules.answer_matches(reveal_access_code(desk.keyring, code), positions, given)
     result: Result = PASS if matched else FAIL
     if not uow.helpline.record_answer(challenge, result=result, code_id=code.id, now=now):
         raise ChallengeAnswered("this challenge has already been answered; start a new one")

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from random import Random
 from typing import Any, Literal, cast
 
-from codeservice.bootstrap import Container
+from codeservice.crypto.keyring import Keyring
 from codeservice.domain import challenges as rules
 from codeservice.domain.audit import AuditTag
 from codeservice.domain.challenges import (
@@ -26,7 +27,8 @@ from codeservice.domain.challenges import (
 )
 from codeservice.domain.text import check_usable
 from codeservice.errors import CodeserviceError
-from codeservice.services.helpline.eligibility import organisation, resolve_ref
+from codeservice.services.helpline.desk import Helpdesk
+from codeservice.services.helpline.eligibility import organisation
 from codeservice.services.helpline.locks import SOURCE, ensure_lock, locked_error
 from codeservice.services.operations import audit
 from codeservice.storage.models import AccessCode, Challenge, Provider
@@ -65,35 +67,39 @@ def code_in_force(uow: UnitOfWork, prime_id: int, now: datetime) -> AccessCode |
 
 
 def start_challenge(
-    container: Container,
+    uows: Callable[[], UnitOfWork],
+    desk: Helpdesk,
     provider_query_or_ref: str,
     *,
+    resolve: Callable[[str], str | None],
     agent: str,
-    now: datetime | None = None,
+    now: datetime,
     source: str = SOURCE,
     rng: Random | None = None,
 ) -> ChallengeView:
-    """Check the caller's organisation and pick the three positions to ask for."""
-    now = now or container.now()
+    """Check the caller's organisation and pick the three positions to ask for.
+
+    ``resolve``: the one register entry a name or ref names (``resolve_ref``)."""
     query = check_usable(
         provider_query_or_ref.strip(), field="provider", label="the organisation's name or ref"
     )
-    with container.uow() as uow:  # an exact ref (the API's case): one transaction
+    with uows() as uow:  # an exact ref (the API's case): one transaction
         asked = uow.helpline.provider_with_prime(query)
         if asked is not None:
-            return _start_audited(uow, container, asked, query, agent, source, now, rng)
+            return _start_audited(uow, desk, asked, query, agent, source, now, rng)
     # A search is not made while holding the write lock (SQLite's: one writer).
-    ref = resolve_ref(container, query)
-    with container.uow() as uow:
+    ref = resolve(query)
+    with uows() as uow:
         asked = None if ref is None else uow.helpline.provider_with_prime(ref)
-        return _start_audited(uow, container, asked, ref, agent, source, now, rng)
+        return _start_audited(uow, desk, asked, ref, agent, source, now, rng)
 
 
 def start_challenge_in(
     uow: UnitOfWork,
-    container: Container,
+    desk: Helpdesk,
     provider_ref: str,
     *,
+    resolve: Callable[[str], str | None],
     agent: str,
     now: datetime,
     source: str = SOURCE,
@@ -107,14 +113,14 @@ def start_challenge_in(
     asked = uow.helpline.provider_with_prime(query)
     ref: str | None = query
     if asked is None:
-        ref = resolve_ref(container, query)
+        ref = resolve(query)
         asked = None if ref is None else uow.helpline.provider_with_prime(ref)
-    return _start_audited(uow, container, asked, ref, agent, source, now, None)
+    return _start_audited(uow, desk, asked, ref, agent, source, now, None)
 
 
 def _start_audited(
     uow: UnitOfWork,
-    container: Container,
+    desk: Helpdesk,
     asked: Provider | None,
     ref: str | None,
     agent: str,
@@ -125,11 +131,11 @@ def _start_audited(
     """Start it and audit it, or audit the refusal and raise it."""
     details: dict[str, Any] = {"provider": ref}
     try:
-        view = _start(uow, container, asked, details, agent=agent, source=source, now=now, rng=rng)
+        view = _start(uow, desk, asked, details, agent=agent, source=source, now=now, rng=rng)
     except CodeserviceError as error:
         refused(
             uow,
-            container,
+            desk.keyring,
             AuditTag.HELPLINE_CHALLENGE_REFUSE,
             error,
             details,
@@ -140,7 +146,7 @@ def _start_audited(
         raise
     audit.event(
         uow,
-        container.keyring,
+        desk.keyring,
         AuditTag.HELPLINE_CHALLENGE_CREATE,
         actor=agent,
         source=source,
@@ -160,7 +166,7 @@ def _start_audited(
 
 def _start(
     uow: UnitOfWork,
-    container: Container,
+    desk: Helpdesk,
     asked: Provider | None,
     details: dict[str, Any],
     *,
@@ -182,15 +188,13 @@ def _start(
     assert prime is not None  # ineligibility() refuses a subcontractor without a prime
     details["prime"] = prime.ref
     uow.helpline.lock_prime(prime.id)
-    day_start = rules.start_of_day(
-        rules.local_day(now, container.settings.tz), container.settings.tz
-    )
+    day_start = rules.start_of_day(rules.local_day(now, desk.tz), desk.tz)
     latest, failed_today = uow.helpline.latest_and_failed(prime.id, day_start)
     lock = ensure_lock(
-        uow, container, prime, now=now, agent=agent, source=source, failed_today=failed_today
+        uow, desk, prime, now=now, agent=agent, source=source, failed_today=failed_today
     )
     if lock is not None:
-        raise locked_error(prime, container, now)
+        raise locked_error(prime, desk.tz, now)
     code = code_for_answering(uow, prime, now)
     reused = rules.positions_to_reuse(None if latest is None else past(latest), now)
     positions = reused or rules.draw_positions(**({} if rng is None else {"rng": rng}))
@@ -202,7 +206,7 @@ def _start(
         agent=agent,
         positions=rules.format_positions(positions),
         created_at=now,
-        expires_at=now + timedelta(minutes=container.settings.challenge_minutes),
+        expires_at=now + timedelta(minutes=desk.challenge_minutes),
     )
     uow.helpline.add_challenge(challenge)
     details.update(
@@ -214,32 +218,28 @@ def _start(
     return _view(challenge, positions, reused=reused is not None, asked=asked, prime=prime)
 
 
-def get_challenge(
-    container: Container, challenge_id: str, now: datetime | None = None
-) -> ChallengeStatus:
+def get_challenge(uow: UnitOfWork, challenge_id: str, *, now: datetime) -> ChallengeStatus:
     """A challenge's positions and how it stands, for showing it again; changes nothing."""
-    now = now or container.now()
-    with container.uow() as uow:
-        challenge = uow.helpline.get_challenge(challenge_id)
-        if challenge is None:
-            raise ChallengeNotFound("there is no such challenge; start a new one")
-        positions = rules.parse_positions(challenge.positions)
-        # The challenge before this one for the same prime says whether its positions
-        # were forced by a fail (§23) rather than drawn.
-        before = uow.helpline.challenge_before(challenge)
-        reused = (
-            before is not None
-            and rules.positions_to_reuse(past(before), challenge.created_at) == positions
-        )
-        state: ChallengeState = (
-            "answered"
-            if challenge.answered_at is not None
-            else "expired"
-            if now >= challenge.expires_at
-            else "open"
-        )
-        result = cast("Result | None", challenge.result)  # the table allows only these
-        return ChallengeStatus(_view(challenge, positions, reused=reused), state, result)
+    challenge = uow.helpline.get_challenge(challenge_id)
+    if challenge is None:
+        raise ChallengeNotFound("there is no such challenge; start a new one")
+    positions = rules.parse_positions(challenge.positions)
+    # The challenge before this one for the same prime says whether its positions
+    # were forced by a fail (§23) rather than drawn.
+    before = uow.helpline.challenge_before(challenge)
+    reused = (
+        before is not None
+        and rules.positions_to_reuse(past(before), challenge.created_at) == positions
+    )
+    state: ChallengeState = (
+        "answered"
+        if challenge.answered_at is not None
+        else "expired"
+        if now >= challenge.expires_at
+        else "open"
+    )
+    result = cast("Result | None", challenge.result)  # the table allows only these
+    return ChallengeStatus(_view(challenge, positions, reused=reused), state, result)
 
 
 def _view(
@@ -287,7 +287,7 @@ def past(challenge: Challenge) -> PastChallenge:
 
 def refused(
     uow: UnitOfWork,
-    container: Container,
+    keyring: Keyring,
     action: AuditTag,
     error: CodeserviceError,
     details: dict[str, Any],
@@ -299,7 +299,7 @@ def refused(
     reason = getattr(error, "code", type(error).__name__)
     audit.event(
         uow,
-        container.keyring,
+        keyring,
         action,
         actor=agent,
         source=source,

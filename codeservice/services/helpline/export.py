@@ -9,10 +9,11 @@ which cycle, how many codes, the file's digest; never a code or the unlock code.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
-from codeservice.bootstrap import Container
+from codeservice.crypto.keyring import Keyring
 from codeservice.documents import encrypt_document
 from codeservice.documents.code_list import (
     CodeListContent,
@@ -21,12 +22,13 @@ from codeservice.documents.code_list import (
     code_list_filename,
 )
 from codeservice.domain.audit import AuditTag
-from codeservice.domain.calendar import Cycle
+from codeservice.domain.calendar import Calendar, Cycle
 from codeservice.domain.codes import STANDING, generate_unlock_code
 from codeservice.errors import Conflict
 from codeservice.services.distribution.codes import reveal_access_code
 from codeservice.services.operations import audit
 from codeservice.storage.models import Provider
+from codeservice.storage.uow import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -39,12 +41,19 @@ class CodeListExport:
 
 
 def export_code_list(
-    container: Container, cycle: Cycle, *, actor: str, exported_by: str, source: str
+    uows: Callable[[], UnitOfWork],
+    keyring: Keyring,
+    calendar: Calendar,
+    cycle: Cycle,
+    *,
+    actor: str,
+    exported_by: str,
+    source: str,
+    now: datetime,
 ) -> CodeListExport:
     """The encrypted list and its unlock code; ``Conflict`` if the cycle has no codes."""
-    now = container.now()
-    dates = container.calendar.dates(cycle)
-    with container.uow() as uow:
+    dates = calendar.dates(cycle)
+    with uows() as uow:
         codes = uow.codes.in_use_or_waiting(cycle, STANDING, now)
         if not codes:
             raise Conflict(
@@ -57,7 +66,7 @@ def export_code_list(
                 provider_ref=code.provider.ref,
                 provider_name=code.provider.name,
                 subcontractors=tuple(subcontractors.get(code.provider_id, ())),
-                access_code=reveal_access_code(container.keyring, code),
+                access_code=reveal_access_code(keyring, code),
                 active_from=code.active_from,
                 active_until=code.active_until,
             )
@@ -74,10 +83,10 @@ def export_code_list(
     unlock_code = generate_unlock_code()
     document = encrypt_document(build_code_list(content), unlock_code)
     filename = code_list_filename(str(cycle))
-    with container.uow() as uow:
+    with uows() as uow:
         audit.event(
             uow,
-            container.keyring,
+            keyring,
             AuditTag.CODE_LIST_EXPORT,
             actor=actor,
             source=source,
@@ -108,8 +117,6 @@ def _subcontractors(providers: Sequence[Provider]) -> dict[int, list[str]]:
     return found
 
 
-def exportable_cycles(container: Container) -> list[tuple[Cycle, int]]:
+def exportable_cycles(uow: UnitOfWork, *, now: datetime) -> list[tuple[Cycle, int]]:
     """Cycles with codes in use or waiting to be used, and how many, earliest first."""
-    with container.read_uow() as uow:
-        rows = uow.codes.count_in_use_or_waiting(STANDING, container.now())
-        return rows
+    return uow.codes.count_in_use_or_waiting(STANDING, now)

@@ -9,14 +9,15 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from codeservice import metrics
-from codeservice.bootstrap import Container
 from codeservice.domain import challenges as rules
 from codeservice.domain.audit import AuditTag
 from codeservice.domain.challenges import NotLocked, ProviderNotFound, VerificationLocked
 from codeservice.domain.wording import day_text, moment_text
 from codeservice.emails import render
+from codeservice.services.helpline.desk import Helpdesk
 from codeservice.services.mail import queue_email
 from codeservice.services.operations import audit
 from codeservice.services.staff.actors import actor_names
@@ -37,8 +38,8 @@ class LockView:
     locked_at: datetime
 
 
-def locked_error(prime: Provider, container: Container, now: datetime) -> VerificationLocked:
-    day = day_text(now, container.settings.tz)
+def locked_error(prime: Provider, tz: ZoneInfo, now: datetime) -> VerificationLocked:
+    day = day_text(now, tz)
     return VerificationLocked(
         f"verification for {prime.name} ({prime.ref}) is locked for the rest of {day} after "
         "repeated failed checks; the caller must call back tomorrow, or the security team "
@@ -48,7 +49,7 @@ def locked_error(prime: Provider, container: Container, now: datetime) -> Verifi
 
 def ensure_lock(
     uow: UnitOfWork,
-    container: Container,
+    desk: Helpdesk,
     prime: Provider,
     *,
     now: datetime,
@@ -60,7 +61,7 @@ def ensure_lock(
 
     ``failed_today``: its challenges failed since the start of today, if the caller has
     read them already (``HelplineRepository.latest_and_failed``)."""
-    tz = container.settings.tz
+    tz = desk.tz
     day = rules.local_day(now, tz)
     locks = uow.helpline.locks_of_day(prime.id, day)
     lock = next((lock for lock in locks if lock.unlocked_at is None), None)
@@ -79,14 +80,14 @@ def ensure_lock(
         )
     ]
     fails = len(failed)
-    if not rules.lock_due(fails, container.settings.helpline_fail_limit):
+    if not rules.lock_due(fails, desk.fail_limit):
         return None
     number = len(locks) + 1
     lock = VerificationLock(provider_id=prime.id, day=day, fails=fails, locked_at=now)
     uow.helpline.add_lock(lock)
     audit.event(
         uow,
-        container.keyring,
+        desk.keyring,
         AuditTag.HELPLINE_VERIFICATION_LOCK,
         actor=agent,
         source=source,
@@ -95,7 +96,7 @@ def ensure_lock(
         day=day.isoformat(),
         fails=fails,
     )
-    _queue_lock_alert(uow, container, prime, lock, failed, number)
+    _queue_lock_alert(uow, desk, prime, lock, failed, number)
     metrics.HELPLINE_LOCKS.inc()
     log.warning("helpline verification locked for %s after %d fails", prime.ref, fails)
     return lock
@@ -103,13 +104,13 @@ def ensure_lock(
 
 def _queue_lock_alert(
     uow: UnitOfWork,
-    container: Container,
+    desk: Helpdesk,
     prime: Provider,
     lock: VerificationLock,
     failed: list[Challenge],
     number: int,
 ) -> int:
-    tz = container.settings.tz
+    tz = desk.tz
     agents = actor_names(uow, [c.agent for c in failed])
     rendered = render(
         "helpline_locked",
@@ -132,10 +133,10 @@ def _queue_lock_alert(
     key = f"helpline-locked:{prime.ref}:{lock.day.isoformat()}"
     return queue_email(
         uow,
-        container.postbox,
+        desk.postbox,
         rendered,
         to_name="Provider Direct security",
-        to_email=container.settings.security_mailbox,
+        to_email=desk.security_mailbox,
         dedupe_key=key if number == 1 else f"{key}:{number}",
         category="helpline-locked",
         now=lock.locked_at,
@@ -143,53 +144,51 @@ def _queue_lock_alert(
 
 
 def unlock_verification(
-    container: Container,
+    uow: UnitOfWork,
+    desk: Helpdesk,
     prime_ref: str,
     *,
     actor: str,
-    now: datetime | None = None,
+    now: datetime,
     source: str = SOURCE,
 ) -> None:
-    """Lift today's lock (security team); fails before now no longer count towards one."""
-    now = now or container.now()
-    with container.uow() as uow:
-        provider = uow.register.get_provider(prime_ref.strip())
-        if provider is None:
-            raise ProviderNotFound(f"no provider has the ref {prime_ref.strip()!r}")
-        prime = provider if provider.is_prime or provider.prime is None else provider.prime
-        uow.register.lock_provider(prime.id)
-        day = rules.local_day(now, container.settings.tz)
-        lock = uow.helpline.open_lock(prime.id, day)
-        if lock is None:
-            raise NotLocked(f"verification for {prime.name} ({prime.ref}) is not locked today")
-        lock.unlocked_at = now
-        lock.unlocked_by = actor
-        audit.event(
-            uow,
-            container.keyring,
-            AuditTag.HELPLINE_VERIFICATION_UNLOCK,
-            actor=actor,
-            source=source,
-            now=now,
-            prime=prime.ref,
-            day=day.isoformat(),
-            fails=lock.fails,
-        )
-        uow.commit()
+    """Lift today's lock (security team), committed here; fails before now no longer
+    count towards one."""
+    provider = uow.register.get_provider(prime_ref.strip())
+    if provider is None:
+        raise ProviderNotFound(f"no provider has the ref {prime_ref.strip()!r}")
+    prime = provider if provider.is_prime or provider.prime is None else provider.prime
+    uow.register.lock_provider(prime.id)
+    day = rules.local_day(now, desk.tz)
+    lock = uow.helpline.open_lock(prime.id, day)
+    if lock is None:
+        raise NotLocked(f"verification for {prime.name} ({prime.ref}) is not locked today")
+    lock.unlocked_at = now
+    lock.unlocked_by = actor
+    audit.event(
+        uow,
+        desk.keyring,
+        AuditTag.HELPLINE_VERIFICATION_UNLOCK,
+        actor=actor,
+        source=source,
+        now=now,
+        prime=prime.ref,
+        day=day.isoformat(),
+        fails=lock.fails,
+    )
+    uow.commit()
     log.info("helpline verification for %s unlocked by %s", prime.ref, actor)
 
 
-def verification_locks(container: Container, now: datetime | None = None) -> list[LockView]:
-    """The providers whose verification is locked today."""
-    now = now or container.now()
-    with container.read_uow() as uow:
-        return [
-            LockView(
-                provider_ref=lock.provider.ref,
-                provider_name=lock.provider.name,
-                day=lock.day,
-                fails=lock.fails,
-                locked_at=lock.locked_at,
-            )
-            for lock in uow.helpline.open_locks(rules.local_day(now, container.settings.tz))
-        ]
+def verification_locks(uow: UnitOfWork, tz: ZoneInfo, *, now: datetime) -> list[LockView]:
+    """The providers whose verification is locked today (``tz``'s day)."""
+    return [
+        LockView(
+            provider_ref=lock.provider.ref,
+            provider_name=lock.provider.name,
+            day=lock.day,
+            fails=lock.fails,
+            locked_at=lock.locked_at,
+        )
+        for lock in uow.helpline.open_locks(rules.local_day(now, tz))
+    ]

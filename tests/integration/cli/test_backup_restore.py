@@ -20,10 +20,10 @@ from sqlalchemy.engine import make_url
 from codeservice.bootstrap import Container, bootstrap
 from codeservice.crypto.keyring import Keyring
 from codeservice.domain.challenges import PASS
-from codeservice.services.helpline import answer_challenge, start_challenge
 from tests.conftest import DEFAULT_PG, Cli
 from tests.integration.services.helpline.support import chars, drawing
 from tests.integration.services.test_reissue import APRIL, DURING_APRIL, make_world
+from tests.support.helpline import answer_challenge, start_challenge
 
 POSITIONS = (2, 5, 7)
 

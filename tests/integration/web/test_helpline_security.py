@@ -7,11 +7,6 @@ from fastapi.testclient import TestClient
 from codeservice.bootstrap import Container
 from codeservice.domain.accounts import Role
 from codeservice.domain.challenges import Positions
-from codeservice.services.helpline import (
-    answer_challenge,
-    start_challenge,
-    verification_locks,
-)
 from tests.integration.services.helpline.support import drawing
 from tests.integration.web.helpline_world import (
     HelplineWorld,
@@ -22,6 +17,7 @@ from tests.integration.web.helpline_world import (
 )
 from tests.integration.web.links import csrf_field, csrf_for
 from tests.integration.web.staff import make_staff, sign_in
+from tests.support.helpline import answer_challenge, start_challenge, verification_locks
 
 PAGE = "/security/helpline"
 UNLOCK = PAGE + "/locks/PRV001/unlock"

@@ -19,9 +19,10 @@ import codeservice.services
 
 SERVICES = Path(codeservice.services.__file__).parent
 NOT_YET = {
-    # owned by other work in progress
-    *(f"helpline/{name}" for name in ("answers.py", "challenges.py", "eligibility.py")),
-    *(f"helpline/{name}" for name in ("export.py", "exposure.py", "locks.py")),
+    # the helpline's search finds providers through register/providers.find_provider,
+    # which takes the container still (its conversion is under way)
+    "helpline/eligibility.py:search_providers",
+    "helpline/eligibility.py:resolve_ref",
     # the request-time token check, becoming part of the helpline request's transaction
     "staff/api_tokens.py:token_principal",
     "distribution/rotation.py",
@@ -52,7 +53,6 @@ NOT_YET = {
 
 # Of those, what still reads the container's clock.
 CLOCK_NOT_YET = {
-    *(entry for entry in NOT_YET if entry.startswith("helpline/")),
     "staff/api_tokens.py:token_principal",
     "distribution/rotation.py",
     "distribution/issuing.py",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
 from datetime import datetime
+from functools import partial
 from typing import Any, Literal
 
 from fastapi import APIRouter, Security
@@ -24,7 +25,12 @@ from starlette.responses import Response
 from codeservice.domain.accounts import Role
 from codeservice.domain.challenges import Result
 from codeservice.errors import CodeserviceError
-from codeservice.services.helpline import ChallengeView, answer_challenge_in, start_challenge_in
+from codeservice.services.helpline import (
+    ChallengeView,
+    answer_challenge_in,
+    resolve_ref,
+    start_challenge_in,
+)
 from codeservice.web.access_log import error_log
 from codeservice.web.api_errors import CODE_BY_STATUS, MESSAGE_BY_STATUS, invalid_request_message
 from codeservice.web.api_errors import api_error as shared_api_error
@@ -210,8 +216,9 @@ async def create_challenge(body: ChallengeRequest, request: Request) -> Response
             principal = require_api_role_in(uow, request, Role.AGENT, now=now)
             return start_challenge_in(
                 uow,
-                container,
+                container.helpdesk,
                 body.provider_ref,
+                resolve=partial(resolve_ref, container),
                 agent=principal.actor,
                 now=now,
                 source=client_ip(request),
@@ -245,7 +252,7 @@ async def answer(challenge_id: str, body: AnswerRequest, request: Request) -> Re
             principal = require_api_role_in(uow, request, Role.AGENT, now=now)
             return answer_challenge_in(
                 uow,
-                container,
+                container.helpdesk,
                 challenge_id,
                 body.characters,
                 agent=principal.actor,

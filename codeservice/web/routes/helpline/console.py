@@ -8,6 +8,8 @@ Characters only ever travel in a POST body, never in a URL.
 
 from __future__ import annotations
 
+from datetime import datetime
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form
@@ -29,6 +31,7 @@ from codeservice.services.helpline import (
     ChallengeStatus,
     answer_challenge,
     get_challenge,
+    resolve_ref,
     search_providers,
     start_challenge,
     verification_locks,
@@ -48,9 +51,12 @@ _FIELDS = ("character-1", "character-2", "character-3")
 @router.get(HELPLINE_CONSOLE)
 def console(request: Request, container: ContainerDep, principal: Agent, q: str = "") -> Response:
     query = q.strip()[:_MAX_QUERY]
+    now = container.now()
     if "q" in request.query_params and not query:
-        return _search_page(request, container, principal, query, error="Enter a name or ref")
-    return _search_page(request, container, principal, query)
+        return _search_page(
+            request, container, principal, query, now=now, error="Enter a name or ref"
+        )
+    return _search_page(request, container, principal, query, now=now)
 
 
 @router.post(CHALLENGES, dependencies=[Depends(require_csrf)])
@@ -61,18 +67,34 @@ def start(
     provider: Annotated[str, Form()] = "",
 ) -> Response:
     ref = provider.strip()[:_MAX_QUERY]
+    now = container.now()
     if not ref:
         return _search_page(
-            request, container, principal, "", error="Search for the caller's organisation first"
+            request,
+            container,
+            principal,
+            "",
+            now=now,
+            error="Search for the caller's organisation first",
         )
     try:
-        view = start_challenge(container, ref, agent=principal.actor, source=client_ip(request))
+        view = start_challenge(
+            container.uow,
+            container.helpdesk,
+            ref,
+            resolve=partial(resolve_ref, container),
+            agent=principal.actor,
+            now=now,
+            source=client_ip(request),
+        )
     except VerificationLocked:
         return _stopped(request, container, principal, "locked", name=_prime_name(container, ref))
     except NoCodeInForce:
         return _stopped(request, container, principal, "no-code", name=_prime_name(container, ref))
     except (NotEligible, AmbiguousProvider, InputError) as refused:
-        return _search_page(request, container, principal, ref, error=_sentence(str(refused)))
+        return _search_page(
+            request, container, principal, ref, now=now, error=_sentence(str(refused))
+        )
     return RedirectResponse(f"{CHALLENGES}/{view.id}", status_code=303)
 
 
@@ -80,7 +102,7 @@ def start(
 def challenge(
     request: Request, challenge_id: str, container: ContainerDep, principal: Agent
 ) -> Response:
-    status = get_challenge(container, challenge_id)
+    status = _status(container, challenge_id, container.now())
     if status.state != "open":
         return _stopped(request, container, principal, status.state, status=status)
     return _challenge_page(request, container, principal, status)
@@ -96,7 +118,8 @@ def answer(
     second: Annotated[str, Form(alias="character-2")] = "",
     third: Annotated[str, Form(alias="character-3")] = "",
 ) -> Response:
-    status = get_challenge(container, challenge_id)
+    now = container.now()
+    status = _status(container, challenge_id, now)
     given = [value.strip() for value in (first, second, third)]
     if status.state == "open":
         errors = _character_errors(status, given)
@@ -104,16 +127,18 @@ def answer(
             return _challenge_page(request, container, principal, status, errors=errors)
     try:
         result = answer_challenge(
-            container,
+            container.uow,
+            container.helpdesk,
             challenge_id,
             "".join(given),
             agent=principal.actor,
+            now=now,
             source=client_ip(request),
         )
     except ChallengeExpired:
         return _stopped(request, container, principal, "expired", status=status)
     except ChallengeAnswered:
-        status = get_challenge(container, challenge_id)
+        status = _status(container, challenge_id, now)
         return _stopped(request, container, principal, "answered", status=status)
     except VerificationLocked:
         return _stopped(request, container, principal, "locked", name=status.challenge.prime_name)
@@ -136,6 +161,7 @@ def _search_page(
     principal: Principal,
     query: str,
     *,
+    now: datetime,
     error: str | None = None,
 ) -> Response:
     results: list[Any] = []
@@ -145,7 +171,9 @@ def _search_page(
             results = search_providers(container, query)
         except InputError as refused:
             error = _sentence(str(refused))
-        locked = {lock.provider_ref for lock in verification_locks(container)}
+        with container.read_uow() as uow:
+            locks = verification_locks(uow, container.helpdesk.tz, now=now)
+        locked = {lock.provider_ref for lock in locks}
     rows = [
         {
             "view": view,
@@ -252,6 +280,11 @@ def _positions_text(positions: tuple[int, ...]) -> str:
     """(2, 5, 8) -> '2, 5 and 8'."""
     *rest, last = (str(p) for p in positions)
     return f"{', '.join(rest)} and {last}"
+
+
+def _status(container: Container, challenge_id: str, now: datetime) -> ChallengeStatus:
+    with container.uow() as uow:
+        return get_challenge(uow, challenge_id, now=now)
 
 
 def _prime_name(container: Container, ref: str) -> str:

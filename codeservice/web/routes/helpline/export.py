@@ -7,6 +7,7 @@ the database (services.operations.downloads).
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form
@@ -32,7 +33,7 @@ EXPORT_DOWNLOAD = BMT_EXPORT + "/download"
 def export_form(
     request: Request, container: ContainerDep, principal: BmtTeam, cycle: str = ""
 ) -> Response:
-    return _export_form(request, container, principal, chosen=cycle)
+    return _export_form(request, container, principal, now=container.now(), chosen=cycle)
 
 
 def _export_form(
@@ -40,14 +41,16 @@ def _export_form(
     container: Container,
     principal: Principal,
     *,
+    now: datetime,
     chosen: str = "",
     error: str | None = None,
     status_code: int = 200,
 ) -> Response:
-    cycles = exportable_cycles(container)
+    with container.read_uow() as uow:
+        cycles = exportable_cycles(uow, now=now)
     offered = [str(cycle) for cycle, _ in cycles]
     if chosen not in offered:
-        in_force = str(container.calendar.cycle_in_force(container.now()))
+        in_force = str(container.calendar.cycle_in_force(now))
         chosen = in_force if in_force in offered else offered[0] if len(offered) == 1 else ""
     return render(
         request,
@@ -65,27 +68,39 @@ def export(
     principal: BmtTeam,
     cycle: Annotated[str, Form()] = "",
 ) -> Response:
-    offered = {str(c): c for c, _ in exportable_cycles(container)}
+    now = container.now()
+    with container.read_uow() as uow:
+        offered = {str(c): c for c, _ in exportable_cycles(uow, now=now)}
     target = offered.get(cycle)
     if target is None:
         return _export_form(
             request,
             container,
             principal,
+            now=now,
             error="Select the cycle whose codes you want to export",
             status_code=422,
         )
     try:
         result = export_code_list(
-            container,
+            container.uow,
+            container.keyring,
+            container.calendar,
             target,
             actor=principal.actor,
             exported_by=principal.shown_name,
             source=client_ip(request),
+            now=now,
         )
     except Conflict as refused:
         return _export_form(
-            request, container, principal, chosen=cycle, error=str(refused), status_code=409
+            request,
+            container,
+            principal,
+            now=now,
+            chosen=cycle,
+            error=str(refused),
+            status_code=409,
         )
     ticket = hold_download(
         container,

@@ -9,6 +9,7 @@ from here, with a reason and a confirmation, as ``codeservice reissue REF --reas
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form
@@ -50,12 +51,14 @@ def overview(
     cancelled: int = 0,
     already: str = "",
 ) -> Response:
-    tz = container.settings.tz
+    desk, now = container.helpdesk, container.now()
+    with container.read_uow() as uow:
+        open_locks = verification_locks(uow, desk.tz, now=now)
+        report = exposure_report(uow, limit=desk.exposure_limit, now=now)
     locks = [
-        {"view": lock, "locked_at": moment_text(lock.locked_at, tz)}
-        for lock in verification_locks(container)
+        {"view": lock, "locked_at": moment_text(lock.locked_at, desk.tz)} for lock in open_locks
     ]
-    views = sorted(exposure_report(container), key=lambda v: (not v.flagged, -v.count))
+    views = sorted(report, key=lambda v: (not v.flagged, -v.count))
     exposure = [
         {
             "view": view,
@@ -72,7 +75,7 @@ def overview(
             "locks": locks,
             "exposure": exposure,
             "flagged": sum(1 for view in views if view.flagged),
-            "limit": container.settings.exposure_limit,
+            "limit": desk.exposure_limit,
             "code_length": CODE_LENGTH,
             "unlocked": _known_name(container, unlocked) if unlocked else "",
             "reissued": _known_name(container, reissued) if reissued else "",
@@ -169,7 +172,7 @@ def _reissue_page(
 def confirm_unlock(
     request: Request, provider_ref: str, container: ContainerDep, principal: SecurityTeam
 ) -> Response:
-    lock = _open_lock(container, provider_ref)
+    lock = _open_lock(container, provider_ref, container.now())
     tz = container.settings.tz
     return _render(
         request,
@@ -183,17 +186,26 @@ def confirm_unlock(
 def unlock(
     request: Request, provider_ref: str, container: ContainerDep, principal: SecurityTeam
 ) -> Response:
-    lock = _open_lock(container, provider_ref)
-    unlock_verification(
-        container, lock.provider_ref, actor=principal.actor, source=client_ip(request)
-    )
+    now = container.now()
+    lock = _open_lock(container, provider_ref, now)
+    with container.uow() as uow:
+        unlock_verification(
+            uow,
+            container.helpdesk,
+            lock.provider_ref,
+            actor=principal.actor,
+            now=now,
+            source=client_ip(request),
+        )
     return RedirectResponse(f"{SECURITY_HELPLINE}?unlocked={lock.provider_ref}", status_code=303)
 
 
-def _open_lock(container: Container, provider_ref: str) -> LockView:
+def _open_lock(container: Container, provider_ref: str, now: datetime) -> LockView:
     """Today's lock on this prime provider; 404 for an unknown ref, 409 if not locked."""
     ref = provider_ref.strip()
-    for lock in verification_locks(container):
+    with container.read_uow() as uow:
+        locks = verification_locks(uow, container.helpdesk.tz, now=now)
+    for lock in locks:
         if lock.provider_ref == ref:
             return lock
     name = _known_name(container, ref)

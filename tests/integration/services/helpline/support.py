@@ -17,13 +17,10 @@ from codeservice.domain.challenges import (
     Positions,
     draw_positions,
 )
-from codeservice.services.helpline import (
-    ChallengeView,
-    answer_challenge,
-    start_challenge,
-)
+from codeservice.services.helpline import ChallengeView
 from codeservice.storage.models import AccessCode, AuditRecord
 from tests.support.echo import echoed, words
+from tests.support.helpline import answer_challenge, start_challenge
 
 REGISTER = (
     "ref,name,prime_ref,spoc_name,spoc_email,"

@@ -12,9 +12,6 @@ from codeservice.domain.challenges import (
     ChallengeExpired,
     ChallengeNotFound,
 )
-from codeservice.services.helpline import (
-    answer_challenge,
-)
 from codeservice.storage.models import Challenge
 from tests.integration.services.helpline.support import (
     AGENT,
@@ -25,6 +22,7 @@ from tests.integration.services.helpline.support import (
     letter_positions,
     wrong,
 )
+from tests.support.helpline import answer_challenge
 
 # --- the answer ---------------------------------------------------------------------
 

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from codeservice.services.helpline import (
-    exposure_report,
-)
 from tests.integration.services.helpline.support import (
     DURING_APRIL,
     World,
     chars,
     wrong,
 )
+from tests.support.helpline import exposure_report
 
 # --- exposure -----------------------------------------------------------------------
 

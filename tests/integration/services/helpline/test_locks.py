@@ -12,10 +12,6 @@ from codeservice.domain.challenges import (
     NotLocked,
     VerificationLocked,
 )
-from codeservice.services.helpline import (
-    unlock_verification,
-    verification_locks,
-)
 from codeservice.storage.models import VerificationLock
 from mailer import outbox
 from mailer.entry import OutboxEntry
@@ -26,6 +22,7 @@ from tests.integration.services.helpline.support import (
     chars,
     wrong,
 )
+from tests.support.helpline import unlock_verification, verification_locks
 
 # --- locking ------------------------------------------------------------------------
 
