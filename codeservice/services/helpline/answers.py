@@ -26,9 +26,10 @@ from codeservice.domain.challenges import (
 )
 from codeservice.errors import CodeserviceError
 from codeservice.services.distribution.codes import reveal_access_code
-from codeservice.services.helpline.challenges import code_for_answering, refused
+from codeservice.services.helpline.challenges import code_for_answering
 from codeservice.services.helpline.desk import Helpdesk
 from codeservice.services.helpline.locks import SOURCE, ensure_lock, locked_error
+from codeservice.services.helpline.refusals import refused
 from codeservice.services.operations import audit
 from codeservice.storage.models import Provider
 from codeservice.storage.uow import UnitOfWork

@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 from random import Random
 from typing import Any, Literal, cast
 
-from codeservice.crypto.keyring import Keyring
 from codeservice.domain import challenges as rules
 from codeservice.domain.audit import AuditTag
 from codeservice.domain.challenges import (
@@ -30,6 +29,7 @@ from codeservice.errors import CodeserviceError
 from codeservice.services.helpline.desk import Helpdesk
 from codeservice.services.helpline.eligibility import organisation
 from codeservice.services.helpline.locks import SOURCE, ensure_lock, locked_error
+from codeservice.services.helpline.refusals import refused
 from codeservice.services.operations import audit
 from codeservice.storage.models import AccessCode, Challenge, Provider
 from codeservice.storage.uow import UnitOfWork
@@ -283,29 +283,3 @@ def past(challenge: Challenge) -> PastChallenge:
         answered_at=challenge.answered_at,
         result=challenge.result,
     )
-
-
-def refused(
-    uow: UnitOfWork,
-    keyring: Keyring,
-    action: AuditTag,
-    error: CodeserviceError,
-    details: dict[str, Any],
-    agent: str,
-    source: str,
-    now: datetime,
-) -> None:
-    """Keep the refusal (and a lock just made) on record for the security team."""
-    reason = getattr(error, "code", type(error).__name__)
-    audit.event(
-        uow,
-        keyring,
-        action,
-        actor=agent,
-        source=source,
-        now=now,
-        **details,
-        refused=reason,
-    )
-    uow.commit()
-    log.info("helpline refused %s for %s: %s", action, agent, reason)
