@@ -27,13 +27,13 @@ from codeservice.services.distribution.rotation import rotate
 from codeservice.services.helpline import answer_challenge, start_challenge
 from codeservice.services.incidents.reissue import complete_reissue, reissue_provider
 from codeservice.services.incidents.triage import decide_report
-from codeservice.services.register.providers import import_register_file
 from codeservice.storage.models import AccessCode, IncidentReport
 from mailer.capture import capturing
 from tests.e2e.browser import BrowserProblems, finish_sign_in, screenshot
 from tests.integration.web.staff import PASSWORD, make_staff
 from tests.support.clock import Clock
 from tests.support.inbox import Inbox, attachment, body, link, send_mail, to
+from tests.support.register import import_register_file
 
 pytestmark = pytest.mark.slow
 

@@ -25,12 +25,12 @@ from codeservice.services.incidents.reissue import (
     request_reissue,
 )
 from codeservice.services.incidents.reissue_views import reissues_between
-from codeservice.services.register.providers import import_register
 from codeservice.storage.models import AccessCode, AuditRecord, Delivery, LinkToken, Reissue
 from mailer import outbox
 from mailer.entry import OutboxEntry
 from tests.support.clock import Clock
 from tests.support.reading import status_of
+from tests.support.register import import_register
 
 REGISTER = (
     "ref,name,prime_ref,spoc_name,spoc_email,"
