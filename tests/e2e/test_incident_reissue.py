@@ -25,7 +25,7 @@ from codeservice.domain.wording import INCIDENT_REASON
 from codeservice.services.distribution.codes import reveal_access_code
 from codeservice.services.distribution.rotation import rotate
 from codeservice.services.helpline import answer_challenge, start_challenge
-from codeservice.services.incidents.reissue import complete_reissue, reissue_provider
+from codeservice.services.incidents.reissue import complete_reissue
 from codeservice.services.incidents.triage import decide_report
 from codeservice.storage.models import AccessCode, IncidentReport
 from mailer.capture import capturing
@@ -34,6 +34,7 @@ from tests.integration.web.staff import PASSWORD, make_staff
 from tests.support.clock import Clock
 from tests.support.inbox import Inbox, attachment, body, link, send_mail, to
 from tests.support.register import import_register_file
+from tests.support.reissue import reissue_provider
 
 pytestmark = pytest.mark.slow
 
