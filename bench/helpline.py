@@ -114,7 +114,10 @@ def prepare(env: dict[str, str], providers: int) -> tuple[str, dict[str, str]]:
                 alphabet=alphabet,
             ).code
         uow.commit()
-    token = create_token(container, "bench", role=Role.AGENT, actor="bench").token
+    with container.transaction() as uow:
+        token = create_token(
+            uow, container.keyring, "bench", role=Role.AGENT, actor="bench", now=now
+        ).token
     container.close()
     return token, codes
 

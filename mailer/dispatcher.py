@@ -11,8 +11,9 @@ that records it, the claim expires after ``claim_seconds`` and a worker sends th
 message again, with the same Message-ID (so receiving systems can recognise the copy).
 That window is the only way a message goes twice; no message is ever lost. Just before
 sending, each claim is checked again (the checks of all lanes waiting at that moment
-in one query), so a message cancelled after it was claimed (its code revoked
-meanwhile) is not sent.
+in one query, answered while the message's MAIL FROM and RCPT TO go), so a message
+cancelled after it was claimed (its code revoked meanwhile) is not sent: the server
+gets no DATA for it and its envelope is reset.
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ async def run(
     stop: asyncio.Event | None = None,
     clock: Clock = _utc_now,
     rng: random.Random | None = None,
-    on_outcome: OutcomeHook | None = None,
+    on_outcomes: OutcomeHook | None = None,
     reader: sessionmaker[Session] | None = None,
 ) -> DispatchSummary:
     """Send due messages until ``stop`` is set, or (``once``) until nothing is due.
@@ -99,7 +100,7 @@ async def run(
         worker_id=worker,
         max_attempts=config.max_attempts,
         rng=rng or random.Random(),  # noqa: S311 (jitter, not secrecy)
-        on_outcome=on_outcome,
+        on_outcomes=on_outcomes,
     )
     dispatcher = _Dispatcher(
         sessions,
@@ -244,24 +245,32 @@ class _Dispatcher:
             # Another worker may own it by now; sending could make a second copy.
             log.warning("claim on outbox message %s expired before sending", entry.id)
             return
-        if not await self.checks.submit(entry.id):
-            # Cancelled since the claim (say, its code was revoked): it must not go.
-            self.summary.withdrawn += 1
-            log.info("outbox message %s was withdrawn before sending; not sent", entry.id)
-            return
+        # The claim is checked once more while the envelope goes; no DATA unless it holds.
+        still_held = self.checks.submit(entry.id)
         try:
             data = outbox.open_bytes(entry, self.sealer, default_from=self.config.mail_from)
         except Exception as exc:  # a key that cannot open it: no retry will help
-            error = f"cannot open the stored message: {type(exc).__name__}"
-            self.record(entry, Result.FAILED, error)
+            if await still_held:
+                error = f"cannot open the stored message: {type(exc).__name__}"
+                self.record(entry, Result.FAILED, error)
+            else:
+                self.withdrawn(entry)
             return
         try:
-            result, detail = await send_one(lane, entry, data)
+            outcome = await send_one(lane, entry, data, still_held)
         except SmtpConfigurationError as exc:
             self.fatal = exc
             self.unsent.append(entry.id)
             return
-        self.record(entry, result, detail)
+        if outcome is None:
+            self.withdrawn(entry)
+        else:
+            self.record(entry, *outcome)
+
+    def withdrawn(self, entry: OutboxEntry) -> None:
+        # Cancelled since the claim (say, its code was revoked): it did not go.
+        self.summary.withdrawn += 1
+        log.info("outbox message %s was withdrawn before sending; not sent", entry.id)
 
     def record(self, entry: OutboxEntry, result: Result, detail: str) -> None:
         """Hand the attempt to the batched recording; the lane goes on meanwhile."""

@@ -3,8 +3,8 @@
 The lanes of a dispatcher hand each attempt over (``Attempt``) and go on to the next
 message; the attempts that arrive meanwhile are written together (``mailer.batching``):
 every message sent in one UPDATE, a retry or a permanent failure each on its own row,
-and ``on_outcome`` (the application's audit, say) called for each change, all in the
-same transaction. A message whose claim passed on is left alone and reported as such.
+and ``on_outcomes`` (the application's audit, say) called once with the changes, all in
+the same transaction. A message whose claim passed on is left alone and reported as such.
 
 This is the at-least-once window: if the process dies after the server accepted
 messages and before the write that records them is committed, their claims expire and
@@ -32,7 +32,7 @@ log = logging.getLogger("mailer.dispatcher")  # one logger for the dispatcher's 
 
 @dataclass(frozen=True)
 class Outcome:
-    """What happened to one message; handed to ``on_outcome`` in the same transaction."""
+    """What happened to one message; handed to ``on_outcomes`` in the same transaction."""
 
     entry: OutboxEntry  # as claimed, before the change
     state: str  # sent, queued (retry) or failed
@@ -40,7 +40,8 @@ class Outcome:
     at: datetime
 
 
-OutcomeHook = Callable[[Session, Outcome], None]
+# Called once per write with the changes it made, in order, in its transaction.
+OutcomeHook = Callable[[Session, list[Outcome]], None]
 
 
 class Result(StrEnum):
@@ -74,7 +75,7 @@ class Recording:
     worker_id: str
     max_attempts: int
     rng: random.Random
-    on_outcome: OutcomeHook | None
+    on_outcomes: OutcomeHook | None
 
     def write(self, session: Session, attempts: list[Attempt]) -> list[str | None]:
         """Record ``attempts``; return each one's new state (None: its claim was lost)."""
@@ -85,13 +86,15 @@ class Recording:
             {attempt.entry.id: attempt.detail for attempt in sent},
             now=max((attempt.at for attempt in sent), default=attempts[0].at),
         )
-        states: list[str | None] = []
-        for attempt in attempts:
-            state = self._one(session, attempt, done)
-            if state is not None and self.on_outcome is not None:
-                outcome = Outcome(attempt.entry, state, attempt.detail, attempt.at)
-                self.on_outcome(session, outcome)
-            states.append(state)
+        states = [self._one(session, attempt, done) for attempt in attempts]
+        if self.on_outcomes is not None:
+            outcomes = [
+                Outcome(attempt.entry, state, attempt.detail, attempt.at)
+                for attempt, state in zip(attempts, states, strict=True)
+                if state is not None
+            ]
+            if outcomes:
+                self.on_outcomes(session, outcomes)
         return states
 
     def _one(self, session: Session, attempt: Attempt, done: set[int]) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from mailer.entry import OutboxEntry
@@ -11,15 +12,21 @@ from mailer.smtp import Lane, SmtpConfigurationError, Verdict, classify, describ
 log = logging.getLogger("mailer.dispatcher")
 
 
-async def send_one(lane: Lane, entry: OutboxEntry, data: bytes) -> tuple[Result, str]:
+async def send_one(
+    lane: Lane, entry: OutboxEntry, data: bytes, still_held: asyncio.Future[bool]
+) -> tuple[Result, str] | None:
     """Send ``data`` to the entry's recipients: (sent, the server's answer), or a retry
-    or a permanent failure with the error. ``SmtpConfigurationError`` goes through:
-    no message can go until an operator changes a setting."""
+    or a permanent failure with the error; None if ``still_held`` (the check of the
+    claim, answered while the envelope goes) says it must not go, and it did not.
+    ``SmtpConfigurationError`` goes through: no message can go until an operator
+    changes a setting; so does the check's own failure (the database gone)."""
     try:
-        refused, answer = await lane.send(data, entry.recipients)
+        sent = await lane.send(data, entry.recipients, still_held)
     except SmtpConfigurationError:
         raise
     except Exception as exc:
+        if still_held.done() and not still_held.cancelled() and still_held.exception() is exc:
+            raise
         permanent = classify(exc) is Verdict.PERMANENT
         if permanent:
             log.warning(
@@ -39,6 +46,9 @@ async def send_one(lane: Lane, entry: OutboxEntry, data: bytes) -> tuple[Result,
                 smtp_code(exc),
             )
         return (Result.FAILED if permanent else Result.RETRY), describe(exc)
+    if sent is None:
+        return None
+    refused, answer = sent
     if refused:
         answer += "; refused: " + "; ".join(
             f"{address}: {reply.code} {reply.message}" for address, reply in refused.items()

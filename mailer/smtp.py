@@ -7,7 +7,7 @@ import email.policy
 import logging
 import ssl
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from enum import StrEnum
 
 import aiosmtplib
@@ -17,6 +17,7 @@ from aiosmtplib import (
     SMTPException,
     SMTPHeloError,
     SMTPNotSupported,
+    SMTPRecipientRefused,
     SMTPRecipientsRefused,
     SMTPResponse,
     SMTPResponseException,
@@ -28,6 +29,10 @@ from mailer.config import SmtpConfig
 log = logging.getLogger(__name__)
 
 _IDLE_CHECK_SECONDS = 5.0
+# Whether a message may still go, answered while its envelope is sent.
+Proceed = Awaitable[bool]
+# What the server made of a message: the recipients it refused, and its answer to DATA.
+Sent = tuple[dict[str, SMTPResponse], str]
 
 
 class Verdict(StrEnum):
@@ -84,18 +89,83 @@ def describe(exc: BaseException) -> str:
 
 
 async def _transmit(
-    smtp: aiosmtplib.SMTP, sender: str, recipients: list[str], data: bytes
-) -> tuple[dict[str, SMTPResponse], str]:
+    smtp: aiosmtplib.SMTP, sender: str, recipients: list[str], data: bytes, proceed: Proceed
+) -> Sent | None:
     """The bytes as they are (aiosmtplib only fixes line ends and dots), unless this
     server cannot take them so: non-ASCII addresses need SMTPUTF8, and 8-bit data a
-    server without 8BITMIME. Then aiosmtplib parses and encodes the message for it."""
+    server without 8BITMIME. Then aiosmtplib parses and encodes the message for it.
+    None: ``proceed`` said no, and nothing was sent."""
     if (sender + "".join(recipients)).isascii():
         if data.isascii():
-            return await smtp.sendmail(sender, recipients, data)
+            return await _envelope_then_data(smtp, sender, recipients, data, [], proceed)
         if smtp.supports_extension("8bitmime"):
-            return await smtp.sendmail(sender, recipients, data, mail_options=["BODY=8BITMIME"])
+            options = ["BODY=8BITMIME"]
+            return await _envelope_then_data(smtp, sender, recipients, data, options, proceed)
+    if not await proceed:
+        return None
     message = email.message_from_bytes(data, policy=email.policy.default)
     return await smtp.send_message(message, sender=sender, recipients=recipients)
+
+
+async def _envelope_then_data(
+    smtp: aiosmtplib.SMTP,
+    sender: str,
+    recipients: list[str],
+    data: bytes,
+    options: list[str],
+    proceed: Proceed,
+) -> Sent | None:
+    """What aiosmtplib's ``sendmail`` does, except that ``proceed`` (whether the message
+    may still go) is answered while MAIL FROM and RCPT TO go, and DATA follows only if
+    it may; if not, the envelope is reset and None returned."""
+    if smtp.supports_extension("size"):
+        options = [f"SIZE={size_as_sent(data)}", *options]
+    refused: list[SMTPRecipientRefused] = []
+    try:
+        await smtp.mail(sender, options=options)
+        for recipient in recipients:
+            try:
+                await smtp.rcpt(recipient)
+            except SMTPRecipientRefused as exc:
+                refused.append(exc)
+        if len(refused) == len(recipients):
+            raise SMTPRecipientsRefused(refused)
+    except (SMTPResponseException, SMTPRecipientsRefused):
+        await _reset(smtp)
+        raise
+    if not await proceed:
+        await _reset(smtp)
+        return None
+    response = await smtp.data(data)  # on an error aiosmtplib leaves the session usable
+    return {r.recipient: SMTPResponse(r.code, r.message) for r in refused}, response.message
+
+
+async def _greet(smtp: aiosmtplib.SMTP) -> None:
+    """EHLO, or HELO to a server without ESMTP (as aiosmtplib does before a message)."""
+    if not smtp.is_ehlo_or_helo_needed:
+        return
+    try:
+        await smtp.ehlo()
+    except SMTPHeloError:
+        if not smtp.is_connected:
+            raise
+        await smtp.helo()
+
+
+async def _reset(smtp: aiosmtplib.SMTP) -> None:
+    """RSET; a session that will not reset is closed (the next message opens another)."""
+    try:
+        await smtp.rset()
+    except (SMTPException, OSError):
+        smtp.close()
+
+
+def size_as_sent(data: bytes) -> int:
+    """The SIZE of ``data`` as DATA sends it (RFC 1870): every lone CR or LF becomes CRLF,
+    and the end gets a CRLF. The same figure as aiosmtplib's, without a copy."""
+    crlf = data.count(b"\r\n")
+    size = len(data) + (data.count(b"\n") - crlf) + (data.count(b"\r") - crlf)
+    return size if data.endswith((b"\n", b"\r")) else size + 2
 
 
 class Lane:
@@ -106,28 +176,27 @@ class Lane:
         self._smtp: aiosmtplib.SMTP | None = None
         self._last_used = 0.0
 
-    async def send(
-        self, data: bytes, recipients: Sequence[str]
-    ) -> tuple[dict[str, SMTPResponse], str]:
+    async def send(self, data: bytes, recipients: Sequence[str], proceed: Proceed) -> Sent | None:
         """Send one message, its bytes as they are; return refused recipients and the
-        server's answer.
+        server's answer, or None when ``proceed``, awaited once the envelope is sent,
+        says the message must not go (then the server gets no DATA).
 
         Its time and the class of the answer go to the metrics."""
         started = time.perf_counter()
         try:
-            result = await self._send(data, recipients)
+            result = await self._send(data, recipients, proceed)
         except Exception as exc:  # not a cancellation: that is no answer of the server's
             metrics.observe_send(time.perf_counter() - started, smtp_code(exc))
             raise
-        metrics.observe_send(time.perf_counter() - started, 250)
+        if result is not None:
+            metrics.observe_send(time.perf_counter() - started, 250)
         return result
 
-    async def _send(
-        self, data: bytes, recipients: Sequence[str]
-    ) -> tuple[dict[str, SMTPResponse], str]:
+    async def _send(self, data: bytes, recipients: Sequence[str], proceed: Proceed) -> Sent | None:
         smtp = await self._connection()
         try:
-            result = await _transmit(smtp, self._config.envelope_sender, list(recipients), data)
+            sender = self._config.envelope_sender
+            result = await _transmit(smtp, sender, list(recipients), data, proceed)
         except SMTPResponseException as exc:
             if exc.code == 421:  # the server is closing the session
                 self._abandon()
@@ -199,6 +268,11 @@ class Lane:
             else:  # aiosmtplib's own text names the host, the port and the cause
                 detail = str(exc) or f"cannot reach {config.host}:{config.port}"
             raise SmtpUnavailable(detail) from exc
+        try:  # greeted now, so that each message can ask what the server supports
+            await _greet(smtp)
+        except (SMTPException, OSError) as exc:
+            smtp.close()
+            raise SmtpUnavailable(describe(exc)) from exc
         log.debug("connected to %s:%s", config.host, config.port)
         self._smtp = smtp
         self._last_used = time.monotonic()

@@ -1,31 +1,19 @@
-"""The ``codeservice`` command. Each area of the service has its own module."""
+"""The ``codeservice`` command. Each area of the service has its own module.
+
+A command's module is imported only when that command runs (or ``--help`` lists it):
+``mail send`` does not pay for the register, the incident reports or the web app's
+command before it starts sending.
+"""
 
 from __future__ import annotations
 
+import importlib
 import logging
 from typing import Any
 
 import typer
 from typer.core import TyperGroup
 
-from codeservice.cli import (
-    audit,
-    backup,
-    codes,
-    cycles,
-    distribution,
-    incidents,
-    keys,
-    mail,
-    providers,
-    reissue,
-    retention,
-    serve,
-    setup,
-    tokens,
-    users,
-    web,
-)
 from codeservice.cli.common import console_error, unexpected_error
 from codeservice.errors import CodeserviceError
 
@@ -81,30 +69,69 @@ def _belongs_to_click(exc: Exception) -> bool:
     return module.startswith(("click", "typer"))
 
 
+# The top-level commands, in the order ``--help`` lists them, each with the module of
+# codeservice.cli that defines it: its ``register(app)`` adds the command, or, for a
+# group of commands (``mail send``, ``mail list`` ...), its ``app`` is the group.
+_COMMANDS: dict[str, str] = {
+    "init": "setup",
+    "cycles": "cycles",
+    "rotate": "distribution",
+    "status": "distribution",
+    "reissue": "reissue",
+    "web": "web",
+    "serve": "serve",
+    "worker": "serve",
+    "scheduler": "serve",
+    "backup": "backup",
+    "restore": "backup",
+}
+_GROUPS = (
+    "providers", "keys", "audit", "mail", "incidents", "users", "tokens", "codes", "retention",
+)  # fmt: skip
+
+
+class _Root(_Group):
+    """The top level: each command built from its module when it is first asked for."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return [*_COMMANDS, *_GROUPS]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in self.commands:
+            if cmd_name not in _COMMANDS and cmd_name not in _GROUPS:
+                # A typo: load them all, so that the error can suggest the nearest.
+                for name in self.list_commands(ctx):
+                    self.get_command(ctx, name)
+                return None
+            self.commands[cmd_name] = _load(cmd_name)
+        return self.commands[cmd_name]
+
+
+def _load(name: str) -> Any:
+    holder = typer.Typer()
+    if name in _GROUPS:
+        holder.add_typer(
+            importlib.import_module(f"codeservice.cli.{name}").app, name=name, cls=_Group
+        )
+    else:
+        importlib.import_module(f"codeservice.cli.{_COMMANDS[name]}").register(holder)
+    return typer.main.get_group(holder).commands[name]
+
+
 app = typer.Typer(
     name="codeservice",
-    cls=_Group,
+    cls=_Root,
     help="Secure monthly distribution of Provider Direct access codes.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-setup.register(app)
-cycles.register(app)
-distribution.register(app)
-reissue.register(app)
-web.register(app)
-serve.register(app)
-backup.register(app)
-app.add_typer(providers.app, name="providers", cls=_Group)
-app.add_typer(keys.app, name="keys", cls=_Group)
-app.add_typer(audit.app, name="audit", cls=_Group)
-app.add_typer(mail.app, name="mail", cls=_Group)
-app.add_typer(incidents.app, name="incidents", cls=_Group)
-app.add_typer(users.app, name="users", cls=_Group)
-app.add_typer(tokens.app, name="tokens", cls=_Group)
-app.add_typer(codes.app, name="codes", cls=_Group)
-app.add_typer(retention.app, name="retention", cls=_Group)
+
+
+@app.callback()
+def _root() -> None:
+    # A callback makes the top level a group of commands, which _Root fills on demand.
+    pass
 
 
 def main() -> None:

@@ -52,7 +52,7 @@ def send(
             once=once,
             stop=stop,
             clock=app_.now,
-            on_outcome=audit_mail_outcomes(app_.keyring),
+            on_outcomes=audit_mail_outcomes(app_.keyring),
             reader=app_.read_session_factory,
         )
 

@@ -277,7 +277,7 @@ async def _mail_worker(
                 worker_id=holder,
                 stop=stop,
                 clock=container.now,
-                on_outcome=audit_mail_outcomes(container.keyring),
+                on_outcomes=audit_mail_outcomes(container.keyring),
                 reader=container.read_session_factory,
             )
         except SmtpConfigurationError as exc:

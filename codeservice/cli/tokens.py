@@ -26,7 +26,10 @@ def create(
     """Make a token and print it once: only its hash is kept."""
     from codeservice.services.staff.api_tokens import create_token
 
-    created = create_token(container(), name, role=role, actor=cli_actor())
+    built = container()
+    now = built.now()
+    with built.transaction() as uow:
+        created = create_token(uow, built.keyring, name, role=role, actor=cli_actor(), now=now)
     stderr.print(
         f"Created API token {created.view.name} ({created.view.role}). Copy it now: "
         "it cannot be shown again.",
@@ -44,7 +47,8 @@ def list_(
     from codeservice.services.staff.api_tokens import list_tokens
 
     built = container()
-    views = list_tokens(built, include_revoked=include_revoked)
+    with built.read_uow() as uow:
+        views = list_tokens(uow, include_revoked=include_revoked)
     if as_json:
         print_json([view.as_dict() for view in views])
         return
@@ -72,5 +76,8 @@ def revoke(name: Annotated[str, typer.Argument(help="The token's name.")]) -> No
     """Stop a token working at once."""
     from codeservice.services.staff.api_tokens import revoke_token
 
-    revoke_token(container(), name, actor=cli_actor())
+    built = container()
+    now = built.now()
+    with built.transaction() as uow:
+        revoke_token(uow, built.keyring, name, actor=cli_actor(), now=now)
     stdout.print(f"Revoked the API token {name.strip().lower()}.", highlight=False)

@@ -88,15 +88,20 @@ def add(
     from codeservice.services.staff.accounts import add_user
 
     password = read_password(password_file)
-    view = add_user(
-        container(),
-        name,
-        role=role,
-        password=password,
-        display_name=display_name,
-        email=email,
-        actor=cli_actor(),
-    )
+    built = container()
+    now = built.now()
+    with built.transaction() as uow:
+        view = add_user(
+            uow,
+            built.keyring,
+            name,
+            role=role,
+            password=password,
+            display_name=display_name,
+            email=email,
+            actor=cli_actor(),
+            now=now,
+        )
     stdout.print(f"Added staff account {view.name} ({view.role}).", highlight=False)
 
 
@@ -106,7 +111,8 @@ def list_(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] =
     from codeservice.services.staff.accounts import list_users
 
     built = container()
-    views = list_users(built)
+    with built.read_uow() as uow:
+        views = list_users(uow)
     if as_json:
         print_json([view.as_dict() for view in views])
         return
@@ -142,9 +148,12 @@ def role(
     new_role: Annotated[Role, typer.Option("--role", help="What the account may do.")],
 ) -> None:
     """Give an account another role; its sessions end. The last active admin keeps theirs."""
-    from codeservice.services.staff.accounts import change_role
+    from codeservice.services.staff.account_changes import change_role
 
-    changed = change_role(container(), name, new_role, actor=cli_actor())
+    built = container()
+    now = built.now()
+    with built.transaction() as uow:
+        changed = change_role(uow, built.keyring, name, new_role, actor=cli_actor(), now=now)
     username = name.strip().lower()
     message = (
         f"{username} is now {new_role.value}."
@@ -157,18 +166,24 @@ def role(
 @app.command("disable")
 def disable(name: Annotated[str, typer.Argument(help="The username.")]) -> None:
     """Stop an account signing in; its open sessions end at once (not the last active admin)."""
-    from codeservice.services.staff.accounts import disable_user
+    from codeservice.services.staff.account_changes import disable_user
 
-    disable_user(container(), name, actor=cli_actor())
+    built = container()
+    now = built.now()
+    with built.transaction() as uow:
+        disable_user(uow, built.keyring, name, actor=cli_actor(), now=now)
     stdout.print(f"Disabled {name.strip().lower()}; its sessions have ended.", highlight=False)
 
 
 @app.command("enable")
 def enable(name: Annotated[str, typer.Argument(help="The username.")]) -> None:
     """Let a disabled account sign in again."""
-    from codeservice.services.staff.accounts import enable_user
+    from codeservice.services.staff.account_changes import enable_user
 
-    enable_user(container(), name, actor=cli_actor())
+    built = container()
+    now = built.now()
+    with built.transaction() as uow:
+        enable_user(uow, built.keyring, name, actor=cli_actor(), now=now)
     stdout.print(f"Enabled {name.strip().lower()}.", highlight=False)
 
 
@@ -178,19 +193,23 @@ def reset(
     password_file: PasswordFile = None,
 ) -> None:
     """Set a new password; ends the account's sessions and clears a sign-in lock."""
-    from codeservice.services.staff.accounts import reset_password
+    from codeservice.services.staff.account_changes import reset_password
 
     password = read_password(password_file)
-    reset_password(container(), name, password, actor=cli_actor())
+    built = container()
+    reset_password(built.uow, built.keyring, name, password, actor=cli_actor(), now=built.now())
     stdout.print(f"New password set for {name.strip().lower()}.", highlight=False)
 
 
 @app.command("unlock")
 def unlock(name: Annotated[str, typer.Argument(help="The username.")]) -> None:
     """Lift a lock put on after too many wrong passwords."""
-    from codeservice.services.staff.accounts import unlock_user
+    from codeservice.services.staff.account_changes import unlock_user
 
-    was_locked = unlock_user(container(), name, actor=cli_actor())
+    built = container()
+    now = built.now()
+    with built.transaction() as uow:
+        was_locked = unlock_user(uow, built.keyring, name, actor=cli_actor(), now=now)
     username = name.strip().lower()
     message = f"Unlocked {username}." if was_locked else f"{username} was not locked."
     stdout.print(message, highlight=False)
@@ -203,7 +222,12 @@ def reset_second_factor(name: Annotated[str, typer.Argument(help="The username."
     API tokens are not changed."""
     from codeservice.services.staff.second_factors import reset_second_factors
 
-    removed = reset_second_factors(container(), name, actor=cli_actor(), source="cli")
+    built = container()
+    now = built.now()
+    with built.transaction() as uow:
+        removed = reset_second_factors(
+            uow, built.keyring, name, actor=cli_actor(), source="cli", now=now
+        )
     username = name.strip().lower()
     stdout.print(
         f"Removed {removed} second factor{'' if removed == 1 else 's'} and the recovery codes "

@@ -12,6 +12,7 @@ token. Pages never look at the Authorization header.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -22,7 +23,8 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from codeservice import logs
 from codeservice.domain.accounts import Principal, Role
 from codeservice.errors import CodeserviceError
-from codeservice.services.staff.api_tokens import token_principal
+from codeservice.services.staff.api_tokens import token_principal, token_principal_in
+from codeservice.storage.uow import UnitOfWork
 from codeservice.web.dependencies import container_of, pages_of
 from codeservice.web.navigation import landing_page, staff_navigation
 from codeservice.web.sessions import SessionCookies, SessionCookieWriter, current_principal
@@ -104,6 +106,25 @@ def require_api_role(*roles: Role) -> Callable[[Request], Principal]:
         return principal
 
     return dependency
+
+
+def require_api_role_in(
+    uow: UnitOfWork, request: Request, *roles: Role, now: datetime
+) -> Principal:
+    """``require_api_role`` for a route whose use case writes: the Bearer token (only,
+    as for any state-changing API request) checked in the route's own unit of work, so
+    that the check and the work are one transaction. Raises as ``require_api_role``."""
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    principal = None
+    if scheme.lower() == "bearer" and credentials.strip():
+        principal = token_principal_in(uow, credentials.strip(), now=now)
+    if principal is None:
+        raise ApiUnauthenticated("a valid API token is required")
+    logs.set_actor(principal.actor)
+    if principal.role not in roles:
+        uow.commit()  # the token's use noted, as require_api_role notes it
+        raise ApiForbidden(f"the {principal.role.value} role may not use this")
+    return principal
 
 
 def safe_next(value: str | None) -> str | None:

@@ -172,7 +172,8 @@ def _read_session(request: Request) -> tuple[Session | None, Principal | None]:
     ):
         _set_pending(request, None)
         return None, None
-    principal = session_principal(container, session.user_id, session.epoch)
+    with container.read_uow() as uow:
+        principal = session_principal(uow, session.user_id, session.epoch)
     if principal is None:
         _set_pending(request, None)
         return None, None

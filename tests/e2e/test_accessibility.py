@@ -21,7 +21,6 @@ from playwright.sync_api import Browser, Page, expect
 
 from codeservice.bootstrap import Container
 from codeservice.domain.accounts import Role
-from codeservice.services.staff.accounts import add_user
 from tests.e2e.browser import finish_sign_in, set_up_app
 from tests.integration.web.helpline_world import DURING_APRIL, chars, make_world, wrong
 from tests.integration.web.staff import PASSWORD, make_staff
@@ -34,6 +33,7 @@ from tests.support.dashboard import (
     issue,
     work_outbox,
 )
+from tests.support.staff import add_user
 
 pytestmark = pytest.mark.slow
 

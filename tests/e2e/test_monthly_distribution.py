@@ -54,7 +54,7 @@ def _send_all(app: Container) -> dispatcher.DispatchSummary:
             app.mail_sealer,
             once=True,
             clock=app.now,
-            on_outcome=audit_mail_outcomes(app.keyring),
+            on_outcomes=audit_mail_outcomes(app.keyring),
         )
     )
 

@@ -130,15 +130,15 @@ def test_second_factor_secrets_leave_no_plain_trace(
     import pyotp
 
     from codeservice.domain.accounts import Role
-    from codeservice.services.staff.accounts import add_user
-    from codeservice.services.staff.second_factors import replace_recovery_codes
-    from codeservice.services.staff.second_step import (
-        enrol_app_at_sign_in,
-        second_step_with_recovery_code,
-    )
-    from codeservice.services.staff.sign_in import sign_in
-    from codeservice.services.staff.totp_factors import setup_totp
     from tests.integration.web.staff import PASSWORD
+    from tests.support.staff import (
+        add_user,
+        enrol_app_at_sign_in,
+        replace_recovery_codes,
+        second_step_with_recovery_code,
+        setup_totp,
+        sign_in,
+    )
 
     caplog.set_level(logging.DEBUG)
     caplog.set_level(logging.DEBUG, logger="sqlalchemy.engine")

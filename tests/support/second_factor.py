@@ -16,14 +16,15 @@ import pyotp
 from codeservice.bootstrap import Container
 from codeservice.domain.second_factors import TOTP_WINDOW, totp_step
 from codeservice.services.staff.accounts import existing_user
-from codeservice.services.staff.second_factors import replace_recovery_codes
-from codeservice.services.staff.second_step import (
+from codeservice.services.staff.sign_in import SignedIn
+from tests.support.staff import (
     add_app,
+    replace_recovery_codes,
     second_step_with_code,
     second_step_with_recovery_code,
+    setup_totp,
+    sign_in,
 )
-from codeservice.services.staff.sign_in import SignedIn, sign_in
-from codeservice.services.staff.totp_factors import setup_totp
 
 
 @dataclass

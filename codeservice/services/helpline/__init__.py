@@ -7,7 +7,7 @@ nothing the caller said is returned, logged or audited — only positions and re
 
 from __future__ import annotations
 
-from codeservice.services.helpline.answers import answer_challenge
+from codeservice.services.helpline.answers import answer_challenge, answer_challenge_in
 from codeservice.services.helpline.challenges import (
     ChallengeState,
     ChallengeStatus,
@@ -15,6 +15,7 @@ from codeservice.services.helpline.challenges import (
     code_in_force,
     get_challenge,
     start_challenge,
+    start_challenge_in,
 )
 from codeservice.services.helpline.eligibility import EligibilityView, search_providers
 from codeservice.services.helpline.exposure import ExposureView, exposure_report
@@ -34,11 +35,13 @@ __all__ = [
     "ExposureView",
     "LockView",
     "answer_challenge",
+    "answer_challenge_in",
     "code_in_force",
     "exposure_report",
     "get_challenge",
     "search_providers",
     "start_challenge",
+    "start_challenge_in",
     "unlock_verification",
     "verification_locks",
 ]

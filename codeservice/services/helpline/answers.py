@@ -46,44 +46,61 @@ def answer_challenge(
 ) -> Result:
     """Compare the caller's three characters with the code in force now; pass or fail."""
     now = now or container.now()
-    details: dict[str, Any] = {}
     with container.uow() as uow:
-        try:
-            result, prime = _answer(
-                uow,
-                container,
-                challenge_id,
-                characters,
-                details,
-                agent=agent,
-                source=source,
-                now=now,
-            )
-        except CodeserviceError as error:
-            refused(
-                uow,
-                container,
-                AuditTag.HELPLINE_ANSWER_REJECT,
-                error,
-                details,
-                agent,
-                source,
-                now,
-            )
-            metrics.HELPLINE_CHECKS.labels("refused").inc()
-            raise
-        audit.event(
+        return answer_challenge_in(
+            uow, container, challenge_id, characters, agent=agent, now=now, source=source
+        )
+
+
+def answer_challenge_in(
+    uow: UnitOfWork,
+    container: Container,
+    challenge_id: str,
+    characters: str,
+    *,
+    agent: str,
+    now: datetime,
+    source: str = SOURCE,
+) -> Result:
+    """``answer_challenge`` in the caller's open unit of work (the API's: its token was
+    checked in it), committed here."""
+    details: dict[str, Any] = {}
+    try:
+        result, prime = _answer(
             uow,
-            container.keyring,
-            AuditTag.HELPLINE_CHALLENGE_ANSWER,
-            actor=agent,
+            container,
+            challenge_id,
+            characters,
+            details,
+            agent=agent,
             source=source,
             now=now,
-            **details,
         )
-        if result == FAIL:
-            ensure_lock(uow, container, prime, now=now, agent=agent, source=source)
-        uow.commit()
+    except CodeserviceError as error:
+        refused(
+            uow,
+            container,
+            AuditTag.HELPLINE_ANSWER_REJECT,
+            error,
+            details,
+            agent,
+            source,
+            now,
+        )
+        metrics.HELPLINE_CHECKS.labels("refused").inc()
+        raise
+    audit.event(
+        uow,
+        container.keyring,
+        AuditTag.HELPLINE_CHALLENGE_ANSWER,
+        actor=agent,
+        source=source,
+        now=now,
+        **details,
+    )
+    if result == FAIL:
+        ensure_lock(uow, container, prime, now=now, agent=agent, source=source)
+    uow.commit()
     metrics.HELPLINE_CHECKS.labels(result).inc()
     log.info("helpline challenge %s for %s: %s", challenge_id, details["prime"], result)
     return result

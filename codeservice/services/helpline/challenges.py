@@ -82,10 +82,34 @@ def start_challenge(
         asked = uow.helpline.provider_with_prime(query)
         if asked is not None:
             return _start_audited(uow, container, asked, query, agent, source, now, rng)
+    # A search is not made while holding the write lock (SQLite's: one writer).
     ref = resolve_ref(container, query)
     with container.uow() as uow:
         asked = None if ref is None else uow.helpline.provider_with_prime(ref)
         return _start_audited(uow, container, asked, ref, agent, source, now, rng)
+
+
+def start_challenge_in(
+    uow: UnitOfWork,
+    container: Container,
+    provider_ref: str,
+    *,
+    agent: str,
+    now: datetime,
+    source: str = SOURCE,
+) -> ChallengeView:
+    """``start_challenge`` in the caller's open unit of work (the API's: its token was
+    checked in it), committed here. Meant for an exact ref; anything else is resolved
+    as the console's query is, with the transaction held open meanwhile."""
+    query = check_usable(
+        provider_ref.strip(), field="provider", label="the organisation's name or ref"
+    )
+    asked = uow.helpline.provider_with_prime(query)
+    ref: str | None = query
+    if asked is None:
+        ref = resolve_ref(container, query)
+        asked = None if ref is None else uow.helpline.provider_with_prime(ref)
+    return _start_audited(uow, container, asked, ref, agent, source, now, None)
 
 
 def _start_audited(
@@ -187,7 +211,7 @@ def _start(
         positions_reused=reused is not None,
         document_ref=code.document_ref,
     )
-    return _view(challenge, positions, reused=reused is not None)
+    return _view(challenge, positions, reused=reused is not None, asked=asked, prime=prime)
 
 
 def get_challenge(
@@ -218,9 +242,18 @@ def get_challenge(
         return ChallengeStatus(_view(challenge, positions, reused=reused), state, result)
 
 
-def _view(challenge: Challenge, positions: Positions, *, reused: bool) -> ChallengeView:
-    asked: Provider = challenge.asked_for
-    prime: Provider = challenge.provider
+def _view(
+    challenge: Challenge,
+    positions: Positions,
+    *,
+    reused: bool,
+    asked: Provider | None = None,
+    prime: Provider | None = None,
+) -> ChallengeView:
+    """``asked`` and ``prime``: the challenge's providers, for one just added (not
+    loaded: ``add_challenge`` leaves it detached)."""
+    asked = asked or challenge.asked_for
+    prime = prime or challenge.provider
     return ChallengeView(
         id=challenge.id,
         positions=positions,

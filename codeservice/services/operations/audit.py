@@ -22,6 +22,7 @@ from codeservice.domain.audit import (
     personal_digest,
     redaction_seal,
 )
+from codeservice.domain.audit_anchor import ChainHead
 from codeservice.domain.retention import personal_fields, redact_record
 from codeservice.storage.models import AuditRecord
 from codeservice.storage.uow import UnitOfWork
@@ -74,6 +75,7 @@ class Entry:
     action: str
     source: str
     details: dict[str, Any]
+    at: datetime | None = None  # when it happened, if not the ``now`` of the batch
 
 
 def record_many(
@@ -85,17 +87,25 @@ def record_many(
     last = uow.audit.last_for_append()
     rows: list[AuditRecord] = []
     for entry in entries:
-        last = _chained(
-            chain_key, last, entry.actor, entry.action, entry.source, entry.details, now, CURRENT
+        row = _chained(
+            chain_key,
+            last,
+            entry.actor,
+            entry.action,
+            entry.source,
+            entry.details,
+            entry.at or now,
+            CURRENT,
         )
-        rows.append(last)
+        rows.append(row)
+        last = ChainHead(row.seq, row.hash)
     uow.append_audits(rows, chain_key)
     return rows
 
 
 def _chained(
     chain_key: bytes,
-    last: AuditRecord | None,
+    last: ChainHead | None,
     actor: str,
     action: str,
     source: str,

@@ -14,12 +14,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from codeservice.bootstrap import Container
+from codeservice.crypto.keyring import Keyring
 from codeservice.domain.accounts import Principal, Role, normalise_username
 from codeservice.domain.audit import AuditTag
 from codeservice.domain.tokens import token_digest
 from codeservice.errors import Conflict, NotFound
-from codeservice.services.staff.accounts import audit_staff
+from codeservice.services.operations import audit
 from codeservice.storage.models import ApiToken
+from codeservice.storage.uow import UnitOfWork
 
 TOKEN_START = "cs_"  # noqa: S105 (the marker every token starts with)
 _TOKEN_SHAPE = re.compile(r"^cs_[0-9a-f]{8}_[A-Za-z0-9_-]{43}$")
@@ -54,70 +56,71 @@ class CreatedToken:
 
 
 def create_token(
-    container: Container, name: str, *, role: Role, actor: str, source: str = "cli"
+    uow: UnitOfWork,
+    keyring: Keyring,
+    name: str,
+    *,
+    role: Role,
+    actor: str,
+    source: str = "cli",
+    now: datetime,
 ) -> CreatedToken:
     token_name = normalise_username(name, what="token name")
     prefix = secrets.token_hex(4)
     token = f"{TOKEN_START}{prefix}_{secrets.token_urlsafe(32)}"
-    now = container.now()
-    with container.uow() as uow:
-        if uow.accounts.live_token_named(token_name) is not None:
-            raise Conflict(
-                f"a token named {token_name!r} is in use; revoke it first "
-                f"(codeservice tokens revoke {token_name}) or choose another name"
-            )
-        row = ApiToken(
-            name=token_name,
-            role=role.value,
-            digest=token_digest(token),
-            prefix=prefix,
-            created_at=now,
-            created_by=actor,
+    if uow.accounts.live_token_named(token_name) is not None:
+        raise Conflict(
+            f"a token named {token_name!r} is in use; revoke it first "
+            f"(codeservice tokens revoke {token_name}) or choose another name"
         )
-        uow.accounts.add_token(row)
-        audit_staff(
-            uow,
-            container,
-            AuditTag.API_TOKEN_CREATE,
-            actor=actor,
-            source=source,
-            now=now,
-            token=token_name,
-            role=role.value,
-            prefix=prefix,
-        )
-        view = _view(row)
-        uow.commit()
-    return CreatedToken(token=token, view=view)
+    row = ApiToken(
+        name=token_name,
+        role=role.value,
+        digest=token_digest(token),
+        prefix=prefix,
+        created_at=now,
+        created_by=actor,
+    )
+    uow.accounts.add_token(row)
+    audit.event(
+        uow,
+        keyring,
+        AuditTag.API_TOKEN_CREATE,
+        actor=actor,
+        source=source,
+        now=now,
+        token=token_name,
+        role=role.value,
+        prefix=prefix,
+    )
+    return CreatedToken(token=token, view=_view(row))
 
 
-def list_tokens(container: Container, *, include_revoked: bool = False) -> list[ApiTokenView]:
-    with container.read_uow() as uow:
-        rows = uow.accounts.all_tokens()
-        return [_view(row) for row in rows if include_revoked or row.revoked_at is None]
+def list_tokens(uow: UnitOfWork, *, include_revoked: bool = False) -> list[ApiTokenView]:
+    rows = uow.accounts.all_tokens()
+    return [_view(row) for row in rows if include_revoked or row.revoked_at is None]
 
 
-def revoke_token(container: Container, name: str, *, actor: str, source: str = "cli") -> None:
+def revoke_token(
+    uow: UnitOfWork, keyring: Keyring, name: str, *, actor: str, source: str = "cli", now: datetime
+) -> None:
     token_name = normalise_username(name, what="token name")
-    now = container.now()
-    with container.uow() as uow:
-        row = uow.accounts.live_token_named(token_name)
-        if row is None:
-            raise NotFound(
-                f"there is no live token named {token_name!r}; see `codeservice tokens list`"
-            )
-        row.revoked_at = now
-        audit_staff(
-            uow,
-            container,
-            AuditTag.API_TOKEN_REVOKE,
-            actor=actor,
-            source=source,
-            now=now,
-            token=row.name,
-            prefix=row.prefix,
+    row = uow.accounts.live_token_named(token_name)
+    if row is None:
+        raise NotFound(
+            f"there is no live token named {token_name!r}; see `codeservice tokens list`"
         )
-        uow.commit()
+    row.revoked_at = now
+    audit.event(
+        uow,
+        keyring,
+        AuditTag.API_TOKEN_REVOKE,
+        actor=actor,
+        source=source,
+        now=now,
+        token=row.name,
+        prefix=row.prefix,
+    )
 
 
 def token_principal(container: Container, presented: str) -> Principal | None:
@@ -130,13 +133,31 @@ def token_principal(container: Container, presented: str) -> Principal | None:
         if row is None or row.revoked_at is not None:
             return None
         principal = Principal(kind="token", name=row.name, role=Role(row.role))
-        note_use = row.last_used_at is None or now - row.last_used_at >= _NOTE_USE_EVERY
+        note_use = _note_due(row.last_used_at, now)
         token_id = row.id
     if note_use:  # now and then, in a transaction of its own that may write
         with container.uow() as uow:
             uow.accounts.note_token_used(token_id, now)
             uow.commit()
     return principal
+
+
+def token_principal_in(uow: UnitOfWork, presented: str, *, now: datetime) -> Principal | None:
+    """``token_principal`` inside the caller's write transaction (a route whose use case
+    writes anyway: one transaction for the check and the work); ``last_used_at`` is
+    noted in it, so it is kept only if the caller commits."""
+    if not _TOKEN_SHAPE.match(presented):
+        return None
+    row = uow.accounts.token_by_digest(token_digest(presented))
+    if row is None or row.revoked_at is not None:
+        return None
+    if _note_due(row.last_used_at, now):
+        uow.accounts.note_token_used(row.id, now)
+    return Principal(kind="token", name=row.name, role=Role(row.role))
+
+
+def _note_due(last_used_at: datetime | None, now: datetime) -> bool:
+    return last_used_at is None or now - last_used_at >= _NOTE_USE_EVERY
 
 
 def _view(row: ApiToken) -> ApiTokenView:

@@ -4,17 +4,20 @@ recent sign-ins (from the audit trail: when, what happened, and from which addre
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from codeservice.bootstrap import Container
+from codeservice.crypto.keyring import Keyring
 from codeservice.domain.accounts import check_password
 from codeservice.domain.audit import AuditTag
 from codeservice.domain.retention import REDACTED
 from codeservice.errors import InputError, NotFound
-from codeservice.services.staff.accounts import audit_staff, hasher
+from codeservice.services.operations import audit
+from codeservice.services.staff.accounts import hasher
+from codeservice.storage.uow import UnitOfWork
 
 RECENT_SIGN_INS = 10
 _OUTCOMES = {
@@ -37,28 +40,36 @@ class SignInEvent:
     address: str  # "" when retention has removed it
 
 
-def recent_sign_ins(container: Container, username: str) -> list[SignInEvent]:
+def recent_sign_ins(uow: UnitOfWork, username: str) -> list[SignInEvent]:
     actions = [str(action) for action in _OUTCOMES]
-    with container.read_uow() as uow:
-        rows = uow.audit.sign_ins_of(username, actions, limit=RECENT_SIGN_INS)
-        events = []
-        for row in rows:
-            reason = json.loads(row.details).get("reason")
-            outcome = _REASONS.get(str(reason)) or _OUTCOMES[AuditTag(row.action)]
-            address = "" if row.source == REDACTED else row.source
-            events.append(SignInEvent(at=row.at, outcome=outcome, address=address))
+    rows = uow.audit.sign_ins_of(username, actions, limit=RECENT_SIGN_INS)
+    events = []
+    for row in rows:
+        reason = json.loads(row.details).get("reason")
+        outcome = _REASONS.get(str(reason)) or _OUTCOMES[AuditTag(row.action)]
+        address = "" if row.source == REDACTED else row.source
+        events.append(SignInEvent(at=row.at, outcome=outcome, address=address))
     return events
 
 
 def change_own_password(
-    container: Container, user_id: int, *, current: str, new: str, again: str, source: str
+    uows: Callable[[], UnitOfWork],
+    keyring: Keyring,
+    user_id: int,
+    *,
+    current: str,
+    new: str,
+    again: str,
+    source: str,
+    now: datetime,
 ) -> int:
     """Check the current password, then set the new one (same policy as every password).
 
     Every other session of the account ends; the new session epoch is returned so the
-    caller can keep its own session.
+    caller can keep its own session. Two transactions from ``uows``: Argon2 (slow on
+    purpose) checks and hashes between them, outside any.
     """
-    with container.read_uow() as uow:
+    with uows() as uow:
         user = uow.accounts.user(user_id)
         if user is None:
             raise NotFound("there is no such staff account")
@@ -77,8 +88,7 @@ def change_own_password(
             "the new password must be different from the current one", field="new_password"
         )
     password_hash = hasher.hash(new)
-    now = container.now()
-    with container.uow() as uow:
+    with uows() as uow:
         user = uow.accounts.user(user_id)
         if user is None or user.password_hash != seen_hash:
             raise InputError(
@@ -88,9 +98,9 @@ def change_own_password(
         user.password_changed_at = now
         user.session_epoch += 1
         epoch = user.session_epoch
-        audit_staff(
+        audit.event(
             uow,
-            container,
+            keyring,
             AuditTag.STAFF_USER_CHANGE_PASSWORD,
             actor=f"user:{username}",
             source=source,

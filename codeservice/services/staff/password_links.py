@@ -7,25 +7,22 @@ token's SHA-256 digest is kept. A newer link replaces every older one of the acc
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from codeservice.bootstrap import Container
+from codeservice.crypto.keyring import Keyring
 from codeservice.domain.accounts import Role, check_password
 from codeservice.domain.audit import AuditTag
 from codeservice.domain.email_address import normalise_email
 from codeservice.domain.tokens import issue_token, looks_like_token, token_digest
 from codeservice.domain.wording import moment_text
-from codeservice.emails import compose, render
+from codeservice.emails import render
 from codeservice.errors import CodeserviceError, Conflict, InputError
-from codeservice.services.staff.accounts import (
-    StaffUserView,
-    add_user,
-    audit_staff,
-    change_account,
-    existing_user,
-    hasher,
-)
+from codeservice.services.mail import Mailroom, queue_email
+from codeservice.services.operations import audit
+from codeservice.services.staff.account_changes import change_account
+from codeservice.services.staff.accounts import StaffUserView, add_user, existing_user, hasher
 from codeservice.services.staff.throttle_keys import name_key
 from codeservice.storage.models import StaffPasswordLink, StaffUser
 from codeservice.storage.uow import UnitOfWork
@@ -51,7 +48,8 @@ class LinkHolder:
 
 
 def add_account(
-    container: Container,
+    uow: UnitOfWork,
+    mailroom: Mailroom,
     name: str,
     *,
     role: Role,
@@ -59,12 +57,15 @@ def add_account(
     email: str,
     actor: str,
     source: str,
+    now: datetime,
 ) -> StaffUserView:
-    """A new account with no usable password, and a link to set one sent to ``email``."""
+    """A new account with no usable password, and a link to set one sent to ``email``,
+    in ``uow``."""
     if not email.strip():
         raise InputError("enter the person's email address", field="email")
     view = add_user(
-        container,
+        uow,
+        mailroom.keyring,
         name,
         role=role,
         password=None,
@@ -72,14 +73,23 @@ def add_account(
         email=email,
         actor=actor,
         source=source,
+        now=now,
     )
-    with container.uow() as uow:
-        _send_link(uow, container, existing_user(uow, view.name), actor, source, new_account=True)
-        uow.commit()
+    user = existing_user(uow, view.name)
+    _send_link(uow, mailroom, user, actor, source, new_account=True, now=now)
     return view
 
 
-def set_email(container: Container, name: str, email: str, *, actor: str, source: str) -> None:
+def set_email(
+    uow: UnitOfWork,
+    keyring: Keyring,
+    name: str,
+    email: str,
+    *,
+    actor: str,
+    source: str,
+    now: datetime,
+) -> None:
     """Where the account's set-password links go from now on."""
     address = normalise_email(email.strip())
     if address is None:
@@ -88,52 +98,57 @@ def set_email(container: Container, name: str, email: str, *, actor: str, source
     def set_address(uow: UnitOfWork, user: StaffUser) -> None:
         user.email = address
 
-    change_account(
-        container, name, AuditTag.STAFF_USER_EMAIL, set_address, actor=actor, source=source
-    )
+    tag = AuditTag.STAFF_USER_EMAIL
+    change_account(uow, keyring, name, tag, set_address, actor=actor, source=source, now=now)
 
 
-def send_reset_link(container: Container, name: str, *, actor: str, source: str) -> str:
+def send_reset_link(
+    uow: UnitOfWork, mailroom: Mailroom, name: str, *, actor: str, source: str, now: datetime
+) -> str:
     """The old password stops working and the account's sessions end; a link to set a new
     one goes to the account's email address, which is returned."""
-    with container.uow() as uow:
-        user = existing_user(uow, name)
-        if not user.email:
-            raise Conflict(
-                f"{user.name} has no email address to send a link to: add one on this page"
-            )
-        if not user.active:
-            raise Conflict(f"{user.name} is disabled: enable it first")
-        user.password_hash = hasher.hash(issue_token().token)  # nobody knows it
-        user.session_epoch += 1
-        _send_link(uow, container, user, actor, source, new_account=False)
-        email = user.email
-        uow.commit()
-    return email
+    user = existing_user(uow, name)
+    if not user.email:
+        raise Conflict(f"{user.name} has no email address to send a link to: add one on this page")
+    if not user.active:
+        raise Conflict(f"{user.name} is disabled: enable it first")
+    user.password_hash = hasher.hash(issue_token().token)  # nobody knows it
+    user.session_epoch += 1
+    _send_link(uow, mailroom, user, actor, source, new_account=False, now=now)
+    return user.email
 
 
-def link_holder(container: Container, token: str) -> LinkHolder:
+def link_holder(uow: UnitOfWork, token: str, *, now: datetime) -> LinkHolder:
     """Whose password a usable link sets; ``PasswordLinkProblem`` otherwise."""
-    with container.read_uow() as uow:
-        user = _usable(uow, token, container.now()).user_id
-        account = uow.accounts.user(user)
-        assert account is not None
-        return LinkHolder(account.name, account.display_name)
+    user = _usable(uow, token, now).user_id
+    account = uow.accounts.user(user)
+    assert account is not None
+    return LinkHolder(account.name, account.display_name)
 
 
 def set_password_by_link(
-    container: Container, token: str, password: str, again: str, *, source: str
+    uows: Callable[[], UnitOfWork],
+    keyring: Keyring,
+    token: str,
+    password: str,
+    again: str,
+    *,
+    source: str,
+    now: datetime,
 ) -> str:
-    """Set the password the link is for, once; clears any sign-in lock. The username."""
-    holder = link_holder(container, token)
+    """Set the password the link is for, once; clears any sign-in lock. The username.
+
+    Two transactions from ``uows``: the password is checked and hashed (Argon2, slow on
+    purpose) between them, outside any."""
+    with uows() as uow:
+        holder = link_holder(uow, token, now=now)
     if not password:
         raise InputError("enter a password", field="password")
     check_password(password, username=holder.username, display_name=holder.display_name)
     if password != again:
         raise InputError("the two passwords do not match", field="password_again")
     password_hash = hasher.hash(password)
-    now = container.now()
-    with container.uow() as uow:
+    with uows() as uow:
         link = _usable(uow, token, now)
         user = uow.accounts.user(link.user_id)
         assert user is not None
@@ -142,10 +157,10 @@ def set_password_by_link(
         user.password_changed_at = now
         user.session_epoch += 1
         user.failed_attempts, user.locked_until = 0, None
-        uow.throttles.release_name(name_key(container, user.name), now)
-        audit_staff(
+        uow.throttles.release_name(name_key(keyring, user.name), now)
+        audit.event(
             uow,
-            container,
+            keyring,
             AuditTag.STAFF_USER_SET_PASSWORD,
             actor=f"user:{user.name}",
             source=source,
@@ -174,49 +189,45 @@ def _usable(uow: UnitOfWork, token: str, now: datetime) -> StaffPasswordLink:
 
 def _send_link(
     uow: UnitOfWork,
-    container: Container,
+    mailroom: Mailroom,
     user: StaffUser,
     actor: str,
     source: str,
     *,
     new_account: bool,
+    now: datetime,
 ) -> None:
     assert user.email is not None
-    now = container.now()
     issued = issue_token()
     uow.accounts.replace_password_links(user.id, now)
     link = StaffPasswordLink(
         digest=issued.digest, user_id=user.id, created_at=now, expires_at=now + LINK_LIFETIME
     )
     uow.accounts.add_password_link(link)
-    settings = container.settings
     rendered = render(
         "set_password",
         {
             "name": user.display_name or user.name,
             "username": user.name,
             "new_account": new_account,
-            "link": f"{settings.base_url}{SET_PASSWORD_PATH}{issued.token}",
-            "expires": moment_text(link.expires_at, settings.tz),
-            "security_mailbox": settings.security_mailbox,
+            "link": f"{mailroom.base_url}{SET_PASSWORD_PATH}{issued.token}",
+            "expires": moment_text(link.expires_at, mailroom.tz),
+            "security_mailbox": mailroom.security_mailbox,
         },
     )
-    message = compose(
+    queue_email(
+        uow,
+        mailroom.postbox,
         rendered,
-        sender=settings.mail_from,
         to_name=user.display_name or user.name,
         to_email=user.email,
-    )
-    uow.outbox.enqueue(
-        message,
         dedupe_key=f"staff-password-link:{link.id}",
         category="staff-password-link",
         now=now,
-        sealer=container.keyring,
     )
-    audit_staff(
+    audit.event(
         uow,
-        container,
+        mailroom.keyring,
         AuditTag.STAFF_USER_PASSWORD_LINK,
         actor=actor,
         source=source,

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from codeservice.bootstrap import Container
+from codeservice.crypto.keyring import Keyring
 from codeservice.domain.audit import AuditTag
 from codeservice.domain.codes import SYSTEM_RANDOM
 from codeservice.domain.second_factors import (
@@ -24,7 +24,8 @@ from codeservice.domain.second_factors import (
     new_recovery_codes,
 )
 from codeservice.errors import Conflict, NotFound
-from codeservice.services.staff.accounts import audit_staff, existing_user
+from codeservice.services.operations import audit
+from codeservice.services.staff.accounts import existing_user
 from codeservice.storage.models import RecoveryCode, SecondFactor, StaffUser
 from codeservice.storage.uow import UnitOfWork
 
@@ -44,20 +45,17 @@ class FactorsOverview:
     recovery_codes_left: int
 
 
-def overview(container: Container, user_id: int) -> FactorsOverview:
-    with container.read_uow() as uow:
-        return _overview(uow, user_id)
+def overview(uow: UnitOfWork, user_id: int) -> FactorsOverview:
+    return _overview(uow, user_id)
 
 
-def overview_of(container: Container, name: str) -> FactorsOverview:
+def overview_of(uow: UnitOfWork, name: str) -> FactorsOverview:
     """An account's factors, by its name (the administrator's page)."""
-    with container.read_uow() as uow:
-        return _overview(uow, existing_user(uow, name).id)
+    return _overview(uow, existing_user(uow, name).id)
 
 
-def has_factor(container: Container, user_id: int) -> bool:
-    with container.read_uow() as uow:
-        return uow.second_factors.factor_count(user_id) > 0
+def has_factor(uow: UnitOfWork, user_id: int) -> bool:
+    return uow.second_factors.factor_count(user_id) > 0
 
 
 def _overview(uow: UnitOfWork, user_id: int) -> FactorsOverview:
@@ -70,7 +68,7 @@ def _overview(uow: UnitOfWork, user_id: int) -> FactorsOverview:
 
 def add_factor(
     uow: UnitOfWork,
-    container: Container,
+    keyring: Keyring,
     user: StaffUser,
     factor: SecondFactor,
     *,
@@ -79,9 +77,9 @@ def add_factor(
 ) -> SecondFactor:
     """Keep a newly set-up factor (an app or a key) and audit it, without its secret."""
     uow.second_factors.add_factor(factor)
-    audit_staff(
+    audit.event(
         uow,
-        container,
+        keyring,
         AuditTag.STAFF_FACTOR_ENROL,
         actor=f"user:{user.name}",
         source=source,
@@ -93,64 +91,61 @@ def add_factor(
     return factor
 
 
-def remove_factor(container: Container, user_id: int, factor_id: int, *, source: str) -> str:
+def remove_factor(
+    uow: UnitOfWork, keyring: Keyring, user_id: int, factor_id: int, *, source: str, now: datetime
+) -> str:
     """Remove one of the person's own factors (not the last); the removed one's name."""
-    now = container.now()
-    with container.uow() as uow:
-        user = _user(uow, user_id)
-        factors = uow.second_factors.factors_of(user.id)
-        found = [f for f in factors if f.id == factor_id]
-        if not found:
-            raise NotFound("there is no such second factor on your account")
-        if not can_remove(len(factors)):
-            raise Conflict("you cannot remove your only second factor: add another one first")
-        factor = found[0]
-        uow.second_factors.remove_factor(factor)
-        audit_staff(
-            uow,
-            container,
-            AuditTag.STAFF_FACTOR_REMOVE,
-            actor=f"user:{user.name}",
-            source=source,
-            now=now,
-            username=user.name,
-            kind=factor.kind,
-            factor=factor.name,
-        )
-        uow.commit()
-        return factor.name
+    user = _user(uow, user_id)
+    factors = uow.second_factors.factors_of(user.id)
+    found = [f for f in factors if f.id == factor_id]
+    if not found:
+        raise NotFound("there is no such second factor on your account")
+    if not can_remove(len(factors)):
+        raise Conflict("you cannot remove your only second factor: add another one first")
+    factor = found[0]
+    uow.second_factors.remove_factor(factor)
+    audit.event(
+        uow,
+        keyring,
+        AuditTag.STAFF_FACTOR_REMOVE,
+        actor=f"user:{user.name}",
+        source=source,
+        now=now,
+        username=user.name,
+        kind=factor.kind,
+        factor=factor.name,
+    )
+    return factor.name
 
 
-def replace_recovery_codes(container: Container, user_id: int, *, source: str) -> list[str]:
+def replace_recovery_codes(
+    uow: UnitOfWork, keyring: Keyring, user_id: int, *, source: str, now: datetime
+) -> list[str]:
     """A new set of recovery codes, shown once; the old ones stop working."""
-    now = container.now()
-    with container.uow() as uow:
-        user = _user(uow, user_id)
-        if uow.second_factors.factor_count(user.id) == 0:
-            raise Conflict("set up a second factor first")
-        codes = issue_recovery_codes(uow, container, user, now, source=source)
-        uow.commit()
-    return codes
+    user = _user(uow, user_id)
+    if uow.second_factors.factor_count(user.id) == 0:
+        raise Conflict("set up a second factor first")
+    return issue_recovery_codes(uow, keyring, user, source=source, now=now)
 
 
 def issue_recovery_codes(
-    uow: UnitOfWork, container: Container, user: StaffUser, now: datetime, *, source: str
+    uow: UnitOfWork, keyring: Keyring, user: StaffUser, *, source: str, now: datetime
 ) -> list[str]:
     """Make the account's new recovery codes in ``uow`` (audited by count only)."""
     codes = new_recovery_codes(SYSTEM_RANDOM)
     rows = [
         RecoveryCode(
             user_id=user.id,
-            digest=recovery_digest(container, user.id, code),
+            digest=recovery_digest(keyring, user.id, code),
             created_at=now,
             used_at=None,
         )
         for code in codes
     ]
     uow.second_factors.replace_recovery_codes(user.id, rows)
-    audit_staff(
+    audit.event(
         uow,
-        container,
+        keyring,
         AuditTag.STAFF_FACTOR_RECOVERY_CODES,
         actor=f"user:{user.name}",
         source=source,
@@ -161,37 +156,36 @@ def issue_recovery_codes(
     return codes
 
 
-def recovery_digest(container: Container, user_id: int, typed: str) -> bytes:
+def recovery_digest(keyring: Keyring, user_id: int, typed: str) -> bytes:
     """The keyed hash a recovery code is kept as (or b"" for what cannot be a code)."""
     raw = clean_recovery_code(typed)
     if raw is None:
         return b""
-    return container.keyring.fingerprint(f"staff-recovery-code/{user_id}/{raw}")
+    return keyring.fingerprint(f"staff-recovery-code/{user_id}/{raw}")
 
 
-def reset_second_factors(container: Container, name: str, *, actor: str, source: str) -> int:
+def reset_second_factors(
+    uow: UnitOfWork, keyring: Keyring, name: str, *, actor: str, source: str, now: datetime
+) -> int:
     """An administrator (or the CLI) takes away every factor and recovery code of an
     account; its sessions end, and it enrols again at its next sign-in. The number of
     factors removed."""
-    now = container.now()
-    with container.uow() as uow:
-        user = existing_user(uow, name)
-        removed = uow.second_factors.delete_factors(user.id)
-        codes = uow.second_factors.delete_recovery_codes(user.id)
-        uow.second_factors.delete_challenges(user.id)
-        user.session_epoch += 1
-        audit_staff(
-            uow,
-            container,
-            AuditTag.STAFF_FACTOR_RESET,
-            actor=actor,
-            source=source,
-            now=now,
-            username=user.name,
-            factors_removed=removed,
-            recovery_codes_removed=codes,
-        )
-        uow.commit()
+    user = existing_user(uow, name)
+    removed = uow.second_factors.delete_factors(user.id)
+    codes = uow.second_factors.delete_recovery_codes(user.id)
+    uow.second_factors.delete_challenges(user.id)
+    user.session_epoch += 1
+    audit.event(
+        uow,
+        keyring,
+        AuditTag.STAFF_FACTOR_RESET,
+        actor=actor,
+        source=source,
+        now=now,
+        username=user.name,
+        factors_removed=removed,
+        recovery_codes_removed=codes,
+    )
     return removed
 
 

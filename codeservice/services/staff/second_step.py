@@ -12,16 +12,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
-from codeservice.bootstrap import Container
+from codeservice.crypto.keyring import Keyring
 from codeservice.domain.accounts import SignInState
 from codeservice.domain.audit import AuditTag
 from codeservice.domain.second_factors import FactorKind
 from codeservice.errors import CodeserviceError, Conflict
-from codeservice.services.staff.accounts import audit_staff
+from codeservice.services.operations import audit
 from codeservice.services.staff.second_factors import issue_recovery_codes, recovery_digest
 from codeservice.services.staff.sign_in import SignedIn, complete_sign_in
-from codeservice.services.staff.sign_in_throttle import Attempt
+from codeservice.services.staff.sign_in_throttle import Attempt, SignInRules
 from codeservice.services.staff.totp_factors import confirm_totp, use_totp_code
 from codeservice.storage.models import StaffUser
 from codeservice.storage.uow import UnitOfWork
@@ -48,37 +49,52 @@ class Enrolled:
     recovery_codes: list[str]
 
 
-def pending_account(container: Container, user_id: int, epoch: int) -> PendingAccount:
-    with container.read_uow() as uow:
-        user = pending_user(uow, user_id, epoch)
-        kinds = frozenset(FactorKind(f.kind) for f in uow.second_factors.factors_of(user.id))
-        return PendingAccount(user.name, kinds)
+def pending_account(uow: UnitOfWork, user_id: int, epoch: int) -> PendingAccount:
+    user = pending_user(uow, user_id, epoch)
+    kinds = frozenset(FactorKind(f.kind) for f in uow.second_factors.factors_of(user.id))
+    return PendingAccount(user.name, kinds)
 
 
 def second_step_with_code(
-    container: Container, user_id: int, epoch: int, code: str, *, ip: str
+    uow: UnitOfWork,
+    keyring: Keyring,
+    rules: SignInRules,
+    user_id: int,
+    epoch: int,
+    code: str,
+    *,
+    ip: str,
+    now: datetime,
 ) -> SignedIn:
     """Finish signing in with a code from the authenticator app."""
 
     def check(uow: UnitOfWork, user: StaffUser, attempt: Attempt) -> str | None:
-        factor = use_totp_code(uow, container, user, code, attempt.now)
+        factor = use_totp_code(uow, keyring, user, code, attempt.now)
         return None if factor is None else FactorKind.TOTP.value
 
-    return finish_second_step(container, user_id, epoch, ip, check)
+    return finish_second_step(uow, keyring, rules, user_id, epoch, ip, check, now=now)
 
 
 def second_step_with_recovery_code(
-    container: Container, user_id: int, epoch: int, code: str, *, ip: str
+    uow: UnitOfWork,
+    keyring: Keyring,
+    rules: SignInRules,
+    user_id: int,
+    epoch: int,
+    code: str,
+    *,
+    ip: str,
+    now: datetime,
 ) -> SignedIn:
     """Finish signing in with one of the account's recovery codes, which is then used up."""
 
     def check(uow: UnitOfWork, user: StaffUser, attempt: Attempt) -> str | None:
-        digest = recovery_digest(container, user.id, code)
+        digest = recovery_digest(keyring, user.id, code)
         if not digest or not uow.second_factors.use_recovery_code(user.id, digest, attempt.now):
             return None
-        audit_staff(
+        audit.event(
             uow,
-            container,
+            keyring,
             AuditTag.STAFF_FACTOR_RECOVERY_USE,
             actor=f"user:{user.name}",
             source=ip,
@@ -88,54 +104,75 @@ def second_step_with_recovery_code(
         )
         return "recovery_code"
 
-    return finish_second_step(container, user_id, epoch, ip, check)
+    return finish_second_step(uow, keyring, rules, user_id, epoch, ip, check, now=now)
 
 
 Check = Callable[[UnitOfWork, StaffUser, Attempt], str | None]
 
 
 def finish_second_step(
-    container: Container, user_id: int, epoch: int, ip: str, check: Check
+    uow: UnitOfWork,
+    keyring: Keyring,
+    rules: SignInRules,
+    user_id: int,
+    epoch: int,
+    ip: str,
+    check: Check,
+    *,
+    now: datetime,
 ) -> SignedIn:
-    with container.uow() as uow:
-        user = pending_user(uow, user_id, epoch, for_update=True)
-        attempt = Attempt(uow, container, user.name, user.name, ip)
-        attempt.refuse_if_throttled()
-        if attempt.locked_until(SignInState(user.failed_attempts, user.locked_until)):
-            attempt.fail_account(user, "locked")
-        factor = check(uow, user, attempt)
-        if factor is None:
-            attempt.fail_account(user, "wrong_second_factor")
-        return complete_sign_in(uow, attempt, container, user, ip, factor=factor)
+    """A failure is committed in ``uow`` before it is raised, so that it counts."""
+    user = pending_user(uow, user_id, epoch, for_update=True)
+    attempt = Attempt(uow, keyring, rules, user.name, user.name, ip, now=now)
+    attempt.refuse_if_throttled()
+    if attempt.locked_until(SignInState(user.failed_attempts, user.locked_until)):
+        attempt.fail_account(user, "locked")
+    factor = check(uow, user, attempt)
+    if factor is None:
+        attempt.fail_account(user, "wrong_second_factor")
+    return complete_sign_in(uow, attempt, keyring, user, ip, factor=factor)
 
 
 def enrol_app_at_sign_in(
-    container: Container, user_id: int, epoch: int, code: str, name: str, *, ip: str
+    uow: UnitOfWork,
+    keyring: Keyring,
+    rules: SignInRules,
+    user_id: int,
+    epoch: int,
+    code: str,
+    name: str,
+    *,
+    ip: str,
+    now: datetime,
 ) -> Enrolled:
     """The first factor of an account that has none, confirmed by a code from the app:
     the sign-in finishes, and the account's recovery codes are made (shown once)."""
-    with container.uow() as uow:
-        user = pending_user(uow, user_id, epoch, for_update=True)
-        if uow.second_factors.factor_count(user.id) > 0:
-            raise Conflict("this account already has a second factor: sign in with it")
-        attempt = Attempt(uow, container, user.name, user.name, ip)
-        attempt.refuse_if_throttled()
-        confirm_totp(uow, container, user, code, name, now=attempt.now, source=ip)
-        codes = issue_recovery_codes(uow, container, user, attempt.now, source=ip)
-        signed_in = complete_sign_in(uow, attempt, container, user, ip, factor="totp")
+    user = pending_user(uow, user_id, epoch, for_update=True)
+    if uow.second_factors.factor_count(user.id) > 0:
+        raise Conflict("this account already has a second factor: sign in with it")
+    attempt = Attempt(uow, keyring, rules, user.name, user.name, ip, now=now)
+    attempt.refuse_if_throttled()
+    confirm_totp(uow, keyring, user, code, name, now=now, source=ip)
+    codes = issue_recovery_codes(uow, keyring, user, source=ip, now=now)
+    signed_in = complete_sign_in(uow, attempt, keyring, user, ip, factor="totp")
     return Enrolled(signed_in, codes)
 
 
-def add_app(container: Container, user_id: int, code: str, name: str, *, source: str) -> str:
+def add_app(
+    uow: UnitOfWork,
+    keyring: Keyring,
+    user_id: int,
+    code: str,
+    name: str,
+    *,
+    source: str,
+    now: datetime,
+) -> str:
     """Another authenticator app for a signed-in person; its name."""
-    now = container.now()
-    with container.uow() as uow:
-        user = uow.accounts.user(user_id)
-        if user is None or not user.active:
-            raise SignInExpired()
-        factor = confirm_totp(uow, container, user, code, name, now=now, source=source)
-        uow.commit()
-        return factor.name
+    user = uow.accounts.user(user_id)
+    if user is None or not user.active:
+        raise SignInExpired()
+    return confirm_totp(uow, keyring, user, code, name, now=now, source=source).name
 
 
 def pending_user(

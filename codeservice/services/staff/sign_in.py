@@ -10,14 +10,15 @@ answer tells the two apart) and per client address (``services.sign_in_throttle`
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cache
 
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from codeservice.bootstrap import Container
 from codeservice.config import Settings
+from codeservice.crypto.keyring import Keyring
 from codeservice.domain.accounts import (
     Principal,
     Role,
@@ -27,10 +28,11 @@ from codeservice.domain.accounts import (
     could_be_username,
 )
 from codeservice.domain.audit import AuditTag
-from codeservice.services.staff.accounts import audit_staff, hasher
+from codeservice.services.operations import audit
+from codeservice.services.staff.accounts import hasher
 from codeservice.services.staff.sign_in_throttle import AccountLocked as AccountLocked
 from codeservice.services.staff.sign_in_throttle import AddressThrottled as AddressThrottled
-from codeservice.services.staff.sign_in_throttle import Attempt
+from codeservice.services.staff.sign_in_throttle import Attempt, SignInRules
 from codeservice.services.staff.sign_in_throttle import SignInRefused as SignInRefused
 from codeservice.services.staff.sign_in_throttle import lockout_policy as lockout_policy
 from codeservice.storage.models import StaffUser
@@ -63,20 +65,30 @@ class PasswordAccepted:
     has_factor: bool
 
 
-def sign_in(container: Container, username: str, password: str, *, ip: str) -> PasswordAccepted:
+def sign_in(
+    uows: Callable[[], UnitOfWork],
+    keyring: Keyring,
+    rules: SignInRules,
+    username: str,
+    password: str,
+    *,
+    ip: str,
+    now: datetime,
+) -> PasswordAccepted:
     """Check a username and password; raise ``SignInRefused``, ``AccountLocked`` or
     ``AddressThrottled``. The caller waits the refusal's ``delay`` before answering.
 
-    A name with no account, and a disabled account, are counted and locked exactly
-    like a wrong password on a real one: every answer and delay is the same. A right
-    password clears no count: only the second step does, so a password known to
+    Two transactions from ``uows``, the password checked between them (see the module's
+    docstring). A name with no account, and a disabled account, are counted and locked
+    exactly like a wrong password on a real one: every answer and delay is the same. A
+    right password clears no count: only the second step does, so a password known to
     somebody else gives them no more tries at the second factor.
     """
     typed = username.strip().lower()
     lookup = typed if could_be_username(typed) else None  # no account has another shape
     tried = typed[:_MAX_NAME_TRIED]
-    with container.uow() as uow:
-        attempt = Attempt(uow, container, typed, tried, ip)
+    with uows() as uow:
+        attempt = Attempt(uow, keyring, rules, typed, tried, ip, now=now)
         attempt.forget_expired()
         attempt.refuse_if_throttled()
         found = uow.accounts.user_named(lookup) if lookup else None
@@ -84,8 +96,8 @@ def sign_in(container: Container, username: str, password: str, *, ip: str) -> P
         uow.commit()
     correct = _verify(seen_hash, password)  # against a dummy hash when there is no account
 
-    with container.uow() as uow:
-        attempt = Attempt(uow, container, typed, tried, ip)
+    with uows() as uow:
+        attempt = Attempt(uow, keyring, rules, typed, tried, ip, now=now)
         attempt.refuse_if_throttled()
         user = uow.accounts.user_named(lookup, for_update=True) if lookup else None
         if user is None:
@@ -110,24 +122,24 @@ def sign_in(container: Container, username: str, password: str, *, ip: str) -> P
 def complete_sign_in(
     uow: UnitOfWork,
     attempt: Attempt,
-    container: Container,
+    keyring: Keyring,
     user: StaffUser,
     ip: str,
     *,
     factor: str,
 ) -> SignedIn:
-    """Both steps passed: the counts start afresh and the session may begin. A success
-    clears the account's count, not its address': the failures on other names from the
-    same address still count."""
+    """Both steps passed: the counts start afresh and the session may begin (when the
+    caller commits ``uow``). A success clears the account's count, not its address':
+    the failures on other names from the same address still count."""
     now = attempt.now
     attempt.succeeded()
     fresh = after_success()
     user.failed_attempts, user.locked_until = fresh.failed_attempts, fresh.locked_until
     user.last_sign_in_at = now
     principal = _principal(user)
-    audit_staff(
+    audit.event(
         uow,
-        container,
+        keyring,
         AuditTag.STAFF_SESSION_SIGN_IN,
         actor=principal.actor,
         source=ip,
@@ -136,38 +148,34 @@ def complete_sign_in(
         role=user.role,
         factor=factor,
     )
-    signed_in = SignedIn(user.id, user.session_epoch, principal)
-    uow.commit()
-    return signed_in
+    return SignedIn(user.id, user.session_epoch, principal)
 
 
-def sign_out(container: Container, user_id: int, session_epoch: int, *, ip: str) -> None:
+def sign_out(
+    uow: UnitOfWork, keyring: Keyring, user_id: int, session_epoch: int, *, ip: str, now: datetime
+) -> None:
     """End the session: every cookie carrying this epoch stops working."""
-    now = container.now()
-    with container.uow() as uow:
-        user = uow.accounts.user(user_id)
-        if user is None or user.session_epoch != session_epoch:
-            return  # already ended
-        user.session_epoch += 1
-        audit_staff(
-            uow,
-            container,
-            AuditTag.STAFF_SESSION_SIGN_OUT,
-            actor=f"user:{user.name}",
-            source=ip,
-            now=now,
-            username=user.name,
-        )
-        uow.commit()
+    user = uow.accounts.user(user_id)
+    if user is None or user.session_epoch != session_epoch:
+        return  # already ended
+    user.session_epoch += 1
+    audit.event(
+        uow,
+        keyring,
+        AuditTag.STAFF_SESSION_SIGN_OUT,
+        actor=f"user:{user.name}",
+        source=ip,
+        now=now,
+        username=user.name,
+    )
 
 
-def session_principal(container: Container, user_id: int, session_epoch: int) -> Principal | None:
+def session_principal(uow: UnitOfWork, user_id: int, session_epoch: int) -> Principal | None:
     """Who a session belongs to, or None if the account or the session has ended."""
-    with container.read_uow() as uow:
-        user = uow.accounts.user(user_id)
-        if user is None or not user.active or user.session_epoch != session_epoch:
-            return None
-        return _principal(user)
+    user = uow.accounts.user(user_id)
+    if user is None or not user.active or user.session_epoch != session_epoch:
+        return None
+    return _principal(user)
 
 
 def _principal(user: StaffUser) -> Principal:

@@ -16,12 +16,13 @@ typed name or an address. Every refusal and failure is audited, never a password
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NoReturn
 
 from codeservice import metrics
-from codeservice.bootstrap import Container
 from codeservice.config import Settings
+from codeservice.crypto.keyring import Keyring
 from codeservice.domain.accounts import LockoutPolicy, SignInState, after_failure, failure_delay
 from codeservice.domain.audit import AuditTag
 from codeservice.domain.throttle import (
@@ -31,7 +32,7 @@ from codeservice.domain.throttle import (
     after_address_failure,
 )
 from codeservice.errors import CodeserviceError
-from codeservice.services.staff.accounts import audit_staff
+from codeservice.services.operations import audit
 from codeservice.services.staff.throttle_keys import ADDRESS, NAME, PAIR, name_key, throttle_key
 from codeservice.storage.models import SignInThrottle, StaffUser
 from codeservice.storage.uow import UnitOfWork
@@ -89,6 +90,20 @@ def address_policy(settings: Settings) -> AddressPolicy:
     )
 
 
+@dataclass(frozen=True)
+class SignInRules:
+    """The settings an attempt is counted by: for one name from one address, for one
+    name from anywhere, and for one address."""
+
+    pair: LockoutPolicy
+    name: LockoutPolicy
+    address: AddressPolicy
+
+
+def sign_in_rules(settings: Settings) -> SignInRules:
+    return SignInRules(lockout_policy(settings), name_policy(settings), address_policy(settings))
+
+
 class Attempt:
     """One sign-in attempt, inside its unit of work: refusals, failures and their counts.
 
@@ -97,16 +112,23 @@ class Attempt:
     """
 
     def __init__(
-        self, uow: UnitOfWork, container: Container, typed: str, tried: str, ip: str
+        self,
+        uow: UnitOfWork,
+        keyring: Keyring,
+        rules: SignInRules,
+        typed: str,
+        tried: str,
+        ip: str,
+        *,
+        now: datetime,
     ) -> None:
-        self.uow, self.container, self.tried, self.ip = uow, container, tried, ip
-        self.now = container.now()
-        self.address_key = throttle_key(container, ADDRESS, ip)
-        self.pair_key = throttle_key(container, PAIR, f"{typed}\x00{ip}")
-        self.name_key = name_key(container, typed)
-        settings = container.settings
-        self.pair_policy, self.name_policy = lockout_policy(settings), name_policy(settings)
-        self.limits = address_policy(settings)
+        self.uow, self.keyring, self.tried, self.ip = uow, keyring, tried, ip
+        self.now = now
+        self.address_key = throttle_key(keyring, ADDRESS, ip)
+        self.pair_key = throttle_key(keyring, PAIR, f"{typed}\x00{ip}")
+        self.name_key = name_key(keyring, typed)
+        self.pair_policy, self.name_policy = rules.pair, rules.name
+        self.limits = rules.address
         self._pair: SignInThrottle | None = None
 
     def forget_expired(self) -> None:
@@ -220,8 +242,8 @@ class Attempt:
         row.forget_at = window.ends(self.limits)
 
     def _audit(self, action: AuditTag, *, actor: str = "anonymous", **details: Any) -> None:
-        audit_staff(
-            self.uow, self.container, action, actor=actor, source=self.ip, now=self.now, **details
+        audit.event(
+            self.uow, self.keyring, action, actor=actor, source=self.ip, now=self.now, **details
         )
 
 

@@ -3,16 +3,16 @@ the table never holds a typed name or a client address."""
 
 from __future__ import annotations
 
-from codeservice.bootstrap import Container
+from codeservice.crypto.keyring import Keyring
 
 NAME = "name"
 PAIR = "pair"
 ADDRESS = "address"
 
 
-def throttle_key(container: Container, kind: str, value: str) -> bytes:
-    return container.keyring.fingerprint(f"codeservice/v1/sign-in-throttle/{kind}/{value}")
+def throttle_key(keyring: Keyring, kind: str, value: str) -> bytes:
+    return keyring.fingerprint(f"codeservice/v1/sign-in-throttle/{kind}/{value}")
 
 
-def name_key(container: Container, name: str) -> bytes:
-    return throttle_key(container, NAME, name)
+def name_key(keyring: Keyring, name: str) -> bytes:
+    return throttle_key(keyring, NAME, name)

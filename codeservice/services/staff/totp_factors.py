@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 import pyotp
 
-from codeservice.bootstrap import Container
+from codeservice.crypto.keyring import Keyring
 from codeservice.domain.second_factors import (
     FactorKind,
     clean_totp_code,
@@ -47,31 +47,31 @@ def totp_context(user_id: int, purpose: str = "totp-key") -> bytes:
     return f"codeservice/v1/staff-{purpose}/{user_id}".encode()
 
 
-def setup_totp(container: Container, user_id: int, *, fresh: bool = False) -> TotpSetup:
-    """The key waiting to be confirmed (a new one if there is none, or ``fresh``)."""
-    now = container.now()
-    with container.uow() as uow:
-        user = _user(uow, user_id)
-        waiting = uow.second_factors.challenge(user.id, TOTP_SETUP)
-        if waiting is not None and waiting.expires_at > now and not fresh:
-            key = container.keyring.open(waiting.sealed, context=_setup_context(user.id)).decode()
-        else:
-            key = pyotp.random_base32()
-            challenge = FactorChallenge(
-                user_id=user.id,
-                purpose=TOTP_SETUP,
-                sealed=container.keyring.seal(key.encode(), context=_setup_context(user.id)),
-                created_at=now,
-                expires_at=now + SETUP_LIFETIME,
-            )
-            uow.second_factors.put_challenge(challenge)
-            uow.commit()
-        return TotpSetup(key, pyotp.TOTP(key).provisioning_uri(name=user.name, issuer_name=ISSUER))
+def setup_totp(
+    uow: UnitOfWork, keyring: Keyring, user_id: int, *, fresh: bool = False, now: datetime
+) -> TotpSetup:
+    """The key waiting to be confirmed (a new one, kept in ``uow``, if there is none, or
+    ``fresh``)."""
+    user = _user(uow, user_id)
+    waiting = uow.second_factors.challenge(user.id, TOTP_SETUP)
+    if waiting is not None and waiting.expires_at > now and not fresh:
+        key = keyring.open(waiting.sealed, context=_setup_context(user.id)).decode()
+    else:
+        key = pyotp.random_base32()
+        challenge = FactorChallenge(
+            user_id=user.id,
+            purpose=TOTP_SETUP,
+            sealed=keyring.seal(key.encode(), context=_setup_context(user.id)),
+            created_at=now,
+            expires_at=now + SETUP_LIFETIME,
+        )
+        uow.second_factors.put_challenge(challenge)
+    return TotpSetup(key, pyotp.TOTP(key).provisioning_uri(name=user.name, issuer_name=ISSUER))
 
 
 def confirm_totp(
     uow: UnitOfWork,
-    container: Container,
+    keyring: Keyring,
     user: StaffUser,
     code: str,
     name: str,
@@ -84,31 +84,31 @@ def confirm_totp(
     waiting = uow.second_factors.challenge(user.id, TOTP_SETUP)
     if waiting is None or waiting.expires_at <= now:
         raise InputError("the key has expired: scan the new QR code", field="code")
-    key = container.keyring.open(waiting.sealed, context=_setup_context(user.id)).decode()
+    key = keyring.open(waiting.sealed, context=_setup_context(user.id)).decode()
     step = _step_of(key, code, now, None)
     taken = [f.name for f in uow.second_factors.factors_of(user.id)]
     factor = SecondFactor(
         user_id=user.id,
         kind=FactorKind.TOTP.value,
         name=factor_name(name, FactorKind.TOTP, taken),
-        totp_key_sealed=container.keyring.seal(key.encode(), context=totp_context(user.id)),
+        totp_key_sealed=keyring.seal(key.encode(), context=totp_context(user.id)),
         last_totp_step=step,
         sign_count=0,
         created_at=now,
         last_used_at=now,
     )
     uow.second_factors.take_challenge(user.id, TOTP_SETUP)
-    return add_factor(uow, container, user, factor, source=source, now=now)
+    return add_factor(uow, keyring, user, factor, source=source, now=now)
 
 
 def use_totp_code(
-    uow: UnitOfWork, container: Container, user: StaffUser, code: str, now: datetime
+    uow: UnitOfWork, keyring: Keyring, user: StaffUser, code: str, now: datetime
 ) -> SecondFactor | None:
     """The app factor whose code this is (its step now used), or None."""
     for factor in uow.second_factors.factors_of(user.id):
         if factor.kind != FactorKind.TOTP or factor.totp_key_sealed is None:
             continue
-        key = container.keyring.open(factor.totp_key_sealed, context=totp_context(user.id))
+        key = keyring.open(factor.totp_key_sealed, context=totp_context(user.id))
         try:
             step = _step_of(key.decode(), code, now, factor.last_totp_step)
         except InputError:

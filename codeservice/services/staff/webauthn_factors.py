@@ -34,8 +34,8 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 
-from codeservice.bootstrap import Container
 from codeservice.config import Settings
+from codeservice.crypto.keyring import Keyring
 from codeservice.domain.second_factors import FactorKind, factor_name
 from codeservice.errors import InputError
 from codeservice.services.staff.second_factors import add_factor
@@ -65,16 +65,15 @@ def relying_party(settings: Settings, request_origin: str | None = None) -> Rely
 
 
 def registration_options(
-    container: Container, user: StaffUser, uow: UnitOfWork, rp: RelyingParty
+    uow: UnitOfWork, keyring: Keyring, user: StaffUser, rp: RelyingParty, *, now: datetime
 ) -> str:
     """The options for ``navigator.credentials.create``, as JSON; the challenge kept."""
-    now = container.now()
     keys = _keys(uow, user)
     options = generate_registration_options(
         rp_id=rp.id,
         rp_name=RP_NAME,
         user_name=user.name,
-        user_id=container.keyring.fingerprint(f"webauthn-user/{user.id}")[:16],
+        user_id=keyring.fingerprint(f"webauthn-user/{user.id}")[:16],
         user_display_name=user.display_name or user.name,
         authenticator_selection=AuthenticatorSelectionCriteria(
             resident_key=ResidentKeyRequirement.PREFERRED,
@@ -82,27 +81,26 @@ def registration_options(
         ),
         exclude_credentials=[_descriptor(k) for k in keys],
     )
-    _keep_challenge(uow, container, user, REGISTER, options.challenge, now)
+    _keep_challenge(uow, keyring, user, REGISTER, options.challenge, now)
     return options_to_json(options)
 
 
 def authentication_options(
-    container: Container, user: StaffUser, uow: UnitOfWork, rp: RelyingParty
+    uow: UnitOfWork, keyring: Keyring, user: StaffUser, rp: RelyingParty, *, now: datetime
 ) -> str:
     """The options for ``navigator.credentials.get``, as JSON; the challenge kept."""
-    now = container.now()
     options = generate_authentication_options(
         rp_id=rp.id,
         allow_credentials=[_descriptor(k) for k in _keys(uow, user)],
         user_verification=UserVerificationRequirement.PREFERRED,
     )
-    _keep_challenge(uow, container, user, SIGN_IN, options.challenge, now)
+    _keep_challenge(uow, keyring, user, SIGN_IN, options.challenge, now)
     return options_to_json(options)
 
 
 def register_key(
     uow: UnitOfWork,
-    container: Container,
+    keyring: Keyring,
     user: StaffUser,
     credential: str,
     name: str,
@@ -113,7 +111,7 @@ def register_key(
 ) -> SecondFactor:
     """Check the authenticator's answer to the registration challenge and keep the key
     (``InputError`` on the ``credential`` field when it does not hold)."""
-    challenge = _take_challenge(uow, container, user, REGISTER, now)
+    challenge = _take_challenge(uow, keyring, user, REGISTER, now)
     if challenge is None or not credential or len(credential) > _MAX_CREDENTIAL_JSON:
         raise InputError("the security key was not set up: try again", field="credential")
     try:
@@ -140,19 +138,19 @@ def register_key(
         created_at=now,
         last_used_at=now,
     )
-    return add_factor(uow, container, user, factor, source=source, now=now)
+    return add_factor(uow, keyring, user, factor, source=source, now=now)
 
 
 def use_key(
     uow: UnitOfWork,
-    container: Container,
+    keyring: Keyring,
     user: StaffUser,
     credential: str,
     rp: RelyingParty,
     now: datetime,
 ) -> SecondFactor | None:
     """The account's key that signed the sign-in challenge (its count moved on), or None."""
-    challenge = _take_challenge(uow, container, user, SIGN_IN, now)
+    challenge = _take_challenge(uow, keyring, user, SIGN_IN, now)
     if challenge is None or not credential or len(credential) > _MAX_CREDENTIAL_JSON:
         return None
     try:
@@ -197,7 +195,7 @@ def _context(user_id: int, purpose: str) -> bytes:
 
 def _keep_challenge(
     uow: UnitOfWork,
-    container: Container,
+    keyring: Keyring,
     user: StaffUser,
     purpose: str,
     challenge: bytes,
@@ -207,7 +205,7 @@ def _keep_challenge(
         FactorChallenge(
             user_id=user.id,
             purpose=purpose,
-            sealed=container.keyring.seal(challenge, context=_context(user.id, purpose)),
+            sealed=keyring.seal(challenge, context=_context(user.id, purpose)),
             created_at=now,
             expires_at=now + CHALLENGE_LIFETIME,
         )
@@ -215,7 +213,7 @@ def _keep_challenge(
 
 
 def _take_challenge(
-    uow: UnitOfWork, container: Container, user: StaffUser, purpose: str, now: datetime
+    uow: UnitOfWork, keyring: Keyring, user: StaffUser, purpose: str, now: datetime
 ) -> bytes | None:
     """The challenge, deleted: it answers once. None if there is none or it expired."""
     kept = uow.second_factors.challenge(user.id, purpose)
@@ -224,4 +222,4 @@ def _take_challenge(
     uow.second_factors.take_challenge(user.id, purpose)
     if kept.expires_at <= now:
         return None
-    return container.keyring.open(kept.sealed, context=_context(user.id, purpose))
+    return keyring.open(kept.sealed, context=_context(user.id, purpose))

@@ -3,11 +3,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import inspect, select, text
+from sqlalchemy import Table, bindparam, insert, inspect, select, text
 from sqlalchemy.orm import Session
 
+from codeservice.domain.audit_anchor import ChainHead
 from codeservice.storage.models import (
     AccessCode,
     AuditRecord,
@@ -18,6 +19,18 @@ from codeservice.storage.models import (
 )
 
 _LAST = select(AuditRecord).order_by(AuditRecord.seq.desc()).limit(1)  # built once: often run
+_HEAD = select(AuditRecord.seq, AuditRecord.hash).order_by(AuditRecord.seq.desc()).limit(1)
+_TABLE = cast(Table, AuditRecord.__table__)
+# Run before most commits that append (the anchor's check): built once.
+_HASH_AT = (
+    select(AuditRecord.hash)
+    .where(AuditRecord.seq == bindparam("seq"))
+    .order_by(AuditRecord.id)
+    .limit(1)
+)
+_PG_APPEND_LOCK = text("SELECT pg_advisory_xact_lock(:k)")
+_INSERT = insert(_TABLE)  # the table's, not the ORM's: see ``append``
+_FIELDS = tuple(column.key for column in _TABLE.columns if column.key != "id")
 _PG_AUDIT_LOCK = 0x61756474  # "audt": appends are serialised so the chain never forks
 _LAST_APPENDED = "codeservice.audit_last_appended"  # (transaction, record) in session.info
 VERIFY_JOB = "audit-verify"  # each ``audit verify`` is noted in the job-run ledger
@@ -30,9 +43,10 @@ class AuditRepository:
     def last(self) -> AuditRecord | None:
         return self.session.scalar(_LAST)
 
-    def last_for_append(self) -> AuditRecord | None:
-        """``last``, once this transaction holds the append lock (PostgreSQL; SQLite has
-        one writer): the record an append follows on from stays the last until commit.
+    def last_for_append(self) -> ChainHead | None:
+        """The head of the chain (``last``'s number and hash), once this transaction holds
+        the append lock (PostgreSQL; SQLite has one writer): the record an append follows
+        on from stays the last until commit.
 
         After an append, the transaction already holds the lock and knows the last
         record (the one it appended), so a run of appends asks the database once."""
@@ -40,30 +54,38 @@ class AuditRepository:
         if known is not None:
             return known
         if self.session.get_bind().dialect.name == "postgresql":
-            self.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_AUDIT_LOCK})
-        return self.last()
+            self.session.execute(_PG_APPEND_LOCK, {"k": _PG_AUDIT_LOCK})
+        row = self.session.execute(_HEAD).first()
+        return None if row is None else ChainHead(row.seq, row.hash)
 
     def append(self, row: AuditRecord) -> None:
-        """Add ``row``. The first append of a transaction is flushed at once; the ones
+        """Add ``row``. The first append of a transaction is inserted at once, as a plain
+        INSERT (the ORM's unit of work cost more than the rest of the append); the ones
         that follow on from it wait for the next flush (the next query's, or the
-        commit's), so a run of appends goes in one INSERT."""
-        follows_on = self._appended_here() is not None
-        self.session.add(row)
-        if not follows_on:
-            self.session.flush()
-        self.session.info[_LAST_APPENDED] = (self.session.get_transaction(), row)
+        commit's), so a run of appends goes in one INSERT. ``row`` stays detached."""
+        if self._appended_here() is None:
+            self.session.execute(_INSERT, {name: getattr(row, name) for name in _FIELDS})
+        else:
+            self.session.add(row)
+        self.session.info[_LAST_APPENDED] = (
+            self.session.get_transaction(),
+            self.session.get_nested_transaction(),
+            row,
+        )
 
-    def _appended_here(self) -> AuditRecord | None:
-        """The record this transaction appended last, if it still stands (a savepoint
-        rolled back since takes its records with it)."""
+    def _appended_here(self) -> ChainHead | None:
+        """The record this transaction appended last, if it still stands: appended in
+        the savepoint open now (one rolled back since takes its records with it)."""
         known = self.session.info.get(_LAST_APPENDED)
         if known is None:
             return None
-        transaction, row = known
+        transaction, nested, row = known
         assert isinstance(row, AuditRecord)
+        if transaction is not self.session.get_transaction():
+            return None
         state = inspect(row)
-        if transaction is self.session.get_transaction() and (state.persistent or state.pending):
-            return row
+        if state.pending or state.persistent or nested is self.session.get_nested_transaction():
+            return ChainHead(row.seq, row.hash)
         return None
 
     def append_many(self, rows: list[AuditRecord]) -> None:
@@ -115,8 +137,7 @@ class AuditRepository:
 
     def hash_at(self, seq: int) -> str | None:
         """The hash of record number ``seq``, if there is one (the first, if renumbered)."""
-        query = select(AuditRecord.hash).where(AuditRecord.seq == seq).order_by(AuditRecord.id)
-        return self.session.scalar(query.limit(1))
+        return self.session.scalar(_HASH_AT, {"seq": seq})
 
     def details_of(self, action: str, batch: int = 2000) -> Iterator[dict[str, Any]]:
         """The details of every record with this action, oldest first."""

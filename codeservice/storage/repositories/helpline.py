@@ -1,8 +1,20 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import cast
 
-from sqlalchemy import ColumnElement, and_, bindparam, func, not_, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    and_,
+    bindparam,
+    func,
+    insert,
+    not_,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session, aliased, contains_eager, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -68,6 +80,50 @@ _LATEST_AND_FAILED = select(Challenge).where(
     ),
 )
 
+_LOCK_PRIME = (
+    select(Provider.id)
+    .where(Provider.id == bindparam("provider_id"))
+    .with_for_update(key_share=True)
+)
+_LOCK_PRIME_OF = (
+    select(Provider.id)
+    .where(
+        Provider.id
+        == select(Challenge.provider_id)
+        .where(Challenge.id == bindparam("challenge_id"))
+        .scalar_subquery()
+    )
+    .with_for_update(key_share=True)
+)
+_FAILED_SINCE = (  # every answer asks it (``ensure_lock``)
+    select(Challenge)
+    .where(
+        Challenge.provider_id == bindparam("provider_id"),
+        Challenge.result == "fail",
+        Challenge.answered_at >= _SINCE,
+    )
+    .order_by(Challenge.answered_at)
+)
+
+# The writes of every check: on the table, not through the ORM (its unit of work and
+# bulk-update machinery cost more than the statements).
+_CHALLENGES = cast(Table, Challenge.__table__)
+_INSERT_CHALLENGE = insert(_CHALLENGES)
+_CHALLENGE_FIELDS = tuple(column.key for column in _CHALLENGES.columns)
+_RECORD_ANSWER = (
+    update(_CHALLENGES)
+    .where(
+        _CHALLENGES.c.id == bindparam("b_id"),
+        _CHALLENGES.c.answered_at.is_(None),
+        _CHALLENGES.c.expires_at > bindparam("b_now"),
+    )
+    .values(
+        answered_at=bindparam("b_now"),
+        result=bindparam("b_result"),
+        answered_code_id=bindparam("b_code"),
+    )
+)
+
 
 class HelplineRepository:
     def __init__(self, session: Session) -> None:
@@ -84,15 +140,12 @@ class HelplineRepository:
         SQLite the unit of work's BEGIN IMMEDIATE already serialises every writer, so
         there is nothing to send."""
         if self.session.get_bind().dialect.name == "postgresql":
-            query = select(Provider.id).where(Provider.id == provider_id)
-            self.session.execute(query.with_for_update(key_share=True))
+            self.session.execute(_LOCK_PRIME, {"provider_id": provider_id})
 
     def lock_prime_of(self, challenge_id: str) -> None:
         """``lock_prime`` for the prime provider a challenge was put for."""
         if self.session.get_bind().dialect.name == "postgresql":
-            prime = select(Challenge.provider_id).where(Challenge.id == challenge_id)
-            query = select(Provider.id).where(Provider.id == prime.scalar_subquery())
-            self.session.execute(query.with_for_update(key_share=True))
+            self.session.execute(_LOCK_PRIME_OF, {"challenge_id": challenge_id})
 
     def challenge_with_providers(self, challenge_id: str) -> Challenge | None:
         """A challenge as it is now, with its prime and the provider asked for."""
@@ -142,8 +195,11 @@ class HelplineRepository:
     # --- challenges ---------------------------------------------------------------
 
     def add_challenge(self, challenge: Challenge) -> None:
-        self.session.add(challenge)
-        self.session.flush()
+        """Insert it as given, as a plain INSERT (cheaper than the ORM's unit of work on
+        every challenge); ``challenge`` stays detached, its relationships not loaded."""
+        self.session.execute(
+            _INSERT_CHALLENGE, {name: getattr(challenge, name) for name in _CHALLENGE_FIELDS}
+        )
 
     def get_challenge(self, challenge_id: str) -> Challenge | None:
         return self.session.get(Challenge, challenge_id)
@@ -176,16 +232,8 @@ class HelplineRepository:
         """Take the challenge's one answer; False if it was answered or expired first.
         A ``Challenge`` given (rather than its id) shows the answer once taken."""
         challenge_id = challenge if isinstance(challenge, str) else challenge.id
-        outcome = self.session.execute(
-            update(Challenge)
-            .where(
-                Challenge.id == challenge_id,
-                Challenge.answered_at.is_(None),
-                Challenge.expires_at > now,
-            )
-            .values(answered_at=now, result=result, answered_code_id=code_id)
-            .execution_options(synchronize_session=False)
-        )
+        values = {"b_id": challenge_id, "b_now": now, "b_result": result, "b_code": code_id}
+        outcome = self.session.execute(_RECORD_ANSWER, values)
         changed = int(outcome.rowcount)  # type: ignore[attr-defined]
         if changed == 1 and not isinstance(challenge, str):
             for name, value in (
@@ -197,16 +245,8 @@ class HelplineRepository:
         return changed == 1
 
     def failed_since(self, provider_id: int, since: datetime) -> list[Challenge]:
-        query = (
-            select(Challenge)
-            .where(
-                Challenge.provider_id == provider_id,
-                Challenge.result == "fail",
-                Challenge.answered_at >= since,
-            )
-            .order_by(Challenge.answered_at)
-        )
-        return list(self.session.scalars(query))
+        values = {"provider_id": provider_id, "since": since}
+        return list(self.session.scalars(_FAILED_SINCE, values))
 
     def answered_positions(self, code_ids: list[int]) -> dict[int, list[str]]:
         """Positions asked in answered challenges, by the code they were checked against."""

@@ -8,6 +8,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import typer.main
@@ -82,11 +83,11 @@ def _environment(home: Path) -> dict[str, str]:
 def _all_commands() -> set[str]:
     found: set[str] = set()
 
-    def walk(command: object, prefix: list[str]) -> None:
-        subcommands = getattr(command, "commands", None)
-        if subcommands:
-            for name, sub in subcommands.items():
-                walk(sub, [*prefix, name])
+    def walk(command: Any, prefix: list[str]) -> None:
+        # Through the group's API: the top level builds each command when asked for it.
+        if hasattr(command, "list_commands"):
+            for name in command.list_commands(None):
+                walk(command.get_command(None, name), [*prefix, name])
         else:
             found.add(" ".join(prefix))
 

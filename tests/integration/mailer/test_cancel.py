@@ -93,3 +93,43 @@ def test_a_message_cancelled_after_its_claim_is_not_sent(
     assert [r.rcpt_tos for r in gate.received] == [["ann@provider.example.org"]]
     assert entry(sessions, first).state == "sent"
     assert entry(sessions, second).state == "cancelled"
+
+
+def test_a_withdrawn_message_gets_no_data_and_the_next_one_still_goes(
+    sessions: Sessions, sealer: AesGcmSealer, clock: Clock
+) -> None:
+    """The check answers while the envelope goes: a withdrawn message's envelope is
+    reset, and the same connection goes on with the next message."""
+    first = queue(sessions, sealer, clock(), "k1", to="ann@provider.example.org")
+    second = queue(sessions, sealer, clock(), "k2", to="bob@provider.example.org")
+    third = queue(sessions, sealer, clock(), "k3", to="cat@provider.example.org")
+    gate = Gate()
+    with smtp_server(gate) as server:
+        config = config_for(server.port, connections=1, batch_size=3)
+
+        async def scenario() -> DispatchSummary:
+            running = asyncio.create_task(
+                dispatcher.run(sessions, config, sealer, once=True, clock=clock)
+            )
+            assert await asyncio.to_thread(gate.entered.wait, 30)
+
+            def cancel_second() -> None:
+                with sessions.begin() as session:
+                    outbox_cancel.cancel(session, ids=[second], reason="revoked", now=clock())
+
+            await asyncio.to_thread(cancel_second)
+            gate.release.set()
+            return await running
+
+        summary = asyncio.run(scenario())
+
+    assert summary == DispatchSummary(sent=2, withdrawn=1)
+    assert [r.rcpt_tos for r in gate.received] == [
+        ["ann@provider.example.org"],
+        ["cat@provider.example.org"],
+    ]
+    assert [entry(sessions, i).state for i in (first, second, third)] == [
+        "sent",
+        "cancelled",
+        "sent",
+    ]

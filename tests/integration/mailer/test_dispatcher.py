@@ -258,9 +258,10 @@ def test_each_outcome_is_reported_in_the_same_transaction(
     entry_id = queue(sessions, sealer, clock(), category="unlock-code")
     seen: list[Outcome] = []
 
-    def on_outcome(session: Session, outcome: Outcome) -> None:
-        assert outbox.get(session, outcome.entry.id).state == outcome.state  # type: ignore[union-attr]
-        seen.append(outcome)
+    def on_outcomes(session: Session, outcomes: list[Outcome]) -> None:
+        for outcome in outcomes:
+            assert outbox.get(session, outcome.entry.id).state == outcome.state  # type: ignore[union-attr]
+        seen.extend(outcomes)
 
     asyncio.run(
         dispatcher.run(
@@ -269,7 +270,7 @@ def test_each_outcome_is_reported_in_the_same_transaction(
             sealer,
             once=True,
             clock=clock,
-            on_outcome=on_outcome,
+            on_outcomes=on_outcomes,
         )
     )
     [outcome] = seen

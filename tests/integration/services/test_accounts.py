@@ -15,26 +15,8 @@ from sqlalchemy import select
 from codeservice.bootstrap import Container
 from codeservice.domain.accounts import Role, WeakPassword
 from codeservice.errors import Conflict, NotFound
-from codeservice.services.staff.accounts import (
-    add_user,
-    disable_user,
-    enable_user,
-    list_users,
-    reset_password,
-    unlock_user,
-)
-from codeservice.services.staff.api_tokens import (
-    create_token,
-    list_tokens,
-    revoke_token,
-    token_principal,
-)
-from codeservice.services.staff.sign_in import (
-    AccountLocked,
-    SignInRefused,
-    session_principal,
-    sign_out,
-)
+from codeservice.services.staff.api_tokens import token_principal
+from codeservice.services.staff.sign_in import AccountLocked, SignInRefused
 from codeservice.storage.models import ApiToken, AuditRecord, StaffUser
 from tests.integration.web.links import NOW
 from tests.integration.web.staff import NEW_PASSWORD, PASSWORD
@@ -42,6 +24,19 @@ from tests.support.clock import Clock
 from tests.support.second_factor import seed_factor
 from tests.support.second_factor import sign_in_fully as sign_in
 from tests.support.secrets import assert_absent, database_bytes
+from tests.support.staff import (
+    add_user,
+    create_token,
+    disable_user,
+    enable_user,
+    list_tokens,
+    list_users,
+    reset_password,
+    revoke_token,
+    session_principal,
+    sign_out,
+    unlock_user,
+)
 
 
 @pytest.fixture

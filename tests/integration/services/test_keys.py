@@ -213,10 +213,10 @@ def test_rotate_reseals_staff_totp_keys_which_still_give_the_same_codes(
 ) -> None:
     from codeservice.crypto.keyring import key_id_of
     from codeservice.domain.accounts import Role
-    from codeservice.services.staff.accounts import add_user
     from codeservice.storage.models import SecondFactor
     from tests.integration.web.staff import PASSWORD
     from tests.support.second_factor import seed_factor, sign_in_fully
+    from tests.support.staff import add_user
 
     add_user(container, "ann", role=Role.BMT, password=PASSWORD, actor="test")
     seed_factor(container, "ann")

@@ -52,7 +52,7 @@ def dispatch(world: World, port: int) -> dispatcher.DispatchSummary:
             app.keyring,
             once=True,
             clock=app.now,
-            on_outcome=audit_mail_outcomes(app.keyring),
+            on_outcomes=audit_mail_outcomes(app.keyring),
         )
     )
 

@@ -27,7 +27,6 @@ from codeservice.services.distribution.rotation import rotate
 from codeservice.services.incidents.views import get_report
 from codeservice.services.operations.audit import record
 from codeservice.services.operations.retention import policy_of, report
-from codeservice.services.staff.sign_in import sign_in
 from codeservice.services.staff.sign_in_throttle import SignInRefused
 from codeservice.storage.models import AuditRecord, Delivery, IncidentReport, Provider, Spoc
 from mailer.schema import outbox
@@ -35,6 +34,7 @@ from tests.conftest import Cli
 from tests.integration.scheduler.support import REGISTER, mail_server
 from tests.support.register import import_register
 from tests.support.retention import purge, verify_trail
+from tests.support.staff import sign_in
 
 OLD = datetime(2025, 1, 15, 10, 0, tzinfo=UTC)
 YOUNG = datetime(2026, 1, 14, 10, 0, tzinfo=UTC)
@@ -56,7 +56,7 @@ def send_mail(app: Container) -> None:
             app.mail_sealer,
             once=True,
             clock=app.now,
-            on_outcome=audit_mail_outcomes(app.keyring),
+            on_outcomes=audit_mail_outcomes(app.keyring),
         )
     )
 

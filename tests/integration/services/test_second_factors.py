@@ -14,32 +14,27 @@ from sqlalchemy import select
 from codeservice.bootstrap import Container
 from codeservice.domain.accounts import Role
 from codeservice.errors import Conflict, InputError
-from codeservice.services.staff.accounts import add_user
-from codeservice.services.staff.second_factors import (
-    overview,
-    remove_factor,
-    replace_recovery_codes,
-    reset_second_factors,
-)
-from codeservice.services.staff.second_step import (
-    SignInExpired,
-    add_app,
-    enrol_app_at_sign_in,
-    second_step_with_code,
-    second_step_with_recovery_code,
-)
-from codeservice.services.staff.sign_in import (
-    AccountLocked,
-    SignInRefused,
-    session_principal,
-    sign_in,
-)
-from codeservice.services.staff.totp_factors import setup_totp
+from codeservice.services.staff.second_step import SignInExpired
+from codeservice.services.staff.sign_in import AccountLocked, SignInRefused
 from codeservice.storage.models import AuditRecord
 from tests.integration.web.links import NOW
 from tests.integration.web.staff import PASSWORD
 from tests.support.clock import Clock
 from tests.support.secrets import assert_absent, database_bytes
+from tests.support.staff import (
+    add_app,
+    add_user,
+    enrol_app_at_sign_in,
+    overview,
+    remove_factor,
+    replace_recovery_codes,
+    reset_second_factors,
+    second_step_with_code,
+    second_step_with_recovery_code,
+    session_principal,
+    setup_totp,
+    sign_in,
+)
 
 IP = "192.0.2.7"
 

@@ -10,18 +10,14 @@ from sqlalchemy import select
 
 from codeservice.bootstrap import Container
 from codeservice.domain.accounts import Role
-from codeservice.services.staff.accounts import add_user, disable_user, unlock_user
-from codeservice.services.staff.sign_in import (
-    AccountLocked,
-    AddressThrottled,
-    SignInRefused,
-)
+from codeservice.services.staff.sign_in import AccountLocked, AddressThrottled, SignInRefused
 from codeservice.storage.models import AuditRecord, SignInThrottle
 from tests.integration.web.links import NOW
 from tests.integration.web.staff import PASSWORD
 from tests.support.clock import Clock
 from tests.support.second_factor import seed_factor
 from tests.support.second_factor import sign_in_fully as sign_in
+from tests.support.staff import add_user, disable_user, unlock_user
 
 WRONG = "not the password at all"
 

@@ -8,6 +8,7 @@ from sqlalchemy import inspect
 import mailer.schema
 from codeservice.bootstrap import Container
 from codeservice.storage.base import metadata
+from codeservice.storage.db import SCHEMA_REVISION, stored_revision
 from codeservice.storage.migrate import (
     alembic_config,
     current_revision,
@@ -28,6 +29,13 @@ def _migrate(container: Container, target: str, down: bool = False) -> set[str]:
 def test_init_migrates_to_head_and_running_again_changes_nothing(container: Container) -> None:
     assert current_revision(container.engine) == head_revision()
     assert upgrade_to_head(container.engine) is False
+
+
+def test_the_schema_check_knows_the_newest_migration(container: Container) -> None:
+    """Commands check the schema without Alembic: its revision, written in db.py, and
+    what it reads from the database agree with Alembic's own."""
+    assert head_revision() == SCHEMA_REVISION
+    assert stored_revision(container.engine) == current_revision(container.engine)
 
 
 def test_models_and_migrations_agree(container: Container) -> None:

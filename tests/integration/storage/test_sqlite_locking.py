@@ -6,8 +6,9 @@ import gc
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from codeservice.storage import db
@@ -94,3 +95,29 @@ def test_the_lock_is_let_go_however_a_transaction_ends(tmp_path: Path) -> None:
     forgotten()
     gc.collect()
     assert not lock.locked()
+
+
+def test_the_lock_is_let_go_only_once_sqlite_has_ended_the_transaction(tmp_path: Path) -> None:
+    """Else the next writer's BEGIN IMMEDIATE meets SQLite's lock still held and sleeps in
+    its busy handler, holding ours."""
+    engine = _engine(tmp_path)
+    writers = sessionmaker(engine)
+    lock = db._write_lock(str(tmp_path / "locking.db"))
+    seen: list[tuple[bool, bool]] = []
+
+    def when_free(connection: Any) -> None:  # after ours, before SQLAlchemy's own COMMIT
+        seen.append((lock.locked(), connection.connection.dbapi_connection.in_transaction))
+
+    for name in ("commit", "rollback"):
+        event.listen(engine, name, when_free)
+    with writers() as session:
+        _insert(session, "a")
+        session.commit()
+    with writers() as session:
+        _insert(session, "b")
+        session.rollback()
+
+    # Each time: by the time the lock was free again, SQLite held no transaction.
+    assert seen == [(False, False), (False, False)]
+    with writers() as session:
+        assert session.execute(text("SELECT v FROM t")).scalars().all() == ["a"]

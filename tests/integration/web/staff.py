@@ -9,11 +9,10 @@ from sqlalchemy import select
 
 from codeservice.bootstrap import Container
 from codeservice.domain.accounts import Role
-from codeservice.services.staff.accounts import add_user
-from codeservice.services.staff.api_tokens import create_token
 from codeservice.storage.models import AuditRecord
 from tests.integration.web.links import csrf_field
 from tests.support.second_factor import next_code, seed_factor
+from tests.support.staff import add_user, create_token
 
 SECOND_STEP = "/sign-in/second-factor"
 RECOVERY = "/sign-in/recovery-code"

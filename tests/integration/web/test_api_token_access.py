@@ -8,13 +8,13 @@ from fastapi.testclient import TestClient
 
 from codeservice.bootstrap import Container
 from codeservice.domain.accounts import Principal, Role
-from codeservice.services.staff.api_tokens import revoke_token
 from codeservice.web.auth import require_api_role
 from tests.integration.web.staff import (
     make_staff,
     make_token,
     sign_in,
 )
+from tests.support.staff import revoke_token
 
 
 def test_machines_use_bearer_tokens_on_the_api(

@@ -12,11 +12,10 @@ from hypothesis import strategies as st
 from codeservice.bootstrap import Container
 from codeservice.domain.accounts import Role
 from codeservice.services.incidents.reports import record_report
-from codeservice.services.staff.accounts import list_users
-from codeservice.services.staff.password_links import add_account
 from tests.integration.web.links import csrf_for, make_ack_link, set_password_link
 from tests.integration.web.properties import FORMS, assert_handled, counts, free_text
 from tests.integration.web.staff import signed_in_client
+from tests.support.staff import add_account, list_users
 
 TRIAGE = "/security/incidents"
 PROFORMA = {

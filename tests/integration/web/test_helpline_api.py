@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import event
 
 from codeservice.bootstrap import Container
 from codeservice.domain.accounts import Role
@@ -82,6 +83,30 @@ def test_a_challenge_and_a_right_answer_pass(api: Calls, world: HelplineWorld) -
     answered = api.answer(started["id"], chars(world.code(), positions))
     assert answered.status_code == 200
     assert answered.json() == {"result": "pass"}
+
+
+def test_each_request_is_one_transaction_its_token_checked_in_it(
+    api: Calls, web_container: Container, world: HelplineWorld
+) -> None:
+    begun: list[object] = []
+
+    def note(connection: object) -> None:
+        begun.append(connection)
+
+    code = world.code()
+    event.listen(web_container.engine, "begin", note)
+    try:
+        started = api.start()
+        after_start = len(begun)
+        answered = api.answer(started["id"], chars(code, started["positions"]))
+    finally:
+        event.remove(web_container.engine, "begin", note)
+
+    assert answered.json() == {"result": "pass"}
+    assert (after_start, len(begun)) == (1, 2)
+    with web_container.read_uow() as uow:  # the token's use was noted in it
+        token = uow.accounts.live_token_named("helpline-crm")
+        assert token is not None and token.last_used_at is not None
 
 
 def test_a_wrong_answer_fails(api: Calls, world: HelplineWorld) -> None:

@@ -14,7 +14,6 @@ from httpx import Response
 
 from codeservice.bootstrap import Container
 from codeservice.domain.accounts import Role
-from codeservice.services.staff.accounts import add_user
 from tests.integration.web.links import csrf_field, csrf_field_of_form, csrf_for
 from tests.integration.web.staff import (
     PASSWORD,
@@ -25,6 +24,7 @@ from tests.integration.web.staff import (
     signed_in_client,
 )
 from tests.support.clock import Clock
+from tests.support.staff import add_user
 
 SET_UP = "/sign-in/set-up"
 HALF_SIGNED_IN_PATHS = [

@@ -10,7 +10,6 @@ from httpx import Response
 
 from codeservice.bootstrap import Container
 from codeservice.domain.accounts import Role
-from codeservice.services.staff.accounts import get_user
 from tests.integration.web.links import csrf_for, set_password_link
 from tests.integration.web.properties import counts
 from tests.integration.web.staff import (
@@ -22,6 +21,7 @@ from tests.integration.web.staff import (
     signed_in_client,
 )
 from tests.support.clock import Clock
+from tests.support.staff import get_user
 
 ACCOUNTS = "/admin/accounts"
 CHOSEN = "quiet harbour lantern 48"  # noqa: S105

@@ -11,7 +11,6 @@ from fastapi.testclient import TestClient
 
 from codeservice.bootstrap import Container
 from codeservice.domain.accounts import Role
-from codeservice.services.staff.accounts import disable_user, reset_password
 from codeservice.web.sessions import SessionCookies
 from tests.integration.web.links import NOW, csrf_field
 from tests.integration.web.staff import (
@@ -20,6 +19,7 @@ from tests.integration.web.staff import (
     sign_in,
 )
 from tests.support.clock import Clock
+from tests.support.staff import disable_user, reset_password
 
 
 def _main(html: str) -> str:

@@ -14,8 +14,9 @@ from aiosmtplib import (
     SMTPSenderRefused,
     SMTPServerDisconnected,
 )
+from aiosmtplib.protocol import normalize_message_line_endings
 
-from mailer.smtp import SmtpUnavailable, Verdict, classify, describe, smtp_code
+from mailer.smtp import SmtpUnavailable, Verdict, classify, describe, size_as_sent, smtp_code
 
 
 @pytest.mark.parametrize(
@@ -77,3 +78,12 @@ def test_an_unreachable_server_is_described_by_its_own_text() -> None:
     assert describe(SmtpUnavailable("Error connecting to 127.0.0.1 on port 1")) == (
         "Error connecting to 127.0.0.1 on port 1"
     )
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"", b"a", b"a\n", b"a\r\n", b"a\r", b"a\r\r\nb\n\rc", b"\n\n.\r\n", b"x" * 10 + b"\r"],
+)
+def test_the_size_announced_is_what_data_sends(data: bytes) -> None:
+    # aiosmtplib's own figure, without the copy it makes to count it.
+    assert size_as_sent(data) == len(normalize_message_line_endings(data))

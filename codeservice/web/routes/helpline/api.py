@@ -24,11 +24,16 @@ from starlette.responses import Response
 from codeservice.domain.accounts import Role
 from codeservice.domain.challenges import Result
 from codeservice.errors import CodeserviceError
-from codeservice.services.helpline import ChallengeView, answer_challenge, start_challenge
+from codeservice.services.helpline import ChallengeView, answer_challenge_in, start_challenge_in
 from codeservice.web.access_log import error_log
 from codeservice.web.api_errors import CODE_BY_STATUS, MESSAGE_BY_STATUS, invalid_request_message
 from codeservice.web.api_errors import api_error as shared_api_error
-from codeservice.web.auth import ApiForbidden, ApiUnauthenticated, require_api_role
+from codeservice.web.auth import (
+    ApiForbidden,
+    ApiUnauthenticated,
+    require_api_role,
+    require_api_role_in,
+)
 from codeservice.web.dependencies import client_ip, container_of
 from codeservice.web.errors import status_for
 
@@ -183,7 +188,8 @@ router = APIRouter(
 )
 # The routes are ``async``: each hands the token check and the use case to one worker
 # thread together, rather than one thread hop for every dependency and another for the
-# route (what the event loop and the threads would otherwise spend per request).
+# route (what the event loop and the threads would otherwise spend per request). The
+# token is checked in the use case's own transaction: one transaction a request.
 agent_machine = require_api_role(Role.AGENT)
 
 
@@ -196,21 +202,26 @@ agent_machine = require_api_role(Role.AGENT)
     ),
     summary="Start the access code security check for a caller",
 )
-async def create_challenge(
-    body: ChallengeRequest, request: Request, response: Response
-) -> ChallengeCreated:
+async def create_challenge(body: ChallengeRequest, request: Request) -> Response:
     def work() -> ChallengeView:
-        principal = agent_machine(request)
-        return start_challenge(
-            container_of(request),
-            body.provider_ref,
-            agent=principal.actor,
-            source=client_ip(request),
-        )
+        container = container_of(request)
+        now = container.now()
+        with container.uow() as uow:
+            principal = require_api_role_in(uow, request, Role.AGENT, now=now)
+            return start_challenge_in(
+                uow,
+                container,
+                body.provider_ref,
+                agent=principal.actor,
+                now=now,
+                source=client_ip(request),
+            )
 
     view = await run_in_threadpool(work)
-    response.headers.update(NO_STORE)
-    return ChallengeCreated(id=view.id, positions=list(view.positions), expires_at=view.expires_at)
+    created = ChallengeCreated(
+        id=view.id, positions=list(view.positions), expires_at=view.expires_at
+    )
+    return _json(201, created)
 
 
 @router.post(
@@ -226,19 +237,29 @@ async def create_challenge(
     ),
     summary="Check the three characters the caller gave: pass or fail",
 )
-async def answer(
-    challenge_id: str, body: AnswerRequest, request: Request, response: Response
-) -> AnswerResult:
+async def answer(challenge_id: str, body: AnswerRequest, request: Request) -> Response:
     def work() -> Result:
-        principal = agent_machine(request)
-        return answer_challenge(
-            container_of(request),
-            challenge_id,
-            body.characters,
-            agent=principal.actor,
-            source=client_ip(request),
-        )
+        container = container_of(request)
+        now = container.now()
+        with container.uow() as uow:
+            principal = require_api_role_in(uow, request, Role.AGENT, now=now)
+            return answer_challenge_in(
+                uow,
+                container,
+                challenge_id,
+                body.characters,
+                agent=principal.actor,
+                now=now,
+                source=client_ip(request),
+            )
 
     result = await run_in_threadpool(work)
-    response.headers.update(NO_STORE)
-    return AnswerResult(result=result)
+    return _json(200, AnswerResult(result=result))
+
+
+def _json(status: int, body: BaseModel) -> Response:
+    """The body as ``response_model`` documents it, sent as it is: FastAPI would
+    validate and encode it again on its way out, for nothing."""
+    return Response(
+        body.model_dump_json(), status_code=status, media_type="application/json", headers=NO_STORE
+    )

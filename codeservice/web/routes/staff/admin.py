@@ -35,6 +35,9 @@ def accounts(
     tz = container.settings.tz
     now = container.now()
 
+    with container.read_uow() as uow:
+        user_views, token_views = list_users(uow), list_tokens(uow)
+
     def when(moment: datetime | None) -> str:
         return _short(moment, tz) if moment else "Never"
 
@@ -46,7 +49,7 @@ def accounts(
             {"text": _state(user.active, user.locked_until, now, tz)},
             {"text": when(user.last_sign_in_at)},
         ]
-        for user in list_users(container)
+        for user in user_views
     ]
     tokens = [
         [
@@ -56,7 +59,7 @@ def accounts(
             {"text": _short(token.created_at, tz) + " by " + token.created_by},
             {"text": when(token.last_used_at)},
         ]
-        for token in list_tokens(container)
+        for token in token_views
     ]
     return pages_of(request).render(
         request,

@@ -10,6 +10,7 @@ shows the page again with the reason, and changes nothing.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -19,9 +20,11 @@ from starlette.responses import RedirectResponse, Response
 
 from codeservice.domain.accounts import Principal, Role
 from codeservice.errors import Conflict, InputError
-from codeservice.services.staff import accounts as use
+from codeservice.services.staff import account_changes as use
+from codeservice.services.staff.accounts import get_user
 from codeservice.services.staff.password_links import add_account, send_reset_link, set_email
 from codeservice.services.staff.second_factors import overview_of, reset_second_factors
+from codeservice.storage.uow import UnitOfWork
 from codeservice.web.auth import require_role
 from codeservice.web.dependencies import client_ip, container_of, pages_of, require_csrf
 from codeservice.web.navigation import ADMIN_ACCOUNTS, staff_navigation
@@ -74,16 +77,21 @@ def new_account(
         errors["email"] = "Enter the person's email address"
     if errors:
         return _new_form(request, principal, typed, errors, status_code=422)
+    container = container_of(request)
+    now = container.now()
     try:
-        view = add_account(
-            container_of(request),
-            username,
-            role=Role(role),
-            display_name=display_name,
-            email=email,
-            actor=principal.actor,
-            source=client_ip(request),
-        )
+        with container.transaction() as uow:
+            view = add_account(
+                uow,
+                container.mailroom,
+                username,
+                role=Role(role),
+                display_name=display_name,
+                email=email,
+                actor=principal.actor,
+                source=client_ip(request),
+                now=now,
+            )
     except (InputError, Conflict) as problem:
         field = getattr(problem, "field", None)
         errors = {field if field in NEW_FIELDS else "username": _sentence(str(problem))}
@@ -103,8 +111,9 @@ def role(request: Request, principal: Admin, username: str, role: Field = "") ->
         errors = {"role": "Choose what the account may do"}
         return _account_page(request, principal, username, errors, status_code=422)
 
-    def act(name: str, actor: str, source: str) -> str:
-        use.change_role(container_of(request), name, Role(role), actor=actor, source=source)
+    def act(uow: UnitOfWork, name: str, actor: str, source: str, now: datetime) -> str:
+        keyring = container_of(request).keyring
+        use.change_role(uow, keyring, name, Role(role), actor=actor, source=source, now=now)
         return "role"
 
     return _act(request, principal, username, act, field="role")
@@ -112,8 +121,9 @@ def role(request: Request, principal: Admin, username: str, role: Field = "") ->
 
 @router.post(ACCOUNT + "/email", dependencies=[Depends(require_csrf)])
 def email(request: Request, principal: Admin, username: str, email: Field = "") -> Response:
-    def act(name: str, actor: str, source: str) -> str:
-        set_email(container_of(request), name, email, actor=actor, source=source)
+    def act(uow: UnitOfWork, name: str, actor: str, source: str, now: datetime) -> str:
+        keyring = container_of(request).keyring
+        set_email(uow, keyring, name, email, actor=actor, source=source, now=now)
         return "email"
 
     return _act(request, principal, username, act, field="email", status_code=422)
@@ -121,8 +131,9 @@ def email(request: Request, principal: Admin, username: str, email: Field = "") 
 
 @router.post(ACCOUNT + "/disable", dependencies=[Depends(require_csrf)])
 def disable(request: Request, principal: Admin, username: str) -> Response:
-    def act(name: str, actor: str, source: str) -> str:
-        use.disable_user(container_of(request), name, actor=actor, source=source)
+    def act(uow: UnitOfWork, name: str, actor: str, source: str, now: datetime) -> str:
+        keyring = container_of(request).keyring
+        use.disable_user(uow, keyring, name, actor=actor, source=source, now=now)
         return "disabled"
 
     return _act(request, principal, username, act, field="state")
@@ -130,8 +141,9 @@ def disable(request: Request, principal: Admin, username: str) -> Response:
 
 @router.post(ACCOUNT + "/enable", dependencies=[Depends(require_csrf)])
 def enable(request: Request, principal: Admin, username: str) -> Response:
-    def act(name: str, actor: str, source: str) -> str:
-        use.enable_user(container_of(request), name, actor=actor, source=source)
+    def act(uow: UnitOfWork, name: str, actor: str, source: str, now: datetime) -> str:
+        keyring = container_of(request).keyring
+        use.enable_user(uow, keyring, name, actor=actor, source=source, now=now)
         return "enabled"
 
     return _act(request, principal, username, act, field="state")
@@ -139,8 +151,9 @@ def enable(request: Request, principal: Admin, username: str) -> Response:
 
 @router.post(ACCOUNT + "/unlock", dependencies=[Depends(require_csrf)])
 def unlock(request: Request, principal: Admin, username: str) -> Response:
-    def act(name: str, actor: str, source: str) -> str:
-        was_locked = use.unlock_user(container_of(request), name, actor=actor, source=source)
+    def act(uow: UnitOfWork, name: str, actor: str, source: str, now: datetime) -> str:
+        keyring = container_of(request).keyring
+        was_locked = use.unlock_user(uow, keyring, name, actor=actor, source=source, now=now)
         return "unlocked" if was_locked else "not-locked"
 
     return _act(request, principal, username, act, field="unlock")
@@ -148,8 +161,10 @@ def unlock(request: Request, principal: Admin, username: str) -> Response:
 
 @router.post(ACCOUNT + "/reset", dependencies=[Depends(require_csrf)])
 def reset(request: Request, principal: Admin, username: str) -> Response:
-    def act(name: str, actor: str, source: str) -> str:
-        send_reset_link(container_of(request), name, actor=actor, source=source)
+    def act(uow: UnitOfWork, name: str, actor: str, source: str, now: datetime) -> str:
+        send_reset_link(
+            uow, container_of(request).mailroom, name, actor=actor, source=source, now=now
+        )
         return "reset"
 
     return _act(request, principal, username, act, field="reset")
@@ -157,8 +172,9 @@ def reset(request: Request, principal: Admin, username: str) -> Response:
 
 @router.post(ACCOUNT + "/second-factors", dependencies=[Depends(require_csrf)])
 def reset_factors(request: Request, principal: Admin, username: str) -> Response:
-    def act(name: str, actor: str, source: str) -> str:
-        reset_second_factors(container_of(request), name, actor=actor, source=source)
+    def act(uow: UnitOfWork, name: str, actor: str, source: str, now: datetime) -> str:
+        keyring = container_of(request).keyring
+        reset_second_factors(uow, keyring, name, actor=actor, source=source, now=now)
         return "second-factors"
 
     return _act(request, principal, username, act, field="second-factors")
@@ -168,14 +184,19 @@ def _act(
     request: Request,
     principal: Admin,
     username: str,
-    act: Callable[[str, str, str], str],
+    act: Callable[[UnitOfWork, str, str, str, datetime], str],
     *,
     field: str,
     status_code: int = 409,
 ) -> Response:
-    view = use.get_user(container_of(request), username)  # NotFound: the 404 page
+    """``act(uow, name, actor, source, now)`` in one transaction, at one ``now``."""
+    container = container_of(request)
+    with container.read_uow() as uow:
+        view = get_user(uow, username)  # NotFound: the 404 page
+    now = container.now()
     try:
-        done = act(view.name, principal.actor, client_ip(request))
+        with container.transaction() as uow:
+            done = act(uow, view.name, principal.actor, client_ip(request), now)
     except (InputError, Conflict) as problem:
         errors = {field: _sentence(str(problem))}
         return _account_page(request, principal, username, errors, status_code=status_code)
@@ -222,7 +243,9 @@ def _account_page(
     status_code: int = 200,
 ) -> Response:
     container = container_of(request)
-    view = use.get_user(container, username)
+    with container.read_uow() as uow:
+        view = get_user(uow, username)
+        factors = overview_of(uow, view.name)
     now = container.now()
     path = account_path(view.name)
     context = {
@@ -231,7 +254,7 @@ def _account_page(
         "done": DONE.get(request.query_params.get("done", "")) if not errors else None,
         "locked": view.locked_until is not None and view.locked_until > now,
         "role_label": Role(view.role).label,
-        "factors": overview_of(container, view.name),
+        "factors": factors,
         "paths": {action: f"{path}/{action}" for action in DONE_ACTIONS},
     }
     return _render(request, principal, "staff/admin_account.html", context, status_code)

@@ -44,14 +44,17 @@ def change_password(
 ) -> Response:
     session = current_session(request)
     assert session is not None  # require_role saw to it
+    container = container_of(request)
     try:
         epoch = change_own_password(
-            container_of(request),
+            container.uow,
+            container.keyring,
             session.user_id,
             current=current_password,
             new=new_password,
             again=new_password_again,
             source=client_ip(request),
+            now=container.now(),
         )
     except InputError as problem:
         field = problem.field if problem.field in FIELDS else "new_password"

@@ -23,6 +23,7 @@ from codeservice.web.auth import ALL_ROLES, SignInRequired, require_role
 from codeservice.web.dependencies import client_ip, container_of, pages_of, require_csrf
 from codeservice.web.navigation import STAFF_HOME, staff_navigation
 from codeservice.web.qr import qr_svg
+from codeservice.web.routes.staff.work import in_transaction
 from codeservice.web.sessions import current_session
 
 router = APIRouter(include_in_schema=False)
@@ -53,8 +54,8 @@ def factors_page(request: Request, principal: Staff) -> Response:
 @router.post(FACTORS + "/{factor_id}/remove", dependencies=[Depends(require_csrf)])
 def remove(request: Request, principal: Staff, factor_id: int) -> Response:
     try:
-        factors.remove_factor(
-            container_of(request), _user_id(request), factor_id, source=client_ip(request)
+        in_transaction(
+            request, factors.remove_factor, _user_id(request), factor_id, source=client_ip(request)
         )
     except NotFound:
         raise
@@ -66,8 +67,8 @@ def remove(request: Request, principal: Staff, factor_id: int) -> Response:
 @router.post(NEW_CODES, dependencies=[Depends(require_csrf)])
 def new_codes(request: Request, principal: Staff) -> Response:
     try:
-        codes = factors.replace_recovery_codes(
-            container_of(request), _user_id(request), source=client_ip(request)
+        codes = in_transaction(
+            request, factors.replace_recovery_codes, _user_id(request), source=client_ip(request)
         )
     except Conflict as problem:
         return _list(request, principal, {"codes": _sentence(str(problem))}, status_code=409)
@@ -85,7 +86,7 @@ def add_app_submit(
     request: Request, principal: Staff, code: Field = "", name: Field = ""
 ) -> Response:
     try:
-        add_app(container_of(request), _user_id(request), code, name, source=client_ip(request))
+        in_transaction(request, add_app, _user_id(request), code, name, source=client_ip(request))
     except SignInExpired as expired:
         raise SignInRequired() from expired
     except InputError as problem:
@@ -102,7 +103,8 @@ def _list(
     request: Request, principal: Principal, errors: dict[str, str], *, status_code: int = 200
 ) -> Response:
     container = container_of(request)
-    overview = factors.overview(container, _user_id(request))
+    with container.read_uow() as uow:
+        overview = factors.overview(uow, _user_id(request))
     tz = container.settings.tz
 
     def when(moment: Any) -> str:
@@ -148,7 +150,7 @@ def _app_form(
     name: str = "",
     status_code: int = 200,
 ) -> Response:
-    setup = setup_totp(container_of(request), _user_id(request))
+    setup = in_transaction(request, setup_totp, _user_id(request))
     context = {
         **_frame(request, principal),
         "errors": errors,

@@ -33,6 +33,7 @@ from codeservice.web.navigation import landing_page
 from codeservice.web.pending_sign_in import Pending, current_pending, pending_cookies
 from codeservice.web.qr import qr_svg
 from codeservice.web.routes.staff.sign_in import SECOND_STEP_PATH, SET_UP_PATH, slow_down
+from codeservice.web.routes.staff.work import in_transaction, signing_in
 from codeservice.web.sessions import start_session
 
 router = APIRouter(include_in_schema=False)
@@ -83,10 +84,15 @@ def set_up_submit(request: Request, code: Field = "", name: Field = "") -> Respo
     pending = current_pending(request)
     if pending is None:
         return back_to_sign_in(request)
-    container = container_of(request)
     try:
-        enrolled = use.enrol_app_at_sign_in(
-            container, pending.user_id, pending.epoch, code, name, ip=client_ip(request)
+        enrolled = signing_in(
+            request,
+            use.enrol_app_at_sign_in,
+            pending.user_id,
+            pending.epoch,
+            code,
+            name,
+            ip=client_ip(request),
         )
     except use.SignInExpired:
         return back_to_sign_in(request)
@@ -120,7 +126,7 @@ def _step_page(
     if pending is None:
         return back_to_sign_in(request)
     try:
-        account = use.pending_account(container_of(request), pending.user_id, pending.epoch)
+        account = _pending_account(request, pending)
     except use.SignInExpired:
         return back_to_sign_in(request)
     if not account.kinds:
@@ -146,16 +152,16 @@ async def finish(
     field: str = "code",
     wrong: str = "The code is not right. Check it and try again",
 ) -> Response:
-    """Send the second step's answer; a refusal shows the page again with ``wrong``."""
+    """Send the second step's answer, ``check(uow, keyring, rules, user_id, epoch, code,
+    ip=, now=)``; a refusal shows the page again with ``wrong``."""
     pending = current_pending(request)
     if pending is None:
         return back_to_sign_in(request)
-    container = container_of(request)
     if not code.strip():
         return _step_page(request, template, {field: "Enter the code"}, status_code=400)
     try:
         signed_in: SignedIn = await run_in_threadpool(
-            check, container, pending.user_id, pending.epoch, code, ip=client_ip(request)
+            signing_in, request, check, pending.user_id, pending.epoch, code, ip=client_ip(request)
         )
     except use.SignInExpired:
         return back_to_sign_in(request)
@@ -197,12 +203,12 @@ def set_up_page(
     status_code: int = 200,
 ) -> Response:
     try:
-        account = use.pending_account(container_of(request), pending.user_id, pending.epoch)
+        account = _pending_account(request, pending)
     except use.SignInExpired:
         return back_to_sign_in(request)
     if account.kinds:
         return RedirectResponse(SECOND_STEP, status_code=303)
-    setup = setup_totp(container_of(request), pending.user_id)
+    setup = in_transaction(request, setup_totp, pending.user_id)
     context = {
         "errors": errors,
         "qr": qr_svg(setup.uri),
@@ -215,6 +221,11 @@ def set_up_page(
     return pages_of(request).render(
         request, "staff/set_up.html", _with_problems(context), status_code=status_code
     )
+
+
+def _pending_account(request: Request, pending: Pending) -> use.PendingAccount:
+    with container_of(request).read_uow() as uow:
+        return use.pending_account(uow, pending.user_id, pending.epoch)
 
 
 def _with_problems(context: dict[str, Any]) -> dict[str, Any]:

@@ -10,19 +10,22 @@ shows the button; the authenticator app and recovery codes work without JavaScri
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from codeservice.crypto.keyring import Keyring
 from codeservice.domain.accounts import Principal
 from codeservice.errors import Conflict, InputError
 from codeservice.services.staff import key_steps as use
 from codeservice.services.staff.second_step import SignInExpired
 from codeservice.services.staff.sign_in import SignedIn
-from codeservice.services.staff.sign_in_throttle import AddressThrottled
+from codeservice.services.staff.sign_in_throttle import AddressThrottled, SignInRules
 from codeservice.services.staff.webauthn_factors import RelyingParty, relying_party
+from codeservice.storage.uow import UnitOfWork
 from codeservice.web.auth import ALL_ROLES, SignInRequired, require_role
 from codeservice.web.dependencies import client_ip, container_of, pages_of, require_csrf
 from codeservice.web.navigation import staff_navigation
@@ -35,6 +38,7 @@ from codeservice.web.routes.staff.second_step import (
     recovery_codes_page,
     set_up_page,
 )
+from codeservice.web.routes.staff.work import in_transaction, signing_in
 from codeservice.web.sessions import current_session
 
 router = APIRouter(include_in_schema=False)
@@ -67,8 +71,8 @@ def sign_in_options(request: Request) -> Response:
     if pending is None:
         return _no_sign_in()
     try:
-        options = use.sign_in_key_options(
-            container_of(request), pending.user_id, pending.epoch, _rp(request)
+        options = in_transaction(
+            request, use.sign_in_key_options, pending.user_id, pending.epoch, _rp(request)
         )
     except SignInExpired:
         return _no_sign_in()
@@ -79,8 +83,20 @@ def sign_in_options(request: Request) -> Response:
 async def sign_in_with_key(request: Request, credential: Field = "") -> Response:
     rp = _rp(request)
 
-    def check(container: object, user_id: int, epoch: int, answer: str, *, ip: str) -> SignedIn:
-        return use.second_step_with_key(container_of(request), user_id, epoch, answer, rp, ip=ip)
+    def check(
+        uow: UnitOfWork,
+        keyring: Keyring,
+        rules: SignInRules,
+        user_id: int,
+        epoch: int,
+        answer: str,
+        *,
+        ip: str,
+        now: datetime,
+    ) -> SignedIn:
+        return use.second_step_with_key(
+            uow, keyring, rules, user_id, epoch, answer, rp, ip=ip, now=now
+        )
 
     return await finish(
         request, check, credential, "staff/second_step.html", field="credential", wrong=NOT_USED
@@ -93,8 +109,8 @@ def set_up_options(request: Request) -> Response:
     if pending is None:
         return _no_sign_in()
     try:
-        options = use.set_up_key_options(
-            container_of(request), pending.user_id, pending.epoch, _rp(request)
+        options = in_transaction(
+            request, use.set_up_key_options, pending.user_id, pending.epoch, _rp(request)
         )
     except (SignInExpired, Conflict):
         return _no_sign_in()
@@ -107,8 +123,9 @@ def set_up_key(request: Request, credential: Field = "", key_name: Field = "") -
     if pending is None:
         return back_to_sign_in(request)
     try:
-        enrolled = use.enrol_key_at_sign_in(
-            container_of(request),
+        enrolled = signing_in(
+            request,
+            use.enrol_key_at_sign_in,
             pending.user_id,
             pending.epoch,
             credential,
@@ -142,7 +159,7 @@ def add_key_form(request: Request, principal: Staff) -> Response:
 
 @router.get(ADD_KEY + "/options")
 def add_key_options(request: Request, principal: Staff) -> Response:
-    options = use.add_key_options(container_of(request), _user_id(request), _rp(request))
+    options = in_transaction(request, use.add_key_options, _user_id(request), _rp(request))
     return _options(options)
 
 
@@ -151,8 +168,9 @@ def add_key(
     request: Request, principal: Staff, credential: Field = "", key_name: Field = ""
 ) -> Response:
     try:
-        use.add_key(
-            container_of(request),
+        in_transaction(
+            request,
+            use.add_key,
             _user_id(request),
             credential,
             key_name,

@@ -32,10 +32,10 @@ Password = Annotated[str, Form()]
 @router.get(PAGE)
 def set_password_page(request: Request, token: str) -> Response:
     try:
-        holder = link_holder(container_of(request), token)
+        username = _holder(request, token)
     except PasswordLinkProblem as problem:
         return _problem(request, problem)
-    return _form(request, holder.username, {})
+    return _form(request, username, {})
 
 
 @router.post(PAGE, dependencies=[Depends(require_csrf)])
@@ -45,7 +45,13 @@ def set_password(
     container = container_of(request)
     try:
         username = set_password_by_link(
-            container, token, password, password_again, source=client_ip(request)
+            container.uow,
+            container.keyring,
+            token,
+            password,
+            password_again,
+            source=client_ip(request),
+            now=container.now(),
         )
     except PasswordLinkProblem as problem:
         return _problem(request, problem)
@@ -53,9 +59,16 @@ def set_password(
         field = invalid.field if invalid.field in FIELDS else "password"
         message = str(invalid)
         errors = {field: message[:1].upper() + message[1:]}
-        return _form(request, link_holder(container, token).username, errors, status_code=422)
+        return _form(request, _holder(request, token), errors, status_code=422)
     context = {"username": username, "sign_in": SIGN_IN_PATH}
     return pages_of(request).render(request, "staff/password_set.html", context)
+
+
+def _holder(request: Request, token: str) -> str:
+    """The username whose password the link sets (``PasswordLinkProblem`` otherwise)."""
+    container = container_of(request)
+    with container.read_uow() as uow:
+        return link_holder(uow, token, now=container.now()).username
 
 
 def _problem(request: Request, problem: PasswordLinkProblem) -> Response:

@@ -14,11 +14,12 @@ from starlette.responses import RedirectResponse, Response
 from codeservice.domain.accounts import Principal
 from codeservice.domain.wording import moment_text
 from codeservice.services.staff.sign_in import AccountLocked, SignInRefused, sign_in, sign_out
-from codeservice.services.staff.sign_in_throttle import AddressThrottled
+from codeservice.services.staff.sign_in_throttle import AddressThrottled, sign_in_rules
 from codeservice.web.auth import ALL_ROLES, require_role, safe_next
 from codeservice.web.dependencies import client_ip, container_of, pages_of, require_csrf
 from codeservice.web.navigation import landing_page, staff_navigation
 from codeservice.web.pending_sign_in import Pending, pending_cookies
+from codeservice.web.routes.staff.work import in_transaction
 from codeservice.web.sessions import current_principal, current_session, end_session
 
 router = APIRouter()
@@ -50,9 +51,17 @@ async def sign_in_submit(request: Request) -> Response:
         return _form(request, next_path=next_path or "", username=username, errors=errors)
 
     container = container_of(request)
+    now = container.now()
     try:
         accepted = await run_in_threadpool(
-            sign_in, container, username, password, ip=client_ip(request)
+            sign_in,
+            container.uow,
+            container.keyring,
+            sign_in_rules(container.settings),
+            username,
+            password,
+            ip=client_ip(request),
+            now=now,
         )
     except SignInRefused as refused:
         await slow_down(refused.delay)
@@ -79,7 +88,7 @@ async def sign_in_submit(request: Request) -> Response:
     # Not signed in yet: the second factor (or setting one up) comes next.
     step = SECOND_STEP_PATH if accepted.has_factor else SET_UP_PATH
     response = RedirectResponse(step, status_code=303)
-    pending = Pending(accepted.user_id, accepted.session_epoch, container.now(), next_path or "")
+    pending = Pending(accepted.user_id, accepted.session_epoch, now, next_path or "")
     pending_cookies(request).set(response, pending)
     return response
 
@@ -100,7 +109,7 @@ def sign_out_page(
 def sign_out_submit(request: Request) -> Response:
     session = current_session(request)
     if session is not None:
-        sign_out(container_of(request), session.user_id, session.epoch, ip=client_ip(request))
+        in_transaction(request, sign_out, session.user_id, session.epoch, ip=client_ip(request))
     end_session(request)
     return pages_of(request).render(request, "staff/signed_out.html")
 

@@ -37,6 +37,10 @@ def staff_home(
     session = current_session(request)
     assert session is not None  # require_role saw to it
 
+    with container.read_uow() as uow:
+        factor_views = overview(uow, session.user_id).factors
+        events = recent_sign_ins(uow, principal.name)
+
     def when(moment: datetime | None) -> str:
         if moment is None:
             return "Not yet"
@@ -50,7 +54,7 @@ def staff_home(
             {"text": when(factor.created_at)},
             {"text": when(factor.last_used_at)},
         ]
-        for factor in overview(container, session.user_id).factors
+        for factor in factor_views
     ]
     sign_ins = [
         [
@@ -58,7 +62,7 @@ def staff_home(
             {"text": event.outcome},
             {"text": event.address or "Not kept"},
         ]
-        for event in recent_sign_ins(container, principal.name)
+        for event in events
     ]
     return pages_of(request).render(
         request,
