@@ -77,7 +77,7 @@ def prepare(env: dict[str, str], providers: int) -> tuple[str, dict[str, str]]:
     from codeservice.domain.codes import Alphabet
     from codeservice.services.distribution.codes import issue_access_code
     from codeservice.services.operations.setup import initialise
-    from codeservice.services.register.providers import import_register
+    from codeservice.services.register.providers import RegisterRules, import_register
     from codeservice.services.staff.api_tokens import create_token
 
     container = bootstrap(env)
@@ -90,8 +90,11 @@ def prepare(env: dict[str, str], providers: int) -> tuple[str, dict[str, str]]:
         f"B{n:05},Bench Provider {n} Ltd,,Spoc {n},spoc{n}@example.org,2024-01-08,2024-02-05,"
         for n in range(1, providers + 1)
     ]
-    import_register(container, "\n".join(lines).encode(), "bench.csv", actor="bench")
     now = container.now()
+    data = "\n".join(lines).encode()
+    rules = RegisterRules.of(container.settings)
+    with container.transaction() as uow:
+        import_register(uow, container.keyring, rules, data, "bench.csv", actor="bench", now=now)
     dates = container.calendar.dates(container.calendar.cycle_in_force(now))
     alphabet = Alphabet.from_excluded(container.settings.code_excluded_characters)
     codes: dict[str, str] = {}

@@ -24,9 +24,12 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import tree
+
+if TYPE_CHECKING:
+    from codeservice.bootstrap import Container
 
 PLAN = "2024-01-08,2024-02-05,"  # security plan received, approved, changed
 SPOCS = 2
@@ -106,17 +109,26 @@ def write_register(path: Path, providers: int, spocs: int = SPOCS) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+def import_bench_register(app: Container, path: Path) -> None:
+    """Import the register file at ``path``, as ``codeservice providers import`` does."""
+    from codeservice.services.register.providers import RegisterRules, import_register_file
+
+    now = app.now()
+    with app.transaction() as uow:
+        rules = RegisterRules.of(app.settings)
+        import_register_file(uow, app.keyring, rules, path, actor="bench", now=now)
+
+
 def prepared_service(home: str, providers: int, env: dict[str, str]) -> str:
     """Initialise a service in ``home`` with ``providers`` primes; the cycle to issue."""
     from codeservice.bootstrap import bootstrap
     from codeservice.services.operations.setup import initialise
-    from codeservice.services.register.providers import import_register_file
 
     app = bootstrap(env)
     initialise(app)
     register = Path(home) / "register.csv"
     write_register(register, providers)
-    import_register_file(app, register, actor="bench")
+    import_bench_register(app, register)
     cycle = str(app.calendar.next_to_issue(datetime.now(UTC)).next())
     app.close()
     return cycle

@@ -138,9 +138,15 @@ def fill(env: dict[str, str], count: int) -> None:
 
     app = bootstrap(env)
     initialise(app)
-    anchor_trail(
-        app, actor="bench", source="bench", now=app.now()
-    )  # as in service: appends move it
+    anchor_trail(  # as in service: appends move it
+        app.read_uow,
+        app.uow,
+        app.keyring,
+        app.settings.audit_anchor_file,
+        actor="bench",
+        source="bench",
+        now=app.now(),
+    )
     document = Attachment("access-code-B00001.docx", attachment(), *DOCX)
     paragraph = (
         "Your organisation's access code document for the next cycle is attached. "

@@ -20,13 +20,13 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from p2_rotate import write_register  # every provider with an approved security plan
+# every provider with an approved security plan
+from p2_rotate import import_bench_register, write_register
 
 from codeservice.bootstrap import bootstrap
 from codeservice.domain.calendar import Cycle
 from codeservice.services.distribution.rotation import rotate
 from codeservice.services.operations.setup import initialise
-from codeservice.services.register.providers import import_register_file
 
 ISSUE_TIME = datetime(2027, 3, 31, 8, 0, 5, tzinfo=UTC)  # cycle 2027-04 is due
 
@@ -51,7 +51,7 @@ def main() -> None:
         initialise(app)
         register = Path(home) / "register.csv"
         write_register(register, args.providers, args.spocs)
-        import_register_file(app, register, actor="bench")
+        import_bench_register(app, register)
 
         started = time.perf_counter()
         report = rotate(

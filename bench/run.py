@@ -218,11 +218,10 @@ def p4(quick: bool) -> None:
 
 def rotate_peak(providers: int) -> tuple[int, float]:
     """(peak Pss bytes of the whole tree, wall seconds) of ``codeservice rotate``."""
-    from p2_rotate import write_register
+    from p2_rotate import import_bench_register, write_register
 
     from codeservice.bootstrap import bootstrap
     from codeservice.services.operations.setup import initialise
-    from codeservice.services.register.providers import import_register_file
 
     with tempfile.TemporaryDirectory(prefix="codeservice-bench-") as home:
         env = _env(CODESERVICE_HOME=home)
@@ -230,7 +229,7 @@ def rotate_peak(providers: int) -> tuple[int, float]:
         initialise(app)
         register = Path(home) / "register.csv"
         write_register(register, providers, 2)
-        import_register_file(app, register, actor="bench")
+        import_bench_register(app, register)
         cycle = str(app.calendar.next_to_issue(datetime.now(UTC)).next())
         app.close()
         command = Path(sys.executable).with_name("codeservice")

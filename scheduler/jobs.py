@@ -170,7 +170,16 @@ def _summary(
 
 
 def purge(container: Container, occurrence: Occurrence, context: JobContext) -> str:
-    result = retention.purge(container, actor=context.actor, source=SOURCE, now=container.now())
+    now = container.now()
+    result = retention.purge(
+        container.read_uow,
+        container.uow,
+        container.keyring,
+        retention.policy_of(container.settings),
+        actor=context.actor,
+        source=SOURCE,
+        now=now,
+    )
     counts = ", ".join(f"{count} {kind}" for kind, count in result.counts.items())
     if result.audit_problem is not None:
         raise CodeserviceError(f"retention purged {counts}; audit records: {result.audit_problem}")

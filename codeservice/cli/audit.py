@@ -28,8 +28,8 @@ def verify() -> None:
     from codeservice.services.operations.audit_verify import record_verification, verify_trail
 
     built = container()
-    report = verify_trail(built)
     now = built.now()
+    report = verify_trail(built.read_uow, built.keyring, built.settings.audit_anchor_file)
     with built.transaction() as uow:
         record_verification(uow, report, actor=cli_actor(), now=now)
     say = stdout.print
@@ -65,7 +65,15 @@ def anchor() -> None:
     from codeservice.services.operations.audit_verify import anchor_trail
 
     built = container()
-    finding = anchor_trail(built, actor=cli_actor(), source="cli", now=built.now())
+    finding = anchor_trail(
+        built.read_uow,
+        built.uow,
+        built.keyring,
+        built.settings.audit_anchor_file,
+        actor=cli_actor(),
+        source="cli",
+        now=built.now(),
+    )
     if finding.failed:
         raise AuditChainBroken(f"the anchor was not written: {finding.message}")
     stdout.print(

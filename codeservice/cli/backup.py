@@ -24,7 +24,8 @@ def backup(
     anchor, and name the keyring that must be kept with it."""
     from codeservice.services.operations.backup import backup as make_backup
 
-    report = make_backup(container(), destination)
+    app_ = container()
+    report = make_backup(app_, destination, now=app_.now())
     manifest = report.manifest
     files = [manifest.file, *([manifest.audit_anchor] if manifest.audit_anchor else [])]
     say(f"backed up the {manifest.database} database to {report.folder}")
@@ -46,7 +47,8 @@ def restore(
     already be in place; a database that is not empty is never overwritten."""
     from codeservice.services.operations.backup import restore as put_back
 
-    report = put_back(container(initialising=True), source, actor=cli_actor(), origin="cli")
+    app_ = container(initialising=True)
+    report = put_back(app_, source, actor=cli_actor(), origin="cli", now=app_.now())
     manifest = report.manifest
     say(f"restored the backup of {manifest.created_at} into {report.database}")
     say(f"keyring {manifest.keyring_id}: matches the backup")

@@ -72,11 +72,14 @@ def rotate(
     from codeservice.services.operations.keys import rotate_keys
 
     app_ = container()
+    now = app_.now()
     with _Bar() as bar:
         report = rotate_keys(
-            app_,
+            app_.uow,
+            app_.keyring,
             actor=cli_actor(),
             source="cli",
+            now=now,
             resume=resume,
             batch_size=batch_size,
             progress=bar,
@@ -99,7 +102,8 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] 
     """The current key, the keys in the keyring file, and how many values each one seals."""
     from codeservice.services.operations.keys import key_status
 
-    report = key_status(container())
+    app_ = container()
+    report = key_status(app_.read_uow, app_.keyring)
     if as_json:
         print_json(
             {

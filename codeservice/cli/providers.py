@@ -15,6 +15,8 @@ from codeservice.domain.wording import plural
 from codeservice.services.register.providers import ProviderView
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from codeservice.bootstrap import Container
     from codeservice.services.distribution.new_spocs import NewSpoc, NewSpocsReport
 
@@ -32,10 +34,20 @@ def import_(
     ] = False,
 ) -> None:
     """Check the whole CSV and apply it in one go; with any problem nothing changes."""
-    from codeservice.services.register.providers import import_register_file
+    from codeservice.services.register.providers import RegisterRules, import_register_file
 
     app_ = container()
-    summary = import_register_file(app_, file, prune=prune, actor=cli_actor())
+    now = app_.now()
+    with app_.transaction() as uow:
+        summary = import_register_file(
+            uow,
+            app_.keyring,
+            RegisterRules.of(app_.settings),
+            file,
+            prune=prune,
+            actor=cli_actor(),
+            now=now,
+        )
     stdout.print(
         f"Imported {summary.filename} (sha256 {summary.sha256[:12]})", highlight=False, markup=False
     )
@@ -59,15 +71,15 @@ def import_(
         )
     for warning in summary.warnings:
         console_error(warning, prefix="warning: ")
-    _hint_new_spocs(app_)
+    _hint_new_spocs(app_, now)
 
 
-def _hint_new_spocs(app_: Container) -> None:
+def _hint_new_spocs(app_: Container, now: datetime) -> None:
     """After an import: one line if a SPoC has not had the codes already issued."""
     from codeservice.services.distribution.new_spocs import pending_new_spocs
 
     with app_.read_uow() as uow:
-        spocs = len({waiting.spoc_id for waiting in pending_new_spocs(uow, now=app_.now())})
+        spocs = len({waiting.spoc_id for waiting in pending_new_spocs(uow, now=now)})
     if spocs:
         stdout.print(
             f"{plural(spocs, 'SPoC')} {'has' if spocs == 1 else 'have'} not had the codes in "
@@ -87,7 +99,8 @@ def list_(
     """Prime providers with their SPoCs and subcontractors (active ones unless --all)."""
     from codeservice.services.register.providers import list_register
 
-    views = list_register(container(), include_inactive=include_inactive)
+    with container().read_uow() as uow:
+        views = list_register(uow, include_inactive=include_inactive)
     _show(views, as_json=as_json, include_inactive=include_inactive)
 
 
@@ -102,7 +115,8 @@ def find(
     """Find providers by ref or name."""
     from codeservice.services.register.providers import find_provider
 
-    views = find_provider(container(), query, include_inactive=include_inactive)
+    with container().read_uow() as uow:
+        views = find_provider(uow, query, include_inactive=include_inactive)
     _show(views, as_json=as_json, include_inactive=include_inactive)
 
 

@@ -35,16 +35,24 @@ def reissue(
     again, or after it was interrupted, never replaces a code twice.
     """
     from codeservice.errors import InputError
-    from codeservice.services.incidents.reissue import complete_reissue, reissue_provider
+    from codeservice.services.incidents.reissue import (
+        complete_reissue,
+        request_provider_reissue,
+    )
     from codeservice.services.incidents.triage import decide_report
     from codeservice.services.incidents.views import get_report
 
     app_ = container()
     actor = cli_actor()
+    now = app_.now()
     if incident is None:
         if not reason:
             raise InputError("give --incident REFERENCE, or --reason TEXT without a report")
-        report = reissue_provider(app_, provider, reason=reason, actor=actor, source="cli")
+        with app_.transaction() as uow:
+            reissue_id = request_provider_reissue(
+                uow, provider, reason=reason, actor=actor, now=now
+            )
+        report = complete_reissue(app_, reissue_id, actor=actor, source="cli", now=now)
     else:
         with app_.read_uow() as uow:
             view = get_report(uow, incident)
@@ -53,7 +61,6 @@ def reissue(
                 f"{view.reference} is about {view.provider_ref} ({view.provider_name}), "
                 f"not {provider}"
             )
-        now = app_.now()
         with app_.transaction() as uow:
             decision = decide_report(
                 uow,

@@ -55,10 +55,20 @@ def report(as_json: bool = typer.Option(False, "--json")) -> None:
 def purge() -> None:
     """Purge or redact everything past its period now (safe to rerun; the scheduler does
     this every day). Audit records are redacted, never removed."""
+    from codeservice.services.operations.retention import policy_of
     from codeservice.services.operations.retention import purge as retention_purge
 
     built = container()
-    result = retention_purge(built, actor=cli_actor(), source="cli", now=built.now())
+    now = built.now()
+    result = retention_purge(
+        built.read_uow,
+        built.uow,
+        built.keyring,
+        policy_of(built.settings),
+        actor=cli_actor(),
+        source="cli",
+        now=now,
+    )
     for kind in RetentionKind:
         count = result.counts[str(kind)]
         done = "redacted" if kind is RetentionKind.AUDIT else "purged"

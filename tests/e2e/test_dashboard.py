@@ -20,7 +20,6 @@ from codeservice.documents import decrypt_document
 from codeservice.documents.code_list import read_code_list
 from codeservice.domain.accounts import Role
 from codeservice.domain.calendar import Cycle
-from codeservice.services.register.providers import import_register
 from tests.e2e.browser import BrowserProblems, finish_sign_in, looks_like_govuk, screenshot
 from tests.integration.web.links import outbox_rows
 from tests.integration.web.staff import PASSWORD, audit_actions, make_staff
@@ -36,6 +35,7 @@ from tests.support.dashboard import (
     work_outbox,
 )
 from tests.support.reading import board_of
+from tests.support.register import import_register
 
 pytestmark = pytest.mark.slow
 

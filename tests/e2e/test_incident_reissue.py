@@ -24,9 +24,8 @@ from codeservice.domain.calendar import Cycle
 from codeservice.domain.wording import INCIDENT_REASON
 from codeservice.services.distribution.codes import reveal_access_code
 from codeservice.services.distribution.rotation import rotate
-from codeservice.services.incidents.reissue import complete_reissue, reissue_provider
+from codeservice.services.incidents.reissue import complete_reissue
 from codeservice.services.incidents.triage import decide_report
-from codeservice.services.register.providers import import_register_file
 from codeservice.storage.models import AccessCode, IncidentReport
 from mailer.capture import capturing
 from tests.e2e.browser import BrowserProblems, finish_sign_in, screenshot
@@ -34,6 +33,8 @@ from tests.integration.web.staff import PASSWORD, make_staff
 from tests.support.clock import Clock
 from tests.support.helpline import answer_challenge, start_challenge
 from tests.support.inbox import Inbox, attachment, body, link, send_mail, to
+from tests.support.register import import_register_file
+from tests.support.reissue import reissue_provider
 
 pytestmark = pytest.mark.slow
 

@@ -30,13 +30,13 @@ from codeservice.domain.calendar import Cycle
 from codeservice.services.distribution.codes import reveal_access_code, reveal_unlock_code
 from codeservice.services.distribution.mail_events import audit_mail_outcomes
 from codeservice.services.distribution.rotation import rotate
-from codeservice.services.register.providers import import_register_file
 from codeservice.storage.models import AccessCode, AuditRecord, Delivery, Spoc
 from codeservice.web import create_app
 from mailer import dispatcher
 from mailer.capture import captured, capturing
 from mailer.schema import outbox
 from tests.integration.web.links import csrf_field
+from tests.support.register import import_register_file
 
 ROOT = Path(__file__).resolve().parents[2]
 REGISTER = ROOT / "config" / "providers.example.csv"

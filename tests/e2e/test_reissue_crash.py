@@ -16,10 +16,10 @@ from sqlalchemy.engine import Engine, make_url
 
 from codeservice.bootstrap import Container
 from codeservice.services.distribution.rotation import rotate
-from codeservice.services.register.providers import import_register_file
 from codeservice.storage.models import AccessCode, Delivery, Reissue
 from mailer.schema import outbox
 from tests.conftest import Cli
+from tests.support.register import import_register_file
 
 pytestmark = pytest.mark.slow
 

@@ -24,11 +24,11 @@ import pytest
 from sqlalchemy import select
 
 from codeservice.bootstrap import Container, bootstrap
-from codeservice.services.register.providers import import_register_file
 from codeservice.storage.models import AccessCode, JobRun, Spoc
 from mailer.capture import captured, capturing
 from mailer.schema import outbox
 from scheduler import lease, ledger
+from tests.support.register import import_register_file
 
 pytestmark = pytest.mark.slow
 

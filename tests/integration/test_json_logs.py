@@ -22,8 +22,6 @@ from codeservice.bootstrap import Container
 from codeservice.domain.accounts import Role
 from codeservice.domain.calendar import Cycle
 from codeservice.services.distribution.rotation import rotate
-from codeservice.services.incidents.reissue import reissue_provider
-from codeservice.services.register.providers import import_register
 from codeservice.web import create_app
 from mailer import dispatcher
 from mailer.capture import captured, capturing
@@ -31,6 +29,8 @@ from tests.integration.web.helpline_world import chars, wrong
 from tests.integration.web.links import open_and_confirm
 from tests.integration.web.staff import PASSWORD, make_staff, make_token, sign_in
 from tests.support.clock import Clock
+from tests.support.register import import_register
+from tests.support.reissue import reissue_provider
 from tests.support.secrets import assert_absent, revealed
 
 REGISTER = (

@@ -19,8 +19,8 @@ from codeservice.bootstrap import Container
 from codeservice.domain.calendar import Cycle
 from codeservice.services.distribution.acknowledgement import acknowledge
 from codeservice.services.distribution.rotation import RotationReport, rotate
-from codeservice.services.register.providers import import_register_file
 from mailer import claims, outbox
+from tests.support.register import import_register_file
 
 ROOT = Path(__file__).resolve().parents[2]
 REGISTER = ROOT / "config" / "providers.example.csv"

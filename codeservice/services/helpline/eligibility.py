@@ -40,8 +40,8 @@ def search_providers(container: Container, query: str) -> list[EligibilityView]:
     The agent types the query as the caller says it: one holding a character no name
     can hold is refused, naming the field, rather than answered "no match"."""
     check_usable(query.strip(), field="query", label="the name or ref")
-    refs = [view.ref for view in find_provider(container, query, include_inactive=True)]
     with container.read_uow() as uow:
+        refs = [view.ref for view in find_provider(uow, query, include_inactive=True)]
         found = []
         for ref in refs:
             provider = uow.register.get_provider(ref)
@@ -64,7 +64,8 @@ def search_providers(container: Container, query: str) -> list[EligibilityView]:
 
 def resolve_ref(container: Container, query: str) -> str | None:
     """The one register entry a query names: its exact ref, or its only match."""
-    matches = find_provider(container, query, include_inactive=True)
+    with container.read_uow() as uow:
+        matches = find_provider(uow, query, include_inactive=True)
     exact = [m.ref for m in matches if m.ref.casefold() == query.strip().casefold()]
     if len(exact) == 1:
         return exact[0]

@@ -19,7 +19,7 @@ reissue did is ``reissue_views``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -114,53 +114,51 @@ class CodeToReplace:
 
 
 def codes_to_replace(
-    container: Container, provider_ref: str
+    uow: UnitOfWork, provider_ref: str, *, now: datetime
 ) -> tuple[str, str, list[CodeToReplace]]:
-    """The prime provider's ref and name, and what reissuing it now would replace."""
-    with container.read_uow() as uow:
-        provider = prime_for_reissue(uow, provider_ref)
-        codes = [
-            CodeToReplace(c.cycle, c.document_ref, c.state, c.active_from, c.active_until)
-            for c in uow.incidents.codes_not_ended(provider.id, container.now())
-        ]
-        return provider.ref, provider.name, codes
+    """The prime provider's ref and name, and what reissuing it at ``now`` would replace
+    (reads only)."""
+    provider = prime_for_reissue(uow, provider_ref)
+    codes = [
+        CodeToReplace(c.cycle, c.document_ref, c.state, c.active_from, c.active_until)
+        for c in uow.incidents.codes_not_ended(provider.id, now)
+    ]
+    return provider.ref, provider.name, codes
 
 
 class CodesChanged(Conflict):
     """The provider's codes are no longer those the person confirming saw."""
 
 
-def reissue_provider(
-    container: Container,
+def request_provider_reissue(
+    uow: UnitOfWork,
     provider_ref: str,
     *,
     reason: str,
     actor: str,
-    source: str,
+    now: datetime,
     shown: Collection[str] | None = None,
-) -> ReissueReport:
-    """``codeservice reissue REF --reason TEXT``: a reissue not tied to a report.
+) -> int:
+    """``codeservice reissue REF --reason TEXT``: a reissue not tied to a report, asked
+    for in the caller's transaction (the caller commits). Its id: the caller completes
+    it after committing, with ``complete_reissue`` and the same ``now``.
 
     ``shown`` — the document references of the codes a confirmation page listed —
     makes it conditional: if they have been replaced since, nothing more is done
     (``CodesChanged``), so a form sent twice reissues once.
     """
     text = check_decision_reason(reason)
-    now = container.now()  # its callers (a helpline route among them) pass no time yet
-    with container.uow() as uow:
-        provider = prime_for_reissue(uow, provider_ref)
-        uow.register.lock_provider(provider.id)
-        if shown is not None:
-            current = uow.incidents.codes_not_ended(provider.id, now)
-            if {code.document_ref for code in current} != set(shown):
-                raise CodesChanged(
-                    f"The codes of {provider.name} ({provider.ref}) have changed since the "
-                    "page was shown: they have been replaced already"
-                )
-        reissue = request_reissue(uow, provider=provider, reason=text, requested_by=actor, now=now)
-        reissue_id = reissue.id
-        uow.commit()
-    return complete_reissue(container, reissue_id, actor=actor, source=source, now=now)
+    provider = prime_for_reissue(uow, provider_ref)
+    uow.register.lock_provider(provider.id)
+    if shown is not None:
+        current = uow.incidents.codes_not_ended(provider.id, now)
+        if {code.document_ref for code in current} != set(shown):
+            raise CodesChanged(
+                f"The codes of {provider.name} ({provider.ref}) have changed since the "
+                "page was shown: they have been replaced already"
+            )
+    reissue = request_reissue(uow, provider=provider, reason=text, requested_by=actor, now=now)
+    return reissue.id
 
 
 def complete_reissue(
@@ -168,12 +166,13 @@ def complete_reissue(
 ) -> ReissueReport:
     """Revoke and replace; does nothing (and says so) if the reissue was completed.
     Everything it revokes, issues and audits is stamped ``now``."""
+    alphabet = Alphabet.from_excluded(container.settings.code_excluded_characters)
     for _ in range(MAX_ATTEMPTS):
-        plan, done = _plan(container, reissue_id, now)
+        plan, done = _plan(container.read_uow, reissue_id, now)
         if done is not None:
             return done
         assert plan is not None
-        prepared = _prepare(container, plan)
+        prepared = _prepare(container.read_uow, alphabet, plan)
         report = commit_reissue(container, plan, prepared, actor=actor, source=source)
         if report is not None:
             return report
@@ -184,9 +183,9 @@ def complete_reissue(
 
 
 def _plan(
-    container: Container, reissue_id: int, at: datetime
+    reading: Callable[[], UnitOfWork], reissue_id: int, at: datetime
 ) -> tuple[Plan | None, ReissueReport | None]:
-    with container.read_uow() as uow:  # the plan only reads; the commit checks it
+    with reading() as uow:  # the plan only reads; the commit checks it
         reissue = uow.incidents.get_reissue(reissue_id)
         if reissue is None:
             raise NotFound(f"there is no reissue {reissue_id}")
@@ -213,10 +212,11 @@ def _plan(
         )
 
 
-def _prepare(container: Container, plan: Plan) -> dict[int, PreparedCode]:
+def _prepare(
+    reading: Callable[[], UnitOfWork], alphabet: Alphabet, plan: Plan
+) -> dict[int, PreparedCode]:
     """Draw each replacement and build its encrypted document (no transaction open)."""
-    alphabet = Alphabet.from_excluded(container.settings.code_excluded_characters)
-    with container.read_uow() as uow:
+    with reading() as uow:
         provider = uow.register.provider_by_id(plan.provider_id)
         reissue = uow.incidents.get_reissue(plan.reissue_id)
         assert provider is not None and reissue is not None

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from codeservice.bootstrap import Container
+from codeservice.crypto.keyring import Keyring
 from codeservice.domain.audit import AuditTag
 from codeservice.domain.calendar import Cycle
 from codeservice.domain.codes import CodeState
@@ -87,7 +88,9 @@ def commit_reissue(
         if covering is not None:
             reissue.covered_by_id = covering.id
             report.covered_by = covering.id
-            return _finish(uow, container, reissue, report, actor=actor, source=source, at=at)
+            return _finish(
+                uow, container.keyring, reissue, report, actor=actor, source=source, at=at
+            )
 
         codes = uow.incidents.codes_not_ended(provider.id, at)
         if [c.id for c in codes] != [c.code_id for c in plan.codes]:
@@ -98,7 +101,7 @@ def commit_reissue(
         uow.flush()  # frees each cycle for its replacement
         links = uow.incidents.replace_links([c.id for c in codes], at)
         _cancel_revoked_mail(
-            uow, container, codes, reissue, report, actor=actor, source=source, at=at
+            uow, container.keyring, codes, reissue, report, actor=actor, source=source, at=at
         )
         reason = general_reason(reissue)
         for code, code_plan in zip(codes, plan.codes, strict=True):
@@ -164,12 +167,12 @@ def commit_reissue(
             links,
             report.emails_cancelled,
         )
-        return _finish(uow, container, reissue, report, actor=actor, source=source, at=at)
+        return _finish(uow, container.keyring, reissue, report, actor=actor, source=source, at=at)
 
 
 def _cancel_revoked_mail(
     uow: UnitOfWork,
-    container: Container,
+    keyring: Keyring,
     codes: list[AccessCode],
     reissue: Reissue,
     report: ReissueReport,
@@ -185,7 +188,7 @@ def _cancel_revoked_mail(
         return
     audit.event(
         uow,
-        container.keyring,
+        keyring,
         AuditTag.MAIL_MESSAGE_CANCEL,
         actor=actor,
         source=source,
@@ -200,7 +203,7 @@ def _cancel_revoked_mail(
 
 def _finish(
     uow: UnitOfWork,
-    container: Container,
+    keyring: Keyring,
     reissue: Reissue,
     report: ReissueReport,
     *,
@@ -212,7 +215,7 @@ def _finish(
     report.completed_at = at
     audit.event(
         uow,
-        container.keyring,
+        keyring,
         AuditTag.CODE_ACCESS_REISSUE,
         actor=actor,
         source=source,

@@ -16,11 +16,13 @@ only make the trail look longer than the anchor, never shorter.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
-from codeservice.bootstrap import Container
 from codeservice.crypto.anchor_file import AnchorFile
+from codeservice.crypto.keyring import Keyring
 from codeservice.domain.audit import AuditTag
 from codeservice.domain.audit_anchor import AnchorFinding, ChainHead, judge_anchor
 from codeservice.services.operations.audit import ChainProblem, verify_chain
@@ -47,11 +49,15 @@ class TrailReport:
         return found
 
 
-def verify_trail(container: Container) -> TrailReport:
-    key = container.keyring.audit_key
-    anchor, unreadable = read_anchor(AnchorFile(container.settings.audit_anchor_file))
+def verify_trail(
+    reading: Callable[[], UnitOfWork], keyring: Keyring, anchor_path: Path
+) -> TrailReport:
+    """The three checks. It takes the factory of read units of work
+    (``container.read_uow``): the anchor at ``anchor_path`` is read before the database."""
+    key = keyring.audit_key
+    anchor, unreadable = read_anchor(AnchorFile(anchor_path))
     report = TrailReport()
-    with container.read_uow() as uow:
+    with reading() as uow:
         report.records, report.chain_problem = verify_chain(uow, key)
         last = uow.audit.last()
         head = None if last is None else ChainHead(last.seq, last.hash)
@@ -115,31 +121,43 @@ def _missing(report: TrailReport, lines: list[str]) -> None:
         report.unaudited.append(f"... and {len(lines) - SHOWN} more like it")
 
 
-def anchor_trail(container: Container, *, actor: str, source: str, now: datetime) -> AnchorFinding:
+def anchor_trail(
+    reading: Callable[[], UnitOfWork],
+    writing: Callable[[], UnitOfWork],
+    keyring: Keyring,
+    anchor_path: Path,
+    *,
+    actor: str,
+    source: str,
+    now: datetime,
+) -> AnchorFinding:
     """``audit anchor``: anchor a trail that has none (kept from before anchors existed).
 
     Only an intact chain is anchored. An anchor that exists is only moved forward along
     its own chain, as every append does: one that is forged, or vouches for records no
-    longer there, is left for a person to look into.
+    longer there, is left for a person to look into. Three units of work (the factories
+    ``container.read_uow``, ``container.uow``): the chain checked, the audit record
+    that writes the anchor committed, then the trail verified against it.
     """
     from codeservice.errors import Conflict
     from codeservice.services.operations import audit
 
-    key = container.keyring.audit_key
-    with container.read_uow() as uow:
+    key = keyring.audit_key
+    with reading() as uow:
         _records, problem = verify_chain(uow, key)
     if problem is not None:
         raise Conflict(f"the hash chain is broken ({problem}); an anchor would vouch for it")
-    with container.uow() as uow:
+    with writing() as uow:
         uow.create_anchor()
         audit.event(
             uow,
-            container.keyring,
+            keyring,
             AuditTag.SYSTEM_AUDIT_ANCHOR,
             actor=actor,
             source=source,
             now=now,
-            anchor_file=str(container.settings.audit_anchor_file),
+            anchor_file=str(anchor_path),
         )
         uow.commit()
-    return verify_trail(container).anchor or judge_anchor(key, None, None, None)
+    found = verify_trail(reading, keyring, anchor_path).anchor
+    return found or judge_anchor(key, None, None, None)

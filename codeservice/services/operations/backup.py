@@ -21,6 +21,7 @@ import os
 import shutil
 import tempfile
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from pathlib import Path
 
 from codeservice.bootstrap import Container
@@ -66,7 +67,7 @@ class RestoreReport:
     needs_migration: bool
 
 
-def backup(app: Container, destination: Path) -> BackupReport:
+def backup(app: Container, destination: Path, *, now: datetime) -> BackupReport:
     """Copy the database, the audit anchor and a manifest into ``destination`` (a new or
     empty folder); name the keyring that must go with them."""
     _check_destination(destination)
@@ -83,10 +84,11 @@ def backup(app: Container, destination: Path) -> BackupReport:
             copies.copy_sqlite(Path(sqlite_file(app.settings.database_url) or ""), partial / file)
         else:
             copies.dump_postgresql(app.settings.database_url, partial / file)
-        status = key_status(app)  # after the copy: every key it can hold, perhaps one more
+        # After the copy: every key it can hold, perhaps one more.
+        status = key_status(app.read_uow, keyring)
         needed = set(status.access_codes_by_key) | set(status.messages_by_key)
         manifest = Manifest(
-            created_at=app.now().isoformat(timespec="seconds"),
+            created_at=now.isoformat(timespec="seconds"),
             database=database,
             file=file,
             schema_revision=revision,
@@ -103,7 +105,9 @@ def backup(app: Container, destination: Path) -> BackupReport:
     return BackupReport(destination, manifest, app.settings.master_key_file)
 
 
-def restore(app: Container, source: Path, *, actor: str, origin: str) -> RestoreReport:
+def restore(
+    app: Container, source: Path, *, actor: str, origin: str, now: datetime
+) -> RestoreReport:
     """Restore the backup folder ``source`` into this home's (empty) database, and
     record that in its audit trail (once the schema is current: ``init`` first, else)."""
     manifest = read_manifest(source)
@@ -138,7 +142,7 @@ def restore(app: Container, source: Path, *, actor: str, origin: str) -> Restore
                 AuditTag.SYSTEM_DATABASE_RESTORE,
                 actor=actor,
                 source=origin,
-                now=app.now(),
+                now=now,
                 backup_created_at=manifest.created_at,
                 database=database,
             )

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
-from codeservice.bootstrap import Container
 from codeservice.crypto.keyring import KEY_ID_PREFIX_BYTES, Keyring, SealError, key_id_of
 from codeservice.domain.audit import AuditTag
 from codeservice.services.operations import audit
@@ -119,21 +119,24 @@ def reseal_second_factors(new_uow: Callable[[], UnitOfWork], keyring: Keyring) -
 
 
 def rotate_keys(
-    app: Container,
+    new_uow: Callable[[], UnitOfWork],
+    keyring: Keyring,
     *,
     actor: str,
     source: str,
+    now: datetime,
     resume: bool = False,
     batch_size: int = DEFAULT_BATCH,
     progress: Progress | None = None,
 ) -> RotationReport:
-    """Add a new current key (unless ``resume``), re-seal everything, audit it."""
-    keyring = app.keyring
+    """Add a new current key (unless ``resume``), re-seal everything, audit it (the
+    record stamped ``now``, when the rotation began). It commits batch by batch, so it
+    takes the factory of units of work (``container.uow``)."""
     previous = keyring.current_key_id
     key_id = previous if resume else keyring.add_key()
-    codes = reseal_access_codes(app.uow, keyring, batch_size=batch_size, progress=progress)
-    messages = reseal_messages(app.uow, keyring, progress=progress)
-    factors = reseal_second_factors(app.uow, keyring)
+    codes = reseal_access_codes(new_uow, keyring, batch_size=batch_size, progress=progress)
+    messages = reseal_messages(new_uow, keyring, progress=progress)
+    factors = reseal_second_factors(new_uow, keyring)
     details = {
         "key_id": key_id,
         "resumed": resume,
@@ -143,29 +146,29 @@ def rotate_keys(
     }
     if not resume:
         details["previous_key_id"] = previous
-    with app.uow() as uow:
+    with new_uow() as uow:
         audit.event(
             uow,
             keyring,
             AuditTag.SYSTEM_KEYS_ROTATE,
             actor=actor,
             source=source,
-            now=app.now(),
+            now=now,
             **details,
         )
         uow.commit()
     return RotationReport(key_id, previous, codes, messages)
 
 
-def key_status(app: Container) -> KeyStatus:
-    keyring = app.keyring
-    with app.read_uow() as uow:
+def key_status(reading: Callable[[], UnitOfWork], keyring: Keyring) -> KeyStatus:
+    """Which key seals how many values (reads only: ``container.read_uow``)."""
+    with reading() as uow:
         codes = uow.codes.count_by_key_id()
     return KeyStatus(
         current_key_id=keyring.current_key_id,
         key_ids=keyring.key_ids,
         access_codes_by_key=codes,
-        messages_by_key=dict(_message_key_counts(app.uow)),
+        messages_by_key=dict(_message_key_counts(reading)),
     )
 
 

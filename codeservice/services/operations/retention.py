@@ -22,8 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from codeservice.bootstrap import Container
 from codeservice.config import Settings
+from codeservice.crypto.keyring import Keyring
 from codeservice.domain.audit import LEGACY, AuditTag, redaction_seal
 from codeservice.domain.retention import (
     REGISTER_UPLOAD_KEPT,
@@ -130,11 +130,19 @@ class PurgeResult:
 
 
 def purge(
-    container: Container, *, actor: str, source: str, now: datetime, batch: int = BATCH
+    reading: Callable[[], UnitOfWork],
+    writing: Callable[[], UnitOfWork],
+    keyring: Keyring,
+    policy: RetentionPolicy,
+    *,
+    actor: str,
+    source: str,
+    now: datetime,
+    batch: int = BATCH,
 ) -> PurgeResult:
     """Purge or redact everything past its period at ``now`` (idempotent, crash-safe).
-    It commits batch by batch, so it takes the container's units of work."""
-    policy = policy_of(container.settings)
+    It commits batch by batch, so it takes the factories of units of work
+    (``container.read_uow``, ``container.uow``) rather than one."""
     result = PurgeResult()
     blankers: dict[RetentionKind, Callable[[RetentionRepository, list[int], datetime], int]] = {
         RetentionKind.MAIL: lambda r, ids, cut: r.blank_mail(ids, cut),
@@ -145,14 +153,14 @@ def purge(
     for kind, blank in blankers.items():
         cut = policy.cutoff(kind, now)
         while True:
-            with container.uow() as uow:
+            with writing() as uow:
                 due = dict((k, d) for k, d, _w in _kinds(uow.retention))[kind]
                 ids = due(cut, batch)
                 done = blank(uow.retention, ids, cut) if ids else 0
                 if done:
                     audit.event(
                         uow,
-                        container.keyring,
+                        keyring,
                         PURGE,
                         actor=actor,
                         source=source,
@@ -164,10 +172,12 @@ def purge(
             result.counts[str(kind)] += done
             if not ids or not done:
                 break
-    with container.uow() as uow:  # register files uploaded and never applied
+    with writing() as uow:  # register files uploaded and never applied
         result.register_uploads = uow.register.drop_uploads_before(now - REGISTER_UPLOAD_KEPT)
         uow.commit()
-    _redact_audit(container, policy, now, result, actor=actor, source=source, batch=batch)
+    _redact_audit(
+        reading, writing, keyring, policy, now, result, actor=actor, source=source, batch=batch
+    )
     log.info(
         "retention purge: %s",
         ", ".join(f"{count} {kind}" for kind, count in result.counts.items()),
@@ -176,7 +186,9 @@ def purge(
 
 
 def _redact_audit(
-    container: Container,
+    reading: Callable[[], UnitOfWork],
+    writing: Callable[[], UnitOfWork],
+    keyring: Keyring,
     policy: RetentionPolicy,
     now: datetime,
     result: PurgeResult,
@@ -185,8 +197,8 @@ def _redact_audit(
     source: str,
     batch: int,
 ) -> None:
-    key = container.keyring.audit_key
-    with container.read_uow() as uow:
+    key = keyring.audit_key
+    with reading() as uow:
         _checked, problem = verify_chain(uow, key)
     if problem is not None:  # redacting now would launder an edited record
         result.audit_problem = f"the hash chain is broken ({problem}); nothing was redacted"
@@ -196,7 +208,7 @@ def _redact_audit(
     address_cut = policy.cutoff(RetentionKind.ACKNOWLEDGEMENTS, now)
     after = 0
     while True:
-        with container.uow() as uow:
+        with writing() as uow:
             rows = uow.retention.audit_due(mail_cut, address_cut, after, batch)
             done = 0
             for row in rows:
@@ -230,7 +242,7 @@ def _redact_audit(
             if done:
                 audit.event(
                     uow,
-                    container.keyring,
+                    keyring,
                     PURGE,
                     actor=actor,
                     source=source,

@@ -14,7 +14,7 @@ from typing import Any
 
 from codeservice.domain.codes import CodeState
 from codeservice.errors import NotFound
-from codeservice.services.register.providers import ProviderView, provider_views
+from codeservice.services.register.providers import ProviderView, list_register
 from codeservice.services.staff.actors import actor_names
 from codeservice.storage.uow import UnitOfWork
 
@@ -59,7 +59,7 @@ class ProviderPage:
 def provider_page(uow: UnitOfWork, ref: str) -> ProviderPage:
     """The provider ``ref`` (active or not); NotFound if the register has no such ref.
     Reads only: the caller opens ``container.read_uow()``."""
-    view = next((v for v in provider_views(uow, include_inactive=True) if v.ref == ref), None)
+    view = next((v for v in list_register(uow, include_inactive=True) if v.ref == ref), None)
     if view is None:
         raise NotFound("There is no provider with this reference on the register")
     provider = uow.register.get_provider(ref)

@@ -9,7 +9,6 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
-from codeservice.bootstrap import Container
 from codeservice.config import Settings
 from codeservice.crypto.keyring import Keyring
 from codeservice.domain.audit import AuditTag
@@ -83,19 +82,35 @@ class RegisterRules:
         return cls(limits, settings.tz)
 
 
-def import_register_file(
-    container: Container, path: Path, *, prune: bool = False, actor: str, source: str = "cli"
-) -> ImportSummary:
-    limits = RegisterRules.of(container.settings).limits
+def read_register_file(path: Path, limits: RegisterLimits) -> bytes:
+    """The bytes of a register file, refused (InputError) if it cannot be read or is
+    over the size limit."""
     try:
         with path.open("rb") as file:
             # The size first: a huge file is refused before a byte of it is read, and
             # one whose size is not known in advance (a pipe) is read no further.
             check_size(os.fstat(file.fileno()).st_size, str(path), limits)
-            data = file.read(limits.max_bytes + 1)
+            return file.read(limits.max_bytes + 1)
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
-    return import_register(container, data, str(path), prune=prune, actor=actor, source=source)
+
+
+def import_register_file(
+    uow: UnitOfWork,
+    keyring: Keyring,
+    rules: RegisterRules,
+    path: Path,
+    *,
+    prune: bool = False,
+    actor: str,
+    source: str = "cli",
+    now: datetime,
+) -> ImportSummary:
+    """``import_register`` of the file at ``path``."""
+    data = read_register_file(path, rules.limits)
+    return import_register(
+        uow, keyring, rules, data, str(path), prune=prune, actor=actor, source=source, now=now
+    )
 
 
 def check_file(rules: RegisterRules, data: bytes, filename: str, *, now: datetime) -> RegisterFile:
@@ -106,33 +121,34 @@ def check_file(rules: RegisterRules, data: bytes, filename: str, *, now: datetim
 
 
 def import_register(
-    container: Container,
+    uow: UnitOfWork,
+    keyring: Keyring,
+    rules: RegisterRules,
     data: bytes,
     filename: str,
     *,
     prune: bool = False,
     actor: str,
     source: str = "cli",
+    now: datetime,
 ) -> ImportSummary:
-    """Check the whole file, then apply it in one transaction — or change nothing.
+    """Check the whole file, then apply it in the caller's transaction (the caller
+    commits) — or raise InputError having changed nothing.
 
     Providers are matched by ref, SPoCs by (provider, email ignoring case). With
     ``prune`` whatever the file does not name is deactivated, never deleted: codes,
     deliveries and the audit trail refer to those rows.
     """
-    now = container.now()
-    register = check_file(RegisterRules.of(container.settings), data, filename, now=now)
+    register = check_file(rules, data, filename, now=now)
     summary = ImportSummary(
         filename=Path(filename).name,
         sha256=hashlib.sha256(data).hexdigest(),
         prune=prune,
         warnings=register.warnings,
     )
-    with container.uow() as uow:
-        uow.register.lock_for_import()
-        apply_file(uow, register, summary, now)
-        record_import(uow, container.keyring, summary, actor=actor, source=source, now=now)
-        uow.commit()
+    uow.register.lock_for_import()
+    apply_file(uow, register, summary, now)
+    record_import(uow, keyring, summary, actor=actor, source=source, now=now)
     return summary
 
 
@@ -170,15 +186,9 @@ def changed_refs(summary: ImportSummary) -> dict[str, list[str]]:
     return {ref: sorted(kinds) for ref, kinds in sorted(found.items())}
 
 
-def list_register(container: Container, *, include_inactive: bool = False) -> list[ProviderView]:
+def list_register(uow: UnitOfWork, *, include_inactive: bool = False) -> list[ProviderView]:
     """Every prime provider followed by its subcontractors, by ref (active ones only
     unless ``include_inactive``); each prime with its SPoCs."""
-    with container.read_uow() as uow:
-        return provider_views(uow, include_inactive=include_inactive)
-
-
-def provider_views(uow: UnitOfWork, *, include_inactive: bool = False) -> list[ProviderView]:
-    """As ``list_register``, in the caller's unit of work."""
     return _views(uow.register.all_providers(), uow.register.all_spocs(), include_inactive)
 
 
@@ -226,7 +236,7 @@ def _views(
 
 
 def find_provider(
-    container: Container, query: str, *, include_inactive: bool = False
+    uow: UnitOfWork, query: str, *, include_inactive: bool = False
 ) -> list[ProviderView]:
     """Providers whose ref is ``query`` (exactly, listed first) or whose ref or name
     holds it, ignoring case."""
@@ -236,7 +246,7 @@ def find_provider(
     folded = needle.casefold()
     matches = [
         view
-        for view in list_register(container, include_inactive=include_inactive)
+        for view in list_register(uow, include_inactive=include_inactive)
         if view.ref == needle or folded in view.ref.casefold() or folded in view.name.casefold()
     ]
     return sorted(matches, key=lambda view: (view.ref != needle, view.ref))

@@ -12,10 +12,10 @@ from pathlib import Path
 from sqlalchemy import select
 
 from codeservice.bootstrap import Container
-from codeservice.services.register.providers import import_register
 from codeservice.storage.models import AccessCode, Delivery, Spoc
 from mailer import dispatcher
 from mailer.capture import capturing
+from tests.support.register import import_register
 
 # Two prime providers, three SPoCs: Northfield has Ann and Ben, Harbourside has Cat.
 REGISTER = (

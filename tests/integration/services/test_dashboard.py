@@ -10,7 +10,6 @@ import pytest
 from codeservice.bootstrap import Container
 from codeservice.domain.calendar import Cycle
 from codeservice.services.distribution.board import Phase, Stage
-from codeservice.services.incidents.reissue import reissue_provider
 from tests.support.clock import Clock
 from tests.support.dashboard import (
     APRIL,
@@ -22,6 +21,7 @@ from tests.support.dashboard import (
     work_outbox,
 )
 from tests.support.reading import board_of, cycles_of
+from tests.support.reissue import reissue_provider
 
 FAILING = "fiona.macleod@example.org"  # PRV007's only SPoC
 RETRYING = "daniel.hughes@example.net"  # PRV003's only SPoC

@@ -48,9 +48,22 @@ def _content(marker: bytes = b"") -> bytes:
 
 
 def _hold(container: Container, content: bytes, owner: str = ANN) -> str:
-    return hold_download(
-        container, owner=owner, filename="list-2027-04.docx", media_type=DOCX, content=content
-    )
+    with container.transaction() as uow:
+        return hold_download(
+            uow,
+            container.keyring,
+            owner=owner,
+            filename="list-2027-04.docx",
+            media_type=DOCX,
+            content=content,
+            now=container.now(),
+        )
+
+
+def _take(container: Container, ticket: str, *, owner: str) -> Download | None:
+    """As the download route takes it: in one transaction, at the container's time."""
+    with container.transaction() as uow:
+        return take_download(uow, container.keyring, ticket, owner=owner, now=container.now())
 
 
 def _rows(container: Container) -> int:
@@ -62,27 +75,27 @@ def test_a_file_is_taken_once_by_its_owner(service: Container) -> None:
     content = _content()
     ticket = _hold(service, content)
 
-    taken = take_download(service, ticket, owner=ANN)
+    taken = _take(service, ticket, owner=ANN)
 
     assert taken == Download("list-2027-04.docx", DOCX, content)
-    assert take_download(service, ticket, owner=ANN) is None
+    assert _take(service, ticket, owner=ANN) is None
     assert _rows(service) == 0
 
 
 def test_someone_else_gets_nothing_and_the_owner_still_can(service: Container) -> None:
     ticket = _hold(service, _content())
 
-    assert take_download(service, ticket, owner=BOB) is None
-    assert take_download(service, "not a ticket", owner=ANN) is None
-    assert take_download(service, secrets.token_urlsafe(32), owner=ANN) is None
-    assert take_download(service, ticket, owner=ANN) is not None
+    assert _take(service, ticket, owner=BOB) is None
+    assert _take(service, "not a ticket", owner=ANN) is None
+    assert _take(service, secrets.token_urlsafe(32), owner=ANN) is None
+    assert _take(service, ticket, owner=ANN) is not None
 
 
 def test_an_expired_file_is_gone(service: Container, clock: Clock) -> None:
     ticket = _hold(service, _content())
     clock.now = START + LIFETIME
 
-    assert take_download(service, ticket, owner=ANN) is None
+    assert _take(service, ticket, owner=ANN) is None
     assert _rows(service) == 0  # and it is deleted
 
 
@@ -99,7 +112,7 @@ def test_just_before_expiry_it_is_still_there(service: Container, clock: Clock) 
     ticket = _hold(service, _content())
     clock.now = START + LIFETIME - timedelta(seconds=1)
 
-    assert take_download(service, ticket, owner=ANN) is not None
+    assert _take(service, ticket, owner=ANN) is not None
 
 
 def test_each_person_has_only_a_few_files_waiting(service: Container, clock: Clock) -> None:
@@ -110,10 +123,10 @@ def test_each_person_has_only_a_few_files_waiting(service: Container, clock: Clo
     bobs = _hold(service, _content(), owner=BOB)
 
     assert _rows(service) == MAX_PER_OWNER + 1
-    assert [take_download(service, t, owner=ANN) is not None for t in tickets] == (
+    assert [_take(service, t, owner=ANN) is not None for t in tickets] == (
         [False, False] + [True] * MAX_PER_OWNER
     )
-    assert take_download(service, bobs, owner=BOB) is not None
+    assert _take(service, bobs, owner=BOB) is not None
 
 
 def _race(takers: tuple[Container, Container], ticket: str) -> list[Download | None]:
@@ -123,7 +136,7 @@ def _race(takers: tuple[Container, Container], ticket: str) -> list[Download | N
 
     def take(container: Container) -> None:
         start.wait()
-        got.append(take_download(container, ticket, owner=ANN))
+        got.append(_take(container, ticket, owner=ANN))
 
     threads = [threading.Thread(target=take, args=(taker,)) for taker in takers]
     for thread in threads:
@@ -151,9 +164,9 @@ def test_another_process_takes_what_one_held(service: Container, app_env: dict[s
     ticket = _hold(service, content)
     other = bootstrap(app_env)
     try:
-        taken = take_download(other, ticket, owner=ANN)
+        taken = _take(other, ticket, owner=ANN)
         assert taken is not None and taken.content == content
-        assert take_download(service, ticket, owner=ANN) is None
+        assert _take(service, ticket, owner=ANN) is None
     finally:
         other.close()
 
@@ -200,7 +213,7 @@ def test_neither_ticket_nor_content_is_logged_or_audited(
         audited = uow.session.scalar(select(func.count()).select_from(AuditRecord))
 
     ticket = _hold(service, _content(marker.encode()))
-    assert take_download(service, ticket, owner=ANN) is not None
+    assert _take(service, ticket, owner=ANN) is not None
 
     logged = caplog.text
     assert ticket not in logged and marker not in logged

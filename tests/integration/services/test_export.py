@@ -16,13 +16,13 @@ from codeservice.domain.calendar import Cycle
 from codeservice.errors import Conflict
 from codeservice.services.distribution.codes import reveal_access_code
 from codeservice.services.helpline.export import export_code_list, exportable_cycles
-from codeservice.services.incidents.reissue import reissue_provider
 from codeservice.storage.models import AccessCode, AuditRecord
 from tests.conftest import Cli
 from tests.integration.web.staff import audit_actions
 from tests.support.clock import Clock
 from tests.support.dashboard import APRIL, ISSUE_DAY, import_example_register, issue
 from tests.support.libreoffice import ARTIFACTS, open_with_libreoffice, pdf_to_png
+from tests.support.reissue import reissue_provider
 
 PRIMES = [f"PRV00{n}" for n in range(1, 9)]
 

@@ -164,7 +164,9 @@ def test_a_second_rotation_after_a_crash_also_finishes(container: Container) -> 
     container.keyring.add_key()
     reseal_access_codes(container.uow, container.keyring, batch_size=5, max_batches=1)
 
-    report = rotate_keys(container, actor="test", source="test")
+    report = rotate_keys(
+        container.uow, container.keyring, actor="test", source="test", now=container.now()
+    )
 
     assert report.access_codes == 12
     assert {row.key_id for row in _rows(container)} == {report.key_id}
@@ -178,7 +180,7 @@ def test_status_counts_values_per_key(cli: Cli, container: Container) -> None:
     second_key = container.keyring.add_key()
     reseal_access_codes(container.uow, container.keyring, batch_size=3, max_batches=1)
 
-    status = key_status(container)
+    status = key_status(container.read_uow, container.keyring)
     result = cli("keys", "status", "--json")
 
     assert status.current_key_id == second_key
@@ -219,7 +221,7 @@ def test_rotate_reseals_staff_totp_keys_which_still_give_the_same_codes(
     add_user(container, "ann", role=Role.BMT, password=PASSWORD, actor="test")
     seed_factor(container, "ann")
 
-    rotate_keys(container, actor="test", source="test")
+    rotate_keys(container.uow, container.keyring, actor="test", source="test", now=container.now())
 
     current = container.keyring.current_key_id
     with container.uow() as uow:

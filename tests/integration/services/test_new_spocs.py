@@ -27,8 +27,6 @@ from codeservice.services.distribution.new_spocs import (
     pending_new_spocs,
     send_to_new_spocs,
 )
-from codeservice.services.incidents.reissue import reissue_provider
-from codeservice.services.register.providers import import_register
 from codeservice.storage.models import AccessCode, AuditRecord, Provider, Spoc
 from tests.integration.web.links import change, outbox_rows
 from tests.integration.web.staff import audit_actions
@@ -44,6 +42,8 @@ from tests.support.dashboard import (
     work_outbox,
 )
 from tests.support.reading import read
+from tests.support.register import import_register
+from tests.support.reissue import reissue_provider
 
 NADIA = "nadia.khan@example.org"
 OMAR = "omar.farah@example.net"

@@ -11,13 +11,9 @@ from sqlalchemy import select
 from codeservice.bootstrap import Container
 from codeservice.errors import InputError
 from codeservice.services.register.apply import ImportSummary
-from codeservice.services.register.providers import (
-    find_provider,
-    import_register,
-    import_register_file,
-    list_register,
-)
+from codeservice.services.register.providers import find_provider, list_register
 from codeservice.storage.models import AuditRecord, Provider, Spoc
+from tests.support.register import import_register, import_register_file
 
 ROOT = Path(__file__).resolve().parents[3]
 HEADER = "ref,name,prime_ref,spoc_name,spoc_email\n"
@@ -265,7 +261,8 @@ def test_list_register_shows_each_prime_then_its_subcontractors(container: Conta
     run_import(container, REGISTER.replace("Bob Ray,bob.ray@example.org", "Bo,bo@example.org"))
     run_import(container, REGISTER.replace("SUB201,Harbour Lights,PRV002,,\n", ""), prune=True)
 
-    views = list_register(container)
+    with container.read_uow() as uow:
+        views = list_register(uow)
 
     assert [(v.ref, v.prime_ref, v.subcontractors) for v in views] == [
         ("PRV001", None, ("SUB101",)),
@@ -274,7 +271,8 @@ def test_list_register_shows_each_prime_then_its_subcontractors(container: Conta
     ]
     assert [s.email for s in views[0].spocs] == ["ann.lee@example.org", "bob.ray@example.org"]
 
-    everything = list_register(container, include_inactive=True)
+    with container.read_uow() as uow:
+        everything = list_register(uow, include_inactive=True)
 
     assert [(v.ref, v.active) for v in everything] == [
         ("PRV001", True),
@@ -292,8 +290,9 @@ def test_list_register_shows_each_prime_then_its_subcontractors(container: Conta
 def test_find_provider_by_ref_or_part_of_a_name(container: Container) -> None:
     run_import(container, REGISTER)
 
-    assert [v.ref for v in find_provider(container, "SUB101")] == ["SUB101"]
-    assert [v.ref for v in find_provider(container, "harbour")] == ["PRV002", "SUB201"]
-    assert [v.ref for v in find_provider(container, "prv00")] == ["PRV001", "PRV002"]
-    assert find_provider(container, "  ") == []
-    assert find_provider(container, "nobody") == []
+    with container.read_uow() as uow:
+        assert [v.ref for v in find_provider(uow, "SUB101")] == ["SUB101"]
+        assert [v.ref for v in find_provider(uow, "harbour")] == ["PRV002", "SUB201"]
+        assert [v.ref for v in find_provider(uow, "prv00")] == ["PRV001", "PRV002"]
+        assert find_provider(uow, "  ") == []
+        assert find_provider(uow, "nobody") == []

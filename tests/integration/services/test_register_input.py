@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from codeservice.bootstrap import Container
 from codeservice.errors import InputError
-from codeservice.services.register.providers import import_register
 from tests.integration.services.test_register import REGISTER, run_import, snapshot
+from tests.support.register import import_register
 
 FIELD = st.one_of(
     st.text(max_size=30),

@@ -19,18 +19,15 @@ from codeservice.errors import Conflict, InputError, NotFound
 from codeservice.services.distribution.codes import reveal_access_code, reveal_unlock_code
 from codeservice.services.distribution.rotation import rotate
 from codeservice.services.helpline import code_in_force
-from codeservice.services.incidents.reissue import (
-    complete_reissue,
-    reissue_provider,
-    request_reissue,
-)
+from codeservice.services.incidents.reissue import complete_reissue, request_reissue
 from codeservice.services.incidents.reissue_views import reissues_between
-from codeservice.services.register.providers import import_register
 from codeservice.storage.models import AccessCode, AuditRecord, Delivery, LinkToken, Reissue
 from mailer import outbox
 from mailer.entry import OutboxEntry
 from tests.support.clock import Clock
 from tests.support.reading import status_of
+from tests.support.register import import_register
+from tests.support.reissue import reissue_provider
 
 REGISTER = (
     "ref,name,prime_ref,spoc_name,spoc_email,"

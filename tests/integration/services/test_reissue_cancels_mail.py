@@ -17,13 +17,13 @@ import pytest
 from codeservice.bootstrap import Container
 from codeservice.services.distribution.acknowledgement import acknowledge
 from codeservice.services.distribution.mail_events import audit_mail_outcomes
-from codeservice.services.incidents.reissue import reissue_provider
 from mailer import dispatcher
 from mailer.capture import smtp_server
 from tests.conftest import Cli
 from tests.integration.mailer.support import Recorder, config_for
 from tests.integration.services.test_reissue import APRIL, BETWEEN, World, make_world
 from tests.support.mail_jobs import send_reminders
+from tests.support.reissue import reissue_provider
 
 ACTOR = "cli:security.officer"
 ANN, BOB, CAT = "ann.lee@example.org", "bob.roe@example.org", "cat@example.com"

@@ -25,7 +25,6 @@ from codeservice.services.distribution.resend import (
     resend_target,
     resend_unlock,
 )
-from codeservice.services.incidents.reissue import reissue_provider
 from codeservice.storage.models import AuditRecord, Delivery, Spoc
 from tests.integration.web.links import change, outbox_rows
 from tests.integration.web.staff import audit_actions
@@ -40,6 +39,7 @@ from tests.support.dashboard import (
     work_outbox,
 )
 from tests.support.reading import board_of, read
+from tests.support.reissue import reissue_provider
 
 PRIYA = "priya.raman@example.org"
 ACTOR = "user:ann.lee"

@@ -26,14 +26,14 @@ from codeservice.services.distribution.mail_events import audit_mail_outcomes
 from codeservice.services.distribution.rotation import rotate
 from codeservice.services.incidents.views import get_report
 from codeservice.services.operations.audit import record
-from codeservice.services.operations.audit_verify import verify_trail
-from codeservice.services.operations.retention import policy_of, purge, report
-from codeservice.services.register.providers import import_register
+from codeservice.services.operations.retention import policy_of, report
 from codeservice.services.staff.sign_in_throttle import SignInRefused
 from codeservice.storage.models import AuditRecord, Delivery, IncidentReport, Provider, Spoc
 from mailer.schema import outbox
 from tests.conftest import Cli
 from tests.integration.scheduler.support import REGISTER, mail_server
+from tests.support.register import import_register
+from tests.support.retention import purge, verify_trail
 from tests.support.staff import sign_in
 
 OLD = datetime(2025, 1, 15, 10, 0, tzinfo=UTC)

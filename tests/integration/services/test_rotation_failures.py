@@ -20,7 +20,6 @@ from codeservice.documents.errors import UnusableText
 from codeservice.errors import InputError
 from codeservice.services.distribution.codes import reveal_unlock_code
 from codeservice.services.distribution.summary import count
-from codeservice.services.incidents.reissue import reissue_provider
 from codeservice.storage.models import AccessCode, AuditRecord, IssueFailure, Provider
 from mailer import outbox
 from mailer.schema import outbox as outbox_table
@@ -28,6 +27,7 @@ from tests.support.clock import Clock
 from tests.support.dashboard import APRIL, ISSUE_DAY, import_example_register, issue
 from tests.support.mail_jobs import queue_summary
 from tests.support.reading import board_of, status_of
+from tests.support.reissue import reissue_provider
 
 BAD = "PRV003"
 BELL_NAME = "Pennine\x07 Routes to Work CIC"

@@ -19,10 +19,10 @@ from sqlalchemy import text
 from codeservice.bootstrap import Container
 from codeservice.domain.calendar import Cycle
 from codeservice.services.distribution.rotation import rotate
-from codeservice.services.incidents.reissue import reissue_provider
 from tests.support.clock import Clock
 from tests.support.dashboard import APRIL, ISSUE_DAY, import_example_register
 from tests.support.helpline import start_challenge
+from tests.support.reissue import reissue_provider
 
 PROVIDER = "PRV001"
 DURING_APRIL = datetime(2027, 4, 14, 9, 0, tzinfo=UTC)

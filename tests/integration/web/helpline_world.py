@@ -17,9 +17,9 @@ from codeservice.domain.challenges import Positions
 from codeservice.domain.codes import Alphabet
 from codeservice.services.distribution.codes import issue_access_code, reveal_access_code
 from codeservice.services.helpline import code_in_force
-from codeservice.services.register.providers import import_register
 from codeservice.storage.models import AccessCode, AuditRecord
 from tests.support.echo import echoed, words
+from tests.support.register import import_register
 
 REGISTER = (
     "ref,name,prime_ref,spoc_name,spoc_email,"

@@ -12,7 +12,6 @@ from fastapi.testclient import TestClient
 from codeservice.bootstrap import Container
 from codeservice.domain.accounts import Role
 from codeservice.services.distribution.codes import reveal_access_code, reveal_unlock_code
-from codeservice.services.incidents.reissue import reissue_provider
 from codeservice.storage.models import AccessCode
 from tests.integration.web.links import NOW
 from tests.integration.web.staff import make_token, signed_in_client
@@ -25,6 +24,7 @@ from tests.support.dashboard import (
     issue,
     work_outbox,
 )
+from tests.support.reissue import reissue_provider
 
 FAILING = "fiona.macleod@example.org"
 

@@ -299,7 +299,7 @@ def test_the_bmt_finds_the_dashboard_in_the_navigation(bmt: TestClient) -> None:
 def test_the_cycle_page_counts_providers_not_codes_after_a_reissue(
     bmt: TestClient, mailbox: Mailbox, web_container: Container
 ) -> None:
-    from codeservice.services.incidents.reissue import reissue_provider
+    from tests.support.reissue import reissue_provider
 
     reissue_provider(web_container, "PRV001", reason="A test precaution.", actor="t", source="t")
     page = _text(bmt.get(CYCLE).text)

@@ -17,7 +17,6 @@ from codeservice.bootstrap import Container
 from codeservice.domain.accounts import Role
 from codeservice.domain.calendar import Cycle
 from codeservice.services.distribution.rotation import rotate
-from codeservice.services.register.providers import import_register
 from codeservice.web import create_app
 from mailer import dispatcher
 from mailer.capture import captured, capturing
@@ -26,6 +25,7 @@ from tests.integration.web.helpline_world import HelplineWorld, chars, wrong
 from tests.integration.web.links import open_and_confirm
 from tests.integration.web.staff import make_staff, make_token, sign_in
 from tests.support.clock import Clock
+from tests.support.register import import_register
 
 REGISTER = (
     "ref,name,prime_ref,spoc_name,spoc_email,"

@@ -11,7 +11,6 @@ from fastapi.testclient import TestClient
 
 from codeservice.bootstrap import Container
 from codeservice.domain.accounts import Role
-from codeservice.services.register.providers import import_register
 from tests.integration.web.links import NOW, csrf_field, csrf_for, outbox_rows, snapshot
 from tests.integration.web.staff import audit_actions, signed_in_client
 from tests.support.clock import Clock
@@ -24,6 +23,7 @@ from tests.support.dashboard import (
     issue,
     work_outbox,
 )
+from tests.support.register import import_register
 
 NADIA = "nadia.khan@example.org"
 CYCLE = "/bmt/cycles/2027-04"

@@ -15,10 +15,10 @@ from codeservice.bootstrap import Container
 from codeservice.domain.accounts import Role
 from codeservice.domain.register_edits import InvalidEdit
 from codeservice.services.register import edits
-from codeservice.services.register.providers import import_register
 from codeservice.storage.models import Provider, Spoc
 from tests.integration.web.links import csrf_field_of_form, make_ack_link
 from tests.integration.web.staff import audit_actions, signed_in_client
+from tests.support.register import import_register
 
 PAGE = "/bmt/register/PRV001"
 REGISTER = (

@@ -16,12 +16,12 @@ from sqlalchemy import select
 
 from codeservice.bootstrap import Container
 from codeservice.domain.accounts import Role
-from codeservice.services.operations.retention import purge
 from codeservice.storage.models import Provider, RegisterUpload, Spoc
 from codeservice.web import create_app
 from tests.integration.web.links import csrf_field_of_form, csrf_for, make_ack_link
 from tests.integration.web.staff import audit_actions, sign_in, signed_in_client
 from tests.support.clock import Clock
+from tests.support.retention import purge
 
 UPLOAD = "/bmt/register/upload"
 APPLY = "/bmt/register/apply"

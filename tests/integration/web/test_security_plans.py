@@ -13,13 +13,13 @@ from fastapi.testclient import TestClient
 from codeservice.bootstrap import Container
 from codeservice.domain.accounts import Role
 from codeservice.domain.security_plan import NO_SECURITY_PLAN
-from codeservice.services.register.providers import import_register
 from codeservice.web.rotation_runs import RotationRuns
 from tests.integration.web.links import NOW
 from tests.integration.web.staff import audit_actions, signed_in_client
 from tests.support.clock import Clock
 from tests.support.dashboard import APRIL, ISSUE_DAY, REGISTER, issue
 from tests.support.reading import board_of, status_of
+from tests.support.register import import_register
 
 # The example register, with Pennine Routes' plan received but not yet approved.
 PENNINE_APPROVED = b"daniel.hughes@example.net,2023-01-16,2023-02-13,"

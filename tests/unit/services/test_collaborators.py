@@ -30,23 +30,14 @@ NOT_YET = {
     # the rotation's batch writer, written beside this conversion, on the container still
     "distribution/issue_batch.py",
     "distribution/rotation_writer.py",
-    # a reissue builds its documents between two transactions, and issues through
-    # distribution/issuing (the container); reissue_provider and codes_to_replace are
-    # called by the helpline's pages too
-    "incidents/reissue.py",
-    "incidents/reissue_commit.py",
-    # several transactions each (a backup, a purge in batches, key rotation), or
-    # called by the helpline's export (downloads)
-    *(f"operations/{name}.py" for name in ("backup", "downloads", "keys", "setup")),
-    "operations/audit_verify.py:verify_trail",
-    "operations/audit_verify.py:anchor_trail",
-    "operations/retention.py:purge",
-    "operations/retention.py:_redact_audit",
-    # the helpline's eligibility finds providers, and its tests import registers, this way
-    "register/providers.py:import_register_file",
-    "register/providers.py:import_register",
-    "register/providers.py:list_register",
-    "register/providers.py:find_provider",
+    # a reissue's one transaction issues through distribution/issuing.issue_to_spocs,
+    # which takes the container still (the rotation's writer calls it too)
+    "incidents/reissue.py:complete_reissue",
+    "incidents/reissue_commit.py:commit_reissue",
+    # they make or replace the database and the keys the container is built from (the
+    # engine itself, its files, the schema)
+    "operations/backup.py",
+    "operations/setup.py",
     "metrics_state.py",
 }
 
@@ -57,12 +48,6 @@ CLOCK_NOT_YET = {
     "distribution/rotation.py",
     "distribution/issuing.py",
     "distribution/rotation_writer.py",
-    "incidents/reissue.py:codes_to_replace",  # called by the helpline's pages
-    "incidents/reissue.py:reissue_provider",
-    "register/providers.py:import_register",  # called by the helpline's tests
-    "operations/downloads.py",  # called by the helpline's export
-    "operations/backup.py",  # a command of its own, several steps
-    "operations/keys.py:rotate_keys",
     "metrics_state.py",  # a collector, read at scrape time
 }
 

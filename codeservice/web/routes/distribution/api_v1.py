@@ -186,10 +186,11 @@ def providers(
     inactive = _BOOLEANS.get(include_inactive.lower())
     if inactive is None:
         raise ApiProblem(422, "invalid-include-inactive", "include_inactive is true or false")
-    if q.strip():
-        views = find_provider(container, q, include_inactive=inactive)
-    else:
-        views = list_register(container, include_inactive=inactive)
+    with container.read_uow() as uow:
+        if q.strip():
+            views = find_provider(uow, q, include_inactive=inactive)
+        else:
+            views = list_register(uow, include_inactive=inactive)
     response.headers.update(NO_STORE)
     return ProviderList(
         query=q or None, count=len(views), providers=[provider_model(view) for view in views]

@@ -192,8 +192,9 @@ def register(
     q: Annotated[str, Query(max_length=200)] = "",
     inactive: bool = False,
 ) -> Response:
-    everyone = list_register(container, include_inactive=inactive)
-    views = find_provider(container, q, include_inactive=inactive) if q.strip() else everyone
+    with container.read_uow() as uow:
+        everyone = list_register(uow, include_inactive=inactive)
+        views = find_provider(uow, q, include_inactive=inactive) if q.strip() else everyone
     return render(
         request,
         principal,

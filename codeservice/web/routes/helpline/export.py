@@ -102,13 +102,16 @@ def export(
             error=str(refused),
             status_code=409,
         )
-    ticket = hold_download(
-        container,
-        owner=principal.actor,
-        filename=result.filename,
-        media_type=DOCX_MEDIA_TYPE,
-        content=result.document,
-    )
+    with container.transaction() as uow:
+        ticket = hold_download(
+            uow,
+            container.keyring,
+            owner=principal.actor,
+            filename=result.filename,
+            media_type=DOCX_MEDIA_TYPE,
+            content=result.document,
+            now=container.now(),
+        )
     return render(
         request,
         principal,
@@ -124,7 +127,10 @@ def export_download(
     principal: BmtTeam,
     ticket: Annotated[str, Form()] = "",
 ) -> Response:
-    download = take_download(container, ticket, owner=principal.actor)
+    with container.transaction() as uow:
+        download = take_download(
+            uow, container.keyring, ticket, owner=principal.actor, now=container.now()
+        )
     if download is None:
         return error_page(
             request,

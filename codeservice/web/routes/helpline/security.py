@@ -29,7 +29,12 @@ from codeservice.services.helpline import (
     unlock_verification,
     verification_locks,
 )
-from codeservice.services.incidents.reissue import CodesChanged, codes_to_replace, reissue_provider
+from codeservice.services.incidents.reissue import (
+    CodesChanged,
+    codes_to_replace,
+    complete_reissue,
+    request_provider_reissue,
+)
 from codeservice.web.auth import require_role
 from codeservice.web.dependencies import client_ip, container_of, pages_of, require_csrf
 from codeservice.web.navigation import SECURITY_HELPLINE, staff_navigation
@@ -102,14 +107,15 @@ def reissue(
     shown: Annotated[list[str], Form()] = [],  # noqa: B006 (FastAPI copies defaults)
 ) -> Response:
     ref = provider_ref.strip()
+    source = client_ip(request)
+    now = container.now()
     try:
-        report = reissue_provider(
-            container,
-            ref,
-            reason=reason,
-            actor=principal.actor,
-            source=client_ip(request),
-            shown=shown[:10],
+        with container.transaction() as uow:
+            reissue_id = request_provider_reissue(
+                uow, ref, reason=reason, actor=principal.actor, now=now, shown=shown[:10]
+            )
+        report = complete_reissue(
+            container, reissue_id, actor=principal.actor, source=source, now=now
         )
     except CodesChanged:
         return RedirectResponse(f"{SECURITY_HELPLINE}?already={ref}", status_code=303)
@@ -138,12 +144,14 @@ def _reissue_page(
     reason: str = "",
     error: str | None = None,
 ) -> Response:
-    ref, name, codes = codes_to_replace(container, provider_ref)
+    now = container.now()
+    with container.read_uow() as uow:
+        ref, name, codes = codes_to_replace(uow, provider_ref, now=now)
     tz = container.settings.tz
     rows = [
         {
             "code": code,
-            "in_force": code.active_from <= container.now(),
+            "in_force": code.active_from <= now,
             "cycle": cycle_label(code.cycle),
             "from": moment_text(code.active_from, tz),
             "until": moment_text(code.active_until, tz),

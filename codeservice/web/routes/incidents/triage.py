@@ -268,7 +268,8 @@ def _new_form(
     form: ReportForm,
     errors: dict[str, str],
 ) -> Response:
-    primes = [p for p in list_register(container) if p.is_prime]
+    with container.read_uow() as uow:
+        primes = [p for p in list_register(uow) if p.is_prime]
     anchors = {**FIELD_ANCHORS, "provider": "#provider"}
     order = ["provider", *FIELD_ANCHORS]
     context: dict[str, Any] = {

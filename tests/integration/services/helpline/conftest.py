@@ -10,7 +10,6 @@ import pytest
 from codeservice.bootstrap import Container
 from codeservice.domain.codes import Alphabet
 from codeservice.services.distribution.codes import issue_access_code
-from codeservice.services.register.providers import import_register
 from tests.integration.services.helpline.support import (
     APRIL,
     MAY,
@@ -18,6 +17,7 @@ from tests.integration.services.helpline.support import (
     World,
     assert_nothing_secret_recorded,
 )
+from tests.support.register import import_register
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ from codeservice.domain.security_plan import NO_SECURITY_PLAN, PRIME_NO_SECURITY
 from codeservice.services.helpline import (
     search_providers,
 )
-from codeservice.services.register.providers import import_register
 from tests.integration.services.helpline.support import (
     DURING_APRIL,
     REGISTER,
@@ -23,6 +22,7 @@ from tests.integration.services.helpline.support import (
     audit_details,
     chars,
 )
+from tests.support.register import import_register
 
 # --- eligibility --------------------------------------------------------------------
 

@@ -94,8 +94,8 @@ def decide(container: Container, reference: str, *, decision: str, reason: str) 
 def live(cli: Cli, container: Container) -> Cli:
     """A register and the codes of the cycle in force now (the CLI runs on the real clock)."""
     from codeservice.services.distribution.rotation import rotate
-    from codeservice.services.register.providers import import_register
     from tests.integration.services.test_reissue import REGISTER
+    from tests.support.register import import_register
 
     import_register(container, REGISTER.encode(), "register.csv", actor="tester")
     rotate(

@@ -58,7 +58,7 @@ def test_every_email_1_carries_the_spocs_own_report_link_reused_while_valid(worl
     assert len({token for tokens in links.values() for token in tokens}) == 3
 
     # A later email 1 (here, a reissue's) carries the same link.
-    from codeservice.services.incidents.reissue import reissue_provider
+    from tests.support.reissue import reissue_provider
 
     before = len(world.emails())
     reissue_provider(world.container, "PRV001", reason="precaution", actor=ACTOR, source="cli")
