@@ -144,7 +144,7 @@ def service_pairs(container: Any, codes: dict[str, str], pairs: int) -> None:
     from codeservice.services.helpline import answer_challenge, resolve_ref, start_challenge
 
     refs = sorted(codes)
-    desk, resolve = container.helpdesk, partial(resolve_ref, container)
+    desk, resolve = container.helpdesk, partial(resolve_ref, container.read_uow)
     for number in range(pairs):
         ref = refs[number % len(refs)]
         view = start_challenge(

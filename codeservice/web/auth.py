@@ -42,7 +42,10 @@ def api_principal(request: Request) -> Principal | None:
         scheme, _, credentials = authorization.partition(" ")
         if scheme.lower() != "bearer" or not credentials.strip():
             return None
-        principal = token_principal(container_of(request), credentials.strip())
+        container = container_of(request)
+        principal = token_principal(
+            container.read_uow, container.uow, credentials.strip(), now=container.now()
+        )
         if principal is not None:
             logs.set_actor(principal.actor)
         return principal

@@ -32,7 +32,7 @@ def start_challenge(
         container.uow,
         container.helpdesk,
         query,
-        resolve=partial(resolve_ref, container),
+        resolve=partial(resolve_ref, container.read_uow),
         agent=agent,
         now=now or container.now(),
         source=source,

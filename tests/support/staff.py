@@ -170,3 +170,10 @@ def enrol_app_at_sign_in(
 ) -> Enrolled:
     use_case = second_step.enrol_app_at_sign_in
     return _signing_in(container, use_case, user_id, epoch, code, name, ip=ip)
+
+
+def token_principal(container: Container, presented: str) -> Principal | None:
+    """A Bearer token's machine, as the API's authentication asks for it."""
+    return api_tokens.token_principal(
+        container.read_uow, container.uow, presented, now=container.now()
+    )

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from codeservice.bootstrap import Container
 from codeservice.domain import challenges as rules
 from codeservice.domain.challenges import AmbiguousProvider, Organisation
 from codeservice.domain.text import check_usable
 from codeservice.services.register.providers import find_provider
 from codeservice.storage.models import Provider
+from codeservice.storage.uow import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -34,13 +35,14 @@ def organisation(provider: Provider) -> Organisation:
     )
 
 
-def search_providers(container: Container, query: str) -> list[EligibilityView]:
-    """The register entries matching a name or ref, each with whether it may be helped.
+def search_providers(reading: Callable[[], UnitOfWork], query: str) -> list[EligibilityView]:
+    """The register entries matching a name or ref, each with whether it may be helped,
+    read in a unit of work from ``reading`` (``container.read_uow``).
 
     The agent types the query as the caller says it: one holding a character no name
     can hold is refused, naming the field, rather than answered "no match"."""
     check_usable(query.strip(), field="query", label="the name or ref")
-    with container.read_uow() as uow:
+    with reading() as uow:
         refs = [view.ref for view in find_provider(uow, query, include_inactive=True)]
         found = []
         for ref in refs:
@@ -62,9 +64,9 @@ def search_providers(container: Container, query: str) -> list[EligibilityView]:
         return found
 
 
-def resolve_ref(container: Container, query: str) -> str | None:
+def resolve_ref(reading: Callable[[], UnitOfWork], query: str) -> str | None:
     """The one register entry a query names: its exact ref, or its only match."""
-    with container.read_uow() as uow:
+    with reading() as uow:
         matches = find_provider(uow, query, include_inactive=True)
     exact = [m.ref for m in matches if m.ref.casefold() == query.strip().casefold()]
     if len(exact) == 1:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from codeservice.bootstrap import Container
 from codeservice.crypto.keyring import Keyring
 from codeservice.domain.accounts import Principal, Role, normalise_username
 from codeservice.domain.audit import AuditTag
@@ -123,20 +123,27 @@ def revoke_token(
     )
 
 
-def token_principal(container: Container, presented: str) -> Principal | None:
-    """The machine a Bearer token belongs to, or None if it is unknown or revoked."""
+def token_principal(
+    reading: Callable[[], UnitOfWork],
+    writing: Callable[[], UnitOfWork],
+    presented: str,
+    *,
+    now: datetime,
+) -> Principal | None:
+    """The machine a Bearer token belongs to, or None if it is unknown or revoked: read in
+    a unit of work from ``reading``; its use noted now and then in one from ``writing``
+    (``container.read_uow``, ``container.uow``), so most requests never write."""
     if not _TOKEN_SHAPE.match(presented):
         return None
-    now = container.now()
-    with container.read_uow() as uow:
+    with reading() as uow:
         row = uow.accounts.token_by_digest(token_digest(presented))
         if row is None or row.revoked_at is not None:
             return None
         principal = Principal(kind="token", name=row.name, role=Role(row.role))
         note_use = _note_due(row.last_used_at, now)
         token_id = row.id
-    if note_use:  # now and then, in a transaction of its own that may write
-        with container.uow() as uow:
+    if note_use:
+        with writing() as uow:
             uow.accounts.note_token_used(token_id, now)
             uow.commit()
     return principal

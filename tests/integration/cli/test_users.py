@@ -9,12 +9,11 @@ from pathlib import Path
 from sqlalchemy import select
 
 from codeservice.bootstrap import Container
-from codeservice.services.staff.api_tokens import token_principal
 from codeservice.storage.models import AuditRecord, StaffUser
 from tests.conftest import Cli
 from tests.integration.web.staff import NEW_PASSWORD, PASSWORD
 from tests.support.second_factor import seed_factor, sign_in_fully
-from tests.support.staff import session_principal, sign_in
+from tests.support.staff import session_principal, sign_in, token_principal
 
 
 def _typed(password: str, again: str | None = None) -> str:

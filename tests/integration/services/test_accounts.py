@@ -15,7 +15,6 @@ from sqlalchemy import select
 from codeservice.bootstrap import Container
 from codeservice.domain.accounts import Role, WeakPassword
 from codeservice.errors import Conflict, NotFound
-from codeservice.services.staff.api_tokens import token_principal
 from codeservice.services.staff.sign_in import AccountLocked, SignInRefused
 from codeservice.storage.models import ApiToken, AuditRecord, StaffUser
 from tests.integration.web.links import NOW
@@ -35,6 +34,7 @@ from tests.support.staff import (
     revoke_token,
     session_principal,
     sign_out,
+    token_principal,
     unlock_user,
 )
 

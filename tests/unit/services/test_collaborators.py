@@ -19,12 +19,6 @@ import codeservice.services
 
 SERVICES = Path(codeservice.services.__file__).parent
 NOT_YET = {
-    # the helpline's search finds providers through register/providers.find_provider,
-    # which takes the container still (its conversion is under way)
-    "helpline/eligibility.py:search_providers",
-    "helpline/eligibility.py:resolve_ref",
-    # the request-time token check, becoming part of the helpline request's transaction
-    "staff/api_tokens.py:token_principal",
     "distribution/rotation.py",
     "distribution/issuing.py",
     # the rotation's batch writer, written beside this conversion, on the container still
@@ -44,7 +38,6 @@ NOT_YET = {
 
 # Of those, what still reads the container's clock.
 CLOCK_NOT_YET = {
-    "staff/api_tokens.py:token_principal",
     "distribution/rotation.py",
     "distribution/issuing.py",
     "distribution/rotation_writer.py",

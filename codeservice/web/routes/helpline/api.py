@@ -218,7 +218,7 @@ async def create_challenge(body: ChallengeRequest, request: Request) -> Response
                 uow,
                 container.helpdesk,
                 body.provider_ref,
-                resolve=partial(resolve_ref, container),
+                resolve=partial(resolve_ref, container.read_uow),
                 agent=principal.actor,
                 now=now,
                 source=client_ip(request),

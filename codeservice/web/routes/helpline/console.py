@@ -82,7 +82,7 @@ def start(
             container.uow,
             container.helpdesk,
             ref,
-            resolve=partial(resolve_ref, container),
+            resolve=partial(resolve_ref, container.read_uow),
             agent=principal.actor,
             now=now,
             source=client_ip(request),
@@ -168,7 +168,7 @@ def _search_page(
     locked: set[str] = set()
     if query and error is None:
         try:
-            results = search_providers(container, query)
+            results = search_providers(container.read_uow, query)
         except InputError as refused:
             error = _sentence(str(refused))
         with container.read_uow() as uow:
@@ -289,7 +289,7 @@ def _status(container: Container, challenge_id: str, now: datetime) -> Challenge
 
 def _prime_name(container: Container, ref: str) -> str:
     """Whose verification a refusal is about: the caller's prime provider."""
-    for view in search_providers(container, ref):
+    for view in search_providers(container.read_uow, ref):
         if view.ref.casefold() == ref.casefold():
             return view.prime_name or view.name
     return ref

@@ -223,7 +223,7 @@ def _open_lock(container: Container, provider_ref: str, now: datetime) -> LockVi
 
 
 def _known_name(container: Container, ref: str) -> str:
-    return next((v.name for v in search_providers(container, ref) if v.ref == ref), "")
+    return next((v.name for v in search_providers(container.read_uow, ref) if v.ref == ref), "")
 
 
 def _render(

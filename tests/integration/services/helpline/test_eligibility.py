@@ -73,7 +73,7 @@ def test_a_provider_without_an_approved_security_plan_is_refused_saying_why(
         NO_SECURITY_PLAN,
         PRIME_NO_SECURITY_PLAN,
     ]
-    found = {view.ref: view for view in search_providers(world.container, "PRV001")}
+    found = {view.ref: view for view in search_providers(world.container.read_uow, "PRV001")}
     assert not found["PRV001"].eligible and found["PRV001"].reason == NO_SECURITY_PLAN
     assert world.start("PRV002").provider_ref == "PRV002"  # the others are unaffected
 
@@ -88,8 +88,8 @@ def test_a_search_matching_several_organisations_asks_for_a_ref(world: World) ->
 
 
 def test_search_shows_eligibility(world: World) -> None:
-    found = {view.ref: view for view in search_providers(world.container, "SUB")}
+    found = {view.ref: view for view in search_providers(world.container.read_uow, "SUB")}
     assert found["SUB101"].eligible and found["SUB101"].prime_ref == "PRV001"
     assert found["SUB102"].reason == NO_LONGER_ACTIVE
     assert found["SUB301"].reason == PRIME_NOT_ACTIVE
-    assert search_providers(world.container, "nobody") == []
+    assert search_providers(world.container.read_uow, "nobody") == []
