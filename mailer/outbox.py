@@ -11,7 +11,7 @@ import email.policy
 import re
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from email.message import EmailMessage
+from email.message import EmailMessage, Message
 from email.utils import format_datetime, getaddresses, make_msgid, parseaddr
 from typing import Any
 
@@ -31,7 +31,7 @@ def seal_context(dedupe_key: str) -> bytes:
     return b"mailer/outbox/" + dedupe_key.encode("utf-8")
 
 
-def envelope_recipients(message: EmailMessage) -> list[str]:
+def envelope_recipients(message: Message) -> list[str]:
     """The bare addresses of To, Cc and Bcc, each once, in order."""
     headers = [str(v) for name in ("To", "Cc", "Bcc") for v in message.get_all(name, [])]
     seen: dict[str, None] = {}
@@ -43,7 +43,7 @@ def envelope_recipients(message: EmailMessage) -> list[str]:
 
 def enqueue(
     session: Session,
-    message: EmailMessage,
+    message: Message,
     *,
     dedupe_key: str,
     category: str,
@@ -242,6 +242,6 @@ def _id_for_key(session: Session, dedupe_key: str) -> int | None:
     return None if found is None else int(found)
 
 
-def _sender_domain(message: EmailMessage) -> str:
+def _sender_domain(message: Message) -> str:
     address = parseaddr(str(message["From"] or ""))[1]
     return address.rpartition("@")[2] or "localhost"

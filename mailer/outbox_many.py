@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from email.message import EmailMessage
+from email.message import Message
 from email.utils import format_datetime, make_msgid, parseaddr
 from typing import Any
 
@@ -29,7 +29,7 @@ from mailer.sealer import Sealer
 class Queued:
     """One message for ``enqueue_many``."""
 
-    message: EmailMessage
+    message: Message
     dedupe_key: str
     category: str
 

@@ -65,9 +65,7 @@ def build_document(content: DocumentContent) -> bytes:
     _put_code(template.add(_code_section, len(code)), code)
     _put_spelling(template.add(_spelling_section, len(code)), code)
     template.add(_rules)
-    output = io.BytesIO()
-    document.save(output)
-    return output.getvalue()
+    return template.save()
 
 
 def read_access_code(docx: bytes) -> str:

@@ -29,6 +29,7 @@ from codeservice.documents.ooxml import (
     set_font,
     set_language,
 )
+from codeservice.documents.package import PackageSaver
 
 BODY_FONT = "Arial"  # LibreOffice shows it in the metric-compatible Liberation Sans
 BLACK = RGBColor(0x0B, 0x0C, 0x0C)  # GOV.UK text colour
@@ -53,6 +54,7 @@ class Template:
     sections: dict[tuple[Section, tuple[int, ...]], list[BaseOxmlElement]] = field(
         default_factory=dict
     )
+    saver: PackageSaver = field(default_factory=PackageSaver)
 
     @classmethod
     def prepare(cls) -> Template:
@@ -77,6 +79,10 @@ class Template:
     def blank(self) -> DocxDocument:
         self.document.element.body.clear_content()
         return self.document
+
+    def save(self) -> bytes:
+        """The document as a .docx: only its body and properties are compressed again."""
+        return self.saver.save(self.document)
 
     def add(self, section: Section, *numbers: int) -> list[BaseOxmlElement]:
         """Add the section to the document as it was built the first time; returns the

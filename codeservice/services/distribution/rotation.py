@@ -95,41 +95,42 @@ def rotate(
     alphabet = Alphabet.from_excluded(container.settings.code_excluded_characters)
     report = RotationReport(cycle=str(cycle))
 
-    with container.uow() as uow:
-        shared = uow.register.can_skip_locked()
-        primes = uow.register.active_primes()
-        done = uow.codes.live_provider_ids(cycle)
-        waiting = [p for p in primes if p.id not in done]
-        pending = [p for p in waiting if p.security_plan.approved]
-        report.providers = len(primes)
-        report.already_done = len(primes) - len(waiting)
-        report.no_security_plan = [p.ref for p in waiting if not p.security_plan.approved]
-        for ref in report.no_security_plan:
-            log.warning("provider %s has no approved security plan: no code for %s", ref, cycle)
-        # The document says when the code was really issued: early with --force, or
-        # late after a failure, is not the scheduled Wednesday.
-        # (A shared rotation makes each provider's as it claims it.)
-        contents = {} if shared else {p.id: _content_for(p, dates, now) for p in pending}
-        audit.event(
-            uow,
-            container.keyring,
-            AuditTag.CYCLE_ROTATION_START,
-            actor=actor,
-            source=source,
-            now=now,
-            cycle=str(cycle),
-            providers=len(primes),
-            pending=len(pending),
-            no_security_plan=report.no_security_plan,
-        )
-        uow.commit()
-    if on_total:
-        on_total(len(pending))
-
-    # A batch waits for this many documents (a small rotation writes in small batches),
-    # then takes any others already finished, up to BATCH.
-    target = max(1, min(BATCH, len(pending) // (AHEAD_PER_WORKER * worker_count(workers))))
+    # The pool first: its forkserver loads the code while the register is read.
     with document_pool(workers) as pool:
+        with container.uow() as uow:
+            shared = uow.register.can_skip_locked()
+            primes = uow.register.active_primes()
+            done = uow.codes.live_provider_ids(cycle)
+            waiting = [p for p in primes if p.id not in done]
+            pending = [p for p in waiting if p.security_plan.approved]
+            report.providers = len(primes)
+            report.already_done = len(primes) - len(waiting)
+            report.no_security_plan = [p.ref for p in waiting if not p.security_plan.approved]
+            for ref in report.no_security_plan:
+                log.warning("provider %s has no approved security plan: no code for %s", ref, cycle)
+            # The document says when the code was really issued: early with --force, or
+            # late after a failure, is not the scheduled Wednesday.
+            # (A shared rotation makes each provider's as it claims it.)
+            contents = {} if shared else {p.id: _content_for(p, dates, now) for p in pending}
+            audit.event(
+                uow,
+                container.keyring,
+                AuditTag.CYCLE_ROTATION_START,
+                actor=actor,
+                source=source,
+                now=now,
+                cycle=str(cycle),
+                providers=len(primes),
+                pending=len(pending),
+                no_security_plan=report.no_security_plan,
+            )
+            uow.commit()
+        if on_total:
+            on_total(len(pending))
+
+        # A batch waits for this many documents (a small rotation writes in small batches),
+        # then takes any others already finished, up to BATCH.
+        target = max(1, min(BATCH, len(pending) // (AHEAD_PER_WORKER * worker_count(workers))))
         if shared:  # PostgreSQL: other processes may share this rotation
             run = SharedRun(
                 container,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from email.message import EmailMessage
+from email.message import Message
 
 from sqlalchemy.orm import Session
 
@@ -25,7 +25,7 @@ class OutboxRepository:
 
     def enqueue(
         self,
-        message: EmailMessage,
+        message: Message,
         *,
         dedupe_key: str,
         category: str,

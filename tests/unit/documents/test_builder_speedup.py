@@ -14,6 +14,7 @@ from docx.opc.oxml import serialize_part_xml
 
 from codeservice.documents import DocumentContent, build_document, read_access_code
 from codeservice.documents.ooxml import open_with_finished_styles
+from codeservice.documents.package import PackageSaver
 from codeservice.documents.template import thread_template
 from tests.support.documents import LONGEST, SAMPLE, sample_content
 
@@ -85,3 +86,27 @@ def test_a_document_with_finished_styles_saves_them_as_read_and_the_rest_as_chan
     reopened = Document(io.BytesIO(saved.getvalue()))
     assert [paragraph.text for paragraph in reopened.paragraphs] == ["Added after opening"]
     assert reopened.styles["Heading 1"].style_id == "Heading1"
+
+
+def test_a_document_saved_from_the_zip_of_unchanging_parts_has_what_python_docx_saves() -> None:
+    """Every member, byte for byte, as ``document.save`` writes it (in another order)."""
+    for content in (SAMPLE, LONGEST, ODD_LENGTH, SAMPLE):
+        built = build_document(content)
+        saved = io.BytesIO()
+        thread_template().document.save(saved)
+        assert _parts(built) == _parts(saved.getvalue())
+        with zipfile.ZipFile(io.BytesIO(built)) as package:
+            assert package.testzip() is None
+
+
+def test_a_package_whose_unchanging_parts_changed_is_saved_whole() -> None:
+    saver = PackageSaver()
+    document = Document()
+    document.add_paragraph("first")
+    saver.save(document)
+    document.sections[0].header.paragraphs[0].text = "a header the zip does not have"
+    document.add_paragraph("second")
+    saved = saver.save(document)
+    reopened = Document(io.BytesIO(saved))
+    assert reopened.sections[0].header.paragraphs[0].text == "a header the zip does not have"
+    assert [paragraph.text for paragraph in reopened.paragraphs] == ["first", "second"]
