@@ -82,6 +82,31 @@ def queue_email(
     )
 
 
+BMT_NAME = "Provider Direct BMT"
+
+
+def queue_for_bmt(
+    uow: UnitOfWork,
+    mailroom: Mailroom,
+    email: RenderedEmail,
+    *,
+    dedupe_key: str,
+    category: str,
+    now: datetime,
+) -> int:
+    """``queue_email`` to the Business Management Team's mailbox."""
+    return queue_email(
+        uow,
+        mailroom.postbox,
+        email,
+        to_name=BMT_NAME,
+        to_email=mailroom.bmt_mailbox,
+        dedupe_key=dedupe_key,
+        category=category,
+        now=now,
+    )
+
+
 @dataclass(frozen=True)
 class EmailToQueue:
     """One email of ``queue_emails``. ``attachments`` are encoded once by the caller

@@ -22,14 +22,13 @@ from codeservice.domain.calendar import Cycle
 from codeservice.domain.text import unusable_character
 from codeservice.domain.wording import cycle_label
 from codeservice.emails import render
-from codeservice.services.mail import Mailroom, queue_email
+from codeservice.services.mail import Mailroom, queue_for_bmt
 from codeservice.services.operations import audit
 from codeservice.storage.models import Provider, Spoc
 from codeservice.storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
-BMT_NAME = "Provider Direct BMT"
 MAX_REASON = 500
 
 
@@ -126,12 +125,10 @@ def _queue_bmt_email(
         "issue_failure",
         {"cycle": str(cycle), "cycle_label": cycle_label(cycle), "ref": ref, "reason": reason},
     )
-    queue_email(
+    queue_for_bmt(
         uow,
-        mailroom.postbox,
+        mailroom,
         rendered,
-        to_name=BMT_NAME,
-        to_email=mailroom.bmt_mailbox,
         dedupe_key=f"issue-failure:{cycle}:{ref}:{attempt}",
         category="bmt-issue-failure",
         now=now,

@@ -23,8 +23,7 @@ from codeservice.emails import render
 from codeservice.services.distribution.board import NOT_ISSUED
 from codeservice.services.distribution.notifications import ack_url, new_ack_link, reminder_tag
 from codeservice.services.distribution.status import ProviderStatus, cycle_status
-from codeservice.services.distribution.summary import BMT_NAME
-from codeservice.services.mail import Mailroom, queue_email
+from codeservice.services.mail import Mailroom, queue_email, queue_for_bmt
 from codeservice.services.operations import audit
 from codeservice.storage.models import Delivery
 from codeservice.storage.uow import UnitOfWork
@@ -236,12 +235,10 @@ def escalate(
             "providers": providers,
         },
     )
-    message_id = queue_email(
+    message_id = queue_for_bmt(
         uow,
-        mailroom.postbox,
+        mailroom,
         rendered,
-        to_name=BMT_NAME,
-        to_email=mailroom.bmt_mailbox,
         dedupe_key=key,
         category="escalation",
         now=now,

@@ -14,14 +14,13 @@ from codeservice.domain.wording import cycle_label, moment_text
 from codeservice.emails import render
 from codeservice.services.distribution.board import NOT_ISSUED
 from codeservice.services.distribution.status import CycleStatus, cycle_status
-from codeservice.services.mail import Mailroom, queue_email
+from codeservice.services.mail import Mailroom, queue_for_bmt
 from codeservice.services.operations import audit
 from codeservice.storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
 Stage = Literal["rotation", "activation"]
-BMT_NAME = "Provider Direct BMT"
 
 
 @dataclass(frozen=True)
@@ -116,12 +115,10 @@ def queue_summary(
             "counts": counts,
         },
     )
-    message_id = queue_email(
+    message_id = queue_for_bmt(
         uow,
-        mailroom.postbox,
+        mailroom,
         rendered,
-        to_name=BMT_NAME,
-        to_email=mailroom.bmt_mailbox,
         dedupe_key=key,
         category="bmt-summary",
         now=now,
