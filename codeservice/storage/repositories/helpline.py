@@ -6,7 +6,6 @@ from typing import cast
 from sqlalchemy import (
     Table,
     bindparam,
-    func,
     insert,
     select,
     update,
@@ -157,15 +156,6 @@ class HelplineRepository:
     def get_challenge(self, challenge_id: str) -> Challenge | None:
         return self.session.get(Challenge, challenge_id)
 
-    def latest_challenge(self, provider_id: int) -> Challenge | None:
-        query = (
-            select(Challenge)
-            .where(Challenge.provider_id == provider_id)
-            .order_by(Challenge.created_at.desc())
-            .limit(1)
-        )
-        return self.session.scalar(query)
-
     def challenge_before(self, challenge: Challenge) -> Challenge | None:
         """The same provider's challenge created just before this one, if any."""
         query = (
@@ -223,20 +213,6 @@ class HelplineRepository:
             VerificationLock.unlocked_at.is_(None),
         )
         return self.session.scalar(query)
-
-    def last_unlocked_at(self, provider_id: int, day: date) -> datetime | None:
-        query = select(func.max(VerificationLock.unlocked_at)).where(
-            VerificationLock.provider_id == provider_id, VerificationLock.day == day
-        )
-        return self.session.scalar(query)
-
-    def locks_on(self, provider_id: int, day: date) -> int:
-        query = (
-            select(func.count())
-            .select_from(VerificationLock)
-            .where(VerificationLock.provider_id == provider_id, VerificationLock.day == day)
-        )
-        return self.session.scalar(query) or 0
 
     def open_locks(self, day: date) -> list[VerificationLock]:
         query = (
