@@ -7,12 +7,13 @@ import os
 import sqlite3
 import stat
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.pool import NullPool, QueuePool
 
 from codeservice.errors import ConfigurationError
@@ -22,6 +23,9 @@ _HOLDS_WRITE_LOCK = "codeservice_holds_write_lock"
 _QUERY_ONLY = "codeservice_query_only"
 POOL_SIZE = 5
 POSTGRESQL_OVERFLOW = 10
+# A pooled PostgreSQL connection idle this long is pinged before it is handed out.
+IDLE_PING_SECONDS = 5.0
+_IDLE_SINCE = "codeservice_idle_since"
 # One lock per SQLite file for this process's writers (see ``_tune_sqlite``).
 _write_locks: dict[str, threading.Lock] = {}
 _write_locks_guard = threading.Lock()
@@ -62,11 +66,36 @@ def make_engine(url: str, *, pool_size: int = POOL_SIZE, **kwargs: Any) -> Engin
         )
         _tune_sqlite(engine, _write_lock(database or ":memory:"))
         return engine
-    engine = create_engine(
-        url, pool_pre_ping=True, pool_size=pool_size, max_overflow=POSTGRESQL_OVERFLOW, **kwargs
-    )
+    engine = create_engine(url, pool_size=pool_size, max_overflow=POSTGRESQL_OVERFLOW, **kwargs)
     _read_only_postgresql(engine)
+    _ping_after_idle(engine)
     return engine
+
+
+def _ping_after_idle(engine: Engine) -> None:
+    """Ping a pooled connection before handing it out only if it sat idle for
+    ``IDLE_PING_SECONDS``: one back from a request a moment ago is not (SQLAlchemy's
+    ``pool_pre_ping`` pinged on every checkout, a round trip per request). A dead one is
+    dropped and another taken; one that died while in use fails its statement, and
+    SQLAlchemy then replaces every connection of the pool opened before."""
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.pop(_IDLE_SINCE, None)
+        if since is None or time.monotonic() - since < IDLE_PING_SECONDS:
+            return  # just opened, or just used
+        dialect = engine.dialect
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as error:
+            if dialect.is_disconnect(error, dbapi_connection, None):
+                raise DisconnectionError(str(error)) from error
+            raise
 
 
 def _read_only_postgresql(engine: Engine) -> None:

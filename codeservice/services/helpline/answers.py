@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from codeservice import metrics
+from codeservice.crypto.keyring import code_context
 from codeservice.domain import challenges as rules
 from codeservice.domain.audit import AuditTag
 from codeservice.domain.challenges import (
@@ -25,13 +26,12 @@ from codeservice.domain.challenges import (
     Result,
 )
 from codeservice.errors import CodeserviceError
-from codeservice.services.distribution.codes import reveal_access_code
 from codeservice.services.helpline.challenges import code_for_answering
 from codeservice.services.helpline.desk import Helpdesk
 from codeservice.services.helpline.locks import SOURCE, ensure_lock, locked_error
 from codeservice.services.helpline.refusals import refused
 from codeservice.services.operations import audit
-from codeservice.storage.models import Provider
+from codeservice.storage.repositories.helpline_state import CodeRow, ProviderName
 from codeservice.storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -118,16 +118,19 @@ def _answer(
     agent: str,
     source: str,
     now: datetime,
-) -> tuple[Result, Provider]:
+) -> tuple[Result, ProviderName]:
     uow.helpline.lock_prime_of(challenge_id)
     # Read once the provider's lock is ours (PostgreSQL): as it is now, prime included.
-    challenge = uow.helpline.challenge_with_providers(challenge_id)
+    day = rules.local_day(now, desk.tz)
+    challenge = uow.helpline.challenge_to_answer(
+        challenge_id, day=day, day_start=rules.start_of_day(day, desk.tz), now=now
+    )
     if challenge is None:
         raise ChallengeNotFound("there is no such challenge; start a new one")
-    prime = challenge.provider
+    prime = challenge.prime
     details.update(
         challenge=challenge.id,
-        provider=challenge.asked_for.ref,
+        provider=challenge.asked.ref,
         prime=prime.ref,
         positions=challenge.positions,
     )
@@ -135,14 +138,22 @@ def _answer(
         raise ChallengeAnswered("this challenge has already been answered; start a new one")
     if now >= challenge.expires_at:
         raise ChallengeExpired("this challenge has expired; start a new one")
-    if ensure_lock(uow, desk, prime, now=now, agent=agent, source=source) is not None:
+    state = challenge.state
+    if ensure_lock(uow, desk, prime, now=now, agent=agent, source=source, state=state.lock):
         raise locked_error(prime, desk.tz, now)
     given = rules.normalise_answer(characters)
-    code = code_for_answering(uow, prime, now)
+    code = code_for_answering(state.code, prime)
     positions = rules.parse_positions(challenge.positions)
-    matched = rules.answer_matches(reveal_access_code(desk.keyring, code), positions, given)
+    matched = rules.answer_matches(_reveal(desk, prime, code), positions, given)
     result: Result = PASS if matched else FAIL
-    if not uow.helpline.record_answer(challenge, result=result, code_id=code.id, now=now):
+    if not uow.helpline.record_answer(challenge.id, result=result, code_id=code.id, now=now):
         raise ChallengeAnswered("this challenge has already been answered; start a new one")
     details.update(result=result, document_ref=code.document_ref)
     return result, prime
+
+
+def _reveal(desk: Helpdesk, prime: ProviderName, code: CodeRow) -> str:
+    """The code in force, opened in memory to compare (``reveal_access_code``'s context:
+    the code in force is the prime provider's own)."""
+    context = code_context(prime.ref, str(code.cycle), "access-code")
+    return desk.keyring.open(code.sealed_code, context=context).decode()

@@ -32,6 +32,7 @@ from codeservice.services.helpline.locks import SOURCE, ensure_lock, locked_erro
 from codeservice.services.helpline.refusals import refused
 from codeservice.services.operations import audit
 from codeservice.storage.models import AccessCode, Challenge, Provider
+from codeservice.storage.repositories.helpline_state import CodeRow, PastRow, ProviderName
 from codeservice.storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -187,15 +188,17 @@ def _start(
     prime = asked if asked.is_prime else asked.prime
     assert prime is not None  # ineligibility() refuses a subcontractor without a prime
     details["prime"] = prime.ref
+    named = ProviderName(prime.id, prime.ref, prime.name)
     uow.helpline.lock_prime(prime.id)
-    day_start = rules.start_of_day(rules.local_day(now, desk.tz), desk.tz)
-    latest, failed_today = uow.helpline.latest_and_failed(prime.id, day_start)
-    lock = ensure_lock(
-        uow, desk, prime, now=now, agent=agent, source=source, failed_today=failed_today
+    day = rules.local_day(now, desk.tz)
+    # Read once the provider's lock is ours (PostgreSQL): as it is now.
+    state = uow.helpline.prime_state(
+        prime.id, day=day, day_start=rules.start_of_day(day, desk.tz), now=now
     )
-    if lock is not None:
-        raise locked_error(prime, desk.tz, now)
-    code = code_for_answering(uow, prime, now)
+    if ensure_lock(uow, desk, named, now=now, agent=agent, source=source, state=state.lock):
+        raise locked_error(named, desk.tz, now)
+    code = code_for_answering(state.code, named)
+    latest = state.latest
     reused = rules.positions_to_reuse(None if latest is None else past(latest), now)
     positions = reused or rules.draw_positions(**({} if rng is None else {"rng": rng}))
     challenge = Challenge(
@@ -266,8 +269,7 @@ def _view(
     )
 
 
-def code_for_answering(uow: UnitOfWork, prime: Provider, now: datetime) -> AccessCode:
-    code = code_in_force(uow, prime.id, now)
+def code_for_answering(code: CodeRow | None, prime: ProviderName) -> CodeRow:
     if code is None:
         raise NoCodeInForce(
             f"no access code is in force for {prime.name} ({prime.ref}), so the caller "
@@ -276,7 +278,7 @@ def code_for_answering(uow: UnitOfWork, prime: Provider, now: datetime) -> Acces
     return code
 
 
-def past(challenge: Challenge) -> PastChallenge:
+def past(challenge: Challenge | PastRow) -> PastChallenge:
     return PastChallenge(
         positions=rules.parse_positions(challenge.positions),
         created_at=challenge.created_at,

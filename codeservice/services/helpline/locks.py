@@ -21,7 +21,8 @@ from codeservice.services.helpline.desk import Helpdesk
 from codeservice.services.mail import queue_email
 from codeservice.services.operations import audit
 from codeservice.services.staff.actors import actor_names
-from codeservice.storage.models import Challenge, Provider, VerificationLock
+from codeservice.storage.models import Challenge, VerificationLock
+from codeservice.storage.repositories.helpline_state import LockState, ProviderName
 from codeservice.storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,7 @@ class LockView:
     locked_at: datetime
 
 
-def locked_error(prime: Provider, tz: ZoneInfo, now: datetime) -> VerificationLocked:
+def locked_error(prime: ProviderName, tz: ZoneInfo, now: datetime) -> VerificationLocked:
     day = day_text(now, tz)
     return VerificationLocked(
         f"verification for {prime.name} ({prime.ref}) is locked for the rest of {day} after "
@@ -50,39 +51,38 @@ def locked_error(prime: Provider, tz: ZoneInfo, now: datetime) -> VerificationLo
 def ensure_lock(
     uow: UnitOfWork,
     desk: Helpdesk,
-    prime: Provider,
+    prime: ProviderName,
     *,
     now: datetime,
     agent: str,
     source: str,
-    failed_today: list[Challenge] | None = None,
-) -> VerificationLock | None:
-    """Today's open lock for the prime provider, made now if its fails reached the limit.
+    state: LockState | None = None,
+) -> bool:
+    """Whether the prime provider's verification is locked today: made now if its fails
+    reached the limit.
 
-    ``failed_today``: its challenges failed since the start of today, if the caller has
-    read them already (``HelplineRepository.latest_and_failed``)."""
+    ``state``: its lock state today, if the caller has read it already
+    (``HelplineRepository.prime_state``)."""
     tz = desk.tz
     day = rules.local_day(now, tz)
-    locks = uow.helpline.locks_of_day(prime.id, day)
-    lock = next((lock for lock in locks if lock.unlocked_at is None), None)
-    if lock is not None:
-        return lock
     day_start = rules.start_of_day(day, tz)
-    unlocked_at = max((lock.unlocked_at for lock in locks if lock.unlocked_at), default=None)
-    if failed_today is None:
-        failed_today = uow.helpline.failed_since(prime.id, day_start)
+    if state is None:
+        state = uow.helpline.lock_state(prime.id, day=day, day_start=day_start)
+    if state.open:
+        return True
+    if not rules.lock_due(state.fails_today, desk.fail_limit):
+        return False  # not even counting the fails before an unlock
     failed = [
         challenge
-        for challenge in failed_today
+        for challenge in uow.helpline.failed_since(prime.id, day_start)
         if challenge.answered_at is not None
         and rules.counts_towards_lock(
-            challenge.answered_at, day_start=day_start, unlocked_at=unlocked_at
+            challenge.answered_at, day_start=day_start, unlocked_at=state.last_unlocked_at
         )
     ]
     fails = len(failed)
     if not rules.lock_due(fails, desk.fail_limit):
-        return None
-    number = len(locks) + 1
+        return False
     lock = VerificationLock(provider_id=prime.id, day=day, fails=fails, locked_at=now)
     uow.helpline.add_lock(lock)
     audit.event(
@@ -96,16 +96,16 @@ def ensure_lock(
         day=day.isoformat(),
         fails=fails,
     )
-    _queue_lock_alert(uow, desk, prime, lock, failed, number)
+    _queue_lock_alert(uow, desk, prime, lock, failed, state.count + 1)
     metrics.HELPLINE_LOCKS.inc()
     log.warning("helpline verification locked for %s after %d fails", prime.ref, fails)
-    return lock
+    return True
 
 
 def _queue_lock_alert(
     uow: UnitOfWork,
     desk: Helpdesk,
-    prime: Provider,
+    prime: ProviderName,
     lock: VerificationLock,
     failed: list[Challenge],
     number: int,

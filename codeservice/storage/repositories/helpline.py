@@ -4,81 +4,37 @@ from datetime import date, datetime
 from typing import cast
 
 from sqlalchemy import (
-    ColumnElement,
     Table,
-    and_,
     bindparam,
-    func,
     insert,
-    not_,
-    or_,
     select,
     update,
 )
-from sqlalchemy.orm import Session, aliased, contains_eager, joinedload
+from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from codeservice.domain.codes import CodeState
 from codeservice.storage.models import AccessCode, Challenge, Provider, VerificationLock
-
-
-def _in_force(now: datetime | ColumnElement[datetime]) -> ColumnElement[bool]:
-    """Codes whose active period holds ``now`` and that were not revoked by then.
-
-    The ``state`` column is not trusted for issued→active (the scheduler may switch it a
-    little late); a code marked revoked without a time is never in force.
-    """
-    return and_(
-        AccessCode.active_from <= now,
-        AccessCode.active_until > now,
-        or_(AccessCode.revoked_at.is_(None), AccessCode.revoked_at > now),
-        not_(and_(AccessCode.state == CodeState.REVOKED, AccessCode.revoked_at.is_(None))),
-    )
-
+from codeservice.storage.repositories import helpline_state
+from codeservice.storage.repositories.helpline_state import (
+    ChallengeRow,
+    LockState,
+    PrimeState,
+    in_force,
+)
 
 # The statements a helpline request runs, built once (with parameters) rather than on
 # every request: building one costs about as much CPU as running it on SQLite.
 _NOW = bindparam("now", type_=AccessCode.active_from.type)
 _CODE_IN_FORCE = (
     select(AccessCode)
-    .where(AccessCode.provider_id == bindparam("provider_id"), _in_force(_NOW))
+    .where(AccessCode.provider_id == bindparam("provider_id"), in_force(_NOW))
     .order_by(AccessCode.active_from.desc(), AccessCode.id.desc())
     .limit(1)
 )
 _PROVIDER_WITH_PRIME = (
     select(Provider).where(Provider.ref == bindparam("ref")).options(joinedload(Provider.prime))
 )
-_ASKED = aliased(Provider)
-_CHALLENGE_WITH_PROVIDERS = (
-    select(Challenge)
-    .join(Challenge.provider)
-    .join(_ASKED, Challenge.asked_for)
-    .where(Challenge.id == bindparam("challenge_id"))
-    .options(
-        contains_eager(Challenge.provider),
-        contains_eager(Challenge.asked_for.of_type(_ASKED)),
-    )
-    .execution_options(populate_existing=True)
-)
-_LOCKS_OF_DAY = select(VerificationLock).where(
-    VerificationLock.provider_id == bindparam("provider_id"),
-    VerificationLock.day == bindparam("day"),
-)
 _SINCE = bindparam("since", type_=Challenge.answered_at.type)
-_LATEST_AND_FAILED = select(Challenge).where(
-    Challenge.provider_id == bindparam("provider_id"),
-    or_(
-        Challenge.id
-        == (
-            select(Challenge.id)
-            .where(Challenge.provider_id == bindparam("provider_id"))
-            .order_by(Challenge.created_at.desc())
-            .limit(1)
-            .scalar_subquery()
-        ),
-        and_(Challenge.result == "fail", Challenge.answered_at >= _SINCE),
-    ),
-)
 
 _LOCK_PRIME = (
     select(Provider.id)
@@ -147,31 +103,27 @@ class HelplineRepository:
         if self.session.get_bind().dialect.name == "postgresql":
             self.session.execute(_LOCK_PRIME_OF, {"challenge_id": challenge_id})
 
-    def challenge_with_providers(self, challenge_id: str) -> Challenge | None:
-        """A challenge as it is now, with its prime and the provider asked for."""
-        return self.session.scalar(_CHALLENGE_WITH_PROVIDERS, {"challenge_id": challenge_id})
-
-    def locks_of_day(self, provider_id: int, day: date) -> list[VerificationLock]:
-        """The provider's locks on this day, open and lifted (``open_lock``,
-        ``last_unlocked_at`` and ``locks_on`` at once)."""
-        return list(self.session.scalars(_LOCKS_OF_DAY, {"provider_id": provider_id, "day": day}))
-
-    def latest_and_failed(
-        self, provider_id: int, since: datetime
-    ) -> tuple[Challenge | None, list[Challenge]]:
-        """``latest_challenge`` and ``failed_since`` in one statement."""
-        query, values = _LATEST_AND_FAILED, {"provider_id": provider_id, "since": since}
-        rows = list(self.session.scalars(query, values))
-        latest = max(rows, key=lambda row: row.created_at, default=None)
-        failed = sorted(
-            (
-                row
-                for row in rows
-                if row.result == "fail" and row.answered_at is not None and row.answered_at >= since
-            ),
-            key=lambda row: row.answered_at or since,
+    def prime_state(
+        self, prime_id: int, *, day: date, day_start: datetime, now: datetime
+    ) -> PrimeState:
+        """The prime provider's lock state on ``day``, its code in force at ``now`` and
+        its latest challenge, in one statement: read once its lock is held."""
+        return helpline_state.prime_state(
+            self.session, prime_id, day=day, day_start=day_start, now=now
         )
-        return latest, failed
+
+    def challenge_to_answer(
+        self, challenge_id: str, *, day: date, day_start: datetime, now: datetime
+    ) -> ChallengeRow | None:
+        """A challenge as it is now, its providers and its prime's ``prime_state``
+        (without the latest challenge), in one statement."""
+        return helpline_state.challenge_to_answer(
+            self.session, challenge_id, day=day, day_start=day_start, now=now
+        )
+
+    def lock_state(self, prime_id: int, *, day: date, day_start: datetime) -> LockState:
+        """``prime_state``'s locks and fails alone."""
+        return helpline_state.lock_state(self.session, prime_id, day=day, day_start=day_start)
 
     # --- codes --------------------------------------------------------------------
 
@@ -184,7 +136,7 @@ class HelplineRepository:
         """One code per provider: the one ``code_in_force`` would give."""
         rows = self.session.scalars(
             select(AccessCode)
-            .where(_in_force(now))
+            .where(in_force(now))
             .order_by(AccessCode.provider_id, AccessCode.active_from.desc(), AccessCode.id.desc())
         )
         chosen: dict[int, AccessCode] = {}
@@ -203,15 +155,6 @@ class HelplineRepository:
 
     def get_challenge(self, challenge_id: str) -> Challenge | None:
         return self.session.get(Challenge, challenge_id)
-
-    def latest_challenge(self, provider_id: int) -> Challenge | None:
-        query = (
-            select(Challenge)
-            .where(Challenge.provider_id == provider_id)
-            .order_by(Challenge.created_at.desc())
-            .limit(1)
-        )
-        return self.session.scalar(query)
 
     def challenge_before(self, challenge: Challenge) -> Challenge | None:
         """The same provider's challenge created just before this one, if any."""
@@ -270,20 +213,6 @@ class HelplineRepository:
             VerificationLock.unlocked_at.is_(None),
         )
         return self.session.scalar(query)
-
-    def last_unlocked_at(self, provider_id: int, day: date) -> datetime | None:
-        query = select(func.max(VerificationLock.unlocked_at)).where(
-            VerificationLock.provider_id == provider_id, VerificationLock.day == day
-        )
-        return self.session.scalar(query)
-
-    def locks_on(self, provider_id: int, day: date) -> int:
-        query = (
-            select(func.count())
-            .select_from(VerificationLock)
-            .where(VerificationLock.provider_id == provider_id, VerificationLock.day == day)
-        )
-        return self.session.scalar(query) or 0
 
     def open_locks(self, day: date) -> list[VerificationLock]:
         query = (

@@ -70,3 +70,22 @@ def test_a_failed_answer_and_a_subcontractor_challenge_are_one_transaction_each(
 
     assert result == "fail"
     assert (challenge.transactions, answer.transactions) == (1, 1)
+
+
+def reads_of(statements: list[str], table: str) -> list[str]:
+    return [s for s in statements if s.lstrip().upper().startswith("SELECT") and table in s]
+
+
+def test_once_the_lock_is_held_one_statement_reads_the_prime_s_state(world: World) -> None:
+    """Its locks today, its fails, its code in force (and, for an answer, the challenge
+    with both providers): one statement each time, not one per question."""
+    with counted(world) as challenge:
+        view = world.start("SUB101", now=DURING_APRIL)
+    with counted(world) as answer:
+        world.answer(view, chars(world.code(), view.positions), DURING_APRIL)
+
+    for seen in (challenge, answer):
+        [state] = reads_of(seen.statements, "verification_locks")
+        assert reads_of(seen.statements, "access_codes") == [state]
+    [state] = reads_of(answer.statements, "verification_locks")
+    assert "asked" in state and "prime" in state  # the challenge's providers, too
