@@ -191,7 +191,13 @@ def test_a_reported_incident_is_decided_and_the_code_replaced_everywhere(
         )
     assert decision.already and decision.reissue_id is not None
     again = complete_reissue(
-        app, decision.reissue_id, actor="user:sec.officer", source="test", now=now
+        app.read_uow,
+        app.uow,
+        app.issuer,
+        decision.reissue_id,
+        actor="user:sec.officer",
+        source="test",
+        now=now,
     )
     assert again.already_done
 

@@ -146,7 +146,7 @@ def commit_one(
         try:
             issued = issue_to_spocs(
                 uow,
-                container,
+                container.issuer,
                 provider=provider,
                 cycle=cycle,
                 issue_at=issued_at,

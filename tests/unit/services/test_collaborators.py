@@ -20,14 +20,9 @@ import codeservice.services
 SERVICES = Path(codeservice.services.__file__).parent
 NOT_YET = {
     "distribution/rotation.py",
-    "distribution/issuing.py",
     # the rotation's batch writer, written beside this conversion, on the container still
     "distribution/issue_batch.py",
     "distribution/rotation_writer.py",
-    # a reissue's one transaction issues through distribution/issuing.issue_to_spocs,
-    # which takes the container still (the rotation's writer calls it too)
-    "incidents/reissue.py:complete_reissue",
-    "incidents/reissue_commit.py:commit_reissue",
     # they make or replace the database and the keys the container is built from (the
     # engine itself, its files, the schema)
     "operations/backup.py",
@@ -39,7 +34,6 @@ NOT_YET = {
 # Of those, what still reads the container's clock.
 CLOCK_NOT_YET = {
     "distribution/rotation.py",
-    "distribution/issuing.py",
     "distribution/rotation_writer.py",
     "metrics_state.py",  # a collector, read at scrape time
 }

@@ -83,7 +83,15 @@ def decide(container: Container, reference: str, *, decision: str, reason: str) 
     reissue = (
         None
         if decided.reissue_id is None
-        else complete_reissue(container, decided.reissue_id, actor=ACTOR, source="cli", now=now)
+        else complete_reissue(
+            container.read_uow,
+            container.uow,
+            container.issuer,
+            decided.reissue_id,
+            actor=ACTOR,
+            source="cli",
+            now=now,
+        )
     )
     with container.read_uow() as uow:
         view = get_report(uow, reference)
