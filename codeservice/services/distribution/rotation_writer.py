@@ -78,7 +78,7 @@ def write_ready(
         with _transaction(container, claimed) as uow:
             outcome = write_batch(
                 uow,
-                container,
+                container.issuer,
                 batch,
                 cycle=cycle,
                 dates=dates,

@@ -21,7 +21,6 @@ SERVICES = Path(codeservice.services.__file__).parent
 NOT_YET = {
     "distribution/rotation.py",
     # the rotation's batch writer, written beside this conversion, on the container still
-    "distribution/issue_batch.py",
     "distribution/rotation_writer.py",
     # they make or replace the database and the keys the container is built from (the
     # engine itself, its files, the schema)
