@@ -27,6 +27,7 @@ POOL_SPARE = 4  # database connections kept beyond web_max_in_flight
 if TYPE_CHECKING:
     from codeservice.crypto.keyring import Keyring
     from codeservice.services.distribution.issuing import Issuer
+    from codeservice.services.distribution.press import Press
     from codeservice.services.helpline.desk import Helpdesk
     from codeservice.services.mail import Mailroom, Postbox
     from mailer.config import SmtpConfig
@@ -155,6 +156,14 @@ class Container:
         from codeservice.services.distribution.issuing import Issuer
 
         return Issuer(self.mailroom, Alphabet.from_excluded(self.settings.code_excluded_characters))
+
+    @cached_property
+    def press(self) -> Press:
+        """What a rotation works with: units of work, the issuer, the calendar and the
+        clock each of its batches is stamped with."""
+        from codeservice.services.distribution.press import Press
+
+        return Press(self.uow, self.issuer, self.calendar, batch_time=self.now)
 
     @cached_property
     def helpdesk(self) -> Helpdesk:

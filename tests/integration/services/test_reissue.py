@@ -52,7 +52,14 @@ class World:
 
     def issue(self, cycle: Cycle) -> None:
         self.clock.now = self.container.calendar.dates(cycle).issue_at + timedelta(seconds=5)
-        rotate(self.container, cycle, actor="scheduler", source="test", workers=1)
+        rotate(
+            self.container.press,
+            cycle,
+            now=self.container.now(),
+            actor="scheduler",
+            source="test",
+            workers=1,
+        )
 
     def codes(self, ref: str = "PRV001") -> list[AccessCode]:
         with self.container.uow() as uow:

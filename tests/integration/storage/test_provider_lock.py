@@ -43,7 +43,7 @@ def month(container: Container) -> Iterator[Container]:
     clock = Clock(ISSUE_DAY)
     built = Container(container.settings, clock=clock)
     import_example_register(built)
-    rotate(built, APRIL, actor="test", source="test", workers=1)
+    rotate(built.press, APRIL, now=built.now(), actor="test", source="test", workers=1)
     clock.now = DURING_APRIL
     yield built
     built.close()

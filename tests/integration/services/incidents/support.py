@@ -107,8 +107,9 @@ def live(cli: Cli, container: Container) -> Cli:
 
     import_register(container, REGISTER.encode(), "register.csv", actor="tester")
     rotate(
-        container,
+        container.press,
         container.calendar.cycle_in_force(container.now()),
+        now=container.now(),
         actor="t",
         source="t",
         workers=1,
