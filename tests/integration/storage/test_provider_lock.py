@@ -33,7 +33,7 @@ USE_CASES: dict[str, Callable[[Container], object]] = {
         app, PROVIDER, reason="Precaution", actor="cli:sec", source="test"
     ),
     "rotation": lambda app: rotate(
-        app, Cycle(2027, 5), actor="test", source="test", force=True, workers=1
+        app.press, Cycle(2027, 5), now=app.now(), actor="test", source="test", force=True, workers=1
     ),
 }
 
