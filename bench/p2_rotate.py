@@ -193,7 +193,9 @@ def count_statements(
 
     event.listen(app.engine, "before_cursor_execute", count)
     cpu = time.process_time()
-    report = rotate(app, Cycle.parse(cycle), actor="bench", source="bench", force=True)
+    report = rotate(
+        app.press, Cycle.parse(cycle), now=app.now(), actor="bench", source="bench", force=True
+    )
     cpu = time.process_time() - cpu
     app.close()
     return counted[0], report.issued, 1000 * cpu / max(report.issued, 1)

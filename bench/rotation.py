@@ -55,7 +55,12 @@ def main() -> None:
 
         started = time.perf_counter()
         report = rotate(
-            app, Cycle.parse("2027-04"), actor="bench", source="bench", workers=args.workers or None
+            app.press,
+            Cycle.parse("2027-04"),
+            now=app.now(),
+            actor="bench",
+            source="bench",
+            workers=args.workers or None,
         )
         elapsed = time.perf_counter() - started
         app.close()

@@ -26,6 +26,8 @@ POOL_SPARE = 4  # database connections kept beyond web_max_in_flight
 
 if TYPE_CHECKING:
     from codeservice.crypto.keyring import Keyring
+    from codeservice.services.distribution.issuing import Issuer
+    from codeservice.services.distribution.press import Press
     from codeservice.services.helpline.desk import Helpdesk
     from codeservice.services.mail import Mailroom, Postbox
     from mailer.config import SmtpConfig
@@ -146,6 +148,22 @@ class Container:
         from codeservice.services.mail import Mailroom
 
         return Mailroom.of(self.settings, self.keyring, self.postbox)
+
+    @cached_property
+    def issuer(self) -> Issuer:
+        """The mailroom and the code alphabet that issuing a code works with."""
+        from codeservice.domain.codes import Alphabet
+        from codeservice.services.distribution.issuing import Issuer
+
+        return Issuer(self.mailroom, Alphabet.from_excluded(self.settings.code_excluded_characters))
+
+    @cached_property
+    def press(self) -> Press:
+        """What a rotation works with: units of work, the issuer, the calendar and the
+        clock each of its batches is stamped with."""
+        from codeservice.services.distribution.press import Press
+
+        return Press(self.uow, self.issuer, self.calendar, batch_time=self.now)
 
     @cached_property
     def helpdesk(self) -> Helpdesk:

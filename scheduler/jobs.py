@@ -60,8 +60,9 @@ def schedule_for(container: Container) -> Schedule:
 
 def issue(container: Container, occurrence: Occurrence, context: JobContext) -> str:
     report = rotation.rotate(
-        container,
+        container.press,
         occurrence.cycle,
+        now=container.now(),
         actor=context.actor,
         source=SOURCE,
         workers=context.rotation_workers,

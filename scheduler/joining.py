@@ -112,8 +112,9 @@ class Joiner:
         log.info("joining the rotation of cycle %s started by %s", run.cycle, run.holder)
         try:
             report = rotation.rotate(
-                self.container,
+                self.container.press,
                 run.cycle,
+                now=self.container.now(),
                 actor=SCHEDULER_ACTOR,
                 source=SOURCE,
                 workers=self.workers,

@@ -30,8 +30,9 @@ def rotate(
 
     app = container()
     target = Cycle.parse(cycle)
+    now = app.now()  # the run's time, read once (its batches are stamped as written)
     # Refuse before drawing anything: a refused cycle shows no progress bar.
-    check_rotation_allowed(app, target, app.now(), force)
+    check_rotation_allowed(app.calendar, target, now, force)
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -42,8 +43,9 @@ def rotate(
     ) as progress:
         task = progress.add_task(f"Issuing {target}", total=None)
         report = run_rotation(
-            app,
+            app.press,
             target,
+            now=now,
             actor=cli_actor(),
             source="cli",
             force=force,

@@ -245,7 +245,15 @@ def decide(
         from codeservice.cli.reissue import print_reissue
         from codeservice.services.incidents.reissue import complete_reissue
 
-        done = complete_reissue(app_, result.reissue_id, actor=actor, source=SOURCE, now=now)
+        done = complete_reissue(
+            app_.read_uow,
+            app_.uow,
+            app_.issuer,
+            result.reissue_id,
+            actor=actor,
+            source=SOURCE,
+            now=now,
+        )
         print_reissue(done, app_.settings.tz)
 
 

@@ -52,7 +52,9 @@ def reissue(
             reissue_id = request_provider_reissue(
                 uow, provider, reason=reason, actor=actor, now=now
             )
-        report = complete_reissue(app_, reissue_id, actor=actor, source="cli", now=now)
+        report = complete_reissue(
+            app_.read_uow, app_.uow, app_.issuer, reissue_id, actor=actor, source="cli", now=now
+        )
     else:
         with app_.read_uow() as uow:
             view = get_report(uow, incident)
@@ -73,7 +75,15 @@ def reissue(
                 now=now,
             )
         assert decision.reissue_id is not None
-        report = complete_reissue(app_, decision.reissue_id, actor=actor, source="cli", now=now)
+        report = complete_reissue(
+            app_.read_uow,
+            app_.uow,
+            app_.issuer,
+            decision.reissue_id,
+            actor=actor,
+            source="cli",
+            now=now,
+        )
     print_reissue(report, app_.settings.tz)
 
 

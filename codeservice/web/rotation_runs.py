@@ -91,8 +91,9 @@ class RotationRuns:
 
         try:
             run.report = rotate(
-                container,
+                container.press,
                 cycle,
+                now=container.now(),
                 actor=actor,
                 source=source,
                 workers=self.workers,

@@ -79,7 +79,7 @@ def test_a_reported_incident_is_decided_and_the_code_replaced_everywhere(
     inbox = Inbox(maildir)
     clock.now = app.calendar.dates(APRIL).issue_at + timedelta(seconds=5)
     import_register_file(app, REGISTER, actor="bmt")
-    rotate(app, APRIL, actor="scheduler", source="test", workers=1)
+    rotate(app.press, APRIL, now=app.now(), actor="scheduler", source="test", workers=1)
     send_mail(app)
     first_emails = {to(m): m for m in inbox.new()}
     email_1 = first_emails["priya.raman@example.org"]
@@ -191,7 +191,13 @@ def test_a_reported_incident_is_decided_and_the_code_replaced_everywhere(
         )
     assert decision.already and decision.reissue_id is not None
     again = complete_reissue(
-        app, decision.reissue_id, actor="user:sec.officer", source="test", now=now
+        app.read_uow,
+        app.uow,
+        app.issuer,
+        decision.reissue_id,
+        actor="user:sec.officer",
+        source="test",
+        now=now,
     )
     assert again.already_done
 
@@ -254,11 +260,11 @@ def test_between_wednesday_and_monday_both_codes_are_replaced_and_the_next_still
     clock = Clock(datetime(2027, 2, 24, 9, 0, 5, tzinfo=UTC))
     app = Container(container.settings, clock=clock)
     import_register_file(app, REGISTER, actor="bmt")
-    rotate(app, Cycle(2027, 3), actor="scheduler", source="test", workers=2)
+    rotate(app.press, Cycle(2027, 3), now=app.now(), actor="scheduler", source="test", workers=2)
     clock.now = app.calendar.dates(Cycle(2027, 3)).active_from
     activate_now(app, Cycle(2027, 3), actor="scheduler", source="test")
     clock.now = app.calendar.dates(APRIL).issue_at + timedelta(seconds=5)
-    rotate(app, APRIL, actor="scheduler", source="test", workers=2)
+    rotate(app.press, APRIL, now=app.now(), actor="scheduler", source="test", workers=2)
 
     clock.now = datetime(2027, 4, 2, 13, 0, tzinfo=UTC)  # Friday, between the two
     report = reissue_provider(app, "PRV001", reason="fraud", actor="cli:sec", source="cli")

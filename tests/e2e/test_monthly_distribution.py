@@ -88,7 +88,7 @@ def mail_app(app_env: dict[str, str], container: Container, tmp_path: Path):
 def test_the_monthly_distribution_end_to_end(mail_app) -> None:
     app, maildir = mail_app
     import_register_file(app, REGISTER, actor="test")
-    report = rotate(app, CYCLE, actor="test", source="test", workers=2)
+    report = rotate(app.press, CYCLE, now=app.now(), actor="test", source="test", workers=2)
     summary = _send_all(app)
 
     with app.uow() as uow:
@@ -187,8 +187,8 @@ def test_the_monthly_distribution_end_to_end(mail_app) -> None:
 def test_rotating_again_issues_nothing_new(mail_app) -> None:
     app, _maildir = mail_app
     import_register_file(app, REGISTER, actor="test")
-    first = rotate(app, CYCLE, actor="test", source="test", workers=1)
-    second = rotate(app, CYCLE, actor="test", source="test", workers=1)
+    first = rotate(app.press, CYCLE, now=app.now(), actor="test", source="test", workers=1)
+    second = rotate(app.press, CYCLE, now=app.now(), actor="test", source="test", workers=1)
     assert first.issued > 0
     assert second.issued == 0
     assert second.already_done == first.issued

@@ -35,8 +35,18 @@ def test_a_reissue_killed_part_way_and_run_again_replaces_each_code_once(
     import_register_file(container, REGISTER, actor="bmt")
     now = container.now()
     in_force = container.calendar.cycle_in_force(now)
-    rotate(container, in_force, actor="scheduler", source="test", workers=1)
-    rotate(container, in_force.next(), actor="scheduler", source="test", workers=1, force=True)
+    rotate(
+        container.press, in_force, now=container.now(), actor="scheduler", source="test", workers=1
+    )
+    rotate(
+        container.press,
+        in_force.next(),
+        now=container.now(),
+        actor="scheduler",
+        source="test",
+        workers=1,
+        force=True,
+    )
     assert len(_codes(container)) == 2
 
     engine = create_engine(database_url) if database_url.startswith("postgresql") else None

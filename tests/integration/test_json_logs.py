@@ -100,7 +100,7 @@ def test_a_whole_month_logs_json_lines_without_secrets(
     api_token = make_token(service, "helpline-crm", Role.AGENT)
     crm = {"Authorization": f"Bearer {api_token}"}
 
-    rotate(service, APRIL, actor="scheduler", source="test", workers=1)
+    rotate(service.press, APRIL, now=service.now(), actor="scheduler", source="test", workers=1)
     tokens = _send(service, tmp_path / "mail")
     assert len(tokens) >= 3
 

@@ -49,7 +49,9 @@ def import_example_register(container: Container) -> None:
 
 
 def issue(container: Container, cycle: Cycle = APRIL) -> RotationReport:
-    return rotate(container, cycle, actor="test", source="test", workers=1)
+    return rotate(
+        container.press, cycle, now=container.now(), actor="test", source="test", workers=1
+    )
 
 
 def work_outbox(

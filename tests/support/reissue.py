@@ -24,4 +24,6 @@ def reissue_provider(
         reissue_id = request_provider_reissue(
             uow, provider_ref, reason=reason, actor=actor, now=now, shown=shown
         )
-    return complete_reissue(app, reissue_id, actor=actor, source=source, now=now)
+    return complete_reissue(
+        app.read_uow, app.uow, app.issuer, reissue_id, actor=actor, source=source, now=now
+    )

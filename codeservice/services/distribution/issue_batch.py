@@ -20,7 +20,6 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from codeservice.bootstrap import Container
 from codeservice.domain.audit import AuditTag
 from codeservice.domain.calendar import Cycle, CycleDates
 from codeservice.domain.codes import CodeState
@@ -28,6 +27,7 @@ from codeservice.domain.tokens import TokenPurpose, issue_token
 from codeservice.emails import encode_attachment
 from codeservice.errors import CodeserviceError
 from codeservice.services.distribution.codes import CodeMaterial, sealed_row
+from codeservice.services.distribution.issuing import Issuer
 from codeservice.services.distribution.notifications import (
     DOCUMENT_CATEGORY,
     ack_token_lifetime,
@@ -75,7 +75,7 @@ class _Issue:
 
 def write_batch(
     uow: UnitOfWork,
-    container: Container,
+    issuer: Issuer,
     batch: list[ReadyProvider],
     *,
     cycle: Cycle,
@@ -101,7 +101,7 @@ def write_batch(
         elif not provider.security_plan.approved:  # withdrawn since the run started
             outcome.no_security_plan.append(provider.ref)
         else:
-            code = sealed_row(container.keyring, ready.material, provider, cycle)
+            code = sealed_row(issuer.keyring, ready.material, provider, cycle)
             code.state, code.issued_at, code.replaces_id = state, issued_at, None
             code.active_from, code.active_until = dates.active_from, dates.active_until
             issues.append(_Issue(ready, provider, code, []))
@@ -114,14 +114,14 @@ def write_batch(
     spocs = uow.register.active_spocs_of([i.provider.id for i in issues])
     issues = [_Issue(i.ready, i.provider, i.code, spocs[i.provider.id]) for i in issues]
     uow.codes.add_all([i.code for i in issues])
-    deliveries = _deliveries(uow, container, issues, now)
+    deliveries = _deliveries(uow, issuer, issues, now)
     all_spocs = [spoc for i in issues for spoc in i.spocs]
-    report_tokens = report_link_tokens(uow, container.keyring, all_spocs, now)
+    report_tokens = report_link_tokens(uow, issuer.keyring, all_spocs, now)
     uow.flush()  # codes, deliveries and links: their ids name the emails
-    _queue_email_1s(uow, container, issues, deliveries, report_tokens, now)
+    _queue_email_1s(uow, issuer, issues, deliveries, report_tokens, now)
     audit.record_many(
         uow,
-        container.keyring.audit_key,
+        issuer.keyring.audit_key,
         [_issue_record(i, cycle, actor, source) for i in issues],
         now=now,
     )
@@ -138,11 +138,11 @@ def write_batch(
 
 
 def _deliveries(
-    uow: UnitOfWork, container: Container, issues: list[_Issue], now: datetime
+    uow: UnitOfWork, issuer: Issuer, issues: list[_Issue], now: datetime
 ) -> dict[int, tuple[Delivery, LinkToken, str]]:
     """Each SPoC's delivery and acknowledgement link (added, not flushed), by SPoC id."""
     made: dict[int, tuple[Delivery, LinkToken, str]] = {}
-    lifetime = ack_token_lifetime(container.mailroom)
+    lifetime = ack_token_lifetime(issuer.mailroom)
     for issue in issues:
         expires_at = max(now, issue.code.active_from) + lifetime
         for spoc in issue.spocs:
@@ -164,7 +164,7 @@ def _deliveries(
 
 def _queue_email_1s(
     uow: UnitOfWork,
-    container: Container,
+    issuer: Issuer,
     issues: list[_Issue],
     deliveries: dict[int, tuple[Delivery, LinkToken, str]],
     report_tokens: dict[int, str],
@@ -179,7 +179,7 @@ def _queue_email_1s(
         for spoc in issue.spocs:
             delivery, link, token = deliveries[spoc.id]
             rendered = document_email(
-                container.mailroom,
+                issuer.mailroom,
                 delivery=delivery,
                 link=link,
                 token=token,
@@ -196,7 +196,7 @@ def _queue_email_1s(
                     attachments=[attachment],
                 )
             )
-    ids = queue_emails(uow, container.postbox, queued, now=now)
+    ids = queue_emails(uow, issuer.mailroom.postbox, queued, now=now)
     spoc_ids = [spoc.id for issue in issues for spoc in issue.spocs]
     for spoc_id, message_id in zip(spoc_ids, ids, strict=True):
         deliveries[spoc_id][0].document_message_id = message_id

@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from codeservice.bootstrap import Container
 from codeservice.crypto.keyring import Keyring
 from codeservice.documents import DocumentContent
 from codeservice.domain.calendar import Cycle
@@ -27,6 +26,20 @@ from codeservice.services.distribution.notifications import new_ack_link, queue_
 from codeservice.services.mail import Mailroom
 from codeservice.storage.models import AccessCode, Delivery, Provider, Spoc
 from codeservice.storage.uow import UnitOfWork
+
+
+@dataclass(frozen=True)
+class Issuer:
+    """What issuing a code needs besides its unit of work: the mailroom (keyring,
+    postbox, the settings email 1 is written with) and the alphabet codes are drawn
+    from. Built by the composition root (``container.issuer``)."""
+
+    mailroom: Mailroom
+    alphabet: Alphabet
+
+    @property
+    def keyring(self) -> Keyring:
+        return self.mailroom.keyring
 
 
 @dataclass(frozen=True)
@@ -76,7 +89,7 @@ def with_code(template: DocumentContent, material: CodeMaterial) -> DocumentCont
 
 def issue_to_spocs(
     uow: UnitOfWork,
-    container: Container,
+    issuer: Issuer,
     *,
     provider: Provider,
     cycle: Cycle,
@@ -92,14 +105,14 @@ def issue_to_spocs(
     """Store the code and queue email 1 to every active SPoC (flushed, not committed)."""
     issued = issue_access_code(
         uow,
-        container.keyring,
+        issuer.keyring,
         provider=provider,
         cycle=cycle,
         issue_at=issue_at,
         active_from=active_from,
         active_until=active_until,
         now=now,
-        alphabet=Alphabet.from_excluded(container.settings.code_excluded_characters),
+        alphabet=issuer.alphabet,
         replaces=replaces,
         state=state,
         material=prepared.material,
@@ -107,7 +120,7 @@ def issue_to_spocs(
     code = issued.access_code
     spocs = uow.register.active_spocs(provider)
     for spoc in spocs:
-        deliver_to_spoc(uow, container.mailroom, code, spoc, prepared.document, now, reissue_reason)
+        deliver_to_spoc(uow, issuer.mailroom, code, spoc, prepared.document, now, reissue_reason)
     return IssuedToSpocs(access_code=code, spocs=len(spocs), emails_queued=len(spocs))
 
 

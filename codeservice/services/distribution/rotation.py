@@ -19,11 +19,9 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from codeservice.bootstrap import Container
 from codeservice.documents import DocumentContent
 from codeservice.domain.audit import AuditTag
-from codeservice.domain.calendar import Cycle, CycleDates
-from codeservice.domain.codes import Alphabet
+from codeservice.domain.calendar import Calendar, Cycle, CycleDates
 from codeservice.errors import Conflict
 from codeservice.services.distribution.codes import CodeMaterial, draw_code_material
 from codeservice.services.distribution.document_work import (
@@ -38,6 +36,7 @@ from codeservice.services.distribution.issuing import (
     document_content,
     with_code,
 )
+from codeservice.services.distribution.press import Press
 from codeservice.services.distribution.rotation_shared import SharedRun, rotate_shared
 from codeservice.services.distribution.rotation_writer import (
     RotationReport,
@@ -62,9 +61,8 @@ class _Prepared:
     material: CodeMaterial = field(repr=False)
 
 
-def check_rotation_allowed(container: Container, cycle: Cycle, now: datetime, force: bool) -> None:
+def check_rotation_allowed(calendar: Calendar, cycle: Cycle, now: datetime, force: bool) -> None:
     """A cycle that has ended, or one more than one ahead, needs ``--force`` (or is refused)."""
-    calendar = container.calendar
     dates = calendar.dates(cycle)
     if dates.active_until <= now:
         raise Conflict(f"cycle {cycle} ended on {dates.active_until:%a %d %b %Y}; nothing to issue")
@@ -78,9 +76,10 @@ def check_rotation_allowed(container: Container, cycle: Cycle, now: datetime, fo
 
 
 def rotate(
-    container: Container,
+    press: Press,
     cycle: Cycle,
     *,
+    now: datetime,
     actor: str,
     source: str,
     force: bool = False,
@@ -89,15 +88,16 @@ def rotate(
     on_done: Callable[[str], None] | None = None,
     keep_going: Callable[[], bool] = lambda: True,  # shared (PostgreSQL): False stops it
 ) -> RotationReport:
-    now = container.now()
-    check_rotation_allowed(container, cycle, now, force)
-    dates = container.calendar.dates(cycle)
-    alphabet = Alphabet.from_excluded(container.settings.code_excluded_characters)
+    """Issue ``cycle``. The run is stamped ``now``, read once by the caller; each batch
+    it writes, each failure and its end, with ``press.batch_time()`` when written."""
+    check_rotation_allowed(press.calendar, cycle, now, force)
+    dates = press.calendar.dates(cycle)
+    alphabet = press.issuer.alphabet
     report = RotationReport(cycle=str(cycle))
 
     # The pool first: its forkserver loads the code while the register is read.
     with document_pool(workers) as pool:
-        with container.uow() as uow:
+        with press.uow() as uow:
             shared = uow.register.can_skip_locked()
             primes = uow.register.active_primes()
             done = uow.codes.live_provider_ids(cycle)
@@ -114,7 +114,7 @@ def rotate(
             contents = {} if shared else {p.id: _content_for(p, dates, now) for p in pending}
             audit.event(
                 uow,
-                container.keyring,
+                press.issuer.keyring,
                 AuditTag.CYCLE_ROTATION_START,
                 actor=actor,
                 source=source,
@@ -133,7 +133,7 @@ def rotate(
         target = max(1, min(BATCH, len(pending) // (AHEAD_PER_WORKER * worker_count(workers))))
         if shared:  # PostgreSQL: other processes may share this rotation
             run = SharedRun(
-                container,
+                press,
                 cycle,
                 dates,
                 now,
@@ -148,7 +148,7 @@ def rotate(
             report.already_done = (
                 report.providers - report.issued - len(report.no_security_plan) - len(report.failed)
             )
-            _finish(container, cycle, report, actor, source)
+            _finish(press, cycle, report, actor, source)
             return report
         # Commit in submission order: the pool keeps every core busy meanwhile, and the
         # progress bar moves through the register alphabetically. Only a few batches of
@@ -181,7 +181,7 @@ def rotate(
                     document = future.result()
                 except Exception as error:  # one provider's failure never stops the others
                     failed = prepared.provider_id
-                    note_failure(container, cycle, failed, error, actor, source, report)
+                    note_failure(press, cycle, failed, error, actor, source, report)
                     if on_done:
                         on_done(prepared.provider_ref)
                     continue
@@ -195,26 +195,24 @@ def rotate(
                         document.data,
                     )
                 )
-            write_ready(container, cycle, dates, batch, actor, source, report, now)
+            write_ready(press, cycle, dates, batch, actor, source, report, now)
             if on_done:
                 for ready in batch:
                     on_done(ready.provider_ref)
 
-    _finish(container, cycle, report, actor, source)
+    _finish(press, cycle, report, actor, source)
     return report
 
 
-def _finish(
-    container: Container, cycle: Cycle, report: RotationReport, actor: str, source: str
-) -> None:
-    with container.uow() as uow:
+def _finish(press: Press, cycle: Cycle, report: RotationReport, actor: str, source: str) -> None:
+    with press.uow() as uow:
         audit.event(
             uow,
-            container.keyring,
+            press.issuer.keyring,
             AuditTag.CYCLE_ROTATION_FINISH,
             actor=actor,
             source=source,
-            now=container.now(),
+            now=press.batch_time(),
             cycle=str(cycle),
             issued=report.issued,
             already_done=report.already_done,

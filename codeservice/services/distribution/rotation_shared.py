@@ -21,7 +21,6 @@ from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from codeservice.bootstrap import Container
 from codeservice.domain.calendar import Cycle, CycleDates
 from codeservice.domain.codes import Alphabet
 from codeservice.services.distribution.codes import draw_code_material
@@ -32,6 +31,7 @@ from codeservice.services.distribution.document_work import (
 )
 from codeservice.services.distribution.issue_batch import ReadyProvider
 from codeservice.services.distribution.issuing import document_content, with_code
+from codeservice.services.distribution.press import Press
 from codeservice.services.distribution.rotation_writer import (
     RotationReport,
     note_failure,
@@ -52,7 +52,7 @@ class _Claim:
 
 @dataclass(frozen=True)
 class SharedRun:
-    container: Container
+    press: Press
     cycle: Cycle
     dates: CycleDates
     issued_at: datetime
@@ -102,7 +102,7 @@ def _claim(
 ) -> _Claim | None:
     """Lock the next waiting primes and submit their documents; None if none is free
     (``wait``: none is left)."""
-    uow = run.container.uow().__enter__()
+    uow = run.press.uow().__enter__()
     try:
         providers = uow.register.claim_waiting_primes(
             run.cycle, skip=skip, limit=1 if wait else run.batch, wait=wait
@@ -159,7 +159,7 @@ def _write(
         except Exception as error:  # one provider's failure never stops the others
             skip.add(ready.provider_id)
             note_failure(
-                run.container, run.cycle, ready.provider_id, error, run.actor, run.source, report
+                run.press, run.cycle, ready.provider_id, error, run.actor, run.source, report
             )
             continue
         report.build_seconds += document.build_seconds
@@ -168,7 +168,7 @@ def _write(
             ReadyProvider(ready.provider_id, ready.provider_ref, ready.material, document.data)
         )
     write_ready(
-        run.container,
+        run.press,
         run.cycle,
         run.dates,
         batch,
@@ -181,7 +181,7 @@ def _write(
     # Whatever is still without a code (its issue failed, its plan was withdrawn) is
     # not claimed again by this run.
     claimed = [ready.provider_id for ready, _future in claim.work]
-    with run.container.uow() as uow:
+    with run.press.uow() as uow:
         done = uow.codes.live_provider_ids(run.cycle, claimed)
     skip.update(provider_id for provider_id in claimed if provider_id not in done)
     if on_done:

@@ -12,7 +12,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from codeservice.bootstrap import Container
 from codeservice.domain.audit import AuditTag
 from codeservice.domain.calendar import Cycle, CycleDates
 from codeservice.domain.codes import CodeState
@@ -20,6 +19,7 @@ from codeservice.services.distribution.codes import SecondLiveCode
 from codeservice.services.distribution.issue_batch import ReadyProvider, write_batch
 from codeservice.services.distribution.issue_failures import FailedIssue, record_failure
 from codeservice.services.distribution.issuing import PreparedCode, issue_to_spocs
+from codeservice.services.distribution.press import Press
 from codeservice.services.operations import audit
 from codeservice.storage.uow import UnitOfWork
 
@@ -43,7 +43,7 @@ class RotationReport:
 
 
 def note_failure(
-    container: Container,
+    press: Press,
     cycle: Cycle,
     provider_id: int,
     error: Exception,
@@ -51,16 +51,24 @@ def note_failure(
     source: str,
     report: RotationReport,
 ) -> None:
-    now = container.now()
-    with container.transaction() as uow:  # its own: the failure is kept whatever follows
+    now = press.batch_time()
+    with press.uow() as uow:  # its own: the failure is kept whatever follows
         failed = record_failure(
-            uow, container.mailroom, cycle, provider_id, error, actor=actor, source=source, now=now
+            uow,
+            press.issuer.mailroom,
+            cycle,
+            provider_id,
+            error,
+            actor=actor,
+            source=source,
+            now=now,
         )
+        uow.commit()
     report.failed.append(failed)
 
 
 def write_ready(
-    container: Container,
+    press: Press,
     cycle: Cycle,
     dates: CycleDates,
     batch: list[ReadyProvider],
@@ -73,12 +81,12 @@ def write_ready(
     """Write a batch in one transaction — ``claimed``'s, which holds the providers' rows
     locked, if given — or, if it cannot be, each provider in a transaction of its own."""
     started = time.perf_counter()
-    now = container.now()
+    now = press.batch_time()
     try:
-        with _transaction(container, claimed) as uow:
+        with _transaction(press, claimed) as uow:
             outcome = write_batch(
                 uow,
-                container,
+                press.issuer,
                 batch,
                 cycle=cycle,
                 dates=dates,
@@ -94,9 +102,9 @@ def write_ready(
         )
         for ready in batch:
             try:
-                commit_one(container, cycle, dates, ready, actor, source, report, issued_at)
+                commit_one(press, cycle, dates, ready, actor, source, report, issued_at)
             except Exception as one_error:  # one provider's failure never stops the others
-                note_failure(container, cycle, ready.provider_id, one_error, actor, source, report)
+                note_failure(press, cycle, ready.provider_id, one_error, actor, source, report)
         return
     report.already_done += outcome.already_done
     report.no_security_plan += outcome.no_security_plan
@@ -110,10 +118,10 @@ def write_ready(
 
 
 @contextmanager
-def _transaction(container: Container, claimed: UnitOfWork | None) -> Iterator[UnitOfWork]:
+def _transaction(press: Press, claimed: UnitOfWork | None) -> Iterator[UnitOfWork]:
     """A new unit of work, or the one already open (and closed here when done)."""
     if claimed is None:
-        with container.uow() as uow:
+        with press.uow() as uow:
             yield uow
         return
     try:
@@ -123,7 +131,7 @@ def _transaction(container: Container, claimed: UnitOfWork | None) -> Iterator[U
 
 
 def commit_one(
-    container: Container,
+    press: Press,
     cycle: Cycle,
     dates: CycleDates,
     prepared: ReadyProvider,
@@ -133,8 +141,8 @@ def commit_one(
     issued_at: datetime,
 ) -> None:
     started = time.perf_counter()
-    now = container.now()
-    with container.uow() as uow:
+    now = press.batch_time()
+    with press.uow() as uow:
         provider = uow.register.lock_provider(prepared.provider_id)
         assert provider is not None
         if uow.codes.live_for(provider.id, cycle) is not None:
@@ -146,7 +154,7 @@ def commit_one(
         try:
             issued = issue_to_spocs(
                 uow,
-                container,
+                press.issuer,
                 provider=provider,
                 cycle=cycle,
                 issue_at=issued_at,
@@ -164,7 +172,7 @@ def commit_one(
         code = issued.access_code
         audit.event(
             uow,
-            container.keyring,
+            press.issuer.keyring,
             AuditTag.CODE_ACCESS_ISSUE,
             actor=actor,
             source=source,

@@ -23,7 +23,6 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from codeservice.bootstrap import Container
 from codeservice.domain.calendar import Cycle
 from codeservice.domain.codes import Alphabet, CodeState
 from codeservice.domain.text import check_usable
@@ -31,7 +30,7 @@ from codeservice.domain.triage import check_decision_reason
 from codeservice.errors import Conflict, NotFound
 from codeservice.services.distribution.codes import draw_code_material
 from codeservice.services.distribution.document_work import DocumentJob, make_document
-from codeservice.services.distribution.issuing import PreparedCode, document_content
+from codeservice.services.distribution.issuing import Issuer, PreparedCode, document_content
 from codeservice.services.incidents.reissue_commit import (
     CodePlan,
     Plan,
@@ -162,18 +161,25 @@ def request_provider_reissue(
 
 
 def complete_reissue(
-    container: Container, reissue_id: int, *, actor: str, source: str, now: datetime
+    reading: Callable[[], UnitOfWork],
+    writing: Callable[[], UnitOfWork],
+    issuer: Issuer,
+    reissue_id: int,
+    *,
+    actor: str,
+    source: str,
+    now: datetime,
 ) -> ReissueReport:
     """Revoke and replace; does nothing (and says so) if the reissue was completed.
-    Everything it revokes, issues and audits is stamped ``now``."""
-    alphabet = Alphabet.from_excluded(container.settings.code_excluded_characters)
+    Everything it revokes, issues and audits is stamped ``now``. It plans and builds the
+    documents in units of work from ``reading``, and commits in one from ``writing``."""
     for _ in range(MAX_ATTEMPTS):
-        plan, done = _plan(container.read_uow, reissue_id, now)
+        plan, done = _plan(reading, reissue_id, now)
         if done is not None:
             return done
         assert plan is not None
-        prepared = _prepare(container.read_uow, alphabet, plan)
-        report = commit_reissue(container, plan, prepared, actor=actor, source=source)
+        prepared = _prepare(reading, issuer.alphabet, plan)
+        report = commit_reissue(writing, issuer, plan, prepared, actor=actor, source=source)
         if report is not None:
             return report
         log.info("reissue %s: the provider's codes changed meanwhile; planning again", reissue_id)

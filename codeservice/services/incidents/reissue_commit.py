@@ -12,16 +12,16 @@ commit, every record stamped with the plan's time.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from codeservice.bootstrap import Container
 from codeservice.crypto.keyring import Keyring
 from codeservice.domain.audit import AuditTag
 from codeservice.domain.calendar import Cycle
 from codeservice.domain.codes import CodeState
 from codeservice.domain.wording import reissue_reason
-from codeservice.services.distribution.issuing import PreparedCode, issue_to_spocs
+from codeservice.services.distribution.issuing import Issuer, PreparedCode, issue_to_spocs
 from codeservice.services.distribution.notifications import cancel_mail_of_codes
 from codeservice.services.incidents.reissue_views import (
     ReissueReport,
@@ -61,16 +61,18 @@ def general_reason(reissue: Reissue) -> str:
 
 
 def commit_reissue(
-    container: Container,
+    writing: Callable[[], UnitOfWork],
+    issuer: Issuer,
     plan: Plan,
     prepared: dict[int, PreparedCode],
     *,
     actor: str,
     source: str,
 ) -> ReissueReport | None:
-    """The one transaction; None when the codes to replace are no longer those planned."""
+    """The one transaction, in a unit of work from ``writing``; None when the codes to
+    replace are no longer those planned."""
     at = plan.at
-    with container.uow() as uow:
+    with writing() as uow:
         provider = uow.register.lock_provider(plan.provider_id)
         reissue = uow.incidents.get_reissue(plan.reissue_id)
         assert provider is not None and reissue is not None
@@ -88,9 +90,7 @@ def commit_reissue(
         if covering is not None:
             reissue.covered_by_id = covering.id
             report.covered_by = covering.id
-            return _finish(
-                uow, container.keyring, reissue, report, actor=actor, source=source, at=at
-            )
+            return _finish(uow, issuer.keyring, reissue, report, actor=actor, source=source, at=at)
 
         codes = uow.incidents.codes_not_ended(provider.id, at)
         if [c.id for c in codes] != [c.code_id for c in plan.codes]:
@@ -101,13 +101,13 @@ def commit_reissue(
         uow.flush()  # frees each cycle for its replacement
         links = uow.incidents.replace_links([c.id for c in codes], at)
         _cancel_revoked_mail(
-            uow, container.keyring, codes, reissue, report, actor=actor, source=source, at=at
+            uow, issuer.keyring, codes, reissue, report, actor=actor, source=source, at=at
         )
         reason = general_reason(reissue)
         for code, code_plan in zip(codes, plan.codes, strict=True):
             issued = issue_to_spocs(
                 uow,
-                container,
+                issuer,
                 provider=provider,
                 cycle=code.cycle,
                 issue_at=at,
@@ -135,7 +135,7 @@ def commit_reissue(
             common = {"provider": provider.ref, "cycle": str(code.cycle), "reissue": reissue.id}
             audit.event(
                 uow,
-                container.keyring,
+                issuer.keyring,
                 AuditTag.CODE_ACCESS_REVOKE,
                 actor=actor,
                 source=source,
@@ -145,7 +145,7 @@ def commit_reissue(
             )
             audit.event(
                 uow,
-                container.keyring,
+                issuer.keyring,
                 AuditTag.CODE_ACCESS_ISSUE,
                 actor=actor,
                 source=source,
@@ -167,7 +167,7 @@ def commit_reissue(
             links,
             report.emails_cancelled,
         )
-        return _finish(uow, container.keyring, reissue, report, actor=actor, source=source, at=at)
+        return _finish(uow, issuer.keyring, reissue, report, actor=actor, source=source, at=at)
 
 
 def _cancel_revoked_mail(

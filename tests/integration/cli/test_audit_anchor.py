@@ -202,7 +202,7 @@ def test_codes_and_staff_accounts_without_audit_records_are_reported(
 ) -> None:
     world, built = make_world(container, datetime(2027, 2, 1, 9, 0, tzinfo=UTC))
     world.clock.now = built.calendar.dates(APRIL).issue_at
-    rotate(built, APRIL, actor="scheduler", source="test", workers=1)
+    rotate(built.press, APRIL, now=built.now(), actor="scheduler", source="test", workers=1)
     built.close()
     code, output = _verify(cli)
     assert code == 0, output

@@ -53,7 +53,7 @@ def actions(app: Container, prefix: str) -> list[dict[str, object]]:
 
 
 def test_a_cycle_cannot_be_activated_before_its_monday(app: Container, clock: Clock) -> None:
-    rotate(app, APRIL, actor="test", source="test", workers=1)
+    rotate(app.press, APRIL, now=app.now(), actor="test", source="test", workers=1)
     clock.now = APRIL_ACTIVE - timedelta(seconds=1)
     with pytest.raises(Conflict, match="becomes active on Monday 5 April 2027 at 00:00"):
         activate_now(app, APRIL, actor="test", source="test")
@@ -63,13 +63,13 @@ def test_a_cycle_cannot_be_activated_before_its_monday(app: Container, clock: Cl
 def test_activation_makes_the_new_codes_active_and_retires_the_old_ones_once(
     app: Container, clock: Clock
 ) -> None:
-    rotate(app, APRIL, actor="test", source="test", workers=1)
+    rotate(app.press, APRIL, now=app.now(), actor="test", source="test", workers=1)
     clock.now = APRIL_ACTIVE
     first = activate_now(app, APRIL, actor="system:scheduler", source="scheduler")
     assert sorted(first.activated) == ["PRV001", "PRV002"] and first.retired == []
 
     clock.now = MAY_ISSUE
-    rotate(app, MAY, actor="test", source="test", workers=1)
+    rotate(app.press, MAY, now=app.now(), actor="test", source="test", workers=1)
     assert states(app) == {
         ("PRV001", "2027-04"): "active",
         ("PRV002", "2027-04"): "active",
@@ -113,7 +113,7 @@ def test_activation_makes_the_new_codes_active_and_retires_the_old_ones_once(
 def test_a_cycle_never_issued_before_still_retires_what_came_before(
     app: Container, clock: Clock
 ) -> None:
-    rotate(app, APRIL, actor="test", source="test", workers=1)
+    rotate(app.press, APRIL, now=app.now(), actor="test", source="test", workers=1)
     clock.now = MAY_ACTIVE  # April was never activated, May never issued
     report = activate_now(app, MAY, actor="test", source="test")
     assert report.activated == []

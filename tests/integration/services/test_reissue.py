@@ -52,7 +52,14 @@ class World:
 
     def issue(self, cycle: Cycle) -> None:
         self.clock.now = self.container.calendar.dates(cycle).issue_at + timedelta(seconds=5)
-        rotate(self.container, cycle, actor="scheduler", source="test", workers=1)
+        rotate(
+            self.container.press,
+            cycle,
+            now=self.container.now(),
+            actor="scheduler",
+            source="test",
+            workers=1,
+        )
 
     def codes(self, ref: str = "PRV001") -> list[AccessCode]:
         with self.container.uow() as uow:
@@ -260,7 +267,13 @@ def test_a_pending_reissue_is_completed_by_the_next_run_not_doubled(world: World
     assert len(report.replaced) == 1
 
     again = complete_reissue(
-        world.container, pending_id, actor=ACTOR, source="cli", now=world.container.now()
+        world.container.read_uow,
+        world.container.uow,
+        world.container.issuer,
+        pending_id,
+        actor=ACTOR,
+        source="cli",
+        now=world.container.now(),
     )
     assert again.already_done and [r.new_document_ref for r in again.replaced] == [
         report.replaced[0].new_document_ref
@@ -297,12 +310,24 @@ def test_a_reissue_asked_for_before_another_completed_is_covered_by_it(world: Wo
         second_id = second.id
         uow.commit()
     done = complete_reissue(
-        world.container, second_id, actor=ACTOR, source="cli", now=world.container.now()
+        world.container.read_uow,
+        world.container.uow,
+        world.container.issuer,
+        second_id,
+        actor=ACTOR,
+        source="cli",
+        now=world.container.now(),
     )
     assert len(done.replaced) == 1
 
     covered = complete_reissue(
-        world.container, first, actor=ACTOR, source="cli", now=world.container.now()
+        world.container.read_uow,
+        world.container.uow,
+        world.container.issuer,
+        first,
+        actor=ACTOR,
+        source="cli",
+        now=world.container.now(),
     )
     assert covered.covered_by == second_id and covered.replaced == []
     assert len(world.codes()) == 2  # the replacement was not replaced again

@@ -56,7 +56,7 @@ def app(container: Container, clock: Clock, maildir: Path) -> Iterator[Container
 
 
 def issued_and_sent(app: Container) -> None:
-    rotate(app, APRIL, actor="test", source="test", workers=1)
+    rotate(app.press, APRIL, now=app.now(), actor="test", source="test", workers=1)
     assert send_mail(app).sent == 3
 
 
@@ -150,7 +150,7 @@ def test_no_spoc_gets_more_reminders_than_the_limit(
 def test_no_reminder_before_email_1_has_gone_or_on_the_day_it_went(
     app: Container, clock: Clock
 ) -> None:
-    rotate(app, APRIL, actor="test", source="test", workers=1)
+    rotate(app.press, APRIL, now=app.now(), actor="test", source="test", workers=1)
     clock.now = THURSDAY_9AM
     report = send_reminders(app, APRIL, THURSDAY, actor="t", source="t", now=app.now())
     assert (report.queued, report.not_sent_yet) == (0, 3)

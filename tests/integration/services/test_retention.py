@@ -120,7 +120,14 @@ def app(container: Container, tmp_path: Path) -> Iterator[Container]:
         mail_server(container, tmp_path / "mail") as built,
     ):
         import_register(built, REGISTER, "providers.csv", actor="test")
-        rotate(built, Cycle.parse("2025-02"), actor="test", source="test", workers=1)
+        rotate(
+            built.press,
+            Cycle.parse("2025-02"),
+            now=built.now(),
+            actor="test",
+            source="test",
+            workers=1,
+        )
         send_mail(built)
         acknowledge(built, "2025-02", OLD_ADDRESS, OLD)
         legacy_record(built)
@@ -131,7 +138,14 @@ def app(container: Container, tmp_path: Path) -> Iterator[Container]:
         incident(built, "INC-2023-0003", decided=None)  # open: kept whatever its age
 
         traveller.move_to(YOUNG)
-        rotate(built, Cycle.parse("2026-02"), actor="test", source="test", workers=1)
+        rotate(
+            built.press,
+            Cycle.parse("2026-02"),
+            now=built.now(),
+            actor="test",
+            source="test",
+            workers=1,
+        )
         send_mail(built)
         acknowledge(built, "2026-02", YOUNG_ADDRESS, YOUNG)
         failed_sign_in(built, YOUNG_ADDRESS)

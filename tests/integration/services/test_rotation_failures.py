@@ -134,7 +134,9 @@ def test_the_document_says_when_the_code_was_really_issued(container: Container)
         import_example_register(built)
         from codeservice.services.distribution.rotation import rotate
 
-        rotate(built, APRIL, actor="test", source="test", force=True, workers=1)
+        rotate(
+            built.press, APRIL, now=built.now(), actor="test", source="test", force=True, workers=1
+        )
         queue_summary(built, APRIL, stage="rotation", actor="test", source="test", now=built.now())
         with built.uow() as uow:
             issued = {code.issued_at for code in uow.session.scalars(select(AccessCode))}

@@ -24,7 +24,9 @@ def test_two_rotations_at_once_issue_each_code_once(container: Container) -> Non
     def run(app: Container, actor: str) -> None:
         start.wait()
         try:
-            reports.append(rotate(app, APRIL, actor=actor, source="test", workers=1))
+            reports.append(
+                rotate(app.press, APRIL, now=app.now(), actor=actor, source="test", workers=1)
+            )
         except BaseException as exc:  # reported below, not lost in the thread
             errors.append(exc)
 

@@ -33,7 +33,7 @@ USE_CASES: dict[str, Callable[[Container], object]] = {
         app, PROVIDER, reason="Precaution", actor="cli:sec", source="test"
     ),
     "rotation": lambda app: rotate(
-        app, Cycle(2027, 5), actor="test", source="test", force=True, workers=1
+        app.press, Cycle(2027, 5), now=app.now(), actor="test", source="test", force=True, workers=1
     ),
 }
 
@@ -43,7 +43,7 @@ def month(container: Container) -> Iterator[Container]:
     clock = Clock(ISSUE_DAY)
     built = Container(container.settings, clock=clock)
     import_example_register(built)
-    rotate(built, APRIL, actor="test", source="test", workers=1)
+    rotate(built.press, APRIL, now=built.now(), actor="test", source="test", workers=1)
     clock.now = DURING_APRIL
     yield built
     built.close()

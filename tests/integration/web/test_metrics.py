@@ -81,7 +81,7 @@ def test_a_rotation_a_send_and_an_acknowledgement_are_counted(
     before = scrape(metrics_client)
     assert value(before, "codeservice_rotation_providers", cycle="2027-04", state="remaining") == 2
 
-    rotate(container, APRIL, actor="test", source="test", workers=1)
+    rotate(container.press, APRIL, now=container.now(), actor="test", source="test", workers=1)
 
     after = scrape(metrics_client)
     no_secret_labels(after)

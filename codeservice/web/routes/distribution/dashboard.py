@@ -80,7 +80,7 @@ def rotation_refusal(container: Container, board: CycleBoard) -> str | None:
     if board.pending == 0:
         return "Every active prime provider has its code for this cycle."
     try:
-        check_rotation_allowed(container, board.cycle, container.now(), force=False)
+        check_rotation_allowed(container.calendar, board.cycle, container.now(), force=False)
     except Conflict as refused:
         return str(refused)
     return None

@@ -115,7 +115,13 @@ def reissue(
                 uow, ref, reason=reason, actor=principal.actor, now=now, shown=shown[:10]
             )
         report = complete_reissue(
-            container, reissue_id, actor=principal.actor, source=source, now=now
+            container.read_uow,
+            container.uow,
+            container.issuer,
+            reissue_id,
+            actor=principal.actor,
+            source=source,
+            now=now,
         )
     except CodesChanged:
         return RedirectResponse(f"{SECURITY_HELPLINE}?already={ref}", status_code=303)

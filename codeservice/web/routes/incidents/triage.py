@@ -199,7 +199,13 @@ def decide(
                 None
                 if result.reissue_id is None
                 else complete_reissue(
-                    container, result.reissue_id, actor=principal.actor, source=source, now=now
+                    container.read_uow,
+                    container.uow,
+                    container.issuer,
+                    result.reissue_id,
+                    actor=principal.actor,
+                    source=source,
+                    now=now,
                 )
             )
         except InputError as error:

@@ -83,7 +83,15 @@ def decide(container: Container, reference: str, *, decision: str, reason: str) 
     reissue = (
         None
         if decided.reissue_id is None
-        else complete_reissue(container, decided.reissue_id, actor=ACTOR, source="cli", now=now)
+        else complete_reissue(
+            container.read_uow,
+            container.uow,
+            container.issuer,
+            decided.reissue_id,
+            actor=ACTOR,
+            source="cli",
+            now=now,
+        )
     )
     with container.read_uow() as uow:
         view = get_report(uow, reference)
@@ -99,8 +107,9 @@ def live(cli: Cli, container: Container) -> Cli:
 
     import_register(container, REGISTER.encode(), "register.csv", actor="tester")
     rotate(
-        container,
+        container.press,
         container.calendar.cycle_in_force(container.now()),
+        now=container.now(),
         actor="t",
         source="t",
         workers=1,
