@@ -42,6 +42,7 @@ from codeservice.web.routes.helpline import api as helpline_api
 from codeservice.web.routes.helpline import console as helpline
 from codeservice.web.routes.helpline import export as helpline_export
 from codeservice.web.routes.helpline import security as helpline_security
+from codeservice.web.routes.incidents import entered as incident_entered
 from codeservice.web.routes.incidents import report as incident_report
 from codeservice.web.routes.incidents import triage as incident_triage
 from codeservice.web.routes.operations import health, readiness
@@ -88,6 +89,7 @@ def create_app(container: Container, *, govuk_frontend: Path | None = None) -> F
     app.include_router(metrics_router)
     app.include_router(acknowledgement.router)
     app.include_router(incident_report.router)
+    app.include_router(incident_entered.router)  # before triage's /{reference}
     app.include_router(incident_triage.router)
     app.include_router(sign_in.router)
     app.include_router(second_step.router)

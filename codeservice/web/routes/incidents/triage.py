@@ -16,20 +16,15 @@ from starlette.responses import RedirectResponse, Response
 
 from codeservice.bootstrap import Container
 from codeservice.domain.accounts import Principal, Role
-from codeservice.domain.incidents import MAX_DETAILS, InvalidReport, ReasonCategory
-from codeservice.domain.personal_details import PERSONAL_DETAILS_WARNING
 from codeservice.domain.triage import TriageState, waiting_text
 from codeservice.domain.wording import moment_text
-from codeservice.errors import CodeserviceError, InputError, NotFound
+from codeservice.errors import CodeserviceError, InputError
 from codeservice.services.incidents.reissue import complete_reissue
-from codeservice.services.incidents.reports import ReportForm, record_report_form
 from codeservice.services.incidents.triage import assess_report, decide_report
 from codeservice.services.incidents.views import IncidentView, get_report, list_reports
-from codeservice.services.register.providers import list_register
 from codeservice.web.auth import require_role
 from codeservice.web.dependencies import client_ip, container_of, pages_of, require_csrf
 from codeservice.web.navigation import SECURITY_INCIDENTS, staff_navigation
-from codeservice.web.routes.incidents.report import FIELD_ANCHORS
 
 router = APIRouter()
 TRIAGE = SECURITY_INCIDENTS
@@ -55,7 +50,7 @@ def reports(
         }
         for view in views
     ]
-    return _render(
+    return render(
         request,
         principal,
         "incidents/triage_list.html",
@@ -66,58 +61,6 @@ def reports(
 def _view(container: Container, reference: str) -> IncidentView:
     with container.read_uow() as uow:
         return get_report(uow, reference)
-
-
-@router.get(TRIAGE + "/new")
-def new_report(request: Request, container: ContainerDep, principal: SecurityTeam) -> Response:
-    return _new_form(request, container, principal, "", ReportForm(), {})
-
-
-@router.post(TRIAGE + "/new", dependencies=[Depends(require_csrf)])
-def record(
-    request: Request,
-    container: ContainerDep,
-    principal: SecurityTeam,
-    provider: Annotated[str, Form()] = "",
-    subcontractor: Annotated[str, Form()] = "",
-    day: Annotated[str, Form(alias="change-date-day")] = "",
-    month: Annotated[str, Form(alias="change-date-month")] = "",
-    year: Annotated[str, Form(alias="change-date-year")] = "",
-    reason: Annotated[str, Form()] = "",
-    details: Annotated[str, Form()] = "",
-) -> Response:
-    form = ReportForm(
-        subcontractor=subcontractor,
-        day=day,
-        month=month,
-        year=year,
-        reason=reason,
-        details=details,
-    )
-    if not provider:
-        errors = {"provider": "Select the prime provider the proforma is about"}
-        return _new_form(request, container, principal, provider, form, errors)
-    try:
-        now = container.now()
-        with container.transaction() as uow:
-            view = record_report_form(
-                uow,
-                container.mailroom,
-                provider,
-                form,
-                actor=principal.actor,
-                source=client_ip(request),
-                now=now,
-            )
-    except InvalidReport as invalid:
-        return _new_form(request, container, principal, provider, form, invalid.errors)
-    except NotFound:  # not one of the providers offered
-        errors = {"provider": "Select the prime provider the proforma is about"}
-        return _new_form(request, container, principal, provider, form, errors)
-    except InputError as refused:  # a subcontractor, or a ref no provider can have
-        errors = {"provider": _sentence(str(refused))}
-        return _new_form(request, container, principal, provider, form, errors)
-    return RedirectResponse(f"{TRIAGE}/{view.reference}?done=recorded", status_code=303)
 
 
 @router.get(TRIAGE + "/{reference}")
@@ -209,9 +152,9 @@ def decide(
                 )
             )
         except InputError as error:
-            errors["decision-reason"] = _sentence(str(error))
+            errors["decision-reason"] = sentence(str(error))
         except CodeserviceError as error:  # a final decision, nothing to reissue...
-            errors["decision"] = _sentence(str(error))
+            errors["decision"] = sentence(str(error))
         else:
             cancelled = reissue.emails_cancelled if reissue else 0
             return RedirectResponse(
@@ -229,7 +172,7 @@ def decide(
     )
 
 
-def _sentence(text: str) -> str:
+def sentence(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
@@ -263,41 +206,10 @@ def _report_page(
         "typed": typed or {},
     }
     status = 422 if errors else 200
-    return _render(request, principal, "incidents/triage_report.html", context, status)
+    return render(request, principal, "incidents/triage_report.html", context, status)
 
 
-def _new_form(
-    request: Request,
-    container: Container,
-    principal: Principal,
-    provider: str,
-    form: ReportForm,
-    errors: dict[str, str],
-) -> Response:
-    with container.read_uow() as uow:
-        primes = [p for p in list_register(uow) if p.is_prime]
-    anchors = {**FIELD_ANCHORS, "provider": "#provider"}
-    order = ["provider", *FIELD_ANCHORS]
-    context: dict[str, Any] = {
-        "providers": [
-            {"value": "", "text": "Select a provider"},
-            *(
-                {"value": p.ref, "text": f"{p.name} ({p.ref})", "selected": p.ref == provider}
-                for p in primes
-            ),
-        ],
-        "form": form,
-        "errors": errors,
-        "error_list": [{"text": errors[f], "href": anchors[f]} for f in order if f in errors],
-        "reasons": [{"value": r.value, "text": r.label} for r in ReasonCategory],
-        "max_details": MAX_DETAILS,
-        "warning": PERSONAL_DETAILS_WARNING,
-    }
-    status = 422 if errors else 200
-    return _render(request, principal, "incidents/triage_new.html", context, status)
-
-
-def _render(
+def render(
     request: Request,
     principal: Principal,
     template: str,
