@@ -179,8 +179,16 @@ def _refuse_second_live_code(uow: UnitOfWork, provider: Provider, cycle: Cycle) 
 
 
 def reveal_access_code(keyring: Keyring, access_code: AccessCode) -> str:
-    context = code_context(access_code.provider.ref, str(access_code.cycle), "access-code")
-    return keyring.open(access_code.sealed_code, context=context).decode()
+    return open_access_code(
+        keyring, access_code.provider.ref, str(access_code.cycle), access_code.sealed_code
+    )
+
+
+def open_access_code(keyring: Keyring, provider_ref: str, cycle: str, sealed: bytes) -> str:
+    """A sealed access code opened in memory: sealed for its provider and cycle, it opens
+    only with that same context."""
+    context = code_context(provider_ref, cycle, "access-code")
+    return keyring.open(sealed, context=context).decode()
 
 
 def reveal_unlock_code(keyring: Keyring, access_code: AccessCode) -> str:

@@ -14,7 +14,6 @@ from datetime import datetime
 from typing import Any
 
 from codeservice import metrics
-from codeservice.crypto.keyring import code_context
 from codeservice.domain import challenges as rules
 from codeservice.domain.audit import AuditTag
 from codeservice.domain.challenges import (
@@ -26,6 +25,7 @@ from codeservice.domain.challenges import (
     Result,
 )
 from codeservice.errors import CodeserviceError
+from codeservice.services.distribution.codes import open_access_code
 from codeservice.services.helpline.challenges import code_for_answering
 from codeservice.services.helpline.desk import Helpdesk
 from codeservice.services.helpline.locks import SOURCE, ensure_lock, locked_error
@@ -153,7 +153,5 @@ def _answer(
 
 
 def _reveal(desk: Helpdesk, prime: ProviderName, code: CodeRow) -> str:
-    """The code in force, opened in memory to compare (``reveal_access_code``'s context:
-    the code in force is the prime provider's own)."""
-    context = code_context(prime.ref, str(code.cycle), "access-code")
-    return desk.keyring.open(code.sealed_code, context=context).decode()
+    """The code in force, opened in memory to compare (the prime provider's own code)."""
+    return open_access_code(desk.keyring, prime.ref, str(code.cycle), code.sealed_code)
