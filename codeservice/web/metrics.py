@@ -98,7 +98,15 @@ def metrics(request: Request) -> Response:
 
 
 def default_exposition(container: Container) -> Exposition:
-    return Exposition([ServiceStateCollector(container)])
+    settings = container.settings
+    state = ServiceStateCollector(
+        container.read_uow,
+        container.now,
+        container.calendar,
+        tz=settings.tz,
+        exposure_limit=settings.exposure_limit,
+    )
+    return Exposition([state])
 
 
 def metrics_app(container: Container, exposition: Exposition) -> FastAPI:
