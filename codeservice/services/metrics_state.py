@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -24,24 +25,16 @@ from codeservice.storage.uow import UnitOfWork
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True, kw_only=True)
 class ServiceStateCollector(Collector):
     """Built once by the composition root; each scrape reads ``clock`` and opens its
     own read units of work with ``read_uow``."""
 
-    def __init__(
-        self,
-        read_uow: Callable[[], UnitOfWork],
-        clock: Callable[[], datetime],
-        calendar: Calendar,
-        *,
-        tz: ZoneInfo,
-        exposure_limit: int,
-    ) -> None:
-        self.read_uow = read_uow
-        self.clock = clock
-        self.calendar = calendar
-        self.tz = tz
-        self.exposure_limit = exposure_limit
+    read_uow: Callable[[], UnitOfWork]
+    clock: Callable[[], datetime]
+    calendar: Calendar
+    tz: ZoneInfo
+    exposure_limit: int
 
     def collect(self) -> Iterator[Metric]:
         now = self.clock()

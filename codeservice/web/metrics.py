@@ -100,9 +100,9 @@ def metrics(request: Request) -> Response:
 def default_exposition(container: Container) -> Exposition:
     settings = container.settings
     state = ServiceStateCollector(
-        container.read_uow,
-        container.now,
-        container.calendar,
+        read_uow=container.read_uow,
+        clock=container.now,
+        calendar=container.calendar,
         tz=settings.tz,
         exposure_limit=settings.exposure_limit,
     )
