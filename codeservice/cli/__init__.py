@@ -17,9 +17,11 @@ import typer
 from typer.core import TyperGroup
 
 from codeservice.cli.common import console_error, unexpected_error
+from codeservice.cli.plain_values import use_plain_values
 from codeservice.errors import CodeserviceError
 
 log = logging.getLogger("codeservice.cli")
+use_plain_values()
 
 
 class _Group(TyperGroup):
