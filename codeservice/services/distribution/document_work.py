@@ -63,7 +63,11 @@ def make_document(job: DocumentJob) -> EncryptedDocument:
 # What the forkserver imports once, before it forks: the document code, which the workers
 # then share. Nothing else: the workers need nothing of the command line, the database or
 # the web. (They do not run the main script again either: see ``codeservice.cli.main``.)
-_WORKER_IMPORTS = ("codeservice.documents.builder", "codeservice.documents.encryption")
+_WORKER_IMPORTS = (
+    "codeservice.documents.builder",
+    "codeservice.documents.encryption",
+    "codeservice.services.distribution.document_warmup",  # the template, made once for all
+)
 
 
 def _forkserver_preload() -> list[str]:
