@@ -14,10 +14,11 @@ checks and its error messages are unchanged.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any
 
 _PLAIN_TYPES = (bool, int, str)
+_BASE_FIELDS = {"parameter_info", "annotation"}  # typer 0.29's RuntimeParam
 
 
 def use_plain_values() -> None:
@@ -31,6 +32,8 @@ def use_plain_values() -> None:
     base = getattr(_coercion, "RuntimeParam", None)
     if build is None or base is None or getattr(build, "plain_values", False):
         return
+    if not is_dataclass(base) or {f.name for f in fields(base)} != _BASE_FIELDS:
+        return  # a typer whose runtime parameters look otherwise: leave it as it is
     typers_own: Callable[[Any], Any] = build
 
     @dataclass(frozen=True)
