@@ -344,6 +344,12 @@ def main() -> None:
     for row in rows:
         print(row.row())
     print("  (pairs per second = the pair row's rate; each pair is two requests)")
+    pair, healthz = rows[2], rows[3]
+    print(
+        f"  server CPU per request: {1000 * pair.server_cpu / (2 * args.pairs):.2f} ms helpline, "
+        f"{1000 * healthz.server_cpu / args.pairs:.2f} ms GET /healthz; "
+        f"load {os.getloadavg()[0]:.2f}"
+    )
 
 
 if __name__ == "__main__":
