@@ -12,7 +12,8 @@ challenge (``POST /api/v1/challenges``) and answers it correctly (the codes are
 known here, where they were issued), so no provider ever locks. Last, as many
 ``GET /healthz`` requests: what the server, HTTP and the clients cost on their own.
 Every number is wall time seen by the client on this machine, server and clients
-sharing its cores.
+sharing its cores, except the last line: the server process's CPU per request (user +
+system, from /proc), which the machine's load moves far less.
 """
 
 from __future__ import annotations
