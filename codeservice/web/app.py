@@ -85,6 +85,9 @@ def create_app(container: Container, *, govuk_frontend: Path | None = None) -> F
     app.mount(ASSET_PATH, assets, name="assets")
     app.mount(STATIC_PATH, own_static(), name="static")
     app.include_router(health.router)
+    # Matched in the order included, each route tried in turn (~10 µs each): the
+    # helpline's machine API, the busiest path after /healthz, is tried before the pages.
+    app.include_router(helpline_api.router)
     app.include_router(readiness.router)
     app.include_router(metrics_router)
     app.include_router(acknowledgement.router)
@@ -111,7 +114,6 @@ def create_app(container: Container, *, govuk_frontend: Path | None = None) -> F
     app.include_router(notices.router)
     api_v1.install(app)
     app.include_router(helpline.router)
-    app.include_router(helpline_api.router)
     app.include_router(helpline_security.router)
     install_error_pages(app)
     install_auth(app, secret, https=settings.base_url.startswith("https://"))

@@ -32,7 +32,12 @@ from codeservice.services.helpline.locks import SOURCE, ensure_lock, locked_erro
 from codeservice.services.helpline.refusals import refused
 from codeservice.services.operations import audit
 from codeservice.storage.models import AccessCode, Challenge, Provider
-from codeservice.storage.repositories.helpline_state import CodeRow, PastRow, ProviderName
+from codeservice.storage.repositories.helpline_state import (
+    AskedRow,
+    CodeRow,
+    PastRow,
+    ProviderName,
+)
 from codeservice.storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -85,13 +90,13 @@ def start_challenge(
         provider_query_or_ref.strip(), field="provider", label="the organisation's name or ref"
     )
     with uows() as uow:  # an exact ref (the API's case): one transaction
-        asked = uow.helpline.provider_with_prime(query)
+        asked = uow.helpline.asked_by_ref(query)
         if asked is not None:
             return _start_audited(uow, desk, asked, query, agent, source, now, rng)
     # A search is not made while holding the write lock (SQLite's: one writer).
     ref = resolve(query)
     with uows() as uow:
-        asked = None if ref is None else uow.helpline.provider_with_prime(ref)
+        asked = None if ref is None else uow.helpline.asked_by_ref(ref)
         return _start_audited(uow, desk, asked, ref, agent, source, now, rng)
 
 
@@ -111,18 +116,18 @@ def start_challenge_in(
     query = check_usable(
         provider_ref.strip(), field="provider", label="the organisation's name or ref"
     )
-    asked = uow.helpline.provider_with_prime(query)
+    asked = uow.helpline.asked_by_ref(query)
     ref: str | None = query
     if asked is None:
         ref = resolve(query)
-        asked = None if ref is None else uow.helpline.provider_with_prime(ref)
+        asked = None if ref is None else uow.helpline.asked_by_ref(ref)
     return _start_audited(uow, desk, asked, ref, agent, source, now, None)
 
 
 def _start_audited(
     uow: UnitOfWork,
     desk: Helpdesk,
-    asked: Provider | None,
+    asked: AskedRow | None,
     ref: str | None,
     agent: str,
     source: str,
@@ -168,7 +173,7 @@ def _start_audited(
 def _start(
     uow: UnitOfWork,
     desk: Helpdesk,
-    asked: Provider | None,
+    asked: AskedRow | None,
     details: dict[str, Any],
     *,
     agent: str,
@@ -185,19 +190,18 @@ def _start(
             else f"{asked.name} ({asked.ref}) cannot use Provider Direct: {reason}",
             reason,
         )
-    prime = asked if asked.is_prime else asked.prime
+    prime = asked.prime
     assert prime is not None  # ineligibility() refuses a subcontractor without a prime
     details["prime"] = prime.ref
-    named = ProviderName(prime.id, prime.ref, prime.name)
     uow.helpline.lock_prime(prime.id)
     day = rules.local_day(now, desk.tz)
     # Read once the provider's lock is ours (PostgreSQL): as it is now.
     state = uow.helpline.prime_state(
         prime.id, day=day, day_start=rules.start_of_day(day, desk.tz), now=now
     )
-    if ensure_lock(uow, desk, named, now=now, agent=agent, source=source, state=state.lock):
-        raise locked_error(named, desk.tz, now)
-    code = code_for_answering(state.code, named)
+    if ensure_lock(uow, desk, prime, now=now, agent=agent, source=source, state=state.lock):
+        raise locked_error(prime, desk.tz, now)
+    code = code_for_answering(state.code, prime)
     latest = state.latest
     reused = rules.positions_to_reuse(None if latest is None else past(latest), now)
     positions = reused or rules.draw_positions(**({} if rng is None else {"rng": rng}))
@@ -250,8 +254,8 @@ def _view(
     positions: Positions,
     *,
     reused: bool,
-    asked: Provider | None = None,
-    prime: Provider | None = None,
+    asked: AskedRow | Provider | None = None,
+    prime: ProviderName | Provider | None = None,
 ) -> ChallengeView:
     """``asked`` and ``prime``: the challenge's providers, for one just added (not
     loaded: ``add_challenge`` leaves it detached)."""

@@ -10,6 +10,7 @@ from codeservice.domain.challenges import AmbiguousProvider, Organisation
 from codeservice.domain.text import check_usable
 from codeservice.services.register.providers import find_provider
 from codeservice.storage.models import Provider
+from codeservice.storage.repositories.helpline_state import AskedRow
 from codeservice.storage.uow import UnitOfWork
 
 
@@ -23,7 +24,18 @@ class EligibilityView:
     reason: str | None
 
 
-def organisation(provider: Provider) -> Organisation:
+def organisation(provider: Provider | AskedRow) -> Organisation:
+    """What the eligibility rule needs of a register entry: read through the ORM (the
+    console's search) or as one plain row (a challenge's ``AskedRow``)."""
+    if isinstance(provider, AskedRow):
+        return Organisation(
+            ref=provider.ref,
+            active=provider.active,
+            is_prime=provider.is_prime,
+            prime_active=provider.prime_active,
+            prime_is_prime=provider.prime_is_prime,
+            plan_approved=provider.plan_approved,
+        )
     prime = provider.prime
     return Organisation(
         ref=provider.ref,

@@ -136,8 +136,8 @@ def token_principal(
     if not _TOKEN_SHAPE.match(presented):
         return None
     with reading() as uow:
-        row = uow.accounts.token_by_digest(token_digest(presented))
-        if row is None or row.revoked_at is not None:
+        row = uow.accounts.live_token(token_digest(presented))
+        if row is None:
             return None
         principal = Principal(kind="token", name=row.name, role=Role(row.role))
         note_use = _note_due(row.last_used_at, now)
@@ -155,8 +155,8 @@ def token_principal_in(uow: UnitOfWork, presented: str, *, now: datetime) -> Pri
     noted in it, so it is kept only if the caller commits."""
     if not _TOKEN_SHAPE.match(presented):
         return None
-    row = uow.accounts.token_by_digest(token_digest(presented))
-    if row is None or row.revoked_at is not None:
+    row = uow.accounts.live_token(token_digest(presented))
+    if row is None:
         return None
     if _note_due(row.last_used_at, now):
         uow.accounts.note_token_used(row.id, now)

@@ -1,14 +1,31 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from codeservice.storage.models import ApiToken, StaffPasswordLink, StaffUser
 
 # Every API request looks its token up: built once (building it cost as much as running it).
-_TOKEN_BY_DIGEST = select(ApiToken).where(ApiToken.digest == bindparam("digest"))
+# On the table's columns, not the model's: run as plain Core, without the ORM's work.
+_TOKENS = cast(Table, ApiToken.__table__)
+_LIVE_TOKEN = select(_TOKENS.c.id, _TOKENS.c.name, _TOKENS.c.role, _TOKENS.c.last_used_at).where(
+    _TOKENS.c.digest == bindparam("digest"), _TOKENS.c.revoked_at.is_(None)
+)
+
+
+@dataclass(frozen=True)
+class LiveToken:
+    """What checking a presented API token needs of its row: read on every API request,
+    as a plain row (loading the ORM object cost more than the query)."""
+
+    id: int
+    name: str
+    role: str
+    last_used_at: datetime | None
 
 
 class AccountRepository:
@@ -72,8 +89,11 @@ class AccountRepository:
         self.session.add(token)
         self.session.flush()
 
-    def token_by_digest(self, digest: bytes) -> ApiToken | None:
-        return self.session.scalar(_TOKEN_BY_DIGEST, {"digest": digest})
+    def live_token(self, digest: bytes) -> LiveToken | None:
+        """The token with this digest if it is not revoked, read now (never cached, so
+        a revocation holds from the next request on)."""
+        row = self.session.execute(_LIVE_TOKEN, {"digest": digest}).first()
+        return None if row is None else LiveToken(*row)
 
     def live_token_named(self, name: str) -> ApiToken | None:
         query = select(ApiToken).where(ApiToken.name == name, ApiToken.revoked_at.is_(None))

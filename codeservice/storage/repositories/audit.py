@@ -5,7 +5,18 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, inspect, select, text
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Table,
+    bindparam,
+    func,
+    insert,
+    inspect,
+    literal,
+    select,
+    text,
+)
 from sqlalchemy.orm import Session
 
 from codeservice.domain.audit_anchor import ChainHead
@@ -33,6 +44,31 @@ _INSERT = insert(_TABLE)  # the table's, not the ORM's: see ``append``
 _FIELDS = tuple(column.key for column in _TABLE.columns if column.key != "id")
 _PG_AUDIT_LOCK = 0x61756474  # "audt": appends are serialised so the chain never forks
 _LAST_APPENDED = "codeservice.audit_last_appended"  # (transaction, record) in session.info
+_LOCK_HELD = "codeservice.audit_lock_held"  # the transaction holding the append lock (PG)
+_NOTED_HEAD = "codeservice.audit_noted_head"  # (transaction, head) read under that lock
+
+# For a statement of another repository that reads the chain's head along with what it
+# reads anyway (``note_head``): its number and hash, as scalar subqueries (seq is unique).
+# The table's columns, not the model's: a statement without the model is run as plain
+# Core, without the ORM's work on each execution.
+HEAD_SEQ = select(_TABLE.c.seq).order_by(_TABLE.c.seq.desc()).limit(1).scalar_subquery()
+HEAD_HASH = select(_TABLE.c.hash).order_by(_TABLE.c.seq.desc()).limit(1).scalar_subquery()
+
+
+def head_of(row: Any) -> ChainHead | None:
+    """The head a row read with ``HEAD_SEQ.label("audit_seq")`` and
+    ``HEAD_HASH.label("audit_hash")`` holds."""
+    return None if row.audit_seq is None else ChainHead(row.audit_seq, row.audit_hash)
+
+
+def append_lock() -> ColumnElement[Any]:
+    """PostgreSQL: the append lock (``last_for_append``'s), taken as a column of another
+    repository's statement that returns a row once it holds its own lock: then
+    ``took_append_lock``. The head is read only by a later statement (READ COMMITTED
+    reads as of the start of a statement, so the one that waited sees too little)."""
+    return func.pg_advisory_xact_lock(literal(_PG_AUDIT_LOCK, BigInteger)).label("audit_lock")
+
+
 VERIFY_JOB = "audit-verify"  # each ``audit verify`` is noted in the job-run ledger
 
 
@@ -53,16 +89,47 @@ class AuditRepository:
         known = self._appended_here()
         if known is not None:
             return known
-        if self.session.get_bind().dialect.name == "postgresql":
+        noted = self.session.info.get(_NOTED_HEAD)
+        if (
+            noted is not None
+            and noted[0] is not None
+            and noted[0] is self.session.get_transaction()
+        ):
+            head: ChainHead | None = noted[1]
+            return head
+        if self._postgresql() and not self._holds_lock():
             self.session.execute(_PG_APPEND_LOCK, {"k": _PG_AUDIT_LOCK})
+            self.took_append_lock()
         row = self.session.execute(_HEAD).first()
         return None if row is None else ChainHead(row.seq, row.hash)
+
+    def took_append_lock(self) -> None:
+        """This transaction holds the append lock: a statement with ``append_lock()``
+        returned a row (PostgreSQL; SQLite's writers hold its one write lock anyway)."""
+        self.session.info[_LOCK_HELD] = self.session.get_transaction()
+
+    def note_head(self, head: ChainHead | None) -> None:
+        """The head (``head_of``; None: an empty trail) as read by a statement of this
+        transaction that ran once it held the append lock: the next ``last_for_append``
+        takes it instead of asking again, unless this transaction appends first.
+        Ignored without the lock (on PostgreSQL, no ``took_append_lock`` before)."""
+        if self._postgresql() and not self._holds_lock():
+            return
+        self.session.info[_NOTED_HEAD] = (self.session.get_transaction(), head)
+
+    def _holds_lock(self) -> bool:
+        held = self.session.info.get(_LOCK_HELD)
+        return held is not None and held is self.session.get_transaction()
+
+    def _postgresql(self) -> bool:
+        return self.session.get_bind().dialect.name == "postgresql"
 
     def append(self, row: AuditRecord) -> None:
         """Add ``row``. The first append of a transaction is inserted at once, as a plain
         INSERT (the ORM's unit of work cost more than the rest of the append); the ones
         that follow on from it wait for the next flush (the next query's, or the
         commit's), so a run of appends goes in one INSERT. ``row`` stays detached."""
+        self.session.info.pop(_NOTED_HEAD, None)  # no longer the head, once appended to
         if self._appended_here() is None:
             self.session.execute(_INSERT, {name: getattr(row, name) for name in _FIELDS})
         else:
@@ -89,8 +156,15 @@ class AuditRepository:
         return None
 
     def append_many(self, rows: list[AuditRecord]) -> None:
+        self.session.info.pop(_NOTED_HEAD, None)
         self.session.add_all(rows)
         self.session.flush()
+        if rows:  # the head the next append of this transaction follows on from
+            self.session.info[_LAST_APPENDED] = (
+                self.session.get_transaction(),
+                self.session.get_nested_transaction(),
+                rows[-1],
+            )
 
     def from_seq(self, seq: int, limit: int) -> list[AuditRecord]:
         """Up to ``limit`` records from number ``seq`` on, in order."""

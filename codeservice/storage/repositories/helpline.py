@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import (
     Table,
@@ -10,12 +10,15 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.engine import Result
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from codeservice.storage.models import AccessCode, Challenge, Provider, VerificationLock
 from codeservice.storage.repositories import helpline_state
+from codeservice.storage.repositories.audit import AuditRepository, append_lock
 from codeservice.storage.repositories.helpline_state import (
+    AskedRow,
     ChallengeRow,
     LockState,
     PrimeState,
@@ -31,26 +34,34 @@ _CODE_IN_FORCE = (
     .order_by(AccessCode.active_from.desc(), AccessCode.id.desc())
     .limit(1)
 )
-_PROVIDER_WITH_PRIME = (
-    select(Provider).where(Provider.ref == bindparam("ref")).options(joinedload(Provider.prime))
-)
 _SINCE = bindparam("since", type_=Challenge.answered_at.type)
 
-_LOCK_PRIME = (
-    select(Provider.id)
-    .where(Provider.id == bindparam("provider_id"))
+# PostgreSQL: the prime provider's row lock, then (once it is held: the subquery's rows
+# are locked before the outer query's columns are computed) the audit trail's append
+# lock, in one statement. Every check appends to the trail, and always in this order
+# (the prime, then the trail), as before; the next statement reads the trail's head
+# with the prime's state (``AuditRepository.note_head``), so appending asks nothing.
+_PROVIDERS = cast(Table, Provider.__table__)  # the tables': plain Core, no ORM work
+_CHALLENGES = cast(Table, Challenge.__table__)
+_PRIME_LOCKED = (
+    select(_PROVIDERS.c.id)
+    .where(_PROVIDERS.c.id == bindparam("provider_id"))
     .with_for_update(key_share=True)
+    .subquery("locked")
 )
-_LOCK_PRIME_OF = (
-    select(Provider.id)
+_LOCK_PRIME = select(_PRIME_LOCKED.c.id, append_lock()).select_from(_PRIME_LOCKED)
+_PRIME_OF_LOCKED = (
+    select(_PROVIDERS.c.id)
     .where(
-        Provider.id
-        == select(Challenge.provider_id)
-        .where(Challenge.id == bindparam("challenge_id"))
+        _PROVIDERS.c.id
+        == select(_CHALLENGES.c.provider_id)
+        .where(_CHALLENGES.c.id == bindparam("challenge_id"))
         .scalar_subquery()
     )
     .with_for_update(key_share=True)
+    .subquery("locked")
 )
+_LOCK_PRIME_OF = select(_PRIME_OF_LOCKED.c.id, append_lock()).select_from(_PRIME_OF_LOCKED)
 _FAILED_SINCE = (  # every answer asks it (``ensure_lock``)
     select(Challenge)
     .where(
@@ -63,7 +74,6 @@ _FAILED_SINCE = (  # every answer asks it (``ensure_lock``)
 
 # The writes of every check: on the table, not through the ORM (its unit of work and
 # bulk-update machinery cost more than the statements).
-_CHALLENGES = cast(Table, Challenge.__table__)
 _INSERT_CHALLENGE = insert(_CHALLENGES)
 _CHALLENGE_FIELDS = tuple(column.key for column in _CHALLENGES.columns)
 _RECORD_ANSWER = (
@@ -87,39 +97,52 @@ class HelplineRepository:
 
     # --- one request's reads, each in one statement --------------------------------
 
-    def provider_with_prime(self, ref: str) -> Provider | None:
-        """The provider with this ref, its prime read in the same statement."""
-        return self.session.scalar(_PROVIDER_WITH_PRIME, {"ref": ref})
+    def asked_by_ref(self, ref: str) -> AskedRow | None:
+        """The provider with this ref, its prime and the plan covering it, in one
+        statement, as a plain row (the ORM's loading cost more than the query)."""
+        return helpline_state.asked_by_ref(self.session, ref)
 
     def lock_prime(self, provider_id: int) -> None:
-        """``RegisterRepository.lock_provider`` where a row lock exists (PostgreSQL): on
-        SQLite the unit of work's BEGIN IMMEDIATE already serialises every writer, so
-        there is nothing to send."""
+        """``RegisterRepository.lock_provider`` where a row lock exists (PostgreSQL), and
+        then the audit trail's append lock, in one statement: on SQLite the unit of
+        work's BEGIN IMMEDIATE already serialises every writer, so there is nothing to
+        send."""
         if self.session.get_bind().dialect.name == "postgresql":
-            self.session.execute(_LOCK_PRIME, {"provider_id": provider_id})
+            self._locked(self.session.execute(_LOCK_PRIME, {"provider_id": provider_id}))
 
     def lock_prime_of(self, challenge_id: str) -> None:
         """``lock_prime`` for the prime provider a challenge was put for."""
         if self.session.get_bind().dialect.name == "postgresql":
-            self.session.execute(_LOCK_PRIME_OF, {"challenge_id": challenge_id})
+            self._locked(self.session.execute(_LOCK_PRIME_OF, {"challenge_id": challenge_id}))
+
+    def _locked(self, result: Result[Any]) -> None:
+        if result.first() is not None:  # no prime row, no lock taken (the trail's neither)
+            AuditRepository(self.session).took_append_lock()
 
     def prime_state(
         self, prime_id: int, *, day: date, day_start: datetime, now: datetime
     ) -> PrimeState:
         """The prime provider's lock state on ``day``, its code in force at ``now`` and
         its latest challenge, in one statement: read once its lock is held."""
-        return helpline_state.prime_state(
+        state, head = helpline_state.prime_state(
             self.session, prime_id, day=day, day_start=day_start, now=now
         )
+        AuditRepository(self.session).note_head(head)
+        return state
 
     def challenge_to_answer(
         self, challenge_id: str, *, day: date, day_start: datetime, now: datetime
     ) -> ChallengeRow | None:
         """A challenge as it is now, its providers and its prime's ``prime_state``
         (without the latest challenge), in one statement."""
-        return helpline_state.challenge_to_answer(
+        found = helpline_state.challenge_to_answer(
             self.session, challenge_id, day=day, day_start=day_start, now=now
         )
+        if found is None:
+            return None
+        challenge, head = found
+        AuditRepository(self.session).note_head(head)
+        return challenge
 
     def lock_state(self, prime_id: int, *, day: date, day_start: datetime) -> LockState:
         """``prime_state``'s locks and fails alone."""

@@ -15,9 +15,11 @@ from typing import Any, cast
 from sqlalchemy import ColumnElement, Table, and_, bindparam, func, not_, or_, select
 from sqlalchemy.orm import Session
 
+from codeservice.domain.audit_anchor import ChainHead
 from codeservice.domain.calendar import Cycle
 from codeservice.domain.codes import CodeState
 from codeservice.storage.models import AccessCode, Challenge, Provider, VerificationLock
+from codeservice.storage.repositories.audit import HEAD_HASH, HEAD_SEQ, head_of
 
 _CODES = cast(Table, AccessCode.__table__)
 _CHALLENGES = cast(Table, Challenge.__table__)
@@ -30,6 +32,23 @@ class ProviderName:
     id: int
     ref: str
     name: str
+
+
+@dataclass(frozen=True)
+class AskedRow:
+    """The organisation a caller names, as eligibility needs it: its prime (itself for a
+    prime provider; None for a subcontractor whose prime is gone) and whether the plan
+    that covers it (its prime's, for a subcontractor) is approved."""
+
+    id: int
+    ref: str
+    name: str
+    active: bool
+    is_prime: bool
+    prime: ProviderName | None
+    prime_active: bool | None
+    prime_is_prime: bool | None
+    plan_approved: bool
 
 
 @dataclass(frozen=True)
@@ -109,17 +128,21 @@ def _state_columns(prime_id: ColumnElement[int]) -> list[ColumnElement[Any]]:
     ]
 
 
-def in_force(now: datetime | ColumnElement[datetime]) -> ColumnElement[bool]:
+def in_force(
+    now: datetime | ColumnElement[datetime], codes: Any = AccessCode
+) -> ColumnElement[bool]:
     """Codes whose active period holds ``now`` and that were not revoked by then.
 
     The ``state`` column is not trusted for issued→active (the scheduler may switch it a
-    little late); a code marked revoked without a time is never in force.
+    little late); a code marked revoked without a time is never in force. ``codes``: the
+    model, or its table's columns (``_CODES.c``) for a plain Core statement, which
+    SQLAlchemy runs without the ORM's work on every execution.
     """
     return and_(
-        AccessCode.active_from <= now,
-        AccessCode.active_until > now,
-        or_(AccessCode.revoked_at.is_(None), AccessCode.revoked_at > now),
-        not_(and_(AccessCode.state == CodeState.REVOKED, AccessCode.revoked_at.is_(None))),
+        codes.active_from <= now,
+        codes.active_until > now,
+        or_(codes.revoked_at.is_(None), codes.revoked_at > now),
+        not_(and_(codes.state == CodeState.REVOKED, codes.revoked_at.is_(None))),
     )
 
 
@@ -138,7 +161,7 @@ def _code_of(prime_id: ColumnElement[int]) -> ColumnElement[bool]:
     now = bindparam("now", type_=_CODES.c.active_from.type)
     chosen = (
         select(_CODES.c.id)
-        .where(_CODES.c.provider_id == prime_id, in_force(now))
+        .where(_CODES.c.provider_id == prime_id, in_force(now, _CODES.c))
         .order_by(_CODES.c.active_from.desc(), _CODES.c.id.desc())
         .limit(1)
         .scalar_subquery()
@@ -147,6 +170,9 @@ def _code_of(prime_id: ColumnElement[int]) -> ColumnElement[bool]:
 
 
 _PRIME = _PROVIDERS.alias("prime")
+# The audit trail's head, read with the state: once the prime's lock is held, the
+# trail's is too (``HelplineRepository.lock_prime``), and every check appends a record.
+_HEAD_COLUMNS = (HEAD_SEQ.label("audit_seq"), HEAD_HASH.label("audit_hash"))
 _LATEST = _CHALLENGES.alias("latest")
 _LATEST_ID = (
     select(_CHALLENGES.c.id)
@@ -163,6 +189,7 @@ _PRIME_STATE = (
         _LATEST.c.created_at.label("latest_created_at"),
         _LATEST.c.answered_at.label("latest_answered_at"),
         _LATEST.c.result.label("latest_result"),
+        *_HEAD_COLUMNS,
     )
     .select_from(
         _PRIME.outerjoin(_LATEST, _LATEST.c.id == _LATEST_ID).outerjoin(
@@ -173,6 +200,25 @@ _PRIME_STATE = (
 )
 
 _ASKED = _PROVIDERS.alias("asked")
+_OF_ASKED = _PROVIDERS.alias("of_asked")  # a subcontractor's prime
+_ASKED_BY_REF = (
+    select(
+        _ASKED.c.id,
+        _ASKED.c.ref,
+        _ASKED.c.name,
+        _ASKED.c.active,
+        _ASKED.c.prime_id,
+        _ASKED.c.security_plan_approved_on,
+        _OF_ASKED.c.id.label("prime_row_id"),
+        _OF_ASKED.c.ref.label("prime_ref"),
+        _OF_ASKED.c.name.label("prime_name"),
+        _OF_ASKED.c.active.label("prime_active"),
+        _OF_ASKED.c.prime_id.label("prime_prime_id"),
+        _OF_ASKED.c.security_plan_approved_on.label("prime_plan_approved_on"),
+    )
+    .select_from(_ASKED.outerjoin(_OF_ASKED, _OF_ASKED.c.id == _ASKED.c.prime_id))
+    .where(_ASKED.c.ref == bindparam("ref"))
+)
 _TO_ANSWER = _CHALLENGES.alias("to_answer")
 _CHALLENGE_TO_ANSWER = (
     select(
@@ -188,6 +234,7 @@ _CHALLENGE_TO_ANSWER = (
         _PRIME.c.name.label("prime_name"),
         *_state_columns(_TO_ANSWER.c.provider_id),
         *_CODE_COLUMNS,
+        *_HEAD_COLUMNS,
     )
     .select_from(
         _TO_ANSWER.join(_PRIME, _PRIME.c.id == _TO_ANSWER.c.provider_id)
@@ -217,9 +264,41 @@ def _state(row: Any, latest: PastRow | None = None) -> PrimeState:
     return PrimeState(lock=_lock(row), code=code, latest=latest)
 
 
+def asked_by_ref(session: Session, ref: str) -> AskedRow | None:
+    row = session.execute(_ASKED_BY_REF, {"ref": ref}).one_or_none()
+    if row is None:
+        return None
+    own = ProviderName(row.id, row.ref, row.name)
+    if row.prime_id is None:  # a prime provider: its own prime, covered by its own plan
+        return AskedRow(
+            row.id,
+            row.ref,
+            row.name,
+            row.active,
+            True,
+            own,
+            None,
+            None,
+            row.security_plan_approved_on is not None,
+        )
+    has_prime = row.prime_row_id is not None
+    return AskedRow(
+        row.id,
+        row.ref,
+        row.name,
+        row.active,
+        False,
+        ProviderName(row.prime_row_id, row.prime_ref, row.prime_name) if has_prime else None,
+        row.prime_active if has_prime else None,
+        row.prime_prime_id is None if has_prime else None,
+        (row.prime_plan_approved_on if has_prime else row.security_plan_approved_on) is not None,
+    )
+
+
 def prime_state(
     session: Session, prime_id: int, *, day: date, day_start: datetime, now: datetime
-) -> PrimeState:
+) -> tuple[PrimeState, ChainHead | None]:
+    """The state, and the audit trail's head as it is now."""
     values = {"prime_id": prime_id, "day": day, "day_start": day_start, "now": now}
     row = session.execute(_PRIME_STATE, values).one()
     latest = (
@@ -229,12 +308,13 @@ def prime_state(
             row.latest_positions, row.latest_created_at, row.latest_answered_at, row.latest_result
         )
     )
-    return _state(row, latest)
+    return _state(row, latest), head_of(row)
 
 
 def challenge_to_answer(
     session: Session, challenge_id: str, *, day: date, day_start: datetime, now: datetime
-) -> ChallengeRow | None:
+) -> tuple[ChallengeRow, ChainHead | None] | None:
+    """The challenge, and the audit trail's head as it is now; None: no such challenge."""
     values = {"challenge_id": challenge_id, "day": day, "day_start": day_start, "now": now}
     row = session.execute(_CHALLENGE_TO_ANSWER, values).one_or_none()
     if row is None:
@@ -247,7 +327,7 @@ def challenge_to_answer(
         asked=ProviderName(row.asked_id, row.asked_ref, row.asked_name),
         prime=ProviderName(row.prime_id, row.prime_ref, row.prime_name),
         state=_state(row),
-    )
+    ), head_of(row)
 
 
 def lock_state(session: Session, prime_id: int, *, day: date, day_start: datetime) -> LockState:

@@ -2,11 +2,12 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from codeservice.bootstrap import Container
 from codeservice.domain.audit import AuditTag
 from codeservice.services.operations import audit
+from codeservice.storage.repositories.audit import HEAD_HASH, HEAD_SEQ, append_lock, head_of
 
 
 def _write(container: Container, count: int) -> None:
@@ -116,3 +117,49 @@ def test_a_run_of_appends_in_one_transaction_chains_across_a_rolled_back_savepoi
     result = cli("audit", "verify")
     assert result.exit_code == 0, result.output
     assert "5 records verified" in result.output
+
+
+def _append(container: Container, uow, number: int) -> None:  # type: ignore[no-untyped-def]
+    audit.record(
+        uow,
+        container.keyring.audit_key,
+        actor="cli:tester",
+        action=AuditTag.REGISTER_IMPORT_APPLY,
+        source="cli",
+        details={"number": number, "file": "register.csv"},
+        now=container.now(),
+    )
+
+
+def test_a_head_noted_under_the_lock_is_used_once_then_appends_chain_on(
+    cli, container: Container
+) -> None:
+    """A head read with another statement once the append lock is held (the helpline's
+    state) saves reading it again; an append, a run of appends or a rolled-back
+    savepoint after it never lets a later append follow on from a stale head."""
+    _write(container, 2)
+    entry = audit.Entry("cli:tester", AuditTag.REGISTER_IMPORT_APPLY, "cli", {"n": 1})
+    with container.uow() as uow:
+        if uow.session.get_bind().dialect.name == "postgresql":
+            uow.session.execute(select(append_lock()))
+            uow.audit.took_append_lock()
+        head = uow.session.execute(
+            select(HEAD_SEQ.label("audit_seq"), HEAD_HASH.label("audit_hash"))
+        ).one()
+        uow.audit.note_head(head_of(head))
+        _append(container, uow, 3)  # follows the noted head: #3
+        audit.record_many(uow, container.keyring.audit_key, [entry, entry], now=container.now())
+        _append(container, uow, 6)
+        savepoint = uow.session.begin_nested()
+        _append(container, uow, 99)
+        savepoint.rollback()
+        _append(container, uow, 7)
+        uow.commit()
+    with container.uow() as uow:
+        if uow.session.get_bind().dialect.name == "postgresql":
+            uow.audit.note_head(head_of(head))  # not read under this one's lock: ignored
+        _append(container, uow, 8)
+        uow.commit()
+    result = cli("audit", "verify")
+    assert result.exit_code == 0, result.output
+    assert "8 records verified" in result.output

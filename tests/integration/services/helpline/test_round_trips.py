@@ -8,13 +8,24 @@ unlock after the fails included, and neither reads the same thing twice.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import event
 
-from tests.integration.services.helpline.support import DURING_APRIL, World, chars, wrong
+from codeservice.services.operations.audit import verify_chain
+from tests.integration.services.helpline.support import (
+    DURING_APRIL,
+    World,
+    audit_details,
+    chars,
+    wrong,
+)
+
+# Who calls, and whose code answers (PRV003 is no longer active in this world).
+CALLERS = {"PRV001": "PRV001", "PRV002": "PRV002", "SUB101": "PRV001"}
 
 
 class Counted:
@@ -89,3 +100,48 @@ def test_once_the_lock_is_held_one_statement_reads_the_prime_s_state(world: Worl
         assert reads_of(seen.statements, "access_codes") == [state]
     [state] = reads_of(answer.statements, "verification_locks")
     assert "asked" in state and "prime" in state  # the challenge's providers, too
+
+
+def test_the_audit_trail_s_head_is_read_with_the_state_not_again(world: World) -> None:
+    """Once the prime's lock is held (and with it the trail's), the statement that reads
+    the prime's state reads the trail's head too: appending the record asks nothing."""
+    with counted(world) as challenge:
+        view = world.start("PRV001", now=DURING_APRIL)
+    with counted(world) as answer:
+        world.answer(view, chars(world.code(), view.positions), DURING_APRIL)
+
+    for seen in (challenge, answer):
+        [state] = reads_of(seen.statements, "verification_locks")
+        assert "audit_records" in state
+        assert [s for s in reads_of(seen.statements, "audit_records") if s != state] == []
+    with world.container.read_uow() as uow:
+        records, problem = verify_chain(uow, world.container.keyring.audit_key)
+    assert problem is None and records > 2
+
+
+def test_concurrent_checks_of_several_primes_keep_one_chain(world: World) -> None:
+    """Checks run at once, of two primes (on PostgreSQL their row locks differ) and of
+    a subcontractor beside its prime: each appends after the head it read under the
+    trail's lock, so none forks the chain."""
+    errors: list[BaseException] = []
+
+    def checks(ref: str) -> None:
+        try:
+            for _ in range(6):
+                view = world.start(ref, now=DURING_APRIL)
+                code = world.code(CALLERS[ref])
+                world.answer(view, chars(code, view.positions), DURING_APRIL)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=checks, args=(ref,)) for ref in CALLERS]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+
+    assert errors == []
+    with world.container.read_uow() as uow:
+        records, problem = verify_chain(uow, world.container.keyring.audit_key)
+    assert problem is None
+    assert len(audit_details(world.container, "helpline:challenge:answer")) == 6 * len(CALLERS)
