@@ -25,7 +25,7 @@ from aiosmtplib import (
 
 from mailer import metrics
 from mailer.config import SmtpConfig
-from mailer.wire import as_sent, send_data
+from mailer.wire import as_sent, mail_from, rcpt_to, send_data
 
 log = logging.getLogger(__name__)
 
@@ -124,10 +124,11 @@ async def _envelope_then_data(
         options = [f"SIZE={len(lines)}", *options]
     refused: list[SMTPRecipientRefused] = []
     try:
-        await smtp.mail(sender, options=options)
+        await _greet(smtp)  # as aiosmtplib's ``mail`` does, if the session needs it
+        await mail_from(smtp, sender, options)
         for recipient in recipients:
             try:
-                await smtp.rcpt(recipient)
+                await rcpt_to(smtp, recipient)
             except SMTPRecipientRefused as exc:
                 refused.append(exc)
         if len(refused) == len(recipients):

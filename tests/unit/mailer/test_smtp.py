@@ -14,12 +14,13 @@ from aiosmtplib import (
     SMTPSenderRefused,
     SMTPServerDisconnected,
 )
+from aiosmtplib.email import quote_address
 from aiosmtplib.protocol import PERIOD_REGEX, normalize_message_line_endings
 from hypothesis import given
 from hypothesis import strategies as st
 
 from mailer.smtp import SmtpUnavailable, Verdict, classify, describe, smtp_code
-from mailer.wire import as_sent, dot_stuffed
+from mailer.wire import as_sent, dot_stuffed, quoted
 
 
 @pytest.mark.parametrize(
@@ -118,3 +119,27 @@ def test_any_bytes_go_as_aiosmtplib_sends_them(data: bytes) -> None:
 )
 def test_stored_line_ends_of_each_kind_go_as_aiosmtplib_sends_them(data: bytes) -> None:
     assert dot_stuffed(as_sent(data)) == _as_aiosmtplib_sends(data)
+
+
+_ATOM = st.text("abcxyzABC0189!#$%&'*+/=?^_`{|}~-", min_size=1, max_size=8)
+_PLAIN = st.builds(
+    lambda local, domain: ".".join(local) + "@" + ".".join(domain),
+    st.lists(_ATOM, min_size=1, max_size=3),
+    st.lists(st.text("abz09-", min_size=1, max_size=6), min_size=1, max_size=3),
+)
+
+
+@given(_PLAIN)
+def test_a_plain_address_is_quoted_as_aiosmtplib_quotes_it(address: str) -> None:
+    assert quoted(address) == quote_address(address).encode("ascii")
+
+
+@given(st.text(max_size=30))
+def test_any_address_is_quoted_as_aiosmtplib_quotes_it_or_refused_alike(address: str) -> None:
+    try:
+        expected = quote_address(address).encode("ascii")
+    except (ValueError, UnicodeEncodeError) as refusal:
+        with pytest.raises(type(refusal)):
+            quoted(address)
+    else:
+        assert quoted(address) == expected
