@@ -123,7 +123,12 @@ def test_runs_of_records_mixed_with_single_appends_chain_in_one_transaction(
 ) -> None:
     def entries(*numbers: int) -> list[audit.Entry]:
         return [
-            audit.Entry("system:mail-worker", AuditTag.MAIL_MESSAGE_SEND, "smtp", {"n": n})
+            audit.Entry(
+                "system:mail-worker",
+                AuditTag.MAIL_MESSAGE_SEND,
+                "smtp",
+                {"n": n, "recipients": [f"spoc{n}@example.org"]},
+            )
             for n in numbers
         ]
 
@@ -144,6 +149,9 @@ def test_runs_of_records_mixed_with_single_appends_chain_in_one_transaction(
         one(uow, 3)
         one(uow, 4)  # pending in the session when the next run goes in
         audit.record_many(uow, key, entries(5, 6, 7), now=container.now())
+        savepoint = uow.session.begin_nested()
+        audit.record_many(uow, key, entries(98, 99), now=container.now())
+        savepoint.rollback()  # the next append must not follow on from these
         one(uow, 8)
         uow.commit()
     with container.read_uow() as uow:
