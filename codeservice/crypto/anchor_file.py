@@ -16,13 +16,12 @@ commits instead of two each.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
-import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from codeservice.crypto.keyring_file import file_lock, write_file_atomically
 from codeservice.errors import ConfigurationError
 
 SESSION_INFO_KEY = "codeservice.audit_anchor"  # where a database session finds the file
@@ -60,7 +59,7 @@ class AnchorFile:
             new = decide(self.read())
             if new is None:
                 return False
-            self._write_atomically(new.encode("utf-8"))
+            write_file_atomically(self.path, new.encode("utf-8"), replace=True)
             return True
 
     def advance(self, seq: int, decide: Callable[[str | None], str | None]) -> bool:
@@ -91,30 +90,5 @@ class AnchorFile:
         if not folder.exists():
             folder.mkdir(parents=True, exist_ok=True)
             os.chmod(folder, 0o700)
-        lock_path = self.path.with_name(self.path.name + ".lock")
-        fd = os.open(lock_path, os.O_WRONLY | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+        with file_lock(self.path):
             yield
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-            os.close(fd)
-
-    def _write_atomically(self, data: bytes) -> None:
-        folder = self.path.parent
-        fd, temporary = tempfile.mkstemp(dir=folder, prefix=f".{self.path.name}.", suffix=".tmp")
-        try:
-            os.fchmod(fd, 0o600)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temporary, self.path)
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temporary)
-        directory = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(directory)
-        finally:
-            os.close(directory)

@@ -92,6 +92,13 @@ def read_keyring_file(path: Path) -> tuple[dict[str, bytes], str, bytes, bytes]:
 def write_atomically(path: Path, document: dict[str, Any], *, replace: bool) -> bool:
     """Write via a synced temporary file; without ``replace``, never overwrite a keyring."""
     data = (json.dumps(document, indent=2) + "\n").encode("utf-8")
+    return write_file_atomically(path, data, replace=replace)
+
+
+def write_file_atomically(path: Path, data: bytes, *, replace: bool) -> bool:
+    """``data`` in a file only its owner can read (0600), through a synced temporary file
+    renamed over ``path`` (without ``replace``: linked, never over an existing file),
+    then the folder synced. False when ``path`` was there and not ``replace``."""
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         os.fchmod(fd, 0o600)

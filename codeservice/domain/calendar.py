@@ -10,10 +10,13 @@ so providers see the same switch-over whatever happens to the issue day.
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
+from functools import lru_cache, partial
+from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from codeservice.errors import InputError
@@ -97,11 +100,8 @@ class CycleDates:
 
 @lru_cache(maxsize=256)
 def _bank_holidays(year: int) -> dict[date, str]:
-    # Imported here: the package is data, but large, and most commands never need it.
-    import holidays
-
     # England and Wales share one list of bank holidays.
-    found = holidays.country_holidays("GB", subdiv="ENG", years=year)
+    found = _united_kingdom()(subdiv="ENG", years=year)
     first, last = getattr(found, "start_year", 1872), getattr(found, "end_year", 2100)
     if not first <= year <= last:
         # The package quietly returns no holidays outside its range; a wrong issue day
@@ -111,6 +111,23 @@ def _bank_holidays(year: int) -> dict[date, str]:
             f"cannot tell whether days in {year} are working days"
         )
     return dict(found.items())
+
+
+@lru_cache(maxsize=1)
+def _united_kingdom() -> Any:
+    """The ``holidays`` package's United Kingdom calendar, imported on first use, and on
+    its own: the package's ``holidays.countries`` imports all ~250 countries (~0.1 s of
+    every command that reads a cycle's dates), so its one module is loaded from its file.
+    Should a release of the package move it, the package's own loader finds it."""
+    import holidays
+
+    path = Path(holidays.__file__).parent / "countries" / "united_kingdom.py"
+    spec = importlib.util.spec_from_file_location("holidays.countries.united_kingdom", path)
+    if spec is None or spec.loader is None or not path.is_file():
+        return partial(holidays.country_holidays, "GB")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.UnitedKingdom
 
 
 def last_wednesday(year: int, month: int) -> date:

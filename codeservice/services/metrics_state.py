@@ -9,26 +9,35 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from codeservice.bootstrap import Container
 from codeservice.domain import challenges as rules
-from codeservice.domain.calendar import Cycle
+from codeservice.domain.calendar import Calendar, Cycle
 from codeservice.services.distribution.dashboard import cycle_board
 from codeservice.services.helpline.exposure import exposure_report
+from codeservice.storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True, kw_only=True)
 class ServiceStateCollector(Collector):
-    def __init__(self, container: Container) -> None:
-        self.container = container
+    """Built once by the composition root; each scrape reads ``clock`` and opens its
+    own read units of work with ``read_uow``."""
+
+    read_uow: Callable[[], UnitOfWork]
+    clock: Callable[[], datetime]
+    calendar: Calendar
+    tz: ZoneInfo
+    exposure_limit: int
 
     def collect(self) -> Iterator[Metric]:
-        now = self.container.now()
+        now = self.clock()
         ok = GaugeMetricFamily(
             "codeservice_state_read_ok",
             "1 when this scrape could read each part of the service's state, else 0.",
@@ -53,7 +62,7 @@ class ServiceStateCollector(Collector):
         yield ok
 
     def cycles_reported(self, now: datetime) -> list[Cycle]:
-        in_force = self.container.calendar.cycle_in_force(now)
+        in_force = self.calendar.cycle_in_force(now)
         return [in_force, in_force.next()]
 
     def _cycles(self, now: datetime) -> list[Metric]:
@@ -79,8 +88,8 @@ class ServiceStateCollector(Collector):
             labels=["cycle"],
         )
         for cycle in self.cycles_reported(now):
-            with self.container.read_uow() as uow:
-                board = cycle_board(uow, self.container.calendar, cycle, now=now)
+            with self.read_uow() as uow:
+                board = cycle_board(uow, self.calendar, cycle, now=now)
             counts, name = board.counts, str(cycle)
             providers.add_metric([name, "issued"], counts.codes_issued)
             providers.add_metric([name, "failed"], counts.issue_failed)
@@ -92,7 +101,7 @@ class ServiceStateCollector(Collector):
         return [providers, outstanding, unacknowledged, hours]
 
     def _outbox(self, now: datetime) -> list[Metric]:
-        with self.container.read_uow() as uow:
+        with self.read_uow() as uow:
             backlog = uow.outbox.backlog(now)
         due = backlog.pop("due")
         messages = GaugeMetricFamily(
@@ -108,11 +117,10 @@ class ServiceStateCollector(Collector):
         return [messages, due_now]
 
     def _helpline(self, now: datetime) -> list[Metric]:
-        day = rules.local_day(now, self.container.settings.tz)
-        limit = self.container.settings.exposure_limit
-        with self.container.read_uow() as uow:
+        day = rules.local_day(now, self.tz)
+        with self.read_uow() as uow:
             locked = len(uow.helpline.open_locks(day))
-            views = exposure_report(uow, limit=limit, now=now)
+            views = exposure_report(uow, limit=self.exposure_limit, now=now)
         flagged = sum(1 for view in views if view.flagged)
         return [
             GaugeMetricFamily(
@@ -128,7 +136,7 @@ class ServiceStateCollector(Collector):
         ]
 
     def _staff(self, now: datetime) -> list[Metric]:
-        with self.container.read_uow() as uow:
+        with self.read_uow() as uow:
             locked = uow.accounts.locked_count(now)
         return [
             GaugeMetricFamily(
@@ -139,7 +147,7 @@ class ServiceStateCollector(Collector):
         ]
 
     def _audit(self, now: datetime) -> list[Metric]:
-        with self.container.read_uow() as uow:
+        with self.read_uow() as uow:
             last = uow.audit.last_verification()
         verified_ok = GaugeMetricFamily(
             "codeservice_audit_last_verification_ok",

@@ -1,11 +1,11 @@
-"""Engines: SQLite in WAL mode by default, PostgreSQL through psycopg 3."""
+"""Engines: SQLite in WAL mode by default, PostgreSQL through psycopg 3; and the check
+that a database is there with this version's schema. The modes of a SQLite database's
+folder and files are ``storage.private_files``."""
 
 from __future__ import annotations
 
-import logging
 import os
 import sqlite3
-import stat
 import threading
 import time
 from pathlib import Path
@@ -17,6 +17,7 @@ from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.pool import NullPool, QueuePool
 
 from codeservice.errors import ConfigurationError
+from codeservice.storage.private_files import private_sqlite_file
 
 BUSY_SECONDS = 30
 _HOLDS_WRITE_LOCK = "codeservice_holds_write_lock"
@@ -29,13 +30,10 @@ _IDLE_SINCE = "codeservice_idle_since"
 # One lock per SQLite file for this process's writers (see ``_tune_sqlite``).
 _write_locks: dict[str, threading.Lock] = {}
 _write_locks_guard = threading.Lock()
-_SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
 # The newest migration in codeservice/storage/migrations/versions. Every command checks
 # the database against it before it works, so it is written here rather than read
 # through Alembic, whose import costs a command ~0.15 s of CPU (a test keeps the two equal).
 SCHEMA_REVISION = "0009_second_factors"
-
-log = logging.getLogger(__name__)
 
 
 def make_engine(url: str, *, pool_size: int = POOL_SIZE, **kwargs: Any) -> Engine:
@@ -104,65 +102,6 @@ def _read_only_postgresql(engine: Engine) -> None:
         # A reader's transaction cannot write: PostgreSQL refuses any change in it.
         if connection.get_execution_options().get(READ_ONLY, False):
             connection.exec_driver_sql("SET TRANSACTION READ ONLY")
-
-
-def private_directory(path: Path) -> None:
-    """Make ``path`` a folder only its owner can enter (0700): created so, or an
-    existing looser one tightened, with a warning. A shared sticky folder (``/tmp``)
-    is left as it is, with a warning: it is not ours to close."""
-    if not path.exists():
-        path.mkdir(parents=True, mode=0o700, exist_ok=True)
-        os.chmod(path, 0o700)
-        return
-    if path.stat().st_mode & stat.S_ISVTX:
-        log.warning(
-            "the database folder %s is shared with other users (sticky, like /tmp): "
-            "keep the database in a folder of its own",
-            path,
-        )
-        return
-    _tighten(path, "folder")
-
-
-def private_sqlite_file(path: Path) -> None:
-    """Create the SQLite database ``0600`` inside a ``0700`` folder before SQLite opens
-    it (SQLite gives its WAL and shared-memory files the database file's mode), or
-    tighten an existing looser one and its companions, with a warning."""
-    private_directory(path.parent)
-    try:
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-    except FileExistsError:
-        _tighten(path, "database file")
-    for suffix in _SQLITE_COMPANIONS:
-        companion = path.with_name(path.name + suffix)
-        if companion.exists():
-            _tighten(companion, "database file")
-
-
-def _tighten(path: Path, what: str) -> None:
-    """Take away group and other access from ``path``, saying so when there was any."""
-    mode = stat.S_IMODE(path.stat().st_mode)
-    if not mode & 0o077:
-        return
-    try:
-        os.chmod(path, mode & 0o700)
-    except PermissionError:
-        log.warning(
-            "the %s %s can be opened by other users (mode %03o) and this user cannot "
-            "change that: run `chmod go= %s` as its owner",
-            what,
-            path,
-            mode,
-            path,
-        )
-        return
-    log.warning(
-        "the %s %s could be opened by other users (mode %03o): tightened to %03o",
-        what,
-        path,
-        mode,
-        mode & 0o700,
-    )
 
 
 class NotInitialised(ConfigurationError):

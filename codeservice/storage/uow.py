@@ -4,27 +4,30 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import cached_property
 from types import TracebackType
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
 from codeservice.storage.audit_anchor import CREATE_ANCHOR, note_append
-from codeservice.storage.models import AuditRecord
-from codeservice.storage.repositories.accounts import AccountRepository
 from codeservice.storage.repositories.audit import AuditRepository
-from codeservice.storage.repositories.codes import AccessCodeRepository
-from codeservice.storage.repositories.distribution import DeliveryRepository
-from codeservice.storage.repositories.downloads import DownloadRepository
-from codeservice.storage.repositories.helpline import HelplineRepository
-from codeservice.storage.repositories.incidents import IncidentRepository
-from codeservice.storage.repositories.notices import NoticeRepository
-from codeservice.storage.repositories.outbox import OutboxRepository
-from codeservice.storage.repositories.register import RegisterRepository
-from codeservice.storage.repositories.retention import RetentionRepository
-from codeservice.storage.repositories.second_factors import SecondFactorRepository
-from codeservice.storage.repositories.throttles import ThrottleRepository
+
+if TYPE_CHECKING:
+    from codeservice.storage.models import AuditRecord
+    from codeservice.storage.repositories.accounts import AccountRepository
+    from codeservice.storage.repositories.codes import AccessCodeRepository
+    from codeservice.storage.repositories.distribution import DeliveryRepository
+    from codeservice.storage.repositories.downloads import DownloadRepository
+    from codeservice.storage.repositories.helpline import HelplineRepository
+    from codeservice.storage.repositories.incidents import IncidentRepository
+    from codeservice.storage.repositories.notices import NoticeRepository
+    from codeservice.storage.repositories.outbox import OutboxRepository
+    from codeservice.storage.repositories.register import RegisterRepository
+    from codeservice.storage.repositories.retention import RetentionRepository
+    from codeservice.storage.repositories.second_factors import SecondFactorRepository
+    from codeservice.storage.repositories.throttles import ThrottleRepository
 
 T = TypeVar("T")
 
@@ -34,6 +37,10 @@ class ReadOnlyWork(RuntimeError):
 
 
 _READ_ONLY = "codeservice.read_only"
+_REPOSITORIES = (
+    "audit", "register", "codes", "deliveries", "accounts", "helpline", "incidents",
+    "downloads", "throttles", "outbox", "retention", "notices", "second_factors",
+)  # fmt: skip
 
 
 @event.listens_for(Session, "before_flush")
@@ -65,19 +72,87 @@ class UnitOfWork:
 
     def _bind(self, session: Session) -> None:
         self.session = session
-        self.register = RegisterRepository(self.session)
-        self.codes = AccessCodeRepository(self.session)
-        self.deliveries = DeliveryRepository(self.session)
-        self.audit = AuditRepository(self.session)
-        self.accounts = AccountRepository(self.session)
-        self.helpline = HelplineRepository(self.session)
-        self.incidents = IncidentRepository(self.session)
-        self.downloads = DownloadRepository(self.session)
-        self.throttles = ThrottleRepository(self.session)
-        self.outbox = OutboxRepository(self.session)
-        self.retention = RetentionRepository(self.session)
-        self.notices = NoticeRepository(self.session)
-        self.second_factors = SecondFactorRepository(self.session)
+        for name in _REPOSITORIES:  # made afresh over each session, when first used
+            self.__dict__.pop(name, None)
+
+    # Each repository's module is imported when a unit of work first uses it: a command
+    # that sends mail does not load the helpline's or the register's queries.
+
+    @cached_property
+    def audit(self) -> AuditRepository:
+        return AuditRepository(self.session)
+
+    @cached_property
+    def register(self) -> RegisterRepository:
+        from codeservice.storage.repositories.register import RegisterRepository
+
+        return RegisterRepository(self.session)
+
+    @cached_property
+    def codes(self) -> AccessCodeRepository:
+        from codeservice.storage.repositories.codes import AccessCodeRepository
+
+        return AccessCodeRepository(self.session)
+
+    @cached_property
+    def deliveries(self) -> DeliveryRepository:
+        from codeservice.storage.repositories.distribution import DeliveryRepository
+
+        return DeliveryRepository(self.session)
+
+    @cached_property
+    def accounts(self) -> AccountRepository:
+        from codeservice.storage.repositories.accounts import AccountRepository
+
+        return AccountRepository(self.session)
+
+    @cached_property
+    def helpline(self) -> HelplineRepository:
+        from codeservice.storage.repositories.helpline import HelplineRepository
+
+        return HelplineRepository(self.session)
+
+    @cached_property
+    def incidents(self) -> IncidentRepository:
+        from codeservice.storage.repositories.incidents import IncidentRepository
+
+        return IncidentRepository(self.session)
+
+    @cached_property
+    def downloads(self) -> DownloadRepository:
+        from codeservice.storage.repositories.downloads import DownloadRepository
+
+        return DownloadRepository(self.session)
+
+    @cached_property
+    def throttles(self) -> ThrottleRepository:
+        from codeservice.storage.repositories.throttles import ThrottleRepository
+
+        return ThrottleRepository(self.session)
+
+    @cached_property
+    def outbox(self) -> OutboxRepository:
+        from codeservice.storage.repositories.outbox import OutboxRepository
+
+        return OutboxRepository(self.session)
+
+    @cached_property
+    def retention(self) -> RetentionRepository:
+        from codeservice.storage.repositories.retention import RetentionRepository
+
+        return RetentionRepository(self.session)
+
+    @cached_property
+    def notices(self) -> NoticeRepository:
+        from codeservice.storage.repositories.notices import NoticeRepository
+
+        return NoticeRepository(self.session)
+
+    @cached_property
+    def second_factors(self) -> SecondFactorRepository:
+        from codeservice.storage.repositories.second_factors import SecondFactorRepository
+
+        return SecondFactorRepository(self.session)
 
     def __exit__(
         self,

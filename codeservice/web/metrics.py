@@ -98,7 +98,15 @@ def metrics(request: Request) -> Response:
 
 
 def default_exposition(container: Container) -> Exposition:
-    return Exposition([ServiceStateCollector(container)])
+    settings = container.settings
+    state = ServiceStateCollector(
+        read_uow=container.read_uow,
+        clock=container.now,
+        calendar=container.calendar,
+        tz=settings.tz,
+        exposure_limit=settings.exposure_limit,
+    )
+    return Exposition([state])
 
 
 def metrics_app(container: Container, exposition: Exposition) -> FastAPI:

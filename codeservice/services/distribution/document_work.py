@@ -18,18 +18,16 @@ import signal
 import sys
 import threading
 import time
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import forkserver
+from typing import Any, TypeVar
 
-from codeservice.documents import (
-    KEY_DERIVATION,
-    DocumentContent,
-    build_document,
-    encrypt_document,
-)
+from codeservice.documents import DocumentContent
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -46,6 +44,11 @@ class EncryptedDocument:
 
 
 def make_document(job: DocumentJob) -> EncryptedDocument:
+    # Here, not at the top: the main process of a rotation submits the jobs, and only the
+    # workers (whose forkserver preloaded these) build and encrypt.
+    from codeservice.documents.builder import build_document
+    from codeservice.documents.encryption import encrypt_document
+
     started = time.perf_counter()
     plain = build_document(job.content)
     built = time.perf_counter()
@@ -57,16 +60,18 @@ def make_document(job: DocumentJob) -> EncryptedDocument:
     )
 
 
-# What the forkserver imports once, before it forks: the workers then share those pages.
-# Each worker also runs the main script again (CPython 3.11 hands the forkserver no
-# script path to preload), and the codeservice script imports the CLI: when this process
-# is that script, the CLI is preloaded too, and costs the workers nothing instead of
-# ~40 MB each.
-_SCRIPT_IMPORTS = ("codeservice.cli",)
+# What the forkserver imports once, before it forks: the document code, which the workers
+# then share. Nothing else: the workers need nothing of the command line, the database or
+# the web. (They do not run the main script again either: see ``codeservice.cli.main``.)
+_WORKER_IMPORTS = (
+    "codeservice.documents.builder",
+    "codeservice.documents.encryption",
+    "codeservice.services.distribution.document_warmup",  # the template, made once for all
+)
 
 
 def _forkserver_preload() -> list[str]:
-    return ["__main__", __name__, *(name for name in _SCRIPT_IMPORTS if name in sys.modules)]
+    return [__name__, *_WORKER_IMPORTS]
 
 
 def worker_count(workers: int | None = None) -> int:
@@ -74,9 +79,41 @@ def worker_count(workers: int | None = None) -> int:
     return workers or os.cpu_count() or 1
 
 
-def document_pool(workers: int | None = None) -> Executor:
-    """A pool using every core; a single core gets a thread (no process start-up cost)."""
-    count = worker_count(workers)
+class DocumentPool(Executor):
+    """A pool using every core (a single core gets a thread: no process start-up cost),
+    started when it is first needed: a rotation with nothing to issue starts no process.
+
+    ``start()`` starts it ahead of the first job, so that its forkserver loads the code
+    (~0.3 s of CPU) while the caller does its own preparing."""
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = worker_count(workers)
+        self._pool: Executor | None = None
+        self._lock = threading.Lock()
+
+    def start(self) -> Executor:
+        with self._lock:
+            if self._pool is None:
+                self._pool = _start_pool(self.workers)
+            return self._pool
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        return self.start().submit(fn, *args, **kwargs)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        with self._lock:
+            pool = self._pool
+        if pool is not None:
+            pool.shutdown(wait, cancel_futures=cancel_futures)
+
+
+def document_pool(workers: int | None = None) -> DocumentPool:
+    return DocumentPool(workers)
+
+
+def _start_pool(count: int) -> Executor:
+    from codeservice.documents.spin import IMPLEMENTATION as KEY_DERIVATION
+
     log.info(
         "document work: %d process%s, key derivation %s",
         count,
@@ -88,8 +125,7 @@ def document_pool(workers: int | None = None) -> Executor:
     # forkserver: workers do not inherit the parent's database connections or threads.
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(_forkserver_preload())  # counts until the forkserver starts
-    # Start it now, not at the first job: it loads the code (~0.6 s of CPU) while the
-    # caller does its own preparing, rather than keeping the caller waiting then.
+    # Start it now, not at the first job: it loads the code while the caller goes on.
     forkserver.ensure_running()
     return ProcessPoolExecutor(
         max_workers=count,

@@ -22,7 +22,7 @@ from codeservice.services.distribution.codes import (
     issue_access_code,
     reveal_access_code,
 )
-from codeservice.services.distribution.notifications import new_ack_link, queue_document_email
+from codeservice.services.distribution.notifications import queue_document_email
 from codeservice.services.mail import Mailroom
 from codeservice.storage.models import AccessCode, Delivery, Provider, Spoc
 from codeservice.storage.uow import UnitOfWork
@@ -140,13 +140,10 @@ def deliver_to_spoc(
     """
     delivery = Delivery(access_code=code, spoc=spoc, created_at=now)
     uow.deliveries.add(delivery)
-    link, token = new_ack_link(uow, mailroom, delivery, now)
     queue_document_email(
         uow,
         mailroom,
         delivery=delivery,
-        link=link,
-        token=token,
         encrypted_document=document,
         now=now,
         reissue_reason=reissue_reason,

@@ -77,14 +77,13 @@ def queue_document_email(
     mailroom: Mailroom,
     *,
     delivery: Delivery,
-    link: LinkToken,
-    token: str,
     encrypted_document: bytes,
     now: datetime,
     reissue_reason: str | None = None,
 ) -> int:
-    """Email 1: the encrypted document, the SPoC's own acknowledgement link and their
-    link to report a potential security incident."""
+    """Email 1: the encrypted document, the SPoC's own acknowledgement link (a fresh
+    one, ``new_ack_link``) and their link to report a potential security incident."""
+    link, token = new_ack_link(uow, mailroom, delivery, now)
     _refuse_revoked(delivery)
     code = delivery.access_code
     provider = code.provider

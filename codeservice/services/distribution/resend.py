@@ -24,7 +24,6 @@ from codeservice.services.distribution.codes import reveal_unlock_code
 from codeservice.services.distribution.document_work import DocumentJob, make_document
 from codeservice.services.distribution.issuing import rebuilt_content
 from codeservice.services.distribution.notifications import (
-    new_ack_link,
     queue_document_email,
     queue_unlock_email,
 )
@@ -128,13 +127,10 @@ def resend_document(
         if delivery.document_message_id != seen:
             return _already(delivery, delivery.document_message_id)
         replaced = _replace_links(uow, delivery.id, now)
-        link, token = new_ack_link(uow, mailroom, delivery, now)
         message_id = queue_document_email(
             uow,
             mailroom,
             delivery=delivery,
-            link=link,
-            token=token,
             encrypted_document=document,
             now=now,
             reissue_reason=content.reissue_reason,

@@ -95,7 +95,8 @@ def rotate(
     alphabet = press.issuer.alphabet
     report = RotationReport(cycle=str(cycle))
 
-    # The pool first: its forkserver loads the code while the register is read.
+    # Its processes start once there is something to issue, and then at once: the
+    # forkserver loads the code while this process prepares the documents' content.
     with document_pool(workers) as pool:
         with press.uow() as uow:
             shared = uow.register.can_skip_locked()
@@ -103,6 +104,8 @@ def rotate(
             done = uow.codes.live_provider_ids(cycle)
             waiting = [p for p in primes if p.id not in done]
             pending = [p for p in waiting if p.security_plan.approved]
+            if pending:
+                pool.start()
             report.providers = len(primes)
             report.already_done = len(primes) - len(waiting)
             report.no_security_plan = [p.ref for p in waiting if not p.security_plan.approved]

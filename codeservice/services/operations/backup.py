@@ -32,8 +32,9 @@ from codeservice.errors import ConfigurationError, Conflict, InputError
 from codeservice.services.operations import audit
 from codeservice.services.operations.keys import key_status
 from codeservice.storage import backup as copies
-from codeservice.storage.db import private_directory, sqlite_file
+from codeservice.storage.db import sqlite_file
 from codeservice.storage.migrate import current_revision, head_revision, is_known_revision
+from codeservice.storage.private_files import private_directory
 
 MANIFEST = "backup.json"
 FORMAT = "codeservice-backup/1"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from codeservice.bootstrap import Container
 from codeservice.crypto.keyring import Keyring
-from codeservice.storage.db import private_directory
 from codeservice.storage.migrate import upgrade_to_head
+from codeservice.storage.private_files import private_directory
 
 
 def initialise(app: Container) -> list[str]:

@@ -144,11 +144,7 @@ def reset_password(
     password_hash = hasher.hash(password)
     with uows() as uow:
         user = existing_user(uow, username)
-        user.password_hash = password_hash
-        user.password_changed_at = now
-        user.session_epoch += 1
-        user.failed_attempts, user.locked_until = 0, None
-        uow.throttles.release_name(name_key(keyring, user.name), now)
+        put_new_password(uow, keyring, user, password_hash, now=now)
         audit.event(
             uow,
             keyring,
@@ -159,6 +155,18 @@ def reset_password(
             username=user.name,
         )
         uow.commit()
+
+
+def put_new_password(
+    uow: UnitOfWork, keyring: Keyring, user: StaffUser, password_hash: str, *, now: datetime
+) -> None:
+    """A password set for someone (reset, or from a link) ends the account's sessions
+    and lifts its sign-in lock and the throttles on its name."""
+    user.password_hash = password_hash
+    user.password_changed_at = now
+    user.session_epoch += 1
+    user.failed_attempts, user.locked_until = 0, None
+    uow.throttles.release_name(name_key(keyring, user.name), now)
 
 
 def unlock_user(

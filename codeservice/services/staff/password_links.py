@@ -21,9 +21,8 @@ from codeservice.emails import render
 from codeservice.errors import CodeserviceError, Conflict, InputError
 from codeservice.services.mail import Mailroom, queue_email
 from codeservice.services.operations import audit
-from codeservice.services.staff.account_changes import change_account
+from codeservice.services.staff.account_changes import change_account, put_new_password
 from codeservice.services.staff.accounts import StaffUserView, add_user, existing_user, hasher
-from codeservice.services.staff.throttle_keys import name_key
 from codeservice.storage.models import StaffPasswordLink, StaffUser
 from codeservice.storage.uow import UnitOfWork
 
@@ -153,11 +152,7 @@ def set_password_by_link(
         user = uow.accounts.user(link.user_id)
         assert user is not None
         link.used_at = now
-        user.password_hash = password_hash
-        user.password_changed_at = now
-        user.session_epoch += 1
-        user.failed_attempts, user.locked_until = 0, None
-        uow.throttles.release_name(name_key(keyring, user.name), now)
+        put_new_password(uow, keyring, user, password_hash, now=now)
         audit.event(
             uow,
             keyring,

@@ -80,7 +80,7 @@ def test_a_looser_existing_home_and_database_are_tightened_with_a_warning(
     os.chmod(database, 0o644)
     os.chmod(wal, 0o666)  # noqa: S103 - loose on purpose
 
-    with caplog.at_level(logging.WARNING, logger="codeservice.storage.db"):
+    with caplog.at_level(logging.WARNING, logger="codeservice.storage.private_files"):
         make_engine(f"sqlite:///{database}").dispose()
 
     assert _mode(home) == 0o700
@@ -100,7 +100,7 @@ def test_init_tightens_a_home_made_loose_by_hand(
     os.chmod(home, 0o777)  # noqa: S103 - loose on purpose
     app = bootstrap({"CODESERVICE_HOME": str(home), "CODESERVICE_BASE_URL": "http://x.test"})
     try:
-        with caplog.at_level(logging.WARNING, logger="codeservice.storage.db"):
+        with caplog.at_level(logging.WARNING, logger="codeservice.storage.private_files"):
             initialise(app)
     finally:
         app.close()
@@ -114,7 +114,7 @@ def test_a_shared_sticky_folder_is_left_alone_with_a_warning(
     shared = tmp_path / "shared"
     shared.mkdir()
     os.chmod(shared, 0o1777)  # noqa: S103 - a shared folder, like /tmp
-    with caplog.at_level(logging.WARNING, logger="codeservice.storage.db"):
+    with caplog.at_level(logging.WARNING, logger="codeservice.storage.private_files"):
         make_engine(f"sqlite:///{shared / 'codeservice.db'}").dispose()
     assert _mode(shared) == 0o1777
     assert _mode(shared / "codeservice.db") == 0o600

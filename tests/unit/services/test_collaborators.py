@@ -23,7 +23,6 @@ NOT_YET = {
     # engine itself, its files, the schema)
     "operations/backup.py",
     "operations/setup.py",
-    "metrics_state.py",
 }
 
 
@@ -35,11 +34,17 @@ BATCH_CLOCK = {
     "distribution/rotation_writer.py",
 }
 
-# What still reads a clock: the container's (those of NOT_YET), or the rotation's batch
-# clock.
+# A Prometheus collector is built once and read at every scrape: it reads the clock it
+# is given then.
+SCRAPE_CLOCK = {
+    "metrics_state.py",
+}
+
+# What still reads a clock: the container's (those of NOT_YET), the rotation's batch
+# clock, or the collector's scrape clock.
 CLOCK_NOT_YET = {
     *BATCH_CLOCK,
-    "metrics_state.py",  # a collector, read at scrape time
+    *SCRAPE_CLOCK,
 }
 
 
@@ -105,7 +110,8 @@ def test_now_is_required() -> None:
 
 
 def test_what_still_reads_the_clock_still_takes_the_container() -> None:
-    assert {entry.partition(":")[0] for entry in CLOCK_NOT_YET - BATCH_CLOCK} <= {
+    given_clocks = BATCH_CLOCK | SCRAPE_CLOCK
+    assert {entry.partition(":")[0] for entry in CLOCK_NOT_YET - given_clocks} <= {
         entry.partition(":")[0] for entry in NOT_YET
     }
 

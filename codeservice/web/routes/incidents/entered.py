@@ -5,7 +5,7 @@ would otherwise take ``new``."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form
 from starlette.requests import Request
@@ -13,13 +13,12 @@ from starlette.responses import RedirectResponse, Response
 
 from codeservice.bootstrap import Container
 from codeservice.domain.accounts import Principal
-from codeservice.domain.incidents import MAX_DETAILS, InvalidReport, ReasonCategory
-from codeservice.domain.personal_details import PERSONAL_DETAILS_WARNING
+from codeservice.domain.incidents import InvalidReport
 from codeservice.errors import InputError, NotFound
 from codeservice.services.incidents.reports import ReportForm, record_report_form
 from codeservice.services.register.providers import list_register
 from codeservice.web.dependencies import client_ip, require_csrf
-from codeservice.web.routes.incidents.report import FIELD_ANCHORS
+from codeservice.web.routes.incidents.form import FIELD_ANCHORS, PostedReport, form_context
 from codeservice.web.routes.incidents.triage import (
     TRIAGE,
     ContainerDep,
@@ -41,22 +40,9 @@ def record(
     request: Request,
     container: ContainerDep,
     principal: SecurityTeam,
+    form: PostedReport,
     provider: Annotated[str, Form()] = "",
-    subcontractor: Annotated[str, Form()] = "",
-    day: Annotated[str, Form(alias="change-date-day")] = "",
-    month: Annotated[str, Form(alias="change-date-month")] = "",
-    year: Annotated[str, Form(alias="change-date-year")] = "",
-    reason: Annotated[str, Form()] = "",
-    details: Annotated[str, Form()] = "",
 ) -> Response:
-    form = ReportForm(
-        subcontractor=subcontractor,
-        day=day,
-        month=month,
-        year=year,
-        reason=reason,
-        details=details,
-    )
     if not provider:
         errors = {"provider": "Select the prime provider the proforma is about"}
         return _new_form(request, container, principal, provider, form, errors)
@@ -93,9 +79,8 @@ def _new_form(
 ) -> Response:
     with container.read_uow() as uow:
         primes = [p for p in list_register(uow) if p.is_prime]
-    anchors = {**FIELD_ANCHORS, "provider": "#provider"}
-    order = ["provider", *FIELD_ANCHORS]
-    context: dict[str, Any] = {
+    context = {
+        **form_context(form, errors, {"provider": "#provider", **FIELD_ANCHORS}),
         "providers": [
             {"value": "", "text": "Select a provider"},
             *(
@@ -103,12 +88,6 @@ def _new_form(
                 for p in primes
             ),
         ],
-        "form": form,
-        "errors": errors,
-        "error_list": [{"text": errors[f], "href": anchors[f]} for f in order if f in errors],
-        "reasons": [{"value": r.value, "text": r.label} for r in ReasonCategory],
-        "max_details": MAX_DETAILS,
-        "warning": PERSONAL_DETAILS_WARNING,
     }
     status = 422 if errors else 200
     return render(request, principal, "incidents/triage_new.html", context, status)

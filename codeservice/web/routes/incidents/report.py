@@ -9,20 +9,14 @@ problems is shown again with every field as typed and a message per field.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form
+from fastapi import APIRouter, Depends
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from codeservice.bootstrap import Container
-from codeservice.domain.incidents import (
-    MAX_DETAILS,
-    InvalidReport,
-    ReasonCategory,
-    TooManyReports,
-)
-from codeservice.domain.personal_details import PERSONAL_DETAILS_WARNING
+from codeservice.domain.incidents import InvalidReport, TooManyReports
 from codeservice.domain.wording import moment_text
 from codeservice.services.incidents.reports import ReportForm
 from codeservice.services.incidents.reports_by_link import (
@@ -33,16 +27,10 @@ from codeservice.services.incidents.reports_by_link import (
 )
 from codeservice.services.link_tokens import LinkProblem
 from codeservice.web.dependencies import client_ip, container_of, pages_of, require_csrf
+from codeservice.web.routes.incidents.form import PostedReport, form_context
 
 router = APIRouter()
 ContainerDep = Annotated[Container, Depends(container_of)]
-# Where each field's error message links to in the error summary.
-FIELD_ANCHORS = {
-    "subcontractor": "#subcontractor",
-    "change_date": "#change-date-day",
-    "reason": "#reason",
-    "details": "#details",
-}
 
 
 @router.api_route("/report/{token}", methods=["GET", "HEAD"])
@@ -61,21 +49,8 @@ def send(
     request: Request,
     token: str,
     container: ContainerDep,
-    subcontractor: Annotated[str, Form()] = "",
-    day: Annotated[str, Form(alias="change-date-day")] = "",
-    month: Annotated[str, Form(alias="change-date-month")] = "",
-    year: Annotated[str, Form(alias="change-date-year")] = "",
-    reason: Annotated[str, Form()] = "",
-    details: Annotated[str, Form()] = "",
+    form: PostedReport,
 ) -> Response:
-    form = ReportForm(
-        subcontractor=subcontractor,
-        day=day,
-        month=month,
-        year=year,
-        reason=reason,
-        details=details,
-    )
     now = container.now()
     try:
         with container.transaction() as uow:
@@ -123,16 +98,9 @@ def _form(
     *,
     status_code: int = 200,
 ) -> Response:
-    context: dict[str, Any] = {
+    context = {
+        **form_context(form, errors),
         "link": link,
-        "form": form,
-        "errors": errors,
-        "error_list": [
-            {"text": message, "href": FIELD_ANCHORS[field]} for field, message in errors.items()
-        ],
-        "reasons": [{"value": r.value, "text": r.label} for r in ReasonCategory],
-        "max_details": MAX_DETAILS,
-        "warning": PERSONAL_DETAILS_WARNING,
         "security_mailbox": container.settings.security_mailbox,
     }
     return pages_of(request).render(

@@ -1,0 +1,94 @@
+"""What the busiest commands load before they start work: each module kept out of them
+here cost their start-up (and a rotation's forkserver) measurable CPU, and would come
+back silently with an innocent-looking import."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from tests.conftest import Cli
+
+# Runs a command as ``codeservice`` does, then writes the names of the modules it loaded.
+_RUN_AND_LIST = textwrap.dedent(
+    """
+    import json, sys
+    from codeservice.cli import main
+    out, sys.argv = sys.argv[1], ["codeservice", *sys.argv[2:]]
+    try:
+        main()
+    except SystemExit as exit:
+        assert not exit.code, exit.code
+    with open(out, "w") as f:
+        json.dump(sorted(sys.modules), f)
+    """
+)
+
+
+def _modules_loaded_by(cli: Cli, tmp_path: Path, *args: str) -> tuple[set[str], str]:
+    """The modules the command loaded, and what it logged."""
+    script, listed = tmp_path / "run_and_list.py", tmp_path / "modules.json"
+    script.write_text(_RUN_AND_LIST, encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, str(script), str(listed), *args],
+        env=cli.env,
+        cwd=cli.cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    return set(json.loads(listed.read_text(encoding="utf-8"))), done.stderr
+
+
+def _loaded(modules: set[str], *packages: str) -> list[str]:
+    return sorted(m for m in modules if m.split(".")[0] in packages or m in packages)
+
+
+def test_mail_send_loads_no_pydantic_and_no_repository_it_does_not_use(
+    cli: Cli, tmp_path: Path
+) -> None:
+    modules, _ = _modules_loaded_by(cli, tmp_path, "mail", "send", "--once")
+    assert "mailer.dispatcher" in modules  # it did run
+    assert _loaded(modules, "pydantic", "pydantic_core") == []
+    assert "codeservice.storage.repositories.helpline" not in modules
+    assert "codeservice.storage.repositories.register" not in modules
+
+
+def test_rotate_with_nothing_to_issue_starts_no_process_and_builds_no_document(
+    cli: Cli, tmp_path: Path
+) -> None:
+    modules, logged = _modules_loaded_by(cli, tmp_path, "rotate", "2027-04", "--force")
+    assert "codeservice.services.distribution.rotation" in modules  # it did run
+    assert "document work:" not in logged  # the pool says so when it starts its processes
+    assert _loaded(modules, "pydantic", "pydantic_core", "docx") == []
+    assert "codeservice.documents.builder" not in modules
+    assert "holidays.countries" not in modules  # only the United Kingdom's calendar
+
+
+def test_the_script_tells_multiprocessing_its_main_is_the_package(tmp_path: Path) -> None:
+    """Document workers must not run the ``codeservice`` script again (it imports the
+    whole command line): under the script, as under ``python -m codeservice``, the
+    preparation data names the package's ``__main__``, which workers leave alone."""
+    script = tmp_path / "codeservice"  # like the console script: a file with no spec
+    script.write_text(
+        textwrap.dedent(
+            """
+            import sys
+            from multiprocessing import spawn
+            from codeservice.cli import _main_is_the_package
+            _main_is_the_package()
+            data = spawn.get_preparation_data("worker")
+            print(data.get("init_main_from_name"), data.get("init_main_from_path"))
+            """
+        ),
+        encoding="utf-8",
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["codeservice.__main__", "None"]
