@@ -14,7 +14,9 @@ in a subprocess on 127.0.0.1 takes them and throws the bodies away. Then, in one
 
 Both are whole processes timed wall-clock from outside, so each pays its own start-up;
 the start-up of each with nothing to send is measured too and shown apart. The baseline
-is run before and after the command and its mean is taken (the load drifts).
+is run before and after the command and its mean is taken (the load drifts). The CPU
+time of each (user and system) is taken too: on a busy machine it drifts far less than
+the wall-clock time, and it is what the two compete for with the SMTP server.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import argparse
 import asyncio
 import os
 import pickle
+import resource
 import socket
 import subprocess
 import sys
@@ -44,6 +47,10 @@ class P3Result:
     send_empty_seconds: float  # the same with nothing to send
     blast_seconds: float  # the raw blast, whole process (mean of two)
     blast_empty_seconds: float
+    send_cpu_seconds: float = 0.0  # user + system CPU of each, as the times above
+    send_empty_cpu_seconds: float = 0.0
+    blast_cpu_seconds: float = 0.0
+    blast_empty_cpu_seconds: float = 0.0
 
 
 # --- the sink: a real SMTP server that discards what it gets ------------------------------
@@ -111,10 +118,17 @@ def blast_child(path: str, port: int) -> None:
     asyncio.run(main())
 
 
-def timed(command: list[str], env: dict[str, str]) -> float:
+def timed(command: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """The command's wall-clock seconds and its CPU seconds (user and system)."""
+    cpu = _children_cpu()
     started = time.perf_counter()
     subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL)  # noqa: S603
-    return time.perf_counter() - started
+    return time.perf_counter() - started, _children_cpu() - cpu
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 # --- filling the outbox ------------------------------------------------------------------
@@ -244,10 +258,14 @@ def p3_run(count: int, base_env: dict[str, str]) -> P3Result:
     return P3Result(
         messages=count,
         message_bytes=sum(len(data) for _, data in messages) // count,
-        send_seconds=send,
-        send_empty_seconds=send_empty,
-        blast_seconds=(before + after) / 2,
-        blast_empty_seconds=blast_empty,
+        send_seconds=send[0],
+        send_empty_seconds=send_empty[0],
+        blast_seconds=(before[0] + after[0]) / 2,
+        blast_empty_seconds=blast_empty[0],
+        send_cpu_seconds=send[1],
+        send_empty_cpu_seconds=send_empty[1],
+        blast_cpu_seconds=(before[1] + after[1]) / 2,
+        blast_empty_cpu_seconds=blast_empty[1],
     )
 
 
@@ -268,7 +286,15 @@ def main() -> None:
     result = p3_run(args.messages, env)
     load = os.getloadavg()
     print(result)
-    print(f"ratio {result.blast_seconds / result.send_seconds:.2f}x, load {load[0]:.2f}")
+    cpu_net = (result.blast_cpu_seconds - result.blast_empty_cpu_seconds) / (
+        result.send_cpu_seconds - result.send_empty_cpu_seconds
+    )
+    print(
+        f"ratio {result.blast_seconds / result.send_seconds:.2f}x; CPU "
+        f"{result.send_cpu_seconds:.2f} s against {result.blast_cpu_seconds:.2f} s "
+        f"({result.blast_cpu_seconds / result.send_cpu_seconds:.2f}x, net of start-up "
+        f"{cpu_net:.2f}x); load {load[0]:.2f}"
+    )
 
 
 if __name__ == "__main__":

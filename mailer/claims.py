@@ -16,7 +16,18 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, or_, select, update
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    DateTime,
+    Integer,
+    String,
+    and_,
+    bindparam,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from mailer.backoff import retry_delay
@@ -26,12 +37,35 @@ from mailer.schema import FAILED, QUEUED, SENDING, SENT, outbox, to_db_time
 _MAX_TEXT = 2000
 
 
-def due(now: datetime) -> ColumnElement[bool]:
+def due(now: datetime | BindParameter[datetime]) -> ColumnElement[bool]:
     """Queued with ``due_at`` reached, or ``sending`` under a claim that expired."""
     return or_(
         and_(outbox.c.state == QUEUED, outbox.c.due_at <= now),
         and_(outbox.c.state == SENDING, outbox.c.claim_expires_at < now),
     )
+
+
+# Claiming, built once: the statements are the same for every batch (the ids go in one
+# expanding parameter), so no claim pays for building them and their cache key.
+_NOW = bindparam("now", type_=DateTime(timezone=True))
+_CLAIMABLE = (
+    select(outbox.c.id)
+    .where(due(_NOW))
+    .order_by(outbox.c.due_at, outbox.c.id)
+    .limit(bindparam("limit", type_=Integer))
+    .with_for_update(skip_locked=True)  # PostgreSQL only; SQLite locks the file
+)
+_CLAIM = (
+    update(outbox)
+    .where(outbox.c.id.in_(bindparam("ids", expanding=True)), due(_NOW))
+    .values(
+        state=SENDING,
+        claimed_by=bindparam("worker_id", type_=String),
+        claim_expires_at=bindparam("expires", type_=DateTime(timezone=True)),
+        attempts=outbox.c.attempts + 1,
+    )
+    .returning(*outbox.c)
+)
 
 
 def claim_due(
@@ -44,30 +78,16 @@ def claim_due(
     whatever the number; returned oldest id first.
     """
     at = to_db_time(now)
-    candidates = (
-        session.execute(
-            select(outbox.c.id)
-            .where(due(at))
-            .order_by(outbox.c.due_at, outbox.c.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)  # PostgreSQL only; SQLite locks the file
-        )
-        .scalars()
-        .all()
-    )
+    candidates = session.execute(_CLAIMABLE, {"now": at, "limit": limit}).scalars().all()
     if not candidates:
         return []
-    rows = session.execute(
-        update(outbox)
-        .where(outbox.c.id.in_(candidates), due(at))
-        .values(
-            state=SENDING,
-            claimed_by=worker_id,
-            claim_expires_at=at + timedelta(seconds=claim_seconds),
-            attempts=outbox.c.attempts + 1,
-        )
-        .returning(*outbox.c)
-    ).all()
+    parameters = {
+        "ids": list(candidates),
+        "now": at,
+        "worker_id": worker_id,
+        "expires": at + timedelta(seconds=claim_seconds),
+    }
+    rows = session.execute(_CLAIM, parameters).all()
     return sorted((entry_from_row(row) for row in rows), key=lambda entry: entry.id)
 
 
@@ -82,12 +102,20 @@ def _change(session: Session, condition: ColumnElement[bool], **values: Any) -> 
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
+# Run just before each message goes (a few at a time): built once, like the recording's.
+_STILL_HELD = select(outbox.c.id).where(
+    outbox.c.id.in_(bindparam("ids", expanding=True)),
+    outbox.c.state == SENDING,
+    outbox.c.claimed_by == bindparam("worker_id"),
+)
+
+
 def still_held(session: Session, entry_ids: Iterable[int], worker_id: str) -> set[int]:
     """Which of these messages ``worker_id`` still holds (not cancelled nor taken over)."""
     ids = sorted(set(entry_ids))
     if not ids:
         return set()
-    found = session.execute(select(outbox.c.id).where(_held(ids, worker_id))).scalars()
+    found = session.execute(_STILL_HELD, {"ids": ids, "worker_id": worker_id}).scalars()
     return {int(entry_id) for entry_id in found}
 
 

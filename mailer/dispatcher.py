@@ -58,9 +58,13 @@ Clock = Callable[[], datetime]
 _RECORD_LIMIT = 500  # attempts written in one transaction at most
 # A lane waits this long at most for others to check their claims in the same query.
 _CHECK_PATIENCE_SECONDS = 0.005
-# Outcomes are written as soon as the previous write is done (group commit, no timer):
-# a message accepted by the server is recorded within one commit's time, which keeps
-# the at-least-once window to the messages accepted while one commit runs.
+# Outcomes are written as soon as the previous write is done (group commit), waiting
+# this long at most for one per connection: a message accepted by the server is
+# recorded within one commit's time and this, which keeps the at-least-once window to
+# the messages accepted meanwhile. Without the wait most writes held 1-3 outcomes, and
+# a write's fixed cost (its transaction, the audit chain's head and anchor) was most of
+# the worker's database CPU.
+_RECORD_PATIENCE_SECONDS = 0.005
 
 
 def default_worker_id() -> str:
@@ -148,6 +152,8 @@ class _Dispatcher:
         self.records = Batcher(
             self.write,
             limit=_RECORD_LIMIT,
+            enough=config.connections,
+            patience=_RECORD_PATIENCE_SECONDS,
         )
 
     def halting(self) -> bool:

@@ -25,6 +25,7 @@ from aiosmtplib import (
 
 from mailer import metrics
 from mailer.config import SmtpConfig
+from mailer.wire import as_sent, mail_from, rcpt_to, send_data
 
 log = logging.getLogger(__name__)
 
@@ -91,8 +92,8 @@ def describe(exc: BaseException) -> str:
 async def _transmit(
     smtp: aiosmtplib.SMTP, sender: str, recipients: list[str], data: bytes, proceed: Proceed
 ) -> Sent | None:
-    """The bytes as they are (aiosmtplib only fixes line ends and dots), unless this
-    server cannot take them so: non-ASCII addresses need SMTPUTF8, and 8-bit data a
+    """The bytes as they are (only line ends and dots fixed, ``mailer.wire``), unless
+    this server cannot take them so: non-ASCII addresses need SMTPUTF8, and 8-bit data a
     server without 8BITMIME. Then aiosmtplib parses and encodes the message for it.
     None: ``proceed`` said no, and nothing was sent."""
     if (sender + "".join(recipients)).isascii():
@@ -118,14 +119,16 @@ async def _envelope_then_data(
     """What aiosmtplib's ``sendmail`` does, except that ``proceed`` (whether the message
     may still go) is answered while MAIL FROM and RCPT TO go, and DATA follows only if
     it may; if not, the envelope is reset and None returned."""
+    lines = as_sent(data)
     if smtp.supports_extension("size"):
-        options = [f"SIZE={size_as_sent(data)}", *options]
+        options = [f"SIZE={len(lines)}", *options]
     refused: list[SMTPRecipientRefused] = []
     try:
-        await smtp.mail(sender, options=options)
+        await _greet(smtp)  # as aiosmtplib's ``mail`` does, if the session needs it
+        await mail_from(smtp, sender, options)
         for recipient in recipients:
             try:
-                await smtp.rcpt(recipient)
+                await rcpt_to(smtp, recipient)
             except SMTPRecipientRefused as exc:
                 refused.append(exc)
         if len(refused) == len(recipients):
@@ -136,7 +139,7 @@ async def _envelope_then_data(
     if not await proceed:
         await _reset(smtp)
         return None
-    response = await smtp.data(data)  # on an error aiosmtplib leaves the session usable
+    response = await send_data(smtp, lines)  # a refusal leaves the session usable
     return {r.recipient: SMTPResponse(r.code, r.message) for r in refused}, response.message
 
 
@@ -158,14 +161,6 @@ async def _reset(smtp: aiosmtplib.SMTP) -> None:
         await smtp.rset()
     except (SMTPException, OSError):
         smtp.close()
-
-
-def size_as_sent(data: bytes) -> int:
-    """The SIZE of ``data`` as DATA sends it (RFC 1870): every lone CR or LF becomes CRLF,
-    and the end gets a CRLF. The same figure as aiosmtplib's, without a copy."""
-    crlf = data.count(b"\r\n")
-    size = len(data) + (data.count(b"\n") - crlf) + (data.count(b"\r") - crlf)
-    return size if data.endswith((b"\n", b"\r")) else size + 2
 
 
 class Lane:

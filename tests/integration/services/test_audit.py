@@ -163,3 +163,49 @@ def test_a_head_noted_under_the_lock_is_used_once_then_appends_chain_on(
     result = cli("audit", "verify")
     assert result.exit_code == 0, result.output
     assert "8 records verified" in result.output
+
+
+def test_runs_of_records_mixed_with_single_appends_chain_in_one_transaction(
+    cli, container: Container
+) -> None:
+    def entries(*numbers: int) -> list[audit.Entry]:
+        return [
+            audit.Entry(
+                "system:mail-worker",
+                AuditTag.MAIL_MESSAGE_SEND,
+                "smtp",
+                {"n": n, "recipients": [f"spoc{n}@example.org"]},
+            )
+            for n in numbers
+        ]
+
+    def one(uow, number: int) -> None:  # type: ignore[no-untyped-def]
+        audit.record(
+            uow,
+            container.keyring.audit_key,
+            actor="cli:tester",
+            action=AuditTag.REGISTER_IMPORT_APPLY,
+            source="cli",
+            details={"n": number},
+            now=container.now(),
+        )
+
+    key = container.keyring.audit_key
+    with container.uow() as uow:
+        audit.record_many(uow, key, entries(1, 2), now=container.now())
+        one(uow, 3)
+        one(uow, 4)  # pending in the session when the next run goes in
+        audit.record_many(uow, key, entries(5, 6, 7), now=container.now())
+        savepoint = uow.session.begin_nested()
+        audit.record_many(uow, key, entries(98, 99), now=container.now())
+        savepoint.rollback()  # the next append must not follow on from these
+        one(uow, 8)
+        uow.commit()
+    with container.read_uow() as uow:
+        numbers = [record.details for record in reversed(uow.audit.recent(10))]
+    assert [json.loads(d)["n"] if isinstance(d, str) else d["n"] for d in numbers] == list(
+        range(1, 9)
+    )
+    result = cli("audit", "verify")
+    assert result.exit_code == 0, result.output
+    assert "8 records verified" in result.output
