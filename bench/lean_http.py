@@ -15,8 +15,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from dataclasses import dataclass
 from typing import Any
+
+KEEP_IDLE_SECONDS = 2.0  # an idle connection older than this is closed, not reused
 
 
 @dataclass
@@ -34,7 +37,8 @@ class LeanClient:
         self.host = host
         self.port = port
         self.fixed = "".join(f"{k}: {v}\r\n" for k, v in {"Host": host, **headers}.items())
-        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        # (reader, writer, when it went idle): the most recent on top
+        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter, float]] = []
         self.opened = 0
 
     @classmethod
@@ -51,8 +55,11 @@ class LeanClient:
         return await self.send(head.encode() + data)
 
     async def send(self, request: bytes) -> Answer:
+        now = time.monotonic()
+        while self.idle and now - self.idle[-1][2] > KEEP_IDLE_SECONDS:
+            self.idle.pop()[1].close()  # the server may have closed it (uvicorn: after 5 s)
         if self.idle:
-            reader, writer = self.idle.pop()
+            reader, writer, _since = self.idle.pop()
         else:
             reader, writer = await asyncio.open_connection(self.host, self.port)
             self.opened += 1
@@ -71,10 +78,10 @@ class LeanClient:
         if headers.get("connection", "").lower() == "close":
             writer.close()
         else:
-            self.idle.append((reader, writer))
+            self.idle.append((reader, writer, time.monotonic()))
         return Answer(status, headers, body)
 
     async def close(self) -> None:
-        for _reader, writer in self.idle:
+        for _reader, writer, _since in self.idle:
             writer.close()
         self.idle.clear()
