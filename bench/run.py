@@ -203,10 +203,14 @@ def p4(quick: bool) -> None:
         )
         print(
             f"       (steady {load.steady_rate:.0f} req/s: p99 {load.steady_p99_ms:.1f} ms, "
-            f"goal <= 25 ms; at 2x the peak: {load.overload_ratio:.2f} of the peak's pairs "
-            f"done, goal >= 0.9, {load.shed} of {load.offered} requests refused with 503 "
-            f"({load.shed_answers} of them answers), "
-            f"p99 {load.shed_p99_ms:.1f} ms; server CPU per request {load.cpu_ms:.1f} ms, "
+            f"goal <= 25 ms; at 2x the peak (lean client: {load.overload_peaks[0]:.0f} pairs/s "
+            f"before, {load.overload_peaks[1]:.0f} after): "
+            f"{load.overload_ratio:.2f} of the peak's pairs done, goal >= 0.9, "
+            f"{load.shed} of {load.offered} requests refused with 503 "
+            f"({load.shed_answers} of them answers), p50 {load.shed_p50_ms:.1f} ms, "
+            f"p99 {load.shed_p99_ms:.1f} ms, the generator's CPU {load.generator_cpu_ms:.2f} ms "
+            f"a pair, at worst {load.generator_lag_ms:.0f} ms behind its schedule; "
+            f"server CPU per request {load.cpu_ms:.1f} ms, "
             f"per GET /healthz {load.healthz_cpu_ms:.1f} ms, a ratio that the load does not move: "
             f"{load.healthz_cpu_ms / load.cpu_ms:.2f}x)"
         )

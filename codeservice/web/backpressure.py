@@ -1,11 +1,15 @@
 """Backpressure: at most ``web_max_in_flight`` requests are worked on at once.
 
 A request that finds every place taken waits up to ``web_queue_wait_ms`` for one, in
-the order it came; if none frees up it is answered at once with 503 and
-``Retry-After`` (the JSON error under ``/api/``, the GOV.UK page otherwise), before any
-route sees it, so nothing was done and the client can simply send it again. The
-service then keeps its pace under overload instead of queueing every request on the
-database pool and the write lock until all of them are slow.
+the order it came; if none frees up it is answered with 503 and ``Retry-After`` (the
+JSON error under ``/api/``, the GOV.UK page otherwise), before any route sees it, so
+nothing was done and the client can simply send it again. At most as many requests
+wait as there are places: one more is refused at once, without waiting. A short burst
+still waits its turn, while under sustained overload the queue stays full and the
+excess gets its 503 in about a millisecond instead of after ``web_queue_wait_ms``
+(with a timer and a future each). The service then keeps its pace under overload
+instead of queueing every request on the database pool and the write lock until all
+of them are slow.
 
 The health, readiness and metrics endpoints and the static assets pass by: a monitor
 must see the service as it is, busy or not. Each web process keeps its own count.
@@ -33,10 +37,14 @@ PASS_BY = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
 class Gate:
-    """A count of places, handed over first come, first served (``first`` ones ahead)."""
+    """A count of places, handed over first come, first served (``first`` ones ahead).
 
-    def __init__(self, places: int) -> None:
+    At most ``max_waiting`` requests (default: as many as there are places) wait for
+    one; a ``first`` request always may."""
+
+    def __init__(self, places: int, max_waiting: int | None = None) -> None:
         self.places = places
+        self.max_waiting = places if max_waiting is None else max_waiting
         self.in_flight = 0
         self._waiting: deque[asyncio.Future[None]] = deque()
         self._waiting_first: deque[asyncio.Future[None]] = deque()
@@ -52,7 +60,7 @@ class Gate:
         ):
             self.in_flight += 1
             return True
-        if wait_seconds <= 0:
+        if wait_seconds <= 0 or (not first and len(queue) >= self.max_waiting):
             return False
         turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         queue.append(turn)

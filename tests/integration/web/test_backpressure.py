@@ -106,10 +106,13 @@ def test_excess_requests_get_a_fast_503_and_nothing_is_lost_or_doubled(
         assert page.headers["Content-Type"].startswith("text/html")
         assert "Sorry, the service is busy" in page.text
         assert "X-Content-Type-Options" in page.headers  # the security headers still wrap it
+        again = client.get("/test-slow/fourth-again")  # the page rendered once, then kept
+        assert (again.status_code, again.headers["Retry-After"]) == (503, "1")
+        assert again.text == page.text and "set-cookie" not in again.headers
 
         assert client.get("/healthz").status_code == 200
         assert client.get("/readyz").status_code == 200
-        assert shed_count(client) == shed_before + 2
+        assert shed_count(client) == shed_before + 3
         assert client.get("/assets/images/favicon.ico").status_code != 503
 
         slow.release.set()
