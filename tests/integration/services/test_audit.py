@@ -10,18 +10,22 @@ from codeservice.services.operations import audit
 from codeservice.storage.repositories.audit import HEAD_HASH, HEAD_SEQ, append_lock, head_of
 
 
+def _append(container: Container, uow, number: int) -> None:  # type: ignore[no-untyped-def]
+    audit.record(
+        uow,
+        container.keyring.audit_key,
+        actor="cli:tester",
+        action=AuditTag.REGISTER_IMPORT_APPLY,
+        source="cli",
+        details={"number": number, "file": "register.csv"},
+        now=container.now(),
+    )
+
+
 def _write(container: Container, count: int) -> None:
     for number in range(count):
         with container.uow() as uow:
-            audit.record(
-                uow,
-                container.keyring.audit_key,
-                actor="cli:tester",
-                action=AuditTag.REGISTER_IMPORT_APPLY,
-                source="cli",
-                details={"number": number, "file": "register.csv"},
-                now=container.now(),
-            )
+            _append(container, uow, number)
             uow.commit()
 
 
@@ -91,44 +95,21 @@ def test_audit_list_shows_newest_first(cli, container: Container) -> None:
 def test_a_run_of_appends_in_one_transaction_chains_across_a_rolled_back_savepoint(
     cli, container: Container
 ) -> None:
-    def append(uow, number: int) -> None:  # type: ignore[no-untyped-def]
-        audit.record(
-            uow,
-            container.keyring.audit_key,
-            actor="cli:tester",
-            action=AuditTag.REGISTER_IMPORT_APPLY,
-            source="cli",
-            details={"number": number, "file": "register.csv"},
-            now=container.now(),
-        )
-
     _write(container, 1)
     with container.uow() as uow:
-        append(uow, 1)
-        append(uow, 2)
+        _append(container, uow, 1)
+        _append(container, uow, 2)
         savepoint = uow.session.begin_nested()
-        append(uow, 99)  # rolled back: the next append must not follow on from it
+        _append(container, uow, 99)  # rolled back: the next append must not follow on from it
         savepoint.rollback()
-        append(uow, 3)
+        _append(container, uow, 3)
         uow.commit()
     with container.uow() as uow:  # a new transaction asks the database again
-        append(uow, 4)
+        _append(container, uow, 4)
         uow.commit()
     result = cli("audit", "verify")
     assert result.exit_code == 0, result.output
     assert "5 records verified" in result.output
-
-
-def _append(container: Container, uow, number: int) -> None:  # type: ignore[no-untyped-def]
-    audit.record(
-        uow,
-        container.keyring.audit_key,
-        actor="cli:tester",
-        action=AuditTag.REGISTER_IMPORT_APPLY,
-        source="cli",
-        details={"number": number, "file": "register.csv"},
-        now=container.now(),
-    )
 
 
 def test_a_head_noted_under_the_lock_is_used_once_then_appends_chain_on(
@@ -174,38 +155,27 @@ def test_runs_of_records_mixed_with_single_appends_chain_in_one_transaction(
                 "system:mail-worker",
                 AuditTag.MAIL_MESSAGE_SEND,
                 "smtp",
-                {"n": n, "recipients": [f"spoc{n}@example.org"]},
+                {"number": n, "recipients": [f"spoc{n}@example.org"]},
             )
             for n in numbers
         ]
 
-    def one(uow, number: int) -> None:  # type: ignore[no-untyped-def]
-        audit.record(
-            uow,
-            container.keyring.audit_key,
-            actor="cli:tester",
-            action=AuditTag.REGISTER_IMPORT_APPLY,
-            source="cli",
-            details={"n": number},
-            now=container.now(),
-        )
-
     key = container.keyring.audit_key
     with container.uow() as uow:
         audit.record_many(uow, key, entries(1, 2), now=container.now())
-        one(uow, 3)
-        one(uow, 4)  # pending in the session when the next run goes in
+        _append(container, uow, 3)
+        _append(container, uow, 4)  # pending in the session when the next run goes in
         audit.record_many(uow, key, entries(5, 6, 7), now=container.now())
         savepoint = uow.session.begin_nested()
         audit.record_many(uow, key, entries(98, 99), now=container.now())
         savepoint.rollback()  # the next append must not follow on from these
-        one(uow, 8)
+        _append(container, uow, 8)
         uow.commit()
     with container.read_uow() as uow:
         numbers = [record.details for record in reversed(uow.audit.recent(10))]
-    assert [json.loads(d)["n"] if isinstance(d, str) else d["n"] for d in numbers] == list(
-        range(1, 9)
-    )
+    assert [
+        json.loads(d)["number"] if isinstance(d, str) else d["number"] for d in numbers
+    ] == list(range(1, 9))
     result = cli("audit", "verify")
     assert result.exit_code == 0, result.output
     assert "8 records verified" in result.output
