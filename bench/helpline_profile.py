@@ -6,8 +6,9 @@
 Builds the same throwaway service as ``helpline.py`` and sends pairs through the real
 app in this process (Starlette's test client, one at a time), counting on the engine
 itself: every statement the database is sent and every transaction begun, by request
-(the API token's check included). With ``--cprofile N`` it also prints the N functions
-that took the most time, cumulative, over all the pairs.
+(the API token's check included), and with them the round trips to PostgreSQL (psycopg
+sends BEGIN and COMMIT as round trips of their own). With ``--cprofile N`` it also
+prints the N functions that took the most time, cumulative, over all the pairs.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ class Counts:
     def __init__(self) -> None:
         self.statements = 0
         self.transactions = 0
+        self.commits = 0
         self.kinds: Counter[str] = Counter()
         self.show = False
 
@@ -45,9 +47,13 @@ class Counts:
         def _begin(_connection: Any) -> None:
             self.transactions += 1
 
-    def take(self) -> tuple[int, int]:
-        taken = (self.statements, self.transactions)
-        self.statements = self.transactions = 0
+        @event.listens_for(engine, "commit")
+        def _commit(_connection: Any) -> None:
+            self.commits += 1
+
+    def take(self) -> tuple[int, int, int]:
+        taken = (self.statements, self.transactions, self.commits)
+        self.statements = self.transactions = self.commits = 0
         return taken
 
 
@@ -82,7 +88,7 @@ def main() -> None:
         counts.attach(container.engine)
         headers = {"Authorization": f"Bearer {token}"}
         refs = sorted(codes)
-        per: dict[str, list[tuple[int, int]]] = {"challenge": [], "answer": []}
+        per: dict[str, list[tuple[int, int, int]]] = {"challenge": [], "answer": []}
         profile = cProfile.Profile() if args.cprofile else None
         with TestClient(app) as client:
             for number in range(args.pairs + 5):
@@ -129,9 +135,17 @@ def main() -> None:
     backend = "PostgreSQL" if args.postgres else "SQLite"
     print(f"{args.pairs} pairs, {backend}, in process, one at a time")
     for name, taken in per.items():
-        statements = sum(s for s, _ in taken) / len(taken)
-        transactions = sum(t for _, t in taken) / len(taken)
-        print(f"  {name:<10} {statements:5.1f} statements  {transactions:4.1f} transactions")
+        statements, transactions, commits = (
+            sum(t[i] for t in taken) / len(taken) for i in range(3)
+        )
+        # Every statement is a round trip to PostgreSQL, and so are psycopg's own BEGIN
+        # (sent before a transaction's first statement) and COMMIT; SQLite runs them all
+        # in the process, its BEGIN IMMEDIATE counted with the statements.
+        trips = statements + commits + (transactions if args.postgres else 0)
+        print(
+            f"  {name:<10} {statements:5.1f} statements  {transactions:4.1f} transactions"
+            f"  {trips:4.1f} {'round trips' if args.postgres else 'calls into SQLite'}"
+        )
     if args.statements:
         for kind, count in counts.kinds.most_common():
             print(f"    {count / args.pairs:5.2f}  {kind}")

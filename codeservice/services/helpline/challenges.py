@@ -90,13 +90,13 @@ def start_challenge(
         provider_query_or_ref.strip(), field="provider", label="the organisation's name or ref"
     )
     with uows() as uow:  # an exact ref (the API's case): one transaction
-        asked = uow.helpline.asked_by_ref(query)
+        asked = uow.helpline.asked_and_locked(query)
         if asked is not None:
             return _start_audited(uow, desk, asked, query, agent, source, now, rng)
     # A search is not made while holding the write lock (SQLite's: one writer).
     ref = resolve(query)
     with uows() as uow:
-        asked = None if ref is None else uow.helpline.asked_by_ref(ref)
+        asked = None if ref is None else uow.helpline.asked_and_locked(ref)
         return _start_audited(uow, desk, asked, ref, agent, source, now, rng)
 
 
@@ -116,11 +116,11 @@ def start_challenge_in(
     query = check_usable(
         provider_ref.strip(), field="provider", label="the organisation's name or ref"
     )
-    asked = uow.helpline.asked_by_ref(query)
+    asked = uow.helpline.asked_and_locked(query)
     ref: str | None = query
     if asked is None:
         ref = resolve(query)
-        asked = None if ref is None else uow.helpline.asked_by_ref(ref)
+        asked = None if ref is None else uow.helpline.asked_and_locked(ref)
     return _start_audited(uow, desk, asked, ref, agent, source, now, None)
 
 

@@ -16,7 +16,12 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from codeservice.storage.models import AccessCode, Challenge, Provider, VerificationLock
 from codeservice.storage.repositories import helpline_state
-from codeservice.storage.repositories.audit import AuditRepository, append_lock
+from codeservice.storage.repositories.audit import AuditRepository
+from codeservice.storage.repositories.helpline_locks import (
+    ASKED_AND_LOCKED,
+    LOCK_PRIME,
+    LOCK_PRIME_OF,
+)
 from codeservice.storage.repositories.helpline_state import (
     AskedRow,
     ChallengeRow,
@@ -36,32 +41,8 @@ _CODE_IN_FORCE = (
 )
 _SINCE = bindparam("since", type_=Challenge.answered_at.type)
 
-# PostgreSQL: the prime provider's row lock, then (once it is held: the subquery's rows
-# are locked before the outer query's columns are computed) the audit trail's append
-# lock, in one statement. Every check appends to the trail, and always in this order
-# (the prime, then the trail), as before; the next statement reads the trail's head
-# with the prime's state (``AuditRepository.note_head``), so appending asks nothing.
-_PROVIDERS = cast(Table, Provider.__table__)  # the tables': plain Core, no ORM work
-_CHALLENGES = cast(Table, Challenge.__table__)
-_PRIME_LOCKED = (
-    select(_PROVIDERS.c.id)
-    .where(_PROVIDERS.c.id == bindparam("provider_id"))
-    .with_for_update(key_share=True)
-    .subquery("locked")
-)
-_LOCK_PRIME = select(_PRIME_LOCKED.c.id, append_lock()).select_from(_PRIME_LOCKED)
-_PRIME_OF_LOCKED = (
-    select(_PROVIDERS.c.id)
-    .where(
-        _PROVIDERS.c.id
-        == select(_CHALLENGES.c.provider_id)
-        .where(_CHALLENGES.c.id == bindparam("challenge_id"))
-        .scalar_subquery()
-    )
-    .with_for_update(key_share=True)
-    .subquery("locked")
-)
-_LOCK_PRIME_OF = select(_PRIME_OF_LOCKED.c.id, append_lock()).select_from(_PRIME_OF_LOCKED)
+_CHALLENGES = cast(Table, Challenge.__table__)  # the table's: plain Core, no ORM work
+_LOCKED_PRIME = "codeservice.helpline_locked_prime"  # (transaction, prime id) in session.info
 _FAILED_SINCE = (  # every answer asks it (``ensure_lock``)
     select(Challenge)
     .where(
@@ -102,18 +83,45 @@ class HelplineRepository:
         statement, as a plain row (the ORM's loading cost more than the query)."""
         return helpline_state.asked_by_ref(self.session, ref)
 
+    def asked_and_locked(self, ref: str) -> AskedRow | None:
+        """``asked_by_ref``, and on PostgreSQL ``lock_prime`` for the organisation's
+        prime provider in the same statement (its own, for a prime provider). For a
+        transaction that goes on to check the caller: it holds both locks to its end,
+        whatever the organisation's eligibility."""
+        if not self._postgresql():
+            return self.asked_by_ref(ref)
+        row = self.session.execute(ASKED_AND_LOCKED, {"ref": ref}).one_or_none()
+        if row is not None:  # the trail's lock taken, and the prime's if there is one
+            AuditRepository(self.session).took_append_lock()
+            if row.locked_prime_id is not None:
+                self._note_locked(row.locked_prime_id)
+        return helpline_state.asked_row(row)
+
     def lock_prime(self, provider_id: int) -> None:
         """``RegisterRepository.lock_provider`` where a row lock exists (PostgreSQL), and
         then the audit trail's append lock, in one statement: on SQLite the unit of
         work's BEGIN IMMEDIATE already serialises every writer, so there is nothing to
-        send."""
-        if self.session.get_bind().dialect.name == "postgresql":
-            self._locked(self.session.execute(_LOCK_PRIME, {"provider_id": provider_id}))
+        send. Nothing is sent either if this transaction holds them already
+        (``asked_and_locked``)."""
+        if not self._postgresql():
+            return
+        held = self.session.info.get(_LOCKED_PRIME)
+        if held == (self.session.get_transaction(), provider_id):
+            return
+        if self.session.execute(LOCK_PRIME, {"provider_id": provider_id}).first() is not None:
+            AuditRepository(self.session).took_append_lock()
+            self._note_locked(provider_id)
+
+    def _note_locked(self, prime_id: int) -> None:
+        self.session.info[_LOCKED_PRIME] = (self.session.get_transaction(), prime_id)
+
+    def _postgresql(self) -> bool:
+        return self.session.get_bind().dialect.name == "postgresql"
 
     def lock_prime_of(self, challenge_id: str) -> None:
         """``lock_prime`` for the prime provider a challenge was put for."""
         if self.session.get_bind().dialect.name == "postgresql":
-            self._locked(self.session.execute(_LOCK_PRIME_OF, {"challenge_id": challenge_id}))
+            self._locked(self.session.execute(LOCK_PRIME_OF, {"challenge_id": challenge_id}))
 
     def _locked(self, result: Result[Any]) -> None:
         if result.first() is not None:  # no prime row, no lock taken (the trail's neither)

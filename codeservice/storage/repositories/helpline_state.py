@@ -201,7 +201,7 @@ _PRIME_STATE = (
 
 _ASKED = _PROVIDERS.alias("asked")
 _OF_ASKED = _PROVIDERS.alias("of_asked")  # a subcontractor's prime
-_ASKED_BY_REF = (
+ASKED_BY_REF = (
     select(
         _ASKED.c.id,
         _ASKED.c.ref,
@@ -265,7 +265,11 @@ def _state(row: Any, latest: PastRow | None = None) -> PrimeState:
 
 
 def asked_by_ref(session: Session, ref: str) -> AskedRow | None:
-    row = session.execute(_ASKED_BY_REF, {"ref": ref}).one_or_none()
+    return asked_row(session.execute(ASKED_BY_REF, {"ref": ref}).one_or_none())
+
+
+def asked_row(row: Any) -> AskedRow | None:
+    """An ``ASKED_BY_REF`` row (None: no provider with that ref) as an ``AskedRow``."""
     if row is None:
         return None
     own = ProviderName(row.id, row.ref, row.name)

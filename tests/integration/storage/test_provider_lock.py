@@ -29,6 +29,10 @@ DURING_APRIL = datetime(2027, 4, 14, 9, 0, tzinfo=UTC)
 
 USE_CASES: dict[str, Callable[[Container], object]] = {
     "helpline challenge": lambda app: start_challenge(app, PROVIDER, agent="agent:test"),
+    # Its organisation is read with its prime's lock taken (PRV001's subcontractor).
+    "helpline challenge for a subcontractor": lambda app: start_challenge(
+        app, "SUB101", agent="agent:test"
+    ),
     "reissue": lambda app: reissue_provider(
         app, PROVIDER, reason="Precaution", actor="cli:sec", source="test"
     ),

@@ -145,3 +145,21 @@ def test_concurrent_checks_of_several_primes_keep_one_chain(world: World) -> Non
         records, problem = verify_chain(uow, world.container.keyring.audit_key)
     assert problem is None
     assert len(audit_details(world.container, "helpline:challenge:answer")) == 6 * len(CALLERS)
+
+
+def test_the_organisation_is_read_with_its_prime_s_lock(world: World) -> None:
+    """PostgreSQL: the statement that finds the caller's organisation takes its prime's
+    lock and the trail's too, so no statement of a challenge is only a lock; SQLite's
+    BEGIN IMMEDIATE is its lock, and it sends none."""
+    for caller in ("PRV001", "SUB101"):
+        with counted(world) as challenge:
+            world.start(caller, now=DURING_APRIL)
+        locking = [s for s in challenge.statements if "pg_advisory_xact_lock" in s]
+        if world.container.engine.dialect.name == "postgresql":
+            [first] = locking
+            assert "FOR NO KEY UPDATE" in first and "asked" in first
+            assert challenge.statements.index(first) == 0
+        else:
+            assert locking == []
+        sent = [s for s in challenge.statements if not s.startswith("BEGIN")]
+        assert len(sent) == 4  # the organisation, the state, the challenge, the record
