@@ -245,7 +245,9 @@ async def drive(
 ) -> float:
     """``total`` calls of ``one``, shared by ``clients`` workers; the wall time taken."""
     counter = iter(range(total))
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    limits = httpx.Limits(  # idle ones let go before uvicorn's 5 s closes them under us
+        max_connections=clients, max_keepalive_connections=clients, keepalive_expiry=2.0
+    )
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
 
         async def worker() -> None:

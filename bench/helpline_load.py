@@ -37,7 +37,11 @@ import httpx
 from helpline import database, measure, prepare, server
 from lean_http import LeanClient
 
-STEADY_LIMITS = httpx.Limits(max_connections=None, max_keepalive_connections=None)
+# httpx keeps an idle connection 5 s by default, as long as uvicorn does: one reused just
+# as the server closes it fails with ReadError. Idle ones are let go well before.
+STEADY_LIMITS = httpx.Limits(
+    max_connections=None, max_keepalive_connections=None, keepalive_expiry=2.0
+)
 CLIENTS = 8
 
 # A POST of a JSON body; its answer has ``status_code``, ``headers`` (any case) and ``json()``.
