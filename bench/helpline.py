@@ -129,8 +129,11 @@ def serve(fd: int) -> None:
 
     from codeservice.bootstrap import bootstrap
     from codeservice.web import create_app
+    from codeservice.web.app import freeze_start_up
 
     app = create_app(bootstrap(os.environ))
+    if not os.environ.get("BENCH_NO_FREEZE"):
+        freeze_start_up()  # as ``codeservice serve`` does
     config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="off")
     if os.environ.get("BENCH_SWITCH_INTERVAL"):
         sys.setswitchinterval(float(os.environ["BENCH_SWITCH_INTERVAL"]))

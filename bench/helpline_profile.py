@@ -1,23 +1,27 @@
 """Where a helpline challenge + answer goes: SQL statements and transactions per request.
 
     .venv/bin/python bench/helpline_profile.py [--pairs 200] [--postgres ADMIN_URL]
-                                               [--cprofile 25]
+                                               [--cprofile 25] [--no-freeze]
 
 Builds the same throwaway service as ``helpline.py`` and sends pairs through the real
 app in this process (Starlette's test client, one at a time), counting on the engine
 itself: every statement the database is sent and every transaction begun, by request
 (the API token's check included), and with them the round trips to PostgreSQL (psycopg
 sends BEGIN and COMMIT as round trips of their own). With ``--cprofile N`` it also
-prints the N functions that took the most time, cumulative, over all the pairs.
+prints the N functions that took the most time, cumulative, over all the pairs. It
+also times the cyclic garbage collector over the pairs: the app's start-up objects are
+frozen first (``gc.freeze()``, as ``codeservice serve`` does) unless ``--no-freeze``.
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import os
 import pstats
 import tempfile
+import time
 from collections import Counter
 from functools import partial
 from pathlib import Path
@@ -57,12 +61,45 @@ class Counts:
         return taken
 
 
+class Collections:
+    """The cyclic garbage collector's runs and the time they took (``gc.callbacks``)."""
+
+    def __init__(self) -> None:
+        self.runs: Counter[int] = Counter()
+        self.seconds = 0.0
+        self._began = 0.0
+
+    def _callback(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._began = time.perf_counter()
+        else:
+            self.seconds += time.perf_counter() - self._began
+            self.runs[info["generation"]] += 1
+
+    def start(self) -> None:
+        gc.callbacks.append(self._callback)
+
+    def stop(self) -> None:
+        gc.callbacks.remove(self._callback)
+
+    def line(self, pairs: int) -> str:
+        runs = ", ".join(f"{self.runs[g]} of generation {g}" for g in range(3))
+        frozen = gc.get_freeze_count()
+        return (
+            f"cyclic GC over the pairs: {1000 * self.seconds / pairs:.3f} ms per pair "
+            f"({runs}; {frozen} objects frozen)"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--pairs", type=int, default=200)
     parser.add_argument("--postgres", default="")
     parser.add_argument("--cprofile", type=int, default=0, help="print the top N functions")
     parser.add_argument("--statements", action="store_true", help="list statement kinds")
+    parser.add_argument(
+        "--no-freeze", action="store_true", help="no gc.freeze() once the app is built"
+    )
     args = parser.parse_args()
 
     with (
@@ -81,9 +118,13 @@ def main() -> None:
 
         from codeservice.bootstrap import bootstrap
         from codeservice.web import create_app
+        from codeservice.web.app import freeze_start_up
 
         container = bootstrap(env)
         app = create_app(container)
+        if not args.no_freeze:
+            freeze_start_up()  # as ``codeservice serve`` does
+        collector = Collections()
         counts = Counts()
         counts.attach(container.engine)
         headers = {"Authorization": f"Bearer {token}"}
@@ -97,6 +138,7 @@ def main() -> None:
                 counts.show = number == 5
                 if number == 5:
                     counts.kinds.clear()
+                    collector.start()
                     if profile:
                         profile.enable()
                 made = client.post(
@@ -115,8 +157,7 @@ def main() -> None:
                 if number >= 5:  # the first few warm the caches and the pool
                     per["challenge"].append(challenge)
                     per["answer"].append(counts.take())
-        import time
-
+        collector.stop()
         started, cpu = time.perf_counter(), time.process_time()
         service_pairs(container, codes, args.pairs)
         print(
@@ -146,6 +187,7 @@ def main() -> None:
             f"  {name:<10} {statements:5.1f} statements  {transactions:4.1f} transactions"
             f"  {trips:4.1f} {'round trips' if args.postgres else 'calls into SQLite'}"
         )
+    print(f"  {collector.line(args.pairs)}")
     if args.statements:
         for kind, count in counts.kinds.most_common():
             print(f"    {count / args.pairs:5.2f}  {kind}")

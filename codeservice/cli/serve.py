@@ -152,6 +152,7 @@ def _listen(options: WebOptions) -> socket.socket:
 async def run_process(container: Container, parts: Parts) -> None:
 
     from codeservice.web import create_app
+    from codeservice.web.app import freeze_start_up
     from codeservice.web.metrics import default_exposition, metrics_app
     from mailer.dispatcher import default_worker_id
     from scheduler.joining import Joiner, can_join, join_rotations
@@ -210,6 +211,8 @@ async def run_process(container: Container, parts: Parts) -> None:
         tasks.append(asyncio.create_task(join_rotations(joiner, stop), name="rotation"))
     if service is not None:
         service.start()
+    if parts.web is not None:
+        freeze_start_up()
     log.info("codeservice %s running", holder)
 
     waiting = asyncio.create_task(stop.wait())

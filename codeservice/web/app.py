@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -145,6 +146,17 @@ def create_app(container: Container, *, govuk_frontend: Path | None = None) -> F
     app.add_middleware(RequestLog, error_page=server_error_page)
     app.add_middleware(SecurityHeaders, https=settings.base_url.startswith("https://"))
     return app
+
+
+def freeze_start_up() -> None:
+    """Once the app is built and the process is about to serve: move every object made so
+    far (the modules, the app, its routes, the container) out of the garbage collector's
+    reach. They live as long as the process, yet each full collection walked them all
+    again (about 195,000: 125 ms at load 5, every request paused). Not in
+    ``create_app``: a process that builds many apps (the tests) would keep the cyclic
+    garbage of those it dropped."""
+    gc.collect()
+    gc.freeze()
 
 
 def _not_found_page(request: Request) -> Response:

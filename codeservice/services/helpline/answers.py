@@ -68,7 +68,7 @@ def answer_challenge_in(
     checked in it), committed here."""
     details: dict[str, Any] = {}
     try:
-        result, prime = _answer(
+        result, prime, answered = _answer(
             uow,
             desk,
             challenge_id,
@@ -77,6 +77,18 @@ def answer_challenge_in(
             agent=agent,
             source=source,
             now=now,
+        )
+        # On PostgreSQL the answer is taken in this record's statement, which raises
+        # ChallengeAnswered (appending nothing) if another answer took it first.
+        audit.event(
+            uow,
+            desk.keyring,
+            AuditTag.HELPLINE_CHALLENGE_ANSWER,
+            actor=agent,
+            source=source,
+            now=now,
+            **details,
+            **answered,
         )
     except CodeserviceError as error:
         refused(
@@ -91,15 +103,6 @@ def answer_challenge_in(
         )
         metrics.HELPLINE_CHECKS.labels("refused").inc()
         raise
-    audit.event(
-        uow,
-        desk.keyring,
-        AuditTag.HELPLINE_CHALLENGE_ANSWER,
-        actor=agent,
-        source=source,
-        now=now,
-        **details,
-    )
     if result == FAIL:
         ensure_lock(uow, desk, prime, now=now, agent=agent, source=source)
     uow.commit()
@@ -118,7 +121,10 @@ def _answer(
     agent: str,
     source: str,
     now: datetime,
-) -> tuple[Result, ProviderName]:
+) -> tuple[Result, ProviderName, dict[str, Any]]:
+    """The result, the prime provider and what the answer's audit record adds to
+    ``details`` (which holds what a refusal's record says). The answer is taken by
+    ``take_answer``: the caller appends its audit record next."""
     uow.helpline.lock_prime_of(challenge_id)
     # Read once the provider's lock is ours (PostgreSQL): as it is now, prime included.
     day = rules.local_day(now, desk.tz)
@@ -146,10 +152,8 @@ def _answer(
     positions = rules.parse_positions(challenge.positions)
     matched = rules.answer_matches(_reveal(desk, prime, code), positions, given)
     result: Result = PASS if matched else FAIL
-    if not uow.helpline.record_answer(challenge.id, result=result, code_id=code.id, now=now):
-        raise ChallengeAnswered("this challenge has already been answered; start a new one")
-    details.update(result=result, document_ref=code.document_ref)
-    return result, prime
+    uow.helpline.take_answer(challenge.id, result=result, code_id=code.id, now=now)
+    return result, prime, {"result": result, "document_ref": code.document_ref}
 
 
 def _reveal(desk: Helpdesk, prime: ProviderName, code: CodeRow) -> str:

@@ -215,7 +215,7 @@ def _start(
         created_at=now,
         expires_at=now + timedelta(minutes=desk.challenge_minutes),
     )
-    uow.helpline.add_challenge(challenge)
+    uow.helpline.add_challenge(challenge, with_audit=True)  # appended next, by the caller
     details.update(
         challenge=challenge.id,
         positions=challenge.positions,

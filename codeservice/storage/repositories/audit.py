@@ -8,7 +8,10 @@ from typing import Any, cast
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
+    Delete,
+    Insert,
     Table,
+    Update,
     bindparam,
     func,
     insert,
@@ -46,6 +49,9 @@ _PG_AUDIT_LOCK = 0x61756474  # "audt": appends are serialised so the chain never
 _LAST_APPENDED = "codeservice.audit_last_appended"  # (transaction, record) in session.info
 _LOCK_HELD = "codeservice.audit_lock_held"  # the transaction holding the append lock (PG)
 _NOTED_HEAD = "codeservice.audit_noted_head"  # (transaction, head) read under that lock
+_WITH_NEXT = "codeservice.audit_with_next"  # (transaction, write, values, missed) (PG)
+# ``with_next``'s combined statements, built once per write (a few, each built once).
+_COMBINED: dict[int, tuple[Insert, Insert | Update | Delete]] = {}
 
 # For a statement of another repository that reads the chain's head along with what it
 # reads anyway (``note_head``): its number and hash, as scalar subqueries (seq is unique).
@@ -67,6 +73,26 @@ def append_lock() -> ColumnElement[Any]:
     ``took_append_lock``. The head is read only by a later statement (READ COMMITTED
     reads as of the start of a statement, so the one that waited sees too little)."""
     return func.pg_advisory_xact_lock(literal(_PG_AUDIT_LOCK, BigInteger)).label("audit_lock")
+
+
+def _combined(write: Insert | Update | Delete) -> Insert:
+    """``WITH w AS (write) INSERT INTO audit_records (...) SELECT :audit_seq, ... FROM
+    w``: the record is inserted once for each row ``write`` returns (one, or none)."""
+    known = _COMBINED.get(id(write))
+    if known is not None and known[1] is write:
+        return known[0]
+    done = write.cte("audit_with")
+    chosen = select(
+        *(bindparam(f"audit_{name}", type_=_TABLE.c[name].type) for name in _FIELDS)
+    ).select_from(done)
+    combined = (
+        insert(_TABLE)
+        .from_select(list(_FIELDS), chosen)
+        .add_cte(done)
+        .returning(_TABLE.c.seq)  # a row: appended
+    )
+    _COMBINED[id(write)] = (combined, write)
+    return combined
 
 
 VERIFY_JOB = "audit-verify"  # each ``audit verify`` is noted in the job-run ledger
@@ -124,21 +150,60 @@ class AuditRepository:
     def _postgresql(self) -> bool:
         return self.session.get_bind().dialect.name == "postgresql"
 
+    def with_next(
+        self,
+        write: Insert | Update | Delete,
+        values: dict[str, Any],
+        missed: Exception | None = None,
+    ) -> None:
+        """PostgreSQL: hold ``write`` (with ``RETURNING`` a column; parameters named
+        ``values``'s keys, none starting ``audit_``) to go in one statement with this
+        transaction's next ``append``: ``WITH w AS (write) INSERT INTO audit_records
+        SELECT ... FROM w``, a round trip fewer. The caller appends next, with nothing
+        between that would read what ``write`` changes. If ``write`` returns no row,
+        no record is appended either: ``append`` raises ``missed`` (without one, the
+        record is appended regardless, in a statement of its own after the write's)."""
+        held = (self.session.get_transaction(), write, values, missed)
+        self.session.info[_WITH_NEXT] = held
+
     def append(self, row: AuditRecord) -> None:
         """Add ``row``. The first append of a transaction is inserted at once, as a plain
         INSERT (the ORM's unit of work cost more than the rest of the append); the ones
         that follow on from it wait for the next flush (the next query's, or the
-        commit's), so a run of appends goes in one INSERT. ``row`` stays detached."""
-        self.session.info.pop(_NOTED_HEAD, None)  # no longer the head, once appended to
-        if self._appended_here() is None:
+        commit's), so a run of appends goes in one INSERT. ``row`` stays detached.
+        A write held by ``with_next`` goes with it, in one statement."""
+        held = self.session.info.pop(_WITH_NEXT, None)
+        if held is not None and held[0] is self.session.get_transaction():
+            self._append_with(row, *held[1:])
+        elif self._appended_here() is None:
             self.session.execute(_INSERT, {name: getattr(row, name) for name in _FIELDS})
         else:
             self.session.add(row)
+        self.session.info.pop(_NOTED_HEAD, None)  # no longer the head, once appended to
         self.session.info[_LAST_APPENDED] = (
             self.session.get_transaction(),
             self.session.get_nested_transaction(),
             row,
         )
+
+    def _append_with(
+        self,
+        row: AuditRecord,
+        write: Insert | Update | Delete,
+        values: dict[str, Any],
+        missed: Exception | None,
+    ) -> None:
+        """``row`` inserted in the statement of ``with_next``'s write; ``missed`` raised,
+        and nothing noted as appended, if the write returned no row."""
+        if self.session.new:  # appends still pending go first, in order
+            self.session.flush()
+        combined = _combined(write)
+        fields = {f"audit_{name}": getattr(row, name) for name in _FIELDS}
+        if self.session.execute(combined, {**values, **fields}).first() is not None:
+            return  # (its rowcount is not told: psycopg gives -1 for this statement)
+        if missed is not None:
+            raise missed
+        self.session.execute(_INSERT, {name: getattr(row, name) for name in _FIELDS})
 
     def _appended_here(self) -> ChainHead | None:
         """The record this transaction appended last, if it still stands: appended in

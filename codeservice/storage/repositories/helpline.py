@@ -14,6 +14,7 @@ from sqlalchemy.engine import Result
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from codeservice.domain.challenges import ChallengeAnswered
 from codeservice.storage.models import AccessCode, Challenge, Provider, VerificationLock
 from codeservice.storage.repositories import helpline_state
 from codeservice.storage.repositories.audit import AuditRepository
@@ -57,6 +58,12 @@ _FAILED_SINCE = (  # every answer asks it (``ensure_lock``)
 # bulk-update machinery cost more than the statements).
 _INSERT_CHALLENGE = insert(_CHALLENGES)
 _CHALLENGE_FIELDS = tuple(column.key for column in _CHALLENGES.columns)
+# PostgreSQL: the same, sent with the challenge's audit record (``AuditRepository.with_next``).
+_INSERT_CHALLENGE_RETURNING = (
+    insert(_CHALLENGES)
+    .values({name: bindparam(f"c_{name}") for name in _CHALLENGE_FIELDS})
+    .returning(_CHALLENGES.c.id)
+)
 _RECORD_ANSWER = (
     update(_CHALLENGES)
     .where(
@@ -70,6 +77,8 @@ _RECORD_ANSWER = (
         answered_code_id=bindparam("b_code"),
     )
 )
+_RECORD_ANSWER_RETURNING = _RECORD_ANSWER.returning(_CHALLENGES.c.id)
+_ANSWERED = "this challenge has already been answered; start a new one"
 
 
 class HelplineRepository:
@@ -177,9 +186,16 @@ class HelplineRepository:
 
     # --- challenges ---------------------------------------------------------------
 
-    def add_challenge(self, challenge: Challenge) -> None:
+    def add_challenge(self, challenge: Challenge, *, with_audit: bool = False) -> None:
         """Insert it as given, as a plain INSERT (cheaper than the ORM's unit of work on
-        every challenge); ``challenge`` stays detached, its relationships not loaded."""
+        every challenge); ``challenge`` stays detached, its relationships not loaded.
+
+        ``with_audit``: the caller appends the challenge's audit record next, and on
+        PostgreSQL the INSERT goes in that append's statement (a round trip fewer)."""
+        if with_audit and self._postgresql():
+            values = {f"c_{name}": getattr(challenge, name) for name in _CHALLENGE_FIELDS}
+            AuditRepository(self.session).with_next(_INSERT_CHALLENGE_RETURNING, values)
+            return
         self.session.execute(
             _INSERT_CHALLENGE, {name: getattr(challenge, name) for name in _CHALLENGE_FIELDS}
         )
@@ -217,6 +233,18 @@ class HelplineRepository:
             ):
                 set_committed_value(challenge, name, value)
         return changed == 1
+
+    def take_answer(self, challenge_id: str, *, result: str, code_id: int, now: datetime) -> None:
+        """``record_answer``, for a caller that appends the answer's audit record next.
+        On PostgreSQL the UPDATE goes in that append's statement (a round trip fewer),
+        and the append raises ``ChallengeAnswered`` (appending nothing) if the challenge
+        was answered or expired first; elsewhere this raises it at once."""
+        values = {"b_id": challenge_id, "b_now": now, "b_result": result, "b_code": code_id}
+        if self._postgresql():
+            audit = AuditRepository(self.session)
+            audit.with_next(_RECORD_ANSWER_RETURNING, values, ChallengeAnswered(_ANSWERED))
+        elif not self.record_answer(challenge_id, result=result, code_id=code_id, now=now):
+            raise ChallengeAnswered(_ANSWERED)
 
     def failed_since(self, provider_id: int, since: datetime) -> list[Challenge]:
         values = {"provider_id": provider_id, "since": since}

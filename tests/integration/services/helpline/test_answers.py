@@ -6,12 +6,15 @@ from datetime import timedelta
 
 import pytest
 
+from codeservice.domain.audit import AuditTag
 from codeservice.domain.challenges import (
     AnswerMalformed,
     ChallengeAnswered,
     ChallengeExpired,
     ChallengeNotFound,
 )
+from codeservice.services.operations import audit
+from codeservice.services.operations.audit import verify_chain
 from codeservice.storage.models import Challenge
 from tests.integration.services.helpline.support import (
     AGENT,
@@ -107,6 +110,56 @@ def test_an_answered_challenge_cannot_be_answered_again(world: World) -> None:
         world.answer(view, right, DURING_APRIL + timedelta(seconds=10))
     assert raised.value.code == "challenge_answered"
     [(_, rejected)] = audit_details(world.container, "helpline:answer:reject")
+    assert rejected["refused"] == "challenge_answered"
+
+
+def test_an_answer_taken_first_elsewhere_is_refused_and_appends_nothing(world: World) -> None:
+    """The race the row lock leaves no room for today, taken by hand: the challenge is
+    answered after this transaction read it open. Its UPDATE changes nothing, so no
+    answer is recorded (on PostgreSQL it goes in the record's own statement, whose
+    append then raises); the refusal follows on from the same head."""
+    view = world.start()
+    right = chars(world.code(), view.positions)
+    assert world.answer(view, right, DURING_APRIL) == "pass"
+    container = world.container
+    later = DURING_APRIL + timedelta(seconds=10)
+
+    with container.uow() as uow:
+        challenge = uow.session.get(Challenge, view.id)
+        assert challenge is not None
+        code_id = challenge.access_code_id
+        head = uow.audit.last_for_append()
+        with pytest.raises(ChallengeAnswered):
+            uow.helpline.take_answer(view.id, result="fail", code_id=code_id, now=later)
+            audit.event(
+                uow,
+                container.keyring,
+                AuditTag.HELPLINE_CHALLENGE_ANSWER,
+                actor=AGENT,
+                source="helpline",
+                now=later,
+                challenge=view.id,
+            )
+        assert uow.audit.last_for_append() == head
+        audit.event(
+            uow,
+            container.keyring,
+            AuditTag.HELPLINE_ANSWER_REJECT,
+            actor=AGENT,
+            source="helpline",
+            now=later,
+            challenge=view.id,
+            refused="challenge_answered",
+        )
+        uow.commit()
+
+    with container.read_uow() as uow:
+        _, problem = verify_chain(uow, container.keyring.audit_key)
+        challenge = uow.session.get(Challenge, view.id)
+        assert challenge is not None and challenge.result == "pass"
+    assert problem is None
+    assert len(audit_details(container, "helpline:challenge:answer")) == 1
+    [(_, rejected)] = audit_details(container, "helpline:answer:reject")
     assert rejected["refused"] == "challenge_answered"
 
 

@@ -162,4 +162,33 @@ def test_the_organisation_is_read_with_its_prime_s_lock(world: World) -> None:
         else:
             assert locking == []
         sent = [s for s in challenge.statements if not s.startswith("BEGIN")]
-        assert len(sent) == 4  # the organisation, the state, the challenge, the record
+        # The organisation, the state, the challenge and the record (PostgreSQL: those
+        # two in one statement).
+        postgresql = world.container.engine.dialect.name == "postgresql"
+        assert len(sent) == (3 if postgresql else 4)
+
+
+def test_postgresql_writes_the_challenge_and_the_answer_with_their_records(
+    world: World,
+) -> None:
+    """PostgreSQL: the challenge's INSERT and the answer's UPDATE each go in the
+    statement that appends their audit record (SQLite cannot: no writes in WITH)."""
+    with counted(world) as challenge:
+        view = world.start("PRV001", now=DURING_APRIL)
+    with counted(world) as answer:
+        world.answer(view, chars(world.code(), view.positions), DURING_APRIL)
+
+    def written(statements: list[str]) -> list[str]:
+        return [s for s in statements if s.lstrip().startswith(("INSERT", "UPDATE", "WITH"))]
+
+    writes = {"challenge": written(challenge.statements), "answer": written(answer.statements)}
+    if world.container.engine.dialect.name == "postgresql":
+        [created] = writes["challenge"]
+        assert "INSERT INTO challenges" in created and "INSERT INTO audit_records" in created
+        [answered] = writes["answer"]
+        assert "UPDATE challenges" in answered and "INSERT INTO audit_records" in answered
+    else:
+        assert [len(w) for w in writes.values()] == [2, 2]
+    with world.container.read_uow() as uow:
+        _, problem = verify_chain(uow, world.container.keyring.audit_key)
+    assert problem is None
