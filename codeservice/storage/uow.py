@@ -12,7 +12,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
 from codeservice.storage.audit_anchor import CREATE_ANCHOR, note_append
-from codeservice.storage.repositories.audit import AuditRepository
+from codeservice.storage.repositories.audit import AuditRepository, holds_unwritten
 
 if TYPE_CHECKING:
     from codeservice.storage.models import AuditRecord
@@ -191,6 +191,8 @@ class UnitOfWork:
 
     def commit(self) -> None:
         self._may_write("commit")
+        if holds_unwritten(self.session):  # a use case's mistake: refuse, lose nothing
+            raise RuntimeError("a write held for the next audit record was never appended")
         self.session.commit()
 
     def _may_write(self, step: str) -> None:

@@ -98,6 +98,13 @@ def _combined(write: Insert | Update | Delete) -> Insert:
 VERIFY_JOB = "audit-verify"  # each ``audit verify`` is noted in the job-run ledger
 
 
+def holds_unwritten(session: Session) -> bool:
+    """A write ``with_next`` held for this transaction's next append, and no append has
+    taken it yet: committing now would lose it."""
+    held = session.info.get(_WITH_NEXT)
+    return held is not None and held[0] is session.get_transaction()
+
+
 class AuditRepository:
     def __init__(self, session: Session) -> None:
         self.session = session

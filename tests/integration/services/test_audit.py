@@ -2,11 +2,13 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import select, text
+import pytest
+from sqlalchemy import bindparam, select, text, update
 
 from codeservice.bootstrap import Container
 from codeservice.domain.audit import AuditTag
 from codeservice.services.operations import audit
+from codeservice.storage.models import AuditRecord
 from codeservice.storage.repositories.audit import HEAD_HASH, HEAD_SEQ, append_lock, head_of
 
 
@@ -179,3 +181,22 @@ def test_runs_of_records_mixed_with_single_appends_chain_in_one_transaction(
     result = cli("audit", "verify")
     assert result.exit_code == 0, result.output
     assert "8 records verified" in result.output
+
+
+def test_a_write_held_for_the_next_record_but_never_appended_is_not_committed(
+    cli, container: Container
+) -> None:
+    """``with_next`` holds a write for the next append; a commit before that append
+    would lose it, so the commit is refused and the transaction rolls back whole."""
+    table = AuditRecord.__table__
+    held = update(table).where(table.c.seq == bindparam("w_seq")).returning(table.c.id)
+    with pytest.raises(RuntimeError, match="never appended"), container.uow() as uow:
+        _append(container, uow, 1)
+        uow.audit.with_next(held, {"w_seq": 1})
+        uow.commit()
+    with container.read_uow() as uow:
+        assert uow.audit.last() is None
+    _write(container, 2)
+    result = cli("audit", "verify")
+    assert result.exit_code == 0, result.output
+    assert "2 records verified" in result.output
