@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, cast
+from typing import cast
 
 from sqlalchemy import (
     Table,
@@ -10,7 +10,6 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.engine import Result
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -129,11 +128,10 @@ class HelplineRepository:
 
     def lock_prime_of(self, challenge_id: str) -> None:
         """``lock_prime`` for the prime provider a challenge was put for."""
-        if self.session.get_bind().dialect.name == "postgresql":
-            self._locked(self.session.execute(LOCK_PRIME_OF, {"challenge_id": challenge_id}))
-
-    def _locked(self, result: Result[Any]) -> None:
-        if result.first() is not None:  # no prime row, no lock taken (the trail's neither)
+        if not self._postgresql():
+            return
+        found = self.session.execute(LOCK_PRIME_OF, {"challenge_id": challenge_id}).first()
+        if found is not None:  # no prime row, no lock taken (the trail's neither)
             AuditRepository(self.session).took_append_lock()
 
     def prime_state(
