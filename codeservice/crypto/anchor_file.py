@@ -4,7 +4,8 @@
 Writes are atomic (a synced temporary file renamed over the old one, then the folder
 synced) and go through ``compare_and_write``: under an exclusive lock on a lock file,
 read what is there, let the caller decide, write. Several processes appending to the
-trail at once therefore never move the anchor backwards.
+trail at once therefore never move the anchor backwards. Since every writer holds that
+lock, the temporary file has one fixed name beside the anchor: no random name to make.
 
 Within one process, ``advance`` groups the writes (as a database groups commits): the
 threads whose commits arrive while one writes the anchor wait for it, then one of them
@@ -21,7 +22,7 @@ import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from codeservice.crypto.keyring_file import file_lock, write_file_atomically
+from codeservice.crypto.keyring_file import file_lock
 from codeservice.errors import ConfigurationError
 
 SESSION_INFO_KEY = "codeservice.audit_anchor"  # where a database session finds the file
@@ -39,6 +40,7 @@ class AnchorFile:
         self._started = 0  # writes begun by ``advance``, numbered in order
         self._succeeded = 0  # the number of the last of them that completed
         self._newest: tuple[int, Callable[[str | None], str | None]] | None = None
+        self._temporary = path.with_name(f".{path.name}.tmp")
 
     def __repr__(self) -> str:
         return f"AnchorFile({str(self.path)!r})"
@@ -59,8 +61,34 @@ class AnchorFile:
             new = decide(self.read())
             if new is None:
                 return False
-            write_file_atomically(self.path, new.encode("utf-8"), replace=True)
+            self._write(new.encode("utf-8"))
             return True
+
+    def _write(self, data: bytes) -> None:
+        """``data`` as the file (0600), atomically: a synced temporary file renamed over
+        it, then the folder synced. Only under the lock (one fixed temporary name)."""
+        temporary = self._temporary
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC
+        try:
+            fd = os.open(temporary, flags, 0o600)
+            try:
+                os.fchmod(fd, 0o600)  # a leftover from a crash keeps its mode otherwise
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view) :]
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(temporary, self.path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise
+        folder = os.open(self.path.parent, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
 
     def advance(self, seq: int, decide: Callable[[str | None], str | None]) -> bool:
         """``compare_and_write`` for a head at record ``seq``, grouped with the other

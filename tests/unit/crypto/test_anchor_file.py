@@ -56,3 +56,31 @@ def test_a_failed_write_leaves_the_next_caller_to_write_its_own_head(tmp_path: P
         anchor.advance(1, broken)
     assert anchor.advance(2, _forward(2))
     assert anchor.read() == "2"
+
+
+def test_a_leftover_temporary_file_is_written_over_and_leaves_a_private_anchor(
+    tmp_path: Path,
+) -> None:
+    anchor = AnchorFile(tmp_path / "anchor")
+    leftover = tmp_path / ".anchor.tmp"  # a crash between the write and the rename
+    leftover.write_text("half a head that went on for longer")
+    leftover.chmod(0o644)
+
+    assert anchor.advance(7, _forward(7))
+
+    assert anchor.read() == "7"
+    assert (tmp_path / "anchor").stat().st_mode & 0o777 == 0o600
+    assert not leftover.exists()
+
+
+def test_a_link_planted_at_the_temporary_name_is_not_followed(tmp_path: Path) -> None:
+    anchor = AnchorFile(tmp_path / "anchor")
+    target = tmp_path / "elsewhere"
+    target.write_text("untouched")
+    (tmp_path / ".anchor.tmp").symlink_to(target)
+
+    with pytest.raises(OSError):
+        anchor.advance(1, _forward(1))
+
+    assert target.read_text() == "untouched"
+    assert anchor.read() is None
