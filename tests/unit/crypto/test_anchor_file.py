@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from codeservice.crypto.anchor_file import AnchorFile
+from codeservice.crypto.anchor_file import BLOCK, AnchorFile
 
 
 def _forward(seq: int) -> Callable[[str | None], str | None]:
@@ -84,3 +84,67 @@ def test_a_link_planted_at_the_temporary_name_is_not_followed(tmp_path: Path) ->
 
     assert target.read_text() == "untouched"
     assert anchor.read() is None
+
+
+def test_the_anchor_is_one_private_block_rewritten_in_place(tmp_path: Path) -> None:
+    anchor = AnchorFile(tmp_path / "anchor")
+    assert anchor.advance(1, _forward(1))
+    first = (tmp_path / "anchor").stat()
+    assert anchor.advance(2, _forward(2))
+    second = (tmp_path / "anchor").stat()
+
+    assert first.st_size == second.st_size == BLOCK
+    assert second.st_mode & 0o777 == 0o600
+    assert second.st_ino == first.st_ino  # written over, not replaced
+    assert anchor.read() == "2"
+
+
+def test_an_anchor_written_before_blocks_is_read_and_then_made_a_block(tmp_path: Path) -> None:
+    path = tmp_path / "anchor"
+    path.write_text("3\n")  # as every anchor was written before
+    path.chmod(0o600)
+    anchor = AnchorFile(path)
+    assert anchor.read() == "3\n"
+
+    assert anchor.advance(4, _forward(4))
+
+    assert path.stat().st_size == BLOCK
+    assert anchor.read() == "4"
+
+
+def test_an_anchor_others_may_read_is_replaced_whole_and_private_again(tmp_path: Path) -> None:
+    path = tmp_path / "anchor"
+    anchor = AnchorFile(path)
+    assert anchor.advance(1, _forward(1))
+    path.chmod(0o644)
+    before = path.stat().st_ino
+
+    assert anchor.advance(2, _forward(2))
+
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert path.stat().st_ino != before
+    assert anchor.read() == "2"
+
+
+def test_a_reader_never_sees_a_write_half_done(tmp_path: Path) -> None:
+    anchor = AnchorFile(tmp_path / "anchor")
+    assert anchor.advance(1, _forward(1))
+    done = threading.Event()
+    seen: list[str | None] = []
+
+    def write() -> None:
+        for seq in range(2, 400):
+            anchor.compare_and_write(lambda _text, seq=seq: " ".join([str(seq)] * 40))
+        done.set()
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    while not done.is_set():
+        seen.append(anchor.read())
+    writer.join()
+
+    # Each write repeats its number: a torn read would show two numbers.
+    numbers = [set((text or "").split()) for text in seen]
+    assert all(len(each) == 1 for each in numbers)
+    in_order = [int(next(iter(each))) for each in numbers]
+    assert in_order == sorted(in_order)
