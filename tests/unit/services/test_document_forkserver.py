@@ -54,3 +54,22 @@ def test_after_the_warm_up_a_first_encryption_loads_nothing_more() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == []
+
+
+_START_A_POOL = textwrap.dedent(
+    """
+    import sys
+    from codeservice.services.distribution import document_work
+    document_work._start_pool(1).shutdown()  # one: a thread, no process to start
+    print(" ".join(sorted(m for m in sys.modules if m.split(".")[0] in ("msoffcrypto", "docx"))))
+    """
+)
+
+
+def test_starting_the_pool_loads_no_document_library_in_the_main_process() -> None:
+    """It names the key derivation its workers use, without loading msoffcrypto-tool."""
+    done = subprocess.run(
+        [sys.executable, "-c", _START_A_POOL], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == []
