@@ -9,8 +9,9 @@ prime providers, issues each a code in force now and creates an agent API token.
 it serves ``create_app(container)`` with uvicorn in a subprocess on a free port of
 127.0.0.1 and drives it with a few concurrent httpx clients: each pair starts a
 challenge (``POST /api/v1/challenges``) and answers it correctly (the codes are
-known here, where they were issued), so no provider ever locks. Last, as many
-``GET /healthz`` requests: what the server, HTTP and the clients cost on their own.
+known here, where they were issued), so no provider ever locks. Each quarter of the
+pairs is followed by as many ``GET /healthz`` requests (what the server, HTTP and the
+clients cost on their own), so both sides of the ratio see the same machine.
 Every number is wall time seen by the client on this machine, server and clients
 sharing its cores, except the last line: the server process's CPU per request (user +
 system, from /proc), which the machine's load moves far less.
@@ -40,6 +41,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 WARM_UP = 50
+ROUNDS = 4  # turns of pairs and GET /healthz, taken alternately
 SERVER_PIDS: list[int] = []  # the server's process, while it runs (for its CPU time)
 
 
@@ -301,12 +303,22 @@ async def measure(
         assert response.status_code == 200
 
     await drive(clients, WARM_UP, lambda c, n: one_pair(c, n, record=False), base)
-    cpu = server_cpu()
-    pair.elapsed = await drive(clients, pairs, one_pair, base)
-    pair.server_cpu, cpu = server_cpu() - cpu, server_cpu()
+    # In turns (pairs, then as many GET /healthz, ROUNDS times over), so that the two
+    # sides of the ratio see the same machine: its load drifts over a run of seconds.
+    done = 0
+    for turn in range(ROUNDS):
+        share = pairs * (turn + 1) // ROUNDS - done
+
+        async def next_pair(client: httpx.AsyncClient, number: int, at: int = done) -> None:
+            await one_pair(client, at + number)
+
+        cpu = server_cpu()
+        pair.elapsed += await drive(clients, share, next_pair, base)
+        pair.server_cpu, cpu = pair.server_cpu + server_cpu() - cpu, server_cpu()
+        healthz.elapsed += await drive(clients, share, one_healthz, base)
+        healthz.server_cpu += server_cpu() - cpu
+        done += share
     challenge.elapsed = answer.elapsed = pair.elapsed
-    healthz.elapsed = await drive(clients, pairs, one_healthz, base)
-    healthz.server_cpu = server_cpu() - cpu
     return [challenge, answer, pair, healthz]
 
 
