@@ -23,8 +23,8 @@ from codeservice.services.incidents.reissue import complete_reissue
 from codeservice.services.incidents.triage import assess_report, decide_report
 from codeservice.services.incidents.views import IncidentView, get_report, list_reports
 from codeservice.web.auth import require_role
-from codeservice.web.dependencies import client_ip, container_of, pages_of, require_csrf
-from codeservice.web.navigation import SECURITY_INCIDENTS, staff_navigation
+from codeservice.web.dependencies import client_ip, container_of, require_csrf
+from codeservice.web.navigation import SECURITY_INCIDENTS, staff_page
 
 router = APIRouter()
 TRIAGE = SECURITY_INCIDENTS
@@ -216,10 +216,6 @@ def render(
     context: dict[str, Any],
     status_code: int = 200,
 ) -> Response:
-    navigation = staff_navigation(principal, request.url.path)
-    return pages_of(request).render(
-        request,
-        template,
-        {**context, "principal": principal, "navigation": navigation, "triage": TRIAGE},
-        status_code=status_code,
+    return staff_page(
+        request, principal, template, {**context, "triage": TRIAGE}, status_code=status_code
     )
