@@ -50,12 +50,8 @@ def reports(
         }
         for view in views
     ]
-    return render(
-        request,
-        principal,
-        "incidents/triage_list.html",
-        {"rows": rows, "everything": everything},
-    )
+    context = {"rows": rows, "everything": everything, "triage": TRIAGE}
+    return staff_page(request, principal, "incidents/triage_list.html", context)
 
 
 def _view(container: Container, reference: str) -> IncidentView:
@@ -204,18 +200,9 @@ def _report_page(
         "errors": errors,
         "error_list": [{"text": m, "href": anchors[f]} for f, m in errors.items()],
         "typed": typed or {},
+        "triage": TRIAGE,
     }
     status = 422 if errors else 200
-    return render(request, principal, "incidents/triage_report.html", context, status)
-
-
-def render(
-    request: Request,
-    principal: Principal,
-    template: str,
-    context: dict[str, Any],
-    status_code: int = 200,
-) -> Response:
     return staff_page(
-        request, principal, template, {**context, "triage": TRIAGE}, status_code=status_code
+        request, principal, "incidents/triage_report.html", context, status_code=status
     )
