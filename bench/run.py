@@ -230,7 +230,7 @@ def rotate_peak(providers: int) -> tuple[int, float]:
     with tempfile.TemporaryDirectory(prefix="codeservice-bench-") as home:
         env = _env(CODESERVICE_HOME=home)
         app = bootstrap(env)
-        initialise(app)
+        initialise(app.installation)
         register = Path(home) / "register.csv"
         write_register(register, providers, 2)
         import_bench_register(app, register)

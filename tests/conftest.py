@@ -124,7 +124,7 @@ def container(app_env: dict[str, str]) -> Iterator[Container]:
     from codeservice.services.operations.setup import initialise
 
     built = bootstrap(app_env)
-    initialise(built)
+    initialise(built.installation)
     yield built
     built.close()
 
