@@ -17,10 +17,9 @@ from email.utils import format_datetime, make_msgid, parseaddr
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from mailer.outbox import envelope_recipients, seal_context
+from mailer.outbox import envelope_recipients, insert_or_skip, seal_context
 from mailer.schema import QUEUED, outbox, outbox_bodies, to_db_time
 from mailer.sealer import Sealer
 
@@ -75,9 +74,8 @@ def enqueue_many(
         item.dedupe_key: sealer.seal(item.message.as_bytes(), context=seal_context(item.dedupe_key))
         for item in items
     }
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     statement = (
-        insert(outbox)
+        insert_or_skip(session, outbox)
         .values(rows)
         .on_conflict_do_nothing(index_elements=["dedupe_key"])
         .returning(outbox.c.id, outbox.c.dedupe_key)

@@ -78,8 +78,10 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _all_tables() -> list[str]:
-    import codeservice.storage.models  # noqa: F401
     import mailer.schema
+    from codeservice.storage.models import load_all
+
+    load_all()
 
     names = [t.name for t in app_metadata.sorted_tables]
     names += [t.name for t in mailer.schema.metadata.sorted_tables]
