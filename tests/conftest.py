@@ -7,6 +7,7 @@ if it is not, the run fails — it never skips.
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import sqlite3
@@ -150,6 +151,9 @@ class Cli:
         finally:
             os.environ.clear()
             os.environ.update(old)
+            # A command may freeze what was loaded (``mail send`` does, as for a process
+            # of its own); here that would keep every test's garbage to the end.
+            gc.unfreeze()
 
     def run_process(self, *args: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
