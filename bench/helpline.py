@@ -84,7 +84,7 @@ def prepare(env: dict[str, str], providers: int) -> tuple[str, dict[str, str]]:
     from codeservice.services.staff.api_tokens import create_token
 
     container = bootstrap(env)
-    initialise(container)
+    initialise(container.installation)
     lines = [
         "ref,name,prime_ref,spoc_name,spoc_email,"
         "security_plan_received,security_plan_approved,security_plan_changed"

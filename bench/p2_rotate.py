@@ -125,7 +125,7 @@ def prepared_service(home: str, providers: int, env: dict[str, str]) -> str:
     from codeservice.services.operations.setup import initialise
 
     app = bootstrap(env)
-    initialise(app)
+    initialise(app.installation)
     register = Path(home) / "register.csv"
     write_register(register, providers)
     import_bench_register(app, register)

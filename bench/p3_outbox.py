@@ -151,7 +151,7 @@ def fill(env: dict[str, str], count: int) -> None:
     from mailer import outbox
 
     app = bootstrap(env)
-    initialise(app)
+    initialise(app.installation)
     anchor_trail(  # as in service: appends move it
         app.read_uow,
         app.uow,

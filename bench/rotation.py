@@ -48,7 +48,7 @@ def main() -> None:
         if args.database_url:
             env["CODESERVICE_DATABASE_URL"] = args.database_url
         app = bootstrap(env, clock=lambda: ISSUE_TIME)
-        initialise(app)
+        initialise(app.installation)
         register = Path(home) / "register.csv"
         write_register(register, args.providers, args.spocs)
         import_bench_register(app, register)

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from codeservice.services.distribution.press import Press
     from codeservice.services.helpline.desk import Helpdesk
     from codeservice.services.mail import Mailroom, Postbox
+    from codeservice.services.operations.setup import Installation
     from mailer.config import SmtpConfig
     from mailer.sealer import Sealer
 
@@ -171,6 +172,24 @@ class Container:
         from codeservice.services.helpline.desk import Helpdesk
 
         return Helpdesk.of(self.settings, self.keyring, self.postbox)
+
+    @cached_property
+    def installation(self) -> Installation:
+        """The files and the database that ``init``, ``backup`` and ``restore`` make or
+        replace: this container's engine, keyring and units of work, built on first use."""
+        from codeservice.services.operations.setup import Installation
+
+        s = self.settings
+        return Installation(
+            home=s.home,
+            database_url=s.database_url,
+            master_key_file=s.master_key_file,
+            audit_anchor_file=s.audit_anchor_file,
+            engine=lambda: self.engine,
+            keyring=lambda: self.keyring,
+            uow=self.uow,
+            read_uow=self.read_uow,
+        )
 
     @cached_property
     def calendar(self) -> Calendar:

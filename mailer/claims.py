@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     and_,
     bindparam,
+    delete,
     or_,
     select,
     update,
@@ -32,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from mailer.backoff import retry_delay
 from mailer.entry import OutboxEntry, entry_from_row
-from mailer.schema import FAILED, QUEUED, SENDING, SENT, outbox, to_db_time
+from mailer.schema import FAILED, QUEUED, SENDING, SENT, outbox, outbox_bodies, to_db_time
 
 _MAX_TEXT = 2000
 
@@ -66,6 +67,9 @@ _CLAIM = (
     )
     .returning(*outbox.c)
 )
+_BODIES = select(outbox_bodies.c.outbox_id, outbox_bodies.c.sealed).where(
+    outbox_bodies.c.outbox_id.in_(bindparam("ids", expanding=True))
+)
 
 
 def claim_due(
@@ -75,7 +79,8 @@ def claim_due(
 
     Due: queued with ``due_at`` reached, or ``sending`` under a claim that expired
     (its worker died). Each claim counts as an attempt. One SELECT and one UPDATE,
-    whatever the number; returned oldest id first.
+    whatever the number, which change only the messages' small rows; then one SELECT
+    reads their bodies. Returned oldest id first.
     """
     at = to_db_time(now)
     candidates = session.execute(_CLAIMABLE, {"now": at, "limit": limit}).scalars().all()
@@ -88,7 +93,12 @@ def claim_due(
         "expires": at + timedelta(seconds=claim_seconds),
     }
     rows = session.execute(_CLAIM, parameters).all()
-    return sorted((entry_from_row(row) for row in rows), key=lambda entry: entry.id)
+    if not rows:
+        return []
+    found = session.execute(_BODIES, {"ids": sorted(row.id for row in rows)})
+    bodies = {int(entry_id): sealed for entry_id, sealed in found}
+    entries = (entry_from_row(row, bodies.get(row.id)) for row in rows)
+    return sorted(entries, key=lambda entry: entry.id)
 
 
 def _held(entry_ids: Sequence[int], worker_id: str) -> ColumnElement[bool]:
@@ -128,8 +138,11 @@ _MARK_SENT = (
         outbox.c.state == SENDING,
         outbox.c.claimed_by == bindparam("worker_id"),
     )
-    .values(state=SENT, sent_at=bindparam("now"), sealed_message=None, claim_expires_at=None)
+    .values(state=SENT, sent_at=bindparam("now"), claim_expires_at=None)
     .returning(outbox.c.id)
+)
+_DROP_BODIES = delete(outbox_bodies).where(
+    outbox_bodies.c.outbox_id.in_(bindparam("ids", expanding=True))
 )
 _KEEP_ANSWER = (
     update(outbox)
@@ -142,9 +155,9 @@ def mark_sent_many(
     session: Session, worker_id: str, answers: dict[int, str], *, now: datetime
 ) -> set[int]:
     """Record delivery of every message in ``answers`` (id: the server's answer) and drop
-    their bodies (nothing left to protect): one UPDATE for the state, and the answers of
-    the rows it changed in one more (executemany). Returns the ids changed; any other
-    had lost its claim."""
+    their bodies (nothing left to protect): one UPDATE for the state, the answers of the
+    rows it changed in one more (executemany), and one DELETE of their bodies. Returns
+    the ids changed; any other had lost its claim."""
     if not answers:
         return set()
     found = session.execute(
@@ -159,6 +172,7 @@ def mark_sent_many(
                 for entry_id in sorted(changed)
             ],
         )
+        session.execute(_DROP_BODIES, {"ids": sorted(changed)})
     return changed
 
 

@@ -26,7 +26,8 @@ class OutboxEntry:
     message_id: str | None
     smtp_response: str | None
     last_error: str | None
-    # Sealed, never shown; None once the message was sent.
+    # Sealed, never shown (from ``outbox_bodies``); None once the message was sent or
+    # cancelled, or when it was read without it.
     sealed_message: bytes | None = field(default=None, repr=False)
 
     @property
@@ -39,7 +40,8 @@ class OutboxEntry:
         return self.sealed_message is not None
 
 
-def entry_from_row(row: Any) -> OutboxEntry:
+def entry_from_row(row: Any, sealed: bytes | None = None) -> OutboxEntry:
+    """The entry of an ``outbox`` row, with its sealed body if one is given."""
     created_at = from_db_time(row.created_at)
     due_at = from_db_time(row.due_at)
     assert created_at is not None and due_at is not None
@@ -59,5 +61,5 @@ def entry_from_row(row: Any) -> OutboxEntry:
         message_id=row.message_id,
         smtp_response=row.smtp_response,
         last_error=row.last_error,
-        sealed_message=None if row.sealed_message is None else bytes(row.sealed_message),
+        sealed_message=None if sealed is None else bytes(sealed),
     )

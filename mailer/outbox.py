@@ -13,16 +13,19 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from email.message import EmailMessage, Message
 from email.utils import format_datetime, getaddresses, make_msgid, parseaddr
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, and_, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import ColumnElement, Row, Table, and_, exists, func, select, update
 from sqlalchemy.orm import Session
 
 from mailer import claims
 from mailer.entry import OutboxEntry, entry_from_row
-from mailer.schema import FAILED, QUEUED, STATES, outbox, to_db_time
+from mailer.schema import FAILED, QUEUED, STATES, outbox, outbox_bodies, to_db_time
 from mailer.sealer import Sealer
+
+if TYPE_CHECKING:
+    from sqlalchemy.dialects.postgresql import Insert as PostgresqlInsert
+    from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 
 _MAX_TEXT = 2000
 
@@ -80,17 +83,14 @@ def enqueue(
         "category": category,
         "recipients": ", ".join(recipients),
         "subject": str(message["Subject"] or "")[:500],
-        "sealed_message": sealed,
         "state": QUEUED,
         "attempts": 0,
         "created_at": at,
         "due_at": to_db_time(due_at) if due_at is not None else at,
         "message_id": str(message["Message-ID"]).strip(),
     }
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
-        insert(outbox)
+        insert_or_skip(session, outbox)
         .values(**values)
         .on_conflict_do_nothing(index_elements=["dedupe_key"])
         .returning(outbox.c.id)
@@ -98,8 +98,23 @@ def enqueue(
     new_id = session.execute(statement).scalar_one_or_none()
     if new_id is None:  # another transaction queued the same key a moment before us
         new_id = _id_for_key(session, dedupe_key)
-    assert new_id is not None
+        assert new_id is not None
+        return int(new_id)
+    session.execute(outbox_bodies.insert().values(outbox_id=new_id, sealed=sealed))
     return int(new_id)
+
+
+def insert_or_skip(session: Session, table: Table) -> PostgresqlInsert | SqliteInsert:
+    """An INSERT into ``table`` of the session's dialect, which can take ON CONFLICT DO
+    NOTHING. Each dialect is imported when first needed: a worker that only sends does
+    not pay for them (PostgreSQL's costs ~20 ms of start-up)."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        return postgresql_insert(table)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table)
 
 
 def open_bytes(entry: OutboxEntry, sealer: Sealer, *, default_from: str | None = None) -> bytes:
@@ -109,7 +124,7 @@ def open_bytes(entry: OutboxEntry, sealer: Sealer, *, default_from: str | None =
     parsed, to be given ``default_from``.
     """
     if entry.sealed_message is None:
-        raise ValueError(f"outbox message {entry.id} has no stored body (it was sent)")
+        raise ValueError(f"outbox message {entry.id} has no stored body (sent or cancelled)")
     data = sealer.open(entry.sealed_message, context=seal_context(entry.dedupe_key))
     if default_from is None or _FROM_HEADER.search(data, 0, _header_end(data)):
         return data
@@ -132,6 +147,10 @@ def open_message(entry: OutboxEntry, sealer: Sealer) -> EmailMessage:
     return message
 
 
+def _has_body() -> ColumnElement[bool]:
+    return exists().where(outbox_bodies.c.outbox_id == outbox.c.id)
+
+
 def _change(session: Session, condition: ColumnElement[bool], **values: Any) -> int:
     result = session.execute(update(outbox).where(condition).values(**values))
     return int(result.rowcount)  # type: ignore[attr-defined]
@@ -142,9 +161,7 @@ def retry_failed(session: Session, entry_ids: Iterable[int], now: datetime) -> l
     ids = list(entry_ids)
     if not ids:
         return []
-    condition = and_(
-        outbox.c.id.in_(ids), outbox.c.state == FAILED, outbox.c.sealed_message.is_not(None)
-    )
+    condition = and_(outbox.c.id.in_(ids), outbox.c.state == FAILED, _has_body())
     requeued = sorted(session.execute(select(outbox.c.id).where(condition)).scalars())
     if requeued:
         _change(
@@ -159,31 +176,40 @@ def retry_failed(session: Session, entry_ids: Iterable[int], now: datetime) -> l
 
 def reseal_all(session: Session, reseal: Callable[[bytes, bytes], bytes]) -> int:
     """Re-encrypt every stored body with ``reseal(sealed, context)``; return how many."""
-    ids = session.execute(
-        select(outbox.c.id).where(outbox.c.sealed_message.is_not(None)).order_by(outbox.c.id)
-    ).scalars()
+    ids = session.execute(select(outbox_bodies.c.outbox_id).order_by(outbox_bodies.c.outbox_id))
     count = 0
-    for entry_id in list(ids):
+    for entry_id in list(ids.scalars()):
         row = session.execute(
-            select(outbox.c.dedupe_key, outbox.c.sealed_message).where(outbox.c.id == entry_id)
+            select(outbox.c.dedupe_key, outbox_bodies.c.sealed)
+            .join_from(outbox_bodies, outbox, outbox_bodies.c.outbox_id == outbox.c.id)
+            .where(outbox_bodies.c.outbox_id == entry_id)
         ).one_or_none()
-        if row is None or row.sealed_message is None:
+        if row is None:
             continue
-        new = reseal(row.sealed_message, seal_context(row.dedupe_key))
-        count += _change(
-            session,
-            and_(outbox.c.id == entry_id, outbox.c.sealed_message.is_not(None)),
-            sealed_message=new,
+        new = reseal(row.sealed, seal_context(row.dedupe_key))
+        result = session.execute(
+            update(outbox_bodies).where(outbox_bodies.c.outbox_id == entry_id).values(sealed=new)
         )
+        count += int(result.rowcount)  # type: ignore[attr-defined]
     return count
 
 
 # --- reading, for status pages --------------------------------------------------------
 
 
+# Every column of a message, and its body if it still has one.
+_WITH_BODY = select(outbox, outbox_bodies.c.sealed).outerjoin_from(
+    outbox, outbox_bodies, outbox_bodies.c.outbox_id == outbox.c.id
+)
+
+
+def _with_body(row: Row[Any]) -> OutboxEntry:
+    return entry_from_row(row, row.sealed)
+
+
 def get(session: Session, entry_id: int) -> OutboxEntry | None:
-    row = session.execute(select(outbox).where(outbox.c.id == entry_id)).one_or_none()
-    return None if row is None else entry_from_row(row)
+    row = session.execute(_WITH_BODY.where(outbox.c.id == entry_id)).one_or_none()
+    return None if row is None else _with_body(row)
 
 
 def is_queued(session: Session, dedupe_key: str) -> bool:
@@ -194,9 +220,7 @@ def is_queued(session: Session, dedupe_key: str) -> bool:
 
 def sealed_prefixes(session: Session, length: int) -> list[bytes]:
     """The first ``length`` bytes of every sealed message body (enough for its key id)."""
-    query = select(func.substr(outbox.c.sealed_message, 1, length)).where(
-        outbox.c.sealed_message.is_not(None)
-    )
+    query = select(func.substr(outbox_bodies.c.sealed, 1, length))
     return [bytes(prefix) for prefix in session.scalars(query)]
 
 
@@ -212,16 +236,16 @@ def by_ids(session: Session, entry_ids: Iterable[int]) -> list[OutboxEntry]:
     ids = list(entry_ids)
     if not ids:
         return []
-    rows = session.execute(select(outbox).where(outbox.c.id.in_(ids)).order_by(outbox.c.id))
-    return [entry_from_row(row) for row in rows]
+    rows = session.execute(_WITH_BODY.where(outbox.c.id.in_(ids)).order_by(outbox.c.id))
+    return [_with_body(row) for row in rows]
 
 
 def entries(session: Session, *, state: str | None = None, limit: int = 500) -> list[OutboxEntry]:
     """The newest ``limit`` entries (optionally in one state), oldest first."""
-    query = select(outbox).order_by(outbox.c.id.desc()).limit(limit)
+    query = _WITH_BODY.order_by(outbox.c.id.desc()).limit(limit)
     if state is not None:
         query = query.where(outbox.c.state == state)
-    return sorted((entry_from_row(row) for row in session.execute(query)), key=lambda e: e.id)
+    return sorted((_with_body(row) for row in session.execute(query)), key=lambda e: e.id)
 
 
 def backlog(session: Session, now: datetime) -> dict[str, int]:

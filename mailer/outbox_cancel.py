@@ -14,10 +14,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, false, or_, select, update
+from sqlalchemy import ColumnElement, delete, false, or_, select, update
 from sqlalchemy.orm import Session
 
-from mailer.schema import CANCELLED, SENDING, UNSENT, outbox, to_db_time
+from mailer.schema import CANCELLED, SENDING, UNSENT, outbox, outbox_bodies, to_db_time
 
 _MAX_TEXT = 2000
 
@@ -69,16 +69,17 @@ def cancel(
     ).all()
     found = [Cancelled(int(row.id), str(row.category), str(row.state)) for row in rows]
     if found:
+        ids = [c.id for c in found]
         session.execute(
             update(outbox)
-            .where(outbox.c.id.in_([c.id for c in found]), outbox.c.state.in_(UNSENT))
+            .where(outbox.c.id.in_(ids), outbox.c.state.in_(UNSENT))
             .values(
                 state=CANCELLED,
-                sealed_message=None,
                 claim_expires_at=None,
                 last_error=f"cancelled {to_db_time(now).isoformat()}: {reason}"[:_MAX_TEXT],
             )
         )
+        session.execute(delete(outbox_bodies).where(outbox_bodies.c.outbox_id.in_(ids)))
     return found
 
 

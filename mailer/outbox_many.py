@@ -17,11 +17,10 @@ from email.utils import format_datetime, make_msgid, parseaddr
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from mailer.outbox import envelope_recipients, seal_context
-from mailer.schema import QUEUED, outbox, to_db_time
+from mailer.outbox import envelope_recipients, insert_or_skip, seal_context
+from mailer.schema import QUEUED, outbox, outbox_bodies, to_db_time
 from mailer.sealer import Sealer
 
 
@@ -34,7 +33,7 @@ class Queued:
     category: str
 
 
-def _row(item: Queued, at: datetime, sealer: Sealer) -> dict[str, Any]:
+def _row(item: Queued, at: datetime) -> dict[str, Any]:
     message, key = item.message, item.dedupe_key
     if not key or len(key) > 200:
         raise ValueError("a dedupe key of 1 to 200 characters is required")
@@ -52,7 +51,6 @@ def _row(item: Queued, at: datetime, sealer: Sealer) -> dict[str, Any]:
         "category": item.category,
         "recipients": ", ".join(recipients),
         "subject": str(message["Subject"] or "")[:500],
-        "sealed_message": sealer.seal(message.as_bytes(), context=seal_context(key)),
         "state": QUEUED,
         "attempts": 0,
         "created_at": at,
@@ -71,15 +69,23 @@ def enqueue_many(
     keys = [item.dedupe_key for item in items]
     if len(set(keys)) != len(keys):
         raise ValueError("each message of a batch needs a dedupe key of its own")
-    rows = [_row(item, at, sealer) for item in items]
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    rows = [_row(item, at) for item in items]
+    sealed = {
+        item.dedupe_key: sealer.seal(item.message.as_bytes(), context=seal_context(item.dedupe_key))
+        for item in items
+    }
     statement = (
-        insert(outbox)
+        insert_or_skip(session, outbox)
         .values(rows)
         .on_conflict_do_nothing(index_elements=["dedupe_key"])
         .returning(outbox.c.id, outbox.c.dedupe_key)
     )
     ids = {key: int(new_id) for new_id, key in session.execute(statement)}
+    if ids:  # the bodies of the rows this INSERT made, and of no other
+        session.execute(
+            outbox_bodies.insert(),
+            [{"outbox_id": new_id, "sealed": sealed[key]} for key, new_id in ids.items()],
+        )
     missing = [key for key in keys if key not in ids]
     if missing:  # queued before (a rerun), or by another transaction a moment ago
         found = session.execute(

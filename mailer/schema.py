@@ -8,6 +8,7 @@ from enum import StrEnum
 from sqlalchemy import (
     Column,
     DateTime,
+    ForeignKey,
     Index,
     Integer,
     LargeBinary,
@@ -21,6 +22,7 @@ metadata = MetaData(
     naming_convention={
         "ix": "ix_%(table_name)s_%(column_0_N_name)s",
         "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
         "pk": "pk_%(table_name)s",
     }
 )
@@ -49,6 +51,7 @@ UNSENT = (QUEUED, SENDING, FAILED)  # what a cancellation can still stop
 # Any state but sent -> cancelled (the sender no longer wants it; the body is dropped).
 # A claim that expires while `sending` (a worker died) makes the row due again.
 # `recipients` is a comma-separated list of bare addresses (the SMTP envelope).
+# The sealed body is in `outbox_bodies`, below.
 outbox = Table(
     "outbox",
     metadata,
@@ -57,7 +60,6 @@ outbox = Table(
     Column("category", String(64), nullable=False),
     Column("recipients", Text, nullable=False),
     Column("subject", String(500), nullable=False),
-    Column("sealed_message", LargeBinary, nullable=True),
     Column("state", String(16), nullable=False),
     Column("attempts", Integer, nullable=False, default=0),
     Column("created_at", DateTime(timezone=True), nullable=False),
@@ -69,6 +71,18 @@ outbox = Table(
     Column("smtp_response", Text, nullable=True),
     Column("last_error", Text, nullable=True),
     Index("ix_outbox_state_due_at", "state", "due_at"),
+)
+
+# Each message's sealed body (tens of KB), apart from its state: a claim, a retry or a
+# delivery changes only the small row above, where a body kept in that row made the
+# database rewrite it (and, on SQLite with secure delete, zero its old pages) on every
+# change. The body's row is deleted, not emptied, when the message is sent, cancelled
+# or blanked for retention: no message has a row here once it needs no body.
+outbox_bodies = Table(
+    "outbox_bodies",
+    metadata,
+    Column("outbox_id", Integer, ForeignKey("outbox.id"), primary_key=True, autoincrement=False),
+    Column("sealed", LargeBinary, nullable=False),
 )
 
 

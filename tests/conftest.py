@@ -7,6 +7,7 @@ if it is not, the run fails — it never skips.
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import sqlite3
@@ -78,8 +79,10 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _all_tables() -> list[str]:
-    import codeservice.storage.models  # noqa: F401
     import mailer.schema
+    from codeservice.storage.models import load_all
+
+    load_all()
 
     names = [t.name for t in app_metadata.sorted_tables]
     names += [t.name for t in mailer.schema.metadata.sorted_tables]
@@ -124,7 +127,7 @@ def container(app_env: dict[str, str]) -> Iterator[Container]:
     from codeservice.services.operations.setup import initialise
 
     built = bootstrap(app_env)
-    initialise(built)
+    initialise(built.installation)
     yield built
     built.close()
 
@@ -148,6 +151,9 @@ class Cli:
         finally:
             os.environ.clear()
             os.environ.update(old)
+            # A command may freeze what was loaded (``mail send`` does, as for a process
+            # of its own); here that would keep every test's garbage to the end.
+            gc.unfreeze()
 
     def run_process(self, *args: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
         return subprocess.run(

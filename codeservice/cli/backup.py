@@ -25,7 +25,7 @@ def backup(
     from codeservice.services.operations.backup import backup as make_backup
 
     app_ = container()
-    report = make_backup(app_, destination, now=app_.now())
+    report = make_backup(app_.installation, destination, now=app_.now())
     manifest = report.manifest
     files = [manifest.file, *([manifest.audit_anchor] if manifest.audit_anchor else [])]
     say(f"backed up the {manifest.database} database to {report.folder}")
@@ -48,7 +48,7 @@ def restore(
     from codeservice.services.operations.backup import restore as put_back
 
     app_ = container(initialising=True)
-    report = put_back(app_, source, actor=cli_actor(), origin="cli", now=app_.now())
+    report = put_back(app_.installation, source, actor=cli_actor(), origin="cli", now=app_.now())
     manifest = report.manifest
     say(f"restored the backup of {manifest.created_at} into {report.database}")
     say(f"keyring {manifest.keyring_id}: matches the backup")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import signal
 import sys
 from datetime import datetime
@@ -39,6 +40,10 @@ def send(
     app_ = container()
     config = app_.smtp_config
     sealer = app_.mail_sealer
+    # What is loaded by now lives as long as the process: out of the garbage collector's
+    # reach, no collection walks it again, nor does the one at exit (~0.1 s of CPU, a
+    # fifth of an empty --once).
+    gc.freeze()
 
     async def main() -> dispatcher.DispatchSummary:
         stop = asyncio.Event()

@@ -15,6 +15,6 @@ def init() -> None:
     """Create the data folder, the keys and the database schema. Changes nothing when run again."""
     from codeservice.services.operations.setup import initialise
 
-    report = initialise(container(initialising=True))
+    report = initialise(container(initialising=True).installation)
     for line in report:
         stdout.print(line, highlight=False)

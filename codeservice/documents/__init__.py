@@ -21,7 +21,7 @@ if TYPE_CHECKING:
         encryption_parameters,
     )
     from codeservice.documents.errors import DocumentError, DocumentPasswordError
-    from codeservice.documents.spin import IMPLEMENTATION as KEY_DERIVATION
+    from codeservice.documents.key_derivation import IMPLEMENTATION as KEY_DERIVATION
 
 DOCX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -31,7 +31,7 @@ _HOMES: dict[str, tuple[str, str]] = {
     "DocumentError": ("errors", "DocumentError"),
     "DocumentPasswordError": ("errors", "DocumentPasswordError"),
     "EncryptionParameters": ("encryption", "EncryptionParameters"),
-    "KEY_DERIVATION": ("spin", "IMPLEMENTATION"),
+    "KEY_DERIVATION": ("key_derivation", "IMPLEMENTATION"),
     "build_document": ("builder", "build_document"),
     "decrypt_document": ("encryption", "decrypt_document"),
     "document_filename": ("content", "document_filename"),

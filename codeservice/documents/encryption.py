@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from xml.etree import ElementTree
 
 import olefile
+from cryptography.hazmat.backends import default_backend
 from msoffcrypto import exceptions as office_errors
 from msoffcrypto.format.ooxml import OOXMLFile
 
@@ -66,6 +67,16 @@ def encrypt_document(docx: bytes, unlock_code: str) -> bytes:
             "check the installed msoffcrypto-tool version."
         )
     return encrypted
+
+
+def load_first_use(docx: bytes) -> None:
+    """Load what msoffcrypto-tool loads on its first encryption in a process, without the
+    key derivation's 100,000 rounds: the OpenSSL backend (its AES), minidom's expat
+    builder (reading ``docx``) and the UTF-16 codec (the password's encoding). For the
+    document workers' forkserver, so that each worker does not load them again."""
+    default_backend()
+    OOXMLFile(io.BytesIO(docx))
+    "".encode("UTF-16LE")
 
 
 def decrypt_document(encrypted: bytes, unlock_code: str) -> bytes:

@@ -13,25 +13,14 @@ from __future__ import annotations
 import logging
 import struct
 from _sha512 import sha512  # the built-in, without hashlib's wrapper: the fastest in Python
-from collections.abc import Callable
 from functools import cache
 
 from msoffcrypto.method.ecma376_agile import ECMA376Agile
 
+from codeservice.documents.key_derivation import IMPLEMENTATION
+from codeservice.documents.key_derivation import native as _native
+
 log = logging.getLogger(__name__)
-
-
-def _load_native() -> Callable[[bytes, int], bytes] | None:
-    try:
-        from codeservice.documents._spin import iterated_sha512
-    except ImportError:  # no compiler or no libssl-dev at install: the Python loop below
-        return None
-    return iterated_sha512
-
-
-_native = _load_native()
-
-IMPLEMENTATION = "native (OpenSSL SHA-512)" if _native else "pure Python (_sha512)"
 
 # msoffcrypto-tool's own derivation, kept to fall back on and to test against.
 library_derivation = ECMA376Agile._derive_iterated_hash_from_password

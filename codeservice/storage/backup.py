@@ -17,7 +17,9 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from sqlalchemy import Engine, inspect
+# Engine is named for the use cases that hold one to hand back here (operations.setup).
+from sqlalchemy import Engine as Engine
+from sqlalchemy import inspect
 from sqlalchemy.engine import make_url
 
 from codeservice.errors import CodeserviceError

@@ -15,8 +15,8 @@ from codeservice.domain.calendar import Cycle, CycleDates
 from codeservice.domain.wording import cycle_label, day_text, moment_text
 from codeservice.errors import InputError, NotFound
 from codeservice.web.auth import require_role
-from codeservice.web.dependencies import container_of, pages_of
-from codeservice.web.navigation import staff_navigation
+from codeservice.web.dependencies import container_of
+from codeservice.web.navigation import staff_page
 from codeservice.web.rotation_runs import RotationRuns
 
 BMT_HOME = "/bmt"
@@ -59,12 +59,11 @@ def render(
         local = moment.astimezone(tz)
         return f"{local.day} {local:%b %H:%M}"
 
-    return pages_of(request).render(
+    return staff_page(
         request,
+        principal,
         template,
         {
-            "principal": principal,
-            "navigation": staff_navigation(principal, request.url.path),
             "when": when,
             "moment": lambda value: "" if value is None else moment_text(value, tz),
             "day": lambda value: "" if value is None else day_text(value, tz),

@@ -9,7 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
 from codeservice.domain.accounts import Principal, Role
+from codeservice.web.dependencies import pages_of
 
 STAFF_HOME = "/staff"
 ADMIN_ACCOUNTS = "/admin/accounts"
@@ -63,6 +67,22 @@ def staff_navigation(principal: Principal, current_path: str) -> list[dict[str, 
     for item in items:
         item["current"] = item["href"] == current
     return items
+
+
+def staff_page(
+    request: Request,
+    principal: Principal,
+    template: str,
+    context: dict[str, Any],
+    *,
+    status_code: int = 200,
+    current_path: str | None = None,
+) -> HTMLResponse:
+    """A staff page: ``context`` with who is signed in and the navigation bar (its
+    current item that of ``current_path``, else of the page's own path)."""
+    navigation = staff_navigation(principal, current_path or request.url.path)
+    context = {**context, "principal": principal, "navigation": navigation}
+    return pages_of(request).render(request, template, context, status_code=status_code)
 
 
 def _within(path: str, href: str) -> bool:

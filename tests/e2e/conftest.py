@@ -7,11 +7,9 @@ is uvicorn in a background thread on a free port of 127.0.0.1, serving
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
 from codeservice.bootstrap import Container
@@ -19,6 +17,7 @@ from codeservice.web import create_app
 from tests.e2e.browser import BrowserProblems
 from tests.integration.web.links import NOW
 from tests.support.clock import Clock
+from tests.support.live_server import serving
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -62,25 +61,8 @@ def web_container(container: Container, clock: Clock) -> Iterator[Container]:
 @pytest.fixture
 def live_server(web_container: Container) -> Iterator[str]:
     """The base URL of the app, served by uvicorn until the test ends."""
-    config = uvicorn.Config(
-        create_app(web_container),
-        host="127.0.0.1",
-        port=0,
-        log_config=None,
-        access_log=False,
-        lifespan="off",
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="live-server", daemon=True)
-    thread.start()
-    while not server.started:
-        if not thread.is_alive():
-            pytest.fail("the live server did not start", pytrace=False)
-        thread.join(timeout=0.05)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=30)
+    with serving(create_app(web_container)) as url:
+        yield url
 
 
 @pytest.fixture

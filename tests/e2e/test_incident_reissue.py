@@ -24,7 +24,6 @@ from codeservice.domain.calendar import Cycle
 from codeservice.domain.wording import INCIDENT_REASON
 from codeservice.services.distribution.codes import reveal_access_code
 from codeservice.services.distribution.rotation import rotate
-from codeservice.services.incidents.reissue import complete_reissue
 from codeservice.services.incidents.triage import decide_report
 from codeservice.storage.models import AccessCode, IncidentReport
 from mailer.capture import capturing
@@ -34,7 +33,7 @@ from tests.support.clock import Clock
 from tests.support.helpline import answer_challenge, start_challenge
 from tests.support.inbox import Inbox, attachment, body, link, send_mail, to
 from tests.support.register import import_register_file
-from tests.support.reissue import reissue_provider
+from tests.support.reissue import complete, reissue_provider
 
 pytestmark = pytest.mark.slow
 
@@ -190,15 +189,7 @@ def test_a_reported_incident_is_decided_and_the_code_replaced_everywhere(
             now=now,
         )
     assert decision.already and decision.reissue_id is not None
-    again = complete_reissue(
-        app.read_uow,
-        app.uow,
-        app.issuer,
-        decision.reissue_id,
-        actor="user:sec.officer",
-        source="test",
-        now=now,
-    )
+    again = complete(app, decision.reissue_id, actor="user:sec.officer", source="test", now=now)
     assert again.already_done
 
     # Every SPoC of the provider gets a new email 1, and nobody gets anything else.

@@ -112,7 +112,8 @@ def document_pool(workers: int | None = None) -> DocumentPool:
 
 
 def _start_pool(count: int) -> Executor:
-    from codeservice.documents.spin import IMPLEMENTATION as KEY_DERIVATION
+    # Not from ``spin``: that loads msoffcrypto-tool, which only the workers use.
+    from codeservice.documents.key_derivation import IMPLEMENTATION as KEY_DERIVATION
 
     log.info(
         "document work: %d process%s, key derivation %s",

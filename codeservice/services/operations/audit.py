@@ -24,7 +24,7 @@ from codeservice.domain.audit import (
 )
 from codeservice.domain.audit_anchor import ChainHead
 from codeservice.domain.retention import personal_fields, redact_record
-from codeservice.storage.models import AuditRecord
+from codeservice.storage.models.audit import AuditRecord
 from codeservice.storage.uow import UnitOfWork
 
 

@@ -24,13 +24,13 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 
-from codeservice.bootstrap import Container
 from codeservice.crypto.anchor_file import AnchorFile
 from codeservice.crypto.keyring import Keyring
 from codeservice.domain.audit import AuditTag
 from codeservice.errors import ConfigurationError, Conflict, InputError
 from codeservice.services.operations import audit
 from codeservice.services.operations.keys import key_status
+from codeservice.services.operations.setup import Installation
 from codeservice.storage import backup as copies
 from codeservice.storage.db import sqlite_file
 from codeservice.storage.migrate import current_revision, head_revision, is_known_revision
@@ -68,25 +68,26 @@ class RestoreReport:
     needs_migration: bool
 
 
-def backup(app: Container, destination: Path, *, now: datetime) -> BackupReport:
+def backup(site: Installation, destination: Path, *, now: datetime) -> BackupReport:
     """Copy the database, the audit anchor and a manifest into ``destination`` (a new or
     empty folder); name the keyring that must go with them."""
     _check_destination(destination)
-    database = app.engine.dialect.name  # an uninitialised database is refused here
-    revision = current_revision(app.engine) or ""
-    keyring = app.keyring
+    engine = site.engine()  # an uninitialised database is refused here
+    database = engine.dialect.name
+    revision = current_revision(engine) or ""
+    keyring = site.keyring()
     partial = Path(tempfile.mkdtemp(dir=destination.parent, prefix=f".{destination.name}."))
     try:
-        anchor = AnchorFile(app.settings.audit_anchor_file).read()  # before the database
+        anchor = AnchorFile(site.audit_anchor_file).read()  # before the database
         if anchor is not None:
             _write_private(partial / ANCHOR, anchor)
         file = DATABASE_FILES[database]
         if database == "sqlite":
-            copies.copy_sqlite(Path(sqlite_file(app.settings.database_url) or ""), partial / file)
+            copies.copy_sqlite(Path(sqlite_file(site.database_url) or ""), partial / file)
         else:
-            copies.dump_postgresql(app.settings.database_url, partial / file)
+            copies.dump_postgresql(site.database_url, partial / file)
         # After the copy: every key it can hold, perhaps one more.
-        status = key_status(app.read_uow, keyring)
+        status = key_status(site.read_uow, keyring)
         needed = set(status.access_codes_by_key) | set(status.messages_by_key)
         manifest = Manifest(
             created_at=now.isoformat(timespec="seconds"),
@@ -103,17 +104,16 @@ def backup(app: Container, destination: Path, *, now: datetime) -> BackupReport:
         os.replace(partial, destination)
     finally:
         shutil.rmtree(partial, ignore_errors=True)
-    return BackupReport(destination, manifest, app.settings.master_key_file)
+    return BackupReport(destination, manifest, site.master_key_file)
 
 
 def restore(
-    app: Container, source: Path, *, actor: str, origin: str, now: datetime
+    site: Installation, source: Path, *, actor: str, origin: str, now: datetime
 ) -> RestoreReport:
     """Restore the backup folder ``source`` into this home's (empty) database, and
     record that in its audit trail (once the schema is current: ``init`` first, else)."""
     manifest = read_manifest(source)
-    settings = app.settings
-    database = "sqlite" if sqlite_file(settings.database_url) else "postgresql"
+    database = "sqlite" if sqlite_file(site.database_url) else "postgresql"
     if manifest.database != database:
         raise InputError(
             f"{source} holds a {manifest.database} database, but CODESERVICE_DATABASE_URL "
@@ -124,22 +124,22 @@ def restore(
             f"{source} was made by a newer version of codeservice (schema "
             f"{manifest.schema_revision}): restore it with that version or a later one"
         )
-    _check_keyring(settings.master_key_file, manifest)
-    target = _check_empty(app, database)
-    anchor_placed = _place_anchor(source, manifest, AnchorFile(settings.audit_anchor_file))
+    _check_keyring(site.master_key_file, manifest)
+    target = _check_empty(site, database)
+    anchor_placed = _place_anchor(source, manifest, AnchorFile(site.audit_anchor_file))
     if database == "sqlite":
         path = Path(target)
         private_directory(path.parent)
         copies.restore_sqlite(source / manifest.file, path)
-        app.engine.dispose()  # a pooled connection would still read the file replaced
+        site.engine().dispose()  # a pooled connection would still read the file replaced
     else:
-        copies.restore_postgresql(settings.database_url, source / manifest.file)
+        copies.restore_postgresql(site.database_url, source / manifest.file)
     needs_migration = manifest.schema_revision != head_revision()
     if not needs_migration:
-        with app.uow() as uow:
+        with site.uow() as uow:
             audit.event(
                 uow,
-                Keyring.load(settings.master_key_file),
+                Keyring.load(site.master_key_file),
                 AuditTag.SYSTEM_DATABASE_RESTORE,
                 actor=actor,
                 source=origin,
@@ -208,16 +208,16 @@ def _check_keyring(path: Path, manifest: Manifest) -> None:
         )
 
 
-def _check_empty(app: Container, database: str) -> str:
+def _check_empty(site: Installation, database: str) -> str:
     """Where the database goes; a Conflict if it already holds tables."""
-    url = app.settings.database_url
     if database == "sqlite":
-        where = sqlite_file(url) or ""
+        where = sqlite_file(site.database_url) or ""
         tables = copies.sqlite_table_count(Path(where))
     else:
-        where = app.engine.url.render_as_string(hide_password=True)
-        tables = copies.table_count(app.engine)
-        app.engine.dispose()  # pg_restore needs no connection of ours
+        engine = site.engine()
+        where = engine.url.render_as_string(hide_password=True)
+        tables = copies.table_count(engine)
+        engine.dispose()  # pg_restore needs no connection of ours
     if tables:
         raise Conflict(
             f"the database {where} is not empty ({tables} tables): restore into a new, "

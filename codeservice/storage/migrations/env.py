@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from alembic import context
 
-import codeservice.storage.models  # noqa: F401  (registers every table)
 import mailer.schema
 from codeservice.storage.base import metadata
+from codeservice.storage.models import load_all
+
+load_all()  # registers every table
 
 target_metadata = [metadata, mailer.schema.metadata]
 connection = context.config.attributes["connection"]

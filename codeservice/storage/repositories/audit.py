@@ -23,14 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from codeservice.domain.audit_anchor import ChainHead
-from codeservice.storage.models import (
-    AccessCode,
-    AuditRecord,
-    JobRun,
-    Provider,
-    Reissue,
-    StaffUser,
-)
+from codeservice.storage.models.audit import AuditRecord
 
 _LAST = select(AuditRecord).order_by(AuditRecord.seq.desc()).limit(1)  # built once: often run
 _HEAD = select(AuditRecord.seq, AuditRecord.hash).order_by(AuditRecord.seq.desc()).limit(1)
@@ -311,6 +304,8 @@ class AuditRepository:
     # --- verifications (kept beside the scheduler's runs, not in the trail they check) --
 
     def record_verification(self, *, at: datetime, ok: bool, detail: str, holder: str) -> None:
+        from codeservice.storage.models import JobRun  # (every model: see the package)
+
         self.session.add(
             JobRun(
                 job=VERIFY_JOB,
@@ -329,6 +324,8 @@ class AuditRepository:
 
     def last_verification(self) -> tuple[datetime, bool] | None:
         """When the trail was last verified, and whether it was intact."""
+        from codeservice.storage.models import JobRun
+
         query = (
             select(JobRun.started_at, JobRun.outcome)
             .where(JobRun.job == VERIFY_JOB)
@@ -342,6 +339,8 @@ class AuditRepository:
 
     def issued_codes(self) -> list[tuple[str, str, str]]:
         """Every access code ever issued: document ref, provider ref, cycle."""
+        from codeservice.storage.models import AccessCode, Provider
+
         query = (
             select(AccessCode.document_ref, Provider.ref, AccessCode.cycle)
             .join(Provider, Provider.id == AccessCode.provider_id)
@@ -350,8 +349,12 @@ class AuditRepository:
         return [(ref, provider, str(cycle)) for ref, provider, cycle in self.session.execute(query)]
 
     def completed_reissues(self) -> list[int]:
+        from codeservice.storage.models import Reissue
+
         query = select(Reissue.id).where(Reissue.completed_at.is_not(None)).order_by(Reissue.id)
         return list(self.session.scalars(query))
 
     def staff_usernames(self) -> list[str]:
+        from codeservice.storage.models import StaffUser
+
         return list(self.session.scalars(select(StaffUser.name).order_by(StaffUser.name)))

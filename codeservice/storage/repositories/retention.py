@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from codeservice.domain.retention import MAIL_ACTIONS, PERSONAL_DETAILS, REDACTED
 from codeservice.storage.models import AuditRecord, Delivery, IncidentReport, Spoc
 from mailer.schema import CANCELLED, FAILED, SENT, from_db_time, to_db_time
 from mailer.schema import outbox as _outbox
+from mailer.schema import outbox_bodies as _outbox_bodies
 
 
 @dataclass(frozen=True)
@@ -73,14 +74,16 @@ class RetentionRepository:
 
     def blank_mail(self, ids: Collection[int], cutoff: datetime) -> int:
         """Recipients, SMTP answers and errors go; a failed message's body goes with them."""
-        result = self.session.execute(
-            update(_outbox)
-            .where(
-                _outbox.c.id.in_(ids),
-                self._mail_holding,
-                self._mail_started < to_db_time(cutoff),
+        due = and_(
+            _outbox.c.id.in_(ids), self._mail_holding, self._mail_started < to_db_time(cutoff)
+        )
+        self.session.execute(
+            delete(_outbox_bodies).where(
+                _outbox_bodies.c.outbox_id.in_(select(_outbox.c.id).where(due))
             )
-            .values(recipients="", smtp_response=None, last_error=None, sealed_message=None)
+        )
+        result = self.session.execute(
+            update(_outbox).where(due).values(recipients="", smtp_response=None, last_error=None)
         )
         return _count(result)
 

@@ -2,36 +2,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
-
-from sqlalchemy import select
 
 from codeservice.bootstrap import Container
-from codeservice.storage.models import AuditRecord, Provider, Spoc
 from tests.conftest import Cli
+from tests.support.register import register_snapshot
 
 ROOT = Path(__file__).resolve().parents[3]
 SAMPLE = ROOT / "config" / "providers.example.csv"
 HEADER = "ref,name,prime_ref,spoc_name,spoc_email\n"
 NO_PLAN = {"received": None, "approved": None, "changed": None}  # imported without one
-
-
-def snapshot(container: Container) -> dict[str, list[tuple[Any, ...]]]:
-    with container.uow() as uow:
-        providers = uow.session.scalars(select(Provider).order_by(Provider.id))
-        spocs = uow.session.scalars(select(Spoc).order_by(Spoc.id))
-        audit = uow.session.scalars(select(AuditRecord).order_by(AuditRecord.seq))
-        return {
-            "providers": [
-                (p.id, p.ref, p.name, p.prime_id, p.active, p.created_at, p.updated_at)
-                for p in providers
-            ],
-            "spocs": [
-                (s.id, s.provider_id, s.name, s.email, s.active, s.created_at, s.updated_at)
-                for s in spocs
-            ],
-            "audit": [(a.seq, a.action, a.hash) for a in audit],
-        }
 
 
 def test_import_the_sample_register_and_report_what_changed(cli: Cli) -> None:
@@ -73,7 +52,7 @@ def test_a_bad_csv_prints_every_bad_line_and_changes_nothing(
     cli: Cli, container: Container, tmp_path: Path
 ) -> None:
     cli("providers", "import", str(SAMPLE))
-    before = snapshot(container)
+    before = register_snapshot(container)
     bad = tmp_path / "bad.csv"
     bad.write_bytes(
         (
@@ -98,7 +77,7 @@ def test_a_bad_csv_prints_every_bad_line_and_changes_nothing(
     assert f"{bad}:4: ref 'PRV002' is named 'Harbourside Skills Partnership' here" in result.stderr
     assert "but 'Harbourside Renamed' on line 3" in result.stderr
     assert "nothing was imported" in result.stderr
-    assert snapshot(container) == before
+    assert register_snapshot(container) == before
 
 
 def test_a_missing_file_is_reported_without_a_traceback(cli: Cli, tmp_path: Path) -> None:
@@ -169,7 +148,7 @@ def test_a_control_character_is_refused_naming_file_line_and_field(
         + "PRV002,Harbour,,Bo\x1bb,bob@example.org\n",
         encoding="utf-8",
     )
-    before = snapshot(container)
+    before = register_snapshot(container)
 
     result = cli("providers", "import", str(register))
 
@@ -177,7 +156,7 @@ def test_a_control_character_is_refused_naming_file_line_and_field(
     assert f"{register}:2: name contains a control character, U+0007" in result.stderr
     assert f"{register}:3: spoc_name contains a control character, U+001B" in result.stderr
     assert "Traceback" not in result.output
-    assert snapshot(container) == before
+    assert register_snapshot(container) == before
 
 
 def test_a_formula_like_name_is_imported_with_a_warning(cli: Cli, tmp_path: Path) -> None:
@@ -198,13 +177,13 @@ def test_a_register_over_the_size_limit_is_refused_before_it_is_read(
     with huge.open("wb") as file:  # sparse: 60 MB that cost no disk
         file.write(HEADER.encode())
         file.truncate(60_000_000)
-    before = snapshot(container)
+    before = register_snapshot(container)
 
     result = cli("providers", "import", str(huge))
 
     assert result.exit_code == 65
     assert f"{huge} is 60.0 MB; a register import takes at most 5.0 MB" in result.stderr
-    assert snapshot(container) == before
+    assert register_snapshot(container) == before
 
 
 def test_the_line_limit_is_a_setting(cli: Cli, tmp_path: Path) -> None:

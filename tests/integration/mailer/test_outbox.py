@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from mailer import claims, outbox
 from mailer.schema import outbox as outbox_table
+from mailer.schema import outbox_bodies
 from tests.integration.mailer.support import AesGcmSealer, entry, message, queue
 from tests.support.clock import Clock
 
@@ -91,10 +92,10 @@ def test_a_body_moved_to_another_row_does_not_open(
     second = queue(sessions, sealer, clock(), "b")
     with sessions.begin() as session:
         body = session.execute(
-            select(outbox_table.c.sealed_message).where(outbox_table.c.id == first)
+            select(outbox_bodies.c.sealed).where(outbox_bodies.c.outbox_id == first)
         ).scalar_one()
         session.execute(
-            update(outbox_table).where(outbox_table.c.id == second).values(sealed_message=body)
+            update(outbox_bodies).where(outbox_bodies.c.outbox_id == second).values(sealed=body)
         )
     with pytest.raises(Exception):  # noqa: B017 (the sealer's own authentication error)
         outbox.open_message(entry(sessions, second), sealer)

@@ -172,26 +172,32 @@ def test_a_second_live_code_for_a_provider_and_cycle_is_refused(container: Conta
     assert first.access_code.id != other_cycle.access_code.id
 
 
+def _another_like(code: AccessCode, **changes: object) -> AccessCode:
+    """A second issued row with ``code``'s values but for ``changes``, another document's."""
+    return AccessCode(
+        **{
+            "provider_id": code.provider_id,
+            "cycle": code.cycle,
+            "state": "issued",
+            "fingerprint": code.fingerprint,
+            "sealed_code": code.sealed_code,
+            "sealed_unlock": code.sealed_unlock,
+            "key_id": code.key_id,
+            "document_ref": "PD-other",
+            "issued_at": code.issued_at,
+            "active_from": code.active_from,
+            "active_until": code.active_until,
+            **changes,
+        }
+    )
+
+
 def test_the_database_itself_refuses_a_second_live_code(container: Container) -> None:
     (ref,) = add_providers(container, 1)
     first = issue(container, ref).access_code
 
     with container.uow() as uow:
-        uow.session.add(
-            AccessCode(
-                provider_id=first.provider_id,
-                cycle=first.cycle,
-                state="issued",
-                fingerprint=b"\x01" * 32,
-                sealed_code=first.sealed_code,
-                sealed_unlock=first.sealed_unlock,
-                key_id=first.key_id,
-                document_ref="PD-other",
-                issued_at=first.issued_at,
-                active_from=first.active_from,
-                active_until=first.active_until,
-            )
-        )
+        uow.session.add(_another_like(first, fingerprint=b"\x01" * 32))
         with pytest.raises(IntegrityError):
             uow.session.flush()
 
@@ -205,21 +211,7 @@ def test_the_database_refuses_a_repeated_fingerprint(container: Container) -> No
         second_provider_id = second_provider.id
 
     with container.uow() as uow:
-        uow.session.add(
-            AccessCode(
-                provider_id=second_provider_id,
-                cycle=CYCLE,
-                state="issued",
-                fingerprint=first.fingerprint,
-                sealed_code=first.sealed_code,
-                sealed_unlock=first.sealed_unlock,
-                key_id=first.key_id,
-                document_ref="PD-other",
-                issued_at=first.issued_at,
-                active_from=first.active_from,
-                active_until=first.active_until,
-            )
-        )
+        uow.session.add(_another_like(first, provider_id=second_provider_id, cycle=CYCLE))
         with pytest.raises(IntegrityError):
             uow.session.flush()
 

@@ -13,7 +13,6 @@ from codeservice.services.distribution.codes import reveal_access_code, reveal_u
 from codeservice.services.operations.keys import key_status, reseal_access_codes, rotate_keys
 from codeservice.storage.models import AccessCode, AuditRecord
 from mailer import outbox
-from mailer.entry import entry_from_row
 from tests.conftest import Cli
 from tests.integration.services.test_codes import add_providers, issue_for_all
 
@@ -56,8 +55,7 @@ def _queue_message(container: Container, key: str) -> None:
 def _message_bodies(container: Container, keyring: Keyring) -> dict[str, tuple[str, str]]:
     found = {}
     with container.uow() as uow:
-        for row in uow.session.execute(select(outbox.outbox)):
-            entry = entry_from_row(row)
+        for entry in outbox.entries(uow.session):
             body = outbox.open_message(entry, keyring).get_content().strip()
             found[entry.dedupe_key] = (body, keyring.key_id_of(entry.sealed_message))
     return found

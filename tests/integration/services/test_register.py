@@ -12,8 +12,8 @@ from codeservice.bootstrap import Container
 from codeservice.errors import InputError
 from codeservice.services.register.apply import ImportSummary
 from codeservice.services.register.providers import find_provider, list_register
-from codeservice.storage.models import AuditRecord, Provider, Spoc
-from tests.support.register import import_register, import_register_file
+from codeservice.storage.models import AuditRecord
+from tests.support.register import import_register, import_register_file, register_snapshot
 
 ROOT = Path(__file__).resolve().parents[3]
 HEADER = "ref,name,prime_ref,spoc_name,spoc_email\n"
@@ -30,24 +30,6 @@ REGISTER = (
 
 def run_import(container: Container, text: str, *, prune: bool = False) -> ImportSummary:
     return import_register(container, text.encode(), "register.csv", prune=prune, actor="tester")
-
-
-def snapshot(container: Container) -> dict[str, list[tuple[Any, ...]]]:
-    with container.uow() as uow:
-        providers = uow.session.scalars(select(Provider).order_by(Provider.id))
-        spocs = uow.session.scalars(select(Spoc).order_by(Spoc.id))
-        audit = uow.session.scalars(select(AuditRecord).order_by(AuditRecord.seq))
-        return {
-            "providers": [
-                (p.id, p.ref, p.name, p.prime_id, p.active, p.created_at, p.updated_at)
-                for p in providers
-            ],
-            "spocs": [
-                (s.id, s.provider_id, s.name, s.email, s.active, s.created_at, s.updated_at)
-                for s in spocs
-            ],
-            "audit": [(a.seq, a.action, a.details) for a in audit],
-        }
 
 
 def state(container: Container) -> dict[str, Any]:
@@ -118,14 +100,14 @@ def test_the_import_is_audited_once_without_personal_data(container: Container) 
 
 def test_importing_the_same_file_again_changes_nothing(container: Container) -> None:
     run_import(container, REGISTER)
-    before = snapshot(container)
+    before = register_snapshot(container)
 
     summary = run_import(container, REGISTER)
 
     assert (summary.providers_added, summary.providers_updated) == (0, 0)
     assert (summary.providers_unchanged, summary.spocs_unchanged) == (4, 3)
     assert (summary.spocs_added, summary.spocs_updated) == (0, 0)
-    after = snapshot(container)
+    after = register_snapshot(container)
     assert after["providers"] == before["providers"]
     assert after["spocs"] == before["spocs"]
     assert len(import_records(container)) == 2  # each applied import is on the record
@@ -147,12 +129,12 @@ def test_an_import_with_a_renamed_provider_updates_it(container: Container) -> N
 
 def test_a_spoc_is_matched_by_email_ignoring_case(container: Container) -> None:
     run_import(container, REGISTER)
-    ids = [row[0] for row in snapshot(container)["spocs"]]
+    ids = [row[0] for row in register_snapshot(container)["spocs"]]
 
     summary = run_import(container, REGISTER.replace("ann.lee@", "Ann.Lee@"))
 
     assert (summary.spocs_added, summary.spocs_updated) == (0, 1)
-    spocs = snapshot(container)["spocs"]
+    spocs = register_snapshot(container)["spocs"]
     assert [row[0] for row in spocs] == ids
     assert "Ann.Lee@example.org" in [row[3] for row in spocs]
 
@@ -169,7 +151,7 @@ def test_without_prune_providers_and_spocs_absent_from_the_file_stay(container: 
 
 def test_prune_deactivates_providers_and_spocs_absent_from_the_file(container: Container) -> None:
     run_import(container, REGISTER)
-    rows_before = len(snapshot(container)["providers"])
+    rows_before = len(register_snapshot(container)["providers"])
 
     summary = run_import(container, ONLY_ANN, prune=True)
 
@@ -215,7 +197,7 @@ def test_a_subcontractor_may_become_a_prime_and_move_between_primes(container: C
 
 def test_a_bad_file_changes_nothing_and_lists_every_problem(container: Container) -> None:
     run_import(container, REGISTER)
-    before = snapshot(container)
+    before = register_snapshot(container)
     bad = (
         HEADER
         + "PRV001,Northfield Renamed,,Ann Lee,ann.lee@example.org\n"  # 2 fine on its own
@@ -228,18 +210,18 @@ def test_a_bad_file_changes_nothing_and_lists_every_problem(container: Container
         run_import(container, bad, prune=True)
 
     assert [p.split(":")[1] for p in caught.value.problems] == ["3", "4", "5"]
-    assert snapshot(container) == before
+    assert register_snapshot(container) == before
 
 
 def test_a_file_that_is_not_utf8_changes_nothing(container: Container) -> None:
-    before = snapshot(container)
+    before = register_snapshot(container)
     data = (HEADER + "PRV001,Caf\xe9 Ltd,,Ann,ann@example.org\n").encode("latin-1")
 
     with pytest.raises(InputError) as caught:
         import_register(container, data, "latin.csv", actor="tester")
 
     assert caught.value.problems[0].startswith("latin.csv:2: not UTF-8 text")
-    assert snapshot(container) == before
+    assert register_snapshot(container) == before
 
 
 def test_a_missing_file_is_an_input_error(container: Container, tmp_path: Path) -> None:

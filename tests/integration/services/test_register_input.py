@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from codeservice.bootstrap import Container
 from codeservice.errors import InputError
-from tests.integration.services.test_register import REGISTER, run_import, snapshot
-from tests.support.register import import_register
+from tests.integration.services.test_register import REGISTER, run_import
+from tests.support.register import import_register, register_snapshot
 
 FIELD = st.one_of(
     st.text(max_size=30),
@@ -41,11 +41,11 @@ def _file(rows: list[tuple[str, str, str, str, str]]) -> bytes:
 def test_arbitrary_rows_import_or_change_nothing(
     container: Container, rows: list[tuple[str, str, str, str, str]], prune: bool
 ) -> None:
-    if not snapshot(container)["providers"]:
+    if not register_snapshot(container)["providers"]:
         run_import(container, REGISTER)
-    before = snapshot(container)
+    before = register_snapshot(container)
     try:
         import_register(container, _file(rows), "fuzz.csv", prune=prune, actor="tester")
     except InputError as error:
         assert error.problems or "nothing was imported" in str(error)
-        assert snapshot(container) == before
+        assert register_snapshot(container) == before

@@ -19,24 +19,17 @@ from codeservice.errors import Conflict, InputError, NotFound
 from codeservice.services.distribution.codes import reveal_access_code, reveal_unlock_code
 from codeservice.services.distribution.rotation import rotate
 from codeservice.services.helpline import code_in_force
-from codeservice.services.incidents.reissue import complete_reissue, request_reissue
+from codeservice.services.incidents.reissue import request_reissue
 from codeservice.services.incidents.reissue_views import reissues_between
 from codeservice.storage.models import AccessCode, AuditRecord, Delivery, LinkToken, Reissue
 from mailer import outbox
 from mailer.entry import OutboxEntry
 from tests.support.clock import Clock
 from tests.support.reading import status_of
-from tests.support.register import import_register
-from tests.support.reissue import reissue_provider
+from tests.support.register import TWO_PRIMES, import_register
+from tests.support.reissue import complete, reissue_provider
 
-REGISTER = (
-    "ref,name,prime_ref,spoc_name,spoc_email,"
-    "security_plan_received,security_plan_approved,security_plan_changed\n"
-    "PRV001,Northfield Employment Ltd,,Ann Lee,ann.lee@example.org,2024-01-08,2024-02-05,\n"
-    "PRV001,Northfield Employment Ltd,,Bob Roe,bob.roe@example.org,2024-01-08,2024-02-05,\n"
-    "PRV002,Harbourside Skills,,Cat Jones,cat@example.com,2024-01-08,2024-02-05,\n"
-    "SUB101,Riverside Community Trust,PRV001,,,,,\n"
-)
+REGISTER = TWO_PRIMES + "SUB101,Riverside Community Trust,PRV001,,,,,\n"
 MARCH, APRIL = Cycle(2027, 3), Cycle(2027, 4)
 # Thursday 1 April 2027, 10:30 BST: after April's issue Wednesday, before its Monday.
 BETWEEN = datetime(2027, 4, 1, 9, 30, tzinfo=UTC)
@@ -266,15 +259,7 @@ def test_a_pending_reissue_is_completed_by_the_next_run_not_doubled(world: World
     assert report.reissue_id == pending_id
     assert len(report.replaced) == 1
 
-    again = complete_reissue(
-        world.container.read_uow,
-        world.container.uow,
-        world.container.issuer,
-        pending_id,
-        actor=ACTOR,
-        source="cli",
-        now=world.container.now(),
-    )
+    again = complete(world.container, pending_id, actor=ACTOR, source="cli")
     assert again.already_done and [r.new_document_ref for r in again.replaced] == [
         report.replaced[0].new_document_ref
     ]
@@ -309,26 +294,10 @@ def test_a_reissue_asked_for_before_another_completed_is_covered_by_it(world: Wo
         uow.incidents.add_reissue(second)
         second_id = second.id
         uow.commit()
-    done = complete_reissue(
-        world.container.read_uow,
-        world.container.uow,
-        world.container.issuer,
-        second_id,
-        actor=ACTOR,
-        source="cli",
-        now=world.container.now(),
-    )
+    done = complete(world.container, second_id, actor=ACTOR, source="cli")
     assert len(done.replaced) == 1
 
-    covered = complete_reissue(
-        world.container.read_uow,
-        world.container.uow,
-        world.container.issuer,
-        first,
-        actor=ACTOR,
-        source="cli",
-        now=world.container.now(),
-    )
+    covered = complete(world.container, first, actor=ACTOR, source="cli")
     assert covered.covered_by == second_id and covered.replaced == []
     assert len(world.codes()) == 2  # the replacement was not replaced again
 

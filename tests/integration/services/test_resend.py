@@ -6,6 +6,7 @@ import io
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
+from types import EllipsisType
 
 import pytest
 from docx import Document
@@ -78,8 +79,16 @@ def _emails_to(month: Container, email: str, category: str) -> int:
     return sum(1 for _, to, kind in outbox_rows(month) if to == email and kind == category)
 
 
-def _resend_document(month: Container, delivery_id: int) -> ResendOutcome:
-    seen = read(month, resend_target, delivery_id, now=month.now()).document_message_id
+def _resend_document(
+    month: Container,
+    delivery_id: int,
+    *,
+    seen: int | None | EllipsisType = ...,
+    source: str = "192.0.2.1",
+) -> ResendOutcome:
+    """Confirm a resend, as seen now (the resend page's message) unless ``seen`` is given."""
+    if seen is ...:
+        seen = read(month, resend_target, delivery_id, now=month.now()).document_message_id
     return resend_document(
         month.read_uow,
         month.uow,
@@ -87,7 +96,7 @@ def _resend_document(month: Container, delivery_id: int) -> ResendOutcome:
         delivery_id,
         seen=seen,
         actor=ACTOR,
-        source="192.0.2.1",
+        source=source,
         now=month.now(),
     )
 
@@ -153,26 +162,8 @@ def test_the_same_confirmation_sent_twice_sends_once(month: Container, mailbox: 
     delivery_id = _delivery_id(month, PRIYA)
     seen = read(month, resend_target, delivery_id, now=month.now()).document_message_id
 
-    first = resend_document(
-        month.read_uow,
-        month.uow,
-        month.mailroom,
-        delivery_id,
-        seen=seen,
-        actor=ACTOR,
-        source="test",
-        now=month.now(),
-    )
-    second = resend_document(
-        month.read_uow,
-        month.uow,
-        month.mailroom,
-        delivery_id,
-        seen=seen,
-        actor=ACTOR,
-        source="test",
-        now=month.now(),
-    )
+    first = _resend_document(month, delivery_id, seen=seen, source="test")
+    second = _resend_document(month, delivery_id, seen=seen, source="test")
 
     assert first.sent and not second.sent
     assert second.message_id == first.message_id
@@ -188,18 +179,7 @@ def test_two_confirmations_at_the_same_moment_send_once(month: Container, mailbo
 
     def click() -> None:
         start.wait()
-        outcomes.append(
-            resend_document(
-                month.read_uow,
-                month.uow,
-                month.mailroom,
-                delivery_id,
-                seen=seen,
-                actor=ACTOR,
-                source="test",
-                now=month.now(),
-            )
-        )
+        outcomes.append(_resend_document(month, delivery_id, seen=seen, source="test"))
 
     clicks = [threading.Thread(target=click) for _ in range(2)]
     for thread in clicks:

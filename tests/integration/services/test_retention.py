@@ -23,7 +23,6 @@ from codeservice.domain.audit import LEGACY, AuditTag
 from codeservice.domain.calendar import Cycle
 from codeservice.domain.retention import REDACTED, add_months
 from codeservice.services.distribution.mail_events import audit_mail_outcomes
-from codeservice.services.distribution.rotation import rotate
 from codeservice.services.incidents.views import get_report
 from codeservice.services.operations.audit import record
 from codeservice.services.operations.retention import policy_of, report
@@ -32,6 +31,7 @@ from codeservice.storage.models import AuditRecord, Delivery, IncidentReport, Pr
 from mailer.schema import outbox
 from tests.conftest import Cli
 from tests.integration.scheduler.support import REGISTER, mail_server
+from tests.support.dashboard import issue
 from tests.support.register import import_register
 from tests.support.retention import purge, verify_trail
 from tests.support.staff import sign_in
@@ -120,14 +120,7 @@ def app(container: Container, tmp_path: Path) -> Iterator[Container]:
         mail_server(container, tmp_path / "mail") as built,
     ):
         import_register(built, REGISTER, "providers.csv", actor="test")
-        rotate(
-            built.press,
-            Cycle.parse("2025-02"),
-            now=built.now(),
-            actor="test",
-            source="test",
-            workers=1,
-        )
+        issue(built, Cycle.parse("2025-02"))
         send_mail(built)
         acknowledge(built, "2025-02", OLD_ADDRESS, OLD)
         legacy_record(built)
@@ -138,14 +131,7 @@ def app(container: Container, tmp_path: Path) -> Iterator[Container]:
         incident(built, "INC-2023-0003", decided=None)  # open: kept whatever its age
 
         traveller.move_to(YOUNG)
-        rotate(
-            built.press,
-            Cycle.parse("2026-02"),
-            now=built.now(),
-            actor="test",
-            source="test",
-            workers=1,
-        )
+        issue(built, Cycle.parse("2026-02"))
         send_mail(built)
         acknowledge(built, "2026-02", YOUNG_ADDRESS, YOUNG)
         failed_sign_in(built, YOUNG_ADDRESS)

@@ -38,7 +38,7 @@ def test_a_new_database_and_its_wal_are_0600_in_a_0700_home(tmp_path: Path) -> N
     }
     app = bootstrap(env)
     try:
-        initialise(app)
+        initialise(app.installation)
         database = home / "codeservice.db"
         with app.engine.connect() as connection:  # WAL and SHM exist while it is open
             connection.execute(text("SELECT count(*) FROM providers"))
@@ -101,7 +101,7 @@ def test_init_tightens_a_home_made_loose_by_hand(
     app = bootstrap({"CODESERVICE_HOME": str(home), "CODESERVICE_BASE_URL": "http://x.test"})
     try:
         with caplog.at_level(logging.WARNING, logger="codeservice.storage.private_files"):
-            initialise(app)
+            initialise(app.installation)
     finally:
         app.close()
     assert _mode(home) == 0o700

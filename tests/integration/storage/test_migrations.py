@@ -158,3 +158,52 @@ def test_0009_adds_the_second_factor_tables_and_takes_them_away(container: Conta
     assert tables & below == set()
     assert tables <= above
     assert current_revision(container.engine) == head_revision()
+
+
+def test_0010_moves_the_outbox_bodies_to_their_table_and_back(container: Container) -> None:
+    """Bodies still held go to outbox_bodies (a sent message has none); going down puts
+    them back in their rows."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import text
+
+    insert = text(
+        "INSERT INTO outbox (id, dedupe_key, category, recipients, subject, sealed_message, "
+        "state, attempts, created_at, due_at) VALUES (:id, :key, 'test', 'a@example.org', "
+        "'s', :body, :state, 0, :at, :at)"
+    )
+    at = datetime(2025, 1, 1, tzinfo=UTC)
+    container.engine.dispose()
+    _migrate(container, "0009_second_factors", down=True)
+    try:
+        with container.engine.begin() as connection:
+            connection.execute(
+                insert,
+                {"id": 901, "key": "k901", "body": b"sealed-901", "state": "queued", "at": at},
+            )
+            connection.execute(
+                insert, {"id": 902, "key": "k902", "body": None, "state": "sent", "at": at}
+            )
+    finally:
+        _migrate(container, "head")
+    with container.engine.connect() as connection:
+        bodies = connection.execute(text("SELECT outbox_id, sealed FROM outbox_bodies")).all()
+        columns = connection.execute(text("SELECT * FROM outbox")).keys()
+    assert [(row[0], bytes(row[1])) for row in bodies] == [(901, b"sealed-901")]
+    assert "sealed_message" not in columns
+
+    container.engine.dispose()
+    try:
+        below = _migrate(container, "0009_second_factors", down=True)
+        with container.engine.connect() as connection:
+            rows = connection.execute(
+                text("SELECT id, sealed_message FROM outbox WHERE id > 900 ORDER BY id")
+            ).all()
+    finally:
+        _migrate(container, "head")
+    assert "outbox_bodies" not in below
+    assert [(row[0], None if row[1] is None else bytes(row[1])) for row in rows] == [
+        (901, b"sealed-901"),
+        (902, None),
+    ]
+    assert current_revision(container.engine) == head_revision()

@@ -19,11 +19,9 @@ from codeservice.services.distribution.codes import issue_access_code, reveal_ac
 from codeservice.services.helpline import code_in_force
 from codeservice.storage.models import AccessCode, AuditRecord
 from tests.support.echo import echoed, words
-from tests.support.register import import_register
+from tests.support.register import PLANS_HEADER, import_register
 
-REGISTER = (
-    "ref,name,prime_ref,spoc_name,spoc_email,"
-    "security_plan_received,security_plan_approved,security_plan_changed\n"
+REGISTER = PLANS_HEADER + (
     "PRV001,Northfield Employment Ltd,,Ann Lee,ann.lee@example.org,2024-01-08,2024-02-05,\n"
     "PRV002,Harbourside Skills,,Cat Jones,cat@example.com,2024-01-08,2024-02-05,\n"
     "PRV003,Pennine Routes CIC,,Dan Hughes,dan@example.net,2024-01-08,2024-02-05,\n"

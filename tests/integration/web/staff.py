@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -96,3 +97,17 @@ def audit_actions(container: Container, prefix: str = "") -> list[tuple[str, str
             for row in rows
             if row.action.startswith(prefix)
         ]
+
+
+def page_main(html: str) -> str:
+    """The page's ``<main>``, its CSRF token left out: pages compared as text."""
+    main = html[html.index("<main") : html.index("</main>")]
+    return re.sub(r'name="csrf_token" value="[^"]+"', "", main)
+
+
+def session_cookie(response: Any) -> str:
+    """The one ``session`` cookie ``response`` sets."""
+    headers = response.headers.get_list("set-cookie")
+    cookies = [h for h in headers if h.startswith("session=")]
+    assert len(cookies) == 1, headers
+    return str(cookies[0])

@@ -14,11 +14,11 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 
 from codeservice.bootstrap import Container
 from codeservice.web import create_app
+from tests.support.live_server import serving
 
 PLACES = 2
 SHED = "codeservice_http_requests_shed_total"
@@ -66,21 +66,9 @@ def live(container: Container, slow: SlowRoutes) -> Iterator[str]:
     built = Container(settings)
     app = create_app(built)
     slow.install(app)
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, log_config=None, access_log=False, lifespan="off"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="live-server", daemon=True)
-    thread.start()
-    while not server.started:
-        if not thread.is_alive():
-            pytest.fail("the live server did not start", pytrace=False)
-        thread.join(timeout=0.05)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-    slow.release.set()
-    server.should_exit = True
-    thread.join(timeout=30)
+    with serving(app) as url:
+        yield url
+        slow.release.set()
     built.close()
 
 

@@ -25,7 +25,13 @@ from tests.support.clock import Clock
 TRIAGE = "/security/incidents"
 
 
-def a_report(container: Container, details: str = "Team leader dismissed; knew the code.") -> str:
+def a_report(
+    container: Container,
+    details: str = "Team leader dismissed; knew the code.",
+    *,
+    actor: str = "cli:sec",
+    source: str = "cli",
+) -> str:
     make_ack_link(container)  # PRV001 with a SPoC and April's code, issued
     with container.transaction() as uow:
         return record_report(
@@ -35,8 +41,8 @@ def a_report(container: Container, details: str = "Team leader dismissed; knew t
             change_date="2027-03-29",
             reason="dismissed",
             details=details,
-            actor="cli:sec",
-            source="cli",
+            actor=actor,
+            source=source,
             now=container.now(),
         ).reference
 

@@ -6,30 +6,16 @@ from fastapi.testclient import TestClient
 
 from codeservice.bootstrap import Container
 from codeservice.domain.accounts import Role
-from codeservice.services.incidents.reports import record_report
 from codeservice.services.incidents.views import get_report
-from tests.integration.web.links import make_ack_link
 from tests.integration.web.staff import make_staff, sign_in
-from tests.integration.web.test_incident_triage import TRIAGE, post_form
+from tests.integration.web.test_incident_triage import TRIAGE, a_report, post_form
 
 
 def test_the_triage_page_names_the_people_who_recorded_assessed_and_decided(
     web_container: Container, client: TestClient
 ) -> None:
     make_staff(web_container, "sam.sec", Role.SECURITY, display_name="Sam Okafor")
-    make_ack_link(web_container)
-    with web_container.transaction() as uow:
-        reference = record_report(
-            uow,
-            web_container.mailroom,
-            provider_ref="PRV001",
-            change_date="2027-03-29",
-            reason="dismissed",
-            details="Team leader dismissed; knew the code.",
-            actor="user:sam.sec",
-            source="web",
-            now=web_container.now(),
-        ).reference
+    reference = a_report(web_container, actor="user:sam.sec", source="web")
     assert sign_in(client, "sam.sec").status_code == 303
     path = f"{TRIAGE}/{reference}"
     assert post_form(client, path, f"{path}/assess", note="Had the code").status_code == 303
@@ -55,19 +41,7 @@ def test_without_a_display_name_the_username_is_shown_and_cli_users_say_so(
     web_container: Container,
 ) -> None:
     make_staff(web_container, "kim.sec", Role.SECURITY)
-    make_ack_link(web_container)
-    with web_container.transaction() as uow:
-        reference = record_report(
-            uow,
-            web_container.mailroom,
-            provider_ref="PRV001",
-            change_date="2027-03-29",
-            reason="dismissed",
-            details="Team leader dismissed; knew the code.",
-            actor="cli:root",
-            source="cli",
-            now=web_container.now(),
-        ).reference
+    reference = a_report(web_container, actor="cli:root", source="cli")
     with web_container.read_uow() as uow:
         view = get_report(uow, reference)
     assert view.reported_by_label == "root (command line)"

@@ -25,15 +25,9 @@ from tests.integration.web.helpline_world import HelplineWorld, chars, wrong
 from tests.integration.web.links import open_and_confirm
 from tests.integration.web.staff import make_staff, make_token, sign_in
 from tests.support.clock import Clock
+from tests.support.register import TWO_PRIMES as REGISTER
 from tests.support.register import import_register
 
-REGISTER = (
-    "ref,name,prime_ref,spoc_name,spoc_email,"
-    "security_plan_received,security_plan_approved,security_plan_changed\n"
-    "PRV001,Northfield Employment Ltd,,Ann Lee,ann.lee@example.org,2024-01-08,2024-02-05,\n"
-    "PRV001,Northfield Employment Ltd,,Bob Roe,bob.roe@example.org,2024-01-08,2024-02-05,\n"
-    "PRV002,Harbourside Skills,,Cat Jones,cat@example.com,2024-01-08,2024-02-05,\n"
-)
 APRIL = Cycle(2027, 4)
 LOOPBACK = ("127.0.0.1", 50000)
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]

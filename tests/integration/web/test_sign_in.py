@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -19,7 +18,9 @@ from tests.integration.web.staff import (
     PASSWORD,
     audit_actions,
     make_staff,
+    page_main,
     second_step,
+    session_cookie,
     sign_in,
     sign_in_form,
 )
@@ -28,18 +29,6 @@ from tests.support.pages import assert_no_inline_code
 
 WRONG = "not the password at all"
 GENERIC = "Enter a correct username and password"
-
-
-def _main(html: str) -> str:
-    main = html[html.index("<main") : html.index("</main>")]
-    return re.sub(r'name="csrf_token" value="[^"]+"', "", main)
-
-
-def _session_cookie(response: object) -> str:
-    headers = response.headers.get_list("set-cookie")  # type: ignore[attr-defined]
-    cookies = [h for h in headers if h.startswith("session=")]
-    assert len(cookies) == 1, headers
-    return str(cookies[0])
 
 
 def test_the_sign_in_page_is_a_govuk_form_with_csrf(client: TestClient) -> None:
@@ -103,7 +92,7 @@ def test_the_session_cookie_is_http_only_strict_and_holds_no_secret(
 ) -> None:
     make_staff(web_container, "ann", Role.BMT)
 
-    cookie = _session_cookie(sign_in(client, "ann"))
+    cookie = session_cookie(sign_in(client, "ann"))
 
     assert "HttpOnly" in cookie
     assert "samesite=strict" in cookie.lower()
@@ -119,7 +108,7 @@ def test_https_deployments_mark_the_session_cookie_secure(
     make_staff(https, "ann", Role.BMT)
     client = TestClient(create_app(https), base_url="https://codes.example.gov.uk")
 
-    cookie = _session_cookie(sign_in(client, "ann"))
+    cookie = session_cookie(sign_in(client, "ann"))
 
     assert "Secure" in cookie
     https.close()
@@ -134,7 +123,7 @@ def test_wrong_password_and_unknown_user_get_the_same_page(
     unknown = sign_in(client, "nobody", WRONG)
 
     assert wrong.status_code == unknown.status_code == 400
-    assert _main(wrong.text).replace("ann", "nobody") == _main(unknown.text)
+    assert page_main(wrong.text).replace("ann", "nobody") == page_main(unknown.text)
     assert "There is a problem" in wrong.text
     assert f'<a href="#username">{GENERIC}</a>' in wrong.text
     assert "govuk-error-message" in wrong.text

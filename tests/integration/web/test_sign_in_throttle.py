@@ -4,7 +4,6 @@ address that fails too often gets a page that says so; arbitrary input never bre
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Iterator
 
 import pytest
@@ -17,7 +16,7 @@ from codeservice.bootstrap import Container
 from codeservice.domain.accounts import Role
 from codeservice.web import create_app
 from tests.integration.web.links import csrf_field
-from tests.integration.web.staff import PASSWORD, make_staff, sign_in, sign_in_form
+from tests.integration.web.staff import PASSWORD, make_staff, page_main, sign_in, sign_in_form
 from tests.support.clock import Clock
 
 WRONG = "not the password at all"
@@ -33,8 +32,7 @@ def quick(web_container: Container, clock: Clock) -> Iterator[Container]:
 
 
 def _main(html: str, name: str) -> str:
-    main = html[html.index("<main") : html.index("</main>")]
-    return re.sub(r'name="csrf_token" value="[^"]+"', "", main).replace(name, "NAME")
+    return page_main(html).replace(name, "NAME")
 
 
 def test_a_real_and_an_unknown_name_get_the_same_status_and_page_at_every_step(

@@ -3,7 +3,6 @@ them, and cookies not made by the service."""
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 from fastapi import FastAPI
@@ -20,18 +19,6 @@ from tests.integration.web.staff import (
 )
 from tests.support.clock import Clock
 from tests.support.staff import disable_user, reset_password
-
-
-def _main(html: str) -> str:
-    main = html[html.index("<main") : html.index("</main>")]
-    return re.sub(r'name="csrf_token" value="[^"]+"', "", main)
-
-
-def _session_cookie(response: object) -> str:
-    headers = response.headers.get_list("set-cookie")  # type: ignore[attr-defined]
-    cookies = [h for h in headers if h.startswith("session=")]
-    assert len(cookies) == 1, headers
-    return str(cookies[0])
 
 
 def test_signing_out_ends_the_session_even_for_a_copied_cookie(

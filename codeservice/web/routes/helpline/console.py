@@ -37,8 +37,8 @@ from codeservice.services.helpline import (
     verification_locks,
 )
 from codeservice.web.auth import require_role
-from codeservice.web.dependencies import client_ip, container_of, pages_of, require_csrf
-from codeservice.web.navigation import HELPLINE_CONSOLE, staff_navigation
+from codeservice.web.dependencies import client_ip, container_of, require_csrf
+from codeservice.web.navigation import HELPLINE_CONSOLE, staff_page
 
 router = APIRouter()
 CHALLENGES = HELPLINE_CONSOLE + "/challenges"
@@ -244,23 +244,8 @@ def _render(
     context: dict[str, Any],
     status_code: int = 200,
 ) -> Response:
-    navigation = staff_navigation(principal, request.url.path)
-    for item in navigation:
-        item["current"] = item["href"] == HELPLINE_CONSOLE and (
-            request.url.path.startswith(HELPLINE_CONSOLE)
-        )
-    return pages_of(request).render(
-        request,
-        template,
-        {
-            **context,
-            "principal": principal,
-            "navigation": navigation,
-            "console": HELPLINE_CONSOLE,
-            "challenges": CHALLENGES,
-        },
-        status_code=status_code,
-    )
+    context = {**context, "console": HELPLINE_CONSOLE, "challenges": CHALLENGES}
+    return staff_page(request, principal, template, context, status_code=status_code)
 
 
 # --- helpers ----------------------------------------------------------------------------

@@ -36,8 +36,8 @@ from codeservice.services.incidents.reissue import (
     request_provider_reissue,
 )
 from codeservice.web.auth import require_role
-from codeservice.web.dependencies import client_ip, container_of, pages_of, require_csrf
-from codeservice.web.navigation import SECURITY_HELPLINE, staff_navigation
+from codeservice.web.dependencies import client_ip, container_of, require_csrf
+from codeservice.web.navigation import SECURITY_HELPLINE, staff_page
 
 router = APIRouter()
 LOCKS = SECURITY_HELPLINE + "/locks"
@@ -235,16 +235,6 @@ def _known_name(container: Container, ref: str) -> str:
 def _render(
     request: Request, principal: Principal, template: str, context: dict[str, Any]
 ) -> Response:
-    navigation = staff_navigation(principal, request.url.path)
-    return pages_of(request).render(
-        request,
-        template,
-        {
-            **context,
-            "principal": principal,
-            "navigation": navigation,
-            "overview": SECURITY_HELPLINE,
-            "lock_paths": LOCKS,
-            "reissue_paths": SECURITY_HELPLINE + "/reissue",
-        },
-    )
+    paths = {"overview": SECURITY_HELPLINE, "lock_paths": LOCKS}
+    context = {**context, **paths, "reissue_paths": SECURITY_HELPLINE + "/reissue"}
+    return staff_page(request, principal, template, context)

@@ -18,12 +18,12 @@ from codeservice.errors import InputError, NotFound
 from codeservice.services.incidents.reports import ReportForm, record_report_form
 from codeservice.services.register.providers import list_register
 from codeservice.web.dependencies import client_ip, require_csrf
+from codeservice.web.navigation import staff_page
 from codeservice.web.routes.incidents.form import FIELD_ANCHORS, PostedReport, form_context
 from codeservice.web.routes.incidents.triage import (
     TRIAGE,
     ContainerDep,
     SecurityTeam,
-    render,
     sentence,
 )
 
@@ -88,6 +88,7 @@ def _new_form(
                 for p in primes
             ),
         ],
+        "triage": TRIAGE,
     }
     status = 422 if errors else 200
-    return render(request, principal, "incidents/triage_new.html", context, status)
+    return staff_page(request, principal, "incidents/triage_new.html", context, status_code=status)

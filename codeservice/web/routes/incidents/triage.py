@@ -23,8 +23,8 @@ from codeservice.services.incidents.reissue import complete_reissue
 from codeservice.services.incidents.triage import assess_report, decide_report
 from codeservice.services.incidents.views import IncidentView, get_report, list_reports
 from codeservice.web.auth import require_role
-from codeservice.web.dependencies import client_ip, container_of, pages_of, require_csrf
-from codeservice.web.navigation import SECURITY_INCIDENTS, staff_navigation
+from codeservice.web.dependencies import client_ip, container_of, require_csrf
+from codeservice.web.navigation import SECURITY_INCIDENTS, staff_page
 
 router = APIRouter()
 TRIAGE = SECURITY_INCIDENTS
@@ -50,12 +50,8 @@ def reports(
         }
         for view in views
     ]
-    return render(
-        request,
-        principal,
-        "incidents/triage_list.html",
-        {"rows": rows, "everything": everything},
-    )
+    context = {"rows": rows, "everything": everything, "triage": TRIAGE}
+    return staff_page(request, principal, "incidents/triage_list.html", context)
 
 
 def _view(container: Container, reference: str) -> IncidentView:
@@ -204,22 +200,9 @@ def _report_page(
         "errors": errors,
         "error_list": [{"text": m, "href": anchors[f]} for f, m in errors.items()],
         "typed": typed or {},
+        "triage": TRIAGE,
     }
     status = 422 if errors else 200
-    return render(request, principal, "incidents/triage_report.html", context, status)
-
-
-def render(
-    request: Request,
-    principal: Principal,
-    template: str,
-    context: dict[str, Any],
-    status_code: int = 200,
-) -> Response:
-    navigation = staff_navigation(principal, request.url.path)
-    return pages_of(request).render(
-        request,
-        template,
-        {**context, "principal": principal, "navigation": navigation, "triage": TRIAGE},
-        status_code=status_code,
+    return staff_page(
+        request, principal, "incidents/triage_report.html", context, status_code=status
     )

@@ -20,8 +20,8 @@ from codeservice.domain.accounts import Principal, Role
 from codeservice.services.staff.accounts import list_users
 from codeservice.services.staff.api_tokens import list_tokens
 from codeservice.web.auth import require_role
-from codeservice.web.dependencies import container_of, pages_of
-from codeservice.web.navigation import ADMIN_ACCOUNTS, staff_navigation
+from codeservice.web.dependencies import container_of
+from codeservice.web.navigation import ADMIN_ACCOUNTS, staff_page
 from codeservice.web.routes.staff.admin_account import NEW_ACCOUNT, account_path
 
 router = APIRouter()
@@ -61,16 +61,11 @@ def accounts(
         ]
         for token in token_views
     ]
-    return pages_of(request).render(
+    return staff_page(
         request,
+        principal,
         "staff/admin_accounts.html",
-        {
-            "principal": principal,
-            "navigation": staff_navigation(principal, request.url.path),
-            "users": users,
-            "tokens": tokens,
-            "new_account": NEW_ACCOUNT,
-        },
+        {"users": users, "tokens": tokens, "new_account": NEW_ACCOUNT},
     )
 
 

@@ -26,8 +26,8 @@ from codeservice.services.staff.password_links import add_account, send_reset_li
 from codeservice.services.staff.second_factors import overview_of, reset_second_factors
 from codeservice.storage.uow import UnitOfWork
 from codeservice.web.auth import require_role
-from codeservice.web.dependencies import client_ip, container_of, pages_of, require_csrf
-from codeservice.web.navigation import ADMIN_ACCOUNTS, staff_navigation
+from codeservice.web.dependencies import client_ip, container_of, require_csrf
+from codeservice.web.navigation import ADMIN_ACCOUNTS, staff_page
 
 router = APIRouter(include_in_schema=False)
 NEW_ACCOUNT = ADMIN_ACCOUNTS + "/new"
@@ -212,14 +212,14 @@ def _render(
 ) -> Response:
     errors: dict[str, str] = context["errors"]
     context = {
-        "principal": principal,
-        "navigation": staff_navigation(principal, ADMIN_ACCOUNTS),
         "error_list": [{"text": text, "href": f"#{field}"} for field, text in errors.items()],
         "accounts": ADMIN_ACCOUNTS,
         "roles": [{"value": r.value, "text": r.label} for r in Role],
         **context,
     }
-    return pages_of(request).render(request, template, context, status_code=status)
+    return staff_page(
+        request, principal, template, context, status_code=status, current_path=ADMIN_ACCOUNTS
+    )
 
 
 def _new_form(

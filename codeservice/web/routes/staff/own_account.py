@@ -18,8 +18,8 @@ from codeservice.errors import InputError
 from codeservice.services.staff.own_account import change_own_password
 from codeservice.services.staff.sign_in import SignedIn
 from codeservice.web.auth import ALL_ROLES, require_role
-from codeservice.web.dependencies import client_ip, container_of, pages_of, require_csrf
-from codeservice.web.navigation import STAFF_HOME, staff_navigation
+from codeservice.web.dependencies import client_ip, container_of, require_csrf
+from codeservice.web.navigation import STAFF_HOME, staff_page
 from codeservice.web.sessions import current_session, start_session
 
 router = APIRouter(include_in_schema=False)
@@ -71,13 +71,11 @@ def _form(
     request: Request, principal: Principal, errors: dict[str, str], *, status_code: int = 200
 ) -> Response:
     context: dict[str, Any] = {
-        "principal": principal,
-        "navigation": staff_navigation(principal, request.url.path),
         "errors": errors,
         "error_list": [{"text": text, "href": f"#{field}"} for field, text in errors.items()],
         "action": CHANGE_PASSWORD,
         "back": STAFF_HOME,
     }
-    return pages_of(request).render(
-        request, "staff/change_password.html", context, status_code=status_code
+    return staff_page(
+        request, principal, "staff/change_password.html", context, status_code=status_code
     )

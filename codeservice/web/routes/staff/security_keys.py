@@ -27,8 +27,8 @@ from codeservice.services.staff.sign_in_throttle import AddressThrottled, SignIn
 from codeservice.services.staff.webauthn_factors import RelyingParty, relying_party
 from codeservice.storage.uow import UnitOfWork
 from codeservice.web.auth import ALL_ROLES, SignInRequired, require_role
-from codeservice.web.dependencies import client_ip, container_of, pages_of, require_csrf
-from codeservice.web.navigation import staff_navigation
+from codeservice.web.dependencies import client_ip, container_of, require_csrf
+from codeservice.web.navigation import staff_page
 from codeservice.web.pending_sign_in import current_pending
 from codeservice.web.routes.staff.own_factors import FACTORS
 from codeservice.web.routes.staff.second_step import (
@@ -189,14 +189,19 @@ def _add_key_page(
     request: Request, principal: Principal, errors: dict[str, str], *, status_code: int = 200
 ) -> Response:
     context = {
-        "principal": principal,
-        "navigation": staff_navigation(principal, FACTORS),
         "errors": errors,
         "error_list": [{"text": text, "href": f"#{field}"} for field, text in errors.items()],
         "action": ADD_KEY,
         "back": FACTORS,
     }
-    return pages_of(request).render(request, "staff/add_key.html", context, status_code=status_code)
+    return staff_page(
+        request,
+        principal,
+        "staff/add_key.html",
+        context,
+        status_code=status_code,
+        current_path=FACTORS,
+    )
 
 
 def _sentence(message: str) -> str:

@@ -17,7 +17,7 @@ from codeservice.services.staff.sign_in import AccountLocked, SignInRefused, sig
 from codeservice.services.staff.sign_in_throttle import AddressThrottled, sign_in_rules
 from codeservice.web.auth import ALL_ROLES, require_role, safe_next
 from codeservice.web.dependencies import client_ip, container_of, pages_of, require_csrf
-from codeservice.web.navigation import landing_page, staff_navigation
+from codeservice.web.navigation import landing_page, staff_page
 from codeservice.web.pending_sign_in import Pending, pending_cookies
 from codeservice.web.routes.staff.work import in_transaction
 from codeservice.web.sessions import current_principal, current_session, end_session
@@ -98,11 +98,7 @@ def sign_out_page(
     request: Request, principal: Annotated[Principal, Depends(require_role(*ALL_ROLES))]
 ) -> Response:
     """GET changes nothing: it asks, and the button signs out."""
-    return pages_of(request).render(
-        request,
-        "staff/sign_out.html",
-        {"principal": principal, "navigation": staff_navigation(principal, request.url.path)},
-    )
+    return staff_page(request, principal, "staff/sign_out.html", {})
 
 
 @router.post("/sign-out", dependencies=[Depends(require_csrf)])

@@ -14,8 +14,8 @@ from codeservice.domain.accounts import Principal
 from codeservice.services.staff.own_account import recent_sign_ins
 from codeservice.services.staff.second_factors import overview
 from codeservice.web.auth import ALL_ROLES, SIGN_IN_PATH, require_role
-from codeservice.web.dependencies import container_of, pages_of
-from codeservice.web.navigation import STAFF_HOME, landing_page, staff_navigation
+from codeservice.web.dependencies import container_of
+from codeservice.web.navigation import STAFF_HOME, landing_page, staff_page
 from codeservice.web.sessions import current_principal, current_session
 
 router = APIRouter()
@@ -64,12 +64,11 @@ def staff_home(
         ]
         for event in events
     ]
-    return pages_of(request).render(
+    return staff_page(
         request,
+        principal,
         "staff/home.html",
         {
-            "principal": principal,
-            "navigation": staff_navigation(principal, request.url.path),
             "sign_ins": sign_ins,
             "factors": factors,
             "password_changed": request.query_params.get("password") == "changed",

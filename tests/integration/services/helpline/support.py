@@ -21,10 +21,9 @@ from codeservice.services.helpline import ChallengeView
 from codeservice.storage.models import AccessCode, AuditRecord
 from tests.support.echo import echoed, words
 from tests.support.helpline import answer_challenge, start_challenge
+from tests.support.register import PLANS_HEADER
 
-REGISTER = (
-    "ref,name,prime_ref,spoc_name,spoc_email,"
-    "security_plan_received,security_plan_approved,security_plan_changed\n"
+REGISTER = PLANS_HEADER + (
     "PRV001,Northfield Employment Ltd,,Ann Lee,ann.lee@example.org,2024-01-08,2024-02-05,\n"
     "PRV002,Harbourside Skills,,Cat Jones,cat@example.com,2024-01-08,2024-02-05,\n"
     "PRV003,Pennine Routes CIC,,Dan Hughes,dan@example.net,2024-01-08,2024-02-05,\n"

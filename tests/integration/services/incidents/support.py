@@ -9,7 +9,6 @@ import pytest
 from sqlalchemy import select
 
 from codeservice.bootstrap import Container
-from codeservice.services.incidents.reissue import complete_reissue
 from codeservice.services.incidents.reissue_views import ReissueReport
 from codeservice.services.incidents.reports import ReportForm, record_report
 from codeservice.services.incidents.triage import decide_report
@@ -20,6 +19,7 @@ from tests.conftest import Cli
 from tests.integration.services.test_reissue import (
     World,
 )
+from tests.support.reissue import complete
 
 ACTOR = "cli:security.officer"
 FORM = ReportForm(
@@ -83,15 +83,7 @@ def decide(container: Container, reference: str, *, decision: str, reason: str) 
     reissue = (
         None
         if decided.reissue_id is None
-        else complete_reissue(
-            container.read_uow,
-            container.uow,
-            container.issuer,
-            decided.reissue_id,
-            actor=ACTOR,
-            source="cli",
-            now=now,
-        )
+        else complete(container, decided.reissue_id, actor=ACTOR, source="cli", now=now)
     )
     with container.read_uow() as uow:
         view = get_report(uow, reference)
