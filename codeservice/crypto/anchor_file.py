@@ -116,8 +116,8 @@ class AnchorFile:
         if len(data) != BLOCK:
             return False
         try:
-            fd = os.open(self.path, os.O_WRONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
-        except OSError:  # missing, or a link: made again whole
+            fd = os.open(self.path, os.O_WRONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        except OSError:  # missing, or a link (or a FIFO no one reads): made again whole
             return False
         try:
             found = os.fstat(fd)

@@ -33,7 +33,7 @@ _write_locks_guard = threading.Lock()
 # The newest migration in codeservice/storage/migrations/versions. Every command checks
 # the database against it before it works, so it is written here rather than read
 # through Alembic, whose import costs a command ~0.15 s of CPU (a test keeps the two equal).
-SCHEMA_REVISION = "0010_outbox_bodies"
+SCHEMA_REVISION = "0011_helpline_history_indexes"
 
 
 def make_engine(url: str, *, pool_size: int = POOL_SIZE, **kwargs: Any) -> Engine:

@@ -33,6 +33,8 @@ class AccessCode(Base):
             sqlite_where=text("state != 'revoked'"),
             postgresql_where=text("state != 'revoked'"),
         ),
+        # The code in force: the newest a provider has from its start on, without a sort.
+        Index("ix_access_codes_provider_active_from", "provider_id", "active_from"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

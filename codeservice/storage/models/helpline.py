@@ -29,6 +29,8 @@ class Challenge(Base):
     __table_args__ = (
         CheckConstraint("result IN ('pass', 'fail')", name="result"),
         Index("ix_challenges_provider_created", "provider_id", "created_at"),
+        # A prime's fails today (the lock rule) found without reading its whole history.
+        Index("ix_challenges_provider_result_answered", "provider_id", "result", "answered_at"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -64,6 +66,7 @@ class VerificationLock(Base):
             sqlite_where=text("unlocked_at IS NULL"),
             postgresql_where=text("unlocked_at IS NULL"),
         ),
+        Index("ix_verification_locks_provider_day", "provider_id", "day"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

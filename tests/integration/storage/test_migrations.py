@@ -207,3 +207,25 @@ def test_0010_moves_the_outbox_bodies_to_their_table_and_back(container: Contain
         (902, None),
     ]
     assert current_revision(container.engine) == head_revision()
+
+
+def test_0011_adds_the_helpline_history_indexes_and_takes_them_away(container: Container) -> None:
+    names = {
+        ("challenges", "ix_challenges_provider_result_answered"),
+        ("verification_locks", "ix_verification_locks_provider_day"),
+        ("access_codes", "ix_access_codes_provider_active_from"),
+    }
+
+    def indexes() -> set[tuple[str, str]]:
+        found = inspect(container.engine)
+        return {(table, i["name"]) for table, _ in names for i in found.get_indexes(table)}
+
+    container.engine.dispose()
+    try:
+        _migrate(container, "0010_outbox_bodies", down=True)
+        below = indexes()
+    finally:
+        _migrate(container, "head")
+    assert names & below == set()
+    assert names <= indexes()
+    assert current_revision(container.engine) == head_revision()

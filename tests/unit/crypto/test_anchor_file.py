@@ -148,3 +148,15 @@ def test_a_reader_never_sees_a_write_half_done(tmp_path: Path) -> None:
     assert all(len(each) == 1 for each in numbers)
     in_order = [int(next(iter(each))) for each in numbers]
     assert in_order == sorted(in_order)
+
+
+def test_something_else_at_the_anchors_name_is_replaced_without_waiting(tmp_path: Path) -> None:
+    import os
+
+    os.mkfifo(tmp_path / "anchor", 0o600)  # opened to write, a FIFO would wait for a reader
+    anchor = AnchorFile(tmp_path / "anchor")
+
+    assert anchor.compare_and_write(lambda _text: "1")
+
+    assert (tmp_path / "anchor").is_file()
+    assert anchor.read() == "1"
