@@ -12,7 +12,7 @@ from sqlalchemy import select
 from codeservice.bootstrap import Container
 from codeservice.storage.models import Provider
 from tests.conftest import Cli
-from tests.integration.cli.test_providers import snapshot
+from tests.support.register import register_snapshot
 
 ROOT = Path(__file__).resolve().parents[3]
 SAMPLE = ROOT / "config" / "providers.example.csv"
@@ -42,7 +42,7 @@ def test_a_bad_plan_date_is_named_with_file_and_line_and_nothing_changes(
         "PRV002,Harbour,,Bob Ray,bob@example.org,2026-03-02,2026-02-27,\n",
         encoding="utf-8",
     )
-    before = snapshot(container)
+    before = register_snapshot(container)
 
     with time_machine.travel(APRIL_FIRST):
         result = cli("providers", "import", str(register))
@@ -55,7 +55,7 @@ def test_a_bad_plan_date_is_named_with_file_and_line_and_nothing_changes(
         "2026-03-02"
     ) in result.stderr
     assert "Traceback" not in result.output
-    assert snapshot(container) == before
+    assert register_snapshot(container) == before
 
 
 def test_import_records_plans_and_new_providers_without_dates_are_not_approved(
