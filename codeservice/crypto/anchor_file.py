@@ -98,17 +98,30 @@ class AnchorFile:
             return written
 
     def _read(self) -> str | None:
-        """The text as it was given to be written: a block's padding taken off."""
+        """The text as it was given to be written: a block's padding taken off. Opened
+        without waiting, so that something else at its name (a FIFO) is refused, not
+        waited on."""
         try:
-            text = self.path.read_text(encoding="utf-8")
-            if len(text) == BLOCK and text.endswith(" \n"):
-                return text[:-1].rstrip(" ")
-            return text
+            fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
         except FileNotFoundError:
             return None
+        except OSError as exc:
+            raise self._unreadable(exc.strerror or type(exc).__name__) from None
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise self._unreadable("it is not a file")
+            with os.fdopen(fd, "rb", closefd=False) as handle:
+                text = handle.read().decode("utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            reason = getattr(exc, "strerror", None) or type(exc).__name__
-            raise AnchorFileError(f"cannot read the audit anchor {self.path}: {reason}") from None
+            raise self._unreadable(getattr(exc, "strerror", None) or type(exc).__name__) from None
+        finally:
+            os.close(fd)
+        if len(text) == BLOCK and text.endswith(" \n"):
+            return text[:-1].rstrip(" ")
+        return text
+
+    def _unreadable(self, reason: str) -> AnchorFileError:
+        return AnchorFileError(f"cannot read the audit anchor {self.path}: {reason}")
 
     def _overwrite(self, data: bytes) -> bool:
         """``data`` (one block) written over the file in place and synced; False, having
@@ -117,7 +130,7 @@ class AnchorFile:
             return False
         try:
             fd = os.open(self.path, os.O_WRONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
-        except OSError:  # missing, or a link (or a FIFO no one reads): made again whole
+        except OSError:  # missing, or a link: made again whole
             return False
         try:
             found = os.fstat(fd)

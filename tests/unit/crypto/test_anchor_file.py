@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from codeservice.crypto.anchor_file import BLOCK, AnchorFile
+from codeservice.crypto.anchor_file import BLOCK, AnchorFile, AnchorFileError
 
 
 def _forward(seq: int) -> Callable[[str | None], str | None]:
@@ -150,13 +150,14 @@ def test_a_reader_never_sees_a_write_half_done(tmp_path: Path) -> None:
     assert in_order == sorted(in_order)
 
 
-def test_something_else_at_the_anchors_name_is_replaced_without_waiting(tmp_path: Path) -> None:
+def test_something_else_at_the_anchors_name_is_refused_without_waiting(tmp_path: Path) -> None:
     import os
 
-    os.mkfifo(tmp_path / "anchor", 0o600)  # opened to write, a FIFO would wait for a reader
+    os.mkfifo(tmp_path / "anchor", 0o600)  # opened plainly, a FIFO waits for the other end
     anchor = AnchorFile(tmp_path / "anchor")
 
-    assert anchor.compare_and_write(lambda _text: "1")
-
-    assert (tmp_path / "anchor").is_file()
-    assert anchor.read() == "1"
+    with pytest.raises(AnchorFileError, match="it is not a file"):
+        anchor.read()
+    with pytest.raises(AnchorFileError, match="it is not a file"):
+        anchor.compare_and_write(lambda _text: "1")
+    assert not (tmp_path / "anchor").is_file()  # left for ``audit verify`` to report
