@@ -193,7 +193,9 @@ def main() -> None:
             print(f"    {count / args.pairs:5.2f}  {kind}")
     if profile:
         print("the services called directly (what a route runs, without HTTP):")
-        pstats.Stats(service).sort_stats("cumulative").print_stats(args.cprofile)
+        pstats.Stats(service).sort_stats(os.environ.get("SORT", "cumulative")).print_stats(
+            args.cprofile
+        )
 
 
 def service_pairs(container: Any, codes: dict[str, str], pairs: int) -> None:

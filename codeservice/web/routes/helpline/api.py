@@ -40,7 +40,7 @@ from codeservice.web.auth import (
     require_api_role,
     require_api_role_in,
 )
-from codeservice.web.dependencies import client_ip, container_of
+from codeservice.web.dependencies import client_ip, container_of, in_worker
 from codeservice.web.errors import status_for
 
 CHALLENGES = "/api/v1/challenges"
@@ -224,7 +224,7 @@ async def create_challenge(body: ChallengeRequest, request: Request) -> Response
                 source=client_ip(request),
             )
 
-    view = await run_in_threadpool(work)
+    view = await in_worker(request, work)
     created = ChallengeCreated(
         id=view.id, positions=list(view.positions), expires_at=view.expires_at
     )
@@ -260,7 +260,7 @@ async def answer(challenge_id: str, body: AnswerRequest, request: Request) -> Re
                 source=client_ip(request),
             )
 
-    result = await run_in_threadpool(work)
+    result = await in_worker(request, work)
     return _json(200, AnswerResult(result=result))
 
 
