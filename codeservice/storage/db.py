@@ -165,7 +165,13 @@ def _tune_sqlite(engine: Engine, write_lock: threading.Lock) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        # FULL: a commit is on disk before it returns. With NORMAL (WAL mode) a power
+        # loss or system crash can take back the last commits, after their effects left
+        # the process: an email sent for a code the database then no longer holds (and
+        # the rerun issuing a second), or the audit anchor, synced just after each
+        # commit, vouching for records the trail lost, so `audit verify` would cry
+        # truncation (docs/security.md, "Crash safety").
+        cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()

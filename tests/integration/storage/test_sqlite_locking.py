@@ -25,6 +25,16 @@ def _insert(session: Session, value: str) -> None:
     session.execute(text("INSERT INTO t (v) VALUES (:v)"), {"v": value})
 
 
+def test_every_connection_commits_to_disk_before_returning(tmp_path: Path) -> None:
+    """synchronous=FULL with the write-ahead log: a commit survives a power loss, so
+    nothing that follows it (an email sent, the audit anchor synced) can outlive it."""
+    engine = _engine(tmp_path)
+    for reader_or_writer in (engine, db.reading(engine)):
+        with reader_or_writer.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+
+
 def test_a_reader_does_not_wait_for_a_writer(tmp_path: Path) -> None:
     engine = _engine(tmp_path)
     writers, readers = sessionmaker(engine), sessionmaker(db.reading(engine))
