@@ -23,6 +23,7 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import make_url
 
 from codeservice.errors import CodeserviceError
+from codeservice.storage.private_files import sync_folder
 
 _PG_TIMEOUT_SECONDS = 6 * 3600
 
@@ -54,8 +55,9 @@ def copy_sqlite(source: Path, target: Path) -> None:
 
 
 def restore_sqlite(source: Path, target: Path) -> None:
-    """Put the copy ``source`` in place as ``target``: written beside it, then renamed,
-    so ``target`` is either absent (or empty) or the whole copy."""
+    """Put the copy ``source`` in place as ``target``: written beside it (synced, as
+    SQLite syncs a commit), then renamed and the folder synced, so ``target`` is either
+    absent (or empty) or the whole copy, after a power loss too."""
     descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
     os.close(descriptor)
     os.unlink(temporary)
@@ -64,6 +66,7 @@ def restore_sqlite(source: Path, target: Path) -> None:
         for suffix in ("-wal", "-shm", "-journal"):  # an empty database's companions
             Path(f"{target}{suffix}").unlink(missing_ok=True)
         os.replace(temporary, target)
+        sync_folder(target.parent)  # the copy in place before the anchor it goes with
     finally:
         Path(temporary).unlink(missing_ok=True)
 

@@ -13,6 +13,16 @@ _SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
 log = logging.getLogger(__name__)
 
 
+def sync_folder(path: Path) -> None:
+    """Put the folder's entries on disk (a rename into it, say): until then a power
+    loss may undo the rename though the file's data was synced."""
+    descriptor = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
 def private_directory(path: Path) -> None:
     """Make ``path`` a folder only its owner can enter (0700): created so, or an
     existing looser one tightened, with a warning. A shared sticky folder (``/tmp``)

@@ -34,7 +34,7 @@ from codeservice.services.operations.setup import Installation
 from codeservice.storage import backup as copies
 from codeservice.storage.db import sqlite_file
 from codeservice.storage.migrate import current_revision, head_revision, is_known_revision
-from codeservice.storage.private_files import private_directory
+from codeservice.storage.private_files import private_directory, sync_folder
 
 MANIFEST = "backup.json"
 FORMAT = "codeservice-backup/1"
@@ -101,7 +101,10 @@ def backup(site: Installation, destination: Path, *, now: datetime) -> BackupRep
         _write_private(partial / MANIFEST, json.dumps({"format": FORMAT, **asdict(manifest)}))
         if destination.exists():
             destination.rmdir()
+        for written in partial.iterdir():  # the dump too: pg_dump does not sync it
+            _sync_file(written)
         os.replace(partial, destination)
+        sync_folder(destination.parent)  # complete on disk before we say it is made
     finally:
         shutil.rmtree(partial, ignore_errors=True)
     return BackupReport(destination, manifest, site.master_key_file)
@@ -240,6 +243,14 @@ def _place_anchor(source: Path, manifest: Manifest, anchor: AnchorFile) -> bool:
             "restore again"
         )
     return anchor.compare_and_write(lambda current: text if current is None else None)
+
+
+def _sync_file(path: Path) -> None:
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def _write_private(path: Path, text: str) -> None:
