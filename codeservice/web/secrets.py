@@ -7,13 +7,12 @@ made on first use, readable by the service's user alone.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import secrets
 import stat
 from pathlib import Path
 
 from codeservice.config import Settings
+from codeservice.crypto.keyring_file import write_file_atomically
 from codeservice.errors import ConfigurationError
 
 FILE_NAME = "web-secret"
@@ -35,17 +34,10 @@ def _secret_from_file(path: Path) -> bytes:
     if path.exists():
         return _read_secret(path)
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    # Written whole to a private temporary file, then linked into place: two processes
-    # starting together agree on one secret, and neither ever reads a half-written one.
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(descriptor, "w", encoding="ascii") as handle:
-            handle.write(secrets.token_urlsafe(48) + "\n")
-        with contextlib.suppress(FileExistsError):  # another process was first
-            os.link(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
+    # Written whole and synced to a private temporary file, then linked into place (never
+    # over one): two processes starting together agree on one secret, and neither ever
+    # reads a half-written one, after a power loss either.
+    write_file_atomically(path, (secrets.token_urlsafe(48) + "\n").encode(), replace=False)
     return _read_secret(path)
 
 
