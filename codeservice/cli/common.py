@@ -5,7 +5,8 @@ from __future__ import annotations
 import getpass
 import json
 import sys
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from rich.console import Console
 
@@ -41,6 +42,18 @@ def container(*, initialising: bool = False) -> Container:
     configure_logging(built.settings)
     logs.set_actor(cli_actor())  # JSON log lines name who ran the command
     return built
+
+
+T = TypeVar("T")
+
+
+def audited(change: Callable[..., T], *args: Any, **options: Any) -> T:
+    """A command's one audited change, in one transaction: ``change(uow, keyring, *args,
+    actor=cli_actor(), now=now, **options)``."""
+    built = container()
+    now = built.now()
+    with built.transaction() as uow:
+        return change(uow, built.keyring, *args, actor=cli_actor(), now=now, **options)
 
 
 def os_user() -> str:

@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from codeservice.cli.common import cli_actor, container, print_json, stdout
+from codeservice.cli.common import audited, cli_actor, container, print_json, stdout
 from codeservice.domain.incidents import InvalidReport, ReasonCategory
 from codeservice.domain.triage import waiting_text
 from codeservice.domain.wording import moment_text, plural
@@ -196,12 +196,7 @@ def assess(
     """Mark a received report as assessed (§51)."""
     from codeservice.services.incidents.triage import assess_report
 
-    app_ = container()
-    now = app_.now()
-    with app_.transaction() as uow:
-        view = assess_report(
-            uow, app_.keyring, reference, actor=cli_actor(), source=SOURCE, note=note, now=now
-        )
+    view = audited(assess_report, reference, source=SOURCE, note=note)
     stdout.print(f"{view.reference} is assessed.", highlight=False)
 
 

@@ -25,6 +25,10 @@ app = typer.Typer(
     help="The register of prime providers, their SPoCs and their subcontractors.",
 )
 
+IncludeInactive = Annotated[
+    bool, typer.Option("--all", help="Include deactivated providers and SPoCs.")
+]
+
 
 @app.command("import")
 def import_(
@@ -92,9 +96,7 @@ def _hint_new_spocs(app_: Container, now: datetime) -> None:
 @app.command("list")
 def list_(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-    include_inactive: Annotated[
-        bool, typer.Option("--all", help="Include deactivated providers and SPoCs.")
-    ] = False,
+    include_inactive: IncludeInactive = False,
 ) -> None:
     """Prime providers with their SPoCs and subcontractors (active ones unless --all)."""
     from codeservice.services.register.providers import list_register
@@ -108,9 +110,7 @@ def list_(
 def find(
     query: Annotated[str, typer.Argument(help="A ref, or part of a name (any case).")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-    include_inactive: Annotated[
-        bool, typer.Option("--all", help="Include deactivated providers and SPoCs.")
-    ] = False,
+    include_inactive: IncludeInactive = False,
 ) -> None:
     """Find providers by ref or name."""
     from codeservice.services.register.providers import find_provider

@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from codeservice.cli.common import cli_actor, container, print_json, stderr, stdout
+from codeservice.cli.common import audited, container, print_json, stderr, stdout
 from codeservice.domain.accounts import Role
 
 app = typer.Typer(
@@ -26,10 +26,7 @@ def create(
     """Make a token and print it once: only its hash is kept."""
     from codeservice.services.staff.api_tokens import create_token
 
-    built = container()
-    now = built.now()
-    with built.transaction() as uow:
-        created = create_token(uow, built.keyring, name, role=role, actor=cli_actor(), now=now)
+    created = audited(create_token, name, role=role)
     stderr.print(
         f"Created API token {created.view.name} ({created.view.role}). Copy it now: "
         "it cannot be shown again.",
@@ -76,8 +73,5 @@ def revoke(name: Annotated[str, typer.Argument(help="The token's name.")]) -> No
     """Stop a token working at once."""
     from codeservice.services.staff.api_tokens import revoke_token
 
-    built = container()
-    now = built.now()
-    with built.transaction() as uow:
-        revoke_token(uow, built.keyring, name, actor=cli_actor(), now=now)
+    audited(revoke_token, name)
     stdout.print(f"Revoked the API token {name.strip().lower()}.", highlight=False)

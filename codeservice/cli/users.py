@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from codeservice.cli.common import cli_actor, container, print_json, stdout
+from codeservice.cli.common import audited, cli_actor, container, print_json, stdout
 from codeservice.domain.accounts import Role
 from codeservice.errors import InputError
 
@@ -88,20 +88,9 @@ def add(
     from codeservice.services.staff.accounts import add_user
 
     password = read_password(password_file)
-    built = container()
-    now = built.now()
-    with built.transaction() as uow:
-        view = add_user(
-            uow,
-            built.keyring,
-            name,
-            role=role,
-            password=password,
-            display_name=display_name,
-            email=email,
-            actor=cli_actor(),
-            now=now,
-        )
+    view = audited(
+        add_user, name, role=role, password=password, display_name=display_name, email=email
+    )
     stdout.print(f"Added staff account {view.name} ({view.role}).", highlight=False)
 
 
@@ -150,10 +139,7 @@ def role(
     """Give an account another role; its sessions end. The last active admin keeps theirs."""
     from codeservice.services.staff.account_changes import change_role
 
-    built = container()
-    now = built.now()
-    with built.transaction() as uow:
-        changed = change_role(uow, built.keyring, name, new_role, actor=cli_actor(), now=now)
+    changed = audited(change_role, name, new_role)
     username = name.strip().lower()
     message = (
         f"{username} is now {new_role.value}."
@@ -168,10 +154,7 @@ def disable(name: Annotated[str, typer.Argument(help="The username.")]) -> None:
     """Stop an account signing in; its open sessions end at once (not the last active admin)."""
     from codeservice.services.staff.account_changes import disable_user
 
-    built = container()
-    now = built.now()
-    with built.transaction() as uow:
-        disable_user(uow, built.keyring, name, actor=cli_actor(), now=now)
+    audited(disable_user, name)
     stdout.print(f"Disabled {name.strip().lower()}; its sessions have ended.", highlight=False)
 
 
@@ -180,10 +163,7 @@ def enable(name: Annotated[str, typer.Argument(help="The username.")]) -> None:
     """Let a disabled account sign in again."""
     from codeservice.services.staff.account_changes import enable_user
 
-    built = container()
-    now = built.now()
-    with built.transaction() as uow:
-        enable_user(uow, built.keyring, name, actor=cli_actor(), now=now)
+    audited(enable_user, name)
     stdout.print(f"Enabled {name.strip().lower()}.", highlight=False)
 
 
@@ -206,10 +186,7 @@ def unlock(name: Annotated[str, typer.Argument(help="The username.")]) -> None:
     """Lift a lock put on after too many wrong passwords."""
     from codeservice.services.staff.account_changes import unlock_user
 
-    built = container()
-    now = built.now()
-    with built.transaction() as uow:
-        was_locked = unlock_user(uow, built.keyring, name, actor=cli_actor(), now=now)
+    was_locked = audited(unlock_user, name)
     username = name.strip().lower()
     message = f"Unlocked {username}." if was_locked else f"{username} was not locked."
     stdout.print(message, highlight=False)
@@ -222,12 +199,7 @@ def reset_second_factor(name: Annotated[str, typer.Argument(help="The username."
     API tokens are not changed."""
     from codeservice.services.staff.second_factors import reset_second_factors
 
-    built = container()
-    now = built.now()
-    with built.transaction() as uow:
-        removed = reset_second_factors(
-            uow, built.keyring, name, actor=cli_actor(), source="cli", now=now
-        )
+    removed = audited(reset_second_factors, name, source="cli")
     username = name.strip().lower()
     stdout.print(
         f"Removed {removed} second factor{'' if removed == 1 else 's'} and the recovery codes "

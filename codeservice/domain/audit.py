@@ -130,12 +130,7 @@ def chain_hash(
     prev_hash: str,
 ) -> str:
     """HMAC-SHA256 over the record's fields and the previous record's hash."""
-    material = json.dumps(
-        [seq, at.isoformat(), actor, action, source, details, prev_hash],
-        separators=(",", ":"),
-        ensure_ascii=False,
-    ).encode()
-    return hmac.new(key, material, hashlib.sha256).hexdigest()
+    return _mac(key, [seq, at.isoformat(), actor, action, source, details, prev_hash])
 
 
 def redaction_seal(
@@ -157,22 +152,14 @@ def redaction_seal(
     ``hash``; from then on this seal, under the same key, vouches for what is left, and
     ``hash`` still links the record to its neighbours.
     """
-    material = json.dumps(
-        [
-            "redacted",
-            seq,
-            at.isoformat(),
-            actor,
-            action,
-            source,
-            details,
-            prev_hash,
-            hash,
-            redacted_at.isoformat(),
-        ],
-        separators=(",", ":"),
-        ensure_ascii=False,
-    ).encode()
+    fields = [seq, at.isoformat(), actor, action, source, details, prev_hash, hash]
+    return _mac(key, ["redacted", *fields, redacted_at.isoformat()])
+
+
+def _mac(key: bytes, fields: list[Any]) -> str:
+    """HMAC-SHA256 under ``key`` over ``fields`` as compact JSON: every hash and seal of
+    the chain, so their bytes never drift apart."""
+    material = json.dumps(fields, separators=(",", ":"), ensure_ascii=False).encode()
     return hmac.new(key, material, hashlib.sha256).hexdigest()
 
 
@@ -204,9 +191,5 @@ def chain_hash_v2(
 ) -> str:
     """``chain_hash`` for version 2: ``source`` and ``details`` are the record's public
     form (personal fields as ``[redacted]``), and ``personal_hash`` stands for the rest."""
-    material = json.dumps(
-        [CURRENT, seq, at.isoformat(), actor, action, source, details, personal_hash, prev_hash],
-        separators=(",", ":"),
-        ensure_ascii=False,
-    ).encode()
-    return hmac.new(key, material, hashlib.sha256).hexdigest()
+    fields = [seq, at.isoformat(), actor, action, source, details, personal_hash, prev_hash]
+    return _mac(key, [CURRENT, *fields])

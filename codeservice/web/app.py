@@ -72,6 +72,7 @@ def create_app(container: Container, *, govuk_frontend: Path | None = None) -> F
     assets = govuk_assets(govuk_frontend)
     secret = web_secret(settings)
     csrf = Csrf(secret, base_url=settings.base_url)
+    https = settings.base_url.startswith("https://")
 
     app = FastAPI(
         title="Provider Direct access codes",
@@ -119,10 +120,8 @@ def create_app(container: Container, *, govuk_frontend: Path | None = None) -> F
     app.include_router(helpline.router)
     app.include_router(helpline_security.router)
     install_error_pages(app)
-    install_auth(app, secret, https=settings.base_url.startswith("https://"))
-    app.state.pending_cookies = PendingCookies(
-        secret, https=settings.base_url.startswith("https://")
-    )
+    install_auth(app, secret, https=https)
+    app.state.pending_cookies = PendingCookies(secret, https=https)
 
     # Added innermost first: BodyLimit refuses an over-long body before any route reads
     # it; Backpressure sheds what is over the in-flight bound before any of that work;
@@ -146,7 +145,7 @@ def create_app(container: Container, *, govuk_frontend: Path | None = None) -> F
         finish_wait_ms=settings.web_finish_wait_ms,
     )
     app.add_middleware(RequestLog, error_page=server_error_page)
-    app.add_middleware(SecurityHeaders, https=settings.base_url.startswith("https://"))
+    app.add_middleware(SecurityHeaders, https=https)
     return app
 
 

@@ -186,7 +186,8 @@ def vouched_for(chain_key: bytes, row: AuditRecord) -> bool:
     if row.version == LEGACY:
         if row.redacted_at is None:
             return hmac.compare_digest(_legacy_hash(chain_key, row), row.hash)
-        return hmac.compare_digest(_seal(chain_key, row, row.redacted_at), row.redaction_seal or "")
+        seal = redacted_seal(chain_key, row, row.redacted_at, row.source, row.details)
+        return hmac.compare_digest(seal, row.redaction_seal or "")
     if not hmac.compare_digest(_hash_v2(chain_key, row), row.hash):
         return False
     details = _parsed(row.details)
@@ -214,45 +215,36 @@ def _hash_v2(chain_key: bytes, row: AuditRecord) -> str:
     if details is not None:
         source, public = public_form(row.action, row.source, details)
     return chain_hash_v2(
-        chain_key,
-        seq=row.seq,
-        at=row.at,
-        actor=row.actor,
-        action=row.action,
-        source=source,
-        details=public,
-        personal_hash=row.personal_hash or "",
-        prev_hash=row.prev_hash,
+        chain_key, **_hashed(row, source, public), personal_hash=row.personal_hash or ""
     )
 
 
 def _legacy_hash(chain_key: bytes, row: AuditRecord) -> str:
-    return chain_hash(
-        chain_key,
-        seq=row.seq,
-        at=row.at,
-        actor=row.actor,
-        action=row.action,
-        source=row.source,
-        details=row.details,
-        prev_hash=row.prev_hash,
-    )
+    return chain_hash(chain_key, **_hashed(row, row.source, row.details))
 
 
-def _seal(chain_key: bytes, row: AuditRecord, redacted_at: datetime) -> str:
-    """The seal of a redacted version 1 record (domain.audit.redaction_seal)."""
+def redacted_seal(
+    chain_key: bytes, row: AuditRecord, redacted_at: datetime, source: str, details: str
+) -> str:
+    """The seal of a version 1 record redacted to ``source`` and ``details``
+    (domain.audit.redaction_seal): retention makes it, ``verify_chain`` checks it."""
     return redaction_seal(
-        chain_key,
-        seq=row.seq,
-        at=row.at,
-        actor=row.actor,
-        action=row.action,
-        source=row.source,
-        details=row.details,
-        prev_hash=row.prev_hash,
-        hash=row.hash,
-        redacted_at=redacted_at,
+        chain_key, **_hashed(row, source, details), hash=row.hash, redacted_at=redacted_at
     )
+
+
+def _hashed(row: AuditRecord, source: str, details: str) -> dict[str, Any]:
+    """The fields of ``row`` that every version of the chain hashes, with its ``source``
+    and ``details`` as given (they differ from the row's where it is redacted)."""
+    return {
+        "seq": row.seq,
+        "at": row.at,
+        "actor": row.actor,
+        "action": row.action,
+        "source": source,
+        "details": details,
+        "prev_hash": row.prev_hash,
+    }
 
 
 def _parsed(details: str) -> dict[str, Any] | None:

@@ -24,7 +24,7 @@ from datetime import datetime
 
 from codeservice.config import Settings
 from codeservice.crypto.keyring import Keyring
-from codeservice.domain.audit import LEGACY, AuditTag, redaction_seal
+from codeservice.domain.audit import LEGACY, AuditTag
 from codeservice.domain.retention import (
     REGISTER_UPLOAD_KEPT,
     RetentionKind,
@@ -144,6 +144,13 @@ def purge(
     It commits batch by batch, so it takes the factories of units of work
     (``container.read_uow``, ``container.uow``) rather than one."""
     result = PurgeResult()
+
+    def record(uow: UnitOfWork, kind: RetentionKind, count: int) -> None:
+        """The batch's audit record: the kind and a count, nothing purged."""
+        audit.event(
+            uow, keyring, PURGE, actor=actor, source=source, now=now, kind=str(kind), count=count
+        )
+
     blankers: dict[RetentionKind, Callable[[RetentionRepository, list[int], datetime], int]] = {
         RetentionKind.MAIL: lambda r, ids, cut: r.blank_mail(ids, cut),
         RetentionKind.ACKNOWLEDGEMENTS: lambda r, ids, cut: r.blank_acknowledgements(ids, cut),
@@ -158,16 +165,7 @@ def purge(
                 ids = due(cut, batch)
                 done = blank(uow.retention, ids, cut) if ids else 0
                 if done:
-                    audit.event(
-                        uow,
-                        keyring,
-                        PURGE,
-                        actor=actor,
-                        source=source,
-                        now=now,
-                        kind=str(kind),
-                        count=done,
-                    )
+                    record(uow, kind, done)
                 uow.commit()
             result.counts[str(kind)] += done
             if not ids or not done:
@@ -175,9 +173,7 @@ def purge(
     with writing() as uow:  # register files uploaded and never applied
         result.register_uploads = uow.register.drop_uploads_before(now - REGISTER_UPLOAD_KEPT)
         uow.commit()
-    _redact_audit(
-        reading, writing, keyring, policy, now, result, actor=actor, source=source, batch=batch
-    )
+    _redact_audit(reading, writing, keyring, policy, now, result, record, batch=batch)
     log.info(
         "retention purge: %s",
         ", ".join(f"{count} {kind}" for kind, count in result.counts.items()),
@@ -192,9 +188,8 @@ def _redact_audit(
     policy: RetentionPolicy,
     now: datetime,
     result: PurgeResult,
+    record: Callable[[UnitOfWork, RetentionKind, int], None],
     *,
-    actor: str,
-    source: str,
     batch: int,
 ) -> None:
     key = keyring.audit_key
@@ -223,33 +218,13 @@ def _redact_audit(
                 redacted_source, details = redacted
                 seal = None
                 if row.version == LEGACY:  # its hash covers the fields: seal what is left
-                    seal = redaction_seal(
-                        key,
-                        seq=row.seq,
-                        at=row.at,
-                        actor=row.actor,
-                        action=row.action,
-                        source=redacted_source,
-                        details=details,
-                        prev_hash=row.prev_hash,
-                        hash=row.hash,
-                        redacted_at=now,
-                    )
+                    seal = audit.redacted_seal(key, row, now, redacted_source, details)
                 uow.retention.redact_audit(
                     row, source=redacted_source, details=details, at=now, seal=seal
                 )
                 done += 1
             if done:
-                audit.event(
-                    uow,
-                    keyring,
-                    PURGE,
-                    actor=actor,
-                    source=source,
-                    now=now,
-                    kind=str(RetentionKind.AUDIT),
-                    count=done,
-                )
+                record(uow, RetentionKind.AUDIT, done)
             uow.commit()
         result.counts[str(RetentionKind.AUDIT)] += done
         if not rows:

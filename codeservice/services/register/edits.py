@@ -109,32 +109,30 @@ def add_spoc(
     found = next((s for s in same if s.email.casefold() == folded), None)
     if found is not None and found.active:
         raise InvalidEdit({"spoc_email": f"{found.email} is already a SPoC of {ref}"})
-    if found is None:
-        found = Spoc(
-            provider_id=provider.id,
-            name=spoc_details.name,
-            email=spoc_details.email,
-            active=True,
-            created_at=now,
-            updated_at=now,
-        )
-        uow.register.add_spoc(found)
-        uow.register.flush()
-        tag, changed = AuditTag.REGISTER_SPOC_CREATE, "SPoC added"
-    else:
-        found.name, found.email, found.active = spoc_details.name, spoc_details.email, True
-        found.updated_at = now
-        tag, changed = AuditTag.REGISTER_SPOC_UPDATE, "SPoC reactivated"
+    if found is not None:  # inactive: reactivated under the name given, as by its own page
+        found.name, found.email = spoc_details.name, spoc_details.email
+        set_spoc_active(uow, keyring, ref, found.id, True, actor=actor, source=source, now=now)
+        return
+    spoc = Spoc(
+        provider_id=provider.id,
+        name=spoc_details.name,
+        email=spoc_details.email,
+        active=True,
+        created_at=now,
+        updated_at=now,
+    )
+    uow.register.add_spoc(spoc)
+    uow.register.flush()
     audit.event(
         uow,
         keyring,
-        tag,
+        AuditTag.REGISTER_SPOC_CREATE,
         actor=actor,
         source=source,
         now=now,
         provider=ref,
-        spoc=found.id,
-        changed=changed,
+        spoc=spoc.id,
+        changed="SPoC added",
     )
 
 

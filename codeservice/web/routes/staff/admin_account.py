@@ -110,43 +110,22 @@ def role(request: Request, principal: Admin, username: str, role: Field = "") ->
     if role not in {r.value for r in Role}:
         errors = {"role": "Choose what the account may do"}
         return _account_page(request, principal, username, errors, status_code=422)
-
-    def act(uow: UnitOfWork, name: str, actor: str, source: str, now: datetime) -> str:
-        keyring = container_of(request).keyring
-        use.change_role(uow, keyring, name, Role(role), actor=actor, source=source, now=now)
-        return "role"
-
-    return _act(request, principal, username, act, field="role")
+    return _change(request, principal, username, use.change_role, Role(role), done="role")
 
 
 @router.post(ACCOUNT + "/email", dependencies=[Depends(require_csrf)])
 def email(request: Request, principal: Admin, username: str, email: Field = "") -> Response:
-    def act(uow: UnitOfWork, name: str, actor: str, source: str, now: datetime) -> str:
-        keyring = container_of(request).keyring
-        set_email(uow, keyring, name, email, actor=actor, source=source, now=now)
-        return "email"
-
-    return _act(request, principal, username, act, field="email", status_code=422)
+    return _change(request, principal, username, set_email, email, done="email", status_code=422)
 
 
 @router.post(ACCOUNT + "/disable", dependencies=[Depends(require_csrf)])
 def disable(request: Request, principal: Admin, username: str) -> Response:
-    def act(uow: UnitOfWork, name: str, actor: str, source: str, now: datetime) -> str:
-        keyring = container_of(request).keyring
-        use.disable_user(uow, keyring, name, actor=actor, source=source, now=now)
-        return "disabled"
-
-    return _act(request, principal, username, act, field="state")
+    return _change(request, principal, username, use.disable_user, done="disabled", field="state")
 
 
 @router.post(ACCOUNT + "/enable", dependencies=[Depends(require_csrf)])
 def enable(request: Request, principal: Admin, username: str) -> Response:
-    def act(uow: UnitOfWork, name: str, actor: str, source: str, now: datetime) -> str:
-        keyring = container_of(request).keyring
-        use.enable_user(uow, keyring, name, actor=actor, source=source, now=now)
-        return "enabled"
-
-    return _act(request, principal, username, act, field="state")
+    return _change(request, principal, username, use.enable_user, done="enabled", field="state")
 
 
 @router.post(ACCOUNT + "/unlock", dependencies=[Depends(require_csrf)])
@@ -172,12 +151,28 @@ def reset(request: Request, principal: Admin, username: str) -> Response:
 
 @router.post(ACCOUNT + "/second-factors", dependencies=[Depends(require_csrf)])
 def reset_factors(request: Request, principal: Admin, username: str) -> Response:
+    return _change(request, principal, username, reset_second_factors, done="second-factors")
+
+
+def _change(
+    request: Request,
+    principal: Admin,
+    username: str,
+    change: Callable[..., object],
+    *args: object,
+    done: str,
+    field: str = "",
+    status_code: int = 409,
+) -> Response:
+    """``change(uow, keyring, name, *args, actor=, source=, now=)`` through ``_act``; a
+    refusal is shown at ``field`` (by default the one named ``done``)."""
+
     def act(uow: UnitOfWork, name: str, actor: str, source: str, now: datetime) -> str:
         keyring = container_of(request).keyring
-        reset_second_factors(uow, keyring, name, actor=actor, source=source, now=now)
-        return "second-factors"
+        change(uow, keyring, name, *args, actor=actor, source=source, now=now)
+        return done
 
-    return _act(request, principal, username, act, field="second-factors")
+    return _act(request, principal, username, act, field=field or done, status_code=status_code)
 
 
 def _act(

@@ -39,7 +39,8 @@ DONE = {
 }
 
 
-def _user_id(request: Request) -> int:
+def staff_id(request: Request) -> int:
+    """The signed-in person's account id, from their session (sign in again without one)."""
     session = current_session(request)
     if session is None:
         raise SignInRequired()
@@ -55,7 +56,7 @@ def factors_page(request: Request, principal: Staff) -> Response:
 def remove(request: Request, principal: Staff, factor_id: int) -> Response:
     try:
         in_transaction(
-            request, factors.remove_factor, _user_id(request), factor_id, source=client_ip(request)
+            request, factors.remove_factor, staff_id(request), factor_id, source=client_ip(request)
         )
     except NotFound:
         raise
@@ -68,7 +69,7 @@ def remove(request: Request, principal: Staff, factor_id: int) -> Response:
 def new_codes(request: Request, principal: Staff) -> Response:
     try:
         codes = in_transaction(
-            request, factors.replace_recovery_codes, _user_id(request), source=client_ip(request)
+            request, factors.replace_recovery_codes, staff_id(request), source=client_ip(request)
         )
     except Conflict as problem:
         return _list(request, principal, {"codes": _sentence(str(problem))}, status_code=409)
@@ -86,7 +87,7 @@ def add_app_submit(
     request: Request, principal: Staff, code: Field = "", name: Field = ""
 ) -> Response:
     try:
-        in_transaction(request, add_app, _user_id(request), code, name, source=client_ip(request))
+        in_transaction(request, add_app, staff_id(request), code, name, source=client_ip(request))
     except SignInExpired as expired:
         raise SignInRequired() from expired
     except InputError as problem:
@@ -104,7 +105,7 @@ def _list(
 ) -> Response:
     container = container_of(request)
     with container.read_uow() as uow:
-        overview = factors.overview(uow, _user_id(request))
+        overview = factors.overview(uow, staff_id(request))
     tz = container.settings.tz
 
     def when(moment: Any) -> str:
@@ -150,7 +151,7 @@ def _app_form(
     name: str = "",
     status_code: int = 200,
 ) -> Response:
-    setup = in_transaction(request, setup_totp, _user_id(request))
+    setup = in_transaction(request, setup_totp, staff_id(request))
     context = {
         **_frame(request, principal),
         "errors": errors,

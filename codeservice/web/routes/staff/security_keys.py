@@ -30,7 +30,7 @@ from codeservice.web.auth import ALL_ROLES, SignInRequired, require_role
 from codeservice.web.dependencies import client_ip, container_of, require_csrf
 from codeservice.web.navigation import staff_page
 from codeservice.web.pending_sign_in import current_pending
-from codeservice.web.routes.staff.own_factors import FACTORS
+from codeservice.web.routes.staff.own_factors import FACTORS, staff_id
 from codeservice.web.routes.staff.second_step import (
     SECOND_STEP,
     back_to_sign_in,
@@ -39,7 +39,6 @@ from codeservice.web.routes.staff.second_step import (
     set_up_page,
 )
 from codeservice.web.routes.staff.work import in_transaction, signing_in
-from codeservice.web.sessions import current_session
 
 router = APIRouter(include_in_schema=False)
 SIGN_IN_KEY = "/sign-in/security-key"
@@ -145,13 +144,6 @@ def set_up_key(request: Request, credential: Field = "", key_name: Field = "") -
     )
 
 
-def _user_id(request: Request) -> int:
-    session = current_session(request)
-    if session is None:
-        raise SignInRequired()
-    return session.user_id
-
-
 @router.get(ADD_KEY)
 def add_key_form(request: Request, principal: Staff) -> Response:
     return _add_key_page(request, principal, {})
@@ -159,7 +151,7 @@ def add_key_form(request: Request, principal: Staff) -> Response:
 
 @router.get(ADD_KEY + "/options")
 def add_key_options(request: Request, principal: Staff) -> Response:
-    options = in_transaction(request, use.add_key_options, _user_id(request), _rp(request))
+    options = in_transaction(request, use.add_key_options, staff_id(request), _rp(request))
     return _options(options)
 
 
@@ -171,7 +163,7 @@ def add_key(
         in_transaction(
             request,
             use.add_key,
-            _user_id(request),
+            staff_id(request),
             credential,
             key_name,
             _rp(request),
