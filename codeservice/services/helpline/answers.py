@@ -31,7 +31,7 @@ from codeservice.services.helpline.desk import Helpdesk
 from codeservice.services.helpline.locks import SOURCE, ensure_lock, locked_error
 from codeservice.services.helpline.refusals import refused
 from codeservice.services.operations import audit
-from codeservice.storage.repositories.helpline_state import CodeRow, ProviderName
+from codeservice.storage.repositories.helpline_rows import CodeRow, ProviderName
 from codeservice.storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)

@@ -32,7 +32,7 @@ from codeservice.services.helpline.locks import SOURCE, ensure_lock, locked_erro
 from codeservice.services.helpline.refusals import refused
 from codeservice.services.operations import audit
 from codeservice.storage.models import AccessCode, Challenge, Provider
-from codeservice.storage.repositories.helpline_state import (
+from codeservice.storage.repositories.helpline_rows import (
     AskedRow,
     CodeRow,
     PastRow,

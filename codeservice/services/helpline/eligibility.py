@@ -10,7 +10,7 @@ from codeservice.domain.challenges import AmbiguousProvider, Organisation
 from codeservice.domain.text import check_usable
 from codeservice.services.register.providers import find_provider
 from codeservice.storage.models import Provider
-from codeservice.storage.repositories.helpline_state import AskedRow
+from codeservice.storage.repositories.helpline_rows import AskedRow
 from codeservice.storage.uow import UnitOfWork
 
 

@@ -22,7 +22,7 @@ from codeservice.services.mail import queue_email
 from codeservice.services.operations import audit
 from codeservice.services.staff.actors import actor_names
 from codeservice.storage.models import Challenge, VerificationLock
-from codeservice.storage.repositories.helpline_state import LockState, ProviderName
+from codeservice.storage.repositories.helpline_rows import LockState, ProviderName
 from codeservice.storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)

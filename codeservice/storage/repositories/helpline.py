@@ -22,13 +22,13 @@ from codeservice.storage.repositories.helpline_locks import (
     LOCK_PRIME,
     LOCK_PRIME_OF,
 )
-from codeservice.storage.repositories.helpline_state import (
+from codeservice.storage.repositories.helpline_rows import (
     AskedRow,
     ChallengeRow,
     LockState,
     PrimeState,
-    in_force,
 )
+from codeservice.storage.repositories.helpline_state import in_force
 
 # The statements a helpline request runs, built once (with parameters) rather than on
 # every request: building one costs about as much CPU as running it on SQLite.

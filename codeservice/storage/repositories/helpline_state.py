@@ -3,12 +3,12 @@
 Once the prime provider's lock is held, a challenge and an answer each need its lock
 state today, its code in force and (a challenge) its latest challenge; an answer also
 needs the challenge and both providers' names. Through the ORM that was four or five
-statements of 0.2–0.7 ms CPU each; here it is one, its rows plain frozen dataclasses.
+statements of 0.2–0.7 ms CPU each; here it is one, its rows plain frozen dataclasses
+(``helpline_rows``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
 
@@ -16,88 +16,23 @@ from sqlalchemy import ColumnElement, Table, and_, bindparam, func, not_, or_, s
 from sqlalchemy.orm import Session
 
 from codeservice.domain.audit_anchor import ChainHead
-from codeservice.domain.calendar import Cycle
 from codeservice.domain.codes import CodeState
 from codeservice.storage.models import AccessCode, Challenge, Provider, VerificationLock
 from codeservice.storage.repositories.audit import HEAD_HASH, HEAD_SEQ, head_of
+from codeservice.storage.repositories.helpline_rows import (
+    AskedRow,
+    ChallengeRow,
+    CodeRow,
+    LockState,
+    PastRow,
+    PrimeState,
+    ProviderName,
+)
 
 _CODES = cast(Table, AccessCode.__table__)
 _CHALLENGES = cast(Table, Challenge.__table__)
 _LOCKS = cast(Table, VerificationLock.__table__)
 _PROVIDERS = cast(Table, Provider.__table__)
-
-
-@dataclass(frozen=True)
-class ProviderName:
-    id: int
-    ref: str
-    name: str
-
-
-@dataclass(frozen=True)
-class AskedRow:
-    """The organisation a caller names, as eligibility needs it: its prime (itself for a
-    prime provider; None for a subcontractor whose prime is gone) and whether the plan
-    that covers it (its prime's, for a subcontractor) is approved."""
-
-    id: int
-    ref: str
-    name: str
-    active: bool
-    is_prime: bool
-    prime: ProviderName | None
-    prime_active: bool | None
-    prime_is_prime: bool | None
-    plan_approved: bool
-
-
-@dataclass(frozen=True)
-class CodeRow:
-    """The code in force, sealed: opened only to compare an answer."""
-
-    id: int
-    cycle: Cycle
-    sealed_code: bytes
-    document_ref: str
-
-
-@dataclass(frozen=True)
-class LockState:
-    """The prime provider's locks today and its fails since the day began (every one,
-    whether or not it counts towards a lock: ``ensure_lock`` applies the rule)."""
-
-    open: bool
-    count: int
-    last_unlocked_at: datetime | None
-    fails_today: int
-
-
-@dataclass(frozen=True)
-class PastRow:
-    positions: str
-    created_at: datetime
-    answered_at: datetime | None
-    result: str | None
-
-
-@dataclass(frozen=True)
-class PrimeState:
-    lock: LockState
-    code: CodeRow | None
-    latest: PastRow | None = None
-
-
-@dataclass(frozen=True)
-class ChallengeRow:
-    """A challenge to answer, as it is now, with its providers and its prime's state."""
-
-    id: str
-    positions: str
-    expires_at: datetime
-    answered_at: datetime | None
-    asked: ProviderName
-    prime: ProviderName
-    state: PrimeState
 
 
 def _state_columns(prime_id: ColumnElement[int]) -> list[ColumnElement[Any]]:
