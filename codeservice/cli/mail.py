@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import os
 import signal
 import sys
 from collections.abc import Iterator
@@ -61,6 +62,10 @@ def send(
         app_ = container()
         config = app_.smtp_config
         sealer = app_.mail_sealer
+    # This process serves no /metrics: its SMTP answers can be read only where every
+    # process writes its counts to PROMETHEUS_MULTIPROC_DIR (docs/operations.md). Without
+    # it they would go nowhere, and loading prometheus-client for them cost ~20 ms.
+    counted = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
 
     async def main() -> dispatcher.DispatchSummary:
         stop = asyncio.Event()
@@ -76,6 +81,7 @@ def send(
             clock=app_.now,
             on_outcomes=audit_mail_outcomes(app_.keyring),
             reader=app_.read_session_factory,
+            counted=counted,
         )
 
     try:

@@ -77,11 +77,14 @@ def _loaded(modules: set[str], *packages: str) -> list[str]:
 def test_mail_send_loads_no_pydantic_and_no_repository_it_does_not_use(
     cli: Cli, tmp_path: Path
 ) -> None:
+    cli.env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     found, _ = _run(cli, tmp_path, "mail", "send", "--once")
     modules = set(found["modules"])
     assert "mailer.dispatcher" in modules  # it did run
     assert found["frozen"] > 0  # what it loaded is out of the garbage collector's reach
     assert _loaded(modules, "pydantic", "pydantic_core") == []
+    # It serves no /metrics: without PROMETHEUS_MULTIPROC_DIR its counts go nowhere.
+    assert _loaded(modules, "prometheus_client") == []
     assert "codeservice.storage.repositories.helpline" not in modules
     assert "codeservice.storage.repositories.register" not in modules
     # Of the models, only the audit trail's (its records of what was sent); no
