@@ -87,6 +87,7 @@ async def run(
     rng: random.Random | None = None,
     on_outcomes: OutcomeHook | None = None,
     reader: sessionmaker[Session] | None = None,
+    counted: bool = True,
 ) -> DispatchSummary:
     """Send due messages until ``stop`` is set, or (``once``) until nothing is due.
 
@@ -96,7 +97,9 @@ async def run(
     ``SmtpConfigurationError`` (after handing its claims back) when the server refuses
     the configured login or encryption. ``reader``, if given, makes the sessions for
     the checks just before sending, which only read (on SQLite, a reader's sessions
-    need not wait for the write lock).
+    need not wait for the write lock). ``counted``: the send times and the servers'
+    answers go to the metrics (``mailer.metrics``); a process whose metrics no one can
+    read leaves it off, and does not load prometheus-client for them.
     """
     sessions = database if isinstance(database, sessionmaker) else sessionmaker(database)
     worker = worker_id or default_worker_id()
@@ -114,6 +117,7 @@ async def run(
         recording,
         stop=stop or asyncio.Event(),
         clock=clock,
+        counted=counted,
     )
     return await dispatcher.run(once=once)
 
@@ -129,6 +133,7 @@ class _Dispatcher:
         *,
         stop: asyncio.Event,
         clock: Clock,
+        counted: bool = True,
     ) -> None:
         self.sessions = sessions
         self.reader = reader
@@ -137,6 +142,7 @@ class _Dispatcher:
         self.worker_id = recording.worker_id
         self.stop = stop
         self.clock = clock
+        self.counted = counted
         self.summary = DispatchSummary()
         self.fatal: SmtpConfigurationError | None = None
         self.broken: Exception | None = None  # recording failed (the database gone)
@@ -178,7 +184,7 @@ class _Dispatcher:
         return await asyncio.to_thread(in_transaction)
 
     async def run(self, *, once: bool) -> DispatchSummary:
-        lanes = [Lane(self.config) for _ in range(self.config.connections)]
+        lanes = [Lane(self.config, counted=self.counted) for _ in range(self.config.connections)]
         log.info("mail dispatcher %s started", self.worker_id)
         tasks = [asyncio.create_task(self.claim(once, len(lanes)))]
         tasks += [asyncio.create_task(self.drive(lane)) for lane in lanes]

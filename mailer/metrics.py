@@ -1,7 +1,8 @@
 """The dispatcher's own metrics (prometheus-client): how long sends take, how servers answer.
 
-Counted in the process that sends; with ``PROMETHEUS_MULTIPROC_DIR`` set, the processes
-sharing it are added up at scrape time. Labels never hold an address.
+Counted in the process that sends (unless it leaves ``counted`` off: see
+``dispatcher.run``); with ``PROMETHEUS_MULTIPROC_DIR`` set, the processes sharing it are
+added up at scrape time. Labels never hold an address.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ import email.policy
 import logging
 import ssl
 import time
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from enum import StrEnum
 
 import aiosmtplib
@@ -23,7 +23,6 @@ from aiosmtplib import (
     SMTPResponseException,
 )
 
-from mailer import metrics
 from mailer.config import SmtpConfig
 from mailer.wire import as_sent, mail_from, rcpt_to, send_data
 
@@ -163,28 +162,40 @@ async def _reset(smtp: aiosmtplib.SMTP) -> None:
         smtp.close()
 
 
-class Lane:
-    """One SMTP connection, reused message after message; reconnects when it drops."""
+def _counter() -> Callable[[float, int | None], None]:
+    from mailer.metrics import observe_send  # prometheus-client: loaded only to count
 
-    def __init__(self, config: SmtpConfig) -> None:
+    return observe_send
+
+
+class Lane:
+    """One SMTP connection, reused message after message; reconnects when it drops.
+
+    ``counted``: each send's time and the class of its answer go to the metrics
+    (``mailer.metrics``); without it they go nowhere, and prometheus-client is not
+    loaded for them."""
+
+    def __init__(self, config: SmtpConfig, *, counted: bool = True) -> None:
         self._config = config
         self._smtp: aiosmtplib.SMTP | None = None
         self._last_used = 0.0
+        self._count = _counter() if counted else None
 
     async def send(self, data: bytes, recipients: Sequence[str], proceed: Proceed) -> Sent | None:
         """Send one message, its bytes as they are; return refused recipients and the
         server's answer, or None when ``proceed``, awaited once the envelope is sent,
         says the message must not go (then the server gets no DATA).
 
-        Its time and the class of the answer go to the metrics."""
+        Its time and the class of the answer go to the metrics, if ``counted``."""
         started = time.perf_counter()
         try:
             result = await self._send(data, recipients, proceed)
         except Exception as exc:  # not a cancellation: that is no answer of the server's
-            metrics.observe_send(time.perf_counter() - started, smtp_code(exc))
+            if self._count is not None:
+                self._count(time.perf_counter() - started, smtp_code(exc))
             raise
-        if result is not None:
-            metrics.observe_send(time.perf_counter() - started, 250)
+        if result is not None and self._count is not None:
+            self._count(time.perf_counter() - started, 250)
         return result
 
     async def _send(self, data: bytes, recipients: Sequence[str], proceed: Proceed) -> Sent | None:

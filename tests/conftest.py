@@ -151,8 +151,9 @@ class Cli:
         finally:
             os.environ.clear()
             os.environ.update(old)
-            # A command may freeze what was loaded (``mail send`` does, as for a process
-            # of its own); here that would keep every test's garbage to the end.
+            # Importing the command line freezes what was loaded, and so may a command
+            # (``mail send`` does), as for a process of their own; here that would keep
+            # every test's garbage to the end.
             gc.unfreeze()
 
     def run_process(self, *args: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:

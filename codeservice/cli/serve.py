@@ -151,6 +151,9 @@ def _listen(options: WebOptions) -> socket.socket:
 
 async def run_process(container: Container, parts: Parts) -> None:
 
+    # The mailer's counts are listed from the start (at 0 until a message goes), whatever
+    # parts run: the dispatcher itself loads them only once it sends.
+    import mailer.metrics  # noqa: F401
     from codeservice.web import create_app
     from codeservice.web.app import freeze_start_up
     from codeservice.web.metrics import default_exposition, metrics_app

@@ -6,6 +6,7 @@ import signal
 import socket
 import subprocess
 import time
+from pathlib import Path
 from typing import Any
 
 import aiosmtplib
@@ -50,6 +51,28 @@ def test_send_once_delivers_the_outbox(cli: Cli, container: Container) -> None:
     assert "sent" in result.output and "2" in result.output
     assert len(captured(maildir)) == 2
     assert {_state(container, i) for i in ids} == {"sent"}
+
+
+def test_send_once_counts_its_smtp_answers_in_the_shared_metrics_folder(
+    cli: Cli, container: Container, tmp_path: Path
+) -> None:
+    """``mail send`` serves no /metrics: its counts are read from
+    PROMETHEUS_MULTIPROC_DIR, where a real process of it must write them."""
+    from prometheus_client import CollectorRegistry
+    from prometheus_client.multiprocess import MultiProcessCollector
+
+    for n in range(2):
+        _queue(container, f"k{n}", to=f"spoc{n}@provider.example.org")
+    folder = tmp_path / "metrics"
+    folder.mkdir()
+    with capturing(container.settings.mail_dir) as server:
+        cli.env.update(CODESERVICE_SMTP_PORT=str(server.port), PROMETHEUS_MULTIPROC_DIR=str(folder))
+        done = cli.run_process("mail", "send", "--once")
+    assert done.returncode == 0, done.stderr
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry, path=str(folder))
+    assert registry.get_sample_value("mailer_smtp_answers_total", {"class": "2xx"}) == 2
+    assert registry.get_sample_value("mailer_send_duration_seconds_count") == 2
 
 
 def test_send_once_with_no_server_leaves_the_message_queued(cli: Cli, container: Container) -> None:
