@@ -59,7 +59,9 @@ class _Group(TyperGroup):
                     console_error(problem, prefix="")
             raise typer.Exit(exc.exit_code) from None
         except Exception as exc:
-            if _belongs_to_click(exc):
+            if _belongs_to_click(exc) or isinstance(exc, BrokenPipeError):
+                # Output piped to a reader that stopped (`| head`): click's own
+                # handling ends the command quietly, as other commands do.
                 raise
             log.debug("command %s failed", ctx.info_name, exc_info=True)
             message, exit_code = unexpected_error(exc)
