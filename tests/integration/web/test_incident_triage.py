@@ -220,3 +220,25 @@ def test_a_proforma_entered_twice_by_a_double_click_is_recorded_once(
     alerts = [row for row in outbox_rows(web_container) if row[2] == "incident-received"]
     assert len(alerts) == 1
     assert client.get(f"{TRIAGE}/INC-2027-0002").status_code == 404
+
+
+def test_marking_a_report_assessed_twice_lands_on_the_report_once(
+    web_container: Container, client: TestClient
+) -> None:
+    """A double click, a reload or a second tab: the same assessment is not an error,
+    and is recorded once; a different note on an assessed report is refused."""
+    reference = a_report(web_container)
+    signed_in_client(client, web_container, Role.SECURITY)
+    action = f"{TRIAGE}/{reference}/assess"
+    page = client.get(f"{TRIAGE}/{reference}")
+    data = {"csrf_token": csrf_field_of_form(page.text, action), "note": "Checked it"}
+    first = client.post(action, data=data, follow_redirects=False)
+    again = client.post(action, data=data, follow_redirects=False)
+
+    assert first.status_code == again.status_code == 303
+    assert again.headers["location"] == first.headers["location"]
+    assessed = audit_actions(web_container, "incident:report:assess")
+    assert len(assessed) == 1
+    other = client.post(action, data={**data, "note": "Something else"}, follow_redirects=False)
+    assert other.status_code == 409
+    assert audit_actions(web_container, "incident:report:assess") == assessed
