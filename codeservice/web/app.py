@@ -23,6 +23,7 @@ from codeservice.web.backpressure import PASS_BY, Backpressure
 from codeservice.web.csrf import Csrf
 from codeservice.web.dependencies import worker_threads
 from codeservice.web.errors import error_page, install_error_pages, server_error_page
+from codeservice.web.head import HeadAsGet
 from codeservice.web.headers import SecurityHeaders
 from codeservice.web.limits import BodyLimit, RequestTooLarge, UnusablePath
 from codeservice.web.metrics import default_exposition
@@ -123,10 +124,12 @@ def create_app(container: Container, *, govuk_frontend: Path | None = None) -> F
     install_auth(app, secret, https=https)
     app.state.pending_cookies = PendingCookies(secret, https=https)
 
-    # Added innermost first: BodyLimit refuses an over-long body before any route reads
-    # it; Backpressure sheds what is over the in-flight bound before any of that work;
-    # RequestLog sees the final status (the 503s too) and catches any error, and
-    # SecurityHeaders wraps everything, the 500 page included.
+    # Added innermost first: HeadAsGet answers HEAD as GET (the log still says HEAD);
+    # BodyLimit refuses an over-long body before any route reads it; Backpressure sheds
+    # what is over the in-flight bound before any of that work; RequestLog sees the
+    # final status (the 503s too) and catches any error, and SecurityHeaders wraps
+    # everything, the 500 page included.
+    app.add_middleware(HeadAsGet)
     app.add_middleware(
         BodyLimit,
         max_bytes=settings.max_request_kib * 1024,

@@ -148,7 +148,11 @@ def receive_report(
     audit_source: str,
     now: datetime,
 ) -> IncidentReport:
-    uow.incidents.lock_references()
+    """A new report, audited and announced; or, for the same proforma sent again by the
+    same person before it is decided, the report it already made (see
+    ``same_open_report``)."""
+    if (same := same_open_report(uow, provider, details, reported_by)) is not None:
+        return same
     year = now.astimezone(mailroom.tz).year
     report = IncidentReport(
         reference=report_reference(year, uow.incidents.last_number(year) + 1),
@@ -178,6 +182,25 @@ def receive_report(
     )
     report.alert_message_id = _queue_alert(uow, mailroom, report, now)
     return report
+
+
+def same_open_report(
+    uow: UnitOfWork, provider: Provider, details: IncidentDetails, reported_by: str
+) -> IncidentReport | None:
+    """The report this person already made with exactly these answers, still waiting
+    for a decision. A double click, a reload, a second tab or a command run again sends
+    the same proforma twice: it is one incident, so it gets one reference, one audit
+    record and one email to the security mailbox. References are locked first, so two
+    copies sent at the same moment still make one report."""
+    uow.incidents.lock_references()
+    return uow.incidents.open_report_like(
+        provider.id,
+        reported_by,
+        subcontractor=details.subcontractor,
+        change_date=details.change_date,
+        reason=details.reason.value,
+        details=details.details,
+    )
 
 
 def _queue_alert(uow: UnitOfWork, mailroom: Mailroom, report: IncidentReport, now: datetime) -> int:

@@ -14,6 +14,7 @@ from codeservice.services.incidents.reports import (
     ReportForm,
     check_form,
     receive_report,
+    same_open_report,
 )
 from codeservice.services.incidents.views import IncidentView, incident_view
 from codeservice.services.link_tokens import LinkExpired, LinkProblem, find_link, record_rejection
@@ -72,12 +73,14 @@ def submit_report(
         raise
     spoc = link.spoc
     reported_by = f"spoc:{spoc.id}"
+    details = check_form(form, mailroom.tz, now)
+    if (same := same_open_report(uow, spoc.provider, details, reported_by)) is not None:
+        return incident_view(uow, same)  # sent again: not a new report, nor one more counted
     check_report_rate(
         uow.incidents.received_from_since(reported_by, now - REPORT_WINDOW),
         limit=per_hour,
         now=now,
     )
-    details = check_form(form, mailroom.tz, now)
     report = receive_report(
         uow,
         mailroom,

@@ -47,9 +47,13 @@ def assess_report(
     now: datetime,
 ) -> IncidentView:
     """received → assessed (§51): someone has looked at all the circumstances. In the
-    caller's transaction (the caller commits)."""
+    caller's transaction (the caller commits). The same assessment again (a double
+    click, a reload, a second tab: the same note) changes nothing, as a decision does;
+    another note on a report already assessed is refused."""
     text = _checked_note(note)
     report = find_report(uow, reference, for_update=True)
+    if report.state is TriageState.ASSESSED and (report.assessment_note or "") == text:
+        return incident_view(uow, report)
     check_transition(report.reference, report.state, TriageState.ASSESSED)
     _assess(uow, keyring, report, actor=actor, source=source, note=text, now=now)
     return incident_view(uow, report)

@@ -97,7 +97,9 @@ def add_spoc(
     source: str,
     now: datetime,
 ) -> None:
-    """Add a SPoC to a prime provider; the same address, inactive, is reactivated."""
+    """Add a SPoC to a prime provider; the same address, inactive, is reactivated. The
+    same name and address again, active (a double click, a second tab), changes
+    nothing; another name at an address already used is refused."""
     spoc_details = check_spoc(name, email)
     provider = _provider(uow, ref)
     if provider.prime_id is not None:
@@ -108,6 +110,8 @@ def add_spoc(
     same = [s for s in uow.register.all_spocs() if s.provider_id == provider.id]
     found = next((s for s in same if s.email.casefold() == folded), None)
     if found is not None and found.active:
+        if (found.name, found.email) == (spoc_details.name, spoc_details.email):
+            return
         raise InvalidEdit({"spoc_email": f"{found.email} is already a SPoC of {ref}"})
     if found is not None:  # inactive: reactivated under the name given, as by its own page
         found.name, found.email = spoc_details.name, spoc_details.email

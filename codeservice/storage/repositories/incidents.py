@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import and_, select, text, update
 from sqlalchemy.orm import Session, selectinload
 
 from codeservice.domain.codes import STANDING
 from codeservice.domain.tokens import TokenPurpose
+from codeservice.domain.triage import TriageState
 from codeservice.storage.models import (
     AccessCode,
     Delivery,
@@ -62,6 +63,37 @@ class IncidentRepository:
         if states:
             query = query.where(IncidentReport.state.in_(list(states)))
         return list(self.session.scalars(query))
+
+    def open_report_like(
+        self,
+        provider_id: int,
+        reported_by: str,
+        *,
+        subcontractor: str | None,
+        change_date: date,
+        reason: str,
+        details: str,
+    ) -> IncidentReport | None:
+        """The earliest report from ``reported_by`` with exactly these answers that is
+        still waiting for a decision (received or assessed), if there is one."""
+        query = (
+            select(IncidentReport)
+            .where(
+                IncidentReport.provider_id == provider_id,
+                IncidentReport.reported_by == reported_by,
+                IncidentReport.subcontractor.is_(None)
+                if subcontractor is None
+                else IncidentReport.subcontractor == subcontractor,
+                IncidentReport.change_date == change_date,
+                IncidentReport.reason == reason,
+                IncidentReport.details == details,
+                IncidentReport.state.in_([TriageState.RECEIVED, TriageState.ASSESSED]),
+            )
+            .options(selectinload(IncidentReport.provider))
+            .order_by(IncidentReport.id)
+            .limit(1)
+        )
+        return self.session.scalar(query)
 
     def received_from_since(self, reported_by: str, since: datetime) -> list[datetime]:
         """When each report sent by ``reported_by`` after ``since`` was received."""

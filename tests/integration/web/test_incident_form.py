@@ -124,6 +124,41 @@ def test_sending_the_form_records_the_report_and_shows_its_reference(
     assert not any(token in line for line in ours)  # the access log redacts the link
 
 
+def test_the_same_form_sent_twice_is_one_report_and_one_email(
+    web_container: Container, client: TestClient
+) -> None:
+    """A double click, a reload of the POST or the form sent again from a second tab."""
+    path, _ = report_path(web_container)
+    page = client.get(path)
+    data = {**VALID, "csrf_token": csrf_field(page.text)}
+    first = client.post(path, data=data, follow_redirects=False)
+    after_first = snapshot(web_container)
+
+    again = client.post(path, data=data, follow_redirects=False)
+
+    assert first.status_code == again.status_code == 303
+    assert again.headers["location"] == first.headers["location"] == f"{path}/sent/INC-2027-0001"
+    assert snapshot(web_container) == after_first
+    assert [r.reference for r in reports(web_container)] == ["INC-2027-0001"]
+    assert [row[2] for row in outbox_rows(web_container)] == ["incident-received"]
+    # A report with different answers is a new one.
+    assert send(client, path, details="Another team leader left.").status_code == 303
+    assert len(reports(web_container)) == 2
+
+
+def test_the_last_report_of_the_hour_sent_again_is_not_refused(
+    web_container: Container, client: TestClient
+) -> None:
+    path, _ = report_path(web_container)
+    for number in range(5):
+        last = send(client, path, details=f"Incident {number}.")
+        assert last.status_code == 303
+    again = send(client, path, details="Incident 4.")
+    assert again.status_code == 303
+    assert again.headers["location"] == last.headers["location"]
+    assert len(reports(web_container)) == 5
+
+
 def test_personal_details_are_refused_saying_why_and_everything_typed_is_kept(
     web_container: Container, client: TestClient
 ) -> None:
@@ -207,11 +242,11 @@ def test_a_link_sends_at_most_its_reports_for_the_hour(
     web_container: Container, client: TestClient, clock: Clock
 ) -> None:
     path, _ = report_path(web_container)
-    for _ in range(5):
-        assert send(client, path).status_code == 303
+    for number in range(5):
+        assert send(client, path, details=f"Incident {number}.").status_code == 303
     before = snapshot(web_container)
 
-    refused = send(client, path)
+    refused = send(client, path, details="Incident 5.")
 
     assert refused.status_code == 429
     text = html.unescape(refused.text)
@@ -222,4 +257,4 @@ def test_a_link_sends_at_most_its_reports_for_the_hour(
     assert snapshot(web_container) == before and len(reports(web_container)) == 5
 
     clock.now = NOW + timedelta(hours=1, seconds=1)
-    assert send(client, path).status_code == 303
+    assert send(client, path, details="Incident 5.").status_code == 303

@@ -193,3 +193,52 @@ def test_the_security_team_records_a_proforma_received_by_email(
     assert "Report INC-2027-0001 recorded" in page.text
     assert "security.user" in page.text  # named as people know them, not by the audit id
     assert "user:security.user" not in page.text
+
+
+def test_a_proforma_entered_twice_by_a_double_click_is_recorded_once(
+    web_container: Container, client: TestClient
+) -> None:
+    make_ack_link(web_container)
+    signed_in_client(client, web_container, Role.SECURITY)
+    new = f"{TRIAGE}/new"
+    page = client.get(new)
+    fields = {
+        "provider": "PRV001",
+        "change-date-day": "29",
+        "change-date-month": "3",
+        "change-date-year": "2027",
+        "reason": "suspected-fraud",
+        "details": "Unusual calls",
+        "csrf_token": csrf_field_of_form(page.text, new),
+    }
+    first = client.post(new, data=fields, follow_redirects=False)
+    again = client.post(new, data=fields, follow_redirects=False)
+
+    assert first.status_code == again.status_code == 303
+    assert again.headers["location"] == first.headers["location"]
+    assert first.headers["location"].startswith(f"{TRIAGE}/INC-2027-0001")
+    alerts = [row for row in outbox_rows(web_container) if row[2] == "incident-received"]
+    assert len(alerts) == 1
+    assert client.get(f"{TRIAGE}/INC-2027-0002").status_code == 404
+
+
+def test_marking_a_report_assessed_twice_lands_on_the_report_once(
+    web_container: Container, client: TestClient
+) -> None:
+    """A double click, a reload or a second tab: the same assessment is not an error,
+    and is recorded once; a different note on an assessed report is refused."""
+    reference = a_report(web_container)
+    signed_in_client(client, web_container, Role.SECURITY)
+    action = f"{TRIAGE}/{reference}/assess"
+    page = client.get(f"{TRIAGE}/{reference}")
+    data = {"csrf_token": csrf_field_of_form(page.text, action), "note": "Checked it"}
+    first = client.post(action, data=data, follow_redirects=False)
+    again = client.post(action, data=data, follow_redirects=False)
+
+    assert first.status_code == again.status_code == 303
+    assert again.headers["location"] == first.headers["location"]
+    assessed = audit_actions(web_container, "incident:report:assess")
+    assert len(assessed) == 1
+    other = client.post(action, data={**data, "note": "Something else"}, follow_redirects=False)
+    assert other.status_code == 409
+    assert audit_actions(web_container, "incident:report:assess") == assessed

@@ -118,6 +118,25 @@ def test_add_deactivate_and_reactivate_a_spoc(bmt: TestClient, web_container: Co
     assert 'action="/bmt/register/SUB001/spocs"' not in sub.text
 
 
+def test_a_spoc_added_twice_by_a_double_click_is_added_once_without_an_error(
+    bmt: TestClient, web_container: Container
+) -> None:
+    action = PAGE + "/spocs"
+    page = bmt.get(PAGE)
+    data = {
+        "csrf_token": csrf_field_of_form(page.text, action),
+        "spoc_name": "Cat Diaz",
+        "spoc_email": "cat.diaz@example.org",
+    }
+    first = bmt.post(action, data=data, follow_redirects=False)
+    again = bmt.post(action, data=data, follow_redirects=False)
+
+    assert first.status_code == again.status_code == 303
+    assert again.headers["location"] == first.headers["location"]
+    assert _state(web_container).count(("cat.diaz@example.org", "Cat Diaz", True)) == 1
+    assert len(audit_actions(web_container, "register:spoc:create")) == 1
+
+
 def test_a_spoc_added_after_issue_day_is_offered_the_codes(
     bmt: TestClient, web_container: Container
 ) -> None:

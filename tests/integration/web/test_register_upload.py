@@ -192,6 +192,20 @@ def test_an_unknown_key_changes_nothing(bmt: TestClient, web_container: Containe
     assert refused.status_code == 404 and "upload the file again" in _text(refused.text)
 
 
+def test_no_file_or_text_in_its_place_is_named_against_the_field(
+    bmt: TestClient, web_container: Container
+) -> None:
+    """A script, or a form filled in by hand: the page names the field, never Python."""
+    token = csrf_for(bmt, UPLOAD)
+    for fields in ({"csrf_token": token}, {"csrf_token": token, "file": "register.csv"}):
+        answer = bmt.post(UPLOAD, data=fields, files={"prune": (None, "")})
+        assert answer.status_code == 422
+        text = _text(answer.text)
+        assert 'href="#file"' in answer.text and "Select a CSV file" in text
+        assert "class" not in text and "UploadFile" not in text
+    assert _register(web_container) == []
+
+
 def test_the_upload_form_needs_its_csrf_field(bmt: TestClient, web_container: Container) -> None:
     answer = bmt.post(UPLOAD, files={"file": ("register.csv", FIRST.encode(), "text/csv")})
     assert answer.status_code == 400

@@ -309,3 +309,25 @@ def test_the_table_shows_each_kind_of_answer() -> None:
     seen = {status for expect in EXPECTED.values() for status in expect.statuses.values()}
 
     assert {200, 302, 401, 403} <= seen
+
+
+@pytest.mark.parametrize("who", IDENTITIES)
+def test_every_get_route_answers_head_as_get_without_a_body(
+    web_container: Container, client: TestClient, who: str
+) -> None:
+    """Link checkers, mail scanners and monitors ask with HEAD (RFC 9110 §9.3.2)."""
+    if who != ANONYMOUS:
+        make_staff(web_container, f"{who}.user", who)
+        assert sign_in(client, f"{who}.user").status_code == 303
+    wrong: list[str] = []
+    for (method, route_path), expect in EXPECTED.items():
+        if method != "GET" or expect.ends_session:
+            continue
+        path = expect.path or route_path
+        got = client.get(path, follow_redirects=False)
+        head = client.head(path, follow_redirects=False)
+        if (head.status_code, head.content) != (got.status_code, b""):
+            wrong.append(f"HEAD {path} as {who}: {head.status_code}, GET gave {got.status_code}")
+        elif head.headers.get("content-type") != got.headers.get("content-type"):
+            wrong.append(f"HEAD {path} as {who}: {head.headers.get('content-type')}")
+    assert wrong == []

@@ -47,12 +47,12 @@ async def upload(
     request: Request,
     container: ContainerDep,
     principal: BmtTeam,
-    file: Annotated[UploadFile | None, File()] = None,
+    file: Annotated[UploadFile | str | None, File()] = None,  # text: not a file chosen
     prune: Annotated[str, Form()] = "",
 ) -> Response:
     rules = RegisterRules.of(container.settings)
     limits = rules.limits
-    if file is None or not file.filename:
+    if isinstance(file, str) or file is None or not file.filename:
         return _form(request, container, principal, {"file": "Select a CSV file"}, 422)
     name = upload_name(file.filename)
     data = await file.read(limits.max_bytes + 1)

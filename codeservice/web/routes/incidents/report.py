@@ -2,8 +2,9 @@
 
 The link comes from the SPoC's email 1. Opening it changes nothing; sending the form
 (a CSRF-protected POST) records the report, tells the security mailbox and redirects
-to a confirmation page, so that reloading never sends a report twice. A form with
-problems is shown again with every field as typed and a message per field.
+to a confirmation page, so that reloading never sends a report twice; the same
+answers sent again (a double click, a second tab) find the report they already made.
+A form with problems is shown again with every field as typed and a message per field.
 """
 
 from __future__ import annotations

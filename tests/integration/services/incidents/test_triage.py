@@ -88,7 +88,7 @@ def test_deciding_reissue_twice_reissues_once(world: World) -> None:
 def test_the_list_shows_open_reports_oldest_first(world: World) -> None:
     first = record(world)
     world.clock.now += timedelta(minutes=5)
-    second = record(world)
+    second = record(world, details="Another team leader left; knew the code.")
     decide(world.container, first, decision="no-change", reason="fine")
     with world.container.read_uow() as uow:
         assert [v.reference for v in list_reports(uow)] == [first, second]
