@@ -29,15 +29,22 @@ log = logging.getLogger("codeservice.web.access")
 error_log = logging.getLogger("codeservice.web.error")
 
 TOKEN_PATH_PREFIXES = ("/ack/", "/report/", "/set-password/")
-_TOKEN_LIKE_SEGMENT = re.compile(r"^[A-Za-z0-9_-]{20,}$")
+_TOKEN_PLACES = frozenset(prefix.strip("/") for prefix in TOKEN_PATH_PREFIXES)
+_TOKEN_LIKE_RUN = re.compile(r"[A-Za-z0-9_-]{20,}")
 
 
 def redact_path(path: str) -> str:
-    """``/ack/<token>`` -> ``/ack/…``; any other long token-like segment too."""
-    for prefix in TOKEN_PATH_PREFIXES:
-        if path.startswith(prefix):
-            return prefix + "…"
-    return "/".join("…" if _TOKEN_LIKE_SEGMENT.match(s) else s for s in path.split("/"))
+    """``/ack/<token>`` -> ``/ack/…``, and any long token-like run elsewhere too.
+
+    The path as the client sent it, which need not be one a route takes: whatever
+    follows a segment that carries a token in some route (``//ack/<token>.``,
+    ``/ACK/<token>``) is dropped, and a run of 20 or more token characters anywhere
+    else (``/x/<token>.``) is replaced."""
+    segments = path.split("/")
+    for at, segment in enumerate(segments[:-1]):
+        if segment.lower() in _TOKEN_PLACES:
+            return "/".join(segments[: at + 1]) + "/…"
+    return "/".join(_TOKEN_LIKE_RUN.sub("…", segment) for segment in segments)
 
 
 class RequestLog:

@@ -18,6 +18,13 @@ def test_token_paths_are_redacted() -> None:
     assert redact_path("/ack/short") == "/ack/…"
     assert redact_path(f"/something/{token}") == "/something/…"
     assert redact_path("/healthz") == "/healthz"
+    # Paths no route takes, as a client may send them: the token still goes.
+    assert redact_path(f"//ack/{token}.") == "//ack/…"
+    assert redact_path(f"/ACK/{token}") == "/ACK/…"
+    assert redact_path(f"/report/{token}/sent/IR-1") == "/report/…"
+    assert redact_path(f"/something/{token}.docx") == "/something/….docx"
+    assert redact_path(f"/a/b.{token}") == "/a/b.…"
+    assert redact_path("/ack") == "/ack"
     assert redact_path("/assets/fonts/bold-b542beb274-v2.woff2") == (
         "/assets/fonts/bold-b542beb274-v2.woff2"
     )
