@@ -12,6 +12,7 @@ from rich.console import Console
 
 from codeservice import logs
 from codeservice.bootstrap import Clock, Container, bootstrap, configure_logging, utc_now
+from codeservice.domain.text import printable
 
 # Piped or captured output is not squeezed into 80 columns: tables stay readable in logs.
 stdout = Console(width=None if sys.stdout.isatty() else 160)
@@ -70,8 +71,10 @@ def cli_actor() -> str:
 
 
 def console_error(message: str, prefix: str = "error: ") -> None:
-    # Plain write: rich markup must not eat brackets in file names or messages.
-    sys.stderr.write(f"{prefix}{message}\n")
+    # Plain write: rich markup must not eat brackets in file names or messages. Each
+    # line made printable: a file name or OS error may carry escape sequences.
+    lines = [printable(line) for line in f"{prefix}{message}".split("\n")]
+    sys.stderr.write("\n".join(lines) + "\n")
 
 
 def print_json(value: Any) -> None:
