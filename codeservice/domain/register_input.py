@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from codeservice.domain.text import composed
 from codeservice.errors import InputError
 
 _BOM = b"\xef\xbb\xbf"
@@ -128,10 +129,11 @@ def listed(problems: list[str]) -> list[str]:
 
 
 def decode_register(data: bytes, filename: str) -> str:
-    """UTF-8 text (a leading BOM dropped); raises InputError naming every line that is not."""
+    """UTF-8 text (a leading BOM dropped), ``composed``; raises InputError naming every
+    line that is not UTF-8."""
     body = data[len(_BOM) :] if data.startswith(_BOM) else data
     try:
-        return body.decode("utf-8")
+        return composed(body.decode("utf-8"))
     except UnicodeDecodeError:
         pass
     problems = []

@@ -93,6 +93,21 @@ def check_usable(text: str, *, field: str, label: str, multiline: bool = False) 
     return text
 
 
+def composed(text: str) -> str:
+    """``text`` in one form (NFC) however its accents were typed or exported: "é" as one
+    character or as "e" and a combining accent look the same, so they are kept the same
+    — re-importing the same register from another program is no change, and a search
+    typed on a keyboard finds a name a spreadsheet saved decomposed."""
+    return unicodedata.normalize("NFC", text)
+
+
+def search_key(text: str) -> str:
+    """``text`` folded for matching what a person typed against what is kept: case,
+    the way accents were encoded and compatibility forms (full-width letters, ligatures)
+    ignored. For comparison only, never for keeping."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
+
+
 def whole_number(text: str, *, max_digits: int = 18) -> int | None:
     """A row id or count as a form sends it: ASCII digits only (``str.isdigit`` also
     takes "²" and "٣", which ``int`` refuses), and short enough for ``int`` to read

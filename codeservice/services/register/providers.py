@@ -21,7 +21,7 @@ from codeservice.domain.register import (
     parse_register,
 )
 from codeservice.domain.security_plan import SecurityPlan, plan_status
-from codeservice.domain.text import printable
+from codeservice.domain.text import printable, search_key
 from codeservice.errors import InputError
 from codeservice.services.operations import audit
 from codeservice.services.register.apply import ImportSummary, apply_file
@@ -243,14 +243,14 @@ def find_provider(
     uow: UnitOfWork, query: str, *, include_inactive: bool = False
 ) -> list[ProviderView]:
     """Providers whose ref is ``query`` (exactly, listed first) or whose ref or name
-    holds it, ignoring case."""
+    holds it, ignoring case and how accents were encoded (``search_key``)."""
     needle = query.strip()
     if not needle:
         return []
-    folded = needle.casefold()
+    folded = search_key(needle)
     matches = [
         view
         for view in list_register(uow, include_inactive=include_inactive)
-        if view.ref == needle or folded in view.ref.casefold() or folded in view.name.casefold()
+        if view.ref == needle or folded in search_key(view.ref) or folded in search_key(view.name)
     ]
     return sorted(matches, key=lambda view: (view.ref != needle, view.ref))

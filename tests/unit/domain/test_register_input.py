@@ -167,3 +167,12 @@ def test_arbitrary_bytes_give_a_register_or_an_input_error(data: bytes) -> None:
         parse_register(decode_register(data, "f.csv"), "f.csv")
     except InputError:
         pass
+
+
+def test_names_are_kept_composed_however_their_accents_were_saved() -> None:
+    decomposed = HEADER + "PRV001,Cafe\u0301 Ltd,,Jose\u0301 Lee,ann.lee@example.org\n"
+
+    register = parse_register(decode_register(decomposed.encode(), "reg.csv"), "reg.csv")
+
+    (prime,) = register.primes
+    assert prime.name == "Caf\u00e9 Ltd" and prime.spocs[0].name == "Jos\u00e9 Lee"

@@ -12,8 +12,10 @@ from lxml import etree
 
 from codeservice.domain.text import (
     check_usable,
+    composed,
     looks_like_formula,
     printable,
+    search_key,
     spreadsheet_safe,
     unusable_character,
     whole_number,
@@ -128,3 +130,13 @@ def test_printable_leaves_nothing_unusable_and_keeps_ordinary_text(text: str) ->
     assert unusable_character(shown) is None
     if unusable_character(text) is None:
         assert shown == text  # Café, 😀, a joiner or an RTL mark: shown as they are
+
+
+def test_composed_gives_one_form_for_text_that_looks_the_same() -> None:
+    assert composed("Cafe\u0301") == composed("Caf\u00e9") == "Caf\u00e9"
+
+
+@pytest.mark.parametrize("typed", ["café", "CAFE\u0301", "ＣＡＦÉ", "Caf\u00e9 L"])
+def test_search_key_matches_what_a_person_typed_however_it_was_encoded(typed: str) -> None:
+    kept = "Cafe\u0301 Ltd"  # as a spreadsheet on a Mac may save it
+    assert search_key(typed) in search_key(kept)
