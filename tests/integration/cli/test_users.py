@@ -246,3 +246,20 @@ def test_the_first_admin_sets_up_a_second_factor_and_the_cli_can_reset_it(
         "recovery_codes_removed": 10,
     }
     assert token_principal(container, token.stdout.strip()) is not None  # API tokens unchanged
+
+
+def test_a_piped_password_is_its_line_without_a_byte_order_mark_or_line_end(
+    cli: Cli, container: Container
+) -> None:
+    from argon2 import PasswordHasher
+
+    saved_by_notepad = f"\ufeff{PASSWORD}\r\n{PASSWORD}\r\n"
+    added = cli("users", "add", "ann", "--role", "bmt", input=saved_by_notepad)
+    endless = cli("users", "add", "bob", "--role", "bmt", input="x" * 5_000_000)
+
+    assert added.exit_code == 0, added.output
+    with container.uow() as uow:
+        (user,) = uow.session.scalars(select(StaffUser)).all()
+        assert PasswordHasher().verify(user.password_hash, PASSWORD)
+    assert endless.exit_code == 65
+    assert "the first line of standard input is longer than any password" in endless.output
