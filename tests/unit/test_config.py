@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -107,3 +108,33 @@ def test_a_secret_file_that_is_no_secret_stops_start_up_naming_the_setting(
         load_settings({"CODESERVICE_SMTP_PASSWORD_FILE": str(binary)})
     with pytest.raises(ConfigurationError, match="SMTP_PASSWORD_FILE: /dev/zero is larger than"):
         load_settings({"CODESERVICE_SMTP_PASSWORD_FILE": "/dev/zero"})
+
+
+def test_a_settings_file_saved_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    from codeservice.config import CHECKOUT_DEFAULTS
+
+    saved = tmp_path / "codeservice.toml"
+    saved.write_bytes(b"\xef\xbb\xbf" + CHECKOUT_DEFAULTS.read_bytes())
+
+    assert load_settings({"CODESERVICE_CONFIG": str(saved)}).timezone == "Europe/London"
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda folder: folder, "cannot read the settings file .*: Is a directory"),
+        (lambda folder: Path("/dev/zero"), "/dev/zero is larger than any settings file"),
+        (lambda folder: _written(folder / "latin1.toml", b"home = '/srv/caf\xe9'\n"), "not UTF-8"),
+    ],
+    ids=["a folder", "endless", "Latin-1"],
+)
+def test_a_settings_file_that_is_not_one_stops_start_up_naming_the_setting(
+    tmp_path: Path, make: Callable[[Path], Path], message: str
+) -> None:
+    with pytest.raises(ConfigurationError, match=f"CODESERVICE_CONFIG: .*{message}"):
+        load_settings({"CODESERVICE_CONFIG": str(make(tmp_path))})
+
+
+def _written(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
