@@ -81,6 +81,12 @@ def print_json(value: Any) -> None:
     sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False, default=str) + "\n")
 
 
+# Bounds of every whole-number option, so that a slip of the keyboard is a usage error
+# naming the option, never an OverflowError from the database or thousands of processes.
+MOST_ROWS = 1_000_000  # --limit, --batch-size
+MOST_WORKERS = 256  # --workers: document processes
+MOST_ID = 2**31 - 1  # an outbox id: what a PostgreSQL INTEGER column holds
+
 EX_SOFTWARE = 70
 EX_UNAVAILABLE = 69
 EX_NOPERM = 77
