@@ -106,6 +106,18 @@ def test_a_file_over_the_line_limit_is_refused() -> None:
     check_limits(data, "long.csv", RegisterLimits(max_bytes=10_000, max_lines=21))
 
 
+@pytest.mark.parametrize("end", ["\r", "\r\n", "\n"])
+def test_the_line_limit_counts_every_kind_of_line_end(end: str) -> None:
+    rows = [HEADER.rstrip("\n"), *(f"PRV{n:03d},N,,S,s{n}@example.org" for n in range(20))]
+    data = end.join(rows).encode()  # 21 lines, the last without its end
+    within = RegisterLimits(max_bytes=10_000, max_lines=21)
+
+    with pytest.raises(InputError, match=r"has 21 lines; .* at most 20 "):
+        check_limits(data, "old-mac.csv", RegisterLimits(max_bytes=10_000, max_lines=20))
+    check_limits(data, "old-mac.csv", within)
+    check_limits(data + end.encode(), "old-mac.csv", within)
+
+
 def test_a_file_that_is_not_utf8_names_every_bad_line() -> None:
     data = HEADER.encode() + b"PRV001,Caf\xe9,,A,a@example.org\nok\n\xff\xfe\nok\nx\x80\n"
     with pytest.raises(InputError) as caught:
