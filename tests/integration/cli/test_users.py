@@ -263,3 +263,13 @@ def test_a_piped_password_is_its_line_without_a_byte_order_mark_or_line_end(
         assert PasswordHasher().verify(user.password_hash, PASSWORD)
     assert endless.exit_code == 65
     assert "the first line of standard input is longer than any password" in endless.output
+
+
+def test_a_token_that_cannot_be_shown_is_not_made(cli: Cli) -> None:
+    with open("/dev/full", "w") as full:  # every write fails: No space left on device
+        process = cli.popen("tokens", "create", "crm", "--role", "agent", stdout=full)
+        assert process.wait(timeout=300) == 74
+
+    assert "crm" not in cli("tokens", "list", "--all").stdout
+    again = cli("tokens", "create", "crm", "--role", "agent")
+    assert again.exit_code == 0 and again.stdout.startswith("cs_")
