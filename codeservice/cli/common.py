@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import getpass
+import io
 import json
 import sys
 from collections.abc import Callable
@@ -13,6 +15,23 @@ from rich.console import Console
 from codeservice import logs
 from codeservice.bootstrap import Clock, Container, bootstrap, configure_logging, utc_now
 from codeservice.domain.text import printable
+
+
+class _ClosedOutput(io.TextIOBase):
+    """Standard output when it was closed (``>&-``: Python's sys.stdout is then None):
+    every write fails as a write to the closed descriptor would, so that a command
+    reports it (exit 74) — and one showing a secret once makes nothing — instead of
+    failing on None or printing into nowhere."""
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, "standard output is closed; nothing could be shown")
+
+    def isatty(self) -> bool:
+        return False
+
+
+if sys.stdout is None:
+    sys.stdout = _ClosedOutput()
 
 # Piped or captured output is not squeezed into 80 columns: tables stay readable in logs.
 stdout = Console(width=None if sys.stdout.isatty() else 160)
