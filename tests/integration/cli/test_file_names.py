@@ -40,3 +40,15 @@ def test_an_escape_sequence_in_a_file_name_is_shown_not_sent(cli: Cli, tmp_path:
         assert "\x1b" not in result.output and "\x07" not in result.output
         assert "evil\\x1b[31m\\x1b]0;owned\\x07.csv" in result.output
     assert "evil\\x1b[31m\\x1b]0;owned\\x07.csv:1: the file is empty" in refused.output
+
+
+def test_init_names_an_odd_home_as_it_is_written(app_env: dict[str, str], tmp_path: Path) -> None:
+    home = tmp_path / "home\x1b[31m [bold]x"
+    env = {**app_env, "CODESERVICE_HOME": str(home)}
+    env["CODESERVICE_DATABASE_URL"] = f"sqlite:///{tmp_path / 'fresh.db'}"
+
+    result = Cli(env, tmp_path)("init")
+
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.output
+    assert "home\\x1b[31m [bold]x/keys/keyring.json" in result.output
