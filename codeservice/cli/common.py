@@ -34,8 +34,10 @@ if sys.stdout is None:
     sys.stdout = _ClosedOutput()
 
 # Piped or captured output is not squeezed into 80 columns: tables stay readable in logs.
-stdout = Console(width=None if sys.stdout.isatty() else 160)
-stderr = Console(stderr=True)
+# No rich markup unless a print asks for it: names, reasons and paths are printed as
+# they are ("[bold]" or "[link=...]" in a provider's name is text, not a style or a link).
+stdout = Console(width=None if sys.stdout.isatty() else 160, markup=False)
+stderr = Console(stderr=True, markup=False)
 
 
 # The service's clock: the real one, unless the test and demonstration entry point

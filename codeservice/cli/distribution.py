@@ -200,6 +200,7 @@ def _schedule_status(as_json: bool) -> None:
             f"until {when(leader.expires_at)}); start `codeservice serve` or "
             "`codeservice scheduler`.",
             highlight=False,
+            markup=True,  # ours; the holder is a host name and process id
         )
     table = Table(title="Next runs")
     for column in ("when", "job", "cycle"):
