@@ -37,6 +37,8 @@ def read_password(password_file: Path | None) -> str:
         if not password:
             raise InputError(f"{what} is empty")
         return password
+    if sys.stdin is None:  # closed (``<&-``): nothing to read, no one to ask
+        raise InputError("no password given: standard input is closed; use --password-file FILE")
     if not sys.stdin.isatty():
         return _password_from_stdin()
     password = typer.prompt("Password", hide_input=True)
