@@ -21,7 +21,13 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from codeservice.config_values import PREFIX, IPNetwork, observability
+from codeservice.config_values import (
+    PREFIX,
+    IPNetwork,
+    observability,
+    secret_from_file,
+    settings_text,
+)
 from codeservice.config_values import as_bool as _as_bool
 from codeservice.config_values import as_int as _as_int
 from codeservice.config_values import as_time as _as_time
@@ -117,9 +123,7 @@ class Settings:
 
 def _raw_values(environ: Mapping[str, str], defaults_file: Path) -> dict[str, Any]:
     try:
-        values: dict[str, Any] = tomllib.loads(defaults_file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigurationError(f"the default settings file {defaults_file} is missing") from None
+        values: dict[str, Any] = tomllib.loads(settings_text(defaults_file))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigurationError(f"{defaults_file}: {exc}") from None
     known = {f.name for f in fields(Settings)}
@@ -131,13 +135,7 @@ def _raw_values(environ: Mapping[str, str], defaults_file: Path) -> dict[str, An
         if env_name in environ:
             values[name] = environ[env_name]
         if name in SECRETS and environ.get(env_name + "_FILE"):
-            path = Path(environ[env_name + "_FILE"])
-            try:
-                values[name] = path.read_text(encoding="utf-8").strip()
-            except OSError as exc:
-                raise ConfigurationError(
-                    f"{env_name}_FILE: cannot read {path}: {exc.strerror}"
-                ) from None
+            values[name] = secret_from_file(env_name + "_FILE", Path(environ[env_name + "_FILE"]))
     return values
 
 

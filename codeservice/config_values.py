@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from datetime import time
+from pathlib import Path
 from typing import Any
 
 from codeservice.errors import ConfigurationError
@@ -69,3 +70,61 @@ def observability(raw: dict[str, Any]) -> dict[str, Any]:
         "metrics_allow": as_networks("metrics_allow", raw.get("metrics_allow", "")),
         "metrics_token": str(raw.get("metrics_token", "")).strip(),
     }
+
+
+# Far more than any password, session secret or token; a file past it is not one.
+MOST_SECRET_BYTES = 64 * 1024
+
+
+def secret_from_file(setting: str, path: Path) -> str:
+    """A secret from the file a ``CODESERVICE_<NAME>_FILE`` setting names, stripped.
+
+    Read no further than ``MOST_SECRET_BYTES``, so that a wrong path (a log, a disk
+    image, ``/dev/zero``) stops start-up at once instead of filling memory; a byte
+    order mark is dropped, and a file that is not UTF-8 is named, not a traceback.
+    """
+    try:
+        with path.open("rb") as file:
+            data = file.read(MOST_SECRET_BYTES + 1)
+    except OSError as exc:
+        raise ConfigurationError(f"{setting}: cannot read {path}: {exc.strerror}") from None
+    if len(data) > MOST_SECRET_BYTES:
+        raise ConfigurationError(
+            f"{setting}: {path} is larger than any secret ({MOST_SECRET_BYTES:,} bytes at "
+            "most); check that it names the right file"
+        )
+    try:
+        return data.decode("utf-8-sig").strip()
+    except UnicodeDecodeError:
+        raise ConfigurationError(f"{setting}: {path} is not UTF-8 text") from None
+
+
+# Many times the size of the default settings file; a file past it is not one.
+MOST_SETTINGS_BYTES = 1024 * 1024
+
+
+def settings_text(path: Path) -> str:
+    """The text of the settings file (``CODESERVICE_CONFIG``, or the default one).
+
+    Read no further than ``MOST_SETTINGS_BYTES``, so that a wrong path (a database,
+    ``/dev/zero``) stops start-up at once instead of filling memory; a folder, a file
+    this user may not read or one that is not UTF-8 is named, not a traceback.
+    """
+    try:
+        with path.open("rb") as file:
+            data = file.read(MOST_SETTINGS_BYTES + 1)
+    except FileNotFoundError:
+        raise ConfigurationError(f"the default settings file {path} is missing") from None
+    except OSError as exc:
+        raise ConfigurationError(
+            f"{PREFIX}CONFIG: cannot read the settings file {path}: {exc.strerror}"
+        ) from None
+    if len(data) > MOST_SETTINGS_BYTES:
+        raise ConfigurationError(
+            f"{PREFIX}CONFIG: {path} is larger than any settings file "
+            f"({MOST_SETTINGS_BYTES:,} bytes at most); check that it names the right file"
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ConfigurationError(f"{PREFIX}CONFIG: {path} is not UTF-8 text") from None

@@ -7,7 +7,7 @@ import json
 import typer
 from rich.table import Table
 
-from codeservice.cli.common import cli_actor, container, print_json, stdout
+from codeservice.cli.common import MOST_ROWS, cli_actor, container, print_json, stdout
 from codeservice.domain.wording import noun, plural
 from codeservice.errors import CodeserviceError
 
@@ -85,7 +85,7 @@ def anchor() -> None:
 
 @app.command("list")
 def list_records(
-    limit: int = typer.Option(50, help="How many of the newest records."),
+    limit: int = typer.Option(50, min=1, max=MOST_ROWS, help="How many of the newest records."),
     action: str = typer.Option("", help="Only actions starting with this, e.g. 'code:'."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:

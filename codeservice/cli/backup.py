@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from codeservice.cli.common import cli_actor, container, stdout
+from codeservice.domain.text import printable
 
 
 def register(app: typer.Typer) -> None:
@@ -60,4 +61,5 @@ def restore(
 
 
 def say(line: str) -> None:
-    stdout.print(line, highlight=False, markup=False)
+    # The folders named are the operator's paths: shown printable, as errors are.
+    stdout.print(printable(line), highlight=False, markup=False)

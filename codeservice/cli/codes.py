@@ -53,16 +53,23 @@ def export(
         now=services.now(),
     )
     _write_private(path, result.document)
-    stdout.print(
-        f"Wrote {path}: {plural(result.codes, 'access code')} for cycle {result.cycle}, "
-        "password protected (only you can read the file).",
-        highlight=False,
-    )
-    stdout.print(f"Unlock code (shown once): {result.unlock_code}", highlight=False)
-    stdout.print(
-        "Give the unlock code to the helpline separately from the file, by phone.",
-        highlight=False,
-    )
+    try:
+        stdout.print(
+            f"Wrote {path}: {plural(result.codes, 'access code')} for cycle {result.cycle}, "
+            "password protected (only you can read the file).",
+            highlight=False,
+        )
+        stdout.print(f"Unlock code (shown once): {result.unlock_code}", highlight=False)
+        stdout.print(
+            "Give the unlock code to the helpline separately from the file, by phone.",
+            highlight=False,
+        )
+        stdout.file.flush()
+    except OSError:
+        # Without its unlock code the file opens for no one, and it would only stand in
+        # the way of the rerun: it goes (the export stays audited, as it was made).
+        path.unlink(missing_ok=True)
+        raise
 
 
 def _write_private(path: Path, data: bytes) -> None:

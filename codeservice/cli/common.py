@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import getpass
+import io
 import json
 import sys
 from collections.abc import Callable
@@ -12,10 +14,30 @@ from rich.console import Console
 
 from codeservice import logs
 from codeservice.bootstrap import Clock, Container, bootstrap, configure_logging, utc_now
+from codeservice.domain.text import printable
+
+
+class _ClosedOutput(io.TextIOBase):
+    """Standard output when it was closed (``>&-``: Python's sys.stdout is then None):
+    every write fails as a write to the closed descriptor would, so that a command
+    reports it (exit 74) — and one showing a secret once makes nothing — instead of
+    failing on None or printing into nowhere."""
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, "standard output is closed; nothing could be shown")
+
+    def isatty(self) -> bool:
+        return False
+
+
+if sys.stdout is None:
+    sys.stdout = _ClosedOutput()
 
 # Piped or captured output is not squeezed into 80 columns: tables stay readable in logs.
-stdout = Console(width=None if sys.stdout.isatty() else 160)
-stderr = Console(stderr=True)
+# No rich markup unless a print asks for it: names, reasons and paths are printed as
+# they are ("[bold]" or "[link=...]" in a provider's name is text, not a style or a link).
+stdout = Console(width=None if sys.stdout.isatty() else 160, markup=False)
+stderr = Console(stderr=True, markup=False)
 
 
 # The service's clock: the real one, unless the test and demonstration entry point
@@ -70,13 +92,21 @@ def cli_actor() -> str:
 
 
 def console_error(message: str, prefix: str = "error: ") -> None:
-    # Plain write: rich markup must not eat brackets in file names or messages.
-    sys.stderr.write(f"{prefix}{message}\n")
+    # Plain write: rich markup must not eat brackets in file names or messages. Each
+    # line made printable: a file name or OS error may carry escape sequences.
+    lines = [printable(line) for line in f"{prefix}{message}".split("\n")]
+    sys.stderr.write("\n".join(lines) + "\n")
 
 
 def print_json(value: Any) -> None:
     sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False, default=str) + "\n")
 
+
+# Bounds of every whole-number option, so that a slip of the keyboard is a usage error
+# naming the option, never an OverflowError from the database or thousands of processes.
+MOST_ROWS = 1_000_000  # --limit, --batch-size
+MOST_WORKERS = 256  # --workers: document processes
+MOST_ID = 2**31 - 1  # an outbox id: what a PostgreSQL INTEGER column holds
 
 EX_SOFTWARE = 70
 EX_UNAVAILABLE = 69

@@ -9,7 +9,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from codeservice.cli.common import cli_actor, console_error, container, print_json, stdout
+from codeservice.cli.common import (
+    MOST_WORKERS,
+    cli_actor,
+    console_error,
+    container,
+    print_json,
+    stdout,
+)
 from codeservice.domain.calendar import Cycle
 from codeservice.domain.wording import cycle_label, plural
 
@@ -22,7 +29,9 @@ def register(app: typer.Typer) -> None:
 def rotate(
     cycle: str = typer.Argument(..., help="The cycle to issue, e.g. 2027-04."),
     force: bool = typer.Option(False, "--force", help="Issue a cycle more than one ahead."),
-    workers: int = typer.Option(0, help="Processes for document work (0: one per core)."),
+    workers: int = typer.Option(
+        0, min=0, max=MOST_WORKERS, help="Processes for document work (0: one per core)."
+    ),
 ) -> None:
     """Issue a cycle: a code, a document and email 1 for each SPoC of every active prime."""
     from codeservice.services.distribution.rotation import check_rotation_allowed
@@ -191,6 +200,7 @@ def _schedule_status(as_json: bool) -> None:
             f"until {when(leader.expires_at)}); start `codeservice serve` or "
             "`codeservice scheduler`.",
             highlight=False,
+            markup=True,  # ours; the holder is a host name and process id
         )
     table = Table(title="Next runs")
     for column in ("when", "job", "cycle"):

@@ -9,7 +9,15 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 
-from codeservice.cli.common import cli_actor, console_error, container, print_json, stderr, stdout
+from codeservice.cli.common import (
+    MOST_ROWS,
+    cli_actor,
+    console_error,
+    container,
+    print_json,
+    stderr,
+    stdout,
+)
 from codeservice.domain.wording import plural
 
 app = typer.Typer(
@@ -61,7 +69,10 @@ def rotate(
         ),
     ] = False,
     batch_size: Annotated[
-        int, typer.Option("--batch-size", min=1, help="Values re-sealed per transaction.")
+        int,
+        typer.Option(
+            "--batch-size", min=1, max=MOST_ROWS, help="Values re-sealed per transaction."
+        ),
     ] = 200,
 ) -> None:
     """Make a new current key and re-seal every stored secret under it.

@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from codeservice.cli.common import container, print_json, stdout
+from codeservice.cli.common import MOST_ID, MOST_ROWS, container, print_json, stdout
 from codeservice.errors import ConfigurationError, Conflict, InputError, NotFound
 
 # Piped output is not wrapped at 80 columns, so each message stays on one line for grep.
@@ -139,7 +139,9 @@ def list_messages(
         str | None,
         typer.Option("--state", help="Only messages in this state: queued, sending, sent, failed."),
     ] = None,
-    limit: Annotated[int, typer.Option("--limit", min=1, help="The newest N messages.")] = 200,
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, max=MOST_ROWS, help="The newest N messages.")
+    ] = 200,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Messages in the outbox (never their bodies)."""
@@ -192,7 +194,9 @@ def list_messages(
 
 @app.command("retry")
 def retry(
-    ids: Annotated[list[int], typer.Argument(help="Outbox ids of failed messages.")],
+    ids: Annotated[
+        list[int], typer.Argument(min=1, max=MOST_ID, help="Outbox ids of failed messages.")
+    ],
 ) -> None:
     """Queue messages that failed for good once more (e.g. after fixing an address)."""
     from mailer import outbox

@@ -6,9 +6,10 @@ and building the adapters was ~0.1 s of every command's start-up: more than a th
 what typer costs. Most values need no converting: a flag is already a bool, a default is
 already of its type, an argument declared ``str`` is a str. ``use_plain_values()`` has
 typer pass those through as they are, and turn digits into an ``int`` (what pydantic
-gives for them too); any other value, or a parameter with a parser, a range, a choice or
-a file, goes to typer's own conversion as before, built when it is first needed, so its
-checks and its error messages are unchanged.
+gives for them too, within the parameter's range); any other value — one out of range
+included — or a parameter with a parser, a choice or a file, goes to typer's own
+conversion as before, built when it is first needed, so its checks and its error
+messages are unchanged.
 """
 
 from __future__ import annotations
@@ -45,7 +46,9 @@ def use_plain_values() -> None:
             if type(value) is self.annotation:
                 return value
             if self.annotation is int and isinstance(value, str) and _digits(value):
-                return int(value)
+                number = int(value)
+                if _within(number, self.parameter_info):
+                    return number  # out of range: typer's own conversion says so
             if not self.built:
                 self.built.append(typers_own(self.descriptor))
             return self.built[0]._coerce_value(value, param=param, ctx=ctx)
@@ -65,13 +68,18 @@ def use_plain_values() -> None:
 
 def _plain(descriptor: Any) -> bool:
     info = descriptor.parameter_info
+    bounded = getattr(info, "min", None) is not None or getattr(info, "max", None) is not None
     return (
         descriptor.annotation in _PLAIN_TYPES
         and getattr(descriptor, "file_annotation", None) is None
         and getattr(info, "parser", None) is None
-        and getattr(info, "min", None) is None
-        and getattr(info, "max", None) is None
+        and (descriptor.annotation is int or not bounded)  # an int's bounds: _within
     )
+
+
+def _within(number: int, info: Any) -> bool:
+    low, high = getattr(info, "min", None), getattr(info, "max", None)
+    return (low is None or number >= low) and (high is None or number <= high)
 
 
 def _digits(text: str) -> bool:

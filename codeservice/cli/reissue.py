@@ -120,7 +120,8 @@ def print_reissue(report: ReissueReport, tz: ZoneInfo) -> None:
     if not report.already_done and report.replaced and report.spocs == 0:
         stdout.print(
             f"[yellow]warning:[/] {report.provider_ref} has no active SPoC; nobody was sent "
-            "the new code."
+            "the new code.",
+            markup=True,  # ours; a ref holds no brackets
         )
     if not report.already_done and report.emails_queued:
         stdout.print("Send them with: codeservice mail send", highlight=False)

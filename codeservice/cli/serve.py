@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from codeservice.bootstrap import Container, configure_logging
-from codeservice.cli.common import service_clock
+from codeservice.cli.common import MOST_WORKERS, service_clock
 from codeservice.config import load_settings
 from codeservice.errors import CodeserviceError, ConfigurationError
 
@@ -57,7 +57,7 @@ def service_container() -> Container:
 # --- commands -------------------------------------------------------------------------
 
 Host = Annotated[str, typer.Option(help="Address to listen on.")]
-Port = Annotated[int, typer.Option(help="Port to listen on.")]
+Port = Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on.")]
 Forwarded = Annotated[
     str | None,
     typer.Option(
@@ -86,7 +86,9 @@ def serve(
 
 MetricsPort = Annotated[
     int | None,
-    typer.Option(help="Serve GET /metrics (Prometheus) on this port; off by default."),
+    typer.Option(
+        min=0, max=65535, help="Serve GET /metrics (Prometheus) on this port; off by default."
+    ),
 ]
 MetricsHost = Annotated[str, typer.Option(help="Address for --metrics-port to listen on.")]
 
@@ -96,7 +98,11 @@ def worker(
     metrics_host: MetricsHost = "127.0.0.1",
     workers: Annotated[
         int,
-        typer.Option(help="Processes for document work when joining a rotation (0: one per core)."),
+        typer.Option(
+            min=0,
+            max=MOST_WORKERS,
+            help="Processes for document work when joining a rotation (0: one per core).",
+        ),
     ] = 0,
 ) -> None:
     """Send the mail outbox, and on PostgreSQL join a rotation under way, until SIGTERM

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from codeservice.cli.common import container, stdout
+from codeservice.domain.text import printable
 
 
 def register(app: typer.Typer) -> None:
@@ -16,5 +17,5 @@ def init() -> None:
     from codeservice.services.operations.setup import initialise
 
     report = initialise(container(initialising=True).installation)
-    for line in report:
-        stdout.print(line, highlight=False)
+    for line in report:  # the lines name the home's folders: shown printably, as written
+        stdout.print(printable(line), highlight=False, markup=False)

@@ -9,7 +9,14 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from codeservice.cli.common import audited, container, print_json, stderr, stdout
+from codeservice.cli.common import (
+    audited,
+    cli_actor,
+    container,
+    print_json,
+    stderr,
+    stdout,
+)
 from codeservice.domain.accounts import Role
 
 app = typer.Typer(
@@ -26,13 +33,19 @@ def create(
     """Make a token and print it once: only its hash is kept."""
     from codeservice.services.staff.api_tokens import create_token
 
-    created = audited(create_token, name, role=role)
+    built = container()
+    now = built.now()
+    with built.transaction() as uow:
+        created = create_token(uow, built.keyring, name, role=role, actor=cli_actor(), now=now)
+        # Shown before the commit: when it cannot be (a full disk, a closed pipe), the
+        # token is not made — one that no one has seen could only wait to be revoked.
+        sys.stdout.write(created.token + "\n")  # alone on stdout, so a script can capture it
+        sys.stdout.flush()
     stderr.print(
         f"Created API token {created.view.name} ({created.view.role}). Copy it now: "
         "it cannot be shown again.",
         highlight=False,
     )
-    sys.stdout.write(created.token + "\n")  # alone on stdout, so a script can capture it
 
 
 @app.command("list")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -11,8 +10,8 @@ from rich.table import Table
 from rich.text import Text
 
 from codeservice.cli.common import audited, cli_actor, container, print_json, stdout
+from codeservice.cli.passwords import read_password
 from codeservice.domain.accounts import Role
-from codeservice.errors import InputError
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -30,41 +29,6 @@ PasswordFile = Annotated[
         dir_okay=False,
     ),
 ]
-
-
-def read_password(password_file: Path | None) -> str:
-    """From ``--password-file``; asked for twice without echo at a terminal; otherwise
-    read from standard input (its first line, and the second must match if given) —
-    without the warning getpass prints when it has no terminal to hide the typing."""
-    if password_file is not None:
-        try:
-            text = password_file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(f"cannot read the password file {password_file}: {exc}") from None
-        lines = text.splitlines()
-        if not lines or not lines[0]:
-            raise InputError(f"the password file {password_file} is empty")
-        return lines[0]
-    if not sys.stdin.isatty():
-        return _password_from_stdin()
-    password = typer.prompt("Password", hide_input=True)
-    again = typer.prompt("Repeat the password", hide_input=True)
-    if password != again:
-        raise InputError("the two passwords do not match; nothing was changed")
-    return str(password)
-
-
-def _password_from_stdin() -> str:
-    password = sys.stdin.readline().rstrip("\r\n")
-    again = sys.stdin.readline()
-    if not password:
-        raise InputError(
-            "no password given: standard input is not a terminal, so the password is read "
-            "from it (one line); pipe it in, or use --password-file FILE"
-        )
-    if again and again.rstrip("\r\n") != password:
-        raise InputError("the two passwords do not match; nothing was changed")
-    return password
 
 
 @app.command("add")

@@ -15,7 +15,7 @@ def register(app: typer.Typer) -> None:
 
 def web(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on.")] = 8000,
     forwarded_allow_ips: Annotated[
         str | None,
         typer.Option(

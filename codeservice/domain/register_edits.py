@@ -22,7 +22,7 @@ from codeservice.domain.security_plan import (
     in_future,
     order_problems,
 )
-from codeservice.domain.text import unusable_character, whole_number
+from codeservice.domain.text import composed, unusable_character, whole_number
 from codeservice.errors import InputError
 
 
@@ -44,7 +44,7 @@ class SpocDetails:
 
 def _name(value: str, what: str) -> tuple[str, str | None]:
     """The name as kept, and what is wrong with it (None: nothing)."""
-    name = value.strip()
+    name = composed(value.strip())
     problem = unusable_character(name)
     if problem is not None:
         return name, f"The {what} {problem}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from codeservice.domain.text import composed
 from codeservice.errors import InputError
 
 _BOM = b"\xef\xbb\xbf"
@@ -41,7 +42,10 @@ def check_size(size: int, filename: str, limits: RegisterLimits) -> None:
 def check_limits(data: bytes, filename: str, limits: RegisterLimits) -> None:
     """Refuse a file over either limit, before anything in it is decoded or parsed."""
     check_size(len(data), filename, limits)
-    lines = data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
+    # Line ends as the CSV reader sees them: LF, CRLF and a lone CR (old Mac files),
+    # which would otherwise carry any number of rows past the limit as "one line".
+    ends = data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
+    lines = ends + (1 if data and not data.endswith((b"\n", b"\r")) else 0)
     if lines > limits.max_lines:
         raise InputError(
             f"{filename} has {lines:,} lines; a register import takes at most "
@@ -128,10 +132,11 @@ def listed(problems: list[str]) -> list[str]:
 
 
 def decode_register(data: bytes, filename: str) -> str:
-    """UTF-8 text (a leading BOM dropped); raises InputError naming every line that is not."""
+    """UTF-8 text (a leading BOM dropped), ``composed``; raises InputError naming every
+    line that is not UTF-8."""
     body = data[len(_BOM) :] if data.startswith(_BOM) else data
     try:
-        return body.decode("utf-8")
+        return composed(body.decode("utf-8"))
     except UnicodeDecodeError:
         pass
     problems = []

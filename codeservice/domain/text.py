@@ -40,21 +40,44 @@ def unusable_character(text: str, *, multiline: bool = False) -> str | None:
     for position, character in enumerate(text, start=1):
         if multiline and character in _MULTILINE_ALLOWED:
             continue
-        category = unicodedata.category(character)
-        if character in _LINE_BREAKS or category in ("Zl", "Zp"):
-            problem = "a line break"
-        elif category == "Cc":
-            problem = "a control character"
-        elif category == "Cs":
-            problem = "an unpaired surrogate"
-        elif _noncharacter(ord(character)):
-            problem = "a Unicode non-character"
-        elif character in _BIDI_CONTROLS:
-            problem = "a bidirectional control character"
-        else:
-            continue
-        return f"contains {problem}, {describe(character)}, at character {position}"
+        if problem := _unusable(character):
+            return f"contains {problem}, {describe(character)}, at character {position}"
     return None
+
+
+def _unusable(character: str) -> str | None:
+    """What kind of unusable character this is; None for one that can be kept."""
+    category = unicodedata.category(character)
+    if character in _LINE_BREAKS or category in ("Zl", "Zp"):
+        return "a line break"
+    if category == "Cc":
+        return "a control character"
+    if category == "Cs":
+        return "an unpaired surrogate"
+    if _noncharacter(ord(character)):
+        return "a Unicode non-character"
+    if character in _BIDI_CONTROLS:
+        return "a bidirectional control character"
+    return None
+
+
+def printable(text: str) -> str:
+    """``text`` safe to show on a terminal: every character ``unusable_character``
+    refuses written as its escape (``\\x1b``, ``\\u202e``, ``\\udcff``).
+
+    For text that was never checked — a file name, a path in an OS error — before it
+    goes into a message: an escape sequence in a file name must not recolour or retitle
+    the terminal, a line break must not fake a second line, and a file name that is
+    not UTF-8 (its bytes arrive as lone surrogates) must not make printing it fail.
+    """
+    if all(character.isprintable() for character in text):
+        return text  # the usual case, and no escape to add
+    return "".join(
+        character.encode("unicode_escape", "backslashreplace").decode("ascii")
+        if _unusable(character)
+        else character
+        for character in text
+    )
 
 
 def check_usable(text: str, *, field: str, label: str, multiline: bool = False) -> str:
@@ -68,6 +91,21 @@ def check_usable(text: str, *, field: str, label: str, multiline: bool = False) 
     if problem := unusable_character(text, multiline=multiline):
         raise InputError(f"{label} {problem}", field=field)
     return text
+
+
+def composed(text: str) -> str:
+    """``text`` in one form (NFC) however its accents were typed or exported: "é" as one
+    character or as "e" and a combining accent look the same, so they are kept the same
+    — re-importing the same register from another program is no change, and a search
+    typed on a keyboard finds a name a spreadsheet saved decomposed."""
+    return unicodedata.normalize("NFC", text)
+
+
+def search_key(text: str) -> str:
+    """``text`` folded for matching what a person typed against what is kept: case,
+    the way accents were encoded and compatibility forms (full-width letters, ligatures)
+    ignored. For comparison only, never for keeping."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
 
 
 def whole_number(text: str, *, max_digits: int = 18) -> int | None:

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 import pytest
 
 from codeservice.config import load_settings
@@ -84,3 +87,54 @@ def test_the_backpressure_settings_default_to_a_small_bound() -> None:
 def test_a_bad_backpressure_setting_names_itself(name: str, value: str, message: str) -> None:
     with pytest.raises(ConfigurationError, match=f"CODESERVICE_{name}: {message}"):
         load_settings({f"CODESERVICE_{name}": value})
+
+
+def test_a_secret_file_is_read_without_its_byte_order_mark(tmp_path: Path) -> None:
+    secret = tmp_path / "smtp-password"
+    secret.write_bytes(b"\xef\xbb\xbfs3cret\r\n")
+
+    settings = load_settings({"CODESERVICE_SMTP_PASSWORD_FILE": str(secret)})
+
+    assert settings.smtp_password == "s3cret"  # noqa: S105 (a test value)
+
+
+def test_a_secret_file_that_is_no_secret_stops_start_up_naming_the_setting(
+    tmp_path: Path,
+) -> None:
+    binary = tmp_path / "backup.tar"
+    binary.write_bytes(b"\xff\xfe\x00\x01")
+
+    with pytest.raises(ConfigurationError, match="CODESERVICE_SMTP_PASSWORD_FILE: .* not UTF-8"):
+        load_settings({"CODESERVICE_SMTP_PASSWORD_FILE": str(binary)})
+    with pytest.raises(ConfigurationError, match="SMTP_PASSWORD_FILE: /dev/zero is larger than"):
+        load_settings({"CODESERVICE_SMTP_PASSWORD_FILE": "/dev/zero"})
+
+
+def test_a_settings_file_saved_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    from codeservice.config import CHECKOUT_DEFAULTS
+
+    saved = tmp_path / "codeservice.toml"
+    saved.write_bytes(b"\xef\xbb\xbf" + CHECKOUT_DEFAULTS.read_bytes())
+
+    assert load_settings({"CODESERVICE_CONFIG": str(saved)}).timezone == "Europe/London"
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda folder: folder, "cannot read the settings file .*: Is a directory"),
+        (lambda folder: Path("/dev/zero"), "/dev/zero is larger than any settings file"),
+        (lambda folder: _written(folder / "latin1.toml", b"home = '/srv/caf\xe9'\n"), "not UTF-8"),
+    ],
+    ids=["a folder", "endless", "Latin-1"],
+)
+def test_a_settings_file_that_is_not_one_stops_start_up_naming_the_setting(
+    tmp_path: Path, make: Callable[[Path], Path], message: str
+) -> None:
+    with pytest.raises(ConfigurationError, match=f"CODESERVICE_CONFIG: .*{message}"):
+        load_settings({"CODESERVICE_CONFIG": str(make(tmp_path))})
+
+
+def _written(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path

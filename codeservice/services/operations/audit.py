@@ -24,6 +24,8 @@ from codeservice.domain.audit import (
 )
 from codeservice.domain.audit_anchor import ChainHead
 from codeservice.domain.retention import personal_fields, redact_record
+from codeservice.domain.text import check_usable
+from codeservice.errors import InputError
 from codeservice.storage.models.audit import AuditRecord
 from codeservice.storage.uow import UnitOfWork
 
@@ -255,5 +257,19 @@ def _parsed(details: str) -> dict[str, Any] | None:
     return parsed if isinstance(parsed, dict) else None
 
 
+MAX_ACTION_LENGTH = 128  # the column's length: a longer prefix can match nothing
+
+
 def recent(uow: UnitOfWork, limit: int = 50, action_prefix: str | None = None) -> list[AuditRecord]:
+    """The newest records, whose action starts with ``action_prefix`` if given: taken
+    literally (``%`` and ``_`` are no wildcards), and refused naming the field when no
+    action could start so (too long, or an unusable character such as NUL) rather than
+    sent to a database that fails on it."""
+    if action_prefix:
+        check_usable(action_prefix, field="action", label="the action")
+        if len(action_prefix) > MAX_ACTION_LENGTH:
+            raise InputError(
+                f"the action is longer than any action ({MAX_ACTION_LENGTH} characters)",
+                field="action",
+            )
     return uow.audit.recent(limit, action_prefix)

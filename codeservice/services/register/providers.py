@@ -21,6 +21,7 @@ from codeservice.domain.register import (
     parse_register,
 )
 from codeservice.domain.security_plan import SecurityPlan, plan_status
+from codeservice.domain.text import printable, search_key
 from codeservice.errors import InputError
 from codeservice.services.operations import audit
 from codeservice.services.register.apply import ImportSummary, apply_file
@@ -89,10 +90,10 @@ def read_register_file(path: Path, limits: RegisterLimits) -> bytes:
         with path.open("rb") as file:
             # The size first: a huge file is refused before a byte of it is read, and
             # one whose size is not known in advance (a pipe) is read no further.
-            check_size(os.fstat(file.fileno()).st_size, str(path), limits)
+            check_size(os.fstat(file.fileno()).st_size, printable(str(path)), limits)
             return file.read(limits.max_bytes + 1)
     except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+        raise InputError(f"cannot read {printable(str(path))}: {exc.strerror or exc}") from None
 
 
 def import_register_file(
@@ -106,10 +107,13 @@ def import_register_file(
     source: str = "cli",
     now: datetime,
 ) -> ImportSummary:
-    """``import_register`` of the file at ``path``."""
+    """``import_register`` of the file at ``path``, named in messages and the audit
+    record as ``printable`` shows it: a file name may hold escape sequences, or bytes
+    that are not UTF-8 and cannot be kept."""
     data = read_register_file(path, rules.limits)
+    filename = printable(str(path))
     return import_register(
-        uow, keyring, rules, data, str(path), prune=prune, actor=actor, source=source, now=now
+        uow, keyring, rules, data, filename, prune=prune, actor=actor, source=source, now=now
     )
 
 
@@ -239,14 +243,14 @@ def find_provider(
     uow: UnitOfWork, query: str, *, include_inactive: bool = False
 ) -> list[ProviderView]:
     """Providers whose ref is ``query`` (exactly, listed first) or whose ref or name
-    holds it, ignoring case."""
+    holds it, ignoring case and how accents were encoded (``search_key``)."""
     needle = query.strip()
     if not needle:
         return []
-    folded = needle.casefold()
+    folded = search_key(needle)
     matches = [
         view
         for view in list_register(uow, include_inactive=include_inactive)
-        if view.ref == needle or folded in view.ref.casefold() or folded in view.name.casefold()
+        if view.ref == needle or folded in search_key(view.ref) or folded in search_key(view.name)
     ]
     return sorted(matches, key=lambda view: (view.ref != needle, view.ref))

@@ -32,7 +32,7 @@ class AuditReads:
         """The newest ``limit`` records (whose action starts so), newest first."""
         query = select(AuditRecord).order_by(AuditRecord.seq.desc()).limit(limit)
         if action_prefix:
-            query = query.where(AuditRecord.action.startswith(action_prefix))
+            query = query.where(AuditRecord.action.startswith(action_prefix, autoescape=True))
         return list(self.session.scalars(query))
 
     def mentioning(self, word: str, limit: int) -> list[AuditRecord]:

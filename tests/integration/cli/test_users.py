@@ -246,3 +246,30 @@ def test_the_first_admin_sets_up_a_second_factor_and_the_cli_can_reset_it(
         "recovery_codes_removed": 10,
     }
     assert token_principal(container, token.stdout.strip()) is not None  # API tokens unchanged
+
+
+def test_a_piped_password_is_its_line_without_a_byte_order_mark_or_line_end(
+    cli: Cli, container: Container
+) -> None:
+    from argon2 import PasswordHasher
+
+    saved_by_notepad = f"\ufeff{PASSWORD}\r\n{PASSWORD}\r\n"
+    added = cli("users", "add", "ann", "--role", "bmt", input=saved_by_notepad)
+    endless = cli("users", "add", "bob", "--role", "bmt", input="x" * 5_000_000)
+
+    assert added.exit_code == 0, added.output
+    with container.uow() as uow:
+        (user,) = uow.session.scalars(select(StaffUser)).all()
+        assert PasswordHasher().verify(user.password_hash, PASSWORD)
+    assert endless.exit_code == 65
+    assert "the first line of standard input is longer than any password" in endless.output
+
+
+def test_a_token_that_cannot_be_shown_is_not_made(cli: Cli) -> None:
+    with open("/dev/full", "w") as full:  # every write fails: No space left on device
+        process = cli.popen("tokens", "create", "crm", "--role", "agent", stdout=full)
+        assert process.wait(timeout=300) == 74
+
+    assert "crm" not in cli("tokens", "list", "--all").stdout
+    again = cli("tokens", "create", "crm", "--role", "agent")
+    assert again.exit_code == 0 and again.stdout.startswith("cs_")

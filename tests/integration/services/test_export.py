@@ -147,6 +147,18 @@ def test_the_command_never_overwrites_a_file(month: Container, cli: Cli, tmp_pat
     assert audit_actions(month, "code:list:export") == []
 
 
+def test_a_list_whose_unlock_code_cannot_be_shown_is_not_left_behind(
+    month: Container, cli: Cli, tmp_path: Path
+) -> None:
+    out = tmp_path / "list.docx"
+    with open("/dev/full", "w") as full:  # every write fails: No space left on device
+        export = cli.popen("codes", "export", "2027-04", "--out", str(out), stdout=full)
+        assert export.wait(timeout=300) == 74
+
+    assert not out.exists()  # no one could open it; the rerun is not refused
+    assert cli("codes", "export", "2027-04", "--out", str(out)).exit_code == 0
+
+
 @pytest.mark.slow
 def test_libreoffice_opens_the_list_with_the_unlock_code_only(
     month: Container, tmp_path: Path

@@ -106,6 +106,18 @@ def test_a_file_over_the_line_limit_is_refused() -> None:
     check_limits(data, "long.csv", RegisterLimits(max_bytes=10_000, max_lines=21))
 
 
+@pytest.mark.parametrize("end", ["\r", "\r\n", "\n"])
+def test_the_line_limit_counts_every_kind_of_line_end(end: str) -> None:
+    rows = [HEADER.rstrip("\n"), *(f"PRV{n:03d},N,,S,s{n}@example.org" for n in range(20))]
+    data = end.join(rows).encode()  # 21 lines, the last without its end
+    within = RegisterLimits(max_bytes=10_000, max_lines=21)
+
+    with pytest.raises(InputError, match=r"has 21 lines; .* at most 20 "):
+        check_limits(data, "old-mac.csv", RegisterLimits(max_bytes=10_000, max_lines=20))
+    check_limits(data, "old-mac.csv", within)
+    check_limits(data + end.encode(), "old-mac.csv", within)
+
+
 def test_a_file_that_is_not_utf8_names_every_bad_line() -> None:
     data = HEADER.encode() + b"PRV001,Caf\xe9,,A,a@example.org\nok\n\xff\xfe\nok\nx\x80\n"
     with pytest.raises(InputError) as caught:
@@ -167,3 +179,12 @@ def test_arbitrary_bytes_give_a_register_or_an_input_error(data: bytes) -> None:
         parse_register(decode_register(data, "f.csv"), "f.csv")
     except InputError:
         pass
+
+
+def test_names_are_kept_composed_however_their_accents_were_saved() -> None:
+    decomposed = HEADER + "PRV001,Cafe\u0301 Ltd,,Jose\u0301 Lee,ann.lee@example.org\n"
+
+    register = parse_register(decode_register(decomposed.encode(), "reg.csv"), "reg.csv")
+
+    (prime,) = register.primes
+    assert prime.name == "Caf\u00e9 Ltd" and prime.spocs[0].name == "Jos\u00e9 Lee"

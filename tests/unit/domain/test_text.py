@@ -12,7 +12,10 @@ from lxml import etree
 
 from codeservice.domain.text import (
     check_usable,
+    composed,
     looks_like_formula,
+    printable,
+    search_key,
     spreadsheet_safe,
     unusable_character,
     whole_number,
@@ -103,3 +106,37 @@ def test_check_usable_names_the_field_and_keeps_good_text() -> None:
 )
 def test_whole_number_reads_only_short_ascii_digits(text: str, number: int | None) -> None:
     assert whole_number(text) == number
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("evil\x1b[31m.csv", "evil\\x1b[31m.csv"),
+        ("title\x1b]0;pwn\x07", "title\\x1b]0;pwn\\x07"),
+        ("two\nlines", "two\\nlines"),
+        ("a\u202eb", "a\\u202eb"),
+        ("not-utf8-\udcff.csv", "not-utf8-\\udcff.csv"),
+        ("C1\x9b31m", "C1\\x9b31m"),
+    ],
+)
+def test_printable_escapes_what_a_terminal_would_act_on(text: str, shown: str) -> None:
+    assert printable(text) == shown
+    printable(text).encode("utf-8")  # a name that was not UTF-8 can be printed
+
+
+@given(st.text())
+def test_printable_leaves_nothing_unusable_and_keeps_ordinary_text(text: str) -> None:
+    shown = printable(text)
+    assert unusable_character(shown) is None
+    if unusable_character(text) is None:
+        assert shown == text  # Café, 😀, a joiner or an RTL mark: shown as they are
+
+
+def test_composed_gives_one_form_for_text_that_looks_the_same() -> None:
+    assert composed("Cafe\u0301") == composed("Caf\u00e9") == "Caf\u00e9"
+
+
+@pytest.mark.parametrize("typed", ["café", "CAFE\u0301", "ＣＡＦÉ", "Caf\u00e9 L"])
+def test_search_key_matches_what_a_person_typed_however_it_was_encoded(typed: str) -> None:
+    kept = "Cafe\u0301 Ltd"  # as a spreadsheet on a Mac may save it
+    assert search_key(typed) in search_key(kept)

@@ -17,6 +17,7 @@ from starlette.responses import Response
 
 from codeservice.bootstrap import Container
 from codeservice.domain.calendar import Cycle
+from codeservice.domain.text import search_key
 from codeservice.errors import Conflict
 from codeservice.services.distribution.board import CycleBoard, Phase, ProviderRow, SpocRow
 from codeservice.services.distribution.cycle_list import list_cycles
@@ -150,7 +151,7 @@ def filter_rows(
     providers: tuple[ProviderRow, ...], show: str, q: str
 ) -> list[tuple[ProviderRow, tuple[SpocRow, ...]]]:
     """Each provider shown with the SPoCs the filter keeps (all of them for "all")."""
-    needle = q.strip().casefold()
+    needle = search_key(q.strip())
     shown: list[tuple[ProviderRow, tuple[SpocRow, ...]]] = []
     for provider in providers:
         if needle and not _matches(provider, needle):
@@ -171,7 +172,7 @@ def filter_rows(
 
 def _matches(provider: ProviderRow, needle: str) -> bool:
     texts = [provider.ref, provider.name, *(t for s in provider.spocs for t in (s.name, s.email))]
-    return any(needle in text.casefold() for text in texts)
+    return any(needle in search_key(text) for text in texts)
 
 
 def _spoc(board: CycleBoard, delivery_id: int | None) -> SpocRow | None:
