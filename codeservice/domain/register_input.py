@@ -29,12 +29,14 @@ def size_text(size: int) -> str:
     return f"{size / 1_000_000:.1f} MB" if size >= 100_000 else f"{size:,} bytes"
 
 
-def check_size(size: int, filename: str, limits: RegisterLimits) -> None:
-    """Refuse a file over the byte limit (called with its size before it is read)."""
+def check_size(size: int, filename: str, limits: RegisterLimits, *, whole: bool = True) -> None:
+    """Refuse a file over the byte limit (called with its size before it is read).
+    ``whole=False``: ``size`` is only what was read of a stream (a pipe) that may go on."""
     if size > limits.max_bytes:
+        most = size_text(limits.max_bytes)
         raise InputError(
-            f"{filename} is {size_text(size)}; a register import takes at most "
-            f"{size_text(limits.max_bytes)} (setting register_max_bytes); nothing was "
+            f"{filename} is {size_text(size) if whole else 'more than ' + most}; a register "
+            f"import takes at most {most} (setting register_max_bytes); nothing was "
             "imported. Check that this is the register file."
         )
 

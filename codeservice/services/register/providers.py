@@ -90,8 +90,11 @@ def read_register_file(path: Path, limits: RegisterLimits) -> bytes:
         with path.open("rb") as file:
             # The size first: a huge file is refused before a byte of it is read, and
             # one whose size is not known in advance (a pipe) is read no further.
-            check_size(os.fstat(file.fileno()).st_size, printable(str(path)), limits)
-            return file.read(limits.max_bytes + 1)
+            name = printable(str(path))
+            check_size(os.fstat(file.fileno()).st_size, name, limits)
+            data = file.read(limits.max_bytes + 1)
+            check_size(len(data), name, limits, whole=False)  # a pipe: how much is unknown
+            return data
     except OSError as exc:
         raise InputError(f"cannot read {printable(str(path))}: {exc.strerror or exc}") from None
 

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from codeservice.domain.register import (
     RegisterLimits,
     check_limits,
+    check_size,
     decode_register,
     parse_register,
 )
@@ -188,3 +189,10 @@ def test_names_are_kept_composed_however_their_accents_were_saved() -> None:
 
     (prime,) = register.primes
     assert prime.name == "Caf\u00e9 Ltd" and prime.spocs[0].name == "Jos\u00e9 Lee"
+
+
+def test_a_stream_over_the_byte_limit_is_said_to_be_more_than_the_limit() -> None:
+    # Only max_bytes + 1 of a pipe is read: its whole size is not known.
+    with pytest.raises(InputError) as caught:
+        check_size(1001, "/dev/stdin", RegisterLimits(max_bytes=1000), whole=False)
+    assert str(caught.value).startswith("/dev/stdin is more than 1,000 bytes; a register")
