@@ -23,6 +23,14 @@ from tests.integration.web.staff import audit_actions, signed_in_client
 from tests.support.clock import Clock
 
 TRIAGE = "/security/incidents"
+PROFORMA = {  # a proforma received by email, as the security team enters it
+    "provider": "PRV001",
+    "change-date-day": "29",
+    "change-date-month": "3",
+    "change-date-year": "2027",
+    "reason": "suspected-fraud",
+    "details": "Unusual calls",
+}
 
 
 def a_report(
@@ -162,14 +170,7 @@ def test_the_security_team_records_a_proforma_received_by_email(
     make_ack_link(web_container)
     signed_in_client(client, web_container, Role.SECURITY)
     new = f"{TRIAGE}/new"
-    fields = {
-        "provider": "",
-        "change-date-day": "29",
-        "change-date-month": "3",
-        "change-date-year": "2027",
-        "reason": "suspected-fraud",
-        "details": "Call them on 020 7946 0958",
-    }
+    fields = {**PROFORMA, "provider": "", "details": "Call them on 020 7946 0958"}
     refused = post_form(client, new, new, **fields)
     assert refused.status_code == 422
     assert "Select the prime provider" in refused.text
@@ -202,15 +203,7 @@ def test_a_proforma_entered_twice_by_a_double_click_is_recorded_once(
     signed_in_client(client, web_container, Role.SECURITY)
     new = f"{TRIAGE}/new"
     page = client.get(new)
-    fields = {
-        "provider": "PRV001",
-        "change-date-day": "29",
-        "change-date-month": "3",
-        "change-date-year": "2027",
-        "reason": "suspected-fraud",
-        "details": "Unusual calls",
-        "csrf_token": csrf_field_of_form(page.text, new),
-    }
+    fields = {**PROFORMA, "csrf_token": csrf_field_of_form(page.text, new)}
     first = client.post(new, data=fields, follow_redirects=False)
     again = client.post(new, data=fields, follow_redirects=False)
 

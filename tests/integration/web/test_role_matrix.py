@@ -261,6 +261,12 @@ def test_every_route_is_in_the_table(app: FastAPI) -> None:
     assert mounts == set(MOUNTS)
 
 
+def _sign_in_as(web_container: Container, client: TestClient, who: str) -> None:
+    if who != ANONYMOUS:
+        make_staff(web_container, f"{who}.user", who)
+        assert sign_in(client, f"{who}.user").status_code == 303
+
+
 def _csrf_token(client: TestClient, who: str) -> str:
     """A valid form token (and its cookie) from a page this caller can open."""
     return csrf_field(client.get("/sign-in" if who == ANONYMOUS else "/staff").text)
@@ -277,9 +283,7 @@ def _ask(client: TestClient, method: str, path: str, token: str) -> tuple[int, s
 def test_every_route_answers_every_role_as_expected(
     web_container: Container, client: TestClient, who: str
 ) -> None:
-    if who != ANONYMOUS:
-        make_staff(web_container, f"{who}.user", who)
-        assert sign_in(client, f"{who}.user").status_code == 303
+    _sign_in_as(web_container, client, who)
     token = _csrf_token(client, who)
     order = sorted(EXPECTED.items(), key=lambda item: item[1].ends_session)
 
@@ -316,9 +320,7 @@ def test_every_get_route_answers_head_as_get_without_a_body(
     web_container: Container, client: TestClient, who: str
 ) -> None:
     """Link checkers, mail scanners and monitors ask with HEAD (RFC 9110 §9.3.2)."""
-    if who != ANONYMOUS:
-        make_staff(web_container, f"{who}.user", who)
-        assert sign_in(client, f"{who}.user").status_code == 303
+    _sign_in_as(web_container, client, who)
     wrong: list[str] = []
     for (method, route_path), expect in EXPECTED.items():
         if method != "GET" or expect.ends_session:
