@@ -123,6 +123,7 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] 
                 "access_codes_by_key": report.access_codes_by_key,
                 "messages_by_key": report.messages_by_key,
                 "missing_key_ids": report.missing_key_ids,
+                "sealed_under_older_keys": report.under_older_keys,
             }
         )
     else:
@@ -140,6 +141,12 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] 
                 str(report.messages_by_key.get(key_id, 0)),
             )
         stdout.print(table)
+        if report.under_older_keys:
+            stdout.print(
+                f"{plural(report.under_older_keys, 'value')} still sealed under older keys: a "
+                "rotation did not finish; run `codeservice keys rotate --resume`.",
+                highlight=False,
+            )
     if report.missing_key_ids:
         console_error(
             "some stored values need keys that are not in the keyring file; restore the "

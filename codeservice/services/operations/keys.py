@@ -56,6 +56,14 @@ class KeyStatus:
         used = set(self.access_codes_by_key) | set(self.messages_by_key)
         return sorted(used - set(self.key_ids))
 
+    @property
+    def under_older_keys(self) -> int:
+        """Values sealed under a key other than the current one. A rotation re-seals them
+        all, and new values are sealed under the current key: any left mean a rotation
+        that did not finish (killed, or stopped by an error)."""
+        counts = [*self.access_codes_by_key.items(), *self.messages_by_key.items()]
+        return sum(count for key_id, count in counts if key_id != self.current_key_id)
+
 
 def reseal_access_codes(
     new_uow: Callable[[], UnitOfWork],

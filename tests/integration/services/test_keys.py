@@ -189,9 +189,19 @@ def test_status_counts_values_per_key(cli: Cli, container: Container) -> None:
     shown = json.loads(result.stdout)
     assert shown["current_key_id"] == second_key
     assert shown["key_ids"] == [first_key, second_key]
+    assert shown["sealed_under_older_keys"] == 2  # one access code and one message
     table = cli("keys", "status")
     assert table.exit_code == 0, table.output
     assert second_key in table.stdout
+    assert "2 values still sealed under older keys" in table.stdout
+    assert "keys rotate --resume" in table.stdout
+
+    rotate_keys(
+        container.uow, container.keyring, actor="t", source="t", now=container.now(), resume=True
+    )
+    finished = cli("keys", "status")
+    assert key_status(container.read_uow, container.keyring).under_older_keys == 0
+    assert "older keys" not in finished.stdout
 
 
 def test_status_warns_about_a_key_missing_from_the_keyring(cli: Cli, container: Container) -> None:
