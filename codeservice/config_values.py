@@ -74,57 +74,47 @@ def observability(raw: dict[str, Any]) -> dict[str, Any]:
 
 # Far more than any password, session secret or token; a file past it is not one.
 MOST_SECRET_BYTES = 64 * 1024
-
-
-def secret_from_file(setting: str, path: Path) -> str:
-    """A secret from the file a ``CODESERVICE_<NAME>_FILE`` setting names, stripped.
-
-    Read no further than ``MOST_SECRET_BYTES``, so that a wrong path (a log, a disk
-    image, ``/dev/zero``) stops start-up at once instead of filling memory; a byte
-    order mark is dropped, and a file that is not UTF-8 is named, not a traceback.
-    """
-    try:
-        with path.open("rb") as file:
-            data = file.read(MOST_SECRET_BYTES + 1)
-    except OSError as exc:
-        raise ConfigurationError(f"{setting}: cannot read {path}: {exc.strerror}") from None
-    if len(data) > MOST_SECRET_BYTES:
-        raise ConfigurationError(
-            f"{setting}: {path} is larger than any secret ({MOST_SECRET_BYTES:,} bytes at "
-            "most); check that it names the right file"
-        )
-    try:
-        return data.decode("utf-8-sig").strip()
-    except UnicodeDecodeError:
-        raise ConfigurationError(f"{setting}: {path} is not UTF-8 text") from None
-
-
 # Many times the size of the default settings file; a file past it is not one.
 MOST_SETTINGS_BYTES = 1024 * 1024
 
 
-def settings_text(path: Path) -> str:
-    """The text of the settings file (``CODESERVICE_CONFIG``, or the default one).
+def secret_from_file(setting: str, path: Path) -> str:
+    """A secret from the file a ``CODESERVICE_<NAME>_FILE`` setting names, stripped."""
+    return _small_text(path, setting, "secret", MOST_SECRET_BYTES).strip()
 
-    Read no further than ``MOST_SETTINGS_BYTES``, so that a wrong path (a database,
-    ``/dev/zero``) stops start-up at once instead of filling memory; a folder, a file
-    this user may not read or one that is not UTF-8 is named, not a traceback.
-    """
+
+def settings_text(path: Path) -> str:
+    """The text of the settings file (``CODESERVICE_CONFIG``, or the default one)."""
+    return _small_text(
+        path,
+        f"{PREFIX}CONFIG",
+        "settings file",
+        MOST_SETTINGS_BYTES,
+        named="the settings file ",
+        missing=f"the default settings file {path} is missing",
+    )
+
+
+def _small_text(
+    path: Path, setting: str, kind: str, most: int, *, named: str = "", missing: str = ""
+) -> str:
+    """The text of a file that ``setting`` names, read no further than ``most`` bytes, so
+    that a wrong path (a log, a database, ``/dev/zero``) stops start-up at once instead
+    of filling memory. A byte order mark is dropped; a folder, a file this user may not
+    read or one that is not UTF-8 is named, not a traceback."""
     try:
         with path.open("rb") as file:
-            data = file.read(MOST_SETTINGS_BYTES + 1)
-    except FileNotFoundError:
-        raise ConfigurationError(f"the default settings file {path} is missing") from None
+            data = file.read(most + 1)
     except OSError as exc:
+        if missing and isinstance(exc, FileNotFoundError):
+            raise ConfigurationError(missing) from None
+        raise ConfigurationError(f"{setting}: cannot read {named}{path}: {exc.strerror}") from None
+    if len(data) > most:
         raise ConfigurationError(
-            f"{PREFIX}CONFIG: cannot read the settings file {path}: {exc.strerror}"
-        ) from None
-    if len(data) > MOST_SETTINGS_BYTES:
-        raise ConfigurationError(
-            f"{PREFIX}CONFIG: {path} is larger than any settings file "
-            f"({MOST_SETTINGS_BYTES:,} bytes at most); check that it names the right file"
+            f"{setting}: {path} is larger than any {kind} ({most:,} bytes at most); check "
+            "that it names the right file"
         )
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ConfigurationError(f"{PREFIX}CONFIG: {path} is not UTF-8 text") from None
+        raise ConfigurationError(f"{setting}: {path} is not UTF-8 text") from None
