@@ -73,6 +73,13 @@ class Container:
         return engine
 
     @cached_property
+    def writes_at_once(self) -> bool:
+        """Whether a short write may be tried on the caller's own thread, without
+        waiting (``storage.db.without_waiting``): on SQLite, where one writer works at a
+        time whatever the threads, and a free lock is known before anything is done."""
+        return self.engine.dialect.name == "sqlite"
+
+    @cached_property
     def session_factory(self) -> sessionmaker[Session]:
         from codeservice.crypto.anchor_file import SESSION_INFO_KEY, AnchorFile
 

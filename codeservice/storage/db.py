@@ -8,6 +8,9 @@ import os
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +33,8 @@ _IDLE_SINCE = "codeservice_idle_since"
 # One lock per SQLite file for this process's writers (see ``_tune_sqlite``).
 _write_locks: dict[str, threading.Lock] = {}
 _write_locks_guard = threading.Lock()
+# Set by ``without_waiting``: the next writer to begin takes the lock only if it is free.
+_NO_WAIT: ContextVar[bool] = ContextVar("codeservice_no_wait", default=False)
 # The newest migration in codeservice/storage/migrations/versions. Every command checks
 # the database against it before it works, so it is written here rather than read
 # through Alembic, whose import costs a command ~0.15 s of CPU (a test keeps the two equal).
@@ -151,6 +156,25 @@ def stored_revision(engine: Engine) -> str | None:
     return "+".join(versions) or None
 
 
+class WouldWait(Exception):  # noqa: N818 - what happened, not a failure
+    """A writer begun ``without_waiting`` found the write lock taken. It raised at its
+    very first statement, having done nothing: run the same work where it may wait."""
+
+
+@contextmanager
+def without_waiting() -> Iterator[None]:
+    """In this block the first write transaction to begin on a SQLite database takes
+    the write lock only if it is free this instant (this process's writers and every
+    other process's), and raises ``WouldWait`` otherwise. Later ones wait as usual: a
+    caller that has committed something must never be told to start again. (A
+    PostgreSQL transaction takes its locks as it goes: it is not affected.)"""
+    token = _NO_WAIT.set(True)
+    try:
+        yield
+    finally:
+        _NO_WAIT.reset(token)
+
+
 def _write_lock(database: str) -> threading.Lock:
     key = database if database == ":memory:" else os.path.realpath(database)
     with _write_locks_guard:
@@ -173,7 +197,7 @@ def _tune_sqlite(engine: Engine, write_lock: threading.Lock) -> None:
         # truncation (docs/security.md, "Crash safety").
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout = {BUSY_SECONDS * 1000}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -190,6 +214,10 @@ def _tune_sqlite(engine: Engine, write_lock: threading.Lock) -> None:
             return
         if connection.info.pop(_QUERY_ONLY, False):
             connection.exec_driver_sql("PRAGMA query_only = OFF")
+        if _NO_WAIT.get():
+            _NO_WAIT.set(False)  # only the first: see ``without_waiting``
+            _begin_at_once(connection)
+            return
         # This process's writers queue on a lock of ours first: the one released hands
         # over at once, where SQLite's busy handler would have the others sleep and
         # poll (up to 100 ms a time), which made the slowest requests take seconds.
@@ -198,6 +226,26 @@ def _tune_sqlite(engine: Engine, write_lock: threading.Lock) -> None:
             raise OperationalError("BEGIN IMMEDIATE", None, Exception("database is locked"))
         try:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            write_lock.release()
+            raise
+        connection.info[_HOLDS_WRITE_LOCK] = True
+
+    def _begin_at_once(connection: Any) -> None:
+        """BEGIN IMMEDIATE if no writer of this process or of another holds the lock;
+        ``WouldWait`` otherwise (SQLite's busy handler off for this one statement)."""
+        if not write_lock.acquire(blocking=False):
+            raise WouldWait
+        try:
+            connection.exec_driver_sql("PRAGMA busy_timeout = 0")
+            try:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+            except OperationalError as exc:
+                if getattr(exc.orig, "sqlite_errorcode", None) == sqlite3.SQLITE_BUSY:
+                    raise WouldWait from None
+                raise
+            finally:
+                connection.exec_driver_sql(f"PRAGMA busy_timeout = {BUSY_SECONDS * 1000}")
         except BaseException:
             write_lock.release()
             raise

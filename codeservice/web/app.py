@@ -21,7 +21,7 @@ from codeservice.web.assets import (
 from codeservice.web.auth import install_auth
 from codeservice.web.backpressure import PASS_BY, Backpressure
 from codeservice.web.csrf import Csrf
-from codeservice.web.dependencies import worker_threads
+from codeservice.web.dependencies import LoopTurns, worker_threads
 from codeservice.web.errors import error_page, install_error_pages, server_error_page
 from codeservice.web.head import HeadAsGet
 from codeservice.web.headers import SecurityHeaders
@@ -85,6 +85,7 @@ def create_app(container: Container, *, govuk_frontend: Path | None = None) -> F
     app.state.csrf = csrf
     app.state.pages = Pages(make_environment(), csrf)
     app.state.workers = worker_threads(settings.web_max_in_flight)
+    app.state.loop_turns = LoopTurns()
     app.state.metrics = default_exposition(container)  # the CLI adds the scheduler's
 
     app.mount(ASSET_PATH, assets, name="assets")

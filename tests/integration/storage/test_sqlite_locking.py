@@ -131,3 +131,75 @@ def test_the_lock_is_let_go_only_once_sqlite_has_ended_the_transaction(tmp_path:
     assert seen == [(False, False), (False, False)]
     with writers() as session:
         assert session.execute(text("SELECT v FROM t")).scalars().all() == ["a"]
+
+
+def _busy_timeout(session: Session) -> int:
+    return int(session.execute(text("PRAGMA busy_timeout")).scalar_one())
+
+
+def test_without_waiting_begins_at_once_when_the_lock_is_free(tmp_path: Path) -> None:
+    engine = _engine(tmp_path)
+    writers = sessionmaker(engine)
+
+    with db.without_waiting(), writers() as session:
+        _insert(session, "a")
+        assert _busy_timeout(session) == db.BUSY_SECONDS * 1000  # restored once begun
+        session.commit()
+        _insert(session, "b")  # a second transaction in the block waits as usual
+        session.commit()
+
+    with writers() as session:
+        assert session.execute(text("SELECT v FROM t ORDER BY v")).scalars().all() == ["a", "b"]
+
+
+def test_without_waiting_gives_way_to_a_writer_of_this_process(tmp_path: Path) -> None:
+    """Raised at the first statement, before it ran: nothing written, nothing held."""
+    engine = _engine(tmp_path)
+    writers = sessionmaker(engine)
+
+    with writers() as holder:
+        _insert(holder, "held")  # this thread's writer holds the lock
+        with db.without_waiting(), writers() as session:
+            try:
+                _insert(session, "a")
+            except db.WouldWait:
+                pass
+            else:
+                raise AssertionError("it waited for, or ran beside, the other writer")
+        holder.commit()
+
+    with writers() as session:  # the lock was let go: a writer goes straight on
+        _insert(session, "after")
+        session.commit()
+        assert session.execute(text("SELECT v FROM t ORDER BY v")).scalars().all() == [
+            "after",
+            "held",
+        ]
+
+
+def test_without_waiting_gives_way_to_a_writer_of_another_process(tmp_path: Path) -> None:
+    """Another process's writer is known only by SQLite's own lock: its busy handler is
+    off for that one BEGIN, and back on for the connection's next transaction."""
+    import sqlite3
+
+    engine = _engine(tmp_path)
+    writers = sessionmaker(engine)
+    other = sqlite3.connect(tmp_path / "locking.db", isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        with db.without_waiting(), writers() as session:
+            try:
+                _insert(session, "a")
+            except db.WouldWait:
+                pass
+            else:
+                raise AssertionError("it wrote while another process held the lock")
+        other.execute("ROLLBACK")
+    finally:
+        other.close()
+
+    with writers() as session:  # the same pooled connection, waiting as usual again
+        _insert(session, "after")
+        assert _busy_timeout(session) == db.BUSY_SECONDS * 1000
+        session.commit()
+        assert session.execute(text("SELECT v FROM t")).scalars().all() == ["after"]

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
+import threading
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -8,6 +10,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import event
+from sqlalchemy.engine import make_url
 
 from codeservice.bootstrap import Container
 from codeservice.domain.accounts import Role
@@ -107,6 +110,44 @@ def test_each_request_is_one_transaction_its_token_checked_in_it(
     with web_container.read_uow() as uow:  # the token's use was noted in it
         token = uow.accounts.live_token_named("helpline-crm")
         assert token is not None and token.last_used_at is not None
+
+
+def test_on_sqlite_a_request_works_on_the_event_loop_unless_it_would_wait(
+    api: Calls, web_container: Container, world: HelplineWorld
+) -> None:
+    """SQLite: on the event loop when the write lock is free; when another process holds
+    it, on a worker thread, waiting its turn, having done nothing before. PostgreSQL:
+    always on a worker thread (its transactions take their locks as they go)."""
+    threads: list[str] = []
+
+    def note(_connection: object) -> None:
+        threads.append(threading.current_thread().name)
+
+    sqlite = web_container.engine.dialect.name == "sqlite"
+    assert web_container.writes_at_once is sqlite
+    event.listen(web_container.engine, "begin", note)
+    try:
+        api.start()
+        if sqlite:
+            other = sqlite3.connect(
+                make_url(web_container.settings.database_url).database or "",
+                isolation_level=None,
+                check_same_thread=False,
+            )
+            other.execute("BEGIN IMMEDIATE")  # another process's writer, as SQLite sees it
+            letting_go = threading.Timer(0.3, other.execute, ["COMMIT"])
+            letting_go.start()
+        api.start()
+    finally:
+        event.remove(web_container.engine, "begin", note)
+        if sqlite:
+            letting_go.join()
+            other.close()
+
+    on_worker = [name.startswith("codeservice-web") for name in threads]
+    assert on_worker == ([False, True] if sqlite else [True, True])
+    with web_container.read_uow() as uow:
+        assert all(uow.helpline.get_challenge(id) for id in world.challenge_ids[-2:])
 
 
 def test_a_wrong_answer_fails(api: Calls, world: HelplineWorld) -> None:

@@ -40,7 +40,7 @@ from codeservice.web.auth import (
     require_api_role,
     require_api_role_in,
 )
-from codeservice.web.dependencies import client_ip, container_of, in_worker
+from codeservice.web.dependencies import at_once_or_in_worker, client_ip, container_of
 from codeservice.web.errors import status_for
 
 CHALLENGES = "/api/v1/challenges"
@@ -192,10 +192,11 @@ router = APIRouter(
     tags=["Helpline security check"],
     dependencies=[Security(bearer)],
 )
-# The routes are ``async``: each hands the token check and the use case to one worker
-# thread together, rather than one thread hop for every dependency and another for the
-# route (what the event loop and the threads would otherwise spend per request). The
-# token is checked in the use case's own transaction: one transaction a request.
+# The routes are ``async``: each runs the token check and the use case together, in
+# the use case's own transaction (one a request), rather than one thread hop for every
+# dependency and another for the route. On SQLite that transaction runs on the event
+# loop itself when the write lock is free, else on a worker thread
+# (``at_once_or_in_worker``); on PostgreSQL always on a worker thread.
 agent_machine = require_api_role(Role.AGENT)
 
 
@@ -224,7 +225,7 @@ async def create_challenge(body: ChallengeRequest, request: Request) -> Response
                 source=client_ip(request),
             )
 
-    view = await in_worker(request, work)
+    view = await at_once_or_in_worker(request, work)
     created = ChallengeCreated(
         id=view.id, positions=list(view.positions), expires_at=view.expires_at
     )
@@ -260,7 +261,7 @@ async def answer(challenge_id: str, body: AnswerRequest, request: Request) -> Re
                 source=client_ip(request),
             )
 
-    result = await in_worker(request, work)
+    result = await at_once_or_in_worker(request, work)
     return _json(200, AnswerResult(result=result))
 
 
