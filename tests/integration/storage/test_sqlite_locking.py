@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import gc
+import sqlite3
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -159,13 +161,8 @@ def test_without_waiting_gives_way_to_a_writer_of_this_process(tmp_path: Path) -
 
     with writers() as holder:
         _insert(holder, "held")  # this thread's writer holds the lock
-        with db.without_waiting(), writers() as session:
-            try:
-                _insert(session, "a")
-            except db.WouldWait:
-                pass
-            else:
-                raise AssertionError("it waited for, or ran beside, the other writer")
+        with db.without_waiting(), writers() as session, pytest.raises(db.WouldWait):
+            _insert(session, "a")  # neither waits for the other writer nor runs beside it
         holder.commit()
 
     with writers() as session:  # the lock was let go: a writer goes straight on
@@ -180,20 +177,13 @@ def test_without_waiting_gives_way_to_a_writer_of_this_process(tmp_path: Path) -
 def test_without_waiting_gives_way_to_a_writer_of_another_process(tmp_path: Path) -> None:
     """Another process's writer is known only by SQLite's own lock: its busy handler is
     off for that one BEGIN, and back on for the connection's next transaction."""
-    import sqlite3
-
     engine = _engine(tmp_path)
     writers = sessionmaker(engine)
     other = sqlite3.connect(tmp_path / "locking.db", isolation_level=None)
     try:
         other.execute("BEGIN IMMEDIATE")
-        with db.without_waiting(), writers() as session:
-            try:
-                _insert(session, "a")
-            except db.WouldWait:
-                pass
-            else:
-                raise AssertionError("it wrote while another process held the lock")
+        with db.without_waiting(), writers() as session, pytest.raises(db.WouldWait):
+            _insert(session, "a")
         other.execute("ROLLBACK")
     finally:
         other.close()
