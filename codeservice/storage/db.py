@@ -241,7 +241,9 @@ def _tune_sqlite(engine: Engine, write_lock: threading.Lock) -> None:
             try:
                 connection.exec_driver_sql("BEGIN IMMEDIATE")
             except OperationalError as exc:
-                if getattr(exc.orig, "sqlite_errorcode", None) == sqlite3.SQLITE_BUSY:
+                # Any kind of busy (another writer, or another connection recovering
+                # the log after a crash): the extended code's low byte says it.
+                if getattr(exc.orig, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_BUSY:
                     raise WouldWait from None
                 raise
             finally:
