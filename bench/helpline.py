@@ -43,14 +43,68 @@ from sqlalchemy.engine import make_url
 WARM_UP = 50
 ROUNDS = 4  # turns of pairs and GET /healthz, taken alternately
 SERVER_PIDS: list[int] = []  # the server's process, while it runs (for its CPU time)
+DATABASES: list[tuple[str, str]] = []  # (admin URL, name) of a throwaway PostgreSQL one
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds process ``pid`` has used so far (user + system), from /proc; 0 if it
+    is gone or not ours to read."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def server_cpu() -> float:
-    """CPU seconds the server process has used so far (user + system), from /proc."""
-    if not SERVER_PIDS:
+    """CPU seconds the server process has used so far."""
+    return process_cpu(SERVER_PIDS[-1]) if SERVER_PIDS else 0.0
+
+
+def database_cpu() -> float:
+    """CPU seconds the PostgreSQL backends serving the throwaway database have used so
+    far (those connected now: the server's pool keeps its connections), when the
+    server runs on this machine; 0 on SQLite, which works in the server's process."""
+    if not DATABASES:
         return 0.0
-    fields = Path(f"/proc/{SERVER_PIDS[-1]}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    admin_url, name = DATABASES[-1]
+    engine = create_engine(admin_url)
+    try:
+        with engine.connect() as connection:
+            pids = connection.execute(
+                text("SELECT pid FROM pg_stat_activity WHERE datname = :name"), {"name": name}
+            ).scalars()
+            return sum(process_cpu(pid) for pid in pids)
+    finally:
+        engine.dispose()
+
+
+@dataclass
+class Cpu:
+    """CPU seconds taken so far by the server, the clients (this process) and the
+    database's backends: the machine's cores, shared by all three."""
+
+    server: float = 0.0
+    clients: float = 0.0
+    database: float = 0.0
+
+    @classmethod
+    def now(cls) -> Cpu:
+        return cls(server_cpu(), time.process_time(), database_cpu())
+
+    def __sub__(self, other: Cpu) -> Cpu:
+        return Cpu(
+            self.server - other.server,
+            self.clients - other.clients,
+            self.database - other.database,
+        )
+
+    def __add__(self, other: Cpu) -> Cpu:
+        return Cpu(
+            self.server + other.server,
+            self.clients + other.clients,
+            self.database + other.database,
+        )
 
 
 @dataclass
@@ -58,7 +112,7 @@ class Timings:
     label: str
     seconds: list[float] = field(default_factory=list)
     elapsed: float = 0.0
-    server_cpu: float = 0.0  # the server's CPU seconds over the run: load-independent
+    cpu: Cpu = field(default_factory=Cpu)  # CPU seconds over the run: load-independent
 
     def row(self) -> str:
         ms = sorted(1000 * s for s in self.seconds)
@@ -235,8 +289,10 @@ def database(admin_url: str | None, home: Path) -> Any:
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     try:
+        DATABASES.append((admin_url, name))
         yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
     finally:
+        DATABASES.clear()
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
@@ -312,11 +368,12 @@ async def measure(
         async def next_pair(client: httpx.AsyncClient, number: int, at: int = done) -> None:
             await one_pair(client, at + number)
 
-        cpu = server_cpu()
+        cpu = Cpu.now()
         pair.elapsed += await drive(clients, share, next_pair, base)
-        pair.server_cpu, cpu = pair.server_cpu + server_cpu() - cpu, server_cpu()
+        after = Cpu.now()
+        pair.cpu, cpu = pair.cpu + (after - cpu), after
         healthz.elapsed += await drive(clients, share, one_healthz, base)
-        healthz.server_cpu += server_cpu() - cpu
+        healthz.cpu += Cpu.now() - cpu
         done += share
     challenge.elapsed = answer.elapsed = pair.elapsed
     return [challenge, answer, pair, healthz]
@@ -364,10 +421,22 @@ def main() -> None:
     print("  (pairs per second = the pair row's rate; each pair is two requests)")
     pair, healthz = rows[2], rows[3]
     print(
-        f"  server CPU per request: {1000 * pair.server_cpu / (2 * args.pairs):.2f} ms helpline, "
-        f"{1000 * healthz.server_cpu / args.pairs:.2f} ms GET /healthz; "
+        f"  server CPU per request: {1000 * pair.cpu.server / (2 * args.pairs):.2f} ms helpline, "
+        f"{1000 * healthz.cpu.server / args.pairs:.2f} ms GET /healthz; "
         f"load {os.getloadavg()[0]:.2f}"
     )
+    for label, row, requests in (
+        ("helpline", pair, 2 * args.pairs),
+        ("/healthz", healthz, args.pairs),
+    ):
+        whole = row.cpu.server + row.cpu.clients + row.cpu.database
+        print(
+            f"  the machine's CPU per {label} request: {1000 * whole / requests:.2f} ms "
+            f"(server {1000 * row.cpu.server / requests:.2f}, clients "
+            f"{1000 * row.cpu.clients / requests:.2f}, database "
+            f"{1000 * row.cpu.database / requests:.2f}), "
+            f"{whole / row.elapsed:.2f} of {os.cpu_count()} cores busy"
+        )
 
 
 if __name__ == "__main__":

@@ -66,6 +66,9 @@ class Load:
     generator_lag_ms: float  # how far it fell behind its schedule of pairs at worst
     cpu_ms: float  # the server's CPU per helpline request, closed loop (load-independent)
     healthz_cpu_ms: float
+    clients_ms: float  # the closed loop's clients' CPU per helpline request
+    database_ms: float  # PostgreSQL's backends' CPU per helpline request (0 on SQLite)
+    healthz_clients_ms: float  # the clients' CPU per GET /healthz
 
 
 def p99(values: list[float]) -> float:
@@ -179,13 +182,19 @@ async def overload(base: str, token: str, codes: dict[str, str], quick: bool) ->
 
 async def run_all(
     base: str, token: str, codes: dict[str, str], quick: bool, rate: float
-) -> tuple[float, float, Pairs, float, Overload, float, float]:
+) -> tuple[float, float, Pairs, float, Overload, dict[str, float]]:
     closed = await measure(base, token, codes, 400 if quick else 2000, clients=CLIENTS)
     pair_timings, healthz = closed[2], closed[3]
     request_rate = 2 * len(pair_timings.seconds) / pair_timings.elapsed
     healthz_rate = len(healthz.seconds) / healthz.elapsed
-    cpu_ms = 1000 * pair_timings.server_cpu / (2 * len(pair_timings.seconds))
-    healthz_cpu_ms = 1000 * healthz.server_cpu / len(healthz.seconds)
+    requests, floor = 2 * len(pair_timings.seconds), len(healthz.seconds)
+    per_request = {
+        "cpu_ms": 1000 * pair_timings.cpu.server / requests,
+        "healthz_cpu_ms": 1000 * healthz.cpu.server / floor,
+        "clients_ms": 1000 * pair_timings.cpu.clients / requests,
+        "database_ms": 1000 * pair_timings.cpu.database / requests,
+        "healthz_clients_ms": 1000 * healthz.cpu.clients / floor,
+    }
     seconds = 10 if quick else 30
     steady = Pairs(codes)
     headers = {"Authorization": f"Bearer {token}"}
@@ -202,8 +211,7 @@ async def run_all(
         steady,
         steady_elapsed,
         over,
-        cpu_ms,
-        healthz_cpu_ms,
+        per_request,
     )
 
 
@@ -231,8 +239,7 @@ def p4_load(admin_url: str | None, quick: bool, rate: float = 50.0, **settings: 
                 steady,
                 steady_elapsed,
                 over,
-                cpu_ms,
-                healthz_cpu_ms,
+                per_request,
             ) = asyncio.run(run_all(base, token, codes, quick, rate))
     return Load(
         backend="PostgreSQL" if admin_url else "SQLite",
@@ -249,6 +256,5 @@ def p4_load(admin_url: str | None, quick: bool, rate: float = 50.0, **settings: 
         shed_p99_ms=p99(over.pairs.shed_ms),
         generator_cpu_ms=1000 * over.generator_cpu / max(over.pairs.done, 1),
         generator_lag_ms=1000 * over.lag,
-        cpu_ms=cpu_ms,
-        healthz_cpu_ms=healthz_cpu_ms,
+        **per_request,
     )

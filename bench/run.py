@@ -212,7 +212,9 @@ def p4(quick: bool) -> None:
             f"a pair, at worst {load.generator_lag_ms:.0f} ms behind its schedule; "
             f"server CPU per request {load.cpu_ms:.1f} ms, "
             f"per GET /healthz {load.healthz_cpu_ms:.1f} ms, a ratio that the load does not move: "
-            f"{load.healthz_cpu_ms / load.cpu_ms:.2f}x)"
+            f"{load.healthz_cpu_ms / load.cpu_ms:.2f}x; the clients' CPU per request "
+            f"{load.clients_ms:.1f} ms helpline, {load.healthz_clients_ms:.1f} ms GET /healthz, "
+            f"the database's {load.database_ms:.1f} ms)"
         )
         sys.stdout.flush()
 
