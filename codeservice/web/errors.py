@@ -31,7 +31,7 @@ ERROR_PAGES = {
     400: ErrorPage("There is a problem", "What was sent could not be read. Go back and try again."),
     403: ErrorPage("You cannot do that", "You do not have permission to do this."),
     404: ErrorPage("Page not found", "If you typed the web address, check it is correct."),
-    405: ErrorPage("Page not found", "This page cannot be used in that way."),
+    405: ErrorPage("This page cannot be used in that way", "Go back and try again."),
     409: ErrorPage("This has already changed", "Go back, reload the page and try again."),
     410: ErrorPage("This page is no longer available", "The page you were looking for has gone."),
     413: ErrorPage(

@@ -142,7 +142,7 @@ def test_error_pages_are_govuk_pages(app: FastAPI, client: TestClient) -> None:
     _error_page_checks(client.get("/no-such-page"), 404, "Page not found")
     _error_page_checks(client.get("/assets/no-such-file.css"), 404, "Page not found")
     not_allowed = client.put("/ack/" + "A" * 43)
-    _error_page_checks(not_allowed, 405, "Page not found")
+    _error_page_checks(not_allowed, 405, "This page cannot be used in that way")
     assert "GET" in not_allowed.headers["allow"]
     _error_page_checks(client.get("/needs-a-number?n=many"), 422, "There is a problem")
     _error_page_checks(client.post("/ack/" + "A" * 43), 400, "Your session expired")
