@@ -201,6 +201,12 @@ def p4(quick: bool) -> None:
             load.request_rate / load.healthz_rate,
             ">= 0.5x",
         )
+        lean_rate = 2 * load.overload_peaks[0]
+        print(
+            f"       (with the lean client on both sides, the floor the server's rather than "
+            f"httpx's: {lean_rate:.0f} req/s helpline, {load.lean_floor:.0f} req/s GET /healthz, "
+            f"{lean_rate / load.lean_floor:.2f}x)"
+        )
         print(
             f"       (steady {load.steady_rate:.0f} req/s: p99 {load.steady_p99_ms:.1f} ms, "
             f"goal <= 25 ms; at 2x the peak (lean client: {load.overload_peaks[0]:.0f} pairs/s "
