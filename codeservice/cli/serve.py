@@ -29,6 +29,7 @@ import typer
 
 from codeservice.bootstrap import Container, configure_logging
 from codeservice.cli.common import MOST_WORKERS, service_clock
+from codeservice.cli.mail_worker import mail_worker
 from codeservice.config import load_settings
 from codeservice.errors import CodeserviceError, ConfigurationError
 
@@ -36,8 +37,6 @@ if TYPE_CHECKING:
     import uvicorn
 
 log = logging.getLogger("codeservice.serve")
-
-MAIL_RESTART_SECONDS = 30.0
 
 
 def register(app: typer.Typer) -> None:
@@ -213,7 +212,7 @@ async def run_process(container: Container, parts: Parts) -> None:
             log.info("metrics on http://%s:%s/metrics", host, port)
     if parts.mail:
         tasks.append(
-            asyncio.create_task(_mail_worker(container, holder, stop, mail_state), name="mail")
+            asyncio.create_task(mail_worker(container, holder, stop, mail_state), name="mail")
         )
     if parts.mail and await asyncio.to_thread(can_join, container):
         joiner = Joiner(container, holder=holder, workers=parts.rotation_workers or None)
@@ -269,39 +268,3 @@ def _server(config: uvicorn.Config) -> uvicorn.Server:
             yield
 
     return Server(config)
-
-
-async def _mail_worker(
-    container: Container, holder: str, stop: asyncio.Event, state: dict[str, str]
-) -> None:
-    """The dispatcher, started again after a failure (the database or SMTP server gone)."""
-    from codeservice.services.distribution.mail_events import audit_mail_outcomes
-    from mailer import dispatcher
-    from mailer.smtp import SmtpConfigurationError
-
-    while not stop.is_set():
-        state["value"] = "running"
-        try:
-            await dispatcher.run(
-                container.session_factory,
-                container.smtp_config,
-                container.mail_sealer,
-                worker_id=holder,
-                stop=stop,
-                clock=container.now,
-                on_outcomes=audit_mail_outcomes(container.keyring),
-                reader=container.read_session_factory,
-            )
-        except SmtpConfigurationError as exc:
-            log.error("mail worker: %s; check the CODESERVICE_SMTP_* settings", exc)
-        except ConfigurationError as exc:
-            log.error("mail worker: %s", exc)
-        except Exception:
-            log.exception("mail worker failed")
-        if stop.is_set():
-            break
-        state["value"] = "restarting"
-        log.info("mail worker starts again in %.0f seconds", MAIL_RESTART_SECONDS)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=MAIL_RESTART_SECONDS)
-    state["value"] = "off"
