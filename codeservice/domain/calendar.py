@@ -25,6 +25,16 @@ WEDNESDAY = 2
 _ACTIVATION_DELAY = timedelta(days=5)  # Wednesday to the following Monday
 _CYCLE_TEXT = re.compile(r"(\d{4})-(\d{2})")
 
+EARLIEST_DAY = date(2011, 6, 1)
+"""The Work Programme began on 1 June 2011. No security plan was received and no change
+of circumstances happened before it, so an earlier date typed in a form or a file is a
+slip (0211 for 2011) and is refused, not stored."""
+
+
+def earliest_words() -> str:
+    """``EARLIEST_DAY`` as GOV.UK writes a date: '1 June 2011'."""
+    return f"{EARLIEST_DAY.day} {EARLIEST_DAY:%B %Y}"
+
 
 @dataclass(frozen=True, order=True)
 class Cycle:

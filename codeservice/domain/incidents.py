@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
+from codeservice.domain.calendar import EARLIEST_DAY, earliest_words
 from codeservice.domain.personal_details import find_personal_details, personal_details_message
 from codeservice.domain.text import unusable_character, whole_number
 from codeservice.errors import CodeserviceError, InputError
@@ -189,6 +190,11 @@ def _check_date(
         return None
     if when > today:
         errors["change_date"] = "Date of the change of circumstances must be today or in the past"
+        return None
+    if when < EARLIEST_DAY:
+        errors["change_date"] = (
+            f"Date of the change of circumstances must be on or after {earliest_words()}"
+        )
         return None
     return when
 

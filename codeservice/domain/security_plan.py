@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from codeservice.domain.calendar import EARLIEST_DAY
 from codeservice.domain.register_input import Problems
 
 NO_SECURITY_PLAN = "no approved security plan"
@@ -138,6 +139,11 @@ def _date(column: str, value: str, today: date, problems: list[str]) -> date | N
         return None
     if in_future(parsed, today):
         problems.append(f"{column} {value} is in the future (today is {today.isoformat()})")
+        return None
+    if parsed < EARLIEST_DAY:
+        problems.append(
+            f"{column} {value} is before the Work Programme began ({EARLIEST_DAY.isoformat()})"
+        )
         return None
     return parsed
 

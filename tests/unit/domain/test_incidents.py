@@ -77,12 +77,19 @@ def test_every_problem_is_reported_at_once_in_field_order() -> None:
         ("²", "4", "2027", "Date of the change of circumstances must be a real date"),
         ("1", "4", "٢٠٢٧", "Date of the change of circumstances must be a real date"),
         ("2", "4", "2027", "Date of the change of circumstances must be today or in the past"),
+        ("1", "1", "0001", "Date of the change of circumstances must be on or after 1 June 2011"),
+        ("31", "5", "2011", "Date of the change of circumstances must be on or after 1 June 2011"),
     ],
 )
 def test_the_date_must_be_a_real_past_date(day: str, month: str, year: str, message: str) -> None:
     with pytest.raises(InvalidReport) as refused:
         check_report(**_report(day=day, month=month, year=year), today=TODAY)
     assert refused.value.errors == {"change_date": message}
+
+
+def test_the_first_day_of_the_work_programme_is_accepted() -> None:
+    checked = check_report(**_report(day="1", month="6", year="2011"), today=TODAY)
+    assert checked.change_date.isoformat() == "2011-06-01"
 
 
 def test_today_is_accepted() -> None:

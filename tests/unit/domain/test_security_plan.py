@@ -69,6 +69,7 @@ def test_bad_dates_are_named_with_file_and_line() -> None:
         + "PRV007,Seven,,Gus,gus@example.org,2026-03-02,2026-03-05,2026-03-01\n"  # 8
         + "PRV001,One,,Hal,hal@example.org,2026-01-05,2026-02-03,\n"  # 9 differs from 2
         + "SUB101,Sub,PRV001,,,2026-01-05,,\n"  # 10 a subcontractor's own plan
+        + "PRV008,Eight,,Ida,ida@example.org,0026-03-02,,\n"  # 11 a slip for 2026
     )
     assert found == [
         "reg.csv:3: security_plan_received '05/01/2026' is not a date (expected "
@@ -82,6 +83,8 @@ def test_bad_dates_are_named_with_file_and_line() -> None:
         "reg.csv:9: the security plan dates of 'PRV001' differ from those on line 2",
         "reg.csv:10: subcontractor 'SUB101' has security plan dates; a subcontractor is "
         "covered by its prime provider's plan (leave the security_plan_* columns empty)",
+        "reg.csv:11: security_plan_received 0026-03-02 is before the Work Programme began "
+        "(2011-06-01)",
     ]
 
 
@@ -131,6 +134,10 @@ def test_the_form_takes_the_same_dates_as_the_file() -> None:
         (
             {"received": "2 4 2027"},
             {"received": "The date the plan was received must be today or in the past"},
+        ),
+        (
+            {"received": "1 3 0027"},
+            {"received": "The date the plan was received must be on or after 1 June 2011"},
         ),
         ({"changed": "2 3 2027"}, {"received": "Enter the date the plan was received"}),
         (
