@@ -28,6 +28,7 @@ from codeservice.services.helpline.locks import (
     SOURCE,
     LockView,
     unlock_verification,
+    unlocked_today,
     verification_locks,
 )
 
@@ -50,5 +51,6 @@ __all__ = [
     "start_challenge",
     "start_challenge_in",
     "unlock_verification",
+    "unlocked_today",
     "verification_locks",
 ]

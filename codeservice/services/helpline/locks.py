@@ -21,7 +21,7 @@ from codeservice.services.helpline.desk import Helpdesk
 from codeservice.services.mail import queue_email
 from codeservice.services.operations import audit
 from codeservice.services.staff.actors import actor_names
-from codeservice.storage.models import Challenge, VerificationLock
+from codeservice.storage.models import Challenge, Provider, VerificationLock
 from codeservice.storage.repositories.helpline_rows import LockState, ProviderName
 from codeservice.storage.uow import UnitOfWork
 
@@ -154,10 +154,7 @@ def unlock_verification(
 ) -> None:
     """Lift today's lock (security team), committed here; fails before now no longer
     count towards one."""
-    provider = uow.register.get_provider(prime_ref.strip())
-    if provider is None:
-        raise ProviderNotFound(f"no provider has the ref {prime_ref.strip()!r}")
-    prime = provider if provider.is_prime or provider.prime is None else provider.prime
+    prime = _prime_of(uow, prime_ref)
     uow.register.lock_provider(prime.id)
     day = rules.local_day(now, desk.tz)
     lock = uow.helpline.open_lock(prime.id, day)
@@ -178,6 +175,22 @@ def unlock_verification(
     )
     uow.commit()
     log.info("helpline verification for %s unlocked by %s", prime.ref, actor)
+
+
+def unlocked_today(uow: UnitOfWork, desk: Helpdesk, prime_ref: str, *, now: datetime) -> bool:
+    """Whether the prime provider was locked today and is unlocked now: a second unlock
+    (a double click, another tab, a colleague) then finds the lock lifted as asked."""
+    prime = _prime_of(uow, prime_ref)
+    day = rules.local_day(now, desk.tz)
+    state = uow.helpline.lock_state(prime.id, day=day, day_start=rules.start_of_day(day, desk.tz))
+    return not state.open and state.last_unlocked_at is not None
+
+
+def _prime_of(uow: UnitOfWork, ref: str) -> Provider:
+    provider = uow.register.get_provider(ref.strip())
+    if provider is None:
+        raise ProviderNotFound(f"no provider has the ref {ref.strip()!r}")
+    return provider if provider.is_prime or provider.prime is None else provider.prime
 
 
 def verification_locks(uow: UnitOfWork, tz: ZoneInfo, *, now: datetime) -> list[LockView]:

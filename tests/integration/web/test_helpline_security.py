@@ -69,6 +69,23 @@ def test_the_security_team_unlocks_a_locked_provider_after_confirming(
     assert_no_secret_in([before, page, confirm.text, done.text], world, baseline=[before])
 
 
+def test_a_second_unlock_shows_it_done_and_unlocks_once(
+    security: TestClient, world: HelplineWorld
+) -> None:
+    for _ in range(3):
+        check(world, "PRV001", right=False)
+    confirm = security.get(UNLOCK)
+    form = {"csrf_token": csrf_field(confirm.text)}
+    first = security.post(UNLOCK, data=form)
+    again = security.post(UNLOCK, data=form)  # a double click, or the form in another tab
+
+    for done in (first, again):
+        assert done.status_code == 200
+        assert done.url.path == PAGE
+        assert "Verification for Northfield Employment Ltd is unlocked." in done.text
+    assert len(audit_details(world.container, "helpline:verification:unlock")) == 1
+
+
 def test_unlocking_what_is_not_locked_says_so(security: TestClient, world: HelplineWorld) -> None:
     confirm = security.get(UNLOCK)
     assert confirm.status_code == 409

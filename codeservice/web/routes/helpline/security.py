@@ -27,6 +27,7 @@ from codeservice.services.helpline import (
     exposure_report,
     search_providers,
     unlock_verification,
+    unlocked_today,
     verification_locks,
 )
 from codeservice.services.incidents.reissue import (
@@ -201,17 +202,25 @@ def unlock(
     request: Request, provider_ref: str, container: ContainerDep, principal: SecurityTeam
 ) -> Response:
     now = container.now()
-    lock = _open_lock(container, provider_ref, now)
-    with container.uow() as uow:
-        unlock_verification(
-            uow,
-            container.helpdesk,
-            lock.provider_ref,
-            actor=principal.actor,
-            now=now,
-            source=client_ip(request),
-        )
-    return RedirectResponse(f"{SECURITY_HELPLINE}?unlocked={lock.provider_ref}", status_code=303)
+    ref = provider_ref.strip()
+    try:
+        lock = _open_lock(container, ref, now)
+        with container.uow() as uow:
+            unlock_verification(
+                uow,
+                container.helpdesk,
+                lock.provider_ref,
+                actor=principal.actor,
+                now=now,
+                source=client_ip(request),
+            )
+    except NotLocked:
+        # A second submit (a double click, another tab, a colleague first) asked for
+        # what is done: it is shown as done, not as a clash. Never locked: a clash.
+        with container.read_uow() as uow:
+            if not unlocked_today(uow, container.helpdesk, ref, now=now):
+                raise
+    return RedirectResponse(f"{SECURITY_HELPLINE}?unlocked={ref}", status_code=303)
 
 
 def _open_lock(container: Container, provider_ref: str, now: datetime) -> LockView:
