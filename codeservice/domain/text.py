@@ -18,6 +18,29 @@ _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u20
 # What ends a line for str.splitlines() and for some email header parsers.
 _LINE_BREAKS = frozenset("\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
 _MULTILINE_ALLOWED = frozenset("\n\r\t")
+# Unicode's default-ignorable code points (DerivedCoreProperties.txt): shown as nothing
+# at all, whatever the font, among them the zero-width space, the joiners, the soft
+# hyphen, the byte order mark, the Hangul fillers and the variation selectors.
+_IGNORABLE = (
+    (0x00AD, 0x00AD),
+    (0x034F, 0x034F),
+    (0x061C, 0x061C),
+    (0x115F, 0x1160),
+    (0x17B4, 0x17B5),
+    (0x180B, 0x180F),
+    (0x200B, 0x200F),
+    (0x202A, 0x202E),
+    (0x2060, 0x206F),
+    (0x3164, 0x3164),
+    (0xFE00, 0xFE0F),
+    (0xFEFF, 0xFEFF),
+    (0xFFA0, 0xFFA0),
+    (0xFFF0, 0xFFF8),
+    (0x1BCA0, 0x1BCA3),
+    (0x1D173, 0x1D17A),
+    (0xE0000, 0xE0FFF),
+)
+_BLANK = "\u2800"  # the braille pattern blank: a symbol, yet an empty cell
 
 
 def _noncharacter(code: int) -> bool:
@@ -33,16 +56,27 @@ def describe(character: str) -> str:
 def unusable_character(text: str, *, multiline: bool = False) -> str | None:
     """Why ``text`` cannot be kept, naming its first bad character; None when it can.
 
-    Refused everywhere: control characters, surrogates, Unicode non-characters and
-    bidirectional controls. A single-line value (a name, an address, a subject) also
-    refuses every line break, so that it cannot add a header to an email.
+    Refused everywhere: control characters, surrogates, Unicode non-characters,
+    bidirectional controls, and a value that holds only characters that show nothing
+    (a zero-width space alone looks like an empty field but is not). A single-line
+    value (a name, an address, a subject) also refuses every line break, so that it
+    cannot add a header to an email.
     """
     for position, character in enumerate(text, start=1):
         if multiline and character in _MULTILINE_ALLOWED:
             continue
         if problem := _unusable(character):
             return f"contains {problem}, {describe(character)}, at character {position}"
+    unseen = [character for character in text if not character.isspace()]
+    if unseen and all(_shows_nothing(character) for character in unseen):
+        # Looks empty, yet is not: an invisible subcontractor, name or description.
+        return f"contains only characters that do not show, such as {describe(unseen[0])}"
     return None
+
+
+def _shows_nothing(character: str) -> bool:
+    code = ord(character)
+    return character == _BLANK or any(low <= code <= high for low, high in _IGNORABLE)
 
 
 def _unusable(character: str) -> str | None:

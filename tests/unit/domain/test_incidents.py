@@ -87,6 +87,17 @@ def test_the_date_must_be_a_real_past_date(day: str, month: str, year: str, mess
     assert refused.value.errors == {"change_date": message}
 
 
+def test_a_subcontractor_or_description_that_shows_nothing_is_refused() -> None:
+    with pytest.raises(InvalidReport) as refused:
+        check_report(**_report(subcontractor="\u200b", details="\u2060\n\ufeff"), today=TODAY)
+    assert refused.value.errors == {
+        "subcontractor": "Subcontractor organisation contains only characters that do not "
+        "show, such as U+200B (ZERO WIDTH SPACE)",
+        "details": "Description contains only characters that do not show, such as "
+        "U+2060 (WORD JOINER)",
+    }
+
+
 def test_the_first_day_of_the_work_programme_is_accepted() -> None:
     checked = check_report(**_report(day="1", month="6", year="2011"), today=TODAY)
     assert checked.change_date.isoformat() == "2011-06-01"

@@ -58,9 +58,36 @@ def test_multiline_values_keep_their_line_breaks_and_tabs() -> None:
     assert unusable_character("first\x0bsecond", multiline=True) is not None
 
 
-@pytest.mark.parametrize("text", ["Ærø Sørensen & Co", "O'Brien-Łukasz", "株式会社", "ℌ𝔢𝔩𝔭 👋"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ærø Sørensen & Co",
+        "O'Brien-Łukasz",
+        "株式会社",
+        "ℌ𝔢𝔩𝔭 👋",
+        "👩\u200d💻 Team",  # a zero-width joiner inside an emoji sequence
+        "می\u200cخواهم",  # Persian's zero-width non-joiner between letters
+        "   ",  # blank: for the field's own "Enter …", not this check
+    ],
+)
 def test_ordinary_text_in_any_script_is_kept(text: str) -> None:
     assert unusable_character(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "first"),
+    [
+        ("\u200b", "U+200B (ZERO WIDTH SPACE)"),
+        (" \u2060 \ufeff ", "U+2060 (WORD JOINER)"),
+        ("\u3164", "U+3164 (HANGUL FILLER)"),
+        ("\u2800\u00ad", "U+2800 (BRAILLE PATTERN BLANK)"),
+        ("\U000e0041", "U+E0041 (TAG LATIN CAPITAL LETTER A)"),
+    ],
+)
+def test_a_value_that_shows_nothing_is_refused_though_not_empty(text: str, first: str) -> None:
+    problem = f"contains only characters that do not show, such as {first}"
+    assert unusable_character(text) == problem
+    assert unusable_character(text, multiline=True) == problem
 
 
 @given(st.text())
