@@ -98,6 +98,14 @@ def header_positions(
     The optional columns come all together or not at all.
     """
     names = [cell.strip().lower() for cell in header]
+    for separator, called in ((";", "semicolons"), ("\t", "tabs")):
+        if len(names) == 1 and separator in names[0]:  # a spreadsheet's other "CSV"
+            problems.add(
+                1,
+                f"the columns are separated by {called}, not commas; save the file as "
+                "'CSV UTF-8 (Comma delimited)'",
+            )
+            return None
     known = (*required, *optional)
     positions: dict[str, int] = {}
     for index, name in enumerate(names):

@@ -220,6 +220,16 @@ def test_a_missing_column_is_named_at_line_1() -> None:
     )
 
 
+@pytest.mark.parametrize(("separator", "called"), [(";", "semicolons"), ("\t", "tabs")])
+def test_a_file_not_separated_by_commas_is_named_once(separator: str, called: str) -> None:
+    text = (HEADER + "PRV001,One,,Ann,ann@example.org\n").replace(",", separator)
+
+    assert only_problem(text) == (
+        f"reg.csv:1: the columns are separated by {called}, not commas; save the file as "
+        "'CSV UTF-8 (Comma delimited)'"
+    )
+
+
 def test_an_extra_column_is_an_error() -> None:
     text = HEADER.strip() + ",phone\nPRV001,One,,Ann,ann@example.org,0123\n"
 
