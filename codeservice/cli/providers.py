@@ -36,13 +36,19 @@ def import_(
     prune: Annotated[
         bool, typer.Option("--prune", help="Deactivate providers and SPoCs not in the file.")
     ] = False,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check", help="Check the file and count what it would change; change nothing."
+        ),
+    ] = False,
 ) -> None:
     """Check the whole CSV and apply it in one go; with any problem nothing changes."""
     from codeservice.services.register.providers import RegisterRules, import_register_file
 
     app_ = container()
     now = app_.now()
-    with app_.transaction() as uow:
+    with app_.uow() as uow:  # committed below, unless only checking
         summary = import_register_file(
             uow,
             app_.keyring,
@@ -52,9 +58,14 @@ def import_(
             actor=cli_actor(),
             now=now,
         )
+        if not check:
+            uow.commit()
+    done = "Checked" if check else "Imported"
     stdout.print(
-        f"Imported {summary.filename} (sha256 {summary.sha256[:12]})", highlight=False, markup=False
+        f"{done} {summary.filename} (sha256 {summary.sha256[:12]})", highlight=False, markup=False
     )
+    if check:
+        stdout.print("  nothing was changed; imported, it would give:", highlight=False)
     stdout.print(
         f"  providers: {summary.providers_added} added, {summary.providers_updated} updated, "
         f"{summary.providers_unchanged} unchanged, {summary.providers_deactivated} deactivated",
@@ -75,7 +86,8 @@ def import_(
         )
     for warning in summary.warnings:
         console_error(warning, prefix="warning: ")
-    _hint_new_spocs(app_, now)
+    if not check:
+        _hint_new_spocs(app_, now)
 
 
 def _hint_new_spocs(app_: Container, now: datetime) -> None:

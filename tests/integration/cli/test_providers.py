@@ -48,6 +48,27 @@ def test_import_with_prune_deactivates_what_the_file_leaves_out(cli: Cli, tmp_pa
     assert [spoc["active"] for spoc in prv008["spocs"]] == [False, False, False]
 
 
+def test_check_counts_what_an_import_would_change_and_changes_nothing(
+    cli: Cli, container: Container, tmp_path: Path
+) -> None:
+    cli("providers", "import", str(SAMPLE))
+    before = register_snapshot(container)
+    lines = SAMPLE.read_text(encoding="utf-8").splitlines(keepends=True)
+    smaller = tmp_path / "smaller.csv"
+    smaller.write_text("".join(line for line in lines if "PRV008" not in line))
+
+    checked = cli("providers", "import", str(smaller), "--prune", "--check")
+
+    assert checked.exit_code == 0, checked.output
+    assert "Checked smaller.csv" in checked.stdout
+    assert "nothing was changed; imported, it would give:" in checked.stdout
+    assert "providers: 0 added, 0 updated, 12 unchanged, 2 deactivated" in checked.stdout
+    assert register_snapshot(container) == before
+    audited = cli("audit", "list", "--json").stdout
+    assert "smaller.csv" not in audited
+    assert cli("audit", "verify").exit_code == 0
+
+
 def test_a_bad_csv_prints_every_bad_line_and_changes_nothing(
     cli: Cli, container: Container, tmp_path: Path
 ) -> None:
