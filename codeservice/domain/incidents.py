@@ -17,7 +17,7 @@ from enum import StrEnum
 
 from codeservice.domain.calendar import EARLIEST_DAY, earliest_words
 from codeservice.domain.personal_details import find_personal_details, personal_details_message
-from codeservice.domain.text import unusable_character, whole_number
+from codeservice.domain.text import trimmed, unusable_character, whole_number
 from codeservice.errors import CodeserviceError, InputError
 
 MAX_DETAILS = 2000
@@ -123,7 +123,7 @@ def check_report(
     """The proforma as typed (strings, as a form sends them), checked; raises
     ``InvalidReport`` with every problem at once."""
     errors: dict[str, str] = {}
-    subcontractor_text = " ".join(subcontractor.split())
+    subcontractor_text = " ".join(trimmed(subcontractor).split())
     if len(subcontractor_text) > MAX_SUBCONTRACTOR:
         errors["subcontractor"] = (
             f"Subcontractor organisation must be {MAX_SUBCONTRACTOR} characters or fewer"
@@ -141,7 +141,7 @@ def check_report(
     except ValueError:
         errors["reason"] = "Select the reason for the report"
 
-    details_text = details.strip()
+    details_text = trimmed(details)
     if not details_text:
         errors["details"] = "Enter a description of what happened"
     elif len(details_text) > MAX_DETAILS:

@@ -25,7 +25,7 @@ from codeservice.domain.register_input import (
     header_positions,
 )
 from codeservice.domain.security_plan import PLAN_COLUMNS, SecurityPlan, check_row_plan
-from codeservice.domain.text import looks_like_formula, unusable_character
+from codeservice.domain.text import looks_like_formula, trimmed, unusable_character
 
 __all__ = [
     "RegisterFile",
@@ -135,7 +135,7 @@ def _read_rows(text: str, problems: Problems) -> tuple[list[_Row], set[str]]:
             if len(fields) > positions["ref"]:
                 rejected_refs.add(fields[positions["ref"]].strip())
             continue
-        values = {column: fields[index].strip() for column, index in positions.items()}
+        values = {column: trimmed(fields[index]) for column, index in positions.items()}
         plan = {column: values.pop(column) for column in PLAN_COLUMNS if column in values}
         rows.append(_Row(line=line, plan=plan, **values))
     if not rows and not problems.found:

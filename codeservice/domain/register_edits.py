@@ -23,7 +23,7 @@ from codeservice.domain.security_plan import (
     in_future,
     order_problems,
 )
-from codeservice.domain.text import composed, unusable_character, whole_number
+from codeservice.domain.text import composed, trimmed, unusable_character, whole_number
 from codeservice.errors import InputError
 
 
@@ -45,7 +45,7 @@ class SpocDetails:
 
 def _name(value: str, what: str) -> tuple[str, str | None]:
     """The name as kept, and what is wrong with it (None: nothing)."""
-    name = composed(value.strip())
+    name = composed(trimmed(value))
     problem = unusable_character(name)
     if problem is not None:
         return name, f"The {what} {problem}"
@@ -68,7 +68,7 @@ def check_spoc(name: str, email: str) -> SpocDetails:
     kept, problem = _name(name, "SPoC's name")
     if problem:
         errors["spoc_name"] = problem
-    address = email.strip()
+    address = trimmed(email)
     normalised = None if unusable_character(address) else normalise_email(address)
     if not address:
         errors["spoc_email"] = "Enter the SPoC's email address"

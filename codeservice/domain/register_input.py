@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from codeservice.domain.text import composed
+from codeservice.domain.text import composed, trimmed
 from codeservice.errors import InputError
 
 _BOM = b"\xef\xbb\xbf"
@@ -97,7 +97,7 @@ def header_positions(
 
     The optional columns come all together or not at all.
     """
-    names = [cell.strip().lower() for cell in header]
+    names = [trimmed(cell).lower() for cell in header]
     for separator, called in ((";", "semicolons"), ("\t", "tabs")):
         if len(names) == 1 and separator in names[0]:  # a spreadsheet's other "CSV"
             problems.add(

@@ -41,6 +41,9 @@ _IGNORABLE = (
     (0xE0000, 0xE0FFF),
 )
 _BLANK = "\u2800"  # the braille pattern blank: a symbol, yet an empty cell
+# What text copied from a web page, a document or an email brings at its ends unseen:
+# the zero-width space, the word joiner, the byte order mark and the soft hyphen.
+_STRAY = "\u200b\u2060\ufeff\u00ad"
 
 
 def _noncharacter(code: int) -> bool:
@@ -125,6 +128,18 @@ def check_usable(text: str, *, field: str, label: str, multiline: bool = False) 
     if problem := unusable_character(text, multiline=multiline):
         raise InputError(f"{label} {problem}", field=field)
     return text
+
+
+def trimmed(text: str) -> str:
+    """``text`` without spaces and stray invisible characters (``_STRAY``) at its ends:
+    a name pasted with a zero-width space after it looks the same as the name typed,
+    so it is kept the same, not as a second, invisibly different name."""
+    start, end = 0, len(text)
+    while start < end and (text[start].isspace() or text[start] in _STRAY):
+        start += 1
+    while end > start and (text[end - 1].isspace() or text[end - 1] in _STRAY):
+        end -= 1
+    return text[start:end]
 
 
 def composed(text: str) -> str:

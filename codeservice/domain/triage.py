@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from codeservice.domain.personal_details import find_personal_details, personal_details_message
-from codeservice.domain.text import check_usable
+from codeservice.domain.text import check_usable, trimmed
 from codeservice.errors import Conflict, InputError
 
 MAX_DECISION_REASON = 2000
@@ -79,7 +79,7 @@ def steps_to(current: TriageState, decision: TriageState) -> list[TriageState]:
 def check_decision_reason(reason: str, *, label: str = "the reason", field: str = "reason") -> str:
     """A decision's (or a reissue's, or an assessment's) reason, checked; ``label``
     names the field in the message, ``field`` in the error (``InputError.field``)."""
-    text = reason.strip()
+    text = trimmed(reason)
     if not text:
         raise InputError(
             "give the reason for the decision (§52: each case on its own merit)", field=field

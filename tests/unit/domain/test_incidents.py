@@ -89,13 +89,16 @@ def test_the_date_must_be_a_real_past_date(day: str, month: str, year: str, mess
 
 def test_a_subcontractor_or_description_that_shows_nothing_is_refused() -> None:
     with pytest.raises(InvalidReport) as refused:
-        check_report(**_report(subcontractor="\u200b", details="\u2060\n\ufeff"), today=TODAY)
+        check_report(**_report(subcontractor="\u3164", details="\u2060\n\ufeff"), today=TODAY)
     assert refused.value.errors == {
         "subcontractor": "Subcontractor organisation contains only characters that do not "
-        "show, such as U+200B (ZERO WIDTH SPACE)",
-        "details": "Description contains only characters that do not show, such as "
-        "U+2060 (WORD JOINER)",
+        "show, such as U+3164 (HANGUL FILLER)",
+        "details": "Enter a description of what happened",  # stray invisibles trimmed
     }
+
+
+def test_a_zero_width_space_alone_is_no_subcontractor() -> None:
+    assert check_report(**_report(subcontractor=" \u200b "), today=TODAY).subcontractor is None
 
 
 def test_the_first_day_of_the_work_programme_is_accepted() -> None:

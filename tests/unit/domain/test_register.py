@@ -220,6 +220,19 @@ def test_a_missing_column_is_named_at_line_1() -> None:
     )
 
 
+def test_invisible_characters_pasted_at_the_ends_of_a_cell_are_not_kept() -> None:
+    text = HEADER.replace("ref", "\ufeffref", 1) + (
+        "PRV001,\u200bAcme Ltd\ufeff,,Ann\u2060,ann@example.org\u200b\n"
+    )
+
+    [prime] = parse_register(text, "reg.csv").primes
+    assert (prime.name, prime.spocs[0].name, prime.spocs[0].email) == (
+        "Acme Ltd",
+        "Ann",
+        "ann@example.org",
+    )
+
+
 @pytest.mark.parametrize(("separator", "called"), [(";", "semicolons"), ("\t", "tabs")])
 def test_a_file_not_separated_by_commas_is_named_once(separator: str, called: str) -> None:
     text = (HEADER + "PRV001,One,,Ann,ann@example.org\n").replace(",", separator)

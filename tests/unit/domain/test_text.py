@@ -17,6 +17,7 @@ from codeservice.domain.text import (
     printable,
     search_key,
     spreadsheet_safe,
+    trimmed,
     unusable_character,
     whole_number,
 )
@@ -167,3 +168,17 @@ def test_composed_gives_one_form_for_text_that_looks_the_same() -> None:
 def test_search_key_matches_what_a_person_typed_however_it_was_encoded(typed: str) -> None:
     kept = "Cafe\u0301 Ltd"  # as a spreadsheet on a Mac may save it
     assert search_key(typed) in search_key(kept)
+
+
+@pytest.mark.parametrize(
+    ("pasted", "kept"),
+    [
+        ("\u200bAcme Ltd\ufeff", "Acme Ltd"),
+        (" \u2060 Acme\u00a0Ltd \u00ad\n", "Acme\u00a0Ltd"),
+        ("Acme\u200bLtd", "Acme\u200bLtd"),  # inside: left for unusable_character's rules
+        ("❤\ufe0f", "❤\ufe0f"),  # a variation selector at the end means something
+        ("\u200b", ""),
+    ],
+)
+def test_trimmed_drops_stray_invisible_characters_at_the_ends(pasted: str, kept: str) -> None:
+    assert trimmed(pasted) == kept
