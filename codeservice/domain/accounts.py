@@ -64,7 +64,8 @@ def normalise_username(value: str, *, what: str = "username") -> str:
     if not _USERNAME_SHAPE.match(name):
         raise InputError(
             f"{value!r} is not a usable {what}: use 2 to 64 characters, starting with a "
-            "letter, made of letters, digits, dots, hyphens and underscores"
+            "letter a to z, made of letters a to z (no accents), digits, dots, hyphens and "
+            "underscores"
         )
     return name
 
