@@ -29,11 +29,7 @@ EARLIEST_DAY = date(2011, 6, 1)
 """The Work Programme began on 1 June 2011. No security plan was received and no change
 of circumstances happened before it, so an earlier date typed in a form or a file is a
 slip (0211 for 2011) and is refused, not stored."""
-
-
-def earliest_words() -> str:
-    """``EARLIEST_DAY`` as GOV.UK writes a date: '1 June 2011'."""
-    return f"{EARLIEST_DAY.day} {EARLIEST_DAY:%B %Y}"
+EARLIEST_DAY_TEXT = "1 June 2011"  # as GOV.UK writes it, in no locale's hands
 
 
 @dataclass(frozen=True, order=True)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from codeservice.domain.calendar import EARLIEST_DAY, earliest_words
+from codeservice.domain.calendar import EARLIEST_DAY, EARLIEST_DAY_TEXT
 from codeservice.domain.personal_details import find_personal_details, personal_details_message
 from codeservice.domain.text import trimmed, unusable_character, whole_number
 from codeservice.errors import CodeserviceError, InputError
@@ -193,7 +193,7 @@ def _check_date(
         return None
     if when < EARLIEST_DAY:
         errors["change_date"] = (
-            f"Date of the change of circumstances must be on or after {earliest_words()}"
+            f"Date of the change of circumstances must be on or after {EARLIEST_DAY_TEXT}"
         )
         return None
     return when

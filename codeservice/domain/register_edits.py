@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from codeservice.domain.calendar import EARLIEST_DAY, earliest_words
+from codeservice.domain.calendar import EARLIEST_DAY, EARLIEST_DAY_TEXT
 from codeservice.domain.email_address import normalise_email
 from codeservice.domain.register import MAX_NAME_LENGTH
 from codeservice.domain.security_plan import (
@@ -140,5 +140,5 @@ def _form_date(typed: tuple[str, ...], words: str, today: date) -> tuple[date | 
     if in_future(value, today):
         return None, f"The date {words} must be today or in the past"
     if value < EARLIEST_DAY:
-        return None, f"The date {words} must be on or after {earliest_words()}"
+        return None, f"The date {words} must be on or after {EARLIEST_DAY_TEXT}"
     return value, None
