@@ -131,6 +131,10 @@ def test_a_spoc_and_the_bmt_do_everything_with_the_keyboard(
     second_step_with_keys(page, web_container, "bmt.user")
     expect(page.locator("h1")).to_have_text("Access codes dashboard")
     press(page, "Register")
+    # Playwright asks Chromium for file choosers without waiting for the answer, so a
+    # chooser opened just after ``expect_file_chooser`` could still go to the headless
+    # browser's invisible native dialog. Ask before the upload page loads, and keep asking.
+    page.on("filechooser", lambda _chooser: None)
     press(page, "Upload the register")
     changed = tmp_path / "register.csv"
     text = REGISTER.read_text(encoding="utf-8")
