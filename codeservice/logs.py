@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import TextIO
 
 HUMAN_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 
 @dataclass
@@ -39,7 +39,7 @@ _context: ContextVar[LogContext | None] = ContextVar("codeservice_log_context", 
 
 def request_id_from(header: str | None) -> str:
     """The caller's ``X-Request-ID`` if it is short and plain, or a new one."""
-    if header is not None and _REQUEST_ID.match(header):
+    if header is not None and _REQUEST_ID.fullmatch(header):
         return header
     return secrets.token_hex(8)
 

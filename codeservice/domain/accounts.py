@@ -21,7 +21,7 @@ MAX_PASSWORD_LENGTH = 256
 _ZXCVBN_MAX_LENGTH = 72  # zxcvbn refuses longer input; a strong start is strong enough
 _MIN_ZXCVBN_SCORE = 3  # "safely unguessable": about 10^8 guesses or more
 _SERVICE_WORDS = ("provider", "direct", "codeservice", "access", "code")
-_USERNAME_SHAPE = re.compile(r"^[a-z][a-z0-9._-]{1,63}$")
+_USERNAME_SHAPE = re.compile(r"[a-z][a-z0-9._-]{1,63}")
 
 
 class Role(StrEnum):
@@ -61,7 +61,7 @@ def normalise_username(value: str, *, what: str = "username") -> str:
     """Usernames are lower case, so "Ann.Lee" and "ann.lee" are one account. API token
     names follow the same rules; ``what`` names the kind in the message."""
     name = value.strip().lower()
-    if not _USERNAME_SHAPE.match(name):
+    if not _USERNAME_SHAPE.fullmatch(name):
         raise InputError(
             f"{value!r} is not a usable {what}: use 2 to 64 characters, starting with a "
             "letter a to z, made of letters a to z (no accents), digits, dots, hyphens and "
@@ -73,7 +73,7 @@ def normalise_username(value: str, *, what: str = "username") -> str:
 def could_be_username(name: str) -> bool:
     """Whether an already lower-cased, stripped name has a username's shape (so a lookup
     never sends the database a NUL or an overlong string)."""
-    return bool(_USERNAME_SHAPE.match(name))
+    return bool(_USERNAME_SHAPE.fullmatch(name))
 
 
 def password_problem(

@@ -19,7 +19,7 @@ from enum import StrEnum
 from typing import Any
 
 GENESIS = "0" * 64
-_TAG_SHAPE = re.compile(r"^[a-z_]+:[a-z_]+:[a-z_]+$")
+_TAG_SHAPE = re.compile(r"[a-z_]+:[a-z_]+:[a-z_]+")
 
 
 class AuditTag(StrEnum):
@@ -108,7 +108,7 @@ class AuditEntry:
     details: dict[str, Any]
 
     def __post_init__(self) -> None:
-        if not _TAG_SHAPE.match(self.action):
+        if not _TAG_SHAPE.fullmatch(self.action):
             raise ValueError(f"audit action {self.action!r} is not shaped subject:object:action")
 
 

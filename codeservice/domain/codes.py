@@ -36,7 +36,7 @@ UNLOCK_CODE_BITS = UNLOCK_GROUPS * UNLOCK_GROUP_LENGTH * math.log2(len(UNLOCK_AL
 _REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 _REFERENCE_SUFFIX = 4
 _REFERENCE_PROVIDER_MAX = 32
-_CYCLE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+_CYCLE = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 
 SYSTEM_RANDOM = secrets.SystemRandom()
 
@@ -154,7 +154,7 @@ def is_valid_unlock_code(value: str) -> bool:
 
 
 def check_cycle(cycle: str) -> str:
-    if not _CYCLE.match(cycle):
+    if not _CYCLE.fullmatch(cycle):
         raise InputError(f"cycle {cycle!r} is not shaped YYYY-MM (for example 2027-04)")
     return cycle
 

@@ -6,9 +6,9 @@ import re
 
 MAX_EMAIL_LENGTH = 254
 
-_LOCAL_PART = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
-_DOMAIN_LABEL = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
-_TOP_LEVEL = re.compile(r"^[A-Za-z]{2,63}$")
+_LOCAL_PART = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
+_DOMAIN_LABEL = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+_TOP_LEVEL = re.compile(r"[A-Za-z]{2,63}")
 
 
 def normalise_email(text: str) -> str | None:
@@ -20,11 +20,11 @@ def normalise_email(text: str) -> str | None:
     if len(text) > MAX_EMAIL_LENGTH or text.count("@") != 1:
         return None
     local, domain = text.split("@")
-    if not 1 <= len(local) <= 64 or not _LOCAL_PART.match(local):
+    if not 1 <= len(local) <= 64 or not _LOCAL_PART.fullmatch(local):
         return None
     labels = domain.split(".")
-    if len(labels) < 2 or not all(_DOMAIN_LABEL.match(label) for label in labels):
+    if len(labels) < 2 or not all(_DOMAIN_LABEL.fullmatch(label) for label in labels):
         return None
-    if not _TOP_LEVEL.match(labels[-1]):
+    if not _TOP_LEVEL.fullmatch(labels[-1]):
         return None
     return f"{local}@{domain.lower()}"

@@ -204,11 +204,11 @@ def report_reference(year: int, number: int) -> str:
     return f"INC-{year}-{number:04d}"
 
 
-_REFERENCE = re.compile(r"^INC-(\d{4})-(\d{4,})$", re.IGNORECASE)
+_REFERENCE = re.compile(r"INC-(\d{4})-(\d{4,})", re.IGNORECASE)
 
 
 def parse_reference(value: str) -> str:
     text = value.strip().upper()
-    if not _REFERENCE.match(text):
+    if not _REFERENCE.fullmatch(text):
         raise InputError(f"{value!r} is not a report reference (they look like INC-2027-0042)")
     return text

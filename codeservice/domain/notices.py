@@ -17,7 +17,7 @@ from codeservice.errors import InputError
 MAX_SUBJECT = 150
 MAX_TEXT = 5000
 FIELD_ORDER = ("subject", "text")
-_NOTICE_KEY = re.compile(r"^[0-9a-f]{32}$")
+_NOTICE_KEY = re.compile(r"[0-9a-f]{32}")
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,7 @@ def check_notice(*, subject: str, text: str) -> NoticeDraft:
 
 def check_notice_key(value: str) -> str:
     """The notice id a preview made (32 hex digits); ``InputError`` for anything else."""
-    if not _NOTICE_KEY.match(value):
+    if not _NOTICE_KEY.fullmatch(value):
         raise InputError(
             "This notice was not previewed here: write it again and preview it", field="key"
         )

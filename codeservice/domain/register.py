@@ -38,7 +38,7 @@ __all__ = [
 ]
 
 COLUMNS = ("ref", "name", "prime_ref", "spoc_name", "spoc_email")
-REF_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+REF_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 MAX_NAME_LENGTH = 255
 
 
@@ -169,7 +169,7 @@ def _check_fields(row: _Row, problems: Problems) -> str | None:
         return None  # the other checks would only repeat it in other words
     if not row.ref:
         problems.add(row.line, "ref is empty")
-    elif not REF_PATTERN.match(row.ref):
+    elif not REF_PATTERN.fullmatch(row.ref):
         problems.add(
             row.line,
             f"ref {row.ref!r} is not a valid reference (up to 64 letters, digits, "
@@ -181,7 +181,7 @@ def _check_fields(row: _Row, problems: Problems) -> str | None:
         problems.add(row.line, f"name is longer than {MAX_NAME_LENGTH} characters")
 
     if row.prime_ref:
-        if not REF_PATTERN.match(row.prime_ref):
+        if not REF_PATTERN.fullmatch(row.prime_ref):
             problems.add(row.line, f"prime_ref {row.prime_ref!r} is not a valid reference")
         elif row.prime_ref == row.ref:
             problems.add(row.line, f"{row.ref!r} names itself as its prime provider")
@@ -269,7 +269,7 @@ def _check_rows(
     for sub in subcontractors.values():
         if sub.prime_ref in prime_spocs or sub.prime_ref in rejected_refs:
             continue
-        if sub.prime_ref == sub.ref or not REF_PATTERN.match(sub.prime_ref):
+        if sub.prime_ref == sub.ref or not REF_PATTERN.fullmatch(sub.prime_ref):
             continue  # already reported on its own
         if sub.prime_ref in subcontractors:
             problems.add(

@@ -25,7 +25,7 @@ RECOVERY_ALPHABET = "abcdefhjkmnprstuvwxy345678"  # the unlock codes' look-alike
 RECOVERY_GROUP = 5
 RECOVERY_LENGTH = 2 * RECOVERY_GROUP
 MAX_FACTOR_NAME = 60
-_TOTP_CODE = re.compile(r"^[0-9]{6}$")
+_TOTP_CODE = re.compile(r"[0-9]{6}")
 _SEPARATORS = re.compile(r"[\s\-]+")
 
 

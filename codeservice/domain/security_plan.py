@@ -23,7 +23,7 @@ APPROVED = "security_plan_approved"
 CHANGED = "security_plan_changed"
 PLAN_COLUMNS = (RECEIVED, APPROVED, CHANGED)
 
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 @dataclass(frozen=True)
@@ -131,7 +131,7 @@ def check_row_plan(
 
 def _date(column: str, value: str, today: date, problems: list[str]) -> date | None:
     try:
-        parsed = date.fromisoformat(value) if _ISO_DATE.match(value) else None
+        parsed = date.fromisoformat(value) if _ISO_DATE.fullmatch(value) else None
     except ValueError:
         parsed = None
     if parsed is None:

@@ -10,7 +10,7 @@ from enum import StrEnum
 
 # 32 random bytes, URL-safe: long enough that guessing is hopeless, so a plain
 # SHA-256 (no salt, no stretching) is the right way to keep it at rest.
-_TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{43}$")
+_TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{43}")
 
 
 class TokenPurpose(StrEnum):
@@ -36,4 +36,4 @@ def token_digest(token: str) -> bytes:
 
 
 def looks_like_token(value: str) -> bool:
-    return bool(_TOKEN_SHAPE.match(value))
+    return bool(_TOKEN_SHAPE.fullmatch(value))

@@ -28,7 +28,7 @@ from codeservice.errors import CodeserviceError
 
 COOKIE_NAME = "csrf"
 FIELD_NAME = "csrf_token"
-_COOKIE_SHAPE = re.compile(r"^[A-Za-z0-9_-]{43}$")
+_COOKIE_SHAPE = re.compile(r"[A-Za-z0-9_-]{43}")
 _ALLOWED_FETCH_SITES = frozenset({"same-origin", "none"})
 
 
@@ -74,7 +74,7 @@ class Csrf:
         value: str | None = getattr(request.state, "csrf_cookie", None)
         if value is None:
             existing = request.cookies.get(COOKIE_NAME, "")
-            value = existing if _COOKIE_SHAPE.match(existing) else secrets.token_urlsafe(32)
+            value = existing if _COOKIE_SHAPE.fullmatch(existing) else secrets.token_urlsafe(32)
             request.state.csrf_cookie = value
         return value
 
@@ -102,7 +102,7 @@ class Csrf:
         form = await request.form()
         field = form.get(FIELD_NAME)
         cookie = request.cookies.get(COOKIE_NAME, "")
-        if not isinstance(field, str) or not _COOKIE_SHAPE.match(cookie):
+        if not isinstance(field, str) or not _COOKIE_SHAPE.fullmatch(cookie):
             raise CsrfRejected()
         try:
             signed: object = self._serializer.loads(

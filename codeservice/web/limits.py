@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from codeservice.domain.text import unusable_character
 from codeservice.errors import CodeserviceError
 
-_PLAIN_NAME = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_-]{1,40}")
 
 
 class RequestTooLarge(CodeserviceError):
@@ -135,7 +135,7 @@ def check_form_fields(form: FormData, max_chars: int, labels: dict[str, str]) ->
     for name, value in form.multi_items():
         if isinstance(value, str) and len(value) > max_chars:
             plain = name.replace("-", " ").replace("_", " ")
-            label = labels.get(name) or (plain if _PLAIN_NAME.match(name) else "a field")
+            label = labels.get(name) or (plain if _PLAIN_NAME.fullmatch(name) else "a field")
             raise RequestTooLarge(
                 f"The information you sent was too long: ‘{label}’ can be at most "
                 f"{max_chars:,} characters. Nothing was saved — go back and shorten it."

@@ -34,7 +34,7 @@ from codeservice.storage.uow import UnitOfWork
 FROM_SPOC_LINK = "spoc-link"
 FROM_SECURITY_TEAM = "security-team"
 TRIAGE_PATH = "/security/incidents"
-_ISO_DATE = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*$")
+_ISO_DATE = re.compile(r"\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*")
 
 
 @dataclass(frozen=True)
@@ -118,7 +118,7 @@ def _prime(uow: UnitOfWork, provider_ref: str) -> Provider:
 
 
 def _date_parts(text: str) -> tuple[str, str, str]:
-    match = _ISO_DATE.match(text)
+    match = _ISO_DATE.fullmatch(text)
     if match is None:
         return ("x", "x", "x") if text.strip() else ("", "", "")
     year, month, day = match.groups()

@@ -24,7 +24,7 @@ from codeservice.storage.models import ApiToken
 from codeservice.storage.uow import UnitOfWork
 
 TOKEN_START = "cs_"  # noqa: S105 (the marker every token starts with)
-_TOKEN_SHAPE = re.compile(r"^cs_[0-9a-f]{8}_[A-Za-z0-9_-]{43}$")
+_TOKEN_SHAPE = re.compile(r"cs_[0-9a-f]{8}_[A-Za-z0-9_-]{43}")
 _NOTE_USE_EVERY = timedelta(minutes=1)  # last_used_at is a hint, not a write per request
 
 
@@ -133,7 +133,7 @@ def token_principal(
     """The machine a Bearer token belongs to, or None if it is unknown or revoked: read in
     a unit of work from ``reading``; its use noted now and then in one from ``writing``
     (``container.read_uow``, ``container.uow``), so most requests never write."""
-    if not _TOKEN_SHAPE.match(presented):
+    if not _TOKEN_SHAPE.fullmatch(presented):
         return None
     with reading() as uow:
         row = uow.accounts.live_token(token_digest(presented))
@@ -153,7 +153,7 @@ def token_principal_in(uow: UnitOfWork, presented: str, *, now: datetime) -> Pri
     """``token_principal`` inside the caller's write transaction (a route whose use case
     writes anyway: one transaction for the check and the work); ``last_used_at`` is
     noted in it, so it is kept only if the caller commits."""
-    if not _TOKEN_SHAPE.match(presented):
+    if not _TOKEN_SHAPE.fullmatch(presented):
         return None
     row = uow.accounts.live_token(token_digest(presented))
     if row is None:

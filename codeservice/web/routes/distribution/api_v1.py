@@ -132,7 +132,7 @@ IncludeInactive = Annotated[
 
 
 def _cycle(text: str) -> Cycle:
-    if not _CYCLE.match(text):
+    if not _CYCLE.fullmatch(text):
         raise ApiProblem(422, "invalid-cycle", "a cycle is written YYYY-MM, e.g. 2027-04")
     return Cycle.parse(text)
 

@@ -52,7 +52,7 @@ Flag = Annotated[str, Form()]
 
 
 def _ref(ref: str) -> str:
-    if not REF_PATTERN.match(ref):
+    if not REF_PATTERN.fullmatch(ref):
         raise NotFound(edits.NO_PROVIDER)
     return ref
 
