@@ -48,6 +48,7 @@ CODE_TABLE_CAPTION = "Access code"
 AUTHOR = "Provider Direct Business Management Team"
 CELL = Cm(2.0)
 CELL_PADDING = Pt(2)
+LONG_DETAIL = 150  # characters: a longer name is set smaller, so the page still holds it
 DETAILS = ("Provider", "Prime provider", "Cycle", "Valid from", "Valid until", "Document reference")
 
 
@@ -129,7 +130,10 @@ def _put_details(section: list[BaseOxmlElement], content: DocumentContent) -> No
         f"{content.document_ref} · {content.issued_text}",
     )
     for (_, value_cell), value in zip(_cells(section), values, strict=True):
-        _words(value_cell).text = value
+        run = _words(value_cell)
+        run.text = value
+        if len(value) > LONG_DETAIL:
+            run.get_or_add_rPr().sz_val = Pt(8)
 
 
 def _details_table(document: DocxDocument) -> None:

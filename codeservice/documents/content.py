@@ -17,6 +17,7 @@ UK_TIME = ZoneInfo("Europe/London")
 
 _CYCLE = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 _FILENAME_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
+PROPERTY_MAX_LENGTH = 255  # characters in a Word document's title, subject, keywords…
 # The words a document carries that came from people, and how to name each in an error.
 _TYPED_FIELDS = (
     ("provider_name", "provider name"),
@@ -106,8 +107,17 @@ class DocumentContent:
 
     @property
     def title(self) -> str:
-        """The document's title property: names provider and cycle, never the code."""
-        return f"Provider Direct access code: {self.provider_name}, {cycle_label(self.cycle)}"
+        """The document's title property: names provider and cycle, never the code.
+
+        Word keeps at most 255 characters in a property, and a register name may be as
+        long: a longer title ends its provider name with "…" (the page has it whole).
+        """
+        before, after = "Provider Direct access code: ", f", {cycle_label(self.cycle)}"
+        name = self.provider_name
+        room = PROPERTY_MAX_LENGTH - len(before) - len(after)
+        if len(name) > room:
+            name = name[: room - 1].rstrip() + "…"
+        return f"{before}{name}{after}"
 
 
 def document_filename(provider_ref: str, cycle: str) -> str:

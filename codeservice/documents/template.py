@@ -114,9 +114,9 @@ def page_and_styles(document: DocxDocument) -> None:
     section = document.sections[0]
     section.orientation = WD_ORIENT.PORTRAIT
     section.page_width, section.page_height = Cm(21.0), Cm(29.7)
-    section.top_margin = section.bottom_margin = Cm(1.5)
+    section.top_margin = section.bottom_margin = Cm(1.3)
     section.left_margin = section.right_margin = Cm(2.0)
-    section.header_distance = section.footer_distance = Cm(0.8)
+    section.header_distance = section.footer_distance = Cm(0.7)
     for part, text in ((section.header, MARKING), (section.footer, MARKING)):
         paragraph = part.paragraphs[0]
         paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
@@ -132,7 +132,7 @@ def page_and_styles(document: DocxDocument) -> None:
     set_language(normal.element.get_or_add_rPr(), "en-GB")
     normal.paragraph_format.space_before = Pt(0)
     normal.paragraph_format.space_after = Pt(3)
-    normal.paragraph_format.line_spacing = 1.1
+    normal.paragraph_format.line_spacing = 1.05
     for name, size, before, after in (
         ("Title", 22, 0, 2),
         ("Heading 1", 13, 7, 2),

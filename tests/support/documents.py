@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from codeservice.documents import DocumentContent
+from codeservice.domain.codes import document_ref
+from codeservice.domain.register import MAX_NAME_LENGTH, REF_PATTERN
 
 # Cycle 2027-04: issued Wed 31 Mar 2027 09:00, active Mon 5 Apr to Mon 3 May 2027 00:00
 # (all British Summer Time, so an hour ahead of UTC).
@@ -38,6 +40,28 @@ LONGEST = replace(
         "reported by your organisation; the earlier code was withdrawn for every caller "
         "in your supply chain at once"
     ),
+)
+
+
+# The most the register lets a page hold: both names as long as it takes, in words or
+# as one unbroken run, the longest provider ref, and a reissue notice.
+_LONGEST_REF = "PRV" + "9" * 61
+assert REF_PATTERN.fullmatch(_LONGEST_REF) and not REF_PATTERN.fullmatch(_LONGEST_REF + "9")
+FULLEST = replace(
+    LONGEST,
+    provider_name=("Greater Northumberland and Tyne Valley Employment Skills Partnership " * 4)[
+        :MAX_NAME_LENGTH
+    ].rstrip(),
+    prime_name=("Consolidated National Welfare to Work Prime Contractor Holdings " * 4)[
+        :MAX_NAME_LENGTH
+    ].rstrip(),
+    provider_ref=_LONGEST_REF,
+    document_ref=document_ref(_LONGEST_REF, "2027-04"),
+)
+FULLEST_UNBROKEN = replace(
+    FULLEST,
+    provider_name=("Supercalifragilisticexpialidocious" * 8)[:MAX_NAME_LENGTH],
+    prime_name=("Pneumonoultramicroscopicsilicovolcanoconiosis" * 6)[:MAX_NAME_LENGTH],
 )
 
 

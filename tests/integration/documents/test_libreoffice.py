@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from codeservice.documents import DocumentContent, build_document, encrypt_document
-from tests.support.documents import LONGEST, SAMPLE
+from tests.support.documents import FULLEST, FULLEST_UNBROKEN, LONGEST, SAMPLE
 from tests.support.libreoffice import (
     ARTIFACTS,
     open_with_libreoffice,
@@ -55,9 +55,19 @@ def test_libreoffice_opens_it_with_the_unlock_code_and_shows_the_code(document: 
     assert pages == 1
 
 
-def test_the_fullest_document_still_fits_on_one_page(tmp_path: Path) -> None:
-    text, pages, _ = _render(_encrypted_file(tmp_path, LONGEST), "access-code-document-reissue")
-    assert "\t".join(LONGEST.access_code) in text
+@pytest.mark.parametrize(
+    ("content", "name"),
+    [
+        pytest.param(LONGEST, "access-code-document-reissue", id="long names"),
+        pytest.param(FULLEST, "access-code-document-fullest", id="the register's longest"),
+        pytest.param(FULLEST_UNBROKEN, "access-code-document-unbroken", id="unbroken names"),
+    ],
+)
+def test_the_fullest_document_still_fits_on_one_page(
+    tmp_path: Path, content: DocumentContent, name: str
+) -> None:
+    text, pages, _ = _render(_encrypted_file(tmp_path, content), name)
+    assert "\t".join(content.access_code) in text
     assert "reissue" in text
     assert pages == 1
 

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime
 
 import pytest
+from docx import Document
 
-from codeservice.documents import document_filename
-from tests.support.documents import SAMPLE, sample_content
+from codeservice.documents import DocumentContent, build_document, document_filename
+from codeservice.documents.content import PROPERTY_MAX_LENGTH
+from tests.support.documents import FULLEST, FULLEST_UNBROKEN, SAMPLE, sample_content
 
 
 def test_valid_dates_are_written_in_uk_summer_time() -> None:
@@ -45,6 +48,19 @@ def test_the_title_names_provider_and_cycle_but_not_the_code() -> None:
         "Provider Direct access code: Northgate Employment Services Ltd, April 2027"
     )
     assert SAMPLE.access_code not in SAMPLE.title
+
+
+@pytest.mark.parametrize("content", [FULLEST, FULLEST_UNBROKEN])
+def test_a_name_too_long_for_the_title_property_ends_in_an_ellipsis(
+    content: DocumentContent,
+) -> None:
+    # Word keeps 255 characters in a property; python-docx refused a longer title, so a
+    # provider with a long name (the register allows 255) got no code at all.
+    assert len(content.title) == PROPERTY_MAX_LENGTH
+    assert content.title.startswith("Provider Direct access code: " + content.provider_name[:150])
+    assert content.title.endswith("…, April 2027")
+    properties = Document(io.BytesIO(build_document(content))).core_properties
+    assert properties.title == content.title
 
 
 @pytest.mark.parametrize(
