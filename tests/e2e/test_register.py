@@ -12,10 +12,13 @@ from playwright.sync_api import Page, expect
 
 from codeservice.bootstrap import Container
 from codeservice.domain.accounts import Role
-from tests.e2e.browser import screenshot
+from codeservice.domain.register import MAX_NAME_LENGTH
+from tests.e2e.browser import finish_sign_in, screenshot
 from tests.e2e.test_accessibility import Checker, _fail_on, axe_page, axe_source
-from tests.integration.web.staff import audit_actions, make_staff
-from tests.support.dashboard import REGISTER
+from tests.integration.web.staff import PASSWORD, audit_actions, make_staff
+from tests.support.clock import Clock
+from tests.support.dashboard import APRIL, ISSUE_DAY, REGISTER, issue
+from tests.support.register import import_register_file
 
 pytestmark = pytest.mark.slow
 __all__ = ["axe_page", "axe_source"]  # the fixtures this module uses
@@ -93,3 +96,38 @@ def test_the_register_is_uploaded_previewed_applied_and_edited(
     checker.check("provider page")
     screenshot(page, "bmt-provider")
     _fail_on(checker.findings)
+
+
+LONG_NAME = ("Supercalifragilisticexpialidocious" * 8)[:MAX_NAME_LENGTH]
+LONG_EMAIL = "a" * 30 + "." + "b" * 30 + "@" + "averyverylongdepartmentname." * 4 + "example.org"
+
+
+def test_a_name_or_address_with_no_spaces_wraps_and_still_gets_its_code(
+    web_container: Container, clock: Clock, live_server: str, page: Page, tmp_path: Path
+) -> None:
+    """The register allows a 255-character name and a 254-character address, with no
+    space in either: the provider gets its document, and no page grows wider than the
+    window to show them."""
+    clock.now = ISSUE_DAY
+    register = tmp_path / "register.csv"
+    register.write_text(
+        REGISTER.read_text(encoding="utf-8")
+        + f"PRV009,{LONG_NAME},,{LONG_NAME},{LONG_EMAIL},2026-01-05,2026-01-12,\n",
+        encoding="utf-8",
+    )
+    import_register_file(web_container, register, actor="test", source="test")
+    report = issue(web_container)
+    assert not report.failed, report.failed
+    make_staff(web_container, "bmt.user", Role.BMT, display_name=LONG_NAME)
+    page.goto(f"{live_server}/sign-in")
+    page.get_by_role("textbox", name="Username").fill("bmt.user")
+    page.get_by_role("textbox", name="Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    finish_sign_in(page, web_container, "bmt.user")
+    page.set_viewport_size({"width": 1024, "height": 800})
+    for path in ("/bmt/register", "/bmt/register/PRV009", f"/bmt/cycles/{APRIL}", "/staff"):
+        page.goto(live_server + path)
+        expect(page.locator("main")).to_contain_text(LONG_NAME[:40])
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 1024, f"{path} is {width} pixels wide"
+    screenshot(page, "bmt-provider-long-name")

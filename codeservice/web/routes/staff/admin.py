@@ -44,7 +44,7 @@ def accounts(
     users = [
         [
             {"html": _link(account_path(user.name), user.name)},
-            {"text": user.display_name or ""},
+            {"text": user.display_name or "", "classes": "app-typed"},
             {"text": Role(user.role).label},
             {"text": _state(user.active, user.locked_until, now, tz)},
             {"text": when(user.last_sign_in_at)},
