@@ -105,7 +105,8 @@ _COMMANDS: dict[str, str] = {
     "restore": "backup",
 }
 _GROUPS = (
-    "providers", "keys", "audit", "mail", "incidents", "users", "tokens", "codes", "retention",
+    "providers", "keys", "audit", "mail", "incidents", "helpline", "users", "tokens", "codes",
+    "retention",
 )  # fmt: skip
 
 

@@ -66,6 +66,8 @@ COMMANDS: list[tuple[str, ...]] = [
     ("tokens", "list"),
     ("tokens", "revoke", "crm"),
     ("codes", "export", "2027-04"),
+    ("helpline", "locks"),
+    ("helpline", "unlock", "PRV001"),
 ]
 # What needs no database, and the long-running processes (checked below as real
 # processes: they must refuse at once rather than start and fail later), and `restore`,
