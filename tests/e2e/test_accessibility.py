@@ -4,7 +4,9 @@ axe-core comes from npm (``node_modules/axe-core``, installed at setup) and runs
 Debian's Chromium on the real app. A SPoC's pages are visited from the links in their
 own emails. Each kind of staff signs in and the test walks every page it can reach by
 following links (two pages of each shape, so a list of a hundred providers costs two
-visits), then sends each of those pages' forms empty to see its error page.
+visits), then sends each of those pages' forms empty to see its error page. Each page
+is also looked at in a 320-pixel window (WCAG 1.4.10, reflow): it must not scroll
+sideways, and a table too wide for it scrolls in a region the keyboard can reach.
 """
 
 from __future__ import annotations
@@ -44,6 +46,15 @@ NOT_PAGES = re.compile(r"^/(api/|healthz|readyz|metrics|openapi|docs|redoc|stati
 PER_SHAPE = 2
 SPOC = "priya.raman@example.org"
 OTHER_SPOC = "a.okafor@example.com"
+WIDE = {"width": 1024, "height": 900}
+NARROW = 320
+# The outermost elements wider than the window, to name in a finding.
+WIDEST = """width => [...document.querySelectorAll('main *')]
+  .filter(e => e.getBoundingClientRect().right > width + 1
+    && !(e.parentElement && e.parentElement.getBoundingClientRect().right > width + 1))
+  .slice(0, 3).map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')
+    + (e.className && typeof e.className === 'string' ? '.' + e.className.split(' ')[0] : ''))
+  .join(', ')"""
 
 
 @dataclass
@@ -64,7 +75,7 @@ def axe_source() -> str:
 @pytest.fixture
 def axe_page(browser: Browser) -> Iterator[Page]:
     # The service's Content-Security-Policy rightly refuses an injected script.
-    context = browser.new_context(viewport={"width": 1024, "height": 900}, bypass_csp=True)
+    context = browser.new_context(viewport=WIDE, bypass_csp=True)
     yield context.new_page()
     context.close()
 
@@ -87,6 +98,31 @@ class Checker:
         )
         where = f"{label} {urlsplit(page.url).path}"
         self.findings.visited.append(where)
+        self._record(where, result)
+        self._reflow(where)
+
+    def _reflow(self, where: str) -> None:
+        """At 320 CSS pixels (a 1,280-pixel window at 400%) the page scrolls only up and
+        down (WCAG 1.4.10): a table too wide for it scrolls in a region of its own that
+        a keyboard can reach."""
+        page = self.page
+        page.set_viewport_size({"width": NARROW, "height": 900})
+        try:
+            width = page.evaluate("document.documentElement.scrollWidth")
+            if width > NARROW:
+                wide = page.evaluate(WIDEST, NARROW)
+                self.findings.violations.append(
+                    f"{where}: reflow, {width} pixels wide at {NARROW} ({wide})"
+                )
+            rules = {"type": "rule", "values": ["scrollable-region-focusable"]}
+            self._record(
+                f"{where} at {NARROW} pixels",
+                page.evaluate("rules => axe.run(document, {runOnly: rules})", rules),
+            )
+        finally:
+            page.set_viewport_size(WIDE)
+
+    def _record(self, where: str, result: dict) -> None:
         for violation in result["violations"]:
             targets = [node["target"] for node in violation["nodes"]][:3]
             self.findings.violations.append(
