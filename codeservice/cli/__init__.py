@@ -19,6 +19,7 @@ gc.disable()
 
 import importlib  # noqa: E402
 import importlib.util  # noqa: E402
+import inspect  # noqa: E402
 import logging  # noqa: E402
 import sys  # noqa: E402
 from typing import Any  # noqa: E402
@@ -135,7 +136,20 @@ def _load(name: str) -> Any:
         )
     else:
         importlib.import_module(f"codeservice.cli.{_COMMANDS[name]}").register(holder)
-    return typer.main.get_group(holder).commands[name]
+    return _unwrapped(typer.main.get_group(holder).commands[name])
+
+
+def _unwrapped(command: Any) -> Any:
+    """``command`` (and, for a group, each of its commands) with each paragraph of its
+    help on one line. typer's help keeps a docstring's line breaks as they are, so a
+    summary wrapped to fit the source broke mid-sentence in ``--help`` ("until
+    SIGTERM⏎or Ctrl-C"); the terminal wraps it instead."""
+    if command.help:
+        paragraphs = inspect.cleandoc(command.help).split("\n\n")
+        command.help = "\n\n".join(" ".join(paragraph.split()) for paragraph in paragraphs)
+    for subcommand in getattr(command, "commands", {}).values():
+        _unwrapped(subcommand)
+    return command
 
 
 app = typer.Typer(
