@@ -26,8 +26,14 @@ HOME = Path(ENV["CODESERVICE_HOME"])
 SMTP_PORT = int(ENV.setdefault("CODESERVICE_SMTP_PORT", "8025"))
 
 
+# Bold headings on a terminal; plain text in a log file or under NO_COLOR.
+BOLD, PLAIN = (
+    ("\033[1m", "\033[0m") if sys.stdout.isatty() and not os.environ.get("NO_COLOR") else ("", "")
+)
+
+
 def step(title: str) -> None:
-    print(f"\n\033[1m== {title}\033[0m", flush=True)
+    print(f"\n{BOLD}== {title}{PLAIN}", flush=True)
 
 
 def run(*args: str, capture: bool = False) -> str:
