@@ -48,6 +48,17 @@ SPOC = "priya.raman@example.org"
 OTHER_SPOC = "a.okafor@example.com"
 WIDE = {"width": 1024, "height": 900}
 NARROW = 320
+AXE_RUN = "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})"
+# Opens every closed details element; how many it opened.
+OPEN_DETAILS = """() => [...document.querySelectorAll('details:not([open])')]
+  .map(d => { d.open = true; return d; }).length"""
+# After a resize, the page's script has seen it (ResizeObserver runs before a frame).
+NEXT_FRAME = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
+# (One not shown, in a closed details element, is looked at once it is opened.)
+MISMATCHED_REGIONS = """() => [...document.querySelectorAll('.app-table-region')]
+  .filter(r => r.checkVisibility())
+  .filter(r => (r.scrollWidth > r.clientWidth) !== (r.getAttribute('tabindex') === '0'))
+  .map(r => r.dataset.label)"""
 # The outermost elements wider than the window, to name in a finding.
 WIDEST = """width => [...document.querySelectorAll('main *')]
   .filter(e => e.getBoundingClientRect().right > width + 1
@@ -93,13 +104,26 @@ class Checker:
         page.wait_for_load_state("load")
         if not page.evaluate("typeof window.axe !== 'undefined'"):
             page.add_script_tag(content=self.axe_source)
-        result = page.evaluate(
-            "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", TAGS
-        )
+        result = page.evaluate(AXE_RUN, TAGS)
         where = f"{label} {urlsplit(page.url).path}"
         self.findings.visited.append(where)
         self._record(where, result)
+        self._regions(where)
         self._reflow(where)
+        if page.evaluate(OPEN_DETAILS):  # what they held, shown, is checked too
+            self.findings.visited.append(f"{where} details open")
+            self._record(f"{where} details open", page.evaluate(AXE_RUN, TAGS))
+            self._regions(f"{where} details open")
+            self._reflow(f"{where} details open")
+
+    def _regions(self, where: str) -> None:
+        """A table's region is a focusable landmark exactly when its table must scroll."""
+        self.page.evaluate(NEXT_FRAME)
+        for label in self.page.evaluate(MISMATCHED_REGIONS):
+            self.findings.violations.append(
+                f"{where}: the region of table {label!r} is focusable when it need not "
+                "be, or is not when it scrolls"
+            )
 
     def _reflow(self, where: str) -> None:
         """At 320 CSS pixels (a 1,280-pixel window at 400%) the page scrolls only up and
@@ -108,6 +132,7 @@ class Checker:
         page = self.page
         page.set_viewport_size({"width": NARROW, "height": 900})
         try:
+            self._regions(f"{where} at {NARROW} pixels")
             width = page.evaluate("document.documentElement.scrollWidth")
             if width > NARROW:
                 wide = page.evaluate(WIDEST, NARROW)
