@@ -59,6 +59,11 @@ MISMATCHED_REGIONS = """() => [...document.querySelectorAll('.app-table-region')
   .filter(r => r.checkVisibility())
   .filter(r => (r.scrollWidth > r.clientWidth) !== (r.getAttribute('tabindex') === '0'))
   .map(r => r.dataset.label)"""
+# What in a table, outside a typed value's cell, may wrap at any letter: a column
+# holding it could be squeezed, breaking short words ("Rese / nd").
+SQUEEZABLE = """() => [...document.querySelectorAll('.govuk-table :is(th, td, th *, td *)')]
+  .filter(e => !e.closest('.app-typed') && getComputedStyle(e).overflowWrap === 'anywhere')
+  .slice(0, 3).map(e => e.innerText.trim().slice(0, 40))"""
 # The outermost elements wider than the window, to name in a finding.
 WIDEST = """width => [...document.querySelectorAll('main *')]
   .filter(e => e.getBoundingClientRect().right > width + 1
@@ -117,13 +122,16 @@ class Checker:
             self._reflow(f"{where} details open")
 
     def _regions(self, where: str) -> None:
-        """A table's region is a focusable landmark exactly when its table must scroll."""
+        """A table's region is a focusable landmark exactly when its table must scroll,
+        and only a typed value's cell may break its words anywhere."""
         self.page.evaluate(NEXT_FRAME)
         for label in self.page.evaluate(MISMATCHED_REGIONS):
             self.findings.violations.append(
                 f"{where}: the region of table {label!r} is focusable when it need not "
                 "be, or is not when it scrolls"
             )
+        for text in self.page.evaluate(SQUEEZABLE):
+            self.findings.violations.append(f"{where}: {text!r} may be broken mid-word")
 
     def _reflow(self, where: str) -> None:
         """At 320 CSS pixels (a 1,280-pixel window at 400%) the page scrolls only up and
