@@ -52,25 +52,28 @@ AXE_RUN = "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})"
 # Opens every closed details element; how many it opened.
 OPEN_DETAILS = """() => [...document.querySelectorAll('details:not([open])')]
   .map(d => { d.open = true; return d; }).length"""
-# After a resize, the page's script has seen it (ResizeObserver runs before a frame).
-NEXT_FRAME = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
-# (One not shown, in a closed details element, is looked at once it is opened.)
-MISMATCHED_REGIONS = """() => [...document.querySelectorAll('.app-table-region')]
-  .filter(r => r.checkVisibility())
-  .filter(r => (r.scrollWidth > r.clientWidth) !== (r.getAttribute('tabindex') === '0'))
-  .map(r => r.dataset.label)"""
-# What in a table, outside a typed value's cell, may wrap at any letter: a column
-# holding it could be squeezed, breaking short words ("Rese / nd").
-SQUEEZABLE = """() => [...document.querySelectorAll('.govuk-table :is(th, td, th *, td *)')]
-  .filter(e => !e.closest('.app-typed') && getComputedStyle(e).overflowWrap === 'anywhere')
-  .slice(0, 3).map(e => e.innerText.trim().slice(0, 40))"""
-# The outermost elements wider than the window, to name in a finding.
-WIDEST = """width => [...document.querySelectorAll('main *')]
-  .filter(e => e.getBoundingClientRect().right > width + 1
-    && !(e.parentElement && e.parentElement.getBoundingClientRect().right > width + 1))
-  .slice(0, 3).map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')
-    + (e.className && typeof e.className === 'string' ? '.' + e.className.split(' ')[0] : ''))
-  .join(', ')"""
+# How the page is laid out in the window as it is, once its script has seen the size
+# (ResizeObserver runs before a frame): each visible table region that is focusable
+# when its table fits or not when it scrolls (one in a closed details element is looked
+# at once it is opened); what in a table, outside a typed value's cell, may wrap at any
+# letter (its column could be squeezed, breaking short words: "Rese / nd"); and how wide
+# the page is, naming the outermost elements wider than the window.
+LAYOUT = """async width => {
+  await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+  const regions = [...document.querySelectorAll('.app-table-region')]
+    .filter(r => r.checkVisibility())
+    .filter(r => (r.scrollWidth > r.clientWidth) !== (r.getAttribute('tabindex') === '0'))
+    .map(r => r.dataset.label);
+  const squeezable = [...document.querySelectorAll('.govuk-table :is(th, td, th *, td *)')]
+    .filter(e => !e.closest('.app-typed') && getComputedStyle(e).overflowWrap === 'anywhere')
+    .slice(0, 3).map(e => e.innerText.trim().slice(0, 40));
+  const pageWidth = document.documentElement.scrollWidth;
+  const wider = e => e && e.getBoundingClientRect().right > width + 1;
+  const widest = pageWidth <= width ? [] : [...document.querySelectorAll('main *')]
+    .filter(e => wider(e) && !wider(e.parentElement)).slice(0, 3)
+    .map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : ''));
+  return {regions, squeezable, pageWidth, widest};
+}"""
 
 
 @dataclass
@@ -104,7 +107,8 @@ class Checker:
         self.shapes: dict[str, int] = {}
 
     def check(self, label: str) -> None:
-        """Run axe-core over the page as it stands."""
+        """Run axe-core over the page as it stands, and look at its layout in a wide
+        and a narrow window; then the same with its details elements open."""
         page = self.page
         page.wait_for_load_state("load")
         if not page.evaluate("typeof window.axe !== 'undefined'"):
@@ -113,47 +117,44 @@ class Checker:
         where = f"{label} {urlsplit(page.url).path}"
         self.findings.visited.append(where)
         self._record(where, result)
-        self._regions(where)
-        self._reflow(where)
+        self._layout(where, WIDE["width"])
+        self._layout(where, NARROW)
         if page.evaluate(OPEN_DETAILS):  # what they held, shown, is checked too
-            self.findings.visited.append(f"{where} details open")
-            self._record(f"{where} details open", page.evaluate(AXE_RUN, TAGS))
-            self._regions(f"{where} details open")
-            self._reflow(f"{where} details open")
+            where = f"{where} details open"
+            self.findings.visited.append(where)
+            self._record(where, page.evaluate(AXE_RUN, TAGS))
+            self._layout(where, WIDE["width"])
+            self._layout(where, NARROW)
 
-    def _regions(self, where: str) -> None:
-        """A table's region is a focusable landmark exactly when its table must scroll,
-        and only a typed value's cell may break its words anywhere."""
-        self.page.evaluate(NEXT_FRAME)
-        for label in self.page.evaluate(MISMATCHED_REGIONS):
-            self.findings.violations.append(
-                f"{where}: the region of table {label!r} is focusable when it need not "
-                "be, or is not when it scrolls"
-            )
-        for text in self.page.evaluate(SQUEEZABLE):
-            self.findings.violations.append(f"{where}: {text!r} may be broken mid-word")
-
-    def _reflow(self, where: str) -> None:
-        """At 320 CSS pixels (a 1,280-pixel window at 400%) the page scrolls only up and
-        down (WCAG 1.4.10): a table too wide for it scrolls in a region of its own that
-        a keyboard can reach."""
+    def _layout(self, where: str, width: int) -> None:
+        """The page in a window ``width`` pixels wide. At 320 (a 1,280-pixel window at
+        400%) it scrolls only up and down (WCAG 1.4.10, reflow): a table too wide for it
+        scrolls in a region of its own, which a keyboard can reach (WCAG 2.1.1); a
+        region whose table fits is no tab stop. Only a typed value's cell may break its
+        words anywhere."""
         page = self.page
-        page.set_viewport_size({"width": NARROW, "height": 900})
+        narrow = width != WIDE["width"]
+        if narrow:
+            page.set_viewport_size({"width": width, "height": WIDE["height"]})
         try:
-            self._regions(f"{where} at {NARROW} pixels")
-            width = page.evaluate("document.documentElement.scrollWidth")
-            if width > NARROW:
-                wide = page.evaluate(WIDEST, NARROW)
-                self.findings.violations.append(
-                    f"{where}: reflow, {width} pixels wide at {NARROW} ({wide})"
-                )
-            rules = {"type": "rule", "values": ["scrollable-region-focusable"]}
-            self._record(
-                f"{where} at {NARROW} pixels",
-                page.evaluate("rules => axe.run(document, {runOnly: rules})", rules),
-            )
+            found = page.evaluate(LAYOUT, width)
         finally:
-            page.set_viewport_size(WIDE)
+            if narrow:
+                page.set_viewport_size(WIDE)
+        where = f"{where} at {width} pixels"
+        problems = [
+            *(
+                f"the region of table {label!r} is focusable when its table fits, or "
+                "not when it scrolls"
+                for label in found["regions"]
+            ),
+            *(f"{text!r} may be broken mid-word" for text in found["squeezable"]),
+        ]
+        if found["pageWidth"] > width:
+            problems.append(
+                f"reflow: {found['pageWidth']} pixels wide ({', '.join(found['widest'])})"
+            )
+        self.findings.violations += [f"{where}: {problem}" for problem in problems]
 
     def _record(self, where: str, result: dict) -> None:
         for violation in result["violations"]:
