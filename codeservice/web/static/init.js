@@ -18,6 +18,13 @@ const fit = (region) => {
   }
 };
 if (regions.length && "ResizeObserver" in window) {
-  const observer = new ResizeObserver((entries) => entries.forEach((entry) => fit(entry.target)));
-  regions.forEach((region) => observer.observe(region));
+  // The region's size changes with the window; its table's also when the web font
+  // arrives after the first layout, and then the table may no longer fit (or may).
+  const observer = new ResizeObserver((entries) =>
+    entries.forEach((entry) => fit(entry.target.closest(".app-table-region"))),
+  );
+  regions.forEach((region) => {
+    observer.observe(region);
+    if (region.firstElementChild) observer.observe(region.firstElementChild);
+  });
 }
