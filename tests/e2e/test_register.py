@@ -144,3 +144,6 @@ def test_a_name_or_address_with_no_spaces_wraps_and_still_gets_its_code(
     page.keyboard.press("ArrowRight")
     page.wait_for_function("r => r.scrollLeft > 0", arg=region.element_handle())
     assert page.evaluate("document.documentElement.scrollWidth") <= 1024
+    page.emulate_media(media="print")  # on paper, nothing scrolls: the table is whole
+    assert region.evaluate("r => getComputedStyle(r).overflowX") == "visible"
+    page.emulate_media(media="screen")
