@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from codeservice.cli.common import cli_actor, console_error, container, print_json, stdout
+from codeservice.domain.text import printable
 from codeservice.domain.wording import plural
 from codeservice.services.register.providers import ProviderView
 
@@ -61,8 +62,13 @@ def import_(
         if not check:
             uow.commit()
     done = "Checked" if check else "Imported"
+    # A file by its name; a pipe by its whole path, which its last part alone would hide
+    # ("Imported 63" for the /dev/fd/63 of `providers import <(...)`).
+    shown = summary.filename if file.is_file() else printable(str(file))
     stdout.print(
-        f"{done} {summary.filename} (sha256 {summary.sha256[:12]})", highlight=False, markup=False
+        f"{done} {shown} (sha256 {summary.sha256[:12]})",
+        highlight=False,
+        markup=False,
     )
     if check:
         stdout.print("  nothing was changed; imported, it would give:", highlight=False)

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import json
+import os
+import threading
 from pathlib import Path
 
 from codeservice.bootstrap import Container
@@ -216,3 +218,22 @@ def test_the_line_limit_is_a_setting(cli: Cli, tmp_path: Path) -> None:
 
     assert result.exit_code == 65
     assert "has 22 lines; a register import takes at most 10" in result.stderr
+
+
+def test_a_register_read_from_a_pipe_is_named_by_its_path(cli: Cli, tmp_path: Path) -> None:
+    """``providers import <(...)`` hands over /dev/fd/63: the report says that, not "63"."""
+    pipe = tmp_path / "register-pipe"
+    os.mkfifo(pipe)
+
+    def feed() -> None:
+        with pipe.open("wb") as writer:
+            writer.write(SAMPLE.read_bytes())
+
+    feeder = threading.Thread(target=feed)
+    feeder.start()
+    result = cli("providers", "import", str(pipe))
+    feeder.join(timeout=10)
+
+    assert result.exit_code == 0, result.output
+    assert f"Imported {pipe}" in result.stdout.replace("\n", "")
+    assert "providers: 14 added" in result.stdout
